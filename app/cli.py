@@ -1,0 +1,281 @@
+"""The `driftcheck` command line.
+
+Every module beyond argparse is imported inside the command that needs it, so
+`driftcheck --help` stays fast and never loads an SDK. Exit codes follow DESIGN.md:
+0 done, 1 findings at or above --fail-on, 2 bad usage or input, 3 provider failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from app import __version__
+
+if TYPE_CHECKING:
+    from providers import Provider, Response
+    from providers.errors import ProviderError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROVIDER, EXIT_CANCELLED = 0, 1, 2, 3, 130
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="driftcheck",
+        description="Review code and triage incidents with LLMs, and see the drift a provider "
+                    "switch would cause before you make it.",
+        epilog="A SPEC is provider:model, e.g. anthropic:claude-haiku-4-5, openai:gpt-5.4-mini, "
+               "or NAME:model for an OpenAI-compatible endpoint in the config.")
+    parser.add_argument("--version", action="version", version=f"driftcheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    providers = sub.add_parser("providers", help="list provider kinds, models, prices and whether each is usable now")
+    providers.add_argument("--format", choices=("text", "json"), default="text")
+    providers.add_argument("--no-check", action="store_true", help="do not test whether endpoints are reachable")
+
+    ask = sub.add_parser("ask", help="stream a plain completion and print its metrics")
+    ask.add_argument("prompt", help="the prompt, or - to read it from standard input")
+    ask.add_argument("-p", "--provider", metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
+    ask.add_argument("--system", metavar="TEXT", help="a system prompt")
+    ask.add_argument("--max-tokens", type=_positive_int, default=1024, metavar="N",
+                     help="output token limit, sent as the parameter the model takes (default 1024)")
+    ask.add_argument("--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)")
+    ask.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _retries(text: str) -> int:
+    value = _positive_int(text) if text != "0" else 0
+    if value > 10:
+        raise argparse.ArgumentTypeError("at most 10")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    handler = {"providers": cmd_providers, "ask": cmd_ask}[args.command]
+    try:
+        return handler(args)
+    except UsageError as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _fail("cancelled")
+        return EXIT_CANCELLED
+    except BrokenPipeError:  # e.g. `driftcheck ask ... | head -1`
+        return EXIT_OK
+
+
+def _fail(message: str) -> None:
+    print(f"driftcheck: error: {message}", file=sys.stderr, flush=True)
+
+
+def _load_config() -> Any:
+    from app.config import ConfigError, load_config
+
+    try:
+        return load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _provider_error_exit(err: ProviderError) -> int:
+    from providers.errors import ConfigurationError
+
+    _fail(err.one_line())
+    return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+
+
+# --- driftcheck providers ------------------------------------------------------------------
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    import json
+
+    from app.provider_status import gather
+
+    config = _load_config()
+    rows = gather(config.endpoints, check=not args.no_check, prices=config.prices)
+    if args.format == "json":
+        print(json.dumps({"providers": [r.to_dict() for r in rows]}, indent=2))
+        return EXIT_OK
+
+    from rich.console import Console
+    from rich.table import Table
+
+    status = Table(title="Providers", title_justify="left")
+    for column in ("provider", "key", "endpoint", "usable now"):
+        status.add_column(column, overflow="fold")
+    models = Table(title="Models and prices (USD per million tokens)", title_justify="left")
+    for column, justify in (("SPEC", "left"), ("input", "right"), ("output", "right")):
+        models.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        key = "none needed" if row.key_env is None else \
+            f"{row.key_env} {'[green]set[/]' if row.key_present else '[red]not set[/]'}"
+        if row.key_env and not row.key_present:
+            usable = "[red]no[/]: key missing"
+        elif row.usable is None:
+            usable = "[dim]not checked[/]"
+        else:
+            usable = "[green]yes[/]" if row.usable else f"[red]no[/]: {row.reach_detail}"
+        status.add_row(f"{row.name} [dim]({row.kind})[/]" if row.kind != row.name else row.name,
+                       key, row.base_url, usable)
+        for m in row.models:
+            models.add_row(f"{row.name}:{m.model}",
+                           f"${m.price.input_per_mtok:g}" if m.price else "unknown",
+                           f"${m.price.output_per_mtok:g}" if m.price else "unknown")
+        if not row.models:
+            models.add_row(f"{row.name}:MODEL", "unknown", "unknown")
+    console = Console()
+    console.print(status)
+    console.print(models)
+    return EXIT_OK
+
+
+# --- driftcheck ask --------------------------------------------------------------------------
+
+
+def _read_prompt(text: str) -> str:
+    if text == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("ask - reads the prompt from standard input; pipe it in, or pass it as an argument")
+        try:
+            text = sys.stdin.read()
+        except UnicodeDecodeError:
+            raise UsageError("standard input is not UTF-8 text") from None
+    if "\x00" in text:
+        raise UsageError("the prompt contains NUL bytes; it looks like binary data, not text")
+    if not text.strip():
+        raise UsageError("the prompt is empty")
+    return text
+
+
+def resolve_provider(spec: str | None, config: Any, *, retries: int | None = None) -> Provider:
+    """The provider for a command: -p, else LLM_PROVIDER, config default or a key in the environment."""
+    from dataclasses import replace
+
+    from providers import build_provider, default_spec
+
+    chosen = spec or default_spec(config_default=config.default)
+    retry = config.retry if retries is None else replace(config.retry, retries=retries)
+    return build_provider(chosen, endpoints=config.endpoints, timeouts=config.timeouts, retry=retry,
+                          price_overrides=config.prices)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from providers import Request
+    from providers.errors import ProviderError
+
+    prompt = _read_prompt(args.prompt)
+    config = _load_config()
+    try:
+        provider = resolve_provider(args.provider, config, retries=args.retries)
+    except ProviderError as err:
+        return _provider_error_exit(err)
+    request = Request.ask(prompt, system=args.system, max_tokens=args.max_tokens)
+    live = args.format == "text"
+    response, error, partial = asyncio.run(_run_ask(provider, request, live=live))
+
+    if args.format == "json":
+        print(json.dumps(_ask_result(provider, response, error, partial), indent=2))
+    elif response is not None:
+        _print_checks(response, sys.stderr)
+        print(_metrics(response), file=sys.stderr)
+    if error is not None:
+        if live:
+            return _provider_error_exit(error)
+        from providers.errors import ConfigurationError
+
+        return EXIT_USAGE if isinstance(error, ConfigurationError) else EXIT_PROVIDER
+    assert response is not None
+    return EXIT_PROVIDER if any(c.severity == "error" for c in response.checks) else EXIT_OK
+
+
+async def _run_ask(provider: Provider, request: Any, *, live: bool) -> tuple[Response | None, ProviderError | None, str]:
+    """Stream the call; in text mode write each delta as it arrives. Never raises a ProviderError."""
+    from providers import Completed, RetryScheduled, TextDelta
+    from providers.errors import InterruptedStreamError, ProviderError
+
+    out = sys.stdout
+    response = None
+    try:
+        async for event in provider.stream(request):
+            if type(event) is TextDelta:
+                if live:
+                    out.write(event.text)
+                    out.flush()
+            elif isinstance(event, RetryScheduled):
+                # Retries happen only before any text was shown, so no newline is needed.
+                print(f"driftcheck: retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}",
+                      file=sys.stderr, flush=True)
+            elif isinstance(event, Completed):
+                response = event.response
+    except InterruptedStreamError as err:
+        if live:
+            out.write("\n")
+        return None, err, err.partial_text
+    except ProviderError as err:
+        return None, err, ""
+    finally:
+        await provider.aclose()
+    if live:
+        out.write("\n")
+        out.flush()
+    return response, None, ""
+
+
+def _ask_result(provider: Provider, response: Response | None, error: ProviderError | None,
+                partial: str) -> dict[str, Any]:
+    from app.metrics import metrics_dict
+
+    failed_check = response is not None and any(c.severity == "error" for c in response.checks)
+    return {
+        "task": "ask",
+        "provider": provider.name,
+        "model": provider.model,
+        "status": "failed" if error is not None or failed_check else "ok",
+        "error": error.to_dict() if error is not None else (
+            {"kind": next(c.name for c in response.checks if c.severity == "error"),
+             "message": next(c.message for c in response.checks if c.severity == "error")}
+            if failed_check and response is not None else None),
+        "result": {"text": response.text if response is not None else partial,
+                   "finish_reason": response.finish_reason if response is not None else None,
+                   "request_id": response.request_id if response is not None else
+                   (error.request_id if error is not None else None)},
+        "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
+        "checks": [c.to_dict() for c in response.checks] if response is not None else [],
+    }
+
+
+def _print_checks(response: Response, stream: TextIO) -> None:
+    for check in response.checks:
+        print(f"driftcheck: {check.severity}: {check.name}: {check.message}. {check.diagnosis}",
+              file=stream, flush=True)
+
+
+def _metrics(response: Response) -> str:
+    from app.metrics import metrics_line
+
+    return metrics_line(response)

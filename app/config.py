@@ -1,0 +1,133 @@
+"""The TOML config: where it lives, and turning it into provider-layer settings.
+
+The file is machine-owned (written by `driftcheck config set` and the settings screen)
+and read with tomllib. `DRIFTCHECK_CONFIG_DIR` moves it, for tests and CI. Keys never
+live here: only the names of the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from providers.base import RetryPolicy, Timeouts
+from providers.pricing import Price
+from providers.spec import Endpoint
+
+CONFIG_DIR_ENV = "DRIFTCHECK_CONFIG_DIR"
+TOKEN_PARAMS = ("max_tokens", "max_completion_tokens")
+
+
+class ConfigError(Exception):
+    """The config file exists but cannot be used; the message names the file and the place."""
+
+
+@dataclass
+class Config:
+    path: Path
+    default: str | None = None
+    compare: list[str] = field(default_factory=list)
+    judges: list[str] = field(default_factory=list)
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    routes: dict[str, str] = field(default_factory=dict)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    prices: dict[str, Price] = field(default_factory=dict)
+
+
+def config_dir() -> Path:
+    override = os.environ.get(CONFIG_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("driftcheck", appauthor=False))
+
+
+def config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config; a missing file is an empty config, a broken one a ConfigError."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the config {path} is not valid TOML: {exc}. Fix or delete that line.") from None
+    return _parse(data, path)
+
+
+def _parse(data: dict[str, Any], path: Path) -> Config:
+    def fail(where: str, what: str) -> ConfigError:
+        return ConfigError(f"the config {path}: {where} {what}")
+
+    def string(value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise fail(where, "must be a non-empty string")
+        return value.strip()
+
+    def number(value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise fail(where, "must be a positive number")
+        return float(value)
+
+    def table(value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise fail(where, "must be a table")
+        return value
+
+    config = Config(path=path)
+    if "default" in data:
+        config.default = string(data["default"], "default")
+    for name in ("compare", "judges"):
+        values = data.get(name, [])
+        if not isinstance(values, list):
+            raise fail(name, "must be a list of SPEC strings")
+        setattr(config, name, [string(v, name) for v in values])
+    config.routes = {k: string(v, f"routes.{k}") for k, v in table(data.get("routes", {}), "routes").items()}
+
+    prices = table(data.get("prices", {}), "prices")
+    for model, entry in prices.items():
+        entry = table(entry, f"prices.{model}")
+        config.prices[model] = Price(number(entry.get("input_per_mtok"), f"prices.{model}.input_per_mtok"),
+                                     number(entry.get("output_per_mtok"), f"prices.{model}.output_per_mtok"))
+
+    for name, entry in table(data.get("endpoints", {}), "endpoints").items():
+        where = f"endpoints.{name}"
+        entry = table(entry, where)
+        token_param = entry.get("token_param", "max_tokens")
+        if token_param not in TOKEN_PARAMS:
+            raise fail(f"{where}.token_param", f"must be one of {', '.join(TOKEN_PARAMS)}")
+        key_env = entry.get("api_key_env")
+        config.endpoints[name.lower()] = Endpoint(
+            name=name.lower(), base_url=string(entry.get("base_url"), f"{where}.base_url"),
+            api_key_env=string(key_env, f"{where}.api_key_env") if key_env is not None else None,
+            token_param=token_param,
+            structured_output=bool(entry.get("structured_output", True)),
+            streaming_usage=bool(entry.get("streaming_usage", True)),
+            models=tuple(string(m, f"{where}.models") for m in entry.get("models", [])))
+
+    res = table(data.get("resilience", {}), "resilience")
+    defaults = Timeouts()
+    config.timeouts = Timeouts(
+        connect_s=number(res.get("connect_timeout_s", defaults.connect_s), "resilience.connect_timeout_s"),
+        first_token_s=number(res.get("first_token_timeout_s", defaults.first_token_s),
+                             "resilience.first_token_timeout_s"),
+        # `timeout_s` is the longest the provider may go silent once it has started.
+        stall_s=number(res.get("stall_timeout_s", res.get("timeout_s", defaults.stall_s)),
+                       "resilience.stall_timeout_s"))
+    retries = res.get("retries", RetryPolicy().retries)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
+        raise fail("resilience.retries", "must be a whole number from 0 to 10")
+    config.retry = RetryPolicy(retries=retries)
+    return config

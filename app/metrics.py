@@ -1,0 +1,53 @@
+"""One way to show what a call cost and how long it took, shared by every command.
+
+`metrics_dict` is the `metrics` object of the public JSON contract; `metrics_line` is
+the one-line human form printed after a streamed answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.pricing import format_cost
+from providers.types import Response
+
+
+def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, Any]:
+    if response is None:
+        return {"ttft_ms": None, "latency_ms": None, "input_tokens": None, "output_tokens": None,
+                "reasoning_tokens": None, "cost_usd": None, "retries": retries, "hedged": False,
+                "fallback_from": None}
+    usage = response.usage
+    return {
+        "ttft_ms": None if response.ttft_s is None else round(response.ttft_s * 1000, 1),
+        "latency_ms": round(response.total_s * 1000, 1),
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "cost_usd": response.cost_usd,
+        "retries": response.retries,
+        "hedged": False,
+        "fallback_from": None,
+    }
+
+
+def _tokens(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def metrics_line(response: Response) -> str:
+    usage = response.usage
+    ttft = "n/a" if response.ttft_s is None else f"{response.ttft_s * 1000:,.0f} ms"
+    parts = [
+        response.spec,
+        f"first token {ttft}",
+        f"total {response.total_s:,.2f} s",
+        f"tokens in {_tokens(usage.input_tokens)} / out {_tokens(usage.output_tokens)}"
+        + (f" (reasoning {usage.reasoning_tokens:,})" if usage.reasoning_tokens else ""),
+        format_cost(response.cost_usd),
+    ]
+    if response.retries:
+        parts.append(f"{response.retries} {'retry' if response.retries == 1 else 'retries'}")
+    if response.request_id:
+        parts.append(response.request_id)
+    return " · ".join(parts)

@@ -1,0 +1,22 @@
+"""Where the data folders (prompts/, sample_code/, incidents/) are, installed or not.
+
+In a wheel they travel inside the package as app/data/NAME; in a checkout they sit at
+the top of the repository. Both layouts are tried so a `pip install .` and a clone behave
+the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_FOLDERS = ("prompts", "sample_code", "incidents")
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    if name not in DATA_FOLDERS:
+        raise ValueError(f"unknown data folder {name!r}")
+    for candidate in (_PACKAGE / "data" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"driftcheck's {name}/ folder is missing; reinstall driftcheck")

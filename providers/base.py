@@ -1,0 +1,329 @@
+"""The loop every provider shares: open a stream, convert events, time it, retry safely.
+
+A provider module supplies three things — how to open its SDK stream, a pure function
+from one wire event to project events, and how to classify its SDK's exceptions. This
+module owns the rest, so timing, retries and checks behave the same for every API.
+
+Retry rule: an attempt that failed before any text reached the caller is retried
+(honouring retry-after); once text has been yielded, a failure is reported as
+`InterruptedStreamError` with the partial text, and nothing is replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .capabilities import Capabilities
+from .checks import run_checks
+from .errors import InterruptedStreamError, ProviderError, ProviderTimeout
+from .pricing import Price, cost_usd
+from .types import (
+    Completed,
+    FinishReasonSet,
+    Request,
+    Response,
+    RetryScheduled,
+    StreamEvent,
+    StreamStarted,
+    TextDelta,
+    Usage,
+    UsageUpdate,
+    WireEvent,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    connect_s: float = 10.0
+    first_token_s: float = 60.0  # from sending the request to the first text
+    stall_s: float = 30.0        # longest silence allowed between events once text flows
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    retries: int = 2
+    backoff_s: float = 0.5
+    max_backoff_s: float = 8.0
+    max_retry_after_s: float = 60.0  # never sleep longer than this on a server's say-so
+
+    def delay(self, error: ProviderError, attempt: int) -> float:
+        if error.retry_after_s is not None:
+            return min(error.retry_after_s, self.max_retry_after_s)
+        base = min(self.backoff_s * (2 ** attempt), self.max_backoff_s)
+        return base * (0.5 + random.random() / 2)  # jitter so parallel callers spread out
+
+
+@dataclass(slots=True)
+class ProviderSettings:
+    """Everything about a provider instance that does not come from the SPEC itself."""
+
+    api_key: str | None
+    base_url: str
+    key_env: str | None = None
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    price_overrides: Mapping[str, Price] = field(default_factory=dict)
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Accumulator:
+    """The running state of one attempt, turned into a Response at the end."""
+
+    started: float
+    text_parts: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    finish: FinishReasonSet | None = None
+    first_token_at: float | None = None
+    request_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
+
+
+class _Watchdog:
+    """Enforces the first-token and stall deadlines at almost no cost per event.
+
+    A per-event timeout (or even a clock read per event) costs a measurable share of the
+    2 % overhead budget, and a timeout context would fire while the generator sits at
+    `yield` waiting for a slow consumer. Instead the loop bumps one counter when an event
+    arrives and again when it is done with it — even means waiting on the provider, odd
+    means busy — and a timer looks at it a few times per deadline: it cancels the task
+    only while it is waiting and nothing has arrived for the whole stall window (so a
+    stall is reported between 1 and 1.25 times the window).
+    """
+
+    __slots__ = ("loop", "task", "timeouts", "ticks", "mark", "quiet", "fired", "handle")
+    QUIET_CHECKS = 4
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        self.loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None, "provider streams run inside an asyncio task"
+        self.task = task
+        self.timeouts = timeouts
+        self.ticks = 0  # even: waiting on the provider (opening the stream counts)
+        self.mark = -1
+        self.quiet = 0
+        self.fired: str | None = None
+        self.handle = self.loop.call_later(timeouts.first_token_s, self._first_token_due)
+
+    def _fire(self, phase: str) -> None:
+        self.fired = phase
+        self.task.cancel()
+
+    @property
+    def waiting(self) -> bool:
+        return not self.ticks & 1
+
+    def _first_token_due(self) -> None:
+        if self.waiting:
+            self._fire("first_token")
+        else:  # the consumer is busy with an early event; look again shortly
+            self.handle = self.loop.call_later(0.05, self._first_token_due)
+
+    def text_started(self) -> None:
+        """The first text arrived: from now on only silence counts, not total time."""
+        self.handle.cancel()
+        self._arm_stall_check()
+
+    def _arm_stall_check(self) -> None:
+        self.handle = self.loop.call_later(self.timeouts.stall_s / self.QUIET_CHECKS, self._stall_check)
+
+    def _stall_check(self) -> None:
+        if self.waiting and self.ticks == self.mark:
+            self.quiet += 1
+            if self.quiet >= self.QUIET_CHECKS:
+                return self._fire("stall")
+        else:
+            self.mark, self.quiet = self.ticks, 0
+        self._arm_stall_check()
+
+    def stop(self) -> None:
+        self.handle.cancel()
+
+
+def text_parts_shown(acc: _Accumulator) -> bool:
+    """Whether any text of this attempt reached the caller (then it must not be replayed)."""
+    return bool(acc.text_parts)
+
+
+Converted = TextDelta | tuple[WireEvent, ...] | list[WireEvent]
+OpenedStream = tuple[AsyncIterator[Any], str | None, Callable[[], Any]]
+
+
+class Provider(ABC):
+    kind: ClassVar[str]
+    #: genai-prices provider id; an instance for a custom endpoint sets None (unknown prices).
+    price_provider: str | None = None
+
+    def __init__(self, *, name: str, model: str, settings: ProviderSettings, caps: Capabilities) -> None:
+        self.name = name
+        self.model = model
+        self.settings = settings
+        self.caps = caps
+        self._client: Any = None
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}:{self.model}"
+
+    # --- what a provider module supplies -------------------------------------------------
+
+    @abstractmethod
+    def _sdk_client(self) -> Any:
+        """Build (once) and return the SDK client; the SDK is imported here, lazily."""
+
+    @abstractmethod
+    async def _open(self, request: Request) -> OpenedStream:
+        """Send the request; return (event iterator, request id, close callable)."""
+
+    @staticmethod
+    @abstractmethod
+    def convert(event: Any) -> Converted:
+        """Pure: one SDK stream event to project events — a bare TextDelta for a plain
+        text chunk (the hot path), else a tuple or list of zero or more events."""
+
+    @abstractmethod
+    def classify(self, exc: BaseException, request_id: str | None) -> ProviderError:
+        """Map any exception raised while calling the SDK to the project's hierarchy."""
+
+    # --- the shared loop ---------------------------------------------------------------
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        """The call as a stream of events, ending with `Completed` or raising a ProviderError.
+
+        One generator frame on purpose: every event passes through it, and a nested
+        generator per attempt cost more than the whole 2 % overhead budget.
+        """
+        policy = self.settings.retry
+        self._sdk_client()  # import and build before the clock starts: not the API's latency
+        convert = self.convert
+        attempt = 0
+        while True:
+            acc = _Accumulator(started=time.perf_counter())
+            watch = _Watchdog(self.settings.timeouts)
+            close: Callable[[], Any] | None = None
+            error: ProviderError | None = None
+            try:
+                events, acc.request_id, close = await self._open(request)
+                append = acc.text_parts.append
+                first_pending = True
+                # The hot path: `async for` (cheaper than explicit __anext__ calls), and a
+                # converter that returns a bare TextDelta for an ordinary text chunk. The
+                # watchdog's counter is odd while we hold an event, even while we wait.
+                async for raw in events:
+                    watch.ticks += 1
+                    out = convert(raw)
+                    if type(out) is TextDelta:
+                        if first_pending:
+                            first_pending = False
+                            acc.first_token_at = time.perf_counter()
+                            watch.text_started()
+                        append(out.text)
+                        yield out
+                    else:
+                        for event in out:  # type: ignore[union-attr]
+                            self._absorb(event, acc, watch)
+                            yield event
+                        first_pending = acc.first_token_at is None
+                    watch.ticks += 1
+            except asyncio.CancelledError:
+                if watch.fired is None:
+                    raise
+                watch.task.uncancel()
+                error = self._timeout_error(watch.fired, acc)
+            except ProviderError as exc:
+                error = exc
+            except GeneratorExit:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every SDK failure is classified, none leaks
+                error = self.classify(exc, acc.request_id)
+                error.__cause__ = exc
+            finally:
+                watch.stop()
+                if close is not None:
+                    try:
+                        await close()
+                    except Exception:  # noqa: BLE001 - closing a broken stream can fail again
+                        pass
+            if error is None:
+                break
+
+            error.provider = error.provider or self.spec
+            error.retries = attempt
+            if text_parts_shown(acc):
+                raise InterruptedStreamError(
+                    f"the stream broke after {len(acc.text)} characters: {error.message}",
+                    partial_text=acc.text, cause=error, provider=self.spec, status=error.status,
+                    request_id=error.request_id or acc.request_id, retries=attempt,
+                    hint="The partial answer was kept; it is not retried because it was already shown.",
+                    original=error.original or error) from error
+            if not error.retryable or attempt >= policy.retries:
+                raise error
+            delay = policy.delay(error, attempt)
+            attempt += 1
+            yield RetryScheduled(attempt=attempt, delay_s=delay, error=error)
+            await asyncio.sleep(delay)
+        yield Completed(self._finish(request, acc, retries=attempt))
+
+    @staticmethod
+    def _absorb(event: WireEvent, acc: _Accumulator, watch: _Watchdog) -> None:
+        """Fold a non-hot-path event into the attempt's running state."""
+        kind = type(event)
+        if kind is TextDelta:
+            if acc.first_token_at is None:
+                acc.first_token_at = time.perf_counter()
+                watch.text_started()
+            acc.text_parts.append(event.text)  # type: ignore[union-attr]
+        elif kind is UsageUpdate:
+            acc.usage = acc.usage.merged(event.usage)  # type: ignore[union-attr]
+        elif kind is FinishReasonSet:
+            acc.finish = event  # type: ignore[assignment]
+        elif kind is StreamStarted and event.message_id and not acc.request_id:  # type: ignore[union-attr]
+            acc.request_id = event.message_id  # type: ignore[union-attr]
+
+    async def complete(self, request: Request) -> Response:
+        """Drain the stream and return the final response."""
+        async for event in self.stream(request):
+            if type(event) is Completed:
+                return event.response
+        raise AssertionError("a provider stream ended without a Completed event")
+
+    def _timeout_error(self, phase: str, acc: _Accumulator) -> ProviderTimeout:
+        timeouts = self.settings.timeouts
+        if phase == "first_token":
+            return ProviderTimeout(
+                f"no text within {timeouts.first_token_s:g} s", phase="first_token",
+                provider=self.spec, request_id=acc.request_id,
+                hint="The provider is slow to start; raise first_token_timeout_s or try another provider.")
+        return ProviderTimeout(
+            f"the stream stalled for more than {timeouts.stall_s:g} s", phase="stall",
+            provider=self.spec, request_id=acc.request_id, hint="The provider stopped sending mid-answer.")
+
+    def _finish(self, request: Request, acc: _Accumulator, *, retries: int) -> Response:
+        finish = acc.finish or FinishReasonSet("unknown", None)
+        now = time.perf_counter()
+        response = Response(
+            provider=self.name, model=self.model, text=acc.text, usage=acc.usage,
+            finish_reason=finish.reason, raw_finish_reason=finish.raw,
+            ttft_s=None if acc.first_token_at is None else acc.first_token_at - acc.started,
+            total_s=now - acc.started, request_id=acc.request_id,
+            cost_usd=cost_usd(self.price_provider, self.model, acc.usage, self.settings.price_overrides),
+            retries=retries, content_null=finish.content_null and not acc.text_parts,
+        )
+        response.checks, response.parsed = run_checks(request, response, self.caps)
+        return response
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+

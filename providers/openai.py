@@ -1,0 +1,131 @@
+"""OpenAI chat completions, and every OpenAI-compatible endpoint through `base_url`.
+
+Streaming asks for the usage chunk (`stream_options.include_usage`), which arrives after
+the last content chunk with empty `choices`. The token-limit parameter comes from the
+model's declared capabilities. The SDK is imported on first use; it sends the request
+and raises typed HTTP errors, and the chunks are read as wire JSON (see sse.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Converted, OpenedStream, Provider
+from .classify import StreamErrorEvent, from_status, from_transport
+from .errors import ProviderError
+from .sse import json_events
+from .structured import schema_instructions
+from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+}
+
+
+def _usage(u: dict[str, Any]) -> Usage:
+    prompt_details = u.get("prompt_tokens_details") or {}
+    completion_details = u.get("completion_tokens_details") or {}
+    return Usage(
+        input_tokens=u.get("prompt_tokens"),
+        output_tokens=u.get("completion_tokens"),
+        reasoning_tokens=completion_details.get("reasoning_tokens"),
+        cache_read_tokens=prompt_details.get("cached_tokens"),
+    )
+
+
+def convert_chunk(chunk: dict[str, Any]) -> Converted:
+    """One `chat.completion.chunk` (wire JSON) to project events."""
+    choices = chunk.get("choices") or ()
+    usage = chunk.get("usage")
+    if usage is None and len(choices) == 1:  # the hot path: one plain text chunk
+        choice = choices[0]
+        delta = choice.get("delta") or {}
+        content = delta.get("content")
+        if content and choice.get("finish_reason") is None and not delta.get("role") \
+                and not choice.get("index"):
+            return TextDelta(content)
+    if "error" in chunk and not choices:
+        error = chunk["error"] if isinstance(chunk["error"], dict) else {"message": str(chunk["error"])}
+        raise StreamErrorEvent(error.get("type") or error.get("code"), error.get("message"))
+    out: list[Any] = []
+    for choice in choices:
+        if choice.get("index", 0) != 0:
+            continue
+        delta = choice.get("delta") or {}
+        if delta.get("role"):
+            out.append(StreamStarted(chunk.get("id"), chunk.get("model")))
+        if delta.get("content"):
+            out.append(TextDelta(delta["content"]))
+        raw = choice.get("finish_reason")
+        if raw:
+            out.append(FinishReasonSet(_FINISH.get(raw, "unknown"), raw, content_null=True))
+    if usage:
+        out.append(UsageUpdate(_usage(usage)))
+    return out
+
+
+class OpenAIProvider(Provider):
+    kind = "openai"
+    price_provider = "openai"
+    convert = staticmethod(convert_chunk)
+
+    def _sdk_client(self) -> Any:
+        if self._client is None:
+            import httpx2
+            import openai
+
+            t = self.settings.timeouts
+            self._client = openai.AsyncOpenAI(
+                api_key=self.settings.api_key or "not-needed", base_url=self.settings.base_url,
+                max_retries=0,
+                timeout=httpx2.Timeout(max(t.first_token_s, t.stall_s) + 5, connect=t.connect_s),
+                default_headers=dict(self.settings.extra_headers) or None)
+        return self._client
+
+    def request_kwargs(self, request: Request) -> dict[str, Any]:
+        system = request.system
+        kwargs: dict[str, Any] = {"model": self.model, "stream": True,
+                                  self.caps.token_param: request.max_tokens}
+        if self.caps.streaming_usage:
+            kwargs["stream_options"] = {"include_usage": True}
+        if request.output_schema is not None:
+            if self.caps.native_structured_output:
+                from openai.lib._pydantic import to_strict_json_schema
+
+                kwargs["response_format"] = {"type": "json_schema", "json_schema": {
+                    "name": request.schema_name, "strict": True,
+                    "schema": to_strict_json_schema(request.output_schema)}}
+            else:  # no native mechanism: the schema goes in the prompt, parsed tolerantly later
+                instructions = schema_instructions(request.output_schema)
+                system = f"{system}\n\n{instructions}" if system else instructions
+        messages = [{"role": "system", "content": system}] if system else []
+        messages += [{"role": m.role, "content": m.content} for m in request.messages]
+        kwargs["messages"] = messages
+        return kwargs
+
+    async def _open(self, request: Request) -> OpenedStream:
+        opener = self._sdk_client().chat.completions.with_streaming_response.create(**self.request_kwargs(request))
+        response = await opener.__aenter__()  # raises the SDK's typed error on a 4xx/5xx
+        return (json_events(response, endpoint=self.settings.base_url), response.headers.get("x-request-id"),
+                lambda: opener.__aexit__(None, None, None))
+
+    def classify(self, exc: BaseException, request_id: str | None) -> ProviderError:
+        import openai
+
+        if isinstance(exc, openai.APIStatusError):
+            body = exc.body if isinstance(exc.body, dict) else {}
+            return from_status(
+                exc.status_code, provider=self.spec, body_type=body.get("type") or body.get("code"),
+                api_message=body.get("message") or exc.message,
+                request_id=exc.request_id or request_id, headers=exc.response.headers,
+                key_env=self.settings.key_env, token_param=self.caps.token_param, original=exc)
+        if isinstance(exc, StreamErrorEvent):
+            return from_status(200, provider=self.spec, body_type=exc.body_type, api_message=exc.message,
+                               request_id=request_id, headers=None, key_env=self.settings.key_env,
+                               token_param=self.caps.token_param, original=exc)
+        return from_transport(exc, provider=self.spec, base_url=self.settings.base_url,
+                              request_id=request_id)

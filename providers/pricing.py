@@ -1,0 +1,70 @@
+"""Cost of a call from the maintained genai-prices table, with per-model overrides.
+
+A model without a known price costs `None`, shown as "unknown" — never a silent zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .types import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+    cache_read_per_mtok: float | None = None
+
+    def cost(self, usage: Usage) -> float | None:
+        if usage.input_tokens is None or usage.output_tokens is None:
+            return None
+        cached = usage.cache_read_tokens or 0
+        cache_rate = self.input_per_mtok if self.cache_read_per_mtok is None else self.cache_read_per_mtok
+        return ((usage.input_tokens - cached) * self.input_per_mtok + cached * cache_rate
+                + usage.output_tokens * self.output_per_mtok) / 1_000_000
+
+
+def cost_usd(price_provider: str | None, model: str, usage: Usage,
+             overrides: Mapping[str, Price] | None = None) -> float | None:
+    """`price_provider` is the genai-prices provider id, or None for endpoints it cannot know."""
+    if overrides and model in overrides:
+        return overrides[model].cost(usage)
+    if price_provider is None or usage.input_tokens is None or usage.output_tokens is None:
+        return None
+    from genai_prices import Usage as PriceUsage, calc_price  # 0.3 s import: only when pricing
+
+    try:
+        result = calc_price(
+            PriceUsage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                       cache_read_tokens=usage.cache_read_tokens or None,
+                       cache_write_tokens=usage.cache_write_tokens or None),
+            model_ref=model, provider_id=price_provider)
+    except LookupError:
+        return None
+    return float(result.total_price)
+
+
+@lru_cache(maxsize=256)
+def list_price(price_provider: str | None, model: str) -> Price | None:
+    """Per-million-token input and output prices, for listings; None when unknown."""
+    # Priced on 1k tokens and scaled: a million at once would hit long-context tiers.
+    if price_provider is None:
+        return None
+    inp = cost_usd(price_provider, model, Usage(input_tokens=1000, output_tokens=0))
+    out = cost_usd(price_provider, model, Usage(input_tokens=0, output_tokens=1000))
+    if inp is None or out is None:
+        return None
+    return Price(input_per_mtok=inp * 1000, output_per_mtok=out * 1000)
+
+
+def format_cost(cost: float | None) -> str:
+    if cost is None:
+        return "cost unknown"
+    if cost == 0:
+        return "$0"
+    return f"${cost:.6f}" if cost < 0.01 else f"${cost:.4f}"

@@ -1,0 +1,155 @@
+"""From a SPEC string (`provider:model`) to a ready provider.
+
+`anthropic:claude-haiku-4-5`, `openai:gpt-5.4-mini`, or `NAME:model` for an
+OpenAI-compatible endpoint named in the config (`ollama:qwen2.5-coder:7b` splits on the
+first colon). Keys come from the environment only. Nothing here imports an SDK.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .base import Provider, ProviderSettings, RetryPolicy, Timeouts
+from .capabilities import anthropic_capabilities, endpoint_capabilities, openai_capabilities
+from .errors import ConfigurationError, MissingKeyError, UnknownProviderError
+from .pricing import Price
+from .types import TokenParam
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A provider kind driftcheck ships: its env variables, defaults and known models."""
+
+    name: str
+    key_env: str
+    base_url_env: str
+    default_base_url: str
+    default_model: str
+    models: tuple[str, ...]
+
+
+KINDS: dict[str, Kind] = {
+    "anthropic": Kind("anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com",
+                      "claude-haiku-4-5", ("claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7")),
+    "openai": Kind("openai", "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1",
+                   "gpt-5.4-mini", ("gpt-5.4-nano", "gpt-5.4-mini", "gpt-5.4", "gpt-5.5")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """An OpenAI-compatible server from the config's `[endpoints.NAME]` table."""
+
+    name: str
+    base_url: str
+    api_key_env: str | None = None
+    token_param: TokenParam = "max_tokens"
+    structured_output: bool = True
+    streaming_usage: bool = True
+    models: tuple[str, ...] = ()
+    prices: Mapping[str, Price] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    name: str   # the kind, or the endpoint's name
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.model}"
+
+
+def valid_names(endpoints: Mapping[str, Endpoint]) -> list[str]:
+    return [*KINDS, *sorted(endpoints)]
+
+
+def parse_spec(text: str, endpoints: Mapping[str, Endpoint] | None = None) -> ProviderSpec:
+    """Split on the first colon; a bare kind takes its default model."""
+    endpoints = endpoints or {}
+    raw = (text or "").strip()
+    name, _, model = raw.partition(":")
+    name, model = name.strip().lower(), model.strip()
+    choices = ", ".join(valid_names(endpoints))
+    if name not in KINDS and name not in endpoints:
+        shown = repr(raw) if raw else "an empty provider"
+        raise UnknownProviderError(
+            f"unknown provider {shown}",
+            hint=f"A SPEC is provider:model; valid providers are {choices} "
+                 f"(e.g. anthropic:{KINDS['anthropic'].default_model}). "
+                 "OpenAI-compatible servers are added under [endpoints.NAME] in the config.")
+    if not model:
+        if name in KINDS:
+            model = KINDS[name].default_model
+        else:
+            raise UnknownProviderError(f"{name!r} needs a model",
+                                       hint=f"Write it as {name}:MODEL, e.g. {name}:qwen2.5-coder:7b.")
+    return ProviderSpec(name, model)
+
+
+def build_provider(
+    spec: ProviderSpec | str,
+    *,
+    endpoints: Mapping[str, Endpoint] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeouts: Timeouts | None = None,
+    retry: RetryPolicy | None = None,
+    price_overrides: Mapping[str, Price] | None = None,
+) -> Provider:
+    endpoints = endpoints or {}
+    env = os.environ if env is None else env
+    if isinstance(spec, str):
+        spec = parse_spec(spec, endpoints)
+    common = dict(timeouts=timeouts or Timeouts(), retry=retry or RetryPolicy(),
+                  price_overrides=dict(price_overrides or {}))
+
+    if spec.name in KINDS:
+        kind = KINDS[spec.name]
+        key = env.get(kind.key_env, "").strip()
+        if not key:
+            raise MissingKeyError(f"{kind.key_env} is not set", provider=str(spec),
+                                  hint=f"Export {kind.key_env}=... in your shell (keys are read from the "
+                                       "environment only), or pick another provider with -p.")
+        settings = ProviderSettings(api_key=key, key_env=kind.key_env,
+                                    base_url=env.get(kind.base_url_env, "").strip() or kind.default_base_url,
+                                    **common)  # type: ignore[arg-type]
+        if spec.name == "anthropic":
+            from .anthropic import AnthropicProvider
+
+            return AnthropicProvider(name=spec.name, model=spec.model, settings=settings,
+                                     caps=anthropic_capabilities(spec.model))
+        from .openai import OpenAIProvider
+
+        return OpenAIProvider(name=spec.name, model=spec.model, settings=settings,
+                              caps=openai_capabilities(spec.model))
+
+    endpoint = endpoints[spec.name]
+    key = env.get(endpoint.api_key_env, "").strip() if endpoint.api_key_env else ""
+    overrides = {**endpoint.prices, **common.pop("price_overrides")}  # type: ignore[dict-item]
+    settings = ProviderSettings(api_key=key or None, key_env=endpoint.api_key_env,
+                                base_url=endpoint.base_url, price_overrides=overrides,
+                                **common)  # type: ignore[arg-type]
+    from .openai import OpenAIProvider
+
+    provider = OpenAIProvider(name=spec.name, model=spec.model, settings=settings,
+                              caps=endpoint_capabilities(token_param=endpoint.token_param,
+                                                         structured_output=endpoint.structured_output,
+                                                         streaming_usage=endpoint.streaming_usage))
+    provider.price_provider = None  # a custom server's prices are only known from config
+    return provider
+
+
+def default_spec(*, config_default: str | None, env: Mapping[str, str] | None = None) -> str:
+    """`LLM_PROVIDER` → config default → a key in the environment; else say how to set one."""
+    env = os.environ if env is None else env
+    chosen = env.get("LLM_PROVIDER", "").strip() or (config_default or "").strip()
+    if chosen:
+        return chosen
+    for kind in KINDS.values():
+        if env.get(kind.key_env, "").strip():
+            return f"{kind.name}:{kind.default_model}"
+    raise ConfigurationError(
+        "no provider is configured",
+        hint="Pass -p provider:model, set LLM_PROVIDER, run `driftcheck config set default SPEC`, "
+             "or export ANTHROPIC_API_KEY or OPENAI_API_KEY.")

@@ -1,0 +1,168 @@
+"""The request, the stream of typed events and the final response shared by every provider.
+
+The CLI and the TUI consume exactly these types, whichever API produced them, so nothing
+above this layer needs to know how Anthropic and OpenAI differ on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pydantic is only needed when a caller asks for structured output
+    from pydantic import BaseModel
+
+    from .checks import Check
+    from .errors import ProviderError
+
+Role = Literal["user", "assistant"]
+FinishReason = Literal["stop", "length", "content_filter", "tool_use", "refusal", "error", "unknown"]
+TokenParam = Literal["max_tokens", "max_completion_tokens"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One call, described independently of any API.
+
+    `output_schema` asks for structured output: each provider uses its API's native
+    mechanism, and the final response carries the validated object in `parsed`.
+    """
+
+    messages: tuple[Message, ...]
+    system: str | None = None
+    max_tokens: int = 1024
+    output_schema: type[BaseModel] | None = None
+
+    @classmethod
+    def ask(cls, prompt: str, *, system: str | None = None, max_tokens: int = 1024,
+            output_schema: type[BaseModel] | None = None) -> Request:
+        return cls((Message("user", prompt),), system=system, max_tokens=max_tokens,
+                   output_schema=output_schema)
+
+    @property
+    def schema_name(self) -> str:
+        return self.output_schema.__name__ if self.output_schema else "output"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts; None means the API did not report that figure (never a silent zero).
+
+    `input_tokens` includes cached input, as both price tables and OpenAI count it.
+    `reasoning_tokens` is the part of `output_tokens` spent thinking.
+    """
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+
+    def merged(self, newer: Usage) -> Usage:
+        """Streams report usage in pieces and cumulatively; the latest reported figure wins."""
+        return Usage(
+            input_tokens=_latest(self.input_tokens, newer.input_tokens),
+            output_tokens=_latest(self.output_tokens, newer.output_tokens),
+            reasoning_tokens=_latest(self.reasoning_tokens, newer.reasoning_tokens),
+            cache_read_tokens=_latest(self.cache_read_tokens, newer.cache_read_tokens),
+            cache_write_tokens=_latest(self.cache_write_tokens, newer.cache_write_tokens),
+        )
+
+    @property
+    def reported(self) -> bool:
+        return self.input_tokens is not None or self.output_tokens is not None
+
+
+def _latest(old: int | None, new: int | None) -> int | None:
+    return old if new is None else new
+
+
+@dataclass(slots=True)
+class Response:
+    """What one finished call produced, with everything needed to judge and price it."""
+
+    provider: str
+    model: str
+    text: str
+    usage: Usage
+    finish_reason: FinishReason
+    raw_finish_reason: str | None
+    ttft_s: float | None
+    total_s: float
+    request_id: str | None
+    cost_usd: float | None  # None = no known price for this model ("unknown")
+    retries: int = 0
+    content_null: bool = False
+    parsed: Any = None
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+    def with_checks(self, checks: list[Check]) -> Response:
+        return replace(self, checks=checks)
+
+
+# --- stream events -----------------------------------------------------------------------
+# Converters turn wire events into the first four; the provider loop adds the rest.
+
+
+class TextDelta:
+    """A piece of answer text. A plain slotted class, not a frozen dataclass: one is made
+    per streamed chunk, and frozen construction costs three times as much."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is TextDelta and other.text == self.text
+
+    def __repr__(self) -> str:
+        return f"TextDelta({self.text!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageUpdate:
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStarted:
+    """The API accepted the call; carries the identifiers it assigned."""
+
+    message_id: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FinishReasonSet:
+    reason: FinishReason
+    raw: str | None
+    content_null: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RetryScheduled:
+    """A failed attempt will be retried after `delay_s`; nothing of it reached the user."""
+
+    attempt: int
+    delay_s: float
+    error: ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    response: Response
+
+
+WireEvent = TextDelta | UsageUpdate | StreamStarted | FinishReasonSet
+StreamEvent = TextDelta | UsageUpdate | StreamStarted | FinishReasonSet | RetryScheduled | Completed

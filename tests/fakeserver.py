@@ -1,0 +1,533 @@
+"""A faithful fake of the Anthropic Messages and OpenAI chat-completions APIs.
+
+It is a real HTTP/1.1 server on 127.0.0.1 (ephemeral port) that streams Server-Sent
+Events in chunked transfer encoding, exactly as the real APIs do, so the real SDKs can be
+pointed at it with `base_url`. Tests script what each request gets — a normal reply,
+structured output generated from the request's schema, or a fault — and read back every
+request received.
+
+    server = FakeServer().start()
+    server.script(HttpError(529, retry_after_ms=20), Reply(text="hello"))
+
+Run it by hand with `python -m tests.fakeserver` to point driftcheck at it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# --- what a request can be answered with ------------------------------------------------
+
+
+@dataclass
+class Reply:
+    """A streamed answer, optionally with a fault partway through.
+
+    `text=None` answers with an instance of the request's schema when it has one, else a
+    short sentence. Token counts default to what the reply actually contains.
+    """
+
+    text: str | None = None
+    chunk_size: int = 4
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    finish: str = "stop"                 # stop | length | content_filter
+    first_token_delay_s: float = 0.0
+    chunk_delay_s: float = 0.0
+    usage: bool = True                   # False: no usage chunk (OpenAI-compatible servers)
+    null_content: bool = False           # OpenAI: content is null throughout
+    error_after: int | None = None       # an `error` event after N text chunks
+    error_type: str = "overloaded_error"
+    drop_after: int | None = None        # the connection is cut after N text chunks
+    stall_after: int | None = None       # silence for `stall_s` after N text chunks
+    stall_s: float = 0.0
+
+
+@dataclass
+class HttpError:
+    """An error response before any streaming, with the body each API really sends."""
+
+    status: int
+    message: str | None = None
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+    retry_after: str | None = None
+    retry_after_ms: int | None = None
+
+
+@dataclass
+class RawBody:
+    """Anything at all, for endpoints that break the protocol (non-streaming JSON, junk)."""
+
+    body: str
+    content_type: str = "application/json"
+    status: int = 200
+
+
+def rate_limited(retry_after: str | None = None, retry_after_ms: int | None = None) -> HttpError:
+    return HttpError(429, "Number of request tokens has exceeded your per-minute rate limit",
+                     retry_after=retry_after, retry_after_ms=retry_after_ms)
+
+
+def overloaded(retry_after_ms: int | None = None) -> HttpError:
+    return HttpError(529, "Overloaded", retry_after_ms=retry_after_ms)
+
+
+def unauthorized() -> HttpError:
+    return HttpError(401, "invalid x-api-key")
+
+
+def empty_billed(reasoning_tokens: int = 512) -> Reply:
+    """The seeds' silent failure: no text, every output token spent reasoning, billed."""
+    return Reply(text="", output_tokens=reasoning_tokens, reasoning_tokens=reasoning_tokens,
+                 finish="length")
+
+
+_ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
+                          403: "permission_error", 404: "not_found_error", 413: "request_too_large",
+                          429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
+_OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error",
+                       403: "invalid_request_error", 404: "invalid_request_error",
+                       429: "requests", 500: "server_error", 503: "server_error", 529: "server_error"}
+_OPENAI_CODES = {401: "invalid_api_key", 429: "rate_limit_exceeded", 404: "model_not_found"}
+
+# OpenAI models that refuse `max_tokens`, as the real API does (the seeds' GPT-5.5 case).
+DEFAULT_TOKEN_PARAM_RULES = {r"^(gpt-5|o\d)": "max_completion_tokens"}
+
+
+Step = Reply | HttpError | RawBody
+
+
+@dataclass
+class RecordedRequest:
+    api: str  # "anthropic" | "openai"
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def model(self) -> str:
+        return str(self.body.get("model", ""))
+
+
+# --- schema instances ---------------------------------------------------------------------
+
+
+def instance_of(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """A small valid instance of a JSON schema, as a structured-output API would return."""
+    root = root or schema
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return instance_of((root.get("$defs") or root.get("definitions") or {})[name], root)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return instance_of(options[0], root)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        return {name: instance_of(sub, root) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [instance_of(schema.get("items", {}), root) for _ in range(max(1, schema.get("minItems", 1)))]
+    if kind == "integer":
+        return int(schema.get("minimum", schema.get("maximum", 1)))
+    if kind == "number":
+        return float(schema.get("minimum", schema.get("maximum", 1.0)))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return "x" * max(1, schema.get("minLength", 0)) if schema.get("minLength") else "example"
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+class _Cut(Exception):
+    """Raised inside a handler to end it after deliberately breaking the connection."""
+
+
+class _Answered(Exception):
+    """Raised inside a handler once a raw scripted body has been sent."""
+
+
+class FakeServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._scripts: dict[str | None, deque[Step]] = {}
+        self.requests: list[RecordedRequest] = []
+        self.token_param_rules: dict[str, str] = dict(DEFAULT_TOKEN_PARAM_RULES)
+        self.default_reply = Reply()
+        self._ids = itertools.count(1)
+        server = self
+
+        class Handler(_Handler):
+            fake = server
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # lifecycle
+    def start(self) -> FakeServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="fake-provider", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.url
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    # scripting
+    def script(self, *steps: Step, model: str | None = None) -> None:
+        """Queue answers for the next requests (for one model, or for any)."""
+        with self._lock:
+            self._scripts.setdefault(model, deque()).extend(steps)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._scripts.clear()
+            self.requests.clear()
+            self.token_param_rules = dict(DEFAULT_TOKEN_PARAM_RULES)
+            self.default_reply = Reply()
+
+    def _next_step(self, model: str) -> Step:
+        with self._lock:
+            for key in (model, None):
+                queue = self._scripts.get(key)
+                if queue:
+                    return queue.popleft()
+            return self.default_reply
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):06d}fake"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fake: FakeServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Like real API front ends: without this, small SSE writes wait ~40 ms on Nagle
+        # and delayed ACKs, which would swamp every latency figure measured against us.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    # --- plumbing -------------------------------------------------------------------------
+    def _read_body(self) -> dict[str, Any]:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            return json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            return {}
+
+    def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _start_sse(self, id_header: str, request_id: str) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header(id_header, request_id)
+        self.end_headers()
+
+    def _send(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _cut(self) -> None:
+        self.wfile.flush()
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close_connection = True
+        raise _Cut
+
+    # --- routing --------------------------------------------------------------------------
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self._read_body()
+        path = self.path.split("?", 1)[0].rstrip("/")
+        try:
+            if path.endswith("/messages"):
+                self._anthropic(body)
+            elif path.endswith("/chat/completions"):
+                self._openai(body)
+            else:
+                self._json(404, {"error": {"message": f"no route {path}", "type": "not_found_error"}})
+        except _Answered:
+            pass
+        except (_Cut, BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _common(self, api: str, body: dict[str, Any]) -> tuple[Step, str]:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.fake._record(RecordedRequest(api, self.path, headers, body))
+        step = self.fake._next_step(str(body.get("model", "")))
+        if isinstance(step, RawBody):
+            data = step.body.encode()
+            self.send_response(step.status)
+            self.send_header("content-type", step.content_type)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            raise _Answered
+        return step, _prompt_text(body)
+
+    # --- Anthropic Messages -----------------------------------------------------------------
+    def _anthropic(self, body: dict[str, Any]) -> None:
+        step, prompt = self._common("anthropic", body)
+        request_id = self.fake.next_id("req_")
+        # SDK 2.x sends `authorization: Bearer`; older clients send `x-api-key`.
+        if not (self.headers.get("x-api-key") or (self.headers.get("authorization") or "").startswith("Bearer ")):
+            step = HttpError(401, "x-api-key header is required")
+        if isinstance(step, HttpError):
+            return self._anthropic_error(step, request_id)
+        schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
+        text = _reply_text(step, schema, body.get("model", ""), prompt)
+        chunks = _chunks(text, step.chunk_size)
+        usage_in = step.input_tokens if step.input_tokens is not None else _estimate_tokens(prompt)
+        usage_out = step.output_tokens if step.output_tokens is not None else len(chunks) + step.reasoning_tokens
+
+        self._start_sse("request-id", request_id)
+        ev = self._anthropic_event
+        ev("message_start", {"type": "message_start", "message": {
+            "id": self.fake.next_id("msg_"), "type": "message", "role": "assistant", "content": [],
+            "model": body.get("model"), "stop_reason": None, "stop_sequence": None,
+            "usage": {"input_tokens": usage_in - step.cache_read_tokens, "output_tokens": 1,
+                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": step.cache_read_tokens}}})
+        index = 0
+        if step.reasoning_tokens:
+            ev("content_block_start", {"type": "content_block_start", "index": 0,
+                                       "content_block": {"type": "thinking", "thinking": "", "signature": ""}})
+            ev("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                       "delta": {"type": "thinking_delta", "thinking": "Considering the question."}})
+            ev("content_block_stop", {"type": "content_block_stop", "index": 0})
+            index = 1
+        ev("ping", {"type": "ping"})
+        if step.first_token_delay_s:
+            time.sleep(step.first_token_delay_s)
+        if chunks:
+            ev("content_block_start", {"type": "content_block_start", "index": index,
+                                       "content_block": {"type": "text", "text": ""}})
+        for n, piece in enumerate(chunks):
+            if self._fault(step, n, lambda: ev("error", {"type": "error", "error": {
+                    "type": step.error_type, "message": "Overloaded" if step.error_type == "overloaded_error"
+                    else "Internal server error"}})):
+                return
+            ev("content_block_delta", {"type": "content_block_delta", "index": index,
+                                       "delta": {"type": "text_delta", "text": piece}})
+            if step.chunk_delay_s:
+                time.sleep(step.chunk_delay_s)
+        if chunks:
+            ev("content_block_stop", {"type": "content_block_stop", "index": index})
+        stop = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}[step.finish]
+        usage: dict[str, Any] = {"output_tokens": usage_out}
+        if step.reasoning_tokens:
+            usage["output_tokens_details"] = {"thinking_tokens": step.reasoning_tokens}
+        ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
+                             "usage": usage})
+        ev("message_stop", {"type": "message_stop"})
+        self._end_stream()
+
+    def _anthropic_event(self, name: str, data: dict[str, Any]) -> None:
+        self._send(f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode())
+
+    def _anthropic_error(self, err: HttpError, request_id: str) -> None:
+        kind = err.type or _ANTHROPIC_ERROR_TYPES.get(err.status, "api_error")
+        self._json(err.status, {"type": "error", "error": {"type": kind, "message": err.message or kind},
+                                "request_id": request_id},
+                   {"request-id": request_id, **_retry_headers(err)})
+
+    # --- OpenAI chat completions ------------------------------------------------------------
+    def _openai(self, body: dict[str, Any]) -> None:
+        step, prompt = self._common("openai", body)
+        request_id = self.fake.next_id("req_")
+        model = str(body.get("model", ""))
+        if not (self.headers.get("authorization") or "").startswith("Bearer "):
+            step = HttpError(401, "You didn't provide an API key.")
+        for pattern, wanted in self.fake.token_param_rules.items():
+            unwanted = "max_tokens" if wanted == "max_completion_tokens" else "max_completion_tokens"
+            if re.search(pattern, model) and unwanted in body:
+                step = HttpError(400, f"Unsupported parameter: '{unwanted}' is not supported with this model. "
+                                      f"Use '{wanted}' instead.", code="unsupported_parameter", param=unwanted)
+        if isinstance(step, HttpError):
+            return self._openai_error(step, request_id)
+
+        fmt = body.get("response_format") or {}
+        schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
+        text = _reply_text(step, schema, model, prompt)
+        chunks = [] if step.null_content else _chunks(text, step.chunk_size)
+        usage_in = step.input_tokens if step.input_tokens is not None else _estimate_tokens(prompt)
+        usage_out = step.output_tokens if step.output_tokens is not None else len(chunks) + step.reasoning_tokens
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and step.usage
+        chat_id, created = self.fake.next_id("chatcmpl-"), int(time.time())
+
+        def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None,
+                  choices: bool = True) -> None:
+            payload: dict[str, Any] = {
+                "id": chat_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "service_tier": "default", "system_fingerprint": "fp_fake",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else [],
+            }
+            if include_usage:
+                payload["usage"] = usage
+            self._send(f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode())
+
+        self._start_sse("x-request-id", request_id)
+        chunk({"role": "assistant", "content": None if step.null_content else "", "refusal": None})
+        if step.first_token_delay_s:
+            time.sleep(step.first_token_delay_s)
+        for n, piece in enumerate(chunks):
+            if self._fault(step, n, lambda: self._send(("data: " + json.dumps({"error": {
+                    "message": "The server had an error while processing your request.",
+                    "type": "server_error" if step.error_type != "rate_limit_error" else "requests",
+                    "code": None}}) + "\n\n").encode())):
+                return
+            chunk({"content": piece})
+            if step.chunk_delay_s:
+                time.sleep(step.chunk_delay_s)
+        chunk({}, finish=step.finish)
+        if include_usage:
+            chunk({}, usage={
+                "prompt_tokens": usage_in, "completion_tokens": usage_out,
+                "total_tokens": usage_in + usage_out,
+                "prompt_tokens_details": {"cached_tokens": step.cache_read_tokens, "audio_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": step.reasoning_tokens, "audio_tokens": 0,
+                                              "accepted_prediction_tokens": 0,
+                                              "rejected_prediction_tokens": 0}}, choices=False)
+        self._send(b"data: [DONE]\n\n")
+        self._end_stream()
+
+    def _openai_error(self, err: HttpError, request_id: str) -> None:
+        self._json(err.status, {"error": {
+            "message": err.message or "error", "type": err.type or _OPENAI_ERROR_TYPES.get(err.status, "server_error"),
+            "param": err.param, "code": err.code or _OPENAI_CODES.get(err.status)}},
+            {"x-request-id": request_id, **_retry_headers(err)})
+
+    # --- faults shared by both APIs ---------------------------------------------------------
+    def _fault(self, step: Reply, n: int, send_error: Any) -> bool:
+        """Play the mid-stream fault due before chunk `n`; True when the stream is over."""
+        if step.error_after == n:
+            send_error()
+            self._end_stream()
+            return True
+        if step.drop_after == n:
+            self._cut()
+        if step.stall_after == n:
+            time.sleep(step.stall_s)
+        return False
+
+
+def _retry_headers(err: HttpError) -> dict[str, str]:
+    headers = {}
+    if err.retry_after is not None:
+        headers["retry-after"] = err.retry_after
+    if err.retry_after_ms is not None:
+        headers["retry-after-ms"] = str(err.retry_after_ms)
+    return headers
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    parts: list[str] = []
+    system = body.get("system")
+    if isinstance(system, str):
+        parts.append(system)
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):
+            parts.extend(str(block.get("text", "")) for block in content if isinstance(block, dict))
+    return "\n".join(parts)
+
+
+def _reply_text(step: Reply, schema: dict[str, Any] | None, model: str, prompt: str) -> str:
+    if step.text is not None:
+        return step.text
+    if schema is not None:
+        return json.dumps(instance_of(schema))
+    last = prompt.strip().splitlines()[-1][:60] if prompt.strip() else ""
+    return f"Fake answer from {model}. You asked: {last}"
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)] if text else []
+
+
+def _estimate_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the fake Anthropic/OpenAI server in the foreground.")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--reply-chars", type=int, default=0, help="default reply length (0: a short sentence)")
+    parser.add_argument("--chunk-size", type=int, default=4, help="characters per streamed delta")
+    args = parser.parse_args()
+    server = FakeServer(port=args.port)
+    if args.reply_chars:
+        server.default_reply = Reply(text=("lorem ipsum " * (args.reply_chars // 12 + 1))[:args.reply_chars],
+                                     chunk_size=args.chunk_size)
+    print(f"ANTHROPIC_BASE_URL={server.anthropic_base_url}")
+    print(f"OPENAI_BASE_URL={server.openai_base_url}", flush=True)
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Dependencies point one way (app.tui → app → providers), and SDKs load lazily.
+
+Each check runs in a fresh interpreter so modules imported by other tests cannot hide
+an import, and reads `sys.modules` after the import under test.
+"""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("textual", "anthropic", "openai", "genai_prices")
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = f"""
+import sys, json
+{code}
+print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _modules(package: str) -> list[str]:
+    path = ROOT / package
+    return [f"{package}.{m.name}" for m in pkgutil.iter_modules([str(path)]) if m.name != "tui"]
+
+
+def test_providers_import_neither_textual_nor_app_nor_an_sdk():
+    imports = "\n".join(f"import {m}" for m in _modules("providers"))
+    loaded = loaded_after(imports)
+    assert "textual" not in loaded and "app" not in loaded
+    assert not {"anthropic", "openai"} & loaded, "SDKs must be imported only when a call is made"
+
+
+def test_app_domain_does_not_import_textual():
+    imports = "\n".join(f"import {m}" for m in _modules("app") if m != "app.__main__")
+    assert "textual" not in loaded_after(imports)
+
+
+def test_help_loads_no_sdk():
+    loaded = loaded_after("""
+from app.cli import main
+try:
+    main(["--help"])
+except SystemExit:
+    pass
+""")
+    assert not set(HEAVY) & loaded, f"--help imported {set(HEAVY) & loaded}"
+
+
+def test_building_a_provider_loads_no_sdk():
+    loaded = loaded_after("""
+from providers import build_provider
+build_provider("anthropic:claude-haiku-4-5", env={"ANTHROPIC_API_KEY": "x"})
+build_provider("openai:gpt-5.4-mini", env={"OPENAI_API_KEY": "x"})
+""")
+    assert not {"anthropic", "openai"} & loaded
