@@ -72,15 +72,9 @@ class AnthropicProvider(Provider):
     def _sdk_client(self) -> Any:
         if self._client is None:
             import anthropic
-            import httpx2
 
-            t = self.settings.timeouts
-            # Our watchdog enforces first-token and stall deadlines; the SDK's read timeout
-            # is only a backstop, and its own retries are off because ours honour no-replay.
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self.settings.api_key, base_url=self.settings.base_url, max_retries=0,
-                timeout=httpx2.Timeout(max(t.first_token_s, t.stall_s) + 5, connect=t.connect_s),
-                default_headers=dict(self.settings.extra_headers) or None)
+            self._client = anthropic.AsyncAnthropic(api_key=self.settings.api_key,
+                                                    **self._sdk_client_options())
         return self._client
 
     def request_kwargs(self, request: Request) -> dict[str, Any]:

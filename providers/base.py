@@ -181,6 +181,17 @@ class Provider(ABC):
     def _sdk_client(self) -> Any:
         """Build (once) and return the SDK client; the SDK is imported here, lazily."""
 
+    def _sdk_client_options(self) -> dict[str, Any]:
+        """Options both HTTP SDKs take alike. Our watchdog enforces the first-token and
+        stall deadlines; the SDK's read timeout is only a backstop, and its own retries
+        are off because ours honour the no-replay rule."""
+        import httpx2
+
+        t = self.settings.timeouts
+        return {"base_url": self.settings.base_url, "max_retries": 0,
+                "timeout": httpx2.Timeout(max(t.first_token_s, t.stall_s) + 5, connect=t.connect_s),
+                "default_headers": dict(self.settings.extra_headers) or None}
+
     @abstractmethod
     async def _open(self, request: Request) -> OpenedStream:
         """Send the request; return (event iterator, request id, close callable)."""

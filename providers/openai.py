@@ -75,15 +75,11 @@ class OpenAIProvider(Provider):
 
     def _sdk_client(self) -> Any:
         if self._client is None:
-            import httpx2
             import openai
 
-            t = self.settings.timeouts
-            self._client = openai.AsyncOpenAI(
-                api_key=self.settings.api_key or "not-needed", base_url=self.settings.base_url,
-                max_retries=0,
-                timeout=httpx2.Timeout(max(t.first_token_s, t.stall_s) + 5, connect=t.connect_s),
-                default_headers=dict(self.settings.extra_headers) or None)
+            # Keyless OpenAI-compatible servers (Ollama, llama.cpp) still need a non-empty key.
+            self._client = openai.AsyncOpenAI(api_key=self.settings.api_key or "not-needed",
+                                              **self._sdk_client_options())
         return self._client
 
     def request_kwargs(self, request: Request) -> dict[str, Any]:
