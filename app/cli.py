@@ -46,7 +46,31 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output token limit, sent as the parameter the model takes (default 1024)")
     ask.add_argument("--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)")
     ask.add_argument("--format", choices=("text", "json"), default="text")
+
+    review = sub.add_parser(
+        "review", help="review one source file: findings with lines, severity and a score",
+        description="Review one source file. Findings stream as they arrive; the exit code is 1 when "
+                    "a finding is at or above --fail-on, 2 for bad input, 3 when the provider failed.")
+    review.add_argument("file", help="the file to review")
+    review.add_argument("-p", "--provider", metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
+    review.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text",
+                        help="text streams findings as they arrive (default); json follows the public contract; "
+                             "sarif is for code scanning")
+    review.add_argument("--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)")
+    review.add_argument("--fail-on", choices=(*SEVERITY_CHOICES, "none"), default="none", metavar="SEVERITY",
+                        help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)")
+    review.add_argument("--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)")
+    review.add_argument("--max-tokens", type=_positive_int, metavar="N",
+                        help="output token limit per request (default 4096; 16384 for reasoning models)")
+    review.add_argument("--chunk-tokens", type=_positive_int, metavar="N",
+                        help="source tokens per request before the file is split at symbol boundaries (default 12000)")
+    review.add_argument("--max-requests", type=_positive_int, default=25, metavar="N",
+                        help="refuse a file that needs more than N requests (default 25)")
+    review.add_argument("--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)")
     return parser
+
+
+SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
 
 
 def _positive_int(text: str) -> int:
@@ -72,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    handler = {"providers": cmd_providers, "ask": cmd_ask}[args.command]
+    handler = {"providers": cmd_providers, "ask": cmd_ask, "review": cmd_review}[args.command]
     try:
         return handler(args)
     except UsageError as exc:
@@ -279,3 +303,12 @@ def _metrics(response: Response) -> str:
     from app.metrics import metrics_line
 
     return metrics_line(response)
+
+
+# --- driftcheck review -----------------------------------------------------------------------
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from app.review_cli import run_review
+
+    return run_review(args)

@@ -51,3 +51,36 @@ def metrics_line(response: Response) -> str:
     if response.request_id:
         parts.append(response.request_id)
     return " · ".join(parts)
+
+
+def combined_response(responses: list[Response]) -> Response | None:
+    """Several calls for one task (chunks, a repair) as one set of metrics.
+
+    Tokens and cost add up; a cost is unknown if any part's is. Time to first token is
+    the first call's, total time spans all of them, which ran one after another.
+    """
+    if not responses:
+        return None
+    if len(responses) == 1:
+        return responses[0]
+    from dataclasses import replace
+
+    from providers.types import Usage
+
+    def total(name: str) -> int | None:
+        values = [getattr(r.usage, name) for r in responses]
+        return None if all(v is None for v in values) else sum(v or 0 for v in values)
+
+    costs = [r.cost_usd for r in responses]
+    return replace(
+        responses[-1],
+        text="".join(r.text for r in responses),
+        usage=Usage(**{name: total(name) for name in ("input_tokens", "output_tokens", "reasoning_tokens",
+                                                        "cache_read_tokens", "cache_write_tokens")}),
+        ttft_s=responses[0].ttft_s,
+        total_s=sum(r.total_s for r in responses),
+        cost_usd=None if any(c is None for c in costs) else sum(costs),  # type: ignore[arg-type]
+        retries=sum(r.retries for r in responses),
+        request_id=responses[0].request_id,
+        checks=[c for r in responses for c in r.checks],
+    )

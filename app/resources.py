@@ -20,3 +20,12 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"driftcheck's {name}/ folder is missing; reinstall driftcheck")
+
+
+def load_prompt(name: str) -> str:
+    """A prompt template from prompts/, by file name without the extension."""
+    path = data_dir("prompts") / f"{name}.md"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"driftcheck's prompt {name!r} is missing ({path}); reinstall driftcheck") from None

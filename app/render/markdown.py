@@ -1,0 +1,54 @@
+"""The review as Markdown, for a pull-request comment or a ticket."""
+
+from __future__ import annotations
+
+import re
+
+from app.metrics import metrics_line
+from app.render.text import answer_key_line, counts_line, lines_label
+from app.review.task import ReviewOutcome
+
+_BADGE = {"critical": "🟥 critical", "high": "🟧 high", "medium": "🟨 medium", "low": "🟦 low", "info": "⬜ info"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+def review_markdown(outcome: ReviewOutcome) -> str:
+    result = outcome.result
+    out = [f"## driftcheck review: `{outcome.input.path}`", ""]
+    out.append(f"Reviewed by `{outcome.provider}:{outcome.model}`"
+               + (f" · **failed**: {outcome.error.one_line()}" if outcome.error else ""))
+    out.append("")
+    if result is not None:
+        if result.score is not None:
+            out += [f"**Score {result.score}/10.** {result.summary}", ""]
+        out += [f"Findings: {counts_line(result.counts())}", ""]
+        if result.findings:
+            out += ["| | Severity | Lines | Category | Symbol | Finding |", "|---|---|---|---|---|---|"]
+            for f in result.findings:
+                lines = lines_label(f) + ("" if f.lines_valid else " ⚠")
+                out.append(f"| {f.id} | {_BADGE[f.severity]} | {lines} | {f.category} | "
+                           f"{_cell(f'`{f.symbol}`' if f.symbol else '')} | {_cell(f.title)} |")
+            out.append("")
+            for f in result.findings:
+                out += [f"### {f.id} · {_cell(f.title)} ({lines_label(f)})", "", f.explanation, "",
+                        f"**Fix:** {f.suggestion}", ""]
+    if outcome.answer_key:
+        out += [answer_key_line(outcome.answer_key), ""]
+    if outcome.checks:
+        out += ["**Checks**", ""] + [f"- `{c.name}` ({c.severity}): {c.message}. {c.diagnosis}"
+                                     for c in outcome.checks] + [""]
+    if outcome.partial_text:
+        fence = "`" * max(3, _longest_backtick_run(outcome.partial_text) + 1)  # the text cannot close it
+        out += ["<details><summary>Text received before the failure</summary>", "", fence,
+                outcome.partial_text, fence, "</details>", ""]
+    response = outcome.response
+    if response is not None:
+        out += [f"<sub>{metrics_line(response)}</sub>", ""]
+    return "\n".join(out)

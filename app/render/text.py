@@ -1,0 +1,73 @@
+"""The review as text, printed as it streams: each finding the moment it is complete,
+then the verdict. Rich colours it on a terminal and prints plain text into a pipe or a
+log. Everything from the model is escaped: a "[red]" in a reply is text, not markup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from app.metrics import metrics_line
+from app.review.model import SEVERITIES, Finding
+from app.review.task import ReviewOutcome
+
+SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
+                  "low": "cyan", "info": "dim"}
+
+
+def lines_label(finding: Finding) -> str:
+    if finding.line_start == finding.line_end:
+        return f"L{finding.line_start}"
+    return f"L{finding.line_start}-{finding.line_end}"
+
+
+def print_finding(console: Console, finding: Finding) -> None:
+    style = SEVERITY_STYLE[finding.severity]
+    where = lines_label(finding) + ("" if finding.lines_valid else " (not in file)")
+    symbol = f"  [dim]in[/] {escape(finding.symbol)}" if finding.symbol else ""
+    console.print(f"[{style}]{finding.severity.upper():>8}[/]  {finding.id:<4} {where:<10} "
+                  f"[dim]{finding.category}[/]{symbol}")
+    console.print(f"          [bold]{escape(finding.title)}[/]")
+    console.print(f"          {escape(finding.explanation)}", soft_wrap=False)
+    console.print(f"          [green]fix:[/] {escape(finding.suggestion)}")
+    console.print()
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return " · ".join(f"{counts[s]} {s}" for s in SEVERITIES)
+
+
+def print_verdict(console: Console, outcome: ReviewOutcome) -> None:
+    result = outcome.result
+    if result is not None and outcome.repaired and result.findings:
+        console.print("[yellow]The first reply was repaired; the findings as repaired:[/]\n")
+        for finding in result.findings:
+            print_finding(console, finding)
+    if result is not None:
+        if result.score is not None:
+            console.print(f"[bold]Score {result.score}/10[/]  {escape(result.summary)}")
+        elif result.findings:
+            console.print(f"[yellow]No score: {escape(result.summary)}; the {len(result.findings)} "
+                          f"finding(s) above arrived before the failure.[/]")
+        console.print(f"Findings: {counts_line(result.counts())}")
+    if outcome.answer_key:
+        console.print(escape(answer_key_line(outcome.answer_key)))
+    for check in outcome.checks:
+        colour = "red" if check.severity == "error" else "yellow"
+        console.print(f"[{colour}]{check.severity}: {check.name}:[/] {escape(check.message)}. "
+                      f"[dim]{escape(check.diagnosis)}[/]")
+    response = outcome.response
+    if response is not None:
+        console.print(f"[dim]{escape(metrics_line(response))}[/]")
+
+
+def answer_key_line(report: dict[str, Any]) -> str:
+    precision = "n/a" if report["precision"] is None else f"{report['precision']:.2f}"
+    line = (f"Answer key {report['key']}: {report['matched']} of {report['expected']} planted issues found "
+            f"(recall {report['recall']:.2f}, precision {precision})")
+    if report["missed"]:
+        line += f"; missed: {', '.join(report['missed'])}"
+    return line

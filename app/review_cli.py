@@ -1,0 +1,195 @@
+"""`driftcheck review FILE`: the headless review, for a terminal, a pipe or CI.
+
+Everything the user might have got wrong is checked before a provider is contacted.
+Text streams findings to stdout as they arrive; JSON, Markdown and SARIF are written
+once the review ends (to stdout, or to --out while the text streams to the terminal).
+A provider failure still writes the output, with what arrived before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from app.cli import EXIT_FINDINGS, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, resolve_provider
+
+# Above this many source tokens, the estimate of tokens and cost is printed before sending.
+ESTIMATE_ABOVE_TOKENS = 20_000
+
+
+def default_max_tokens(provider: Any) -> int:
+    # Reasoning models spend part of the budget thinking; the seeds' GPT-5.5 spent all of
+    # a small one and returned nothing, billed.
+    caps = provider.caps
+    return 16_384 if caps.reasoning_tokens and caps.token_param == "max_completion_tokens" else 4_096
+
+
+def run_review(args: argparse.Namespace) -> int:
+    from app.answer_key import AnswerKeyError, find_key, load_key
+    from app.inputs import InputError, looks_minified, read_text_file
+    from app.review.task import DEFAULT_CHUNK_TOKENS, estimate_cost
+    from app.source import LineTooLongError, load_source
+    from providers.errors import ConfigurationError, ProviderError
+    from providers.pricing import format_cost
+
+    try:
+        text_input = read_text_file(args.file)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    if args.out:
+        _check_writable(args.out)
+    source = load_source(args.file, text_input.text)
+    try:
+        key = load_key(Path(args.key)) if args.key else find_key(args.file)
+    except AnswerKeyError as exc:
+        raise UsageError(str(exc)) from None
+    if args.key and not Path(args.key).is_file():
+        raise UsageError(f"{args.key}: no such answer key")
+
+    budget = args.chunk_tokens or DEFAULT_CHUNK_TOKENS
+    try:
+        chunks = source.chunks(budget)
+    except LineTooLongError as exc:
+        raise UsageError(f"{args.file}: {exc}. It looks minified or generated; review the source it was "
+                         f"built from, or reformat it first (e.g. prettier, black, gofmt)") from None
+    if looks_minified(text_input.text):
+        text_input.notes.append(f"{args.file} looks minified: findings will cite very long lines")
+
+    config = _load_config()
+    try:
+        provider = resolve_provider(args.provider, config, retries=args.retries)
+    except ProviderError as err:
+        _fail(err.one_line())
+        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+
+    estimate = estimate_cost(provider, source, chunks)
+    source_tokens = sum(c.tokens for c in chunks)
+    if len(chunks) > args.max_requests:
+        raise UsageError(
+            f"{args.file} needs {len(chunks)} requests (~{estimate.input_tokens:,} input tokens, "
+            f"{format_cost(estimate.cost_usd)} estimated); the limit is {args.max_requests}. "
+            f"Pass --max-requests {len(chunks)} to go ahead, or raise --chunk-tokens")
+    if source_tokens > ESTIMATE_ABOVE_TOKENS or len(chunks) > 1:
+        print(f"driftcheck: {args.file}: {source.line_count:,} lines, about {estimate.input_tokens:,} input "
+              f"tokens in {len(chunks)} request(s) to {provider.spec}; estimated {format_cost(estimate.cost_usd)}"
+              f" (at ~{estimate.output_tokens:,} output tokens)", file=sys.stderr, flush=True)
+    for note in text_input.notes:
+        print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
+
+    max_tokens = args.max_tokens or default_max_tokens(provider)
+    live = args.format == "text" or bool(args.out)
+    outcome = asyncio.run(_stream_review(provider, source, text_input, chunks, max_tokens=max_tokens,
+                                         key=key, live=live))
+    _write_output(args, outcome)
+
+    if outcome.error is not None:
+        _fail(outcome.error.one_line())
+        if outcome.partial_text or (outcome.result and outcome.result.findings):
+            print("driftcheck: what arrived before the failure is kept in the output above"
+                  + (f" and in {args.out}" if args.out else ""), file=sys.stderr)
+        return EXIT_USAGE if isinstance(outcome.error, ConfigurationError) else EXIT_PROVIDER
+    return _exit_for_findings(outcome, args.fail_on)
+
+
+def _exit_for_findings(outcome: Any, fail_on: str) -> int:
+    from app.review.model import severity_rank
+
+    if fail_on == "none" or outcome.result is None:
+        return EXIT_OK
+    worst = outcome.result.worst()
+    return EXIT_FINDINGS if worst is not None and severity_rank(worst) <= severity_rank(fail_on) else EXIT_OK
+
+
+async def _stream_review(provider: Any, source: Any, text_input: Any, chunks: Any, *, max_tokens: int,
+                         key: Any, live: bool) -> Any:
+    from rich.console import Console
+
+    from app.render.text import print_finding, print_verdict
+    from app.review.task import ChunkStarted, FindingFound, ReviewFinished, review_events
+    from providers import RetryScheduled
+
+    console = Console(highlight=False, soft_wrap=True)
+    outcome = None
+    try:
+        async for event in review_events(provider, source, text_input, chunks, max_tokens=max_tokens, key=key):
+            if isinstance(event, FindingFound):
+                if live:
+                    print_finding(console, event.finding)
+            elif isinstance(event, ChunkStarted):
+                if event.total > 1:
+                    print(f"driftcheck: reviewing lines {event.start}-{event.end} "
+                          f"(part {event.index + 1} of {event.total})", file=sys.stderr, flush=True)
+            elif isinstance(event, RetryScheduled):
+                print(f"driftcheck: retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}",
+                      file=sys.stderr, flush=True)
+            elif isinstance(event, ReviewFinished):
+                outcome = event.outcome
+    finally:
+        await provider.aclose()
+    assert outcome is not None
+    if live:
+        print_verdict(console, outcome)
+    return outcome
+
+
+def render(outcome: Any, fmt: str) -> str:
+    if fmt == "json":
+        from app.review.report import review_json
+
+        return json.dumps(review_json(outcome), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "sarif":
+        from app.render.sarif import review_sarif
+
+        return json.dumps(review_sarif(outcome), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        from app.render.markdown import review_markdown
+
+        return review_markdown(outcome)
+    from rich.console import Console
+
+    from app.render.text import print_finding, print_verdict
+
+    console = Console(record=True, file=open(os.devnull, "w"), width=100, color_system=None)  # noqa: SIM115
+    for finding in outcome.result.findings if outcome.result else []:
+        print_finding(console, finding)
+    print_verdict(console, outcome)
+    console.file.close()
+    return console.export_text()
+
+
+def _write_output(args: argparse.Namespace, outcome: Any) -> None:
+    if not args.out:
+        if args.format != "text":
+            sys.stdout.write(render(outcome, args.format))
+            sys.stdout.flush()
+        return
+    _atomic_write(Path(args.out), render(outcome, args.format))
+    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)
+
+
+def _check_writable(out: str) -> None:
+    path = Path(out)
+    if path.is_dir():
+        raise UsageError(f"--out {out} is a directory; give a file name")
+    if not path.parent.exists():
+        raise UsageError(f"--out {out}: the directory {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"--out {out}: cannot write in {path.parent}")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write beside the target and rename, so a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
