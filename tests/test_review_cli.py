@@ -16,7 +16,9 @@ from tests.fake_reviews import SAMPLES, keyed_review, keyed_review_text, plain_f
 from tests.fakeserver import Reply, overloaded
 
 ROOT = Path(__file__).resolve().parent.parent
-SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema, kept in the repo so a lone clone can run the suite.
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
+SHARED_SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 INVENTORY = "inventory_service.py"
 SAMPLE_PATH = f"sample_code/{INVENTORY}"
 HAIKU = "anthropic:claude-haiku-4-5"
@@ -90,6 +92,11 @@ def test_sarif_validates_against_the_2_1_0_schema(fake, run_cli):
     ghost_result = next(r for r in results if "past the end" in r["message"]["text"])
     assert "region" not in ghost_result["locations"][0]["physicalLocation"]
     assert lines  # the sample is real text
+
+
+@pytest.mark.skipif(not SHARED_SARIF_SCHEMA.is_file(), reason="no shared/ beside this checkout")
+def test_the_kept_sarif_schema_is_the_shared_one():
+    assert json.loads(SARIF_SCHEMA.read_text()) == json.loads(SHARED_SARIF_SCHEMA.read_text())
 
 
 @pytest.mark.parametrize(("fail_on", "expected"), [("high", 1), ("critical", 1), ("none", 0)])
