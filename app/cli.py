@@ -139,8 +139,10 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
     config = _load_config()
     rows = gather(config.endpoints, check=not args.no_check, prices=config.prices)
+    default, why = _default_choice(config)
     if args.format == "json":
-        print(json.dumps({"providers": [r.to_dict() for r in rows]}, indent=2))
+        print(json.dumps({"providers": [r.to_dict() for r in rows], "default": default,
+                          "default_reason": why}, indent=2))
         return EXIT_OK
 
     from rich.console import Console
@@ -155,7 +157,9 @@ def cmd_providers(args: argparse.Namespace) -> int:
     for row in rows:
         key = "none needed" if row.key_env is None else \
             f"{row.key_env} {'[green]set[/]' if row.key_present else '[red]not set[/]'}"
-        if row.key_env and not row.key_present:
+        if row.kind == "local":
+            usable = f"[green]yes[/]: {row.reach_detail}" if row.reachable else f"[red]no[/]: {row.reach_detail}"
+        elif row.key_env and not row.key_present:
             usable = "[red]no[/]: key missing"
         elif row.usable is None:
             usable = "[dim]not checked[/]"
@@ -172,7 +176,28 @@ def cmd_providers(args: argparse.Namespace) -> int:
     console = Console()
     console.print(status)
     console.print(models)
+    console.print(f"Without -p, driftcheck uses: [bold]{default or 'nothing'}[/] ({why})")
     return EXIT_OK
+
+
+def _default_choice(config: Any) -> tuple[str | None, str]:
+    """Which SPEC a command without -p would use, and why, for `providers` to show."""
+    import os
+
+    from providers import default_spec
+    from providers.errors import ConfigurationError
+
+    try:
+        spec = default_spec(config_default=config.default, allow_local=config.local.use_when_unconfigured)
+    except ConfigurationError as err:
+        return None, err.hint or err.message
+    if os.environ.get("LLM_PROVIDER", "").strip():
+        return spec, "from LLM_PROVIDER"
+    if config.default:
+        return spec, f"the default in {config.path}"
+    if spec.startswith("local:"):
+        return spec, "no key in the environment: the bundled offline model"
+    return spec, "a key found in the environment"
 
 
 # --- driftcheck ask --------------------------------------------------------------------------
@@ -199,10 +224,15 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
 
     from providers import build_provider, default_spec
 
-    chosen = spec or default_spec(config_default=config.default)
+    chosen = spec or default_spec(config_default=config.default, allow_local=config.local.use_when_unconfigured)
     retry = config.retry if retries is None else replace(config.retry, retries=retries)
-    return build_provider(chosen, endpoints=config.endpoints, timeouts=config.timeouts, retry=retry,
-                          price_overrides=config.prices)
+    provider = build_provider(chosen, endpoints=config.endpoints, timeouts=config.timeouts, retry=retry,
+                              price_overrides=config.prices, local=config.local)
+    if getattr(getattr(provider, "model_ref", None), "bundled", False):
+        from providers.local import DEMO_GRADE_NOTE
+
+        print(f"driftcheck: note: {DEMO_GRADE_NOTE}", file=sys.stderr, flush=True)
+    return provider
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

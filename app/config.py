@@ -15,7 +15,7 @@ from typing import Any
 
 from providers.base import RetryPolicy, Timeouts
 from providers.pricing import Price
-from providers.spec import Endpoint
+from providers.spec import Endpoint, LocalOptions
 
 CONFIG_DIR_ENV = "DRIFTCHECK_CONFIG_DIR"
 TOKEN_PARAMS = ("max_tokens", "max_completion_tokens")
@@ -36,6 +36,7 @@ class Config:
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     prices: dict[str, Price] = field(default_factory=dict)
+    local: LocalOptions = field(default_factory=LocalOptions)
 
 
 def config_dir() -> Path:
@@ -113,9 +114,10 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
             name=name.lower(), base_url=string(entry.get("base_url"), f"{where}.base_url"),
             api_key_env=string(key_env, f"{where}.api_key_env") if key_env is not None else None,
             token_param=token_param,
-            structured_output=bool(entry.get("structured_output", True)),
+            structured_output=_structured_output(entry.get("structured_output", True), fail, where),
             streaming_usage=bool(entry.get("streaming_usage", True)),
-            models=tuple(string(m, f"{where}.models") for m in entry.get("models", [])))
+            models=tuple(string(m, f"{where}.models") for m in entry.get("models", [])),
+            params=_params(entry.get("params", {}), fail, where))
 
     res = table(data.get("resilience", {}), "resilience")
     defaults = Timeouts()
@@ -130,4 +132,39 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
         raise fail("resilience.retries", "must be a whole number from 0 to 10")
     config.retry = RetryPolicy(retries=retries)
+
+    local = table(data.get("local", {}), "local")
+    local_defaults = LocalOptions()
+    context = local.get("context_tokens", local_defaults.context_tokens)
+    if isinstance(context, bool) or not isinstance(context, int) or not 512 <= context <= 1_048_576:
+        raise fail("local.context_tokens", "must be a whole number of tokens, at least 512")
+    threads = local.get("threads")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise fail("local.threads", "must be a whole number of threads, at least 1")
+    fallback = local.get("use_when_unconfigured", True)
+    if not isinstance(fallback, bool):
+        raise fail("local.use_when_unconfigured", "must be true or false")
+    config.local = LocalOptions(context_tokens=context, threads=threads, first_token_timeout_s=number(
+        local.get("first_token_timeout_s", local_defaults.first_token_timeout_s), "local.first_token_timeout_s"),
+        use_when_unconfigured=fallback)
     return config
+
+
+_RESERVED_PARAMS = {"model", "messages", "stream", "stream_options", "response_format", "max_tokens",
+                    "max_completion_tokens"}
+
+
+def _params(value: Any, fail: Any, where: str) -> dict[str, Any]:
+    """`[endpoints.NAME.params]`: extra body fields, but never ones driftcheck sets itself."""
+    if not isinstance(value, dict):
+        raise fail(f"{where}.params", "must be a table")
+    clash = sorted(_RESERVED_PARAMS & value.keys())
+    if clash:
+        raise fail(f"{where}.params", f"cannot set {', '.join(clash)}: driftcheck sets those per request")
+    return dict(value)
+
+
+def _structured_output(value: Any, fail: Any, where: str) -> bool | str:
+    if isinstance(value, bool) or value == "json_object":
+        return value
+    raise fail(f"{where}.structured_output", 'must be true, false or "json_object"')

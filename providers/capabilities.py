@@ -22,6 +22,12 @@ class Capabilities:
     streaming_usage: bool
     reasoning_tokens: bool
     token_param: TokenParam
+    #: The context window when it is small enough to plan around (local models); None
+    #: for hosted models whose windows are far larger than anything driftcheck sends.
+    context_tokens: int | None = None
+    #: How native structured output is asked for: OpenAI's `json_schema`, or the
+    #: `json_object` + `schema` form that llama-cpp-python's server understands.
+    structured_output_format: str = "json_schema"
 
 
 def anthropic_capabilities(model: str) -> Capabilities:
@@ -39,9 +45,11 @@ def openai_capabilities(model: str) -> Capabilities:
 
 
 def endpoint_capabilities(*, token_param: TokenParam = "max_tokens",
-                          structured_output: bool = True,
+                          structured_output: bool | str = True,
                           streaming_usage: bool = True) -> Capabilities:
     """OpenAI-compatible servers vary; the endpoint's config says what it supports."""
-    return Capabilities(native_structured_output=structured_output,
+    return Capabilities(native_structured_output=bool(structured_output),
                         streaming_usage=streaming_usage, reasoning_tokens=False,
-                        token_param=token_param)
+                        token_param=token_param,
+                        structured_output_format="json_object" if structured_output == "json_object"
+                        else "json_schema")

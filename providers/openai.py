@@ -14,7 +14,7 @@ from .base import Converted, OpenedStream, Provider
 from .classify import StreamErrorEvent, from_status, from_transport
 from .errors import ProviderError
 from .sse import json_events
-from .structured import schema_instructions
+from .structured import bounded_schema, schema_instructions
 from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
 
 _FINISH: dict[str, FinishReason] = {
@@ -92,12 +92,18 @@ class OpenAIProvider(Provider):
             if self.caps.native_structured_output:
                 from openai.lib._pydantic import to_strict_json_schema
 
-                kwargs["response_format"] = {"type": "json_schema", "json_schema": {
-                    "name": request.schema_name, "strict": True,
-                    "schema": to_strict_json_schema(request.output_schema)}}
+                schema = to_strict_json_schema(request.output_schema)
+                if self.caps.structured_output_format == "json_object":
+                    # llama-cpp-python's server: the schema becomes a grammar, so bound it.
+                    kwargs["response_format"] = {"type": "json_object", "schema": bounded_schema(schema)}
+                else:
+                    kwargs["response_format"] = {"type": "json_schema", "json_schema": {
+                        "name": request.schema_name, "strict": True, "schema": schema}}
             else:  # no native mechanism: the schema goes in the prompt, parsed tolerantly later
                 instructions = schema_instructions(request.output_schema)
                 system = f"{system}\n\n{instructions}" if system else instructions
+        if self.settings.extra_body:
+            kwargs["extra_body"] = dict(self.settings.extra_body)
         messages = [{"role": "system", "content": system}] if system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
         kwargs["messages"] = messages

