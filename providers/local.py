@@ -138,11 +138,14 @@ def _load(model: LocalModel, context_tokens: int, threads: int | None) -> _Loade
         return _LOADED[key]
 
 
-# Every integer driftcheck asks for (line numbers, counts, scores) is a small natural
-# number. llama.cpp's converter allows 16 digits and a sign, and a small model fills them:
-# a finding "at line 1034798265". Six digits and no sign keep it in the world of files.
-_INTEGER_RULES = ('integer ::= integral-part space',
-                  'integral-part ::= [0-9] | [1-9] ([0-9] ([0-9] ([0-9] ([0-9] ([0-9])?)?)?)?)?')
+# Two rules of llama-cpp-python's converter are replaced. Every integer driftcheck asks
+# for (line numbers, counts, scores) is a small natural number, but the converter allows
+# 16 digits and a sign, and a small model fills them: a finding "at line 1034798265". Six
+# digits and no sign keep it in the world of files. And its string characters include raw
+# control characters, which JSON forbids; upstream llama.cpp excludes them, as here.
+_SAFER_RULES = ('integer ::= integral-part space',
+                'integral-part ::= [0-9] | [1-9] ([0-9] ([0-9] ([0-9] ([0-9] ([0-9])?)?)?)?)?',
+                r'char ::= [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])')
 
 
 @lru_cache(maxsize=32)
@@ -150,7 +153,7 @@ def _grammar_text(schema_json: str) -> str:
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     lines = json_schema_to_gbnf(schema_json).splitlines()
-    rules = {rule.split(" ::= ", 1)[0]: rule for rule in _INTEGER_RULES}
+    rules = {rule.split(" ::= ", 1)[0]: rule for rule in _SAFER_RULES}
     return "\n".join(rules.get(line.split(" ::= ", 1)[0], line) for line in lines)
 
 

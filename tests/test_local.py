@@ -189,3 +189,13 @@ def test_a_bad_local_spec_on_the_command_line(run_cli):
     result = run_cli("review", "sample_code/inventory_service.py", "-p", "local:/no/such/model.gguf")
     assert result.code == 2
     assert "no GGUF model file at /no/such/model.gguf" in result.stderr
+
+
+def test_the_grammar_keeps_json_strict_and_line_numbers_small():
+    from providers.local import _grammar_text
+
+    grammar = _grammar_text(json.dumps(bounded_schema(ReviewReply.model_json_schema()), sort_keys=True))
+    rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)
+    assert rules["char"].startswith(r'[^"\\\x7F\x00-\x1F]')  # no raw control characters in strings
+    assert rules["integer"] == "integral-part space"          # no sign
+    assert rules["integral-part"].count("[0-9]") == 6          # at most six digits
