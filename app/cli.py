@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--max-requests", type=_positive_int, default=25, metavar="N",
                         help="refuse a file that needs more than N requests (default 25)")
     review.add_argument("--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)")
+    review.add_argument("--allow-secrets", action="store_true",
+                        help="send lines that look like secrets as they are (default: redacted for remote providers)")
+    for command in (ask, review):
+        command.add_argument("--no-history", action="store_true", help="do not record this run in history")
+
+    from app.history_cli import add_parser as add_history_parser
+
+    add_history_parser(sub)
     return parser
 
 
@@ -96,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    handler = {"providers": cmd_providers, "ask": cmd_ask, "review": cmd_review}[args.command]
+    handler = {"providers": cmd_providers, "ask": cmd_ask, "review": cmd_review,
+               "history": cmd_history}[args.command]
     try:
         return handler(args)
     except UsageError as exc:
@@ -336,6 +345,12 @@ def _metrics(response: Response) -> str:
 
 
 # --- driftcheck review -----------------------------------------------------------------------
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from app.history_cli import cmd_history as run_history
+
+    return run_history(args)
 
 
 def cmd_review(args: argparse.Namespace) -> int:

@@ -105,9 +105,24 @@ def run_review(args: argparse.Namespace) -> int:
         print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
 
     live = args.format == "text" or bool(args.out)
-    outcome = asyncio.run(_stream_review(provider, source, text_input, chunks, max_tokens=max_tokens,
-                                         key=key, live=live))
+    from app.recording import RunRecorder
+    from app.review.report import review_json
+
+    recorder = RunRecorder.start("review", input_ref=str(Path(args.file).resolve()), input_sha256=text_input.sha256,
+                                 providers=[provider.spec], enabled=not args.no_history)
+    try:
+        outcome = asyncio.run(_stream_review(recorder.recorded(provider), source, text_input, chunks,
+                                             max_tokens=max_tokens, key=key, live=live))
+    except KeyboardInterrupt:
+        recorder.finish(status="cancelled")
+        raise
+    # Written to history before the run is reported done.
+    run_id = recorder.run_id
+    recorder.finish(status=outcome.status, score=outcome.result.score if outcome.result else None,
+                    summary=outcome.result.summary if outcome.result else None, result=review_json(outcome))
     _write_output(args, outcome)
+    if run_id:
+        print(f"driftcheck: recorded as {run_id} (driftcheck history show {run_id})", file=sys.stderr)
 
     if outcome.error is not None:
         _fail(outcome.error.one_line())

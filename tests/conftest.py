@@ -83,7 +83,9 @@ def cli_env(provider_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
             if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH"}}
     config_dir = tmp_path / "config"
     config_dir.mkdir()
-    return {**keep, **provider_env, "DRIFTCHECK_CONFIG_DIR": str(config_dir), "COLUMNS": "120",
+    data_dir = tmp_path / "data"  # history goes here, never into the real user data directory
+    return {**keep, **provider_env, "DRIFTCHECK_CONFIG_DIR": str(config_dir), "DRIFTCHECK_DATA_DIR": str(data_dir),
+            "COLUMNS": "120",
             "PYTHONIOENCODING": "utf-8"}
 
 

@@ -1,0 +1,229 @@
+"""`driftcheck history`: list, show, diff, export and prune past runs.
+
+Everything shown comes from the store as it was written at the time: `show` and
+`export` never re-read the reviewed file, so a run looks as it did even after the file
+has changed or gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from app.cli import EXIT_OK, EXIT_USAGE, UsageError
+
+
+def add_parser(sub: Any) -> None:
+    history = sub.add_parser("history", help="past runs: list, show, diff, export, prune",
+                             description="Every run and provider call driftcheck made, from the history database.")
+    actions = history.add_subparsers(dest="action", metavar="ACTION")
+    listing = actions.add_parser("list", help="recent runs with cost and latency (the default)")
+    _list_options(listing)
+    _list_options(history)
+    show = actions.add_parser("show", help="one run, its calls and its result")
+    show.add_argument("run_id", metavar="ID")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    diff = actions.add_parser("diff", help="two review runs: findings matched, only in one, score and cost")
+    diff.add_argument("run_a", metavar="ID")
+    diff.add_argument("run_b", metavar="ID")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    export = actions.add_parser("export", help="a run's result as JSON, Markdown or SARIF")
+    export.add_argument("run_id", metavar="ID")
+    export.add_argument("--format", choices=("json", "markdown", "sarif"), default="json")
+    prune = actions.add_parser("prune", help="delete runs older than DAYS")
+    prune.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+
+
+def _list_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", help="only this task (review, ask, ...)")
+    parser.add_argument("--provider", metavar="SPEC", help="only runs with a call to this provider or SPEC")
+    parser.add_argument("--status", choices=("ok", "failed", "interrupted", "cancelled", "running"))
+    parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from app.store import Store, StoreError
+
+    try:
+        opened = Store.open()
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    if opened.moved_aside is not None:
+        print(f"driftcheck: warning: the history database was damaged; it was moved to {opened.moved_aside} "
+              f"and a new, empty one started", file=sys.stderr)
+    store = opened.store
+    try:
+        store.mark_dead_runs()
+        action = args.action or "list"
+        handler = {"list": _list, "show": _show, "diff": _diff, "export": _export, "prune": _prune}[action]
+        return handler(store, args)
+    finally:
+        store.close()
+
+
+def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
+    run = store.get_run(run_id)
+    if run is None:
+        raise UsageError(f"no run {run_id!r} in history (see `driftcheck history list`)")
+    return run
+
+
+def _short(ref: str | None) -> str:
+    """The file name and its folder: enough to recognise, short enough for a table."""
+    if not ref:
+        return ""
+    parts = ref.replace("\\", "/").rstrip("/").split("/")
+    return "/".join(parts[-2:])
+
+
+def _when(ts: float | None) -> str:
+    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def _cost(value: float | None, unknown: int = 0) -> str:
+    from providers.pricing import format_cost
+
+    text = format_cost(value) if value is not None or not unknown else "unknown"
+    return text + ("+?" if unknown and value is not None else "")
+
+
+def _list(store: Any, args: argparse.Namespace) -> int:
+    runs = store.list_runs(task=args.task, provider=args.provider, status=args.status, limit=args.limit)
+    if args.format == "json":
+        print(json.dumps({"runs": runs, "database": str(store.path)}, indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if not runs:
+        console.print(f"No runs yet. History lives in {escape(str(store.path))}.")
+        return EXIT_OK
+    table = Table(title=f"History ({escape(str(store.path))})", title_justify="left")
+    for column, justify in (("id", "left"), ("when", "left"), ("task", "left"), ("input", "left"),
+                            ("providers", "left"), ("status", "left"), ("score", "right"),
+                            ("calls", "right"), ("cost", "right"), ("latency", "right")):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    colours = {"ok": "green", "failed": "red", "interrupted": "yellow", "cancelled": "yellow"}
+    for run in runs:
+        latency = "" if run["latency_ms"] is None else f"{run['latency_ms'] / 1000:.1f} s"
+        table.add_row(run["id"], _when(run["created_at"]), run["task"], escape(_short(run["input_ref"])),
+                      escape(run["providers"]), f"[{colours.get(run['status'], 'white')}]{run['status']}[/]",
+                      "" if run["score"] is None else str(run["score"]), str(run["calls"]),
+                      _cost(run["cost_usd"], run["calls_without_cost"] or 0), latency)
+    console.print(table)
+    total = sum(r["cost_usd"] or 0 for r in runs)
+    unknown = sum(r["calls_without_cost"] or 0 for r in runs)
+    latencies = sorted(r["latency_ms"] for r in runs if r["latency_ms"] is not None)
+    median = f"{latencies[len(latencies) // 2] / 1000:.1f} s" if latencies else "n/a"
+    console.print(f"{len(runs)} run(s) · {sum(r['calls'] for r in runs)} call(s) · total cost {_cost(total)}"
+                  + (f" (+{unknown} call(s) of unknown cost)" if unknown else "")
+                  + f" · median latency {median}")
+    return EXIT_OK
+
+
+def _show(store: Any, args: argparse.Namespace) -> int:
+    run = _run_or_fail(store, args.run_id)
+    if args.format == "json":
+        print(json.dumps(run, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"[bold]{run['id']}[/] · {run['task']} · {escape(run['input_ref'] or '')} · "
+                  f"{run['status']} · {_when(run['created_at'])}")
+    if run["input_sha256"]:
+        console.print(f"[dim]input sha256 {run['input_sha256']}[/]")
+    if run["score"] is not None or run["summary"]:
+        console.print(f"Score {run['score']}/10  {escape(run['summary'] or '')}")
+    for call in run["calls"]:
+        cost = _cost(call["cost_usd"], int(call["cost_usd"] is None))
+        ttft = "?" if call["ttft_ms"] is None else f"{call['ttft_ms']:.0f} ms"
+        total = "?" if call["latency_ms"] is None else f"{call['latency_ms'] / 1000:.2f} s"
+        console.print(f"  call {call['seq']} · {call['role']} · {escape(call['provider'])}:{escape(call['model'])}"
+                      f" · {call['status']} · first token {ttft} · total {total} · tokens in "
+                      f"{call['input_tokens'] if call['input_tokens'] is not None else '?'} / out "
+                      f"{call['output_tokens'] if call['output_tokens'] is not None else '?'} · {cost}"
+                      + (f" · retries {call['retries']}" if call["retries"] else ""))
+        if call["error_message"]:
+            console.print(f"    [red]{escape(call['error_message'])}[/]")
+        if call["status"] != "ok" and call["text"]:
+            console.print(f"    [dim]text received ({len(call['text'])} characters):[/]")
+            console.print(escape(call["text"]), markup=False)
+    result = (run["result"] or {}).get("result") or {}
+    for finding in result.get("findings", []):
+        lines = f"L{finding['line_start']}" + (f"-{finding['line_end']}" if finding["line_end"] != finding["line_start"] else "")
+        console.print(f"  {finding['severity']:>8} {finding['id']:<4} {lines:<9} {escape(finding['title'])}")
+    return EXIT_OK
+
+
+def _findings_of(run: dict[str, Any]) -> list[SimpleNamespace]:
+    result = (run["result"] or {}).get("result") or {}
+    return [SimpleNamespace(**f) for f in result.get("findings", [])]
+
+
+def _diff(store: Any, args: argparse.Namespace) -> int:
+    from app.matching import align, finding_citation
+
+    a, b = _run_or_fail(store, args.run_a), _run_or_fail(store, args.run_b)
+    if a["task"] != b["task"]:
+        raise UsageError(f"{a['id']} is a {a['task']} and {b['id']} a {b['task']}; diff compares runs of one task")
+    fa, fb = _findings_of(a), _findings_of(b)
+    alignment = align([finding_citation(f) for f in fa], [finding_citation(f) for f in fb])
+    cost = {r["id"]: sum(c["cost_usd"] or 0 for c in r["calls"]) for r in (a, b)}
+    report = {
+        "a": a["id"], "b": b["id"], "same_input": a["input_sha256"] == b["input_sha256"],
+        "score": [a["score"], b["score"]], "cost_usd": [cost[a["id"]], cost[b["id"]]],
+        "matched": [{"a": fa[i].id, "b": fb[j].id, "severity": [fa[i].severity, fb[j].severity]}
+                    for i, j, _ in alignment.pairs],
+        "only_a": [fa[i].id for i in alignment.only_a], "only_b": [fb[j].id for j in alignment.only_b],
+    }
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    print(f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})"
+          + ("" if report["same_input"] else " — different inputs"))
+    print(f"score {a['score']} → {b['score']} · cost {_cost(cost[a['id']])} → {_cost(cost[b['id']])}")
+    print(f"{len(alignment.pairs)} matched · {len(alignment.only_a)} only in {a['id']} · "
+          f"{len(alignment.only_b)} only in {b['id']}")
+    for pair in report["matched"]:
+        sev = pair["severity"]
+        print(f"  = {pair['a']} ~ {pair['b']}" + (f"  severity {sev[0]} → {sev[1]}" if sev[0] != sev[1] else ""))
+    for i in alignment.only_a:
+        print(f"  - {fa[i].id} L{fa[i].line_start} {fa[i].title}")
+    for j in alignment.only_b:
+        print(f"  + {fb[j].id} L{fb[j].line_start} {fb[j].title}")
+    return EXIT_OK
+
+
+def _export(store: Any, args: argparse.Namespace) -> int:
+    run = _run_or_fail(store, args.run_id)
+    record = run["result"]
+    if record is None:
+        raise UsageError(f"run {run['id']} has no result to export (status {run['status']}); "
+                         f"`driftcheck history show {run['id']}` shows what it received")
+    if args.format == "json":
+        sys.stdout.write(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if record.get("task") != "review":
+        raise UsageError(f"--format {args.format} exports reviews; run {run['id']} is a {record.get('task')}")
+    from app.review.stored import outcome_from_json
+    from app.review_cli import render
+
+    sys.stdout.write(render(outcome_from_json(record), args.format))
+    return EXIT_OK
+
+
+def _prune(store: Any, args: argparse.Namespace) -> int:
+    if args.older_than < 0:
+        raise UsageError("--older-than takes a number of days, 0 or more")
+    deleted = store.prune(args.older_than)
+    print(f"deleted {deleted} run(s) older than {args.older_than:g} day(s) from {store.path}")
+    return EXIT_OK if deleted >= 0 else EXIT_USAGE

@@ -1,0 +1,339 @@
+"""History: every run and every provider call, in SQLite, in the user data directory.
+
+One database file (WAL mode, so two driftcheck processes can write at once and readers
+never wait), created 0600. A run is a task on one input (a review, a triage, ...); a
+call is one request to one provider within it, with its role (candidate, judge, hedge),
+usage, cost, timings and outcome. While a call streams, its text is checkpointed at
+most once a second, so a killed process loses at most the last second; a run whose
+process died is shown as interrupted. What is stored is driftcheck's own output and a
+reference to the input (path and SHA-256), never a key.
+
+The schema is versioned with `PRAGMA user_version`; `_MIGRATIONS[n]` takes version n to
+n+1. A file that is not a database, or fails its integrity check, is moved aside and a
+new one is started, and the caller is told where the old one went.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DATA_DIR_ENV = "DRIFTCHECK_DATA_DIR"
+DB_NAME = "history.db"
+CHECKPOINT_EVERY_S = 1.0
+BUSY_TIMEOUT_MS = 5000
+
+_MIGRATIONS: list[str] = [
+    # 0 -> 1
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        finished_at REAL,
+        task TEXT NOT NULL,
+        input_ref TEXT,
+        input_sha256 TEXT,
+        providers TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,              -- running | ok | failed | interrupted
+        score INTEGER,
+        summary TEXT,
+        result_json TEXT,                  -- the public JSON of the run when it ended
+        pid INTEGER,
+        host TEXT
+    );
+    CREATE INDEX runs_created ON runs(created_at);
+    CREATE INDEX runs_input ON runs(input_sha256);
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        role TEXT NOT NULL,                -- candidate | judge | hedge | repair
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        params_json TEXT,
+        status TEXT NOT NULL,              -- running | ok | failed | interrupted | cancelled
+        error_kind TEXT,
+        error_message TEXT,
+        text TEXT NOT NULL DEFAULT '',
+        parsed_json TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        reasoning_tokens INTEGER,
+        cost_usd REAL,
+        ttft_ms REAL,
+        latency_ms REAL,
+        retries INTEGER NOT NULL DEFAULT 0,
+        hedge_of INTEGER REFERENCES calls(id),
+        fallback_from TEXT,
+        request_id TEXT,
+        started_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX calls_run ON calls(run_id);
+    """,
+]
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+class StoreError(Exception):
+    """History cannot be used; the message says why and what to do."""
+
+
+def data_dir() -> Path:
+    override = os.environ.get(DATA_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("driftcheck", appauthor=False))
+
+
+def db_path() -> Path:
+    return data_dir() / DB_NAME
+
+
+@dataclass
+class OpenResult:
+    store: Store
+    moved_aside: Path | None = None  # where a corrupted database was put
+
+
+def new_run_id() -> str:
+    """Sortable by time, short enough to type: r + base36 milliseconds + 3 random chars."""
+    millis = int(time.time() * 1000)
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while millis:
+        millis, rem = divmod(millis, 36)
+        out = digits[rem] + out
+    return "r" + out + "".join(digits[b % 36] for b in os.urandom(3))
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> OpenResult:
+        path = path or db_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(f"cannot create the history directory {path.parent}: {exc.strerror or exc}. "
+                             f"Set {DATA_DIR_ENV} to a writable directory") from None
+        moved = None
+        try:
+            try:
+                store = cls._connect(path)
+            except sqlite3.DatabaseError as exc:
+                if not _is_corruption(exc):
+                    raise
+                moved = _move_aside(path)
+                store = cls._connect(path)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot use the history database {path}: {exc}") from None
+        return OpenResult(store, moved)
+
+    @classmethod
+    def _connect(cls, path: Path) -> Store:
+        if not path.exists():
+            # Created 0600 before SQLite touches it; SQLite gives the -wal and -shm files
+            # the same permissions as the database.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+            store = cls(conn, path)
+            store._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def _migrate(self) -> None:
+        # The version is read inside the write transaction: two processes opening a new
+        # database at once must not both run the same migration.
+        while True:
+            with self.transaction():
+                version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise StoreError(f"the history database {self.path} was written by a newer driftcheck "
+                                     f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade driftcheck")
+                if version == SCHEMA_VERSION:
+                    return
+                for statement in _MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {version + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def start_run(self, task: str, *, input_ref: str | None, input_sha256: str | None,
+                  providers: list[str]) -> str:
+        run_id = new_run_id()
+        self.conn.execute(
+            "INSERT INTO runs (id, created_at, task, input_ref, input_sha256, providers, status, pid, host)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            (run_id, time.time(), task, input_ref, input_sha256, ",".join(providers), os.getpid(),
+             os.uname().nodename if hasattr(os, "uname") else None))
+        return run_id
+
+    def finish_run(self, run_id: str, *, status: str, score: int | None, summary: str | None,
+                   result: dict[str, Any] | None) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, score = ?, summary = ?, result_json = ? WHERE id = ?",
+                (status, time.time(), score, summary, None if result is None else json.dumps(result), run_id))
+            # A call still marked running when its run ends was abandoned (cancelled or failed).
+            self.conn.execute("UPDATE calls SET status = ? WHERE run_id = ? AND status = 'running'",
+                              ("cancelled" if status == "cancelled" else "interrupted", run_id))
+
+    def start_call(self, run_id: str, *, role: str, provider: str, model: str,
+                   params: dict[str, Any] | None = None) -> int:
+        now = time.time()
+        with self.transaction():
+            seq = self.conn.execute("SELECT COUNT(*) FROM calls WHERE run_id = ?", (run_id,)).fetchone()[0]
+            cursor = self.conn.execute(
+                "INSERT INTO calls (run_id, seq, role, provider, model, params_json, status, started_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+                (run_id, seq + 1, role, provider, model, json.dumps(params or {}), now, now))
+        return int(cursor.lastrowid)
+
+    def checkpoint(self, call_id: int, text: str) -> None:
+        self.conn.execute("UPDATE calls SET text = ?, updated_at = ? WHERE id = ?", (text, time.time(), call_id))
+
+    def finish_call(self, call_id: int, *, status: str, text: str, parsed: Any = None,
+                    metrics: dict[str, Any] | None = None, error_kind: str | None = None,
+                    error_message: str | None = None, request_id: str | None = None) -> None:
+        m = metrics or {}
+        self.conn.execute(
+            "UPDATE calls SET status = ?, text = ?, parsed_json = ?, error_kind = ?, error_message = ?,"
+            " input_tokens = ?, output_tokens = ?, reasoning_tokens = ?, cost_usd = ?, ttft_ms = ?,"
+            " latency_ms = ?, retries = ?, fallback_from = ?, request_id = ?, updated_at = ? WHERE id = ?",
+            (status, text, None if parsed is None else json.dumps(parsed), error_kind, error_message,
+             m.get("input_tokens"), m.get("output_tokens"), m.get("reasoning_tokens"), m.get("cost_usd"),
+             m.get("ttft_ms"), m.get("latency_ms"), m.get("retries", 0), m.get("fallback_from"), request_id,
+             time.time(), call_id))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def mark_dead_runs(self) -> int:
+        """Runs left 'running' by a process that no longer exists become 'interrupted'."""
+        host = os.uname().nodename if hasattr(os, "uname") else None
+        rows = self.conn.execute("SELECT id, pid, host FROM runs WHERE status = 'running'").fetchall()
+        dead = [run_id for run_id, pid, run_host in rows if run_host == host and not _alive(pid)]
+        for run_id in dead:
+            with self.transaction():
+                self.conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE("
+                                  "(SELECT MAX(updated_at) FROM calls WHERE run_id = ?), created_at) WHERE id = ?",
+                                  (run_id, run_id))
+                self.conn.execute("UPDATE calls SET status = 'interrupted' WHERE run_id = ? AND status = 'running'",
+                                  (run_id,))
+        return len(dead)
+
+    def list_runs(self, *, task: str | None = None, provider: str | None = None, status: str | None = None,
+                  limit: int = 50) -> list[dict[str, Any]]:
+        where, args = [], []
+        if task:
+            where.append("r.task = ?")
+            args.append(task)
+        if status:
+            where.append("r.status = ?")
+            args.append(status)
+        if provider:
+            where.append("EXISTS (SELECT 1 FROM calls c2 WHERE c2.run_id = r.id AND "
+                         "(c2.provider = ? OR c2.provider || ':' || c2.model = ?))")
+            args += [provider, provider]
+        sql = ("SELECT r.id, r.created_at, r.finished_at, r.task, r.input_ref, r.providers, r.status, r.score,"
+               " COUNT(c.id), SUM(c.cost_usd), SUM(c.cost_usd IS NULL AND c.id IS NOT NULL), MAX(c.latency_ms),"
+               " MIN(c.ttft_ms) FROM runs r LEFT JOIN calls c ON c.run_id = r.id"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " GROUP BY r.id ORDER BY r.created_at DESC LIMIT ?")
+        keys = ("id", "created_at", "finished_at", "task", "input_ref", "providers", "status", "score",
+                "calls", "cost_usd", "calls_without_cost", "latency_ms", "ttft_ms")
+        return [dict(zip(keys, row)) for row in self.conn.execute(sql, (*args, limit))]
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            matches = self.conn.execute("SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (run_id + "%",)).fetchall()
+            if len(matches) != 1:
+                return None
+            row = matches[0]
+        names = [d[0] for d in self.conn.execute("SELECT * FROM runs LIMIT 0").description]
+        run = dict(zip(names, row))
+        run["result"] = json.loads(run.pop("result_json")) if run.get("result_json") else None
+        cursor = self.conn.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY seq", (run["id"],))
+        call_names = [d[0] for d in cursor.description]
+        run["calls"] = []
+        for call_row in cursor.fetchall():
+            call = dict(zip(call_names, call_row))
+            call["params"] = json.loads(call.pop("params_json") or "{}")
+            call["parsed"] = json.loads(call.pop("parsed_json")) if call.get("parsed_json") else None
+            run["calls"].append(call)
+        return run
+
+    def prune(self, older_than_days: float) -> int:
+        cutoff = time.time() - older_than_days * 86400
+        with self.transaction():
+            deleted = self.conn.execute("DELETE FROM runs WHERE created_at < ? AND status != 'running'",
+                                        (cutoff,)).rowcount
+        self.conn.execute("VACUUM")
+        return deleted
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_CORRUPTION = ("file is not a database", "malformed", "integrity check failed", "file is encrypted")
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    return any(words in str(exc) for words in _CORRUPTION)
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.replace(target)
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    return target
