@@ -51,6 +51,35 @@ def chunk_budget(provider: Any, source: Any, requested: int | None, max_tokens: 
     return budget
 
 
+def apply_secret_policy(source: Any, provider: Any, *, allow: bool) -> tuple[Any, list[Any]]:
+    """Before code leaves the machine: secrets are redacted (the default), or sent as they are
+    with --allow-secrets, and the user is told which lines either way. A local model sends
+    nothing anywhere, so nothing is redacted for it."""
+    from app.secrets import describe, redact_lines
+    from app.source import load_source
+    from providers.checks import Check
+
+    redacted, hits = redact_lines(source.lines)
+    if not hits:
+        return source, []
+    where = describe(hits)
+    if provider.kind == "local":
+        return source, [Check("secrets_present", "info", f"what looks like a secret on {where}",
+                              "Nothing was sent anywhere (local model); keep secrets out of source all the same.")]
+    if allow:
+        print(f"driftcheck: warning: sending what looks like a secret on {where} to {provider.spec} "
+              f"as it is (--allow-secrets)", file=sys.stderr, flush=True)
+        return source, [Check("secrets_sent", "warning", f"what looks like a secret on {where} was sent as it is",
+                              "--allow-secrets was given. Rotate them if this provider should not have seen them.")]
+    print(f"driftcheck: what looks like a secret on {where} was redacted before sending to {provider.spec} "
+          f"(line numbers are unchanged; --allow-secrets sends it as it is)", file=sys.stderr, flush=True)
+    clean = load_source(source.path, "\n".join(redacted), source.language)
+    clean.redacted = True
+    return clean, [Check("secrets_redacted", "warning", f"what looks like a secret on {where} was redacted before sending",
+                         "The model saw [REDACTED:rule] in their place. Move secrets out of source into a "
+                         "secret store or the environment.")]
+
+
 def run_review(args: argparse.Namespace) -> int:
     from app.answer_key import AnswerKeyError, find_key, load_key
     from app.inputs import InputError, looks_minified, read_text_file
@@ -80,6 +109,7 @@ def run_review(args: argparse.Namespace) -> int:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
 
+    source, input_flags = apply_secret_policy(source, provider, allow=args.allow_secrets)
     max_tokens = args.max_tokens or default_max_tokens(provider)
     budget = chunk_budget(provider, source, args.chunk_tokens, max_tokens)
     try:
@@ -112,7 +142,7 @@ def run_review(args: argparse.Namespace) -> int:
                                  providers=[provider.spec], enabled=not args.no_history)
     try:
         outcome = asyncio.run(_stream_review(recorder.recorded(provider), source, text_input, chunks,
-                                             max_tokens=max_tokens, key=key, live=live))
+                                             max_tokens=max_tokens, key=key, live=live, input_flags=input_flags))
     except KeyboardInterrupt:
         recorder.finish(status="cancelled")
         raise
@@ -143,7 +173,7 @@ def _exit_for_findings(outcome: Any, fail_on: str) -> int:
 
 
 async def _stream_review(provider: Any, source: Any, text_input: Any, chunks: Any, *, max_tokens: int,
-                         key: Any, live: bool) -> Any:
+                         key: Any, live: bool, input_flags: Any = None) -> Any:
     from rich.console import Console
 
     from app.render.text import print_finding, print_verdict
@@ -153,7 +183,8 @@ async def _stream_review(provider: Any, source: Any, text_input: Any, chunks: An
     console = Console(highlight=False, soft_wrap=True)
     outcome = None
     try:
-        async for event in review_events(provider, source, text_input, chunks, max_tokens=max_tokens, key=key):
+        async for event in review_events(provider, source, text_input, chunks, max_tokens=max_tokens, key=key,
+                                         input_flags=input_flags):
             if isinstance(event, FindingFound):
                 if live:
                     print_finding(console, event.finding)

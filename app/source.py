@@ -114,6 +114,7 @@ class SourceFile:
     language: str | None          # None: no grammar, reviewed as plain text
     symbols: list[Symbol] = field(default_factory=list)
     parse_errors: bool = False
+    redacted: bool = False        # secrets were replaced by [REDACTED:rule] before sending
     _innermost: list[int] = field(default_factory=list, repr=False)
 
     @property

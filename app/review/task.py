@@ -128,9 +128,10 @@ def input_checks(source: SourceFile, text_input: TextInput) -> list[Check]:
 
 
 async def review_events(provider: Provider, source: SourceFile, text_input: TextInput, chunks: list[Chunk], *,
-                        max_tokens: int, key: AnswerKey | None = None) -> AsyncIterator[ReviewEvent]:
-    outcome = ReviewOutcome(provider=provider.name, model=provider.model, input=text_input,
-                            source=source, chunks=chunks, checks=input_checks(source, text_input))
+                        max_tokens: int, key: AnswerKey | None = None,
+                        input_flags: list[Check] | None = None) -> AsyncIterator[ReviewEvent]:
+    outcome = ReviewOutcome(provider=provider.name, model=provider.model, input=text_input, source=source,
+                            chunks=chunks, checks=[*(input_flags or []), *input_checks(source, text_input)])
     started = time.perf_counter()
     problems = LineProblems()
     findings: list[Finding] = []

@@ -73,6 +73,10 @@ def validate_finding(reply: FindingReply, finding_id: str, source: SourceFile,
         finding.line_end = n
         problems.out_of_range.append(f"{finding_id} (ends at {finding.cited_lines[1]})")
 
+    if source.redacted:  # the model saw redacted code; its quote is compared (and kept) redacted too
+        from app.secrets import redact_line
+
+        finding.evidence = redact_line(finding.evidence)[0]
     evidence = _norm(_NUMBER_PREFIX.sub("", finding.evidence.strip().split("\n", 1)[0]))
     if len(evidence) >= 4:
         _locate(finding, evidence, source, problems)
