@@ -259,7 +259,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return _provider_error_exit(err)
     request = Request.ask(prompt, system=args.system, max_tokens=args.max_tokens)
     live = args.format == "text"
-    response, error, partial = asyncio.run(_run_ask(provider, request, live=live))
+    import hashlib
+
+    from app.recording import RunRecorder
+
+    # The prompt is referenced by its hash; the answer is what history keeps.
+    recorder = RunRecorder.start("ask", input_ref="(prompt)", input_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
+                                 providers=[provider.spec], enabled=not args.no_history)
+    try:
+        response, error, partial = asyncio.run(_run_ask(recorder.recorded(provider), request, live=live))
+    except KeyboardInterrupt:
+        recorder.finish(status="cancelled")
+        raise
+    failed = error is not None or (response is not None and any(c.severity == "error" for c in response.checks))
+    recorder.finish(status="failed" if failed else "ok", result=_ask_result(provider, response, error, partial))
 
     if args.format == "json":
         print(json.dumps(_ask_result(provider, response, error, partial), indent=2))

@@ -56,6 +56,7 @@ def load_config(path: Path | None = None) -> Config:
     """Read the config; a missing file is an empty config, a broken one a ConfigError."""
     path = path or config_path()
     try:
+        _check_private(path)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Config(path=path)
@@ -65,7 +66,35 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"the config {path} is not valid TOML: {exc}. Fix or delete that line.") from None
+    _refuse_keys(text, path)
     return _parse(data, path)
+
+
+def _check_private(path: Path) -> None:
+    """A config others can read is refused: it names endpoints and may be edited to hold
+    more than it should. The message gives the command that fixes it."""
+    import stat
+
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name == "posix" and mode & 0o077:
+        raise ConfigError(f"the config {path} can be read or written by other users (mode {mode:o}); "
+                          f"make it private with: chmod 600 {path}")
+
+
+def _refuse_keys(text: str, path: Path) -> None:
+    """Keys live in the environment only: a config line holding one is an error, and the
+    message names the line and the rule, never the value."""
+    from app.secrets import scan_line
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.split("#", 1)[0]
+        hits = scan_line(stripped)
+        is_key_field = stripped.strip().lower().startswith(("api_key ", "api_key=", "key ", "key="))
+        if hits or is_key_field:
+            rule = hits[0][0] if hits else "a key field"
+            raise ConfigError(f"the config {path}: line {number} holds what looks like a secret ({rule}). "
+                              "Keys are read from the environment only: remove it, export the key, and name "
+                              "the variable with api_key_env")
 
 
 def _parse(data: dict[str, Any], path: Path) -> Config:

@@ -14,17 +14,19 @@ import unicodedata
 from dataclasses import dataclass
 
 _ADDRESSES_MODEL = re.compile(
-    r"\b(?:ai|llm|gpt|claude|chatgpt|assistant|language model|code reviewer|reviewer bot|copilot)\b"
+    r"\b(?:ai|llm|gpt|claude|chatgpt|assistant|language model|code reviewer|reviewer bot|copilot)"
+    r"(?:\s+(?:reviewers?|agents?|bots?|assistants?|models?))?\b"
     r"[\s,:;-]+(?:please\s+)?(?:ignore|disregard|forget|give|rate|score|award|mark|approve|report|"
     r"do not|don't|never|skip|treat|say|respond|reply|output|you)", re.IGNORECASE)
 _INSTRUCTIONS = re.compile(
     r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*"
     r"(?:previous|prior|above|earlier|preceding|system|original)?\s*(?:instructions?|prompts?|rules|guidelines)"
     r"|(?:you are|act as|pretend to be)\s+(?:now\s+)?(?:an?\s+)?(?:ai|assistant|helpful|different|new)\b"
-    r"|\b(?:give|award|assign|rate)\s+(?:this|the)\s+(?:code|file|review|change|incident)?\s*"
+    r"|\b(?:give|award|assign|rate)\s+(?:this|the|it)\s+(?:code|file|review|change|incident)?\s*"
     r"(?:a\s+)?(?:score|rating|grade)?\s*(?:of\s+)?\d+\s*(?:/|out of)\s*10"
     r"|\b(?:do not|don't|never)\s+(?:report|flag|mention|list|include)\s+(?:any\s+)?"
     r"(?:findings|issues|problems|vulnerabilit|bugs|this)"
+    r"|\breport\s+(?:no|zero)\s+(?:findings|issues|problems|vulnerabilities)"
     r"|\bnew instructions?\s*:|\bsystem prompt\b|<\|im_start\|>|\[/?INST\]",
     re.IGNORECASE)
 

@@ -67,8 +67,8 @@ def _generic_hits(line: str) -> list[tuple[int, int]]:
         value = match.group("value")
         if _PLACEHOLDER.match(value) or shannon_entropy(value) < MIN_ENTROPY_BITS:
             continue
-        if not (re.search(r"\d", value) or re.search(r"[^A-Za-z]", value)):
-            continue  # one plain word (an identifier, not a credential)
+        if not re.search(r"\d", value) and shannon_entropy(value) < 4.0:
+            continue  # words and identifiers ("max_completion_tokens"), not a credential
         spans.append(match.span("value"))
     return spans
 

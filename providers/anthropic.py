@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Converted, OpenedStream, Provider
+from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_transport
 from .errors import ProviderError
 from .sse import json_events
@@ -73,6 +73,7 @@ class AnthropicProvider(Provider):
         if self._client is None:
             import anthropic
 
+            quiet_sdk_logging()
             self._client = anthropic.AsyncAnthropic(api_key=self.settings.api_key,
                                                     **self._sdk_client_options())
         return self._client

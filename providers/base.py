@@ -152,6 +152,19 @@ class _Watchdog:
         self.handle.cancel()
 
 
+_SDK_LOGGERS = ("anthropic", "openai", "httpx", "httpx2", "httpcore", "httpcore2")
+
+
+def quiet_sdk_logging() -> None:
+    """The SDKs turn on DEBUG logging to stderr when ANTHROPIC_LOG / OPENAI_LOG say so,
+    and at DEBUG they print whole requests — prompts, and the code under review. driftcheck
+    keeps them at WARNING whatever the environment says; its own messages say what failed."""
+    import logging
+
+    for name in _SDK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def text_parts_shown(acc: _Accumulator) -> bool:
     """Whether any text of this attempt reached the caller (then it must not be replayed)."""
     return bool(acc.text_parts)

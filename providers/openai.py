@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Converted, OpenedStream, Provider
+from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_transport
 from .errors import ProviderError
 from .sse import json_events
@@ -77,6 +77,7 @@ class OpenAIProvider(Provider):
         if self._client is None:
             import openai
 
+            quiet_sdk_logging()
             # Keyless OpenAI-compatible servers (Ollama, llama.cpp) still need a non-empty key.
             self._client = openai.AsyncOpenAI(api_key=self.settings.api_key or "not-needed",
                                               **self._sdk_client_options())

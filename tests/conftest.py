@@ -69,6 +69,14 @@ async def make_provider(fake: FakeServer, provider_env: dict[str, str]):
         await provider.aclose()
 
 
+def write_private(path: Path, text: str) -> Path:
+    """Write a config the way driftcheck requires it: readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
 @dataclass
 class CliResult:
     code: int

@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from tests.conftest import write_private
+
 from tests.fakeserver import Reply, empty_billed, overloaded
 
 BOTH = pytest.mark.parametrize("spec", ["anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"])
@@ -124,14 +126,14 @@ def test_llm_provider_and_config_default_pick_the_provider(fake, run_cli, cli_en
     assert fake.requests[-1].api == "openai" and fake.requests[-1].model == "gpt-5.4-nano"
 
     config = tmp_path / "config" / "config.toml"
-    config.write_text('default = "anthropic:claude-sonnet-4-6"\n')
+    write_private(config, 'default = "anthropic:claude-sonnet-4-6"\n')
     run_cli("ask", "hi")
     assert fake.requests[-1].api == "anthropic" and fake.requests[-1].model == "claude-sonnet-4-6"
 
 
 def test_configured_endpoint_is_used_as_name_model(fake, run_cli, tmp_path):
     config = tmp_path / "config" / "config.toml"
-    config.write_text(f'[endpoints.lab]\nbase_url = "{fake.openai_base_url}"\n')
+    write_private(config, f'[endpoints.lab]\nbase_url = "{fake.openai_base_url}"\n')
     result = run_cli("ask", "-p", "lab:qwen2.5-coder:7b", "hi")
     assert result.code == 0
     assert fake.requests[-1].model == "qwen2.5-coder:7b"
@@ -140,7 +142,7 @@ def test_configured_endpoint_is_used_as_name_model(fake, run_cli, tmp_path):
 
 def test_no_provider_at_all_explains_the_options(run_cli, cli_env, tmp_path):
     # The bundled model is installed here, so turn its fallback off to see the message.
-    (tmp_path / "config" / "config.toml").write_text("[local]\nuse_when_unconfigured = false\n")
+    write_private(tmp_path / "config" / "config.toml", "[local]\nuse_when_unconfigured = false\n")
     env = {k: v for k, v in cli_env.items() if not k.endswith("_API_KEY")}
     result = run_cli("ask", "hi", env=env)
     assert result.code == 2
@@ -149,13 +151,13 @@ def test_no_provider_at_all_explains_the_options(run_cli, cli_env, tmp_path):
 
 
 def test_broken_config_exits_2_naming_the_line(run_cli, tmp_path):
-    (tmp_path / "config" / "config.toml").write_text('default = "x"\ndefault = "y"\n')
+    write_private(tmp_path / "config" / "config.toml", 'default = "x"\ndefault = "y"\n')
     result = run_cli("providers", "--no-check")
     assert result.code == 2 and "line 2" in result.stderr
 
 
 def test_providers_json_reports_keys_as_present_and_reachability(fake, run_cli, cli_env, tmp_path):
-    (tmp_path / "config" / "config.toml").write_text(
+    write_private(tmp_path / "config" / "config.toml", 
         '[endpoints.ollama]\nbase_url = "http://127.0.0.1:9/v1"\n')
     env = {k: v for k, v in cli_env.items() if k != "OPENAI_API_KEY"}
     result = run_cli("providers", "--format", "json", env=env)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.config import ConfigError, load_config
+from tests.conftest import write_private
 
 EXAMPLE = '''
 default = "anthropic:claude-haiku-4-5"
@@ -34,7 +35,7 @@ output_per_mtok = 0.3
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(text)
+    write_private(path, text)
     return path
 
 

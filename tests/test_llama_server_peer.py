@@ -19,6 +19,7 @@ import pytest
 from providers import Completed, Request, TextDelta, build_provider
 from providers.local import bundled_model_path
 from providers.spec import Endpoint
+from tests.conftest import write_private
 
 MODEL = bundled_model_path()
 pytestmark = pytest.mark.skipif(MODEL is None, reason="driftcheck[local] is not installed")
@@ -88,7 +89,7 @@ async def test_the_openai_provider_streams_from_a_real_llama_cpp_server(llama_se
 
 def test_a_schema_constrained_review_from_the_server(llama_server, run_cli, cli_env, tmp_path):
     (tmp_path / "config").mkdir(exist_ok=True)
-    (tmp_path / "config" / "config.toml").write_text(
+    write_private(tmp_path / "config" / "config.toml", 
         f'[endpoints.llamacpp]\nbase_url = "{llama_server}"\nstructured_output = "json_object"\n'
         'streaming_usage = false\nmodels = ["smollm2"]\n\n[endpoints.llamacpp.params]\ntemperature = 0.2\n')
     source = tmp_path / "archive.py"

@@ -51,6 +51,8 @@ FALSE_POSITIVES = [
     'sha = "d480b167a9b7380f9b0f516dfa67e211ed5c809b"',  # a commit hash is not a credential
     'logger.info("token refreshed for %s", user)',
     'const TOKEN_TTL_SECONDS = 3600;',
+    'token_param = "max_completion_tokens"',
+    'api_key_env = "OPENAI_API_KEY"',
 ]
 
 
