@@ -1,0 +1,95 @@
+"""Every command against bad input: one specific line on stderr, the right exit code, no
+traceback (run_cli fails on one), and nothing sent to a provider.
+
+Each row: the command line ({tmp} is the test's directory), what to set up first, what
+to pipe in, the exit code, and words the message must contain.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_private
+
+
+def _setup(tmp: Path, kind: str) -> None:
+    if kind == "empty":
+        (tmp / "empty.py").write_bytes(b"")
+    elif kind == "binary":
+        (tmp / "blob.py").write_bytes(bytes(range(256)) * 4)
+    elif kind == "huge":
+        (tmp / "huge.py").write_bytes(b"x = 1\n" * 800_000)
+    elif kind == "latin1":
+        (tmp / "legacy.py").write_bytes("# r\xe9sum\xe9\nprint(1)\n".encode("latin-1"))
+    elif kind == "fifo":
+        os.mkfifo(tmp / "pipe.py")
+    elif kind == "file":
+        (tmp / "plain.txt").write_text("hello\n")
+    elif kind == "bad-toml":
+        write_private(tmp / "config" / "config.toml", "[endpoints.lab\nbase_url = 1\n")
+    elif kind == "bad-value":
+        write_private(tmp / "config" / "config.toml", "[resilience]\nretries = 99\n")
+    elif kind == "bad-key":
+        (tmp / "k.toml").write_text("[[issue]]\nid = 1\n")
+
+
+ROWS = [
+    # review: the file
+    (["review", "{tmp}/missing.py"], None, None, 2, ["missing.py: no such file"]),
+    (["review", "{tmp}"], None, None, 2, ["is a directory"]),
+    (["review", "{tmp}/empty.py"], "empty", None, 2, ["is empty"]),
+    (["review", "{tmp}/blob.py"], "binary", None, 2, ["looks binary"]),
+    (["review", "{tmp}/huge.py"], "huge", None, 2, ["more than the 4 MiB limit"]),
+    (["review", "{tmp}/pipe.py"], "fifo", None, 2, ["is not a regular file"]),
+    (["review", "/dev/zero"], None, None, 2, ["is not a regular file"]),
+    (["review", "{tmp}/plain.txt/inside.py"], "file", None, 2, ["no such file"]),
+    (["review", "sample_code/inventory_service.py", "--key", "{tmp}/k.toml"], "bad-key", None, 2,
+     ["answer key", "missing or malformed"]),
+    (["review", "sample_code/inventory_service.py", "--out", "{tmp}"], None, None, 2, ["is a directory"]),
+    # review: the options
+    (["review", "sample_code/inventory_service.py", "-p", "gemini:pro"], None, None, 2,
+     ["unknown provider 'gemini:pro'", "anthropic, openai, local"]),
+    (["review", "sample_code/inventory_service.py", "-p", ":"], None, None, 2, ["unknown provider"]),
+    (["review", "sample_code/inventory_service.py", "--max-tokens", "0"], None, None, 2, ["must be greater than 0"]),
+    (["review", "sample_code/inventory_service.py", "--fail-on", "urgent"], None, None, 2, ["invalid choice"]),
+    (["review", "sample_code/inventory_service.py", "--chunk-tokens", "lots"], None, None, 2,
+     ["'lots' is not a whole number"]),
+    # ask: the prompt
+    (["ask", "-p", "anthropic", ""], None, None, 2, ["the prompt is empty"]),
+    (["ask", "-p", "anthropic", "-"], None, "   \n\n", 2, ["the prompt is empty"]),
+    (["ask", "-p", "anthropic", "-"], None, "log line\x00\x01\x02", 2, ["NUL bytes"]),
+    (["ask", "-p", "openai:", "hi", "--retries", "11"], None, None, 2, ["at most 10"]),
+    # the config
+    (["providers", "--no-check"], "bad-toml", None, 2, ["is not valid TOML", "line 1"]),
+    (["ask", "hi"], "bad-value", None, 2, ["resilience.retries must be a whole number from 0 to 10"]),
+    # history
+    (["history", "show", "rmissing"], None, None, 2, ["no run 'rmissing' in history"]),
+    (["history", "export", "rmissing", "--format", "sarif"], None, None, 2, ["no run 'rmissing'"]),
+    (["history", "prune"], None, None, 2, ["--older-than"]),
+    (["history", "list", "--status", "weird"], None, None, 2, ["invalid choice"]),
+]
+
+
+@pytest.mark.parametrize(("args", "setup", "stdin", "code", "words"), ROWS,
+                         ids=[f"{' '.join(r[0][:2])}-{n}" for n, r in enumerate(ROWS)])
+def test_bad_input_gets_a_specific_message(run_cli, fake, tmp_path, args, setup, stdin, code, words):
+    if setup:
+        _setup(tmp_path, setup)
+    result = run_cli(*[a.replace("{tmp}", str(tmp_path)) for a in args], stdin=stdin)
+    assert result.code == code, (result.stdout, result.stderr)
+    message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+    for word in words:
+        assert word in result.stderr, message
+    assert fake.requests == []
+
+
+def test_non_utf8_input_is_reviewed_with_a_note_not_refused(run_cli, fake, tmp_path):
+    from tests.fakeserver import Reply
+
+    _setup(tmp_path, "latin1")
+    fake.script(Reply(text='{"findings": [], "summary": "ok", "score": 9}'))
+    result = run_cli("review", str(tmp_path / "legacy.py"), "-p", "anthropic")
+    assert result.code == 0 and "not valid UTF-8" in result.stderr and "decoded as cp1252" in result.stderr
