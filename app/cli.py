@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)")
     review.add_argument("--allow-secrets", action="store_true",
                         help="send lines that look like secrets as they are (default: redacted for remote providers)")
+    ask.add_argument("--allow-secrets", action="store_true",
+                     help="send text that looks like a secret as it is (default: redacted for remote providers)")
     for command in (ask, review):
         command.add_argument("--no-history", action="store_true", help="do not record this run in history")
 
@@ -257,6 +259,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         provider = resolve_provider(args.provider, config, retries=args.retries)
     except ProviderError as err:
         return _provider_error_exit(err)
+    prompt = _redact_prompt(prompt, provider, allow=args.allow_secrets)
     request = Request.ask(prompt, system=args.system, max_tokens=args.max_tokens)
     live = args.format == "text"
     import hashlib
@@ -287,6 +290,27 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_USAGE if isinstance(error, ConfigurationError) else EXIT_PROVIDER
     assert response is not None
     return EXIT_PROVIDER if any(c.severity == "error" for c in response.checks) else EXIT_OK
+
+
+def _redact_prompt(prompt: str, provider: Provider, *, allow: bool) -> str:
+    """Pasted text (logs, incidents) gets the same treatment as reviewed code: secrets are
+    redacted before a remote provider sees them, and the user is told which lines."""
+    from app.secrets import describe, redact_lines
+    from app.source import split_lines
+
+    if provider.kind == "local":
+        return prompt
+    redacted, hits = redact_lines(split_lines(prompt))
+    if not hits:
+        return prompt
+    where = describe(hits)
+    if allow:
+        print(f"driftcheck: warning: sending what looks like a secret on {where} of the prompt as it is "
+              f"(--allow-secrets)", file=sys.stderr, flush=True)
+        return prompt
+    print(f"driftcheck: what looks like a secret on {where} of the prompt was redacted before sending "
+          f"(--allow-secrets sends it as it is)", file=sys.stderr, flush=True)
+    return "\n".join(redacted)
 
 
 async def _run_ask(provider: Provider, request: Any, *, live: bool) -> tuple[Response | None, ProviderError | None, str]:

@@ -130,3 +130,13 @@ def test_a_local_model_gets_the_code_as_it_is(tmp_path):
     kept, flags = apply_secret_policy(source, SimpleNamespace(kind="local", spec="local:smollm2"), allow=False)
     assert kept is source and AKIA in kept.line(3)
     assert [(f.name, f.severity) for f in flags] == [("secrets_present", "info")]
+
+
+def test_pasted_text_is_redacted_the_same_way(fake, run_cli):
+    fake.script(Reply(text="Rotate the key."))
+    pasted = f"02:14 deploy failed\n02:15 env dump: AWS_ACCESS_KEY_ID={AKIA}\n02:16 rollback started\n"
+    result = run_cli("ask", "-p", "anthropic", "-", stdin=pasted)
+    assert result.code == 0
+    sent = json.dumps(fake.requests[0].body)
+    assert AKIA not in sent and "[REDACTED:aws-access-key-id]" in sent and "02:16 rollback started" in sent
+    assert "line 2 (aws-access-key-id) of the prompt was redacted" in result.stderr
