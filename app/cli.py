@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--no-history", action="store_true", help="do not record this run in history")
 
     from app.history_cli import add_parser as add_history_parser
+    from app.triage_cli import add_parser as add_triage_parser
 
+    add_triage_parser(sub, _positive_int, _retries)
     add_history_parser(sub)
     return parser
 
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     handler = {"providers": cmd_providers, "ask": cmd_ask, "review": cmd_review,
-               "history": cmd_history}[args.command]
+               "history": cmd_history, "triage": cmd_triage}[args.command]
     try:
         return handler(args)
     except UsageError as exc:
@@ -229,6 +231,9 @@ def _read_prompt(text: str) -> str:
     return text
 
 
+_demo_note_shown = False
+
+
 def resolve_provider(spec: str | None, config: Any, *, retries: int | None = None) -> Provider:
     """The provider for a command: -p, else LLM_PROVIDER, config default or a key in the environment."""
     from dataclasses import replace
@@ -239,9 +244,11 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
     retry = config.retry if retries is None else replace(config.retry, retries=retries)
     provider = build_provider(chosen, endpoints=config.endpoints, timeouts=config.timeouts, retry=retry,
                               price_overrides=config.prices, local=config.local)
-    if getattr(getattr(provider, "model_ref", None), "bundled", False):
+    global _demo_note_shown
+    if getattr(getattr(provider, "model_ref", None), "bundled", False) and not _demo_note_shown:
         from providers.local import DEMO_GRADE_NOTE
 
+        _demo_note_shown = True  # once per command, however many roles the bundled model plays
         print(f"driftcheck: note: {DEMO_GRADE_NOTE}", file=sys.stderr, flush=True)
     return provider
 
@@ -259,7 +266,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         provider = resolve_provider(args.provider, config, retries=args.retries)
     except ProviderError as err:
         return _provider_error_exit(err)
-    prompt = _redact_prompt(prompt, provider, allow=args.allow_secrets)
+    prompt = redact_pasted(prompt, provider, allow=args.allow_secrets, label="the prompt")
     request = Request.ask(prompt, system=args.system, max_tokens=args.max_tokens)
     live = args.format == "text"
     import hashlib
@@ -292,7 +299,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_PROVIDER if any(c.severity == "error" for c in response.checks) else EXIT_OK
 
 
-def _redact_prompt(prompt: str, provider: Provider, *, allow: bool) -> str:
+def redact_pasted(prompt: str, provider: Provider, *, allow: bool, label: str) -> str:
     """Pasted text (logs, incidents) gets the same treatment as reviewed code: secrets are
     redacted before a remote provider sees them, and the user is told which lines."""
     from app.secrets import describe, redact_lines
@@ -305,10 +312,10 @@ def _redact_prompt(prompt: str, provider: Provider, *, allow: bool) -> str:
         return prompt
     where = describe(hits)
     if allow:
-        print(f"driftcheck: warning: sending what looks like a secret on {where} of the prompt as it is "
+        print(f"driftcheck: warning: sending what looks like a secret on {where} of {label} as it is "
               f"(--allow-secrets)", file=sys.stderr, flush=True)
         return prompt
-    print(f"driftcheck: what looks like a secret on {where} of the prompt was redacted before sending "
+    print(f"driftcheck: what looks like a secret on {where} of {label} was redacted before sending "
           f"(--allow-secrets sends it as it is)", file=sys.stderr, flush=True)
     return "\n".join(redacted)
 
@@ -382,6 +389,12 @@ def _metrics(response: Response) -> str:
 
 
 # --- driftcheck review -----------------------------------------------------------------------
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    from app.triage_cli import run_triage
+
+    return run_triage(args)
 
 
 def cmd_history(args: argparse.Namespace) -> int:

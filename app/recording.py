@@ -61,8 +61,10 @@ class RunRecorder:
     def active(self) -> bool:
         return self.store is not None
 
-    def recorded(self, provider: Any) -> Any:
-        return provider if self.store is None or self.run_id is None else RecordingProvider(provider, self)
+    def recorded(self, provider: Any, role: str | None = None) -> Any:
+        if self.store is None or self.run_id is None:
+            return provider
+        return RecordingProvider(provider, self, role)
 
     def finish(self, *, status: str, score: int | None = None, summary: str | None = None,
                result: dict[str, Any] | None = None) -> None:
@@ -77,9 +79,10 @@ class RunRecorder:
 class RecordingProvider:
     """A provider that writes each call it makes into the run; everything else passes through."""
 
-    def __init__(self, inner: Any, recorder: RunRecorder) -> None:
+    def __init__(self, inner: Any, recorder: RunRecorder, role: str | None = None) -> None:
         self._inner = inner
         self._recorder = recorder
+        self._role = role
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -92,7 +95,9 @@ class RecordingProvider:
             return
         store = rec.store
         # A request that carries an earlier answer is a repair turn of the same task.
-        role = "repair" if any(m.role == "assistant" for m in request.messages) else "candidate"
+        repair = any(m.role == "assistant" for m in request.messages)
+        role = f"{self._role or 'candidate'}{'-repair' if repair else ''}" if self._role else (
+            "repair" if repair else "candidate")
         call_id = rec.safe(store.start_call, rec.run_id, role=role, provider=self._inner.name,
                            model=self._inner.model, params={
                                "max_tokens": request.max_tokens,

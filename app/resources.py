@@ -29,3 +29,14 @@ def load_prompt(name: str) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(f"driftcheck's prompt {name!r} is missing ({path}); reinstall driftcheck") from None
+
+
+def marker_tag(*texts: str) -> str:
+    """A random tag that occurs in none of `texts`, for the marker lines around data in a
+    prompt: nothing inside the data can close the block early and speak as the prompt."""
+    import secrets
+
+    while True:
+        tag = secrets.token_hex(6)
+        if not any(tag in text for text in texts):
+            return tag

@@ -199,3 +199,18 @@ def test_the_grammar_keeps_json_strict_and_line_numbers_small():
     assert rules["char"].startswith(r'[^"\\\x7F\x00-\x1F]')  # no raw control characters in strings
     assert rules["integer"] == "integral-part space"          # no sign
     assert rules["integral-part"].count("[0-9]") == 6          # at most six digits
+
+
+async def test_a_triage_from_the_bundled_model_is_schema_valid(local):
+    from app.inputs import decode_text
+    from app.triage.model import ActiveTriage
+    from app.triage.task import TriageFinished, triage_events
+    from tests.fake_triage import ROOT
+
+    text_input = decode_text((ROOT / "incidents" / "cert-expiry.md").read_bytes(), "cert-expiry.md", what="incident")
+    events = [e async for e in triage_events(local, text_input, mode="active", context={"customer_facing": "yes"},
+                                             max_tokens=1500)]
+    outcome = events[-1].outcome
+    assert isinstance(events[-1], TriageFinished) and outcome.status == "ok", outcome.error
+    assert isinstance(outcome.result, ActiveTriage) and outcome.result.severity in {"P1", "P2", "P3", "P4"}
+    assert outcome.reference_checks["actions"] == len(outcome.result.actions)

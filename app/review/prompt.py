@@ -7,24 +7,16 @@ speak as the prompt. The system prompt says that the block is data.
 
 from __future__ import annotations
 
-import secrets
 from string import Template
 
-from app.resources import load_prompt
+from app.resources import load_prompt, marker_tag
 from app.review.model import ReviewReply
 from app.source import Chunk, SourceFile
-from providers import Message, Request
-
-
-def _marker_tag(text: str) -> str:
-    while True:
-        tag = secrets.token_hex(6)
-        if tag not in text:
-            return tag
+from providers import Request
 
 
 def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
-    tag = _marker_tag(source.text)
+    tag = marker_tag(source.text)
     if total_chunks == 1:
         scope = f"This is the whole file: lines 1-{source.line_count}."
     else:
@@ -42,12 +34,3 @@ def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
 def review_request(source: SourceFile, chunk: Chunk, total_chunks: int, *, max_tokens: int) -> Request:
     return Request.ask(review_prompt(source, chunk, total_chunks), system=load_prompt("review_system"),
                        max_tokens=max_tokens, output_schema=ReviewReply)
-
-
-def repair_request(original: Request, reply_text: str, problem: str) -> Request:
-    """One more turn: show the model its invalid reply and the validation error."""
-    fix = (f"Your reply could not be used: {problem}. Reply again with only the corrected JSON "
-           f"object, following the same instructions and schema.")
-    messages = (*original.messages, Message("assistant", reply_text or "(empty)"), Message("user", fix))
-    return Request(messages, system=original.system, max_tokens=original.max_tokens,
-                   output_schema=original.output_schema)

@@ -16,15 +16,16 @@ from typing import Any
 from app.answer_key import AnswerKey, score_against_key
 from app.injection import scan_lines
 from app.inputs import TextInput
-from app.metrics import combined_response
+from app.outcome import CallsOutcome
 from app.partial import ListStreamer
-from app.review.model import Finding, FindingReply, ReviewReply, ReviewResult
-from app.review.prompt import repair_request, review_request
+from app.review.model import Finding, FindingReply, ReviewResult
+from app.review.prompt import review_request
 from app.review.validate import LineProblems, validate_finding
 from app.source import Chunk, SourceFile, estimate_tokens
-from providers import Completed, Provider, Request, Response, RetryScheduled, TextDelta, Usage
+from app.structured_reply import final_reply, stream_items
+from providers import Provider, Response, RetryScheduled, Usage
 from providers.checks import Check
-from providers.errors import InterruptedStreamError, InvalidOutputError, ProviderError
+from providers.errors import ProviderError
 from providers.pricing import cost_usd
 
 # Source tokens per request. Large enough for ~1,000 lines of ordinary code at once,
@@ -65,7 +66,7 @@ class Estimate:
 
 
 @dataclass
-class ReviewOutcome:
+class ReviewOutcome(CallsOutcome):
     provider: str
     model: str
     input: TextInput
@@ -79,18 +80,6 @@ class ReviewOutcome:
     answer_key: dict[str, Any] | None = None
     repaired: bool = False
     elapsed_s: float = 0.0
-
-    @property
-    def status(self) -> str:
-        return "failed" if self.error is not None else "ok"
-
-    @property
-    def response(self) -> Response | None:
-        """All calls of this review as one set of metrics."""
-        combined = combined_response(self.responses)
-        if combined is not None and len(self.responses) > 1:
-            combined.total_s = self.elapsed_s
-        return combined
 
 
 def estimate_cost(provider: Provider, source: SourceFile, chunks: list[Chunk]) -> Estimate:
@@ -143,26 +132,24 @@ async def review_events(provider: Provider, source: SourceFile, text_input: Text
         streamed: list[Finding] = []
         response: Response | None = None
         try:
-            async for event in provider.stream(request):
-                if type(event) is TextDelta:
-                    for reply in streamer.feed(event.text):
-                        finding = validate_finding(reply, f"F{len(findings) + len(streamed) + 1}", source,
-                                                   LineProblems())
-                        streamed.append(finding)
-                        yield FindingFound(finding)
-                elif isinstance(event, RetryScheduled):
-                    yield event
-                elif isinstance(event, Completed):
-                    response = event.response
+            async for kind, value in stream_items(provider, request, streamer):
+                if kind == "item":
+                    finding = validate_finding(value, f"F{len(findings) + len(streamed) + 1}", source,
+                                               LineProblems())
+                    streamed.append(finding)
+                    yield FindingFound(finding)
+                elif kind == "retry":
+                    yield value
+                else:
+                    response = value
             assert response is not None
             outcome.responses.append(response)
-            reply, response_checks = await _final_reply(provider, request, response, outcome)
+            reply, response_checks, repaired = await final_reply(
+                provider, request, response, outcome.responses, what="review",
+                limit_hint="Raise --max-tokens, or review a smaller part of the file (--chunk-tokens).")
+            outcome.repaired = outcome.repaired or repaired
         except ProviderError as error:
-            outcome.error = error
-            outcome.partial_text += error.partial_text if isinstance(error, InterruptedStreamError) else (
-                response.text if response is not None else "")
-            if isinstance(error, InvalidOutputError) and error.response is not None:
-                outcome.checks.extend(error.response.checks)  # type: ignore[attr-defined]
+            outcome.record_failure(error, response)
             findings.extend(streamed)  # what arrived is kept, marked partial by the error
             break
         outcome.checks.extend(response_checks)
@@ -181,40 +168,6 @@ async def review_events(provider: Provider, source: SourceFile, text_input: Text
     if key is not None:
         outcome.answer_key = score_against_key(key, outcome.result.findings, source.symbol_at)
     yield ReviewFinished(outcome)
-
-
-async def _final_reply(provider: Provider, request: Request, response: Response,
-                       outcome: ReviewOutcome) -> tuple[ReviewReply, list[Check]]:
-    """The validated reply, repaired once if it does not match the schema.
-
-    Raises EmptyResponseError for the silent failures (empty, billed, null) and
-    InvalidOutputError when the reply stays unusable after one repair.
-    """
-    from providers.checks import raise_for_checks
-
-    schema_check = next((c for c in response.checks if c.name == "schema_invalid"), None)
-    others = [c for c in response.checks if c is not schema_check]
-    raise_for_checks(response.with_checks(others))
-    if schema_check is None:
-        return response.parsed, others
-    if response.finish_reason == "length":
-        raise InvalidOutputError(
-            f"the review was cut off at the token limit ({request.max_tokens}) and is incomplete",
-            provider=response.spec, request_id=response.request_id, response=response,
-            hint="Raise --max-tokens, or review a smaller part of the file (--chunk-tokens).")
-    repair = await provider.complete(repair_request(request, response.text, schema_check.message))
-    outcome.responses.append(repair)
-    outcome.repaired = True
-    repair_schema = next((c for c in repair.checks if c.name == "schema_invalid"), None)
-    raise_for_checks(repair.with_checks([c for c in repair.checks if c is not repair_schema]))
-    if repair_schema is not None:
-        raise InvalidOutputError(
-            f"the reply did not match the review schema, even after one repair: {repair_schema.message}",
-            provider=repair.spec, request_id=repair.request_id, response=repair,
-            hint="Try again, or use a provider with native structured output.")
-    note = Check("repaired", "warning", f"the first reply did not match the schema ({schema_check.message})",
-                 "A repair request produced a valid reply; the findings shown are from the repaired reply.")
-    return repair.parsed, [*others, *repair.checks, note]
 
 
 def _merge(summaries: list[tuple[Chunk, str, int]], findings: list[Finding], *, partial: bool) -> ReviewResult:

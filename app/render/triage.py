@@ -1,0 +1,134 @@
+"""A triage as text (actions as table rows the moment each arrives, then the rest) and
+as Markdown. Everything from the model or the incident is escaped."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from app.metrics import metrics_line
+from app.triage.judge import disagreement
+
+_WIDTHS = (3, 52, 22, 20)  # priority, action, owner, timeline
+_SEVERITY_STYLE = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", "P4": "cyan"}
+
+
+def _row(cells: tuple[str, ...]) -> list[str]:
+    wrapped = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, _WIDTHS, strict=True)]
+    height = max(len(w) for w in wrapped)
+    return ["  ".join((w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, _WIDTHS, strict=True))
+            .rstrip() for i in range(height)]
+
+
+class ItemRows:
+    """Prints the action table one row at a time, as the items stream in."""
+
+    def __init__(self, console: Console, mode: str) -> None:
+        self.console = console
+        self.mode = mode
+        self.count = 0
+
+    def add(self, item: Any) -> None:
+        if self.count == 0:
+            title = "Actions" if self.mode == "active" else "Follow-ups"
+            self.console.print(f"[bold]{title}[/]")
+            self.console.print(f"[dim]{_row(('#', 'action', 'owner', 'timeline'))[0]}[/]")
+        self.count += 1
+        number = str(getattr(item, "priority", self.count))
+        for line in _row((number, item.action, item.owner, item.timeline)):
+            self.console.print(escape(line))
+
+
+def print_triage(console: Console, outcome: Any) -> None:
+    result = outcome.result
+    if result is not None:
+        console.print()
+        style = _SEVERITY_STYLE.get(result.severity, "bold")
+        console.print(f"[{style}] {result.severity} [/] {escape(result.severity_reason)}")
+        cause = result.root_cause
+        console.print(f"[bold]Root cause[/] ({cause.confidence} confidence): {escape(cause.summary)}")
+        if outcome.mode == "active":
+            esc = result.escalation
+            console.print(f"[bold]Escalation:[/] {esc.decision} — {escape(esc.reason)}")
+            for caution in result.cautions:
+                console.print(f"[yellow]Caution:[/] {escape(caution)}")
+        else:
+            for label, items in (("Contributing", result.contributing_factors),
+                                 ("Detection gap", result.detection_gaps)):
+                for item in items:
+                    console.print(f"[bold]{label}:[/] {escape(item)}")
+            for hyp in result.alternative_hypotheses:
+                console.print(f"[bold]Alternative:[/] {escape(hyp.hypothesis)} — {escape(hyp.assessment)}")
+    elif outcome.partial_text:
+        console.print("[yellow]No complete answer; the text received before the failure:[/]")
+        console.print(escape(outcome.partial_text), markup=False)
+    ref = outcome.reference_checks
+    if ref:
+        console.print(escape(reference_line(ref)))
+    for judge in outcome.judges:
+        console.print(escape(judge_line(judge.to_dict())))
+    spread = disagreement(outcome.judges)
+    if spread:
+        console.print(("[yellow]" if spread["notable"] else "[dim]")
+                      + f"Judges differ by {spread['diagnosis']} on diagnosis, {spread['quality']} on quality, "
+                        f"{spread['total']} in total[/]")
+    for check in outcome.checks:
+        colour = "red" if check.severity == "error" else "yellow"
+        console.print(f"[{colour}]{check.severity}: {check.name}:[/] {escape(check.message)}. "
+                      f"[dim]{escape(check.diagnosis)}[/]")
+    if outcome.response is not None:
+        console.print(f"[dim]{escape(metrics_line(outcome.response))}[/]")
+
+
+def reference_line(ref: dict[str, Any]) -> str:
+    line = f"Actions with an owner and a timeline: {ref['actions_with_owner_and_timeline']} of {ref['actions']}"
+    if ref.get("reference"):
+        covered = sum(p["covered"] for p in ref["must_make"])
+        line = (f"Reference {ref['reference']}: {covered} of {len(ref['must_make'])} key points made; "
+                + (f"RECOMMENDS WHAT IT MUST NOT: {'; '.join(v['action'] for v in ref['must_not_violations'])}; "
+                   if ref["must_not_violations"] else "no harmful action recommended; ") + line.lower())
+    return line
+
+
+def judge_line(judge: dict[str, Any]) -> str:
+    if judge["status"] != "ok":
+        return f"Judge {judge['judge']}: failed — {judge['error']['message']}"
+    flag = " (same model family as the answer: may favour it)" if judge["self_graded"] else ""
+    return (f"Judge {judge['judge']}: diagnosis {judge['diagnosis']}/5, quality {judge['quality']}/5, "
+            f"total {judge['total']}/10{flag}. {judge['diagnosis_reason']} {judge['quality_reason']}")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def triage_markdown(outcome: Any) -> str:
+    out = [f"## driftcheck triage ({outcome.mode}): `{outcome.input.path}`", "",
+           f"Triaged by `{outcome.provider}:{outcome.model}`"
+           + (f" · **failed**: {outcome.error.one_line()}" if outcome.error else ""), ""]
+    result = outcome.result
+    if result is not None:
+        out += [f"**{result.severity}** — {result.severity_reason}", "",
+                f"**Root cause** ({result.root_cause.confidence} confidence): {result.root_cause.summary}", ""]
+        items = result.actions if outcome.mode == "active" else result.follow_ups
+        out += ["| # | Action | Owner | Timeline |", "|---|---|---|---|"]
+        out += [f"| {getattr(a, 'priority', n)} | {_cell(a.action)} | {_cell(a.owner)} | {_cell(a.timeline)} |"
+                for n, a in enumerate(items, start=1)]
+        out.append("")
+        if outcome.mode == "active":
+            out += [f"**Escalation:** {result.escalation.decision} — {result.escalation.reason}", ""]
+            out += [f"- ⚠ {c}" for c in result.cautions] + ([""] if result.cautions else [])
+    if outcome.reference_checks:
+        out += [reference_line(outcome.reference_checks), ""]
+    if outcome.judges:
+        out += ["| Judge | Diagnosis | Quality | Total | Same family |", "|---|---|---|---|---|"]
+        for j in (judge.to_dict() for judge in outcome.judges):
+            out.append(f"| `{j['judge']}` | {j['diagnosis'] or '—'} | {j['quality'] or '—'} | {j['total'] or '—'} | "
+                       f"{'yes' if j['self_graded'] else 'no'} |")
+        out.append("")
+    if outcome.response is not None:
+        out += [f"<sub>{metrics_line(outcome.response)}</sub>", ""]
+    return "\n".join(out)

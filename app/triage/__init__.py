@@ -1,0 +1,1 @@
+"""Incident triage: two modes, business context, reference checks and judges."""

@@ -1,0 +1,181 @@
+"""`driftcheck triage [FILE | -]`: triage pasted incident text, headless.
+
+Input problems are caught before any provider is contacted: nothing to read, text that
+is not an incident, a file that cannot be read. Very long text is trimmed (head and
+tail kept) with a notice. Actions print as table rows the moment each is complete;
+the severity, cause, escalation, cautions, reference checks and judges follow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, redact_pasted, resolve_provider
+
+MAX_INCIDENT_CHARS = 40_000
+_CONTEXT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
+    triage = sub.add_parser("triage", help="triage an incident: severity, cause, actions with owners, escalation",
+                            description="Triage incident text from FILE, or pasted on standard input (-).")
+    triage.add_argument("file", nargs="?", default="-", metavar="FILE", help="the incident text, or - for stdin")
+    triage.add_argument("-p", "--provider", metavar="SPEC", help="provider:model")
+    triage.add_argument("--mode", choices=("active", "postmortem"), default="active",
+                        help="active: what to do now (default); postmortem: thorough analysis afterwards")
+    triage.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
+                        help="business context, repeatable: users_affected=30%%, revenue_impact=high, "
+                             "sla_at_risk=yes, customer_facing=yes, customers_affected=...")
+    triage.add_argument("--judge", action="append", default=None, metavar="SPEC",
+                        help="grade the answer with this model (repeatable; default: judges in the config)")
+    triage.add_argument("--reference", metavar="PATH", help="reference answer (default: FILE.reference.toml)")
+    triage.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    triage.add_argument("--max-tokens", type=positive_int, default=4096, metavar="N")
+    triage.add_argument("--retries", type=retries, metavar="N")
+    triage.add_argument("--allow-secrets", action="store_true", help="send secrets in the text as they are")
+    triage.add_argument("--no-history", action="store_true", help="do not record this run in history")
+
+
+def parse_context(pairs: list[str]) -> dict[str, str]:
+    context: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key, value = key.strip().lower().replace("-", "_"), value.strip()
+        if not sep or not key or not value:
+            raise UsageError(f"--context {pair!r}: write it as KEY=VALUE, e.g. --context users_affected=30%")
+        if not _CONTEXT_KEY.match(key):
+            raise UsageError(f"--context {pair!r}: the key must be a short word (letters, digits, _)")
+        if len(value) > 300:
+            raise UsageError(f"--context {key}: the value is {len(value)} characters; keep it under 300")
+        context[key] = value
+    return context
+
+
+def read_incident(file: str) -> Any:
+    from app.inputs import InputError, decode_text, read_text_file
+
+    try:
+        if file == "-":
+            if sys.stdin is None or sys.stdin.isatty():
+                raise UsageError("paste the incident on standard input (driftcheck triage - < incident.txt), "
+                                 "or give a file")
+            return decode_text(sys.stdin.buffer.read(), "standard input", what="incident")
+        return read_text_file(file, what="incident")
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_incident_text(text_input: Any) -> None:
+    """Refuse what is clearly not an incident; trim what is too long to send."""
+    text = text_input.text
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    letters = sum(ch.isalpha() for ch in text)
+    visible = sum(not ch.isspace() for ch in text) or 1
+    if len(words) < 5 or letters / visible < 0.4:
+        raise UsageError(f"{text_input.path} does not look like an incident report ({len(text.strip())} characters, "
+                         f"{len(words)} words): paste the alert, the logs or a description of what is happening")
+    if len(text) > MAX_INCIDENT_CHARS:
+        head, tail = MAX_INCIDENT_CHARS // 2, MAX_INCIDENT_CHARS // 2 - 200
+        dropped = len(text) - head - tail
+        text_input.text = (f"{text[:head]}\n[... {dropped:,} characters trimmed by driftcheck ...]\n{text[-tail:]}")
+        text_input.notes.append(f"the incident text is {len(text):,} characters; the first {head:,} and the last "
+                                f"{tail:,} were sent and {dropped:,} in between were left out")
+
+
+def run_triage(args: argparse.Namespace) -> int:
+    from app.recording import RunRecorder
+    from app.triage.reference import ReferenceError, find_reference, load_reference
+    from app.triage.task import triage_json
+    from providers.checks import Check
+    from providers.errors import ConfigurationError, ProviderError
+
+    context = parse_context(args.context)
+    text_input = read_incident(args.file)
+    check_incident_text(text_input)
+    try:
+        reference = load_reference(Path(args.reference)) if args.reference else (
+            find_reference(args.file) if args.file != "-" else None)
+    except ReferenceError as exc:
+        raise UsageError(str(exc)) from None
+    config = _load_config()
+    try:
+        provider = resolve_provider(args.provider, config, retries=args.retries)
+        judges = [resolve_provider(spec, config, retries=args.retries)
+                  for spec in (args.judge if args.judge is not None else config.judges)]
+    except ProviderError as err:
+        _fail(err.one_line())
+        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+    flags: list[Check] = []
+    for note in text_input.notes:
+        print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
+        if "trimmed" in note or "characters;" in note:
+            flags.append(Check("input_trimmed", "warning", note, "The middle of the text was not seen by the model."))
+    original = text_input.text
+    text_input.text = redact_pasted(original, provider, allow=args.allow_secrets, label="the incident")
+    if text_input.text != original:
+        flags.append(Check("secrets_redacted", "warning", "secrets in the incident text were redacted before sending",
+                           "The model saw [REDACTED:rule] in their place."))
+
+    recorder = RunRecorder.start("triage", input_ref=str(Path(args.file).resolve()) if args.file != "-" else "(stdin)",
+                                 input_sha256=text_input.sha256, providers=[provider.spec, *(j.spec for j in judges)],
+                                 enabled=not args.no_history)
+    try:
+        outcome = asyncio.run(_stream(recorder.recorded(provider), [recorder.recorded(j, "judge") for j in judges],
+                                      text_input, args, context, reference, flags))
+    except KeyboardInterrupt:
+        recorder.finish(status="cancelled")
+        raise
+    data = triage_json(outcome)
+    recorder.finish(status=outcome.status, summary=outcome.result.root_cause.summary if outcome.result else None,
+                    result=data)
+    if args.format == "json":
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        from app.render.triage import triage_markdown
+
+        sys.stdout.write(triage_markdown(outcome))
+    if outcome.error is not None:
+        _fail(outcome.error.one_line())
+        return EXIT_PROVIDER
+    return EXIT_OK
+
+
+async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argparse.Namespace,
+                  context: dict[str, str], reference: Any, flags: list[Any]) -> Any:
+    from rich.console import Console
+
+    from app.render.triage import ItemRows, print_triage
+    from app.triage.task import ItemFound, JudgingStarted, TriageFinished, triage_events
+    from providers import RetryScheduled
+
+    console = Console(highlight=False, soft_wrap=False)
+    live = args.format == "text"
+    rows = ItemRows(console, args.mode)
+    outcome = None
+    try:
+        async for event in triage_events(provider, text_input, mode=args.mode, context=context,
+                                         max_tokens=args.max_tokens, reference=reference, judges=judges,
+                                         input_flags=flags):
+            if isinstance(event, ItemFound) and live:
+                rows.add(event.item)
+            elif isinstance(event, RetryScheduled):
+                print(f"driftcheck: retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}",
+                      file=sys.stderr, flush=True)
+            elif isinstance(event, JudgingStarted):
+                print(f"driftcheck: judging with {', '.join(event.judges)}", file=sys.stderr, flush=True)
+            elif isinstance(event, TriageFinished):
+                outcome = event.outcome
+    finally:
+        await provider.aclose()
+        for judge in judges:
+            await judge.aclose()
+    assert outcome is not None
+    if live:
+        print_triage(console, outcome)
+    return outcome
