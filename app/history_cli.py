@@ -141,8 +141,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
                   f"{run['status']} · {_when(run['created_at'])}")
     if run["input_sha256"]:
         console.print(f"[dim]input sha256 {run['input_sha256']}[/]")
-    if run["score"] is not None or run["summary"]:
+    if run["score"] is not None:
         console.print(f"Score {run['score']}/10  {escape(run['summary'] or '')}")
+    elif run["summary"]:
+        console.print(escape(run["summary"]))
     for call in run["calls"]:
         cost = _cost(call["cost_usd"], int(call["cost_usd"] is None))
         ttft = "?" if call["ttft_ms"] is None else f"{call['ttft_ms']:.0f} ms"

@@ -132,8 +132,9 @@ def run_triage(args: argparse.Namespace) -> int:
         recorder.finish(status="cancelled")
         raise
     data = triage_json(outcome)
-    recorder.finish(status=outcome.status, summary=outcome.result.root_cause.summary if outcome.result else None,
-                    result=data)
+    summary = (f"{outcome.result.severity} ({outcome.mode}): {outcome.result.root_cause.summary}"
+               if outcome.result else None)
+    recorder.finish(status=outcome.status, summary=summary, result=data)
     if args.format == "json":
         print(json.dumps(data, indent=2, ensure_ascii=False))
     elif args.format == "markdown":

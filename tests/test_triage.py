@@ -156,3 +156,13 @@ async def test_actions_stream_one_by_one(fake, make_provider):
     outcome = events[-1].outcome
     assert isinstance(events[-1], TriageFinished) and outcome.status == "ok"
     assert [i.item for i in items] == outcome.result.actions and len(items) >= 3
+
+
+def test_a_triage_and_its_judges_are_recorded(fake, run_cli):
+    _script(fake, "kafka-lag.md", "active")
+    assert run_cli("triage", "incidents/kafka-lag.md", "-p", CANDIDATE, *JUDGES).code == 0
+    [run] = json.loads(run_cli("history", "list", "--task", "triage", "--format", "json").stdout)["runs"]
+    shown = json.loads(run_cli("history", "show", run["id"], "--format", "json").stdout)
+    assert [c["role"] for c in shown["calls"]] == ["candidate", "judge", "judge"]
+    assert shown["summary"].startswith("P2 (active): ")
+    assert shown["result"]["judges"][0]["total"] in (7, 9)
