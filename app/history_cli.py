@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 import time
-from types import SimpleNamespace
 from typing import Any
 
 from app.cli import EXIT_OK, EXIT_USAGE, UsageError
@@ -166,42 +165,34 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _findings_of(run: dict[str, Any]) -> list[SimpleNamespace]:
-    result = (run["result"] or {}).get("result") or {}
-    return [SimpleNamespace(**f) for f in result.get("findings", [])]
-
-
 def _diff(store: Any, args: argparse.Namespace) -> int:
-    from app.matching import align, finding_citation
+    from app.drift import review_drift
 
     a, b = _run_or_fail(store, args.run_a), _run_or_fail(store, args.run_b)
     if a["task"] != b["task"]:
         raise UsageError(f"{a['id']} is a {a['task']} and {b['id']} a {b['task']}; diff compares runs of one task")
-    fa, fb = _findings_of(a), _findings_of(b)
-    alignment = align([finding_citation(f) for f in fa], [finding_citation(f) for f in fb])
+    if a["task"] != "review" or a["result"] is None or b["result"] is None:
+        raise UsageError("diff compares two finished reviews; `history show ID --format json` shows any run")
+    drift = review_drift(a["result"], b["result"])
     cost = {r["id"]: sum(c["cost_usd"] or 0 for c in r["calls"]) for r in (a, b)}
-    report = {
-        "a": a["id"], "b": b["id"], "same_input": a["input_sha256"] == b["input_sha256"],
-        "score": [a["score"], b["score"]], "cost_usd": [cost[a["id"]], cost[b["id"]]],
-        "matched": [{"a": fa[i].id, "b": fb[j].id, "severity": [fa[i].severity, fb[j].severity]}
-                    for i, j, _ in alignment.pairs],
-        "only_a": [fa[i].id for i in alignment.only_a], "only_b": [fb[j].id for j in alignment.only_b],
-    }
+    report = {"a": a["id"], "b": b["id"], "same_input": a["input_sha256"] == b["input_sha256"],
+              "cost_usd": [cost[a["id"]], cost[b["id"]]], **drift}
     if args.format == "json":
         print(json.dumps(report, indent=2))
         return EXIT_OK
+    score = drift["score"]
     print(f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})"
           + ("" if report["same_input"] else " — different inputs"))
-    print(f"score {a['score']} → {b['score']} · cost {_cost(cost[a['id']])} → {_cost(cost[b['id']])}")
-    print(f"{len(alignment.pairs)} matched · {len(alignment.only_a)} only in {a['id']} · "
-          f"{len(alignment.only_b)} only in {b['id']}")
-    for pair in report["matched"]:
+    print(f"score {score['a']} → {score['b']} · cost {_cost(cost[a['id']])} → {_cost(cost[b['id']])}")
+    print(f"{len(drift['matched'])} matched · {len(drift['only_a'])} only in {a['id']} · "
+          f"{len(drift['only_b'])} only in {b['id']} · agreement {drift['agreement']:.0%} · "
+          f"{len(drift['severity_disagreements'])} severity disagreement(s)")
+    for pair in drift["matched"]:
         sev = pair["severity"]
         print(f"  = {pair['a']} ~ {pair['b']}" + (f"  severity {sev[0]} → {sev[1]}" if sev[0] != sev[1] else ""))
-    for i in alignment.only_a:
-        print(f"  - {fa[i].id} L{fa[i].line_start} {fa[i].title}")
-    for j in alignment.only_b:
-        print(f"  + {fb[j].id} L{fb[j].line_start} {fb[j].title}")
+    for side, sign in (("only_a", "-"), ("only_b", "+")):
+        for f in drift[side]:
+            print(f"  {sign} {f['id']} L{f['line']} {f['severity']} {f['title']}")
     return EXIT_OK
 
 

@@ -127,8 +127,10 @@ def test_diff_export_and_prune(fake, run_cli):
         assert run_cli("review", SAMPLE, "-p", spec, "--format", "json").code == 0
     newest, oldest = [r["id"] for r in _history_json(run_cli, "list")["runs"]]
     diff = _history_json(run_cli, "diff", oldest, newest)
-    assert diff["same_input"] and diff["score"] == [2, 4]
+    assert diff["same_input"] and diff["score"] == {"a": 2, "b": 4, "delta": 2}
     assert len(diff["matched"]) == 8 and len(diff["only_a"]) == 1 and diff["only_b"] == []
+    assert diff["only_a"][0]["line"] == 49 and diff["agreement"] == round(8 / 9, 3)
+    assert diff["counts"]["high"] == {"a": 4, "b": 3, "delta": -1}
 
     sarif = run_cli("history", "export", oldest, "--format", "sarif")
     assert sarif.code == 0
