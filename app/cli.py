@@ -195,22 +195,13 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 def _default_choice(config: Any) -> tuple[str | None, str]:
     """Which SPEC a command without -p would use, and why, for `providers` to show."""
-    import os
-
-    from providers import default_spec
     from providers.errors import ConfigurationError
+    from providers.spec import default_choice
 
     try:
-        spec = default_spec(config_default=config.default, allow_local=config.local.use_when_unconfigured)
+        return default_choice(config_default=config.default, allow_local=config.local.use_when_unconfigured)
     except ConfigurationError as err:
         return None, err.hint or err.message
-    if os.environ.get("LLM_PROVIDER", "").strip():
-        return spec, "from LLM_PROVIDER"
-    if config.default:
-        return spec, f"the default in {config.path}"
-    if spec.startswith("local:"):
-        return spec, "no key in the environment: the bundled offline model"
-    return spec, "a key found in the environment"
 
 
 # --- driftcheck ask --------------------------------------------------------------------------

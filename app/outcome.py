@@ -18,6 +18,20 @@ class CallsOutcome:
     partial_text: str
     checks: list[Any]
 
+    provider: str
+    model: str
+
+    def public_json(self, task: str, *, input: dict[str, Any], result: Any, **extra: Any) -> dict[str, Any]:
+        """The public output contract (DESIGN.md) every task shares, plus its own keys."""
+        from app.metrics import metrics_dict
+
+        error = self.error
+        return {"task": task, "provider": self.provider, "model": self.model, "status": self.status,
+                "error": None if error is None else error.to_dict(), "input": input, "result": result,
+                "partial_text": self.partial_text or None,
+                "metrics": metrics_dict(self.response, retries=error.retries if error is not None else 0),
+                "checks": [c.to_dict() for c in self.checks], **extra}
+
     def record_failure(self, error: ProviderError, response: Response | None) -> None:
         """Keep the error, every character received before it, and the failed reply's checks."""
         self.error = error

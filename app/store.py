@@ -157,6 +157,7 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.row_factory = sqlite3.Row  # rows read as mappings: dict(row) names its columns
             if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("integrity check failed")
             store = cls(conn, path)
@@ -274,13 +275,13 @@ class Store:
                          "(c2.provider = ? OR c2.provider || ':' || c2.model = ?))")
             args += [provider, provider]
         sql = ("SELECT r.id, r.created_at, r.finished_at, r.task, r.input_ref, r.providers, r.status, r.score,"
-               " COUNT(c.id), SUM(c.cost_usd), SUM(c.cost_usd IS NULL AND c.id IS NOT NULL), MAX(c.latency_ms),"
-               " MIN(c.ttft_ms) FROM runs r LEFT JOIN calls c ON c.run_id = r.id"
+               " COUNT(c.id) AS calls, SUM(c.cost_usd) AS cost_usd,"
+               " SUM(c.cost_usd IS NULL AND c.id IS NOT NULL) AS calls_without_cost,"
+               " MAX(c.latency_ms) AS latency_ms, MIN(c.ttft_ms) AS ttft_ms"
+               " FROM runs r LEFT JOIN calls c ON c.run_id = r.id"
                + (" WHERE " + " AND ".join(where) if where else "")
                + " GROUP BY r.id ORDER BY r.created_at DESC LIMIT ?")
-        keys = ("id", "created_at", "finished_at", "task", "input_ref", "providers", "status", "score",
-                "calls", "cost_usd", "calls_without_cost", "latency_ms", "ttft_ms")
-        return [dict(zip(keys, row)) for row in self.conn.execute(sql, (*args, limit))]
+        return [dict(row) for row in self.conn.execute(sql, (*args, limit))]
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -289,14 +290,11 @@ class Store:
             if len(matches) != 1:
                 return None
             row = matches[0]
-        names = [d[0] for d in self.conn.execute("SELECT * FROM runs LIMIT 0").description]
-        run = dict(zip(names, row))
+        run = dict(row)
         run["result"] = json.loads(run.pop("result_json")) if run.get("result_json") else None
-        cursor = self.conn.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY seq", (run["id"],))
-        call_names = [d[0] for d in cursor.description]
         run["calls"] = []
-        for call_row in cursor.fetchall():
-            call = dict(zip(call_names, call_row))
+        for call_row in self.conn.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY seq", (run["id"],)):
+            call = dict(call_row)
             call["params"] = json.loads(call.pop("params_json") or "{}")
             call["parsed"] = json.loads(call.pop("parsed_json")) if call.get("parsed_json") else None
             run["calls"].append(call)

@@ -71,8 +71,11 @@ def read_incident(file: str) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def check_incident_text(text_input: Any) -> None:
-    """Refuse what is clearly not an incident; trim what is too long to send."""
+def check_incident_text(text_input: Any) -> Any:
+    """Refuse what is clearly not an incident; trim what is too long to send, returning
+    the `input_trimmed` check that says so (None when nothing was trimmed)."""
+    from providers.checks import Check
+
     text = text_input.text
     words = re.findall(r"[A-Za-z]{2,}", text)
     letters = sum(ch.isalpha() for ch in text)
@@ -84,8 +87,11 @@ def check_incident_text(text_input: Any) -> None:
         head, tail = MAX_INCIDENT_CHARS // 2, MAX_INCIDENT_CHARS // 2 - 200
         dropped = len(text) - head - tail
         text_input.text = (f"{text[:head]}\n[... {dropped:,} characters trimmed by driftcheck ...]\n{text[-tail:]}")
-        text_input.notes.append(f"the incident text is {len(text):,} characters; the first {head:,} and the last "
-                                f"{tail:,} were sent and {dropped:,} in between were left out")
+        note = (f"the incident text is {len(text):,} characters; the first {head:,} and the last "
+                f"{tail:,} were sent and {dropped:,} in between were left out")
+        text_input.notes.append(note)
+        return Check("input_trimmed", "warning", note, "The middle of the text was not seen by the model.")
+    return None
 
 
 def run_triage(args: argparse.Namespace) -> int:
@@ -97,7 +103,7 @@ def run_triage(args: argparse.Namespace) -> int:
 
     context = parse_context(args.context)
     text_input = read_incident(args.file)
-    check_incident_text(text_input)
+    trimmed = check_incident_text(text_input)
     try:
         reference = load_reference(Path(args.reference)) if args.reference else (
             find_reference(args.file) if args.file != "-" else None)
@@ -111,11 +117,9 @@ def run_triage(args: argparse.Namespace) -> int:
     except ProviderError as err:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
-    flags: list[Check] = []
+    flags: list[Check] = [trimmed] if trimmed else []
     for note in text_input.notes:
         print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
-        if "trimmed" in note or "characters;" in note:
-            flags.append(Check("input_trimmed", "warning", note, "The middle of the text was not seen by the model."))
     original = text_input.text
     text_input.text = redact_pasted(original, provider, allow=args.allow_secrets, label="the incident")
     if text_input.text != original:

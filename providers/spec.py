@@ -188,17 +188,24 @@ def default_spec(*, config_default: str | None, env: Mapping[str, str] | None = 
                  allow_local: bool = True) -> str:
     """`LLM_PROVIDER` → config default → a key in the environment → the bundled local
     model; else say every way to set one."""
+    return default_choice(config_default=config_default, env=env, allow_local=allow_local)[0]
+
+
+def default_choice(*, config_default: str | None, env: Mapping[str, str] | None = None,
+                   allow_local: bool = True) -> tuple[str, str]:
+    """The default SPEC and why it was chosen (for `driftcheck providers` to say)."""
     from .local import BUNDLED_MODEL, bundled_available
 
     env = os.environ if env is None else env
-    chosen = env.get("LLM_PROVIDER", "").strip() or (config_default or "").strip()
-    if chosen:
-        return chosen
+    if env.get("LLM_PROVIDER", "").strip():
+        return env["LLM_PROVIDER"].strip(), "from LLM_PROVIDER"
+    if (config_default or "").strip():
+        return config_default.strip(), "the default in the config"  # type: ignore[union-attr]
     for kind in KINDS.values():
         if env.get(kind.key_env, "").strip():
-            return f"{kind.name}:{kind.default_model}"
+            return f"{kind.name}:{kind.default_model}", f"{kind.key_env} is set"
     if allow_local and bundled_available():
-        return f"{LOCAL}:{BUNDLED_MODEL}"
+        return f"{LOCAL}:{BUNDLED_MODEL}", "no key in the environment: the bundled offline model"
     raise ConfigurationError(
         "no provider is configured",
         hint="Pass -p provider:model, set LLM_PROVIDER, put `default = \"SPEC\"` in the config, "

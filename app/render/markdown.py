@@ -11,7 +11,8 @@ from app.review.task import ReviewOutcome
 _BADGE = {"critical": "🟥 critical", "high": "🟧 high", "medium": "🟨 medium", "low": "🟦 low", "info": "⬜ info"}
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")
 
 
@@ -34,10 +35,10 @@ def review_markdown(outcome: ReviewOutcome) -> str:
             for f in result.findings:
                 lines = lines_label(f) + ("" if f.lines_valid else " ⚠")
                 out.append(f"| {f.id} | {_BADGE[f.severity]} | {lines} | {f.category} | "
-                           f"{_cell(f'`{f.symbol}`' if f.symbol else '')} | {_cell(f.title)} |")
+                           f"{cell(f'`{f.symbol}`' if f.symbol else '')} | {cell(f.title)} |")
             out.append("")
             for f in result.findings:
-                out += [f"### {f.id} · {_cell(f.title)} ({lines_label(f)})", "", f.explanation, "",
+                out += [f"### {f.id} · {cell(f.title)} ({lines_label(f)})", "", f.explanation, "",
                         f"**Fix:** {f.suggestion}", ""]
     if outcome.answer_key:
         out += [answer_key_line(outcome.answer_key), ""]

@@ -55,13 +55,17 @@ def print_verdict(console: Console, outcome: ReviewOutcome) -> None:
         console.print(f"Findings: {counts_line(result.counts())}")
     if outcome.answer_key:
         console.print(escape(answer_key_line(outcome.answer_key)))
+    print_checks_and_metrics(console, outcome)
+
+
+def print_checks_and_metrics(console: Console, outcome: Any) -> None:
+    """The end of every task's text output: each check, then the metrics line."""
     for check in outcome.checks:
         colour = "red" if check.severity == "error" else "yellow"
         console.print(f"[{colour}]{check.severity}: {check.name}:[/] {escape(check.message)}. "
                       f"[dim]{escape(check.diagnosis)}[/]")
-    response = outcome.response
-    if response is not None:
-        console.print(f"[dim]{escape(metrics_line(response))}[/]")
+    if outcome.response is not None:
+        console.print(f"[dim]{escape(metrics_line(outcome.response))}[/]")
 
 
 def answer_key_line(report: dict[str, Any]) -> str:

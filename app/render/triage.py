@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.metrics import metrics_line
+from app.render.markdown import cell
+from app.render.text import print_checks_and_metrics
 from app.triage.judge import disagreement
 
 _WIDTHS = (3, 52, 22, 20)  # priority, action, owner, timeline
@@ -75,12 +77,7 @@ def print_triage(console: Console, outcome: Any) -> None:
         console.print(("[yellow]" if spread["notable"] else "[dim]")
                       + f"Judges differ by {spread['diagnosis']} on diagnosis, {spread['quality']} on quality, "
                         f"{spread['total']} in total[/]")
-    for check in outcome.checks:
-        colour = "red" if check.severity == "error" else "yellow"
-        console.print(f"[{colour}]{check.severity}: {check.name}:[/] {escape(check.message)}. "
-                      f"[dim]{escape(check.diagnosis)}[/]")
-    if outcome.response is not None:
-        console.print(f"[dim]{escape(metrics_line(outcome.response))}[/]")
+    print_checks_and_metrics(console, outcome)
 
 
 def reference_line(ref: dict[str, Any]) -> str:
@@ -101,10 +98,6 @@ def judge_line(judge: dict[str, Any]) -> str:
             f"total {judge['total']}/10{flag}. {judge['diagnosis_reason']} {judge['quality_reason']}")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def triage_markdown(outcome: Any) -> str:
     out = [f"## driftcheck triage ({outcome.mode}): `{outcome.input.path}`", "",
            f"Triaged by `{outcome.provider}:{outcome.model}`"
@@ -115,7 +108,7 @@ def triage_markdown(outcome: Any) -> str:
                 f"**Root cause** ({result.root_cause.confidence} confidence): {result.root_cause.summary}", ""]
         items = result.actions if outcome.mode == "active" else result.follow_ups
         out += ["| # | Action | Owner | Timeline |", "|---|---|---|---|"]
-        out += [f"| {getattr(a, 'priority', n)} | {_cell(a.action)} | {_cell(a.owner)} | {_cell(a.timeline)} |"
+        out += [f"| {getattr(a, 'priority', n)} | {cell(a.action)} | {cell(a.owner)} | {cell(a.timeline)} |"
                 for n, a in enumerate(items, start=1)]
         out.append("")
         if outcome.mode == "active":

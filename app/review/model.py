@@ -63,21 +63,16 @@ class FindingReply(BaseModel):
             return 1
         return value
 
-    @field_validator("severity", mode="before")
+    @field_validator("severity", "category", mode="before")
     @classmethod
-    def _severity(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip().lower()
+    def _canonical(cls, value: Any, info: Any) -> Any:
+        """Models say "Major", "error handling", "best_practice": map them to our words."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip().lower()
+        if info.field_name == "severity":
             return _SEVERITY_SYNONYMS.get(value, value)
-        return value
-
-    @field_validator("category", mode="before")
-    @classmethod
-    def _category(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip().lower()
-            return _CATEGORY_SYNONYMS.get(value, value.replace(" ", "-").replace("_", "-"))
-        return value
+        return _CATEGORY_SYNONYMS.get(value, value.replace(" ", "-").replace("_", "-"))
 
     @model_validator(mode="before")
     @classmethod

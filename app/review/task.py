@@ -95,8 +95,9 @@ def estimate_cost(provider: Provider, source: SourceFile, chunks: list[Chunk]) -
 
 def input_checks(source: SourceFile, text_input: TextInput) -> list[Check]:
     """What is worth knowing about the input before the model's answer arrives."""
-    checks = [Check("input_decoding", "warning", note, "Line numbers are unaffected.")
-              for note in text_input.notes if "not valid UTF-8" in note or "UTF-16" in note]
+    # Anything but UTF-8 was decoded with care, and the decoder's note (always the first) says how.
+    checks = [] if text_input.encoding == "utf-8" else [
+        Check("input_decoding", "warning", text_input.notes[0], "Line numbers are unaffected.")]
     flags = scan_lines(source.lines)
     if flags:
         shown = "; ".join(f"line {f.line}: {f.reason} ({f.excerpt})" for f in flags[:8])

@@ -138,19 +138,10 @@ async def triage_events(provider: Provider, text_input: TextInput, *, mode: str,
 
 
 def triage_json(outcome: TriageOutcome) -> dict[str, Any]:
-    from app.metrics import metrics_dict
-
-    error = outcome.error
-    return {
-        "task": "triage", "provider": outcome.provider, "model": outcome.model, "status": outcome.status,
-        "error": None if error is None else error.to_dict(), "mode": outcome.mode, "context": outcome.context,
-        "input": {"path": outcome.input.path, "sha256": outcome.input.sha256, "chars": len(outcome.input.text),
-                  "encoding": outcome.input.encoding},
-        "result": None if outcome.result is None else outcome.result.model_dump(),
-        "partial_text": outcome.partial_text or None,
-        "metrics": metrics_dict(outcome.response, retries=error.retries if error is not None else 0),
-        "checks": [c.to_dict() for c in outcome.checks],
-        "reference_checks": outcome.reference_checks,
-        "judges": [j.to_dict() for j in outcome.judges],
-        "judge_disagreement": disagreement(outcome.judges),
-    }
+    return outcome.public_json(
+        "triage",
+        input={"path": outcome.input.path, "sha256": outcome.input.sha256, "chars": len(outcome.input.text),
+               "encoding": outcome.input.encoding},
+        result=None if outcome.result is None else outcome.result.model_dump(),
+        mode=outcome.mode, context=outcome.context, reference_checks=outcome.reference_checks,
+        judges=[j.to_dict() for j in outcome.judges], judge_disagreement=disagreement(outcome.judges))
