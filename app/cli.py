@@ -74,10 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (ask, review):
         command.add_argument("--no-history", action="store_true", help="do not record this run in history")
 
+    from app.compare_cli import add_parser as add_compare_parser
     from app.history_cli import add_parser as add_history_parser
     from app.triage_cli import add_parser as add_triage_parser
 
     add_triage_parser(sub, _positive_int, _retries)
+    add_compare_parser(sub, _positive_int, _retries)
     add_history_parser(sub)
     return parser
 
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     handler = {"providers": cmd_providers, "ask": cmd_ask, "review": cmd_review,
-               "history": cmd_history, "triage": cmd_triage}[args.command]
+               "history": cmd_history, "triage": cmd_triage, "compare": cmd_compare}[args.command]
     try:
         return handler(args)
     except UsageError as exc:
@@ -398,3 +400,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     from app.review_cli import run_review
 
     return run_review(args)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from app.compare_cli import run_compare
+
+    return run_compare(args)

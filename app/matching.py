@@ -15,6 +15,7 @@ best first, each side used once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,28 +99,43 @@ class Alignment:
         return len(self.pairs)
 
 
-def align(a: list[Citation], b: list[Citation]) -> Alignment:
-    """Pair each citation in `a` with at most one in `b`, most similar pairs first."""
+def pair_best_first(count_a: int, count_b: int, score: Callable[[int, int], float | None],
+                    tiebreak: Callable[[int, int], float] = lambda i, j: 0) -> Alignment:
+    """Pair items of two lists one to one, most similar pairs first; `score(i, j)` is None
+    when item i of a and item j of b cannot be the same thing."""
     candidates: list[tuple[float, int, int]] = []
-    for i, x in enumerate(a):
-        for j, y in enumerate(b):
-            score = similarity(x, y)
-            if score is not None:
-                # Ties go to the closer line and then to list order, so results are stable.
-                candidates.append((score, i, j))
-    candidates.sort(key=lambda c: (-c[0], line_gap(a[c[1]], b[c[2]]), c[1], c[2]))
+    for i in range(count_a):
+        for j in range(count_b):
+            value = score(i, j)
+            if value is not None:
+                candidates.append((value, i, j))
+    # Ties go to the tiebreak (e.g. the closer line) and then to list order, so results are stable.
+    candidates.sort(key=lambda c: (-c[0], tiebreak(c[1], c[2]), c[1], c[2]))
     used_a: set[int] = set()
     used_b: set[int] = set()
     pairs: list[tuple[int, int, float]] = []
-    for score, i, j in candidates:
+    for value, i, j in candidates:
         if i in used_a or j in used_b:
             continue
         used_a.add(i)
         used_b.add(j)
-        pairs.append((i, j, round(score, 3)))
+        pairs.append((i, j, round(value, 3)))
     pairs.sort()
-    return Alignment(pairs=pairs, only_a=[i for i in range(len(a)) if i not in used_a],
-                     only_b=[j for j in range(len(b)) if j not in used_b])
+    return Alignment(pairs=pairs, only_a=[i for i in range(count_a) if i not in used_a],
+                     only_b=[j for j in range(count_b) if j not in used_b])
+
+
+def align(a: list[Citation], b: list[Citation]) -> Alignment:
+    """Pair each citation in `a` with at most one in `b`, most similar pairs first."""
+    return pair_best_first(len(a), len(b), lambda i, j: similarity(a[i], b[j]),
+                           lambda i, j: line_gap(a[i], b[j]))
+
+
+def text_similarity(a: str, b: str) -> float | None:
+    """How alike two sentences without lines are (triage actions, root causes), 0..1; None
+    below the clear share of words in common that two citations in different categories need."""
+    share = word_share(words_of(a), words_of(b))
+    return share if share >= MIN_WORDS_OTHER_CATEGORY else None
 
 
 def finding_citation(finding: Any) -> Citation:

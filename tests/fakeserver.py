@@ -175,6 +175,7 @@ class FakeServer:
         self.requests: list[RecordedRequest] = []
         self.token_param_rules: dict[str, str] = dict(DEFAULT_TOKEN_PARAM_RULES)
         self.default_reply = Reply()
+        self.model_replies: dict[str, Reply] = {}  # what unscripted requests for one model get
         self._ids = itertools.count(1)
         server = self
 
@@ -220,6 +221,7 @@ class FakeServer:
             self.requests.clear()
             self.token_param_rules = dict(DEFAULT_TOKEN_PARAM_RULES)
             self.default_reply = Reply()
+            self.model_replies.clear()
 
     def _next_step(self, model: str) -> Step:
         with self._lock:
@@ -227,7 +229,7 @@ class FakeServer:
                 queue = self._scripts.get(key)
                 if queue:
                     return queue.popleft()
-            return self.default_reply
+            return self.model_replies.get(model, self.default_reply)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -516,11 +518,24 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--reply-chars", type=int, default=0, help="default reply length (0: a short sentence)")
     parser.add_argument("--chunk-size", type=int, default=4, help="characters per streamed delta")
+    parser.add_argument("--reply-file", metavar="PATH", help="answer every request with this file's text")
+    parser.add_argument("--delay", action="append", default=[], metavar="MODEL=FIRST_S:CHUNK_S",
+                        help="for MODEL, wait FIRST_S before the first token and CHUNK_S between chunks")
     args = parser.parse_args()
     server = FakeServer(port=args.port)
-    if args.reply_chars:
-        server.default_reply = Reply(text=("lorem ipsum " * (args.reply_chars // 12 + 1))[:args.reply_chars],
-                                     chunk_size=args.chunk_size)
+    text = None
+    if args.reply_file:
+        with open(args.reply_file, encoding="utf-8") as handle:
+            text = handle.read()
+    elif args.reply_chars:
+        text = ("lorem ipsum " * (args.reply_chars // 12 + 1))[:args.reply_chars]
+    if text is not None:
+        server.default_reply = Reply(text=text, chunk_size=args.chunk_size)
+    for rule in args.delay:
+        model, _, delays = rule.partition("=")
+        first, _, chunk = delays.partition(":")
+        server.model_replies[model] = Reply(text=text, chunk_size=args.chunk_size, first_token_delay_s=float(first),
+                                            chunk_delay_s=float(chunk or 0))
     print(f"ANTHROPIC_BASE_URL={server.anthropic_base_url}")
     print(f"OPENAI_BASE_URL={server.openai_base_url}", flush=True)
     try:

@@ -3,6 +3,7 @@
     python3 -m tests.readme_examples review    # the `driftcheck review` example
     python3 -m tests.readme_examples history   # two reviews, then `history` and `history diff`
     python3 -m tests.readme_examples triage    # the judged triage example
+    python3 -m tests.readme_examples compare   # a compare of two providers on one file
 
 The models' answers are scripted (the review from the sample's answer key with one issue
 left out and every line one off; the triage and verdicts as written below); everything
@@ -55,6 +56,65 @@ VERDICTS = {
 }
 
 
+def _f(line: int, severity: str, category: str, title: str, explanation: str, suggestion: str,
+       evidence: str, end: int | None = None) -> dict[str, object]:
+    return {"line_start": line, "line_end": end or line, "severity": severity, "category": category,
+            "title": title, "explanation": explanation, "suggestion": suggestion, "evidence": evidence}
+
+
+# Two reviewers of inventory_service.py that agree on most things, as two real models do:
+# the same injection worded differently and rated differently, one cites a line off, each
+# notices something the other does not.
+COMPARE_A = {"score": 2, "summary": "Injectable SQL and shell commands and unsafe deserialisation; not safe to ship.",
+             "findings": [
+    _f(15, "high", "security", "Live partner token committed in source",
+       "PARTNER_API_TOKEN is a live credential in the repository.", "Load it from the environment or a secret store.",
+       'PARTNER_API_TOKEN = "invk_live_93be1f0c55d2a7e4b6"'),
+    _f(35, "critical", "security", "SQL injection through the item name",
+       "The search-box name is formatted straight into the SQL string.", "Use a parameterised query.",
+       "cursor.execute(f\"SELECT id, name, qty, price FROM items WHERE name = '{name}'\")"),
+    _f(42, "medium", "correctness", "Mutable default argument shares history between calls",
+       "history=[] is created once, so every call appends to the same list.", "Default to None and create the list.",
+       "def adjust_stock(item_id, delta, history=[]):"),
+    _f(49, "high", "error-handling", "Bare except hides failed stock updates",
+       "Any failure, including a lost update, is silently ignored.", "Catch sqlite3.Error, log it and re-raise.",
+       "except:", end=50),
+    _f(64, "critical", "security", "pickle.load on an uploaded file runs arbitrary code",
+       "Unpickling operator uploads executes whatever the file contains.", "Use JSON with a schema.",
+       "return pickle.load(handle)"),
+    _f(69, "critical", "security", "Shell command built from the report name",
+       "report_name is concatenated into a shell=True command.", "Pass an argument list without a shell.",
+       'subprocess.call("tar czf /var/backups/reports.tgz reports/" + report_name, shell=True)'),
+    _f(73, "high", "security", "MD5 used to hash operator passwords",
+       "MD5 is fast and unsalted; leaked hashes fall to brute force.", "Use argon2 or bcrypt.",
+       'return hashlib.md5(password.encode("utf-8")).hexdigest()'),
+]}
+COMPARE_B = {"score": 4, "summary": "Several injection risks and weak password hashing; fix before release.",
+             "findings": [
+    _f(37, "high", "security", "Query built with an f-string is open to injection",
+       "User input reaches the SQL text unescaped: SQL injection.", "Bind the name as a query parameter.",
+       "cursor.execute(f\"SELECT id, name, qty, price FROM items WHERE name = '{name}'\")"),
+    _f(33, "medium", "resource-management", "Connection leaks in find_item",
+       "find_item never closes the connection it opens.", "Use a with block or close it in finally.",
+       "conn = connect()", end=39),
+    _f(49, "medium", "correctness", "Exceptions swallowed by bare except",
+       "Failed updates are silently ignored by the bare except.", "Catch specific errors and report them.",
+       "except:", end=50),
+    _f(64, "high", "security", "Untrusted pickle deserialisation",
+       "Loading a pickle from an uploaded path can execute code.", "Switch to a safe format such as JSON.",
+       "return pickle.load(handle)"),
+    _f(69, "critical", "security", "Command injection via shell=True",
+       "The report name is passed to a shell unquoted.", "Use subprocess.run with a list of arguments.",
+       'subprocess.call("tar czf /var/backups/reports.tgz reports/" + report_name, shell=True)'),
+    _f(73, "high", "security", "Weak MD5 password hashing",
+       "MD5 is unsuitable for passwords.", "Use a slow salted hash such as bcrypt.",
+       'return hashlib.md5(password.encode("utf-8")).hexdigest()'),
+    _f(80, "medium", "correctness", "Division by zero when the list is empty",
+       "mean_unit_price divides by len(items), which can be 0.", "Return None or raise for an empty list.",
+       "return total / len(items)"),
+]}
+
+
 def _run(server: FakeServer, data_dir: str, *args: str) -> None:
     env = {**os.environ, "ANTHROPIC_BASE_URL": server.anthropic_base_url, "OPENAI_BASE_URL": server.openai_base_url,
            "ANTHROPIC_API_KEY": "readme-example", "OPENAI_API_KEY": "readme-example", "COLUMNS": "100",
@@ -91,8 +151,15 @@ def main() -> None:
             _run(server, data_dir, "triage", "incidents/pg-storage.md", "-p", "anthropic:claude-haiku-4-5",
                  "--judge", "openai:gpt-5.4-mini", "--judge", "anthropic:claude-sonnet-4-6",
                  "--context", "customer_facing=no", "--no-history")
+        elif scenario == "compare":
+            server.script(Reply(text=json.dumps(COMPARE_A), input_tokens=1850, output_tokens=1100,
+                                first_token_delay_s=0.9, chunk_delay_s=0.01), model="claude-haiku-4-5")
+            server.script(Reply(text=json.dumps(COMPARE_B), input_tokens=1790, output_tokens=980,
+                                first_token_delay_s=0.5, chunk_delay_s=0.006), model="gpt-5.4-mini")
+            _run(server, data_dir, "compare", SAMPLE, "-a", "anthropic:claude-haiku-4-5", "-b", "openai:gpt-5.4-mini",
+                 "--no-history")
         else:
-            sys.exit(f"unknown scenario {scenario!r}: review, history or triage")
+            sys.exit(f"unknown scenario {scenario!r}: review, history, triage or compare")
     server.stop()
 
 

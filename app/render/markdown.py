@@ -20,6 +20,12 @@ def _longest_backtick_run(text: str) -> int:
     return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
+def details_block(summary: str, text: str) -> list[str]:
+    """Text folded away under a summary, fenced so that nothing in it can close the fence."""
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
+    return [f"<details><summary>{summary}</summary>", "", fence, text, fence, "</details>", ""]
+
+
 def review_markdown(outcome: ReviewOutcome) -> str:
     result = outcome.result
     out = [f"## driftcheck review: `{outcome.input.path}`", ""]
@@ -46,9 +52,7 @@ def review_markdown(outcome: ReviewOutcome) -> str:
         out += ["**Checks**", ""] + [f"- `{c.name}` ({c.severity}): {c.message}. {c.diagnosis}"
                                      for c in outcome.checks] + [""]
     if outcome.partial_text:
-        fence = "`" * max(3, _longest_backtick_run(outcome.partial_text) + 1)  # the text cannot close it
-        out += ["<details><summary>Text received before the failure</summary>", "", fence,
-                outcome.partial_text, fence, "</details>", ""]
+        out += details_block("Text received before the failure", outcome.partial_text)
     response = outcome.response
     if response is not None:
         out += [f"<sub>{metrics_line(response)}</sub>", ""]
