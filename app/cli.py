@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="send text that looks like a secret as it is (default: redacted for remote providers)")
     for command in (ask, review):
         command.add_argument("--no-history", action="store_true", help="do not record this run in history")
+    review.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
 
     from app.compare_cli import add_parser as add_compare_parser
     from app.history_cli import add_parser as add_history_parser
@@ -80,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_triage_parser(sub, _positive_int, _retries)
     add_compare_parser(sub, _positive_int, _retries)
+    from app.config_cli import add_parser as add_config_parser
+
+    add_config_parser(sub)
     add_history_parser(sub)
     return parser
 
@@ -108,10 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
+        if _interactive():
+            from app.tui.app import run_tui
+
+            return run_tui()
         parser.print_help()
         return EXIT_OK
     handler = {"providers": cmd_providers, "ask": cmd_ask, "review": cmd_review,
-               "history": cmd_history, "triage": cmd_triage, "compare": cmd_compare}[args.command]
+               "history": cmd_history, "triage": cmd_triage, "compare": cmd_compare,
+               "config": cmd_config}[args.command]
     try:
         return handler(args)
     except UsageError as exc:
@@ -122,6 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CANCELLED
     except BrokenPipeError:  # e.g. `driftcheck ask ... | head -1`
         return EXIT_OK
+
+
+def _interactive() -> bool:
+    """A person at a terminal: the TUI opens (unless --no-tui or another format was asked for)."""
+    return sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def use_tui(args: argparse.Namespace) -> bool:
+    return (_interactive() and not getattr(args, "no_tui", False) and getattr(args, "format", "text") == "text"
+            and not getattr(args, "out", None))
 
 
 def _fail(message: str) -> None:
@@ -406,3 +425,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from app.compare_cli import run_compare
 
     return run_compare(args)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from app.config_cli import cmd_config as run
+
+    return run(args)

@@ -58,6 +58,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     compare.add_argument("--retries", type=retries, metavar="N")
     compare.add_argument("--allow-secrets", action="store_true", help="send secrets in the input as they are")
     compare.add_argument("--no-history", action="store_true", help="do not record this run in history")
+    compare.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
 
 
 def _repeat(text: str) -> int:
@@ -185,6 +186,10 @@ def run_compare(args: argparse.Namespace) -> int:
         specs = {"b": args.spec_b or f"{baseline['provider']}:{baseline['model']}"}
     else:
         specs = dict(zip(("a", "b"), pick_sides(args.spec_a, args.spec_b, config), strict=True))
+    from app.cli import use_tui
+
+    if use_tui(args) and baseline is None and args.repeat == 1 and not (args.key or args.reference):
+        return _open_tui(task, args, text_input, specs)
     try:
         providers = {side: resolve_provider(spec, config, retries=args.retries) for side, spec in specs.items()}
         judges = resolve_judges(args.judge, config, args.retries) if task == "triage" else []
@@ -242,6 +247,18 @@ def run_compare(args: argparse.Namespace) -> int:
                 where = f"{side.upper()}" + (f" run {number}" if len(runs[side]) > 1 else "")
                 _fail(f"{where}: {run['error']['message']}")
     return EXIT_PROVIDER if failed else EXIT_OK
+
+
+def _open_tui(task: str, args: argparse.Namespace, text_input: Any, specs: dict[str, str]) -> int:
+    if task == "triage":
+        from app.triage_cli import open_triage_tui
+
+        return open_triage_tui(text_input, args, specs=[specs["a"], specs["b"]])
+    from app.tui.app import run_tui
+    from app.tui.compare_screen import CompareScreen
+
+    record = not args.no_history
+    return run_tui(lambda app: CompareScreen(args.file, specs["a"], specs["b"], record=record), record=record)
 
 
 async def _run_sides(starts: dict[str, Callable[[int], AsyncIterator[Any]]], repeat: int, *, live: bool,

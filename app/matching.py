@@ -15,7 +15,8 @@ best first, each side used once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,15 +101,18 @@ class Alignment:
 
 
 def pair_best_first(count_a: int, count_b: int, score: Callable[[int, int], float | None],
-                    tiebreak: Callable[[int, int], float] = lambda i, j: 0) -> Alignment:
+                    tiebreak: Callable[[int, int], float] = lambda i, j: 0,
+                    pairs_to_try: Iterable[tuple[int, int]] | None = None) -> Alignment:
     """Pair items of two lists one to one, most similar pairs first; `score(i, j)` is None
-    when item i of a and item j of b cannot be the same thing."""
+    when item i of a and item j of b cannot be the same thing. `pairs_to_try` narrows the
+    pairs scored (all of them by default)."""
     candidates: list[tuple[float, int, int]] = []
-    for i in range(count_a):
-        for j in range(count_b):
-            value = score(i, j)
-            if value is not None:
-                candidates.append((value, i, j))
+    tried = pairs_to_try if pairs_to_try is not None else (
+        (i, j) for i in range(count_a) for j in range(count_b))
+    for i, j in tried:
+        value = score(i, j)
+        if value is not None:
+            candidates.append((value, i, j))
     # Ties go to the tiebreak (e.g. the closer line) and then to list order, so results are stable.
     candidates.sort(key=lambda c: (-c[0], tiebreak(c[1], c[2]), c[1], c[2]))
     used_a: set[int] = set()
@@ -125,10 +129,27 @@ def pair_best_first(count_a: int, count_b: int, score: Callable[[int, int], floa
                      only_b=[j for j in range(count_b) if j not in used_b])
 
 
+def _close_pairs(a: list[Citation], b: list[Citation]) -> Iterator[tuple[int, int]]:
+    """The pairs that pass similarity's first test — near each other or in the same symbol —
+    found without scoring every pair: long reviews have hundreds of findings a side."""
+    by_symbol: dict[str, list[int]] = {}
+    for j, y in enumerate(b):
+        if y.symbol is not None:
+            by_symbol.setdefault(y.symbol, []).append(j)
+    order = sorted(range(len(b)), key=lambda j: b[j].start)
+    starts = [b[j].start for j in order]
+    for i, x in enumerate(a):
+        near = {order[k] for k in range(bisect_right(starts, x.end + MAX_LINE_GAP))
+                if b[order[k]].end >= x.start - MAX_LINE_GAP}
+        near.update(by_symbol.get(x.symbol, ()) if x.symbol is not None else ())
+        for j in sorted(near):
+            yield i, j
+
+
 def align(a: list[Citation], b: list[Citation]) -> Alignment:
     """Pair each citation in `a` with at most one in `b`, most similar pairs first."""
     return pair_best_first(len(a), len(b), lambda i, j: similarity(a[i], b[j]),
-                           lambda i, j: line_gap(a[i], b[j]))
+                           lambda i, j: line_gap(a[i], b[j]), _close_pairs(a, b))
 
 
 def text_similarity(a: str, b: str) -> float | None:

@@ -57,9 +57,9 @@ def _agreement(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, A
         return drift["agreement"] if task == "review" else drift["actions"]["agreement"]
 
     within = [agreement(x, y) for runs in (runs_a, runs_b) for x, y in combinations(runs, 2)]
-    between = [agreement(x, y) for x in runs_a for y in runs_b]
-    if not within or not between:
+    if not within or not runs_a or not runs_b:  # one run per side: no noise to compare with
         return None
+    between = [agreement(x, y) for x in runs_a for y in runs_b]
     chance = separation_chance(len(runs_a), len(runs_b))
     separated = max(between) < min(within)
     return {"measure": "findings agreement" if task == "review" else "actions agreement",

@@ -1,26 +1,22 @@
 """Emitting the items of a streamed JSON list one by one, as soon as each is complete.
 
-The reply is re-parsed with jiter's partial mode as text arrives. jiter in mode "on"
-keeps only complete strings, so an item whose required fields are all present has
-finished every string it holds. An item counts as complete when another item has
-started after it, when a key after the list has begun, or when all its fields are there
-and the last one is a string (a number could still be growing: "1" may become "12").
-The same class serves a review's findings and a triage's actions.
+A small scanner follows the reply character by character — string and escape aware —
+and knows where each object of the wanted list (`findings`, `actions`, ...) begins and
+ends. When an item's closing brace arrives, that item alone is parsed with jiter and
+validated. Every character is looked at once, so the work per token is the same on the
+first token of a long reply as on the twenty-thousandth; re-parsing the whole reply at
+every delta would grow with its length. Text before the object (a code fence, a
+sentence) is skipped. The same class serves a review's findings and a triage's actions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import jiter
 from pydantic import BaseModel, ValidationError
 
 Item = TypeVar("Item", bound=BaseModel)
-
-# Characters that can change what the partial parse shows; a delta without any of them
-# only lengthens a string, which mode "on" would not show anyway.
-_STRUCTURAL = frozenset('{}[],:"')
 
 
 class ListStreamer(Generic[Item]):
@@ -30,59 +26,79 @@ class ListStreamer(Generic[Item]):
         self.field = field
         self.item_model = item_model
         self.emitted: list[Item] = []
-        self.skipped = 0                # items that were complete but failed validation
-        self._cursor = 0                # index of the next item to look at
-        self._buffer: list[str] = []
-        self._start: int | None = None  # where the JSON object begins in the reply
-        self._required = [name for name, f in item_model.model_fields.items() if f.is_required()]
+        self.skipped = 0             # items that were complete but failed validation
+        self._depth = 0
+        self._in_string = False
+        self._escaped = False
+        self._expect_key = False     # at the top level, the next string is a key
+        self._key: list[str] | None = None  # the top-level key being read
+        self._last_key: str | None = None
+        self._in_list = False        # inside the wanted list
+        self._item: list[str] | None = None  # the current item's characters
 
     def feed(self, delta: str) -> list[Item]:
-        self._buffer.append(delta)
-        if not _STRUCTURAL.intersection(delta):
-            return []
-        return list(self._scan(final=False))
+        found: list[Item] = []
+        for ch in delta:
+            self._step(ch, found)
+        return found
 
     def finish(self) -> list[Item]:
-        """The stream ended: whatever items are complete now are complete for good."""
-        return list(self._scan(final=True))
+        """The stream ended. Items are emitted at their closing brace, so none is pending."""
+        return []
 
-    def _scan(self, *, final: bool) -> Iterator[Item]:
-        text = "".join(self._buffer)
-        if self._start is None:
-            start = text.find("{")  # skip a code fence or a sentence before the object
-            if start < 0:
-                return
-            self._start = start
+    def _step(self, ch: str, found: list[Item]) -> None:
+        if self._item is not None:
+            self._item.append(ch)
+        elif self._key is not None:
+            self._key.append(ch)
+        if self._in_string:
+            if self._escaped:
+                self._escaped = False
+            elif ch == "\\":
+                self._escaped = True
+            elif ch == '"':
+                self._in_string = False
+                if self._key is not None:
+                    self._last_key = _decode_key("".join(self._key[:-1]))
+                    self._key = None
+                    self._expect_key = False
+            return
+        if ch == '"':
+            self._in_string = True
+            if self._depth == 1 and self._expect_key:
+                self._key = []
+        elif ch in "{[":
+            self._depth += 1
+            if self._depth == 1:
+                self._expect_key = ch == "{"
+            elif self._depth == 2 and ch == "[" and self._last_key == self.field:
+                self._in_list = True
+            elif self._depth == 3 and ch == "{" and self._in_list:
+                self._item = [ch]
+        elif ch in "}]":
+            if self._depth == 3 and ch == "}" and self._item is not None:
+                self._emit("".join(self._item), found)
+                self._item = None
+            self._depth -= 1
+            if self._depth <= 1:
+                self._in_list = False
+            if self._depth < 0:  # a stray closer before the object: start over
+                self._depth = 0
+        elif ch == "," and self._depth == 1:
+            self._expect_key = True
+
+    def _emit(self, text: str, found: list[Item]) -> None:
         try:
-            data = jiter.from_json(text[self._start:].encode("utf-8"), partial_mode="on")
-        except ValueError:
-            return  # not JSON (yet, or at all); the final tolerant parse will judge it
-        if not isinstance(data, dict):
+            item = self.item_model.model_validate(jiter.from_json(text.encode("utf-8")))
+        except (ValueError, ValidationError):
+            self.skipped += 1  # a broken item: the final validation reports it
             return
-        items = data.get(self.field)
-        if not isinstance(items, list):
-            return
-        keys = list(data)
-        list_closed = final or keys.index(self.field) < len(keys) - 1
-        for index in range(self._cursor, len(items)):
-            raw = items[index]
-            if not isinstance(raw, dict):
-                return
-            last = index == len(items) - 1
-            if last and not list_closed and not self._self_evidently_complete(raw):
-                return
-            try:
-                item = self.item_model.model_validate(raw)
-            except ValidationError:
-                if last and not list_closed:
-                    return  # may still be arriving
-                self._cursor, self.skipped = index + 1, self.skipped + 1
-                continue    # a broken item: the final validation reports it
-            self._cursor = index + 1
-            self.emitted.append(item)
-            yield item
+        self.emitted.append(item)
+        found.append(item)
 
-    def _self_evidently_complete(self, raw: dict[str, Any]) -> bool:
-        if not raw or any(name not in raw for name in self._required):
-            return False
-        return isinstance(raw[next(reversed(raw))], str)
+
+def _decode_key(raw: str) -> str:
+    try:
+        return str(jiter.from_json(f'"{raw}"'.encode("utf-8")))
+    except ValueError:
+        return raw

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,6 +153,14 @@ def run_review(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(args.out)
     config = _load_config()
+    from app.cli import use_tui
+
+    if use_tui(args) and not args.key:
+        from app.tui.app import run_tui
+        from app.tui.review_screen import ReviewScreen
+
+        return run_tui(lambda app: ReviewScreen(args.file, args.provider, record=not args.no_history),
+                       record=not args.no_history)
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries)
     except ProviderError as err:
@@ -265,7 +272,9 @@ def _write_output(args: argparse.Namespace, outcome: Any) -> None:
             sys.stdout.write(render(outcome, args.format))
             sys.stdout.flush()
         return
-    _atomic_write(Path(args.out), render(outcome, args.format))
+    from app.files import write_atomically
+
+    write_atomically(Path(args.out), render(outcome, args.format))
     print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)
 
 
@@ -277,15 +286,3 @@ def _check_writable(out: str) -> None:
         raise UsageError(f"--out {out}: the directory {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK):
         raise UsageError(f"--out {out}: cannot write in {path.parent}")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write beside the target and rename, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -9,6 +9,7 @@ more turn that shows the model its reply and the validation error.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from app.partial import ListStreamer
@@ -52,12 +53,21 @@ async def final_reply(provider: Provider, request: Request, response: Response, 
     return repair.parsed, [*others, *repair.checks, note], True
 
 
+@dataclass(frozen=True, slots=True)
+class TextArrived:
+    """A piece of the reply's raw text, for a view that shows the model writing."""
+
+    text: str
+
+
 async def stream_items(provider: Provider, request: Request,
                        streamer: ListStreamer[Any]) -> AsyncIterator[tuple[str, Any]]:
-    """One call, read as it streams: ("item", x) for each list item the moment it is
-    complete, ("retry", RetryScheduled) for each retry, and last ("done", Response)."""
+    """One call, read as it streams: ("text", TextArrived) for each piece of text, ("item",
+    x) for each list item the moment it is complete, ("retry", RetryScheduled) for each
+    retry, and last ("done", Response)."""
     async for event in provider.stream(request):
         if type(event) is TextDelta:
+            yield "text", TextArrived(event.text)
             for item in streamer.feed(event.text):
                 yield "item", item
         elif isinstance(event, RetryScheduled):

@@ -40,6 +40,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     triage.add_argument("--retries", type=retries, metavar="N")
     triage.add_argument("--allow-secrets", action="store_true", help="send secrets in the text as they are")
     triage.add_argument("--no-history", action="store_true", help="do not record this run in history")
+    triage.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
 
 
 def parse_context(pairs: list[str]) -> dict[str, str]:
@@ -138,6 +139,10 @@ def run_triage(args: argparse.Namespace) -> int:
     context = parse_context(args.context)
     text_input, flags, reference = load_incident(read_incident(args.file), args.reference)
     config = _load_config()
+    from app.cli import use_tui
+
+    if use_tui(args) and args.file != "-" and not args.reference:
+        return open_triage_tui(text_input, args, specs=[args.provider or ""])
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries)
         judges = resolve_judges(args.judge, config, args.retries)
@@ -205,3 +210,15 @@ async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argpa
     if live:
         print_triage(console, outcome)
     return outcome
+
+
+def open_triage_tui(text_input: Any, args: argparse.Namespace, *, specs: list[str]) -> int:
+    """The triage screen with the incident loaded and the run started."""
+    from app.tui.app import run_tui
+    from app.tui.triage_screen import TriageScreen
+
+    record = not args.no_history
+    return run_tui(lambda app: TriageScreen(
+        text=text_input.text, label=text_input.path, spec_a=specs[0], spec_b=specs[1] if len(specs) > 1 else "",
+        mode=args.mode or "active", judges=args.judge, context=parse_context(args.context), start=True,
+        record=record), record=record)

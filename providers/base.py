@@ -348,6 +348,11 @@ class Provider(ABC):
         response.checks, response.parsed = run_checks(request, response, self.caps)
         return response
 
+    def preload(self) -> None:
+        """Do the slow part of a first call now — import the SDK, load a local model — so a
+        caller with a UI can do it in a thread instead of freezing its event loop."""
+        self._sdk_client()
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.close()

@@ -15,7 +15,8 @@ from rich.table import Table
 
 from app.render.markdown import cell, details_block
 from app.render.triage import judge_line, reference_line
-from app.render.text import SEVERITY_STYLE, answer_key_line
+from app.render.styles import SEVERITY_STYLE
+from app.render.text import answer_key_line
 from providers.pricing import format_cost
 
 SIDE_STYLE = {"a": "bold cyan", "b": "bold magenta"}

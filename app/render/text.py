@@ -11,11 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.metrics import metrics_line
+from app.render.styles import SEVERITY_STYLE
 from app.review.model import SEVERITIES, Finding
 from app.review.task import ReviewOutcome
 
-SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
-                  "low": "cyan", "info": "dim"}
 
 
 def lines_label(finding: Finding) -> str:

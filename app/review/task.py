@@ -139,7 +139,7 @@ async def review_events(provider: Provider, source: SourceFile, text_input: Text
                                                LineProblems())
                     streamed.append(finding)
                     yield FindingFound(finding)
-                elif kind == "retry":
+                elif kind in ("retry", "text"):
                     yield value
                 else:
                     response = value

@@ -113,7 +113,7 @@ async def triage_events(provider: Provider, text_input: TextInput, *, mode: str,
         async for kind, value in stream_items(provider, request, streamer):
             if kind == "item":
                 yield ItemFound(value)
-            elif kind == "retry":
+            elif kind in ("retry", "text"):
                 yield value
             else:
                 response = value

@@ -1,0 +1,56 @@
+"""`driftcheck config`: show, set and unset settings — the settings screen's headless twin."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from app.cli import EXIT_OK, UsageError
+
+
+def add_parser(sub: Any) -> None:
+    config = sub.add_parser("config", help="show or change settings (the config file)",
+                            description="Read and write the TOML config. Keys are never stored: they come "
+                                        "from the environment.")
+    actions = config.add_subparsers(dest="config_action", metavar="ACTION")
+    actions.add_parser("show", help="the config file and its contents (the default)")
+    actions.add_parser("path", help="where the config file is")
+    setting = actions.add_parser("set", help="set a setting: default, compare, judges, routes.TASK, "
+                                             "resilience.NAME, endpoints.NAME.FIELD, local.NAME, prices.MODEL.FIELD")
+    setting.add_argument("key", metavar="KEY")
+    setting.add_argument("value", metavar="VALUE", help='a TOML value (3, true, ["a", "b"]) or text; '
+                                                        "compare/judges/fallback take SPEC,SPEC")
+    unset = actions.add_parser("unset", help="remove a setting")
+    unset.add_argument("key", metavar="KEY")
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from app.config import ConfigError, config_path
+    from app.config_write import parse_value, update_config
+
+    path = config_path()
+    action = args.config_action or "show"
+    if action == "path":
+        print(path)
+        return EXIT_OK
+    try:
+        if action == "set":
+            update_config({args.key: parse_value(args.key, args.value)}, path)
+            print(f"driftcheck: {args.key} set in {path}", file=sys.stderr)
+            return EXIT_OK
+        if action == "unset":
+            update_config({args.key: None}, path)
+            print(f"driftcheck: {args.key} removed from {path}", file=sys.stderr)
+            return EXIT_OK
+        from app.cli import _load_config
+
+        _load_config()  # refuse a broken or readable-by-others file before showing it
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if not path.exists():
+        print(f"# {path} does not exist yet: driftcheck runs on its defaults")
+        return EXIT_OK
+    print(f"# {path}")
+    sys.stdout.write(path.read_text(encoding="utf-8"))
+    return EXIT_OK

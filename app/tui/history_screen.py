@@ -1,0 +1,158 @@
+"""The history screen: past runs with task, providers, status, score, cost and latency.
+Enter opens a run as it was; space marks runs and `d` compares the two marked."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from app.tui.dialogs import DocumentScreen
+
+
+def run_markdown(run: dict[str, Any]) -> str:
+    """A stored run as Markdown, rebuilt from what was recorded at the time."""
+    import json
+
+    record = run.get("result")
+    head = f"# {run['id']} · {run['task']} · {run['status']}\n\n`{run.get('input_ref') or ''}`\n\n"
+    if record is None:
+        texts = [c for c in run["calls"] if c.get("text")]
+        body = "No result was recorded." + "".join(
+            f"\n\n**{c['role']} · {c['provider']}:{c['model']} · {c['status']}**\n\n```\n{c['text']}\n```"
+            for c in texts)
+        return head + body
+    if record.get("task") == "review":
+        from app.render.markdown import review_markdown
+        from app.review.stored import outcome_from_json
+
+        return head + review_markdown(outcome_from_json(record))
+    if record.get("task") == "compare":
+        from app.render.compare import compare_markdown
+
+        return head + compare_markdown(record)
+    return head + "```json\n" + json.dumps(record.get("result"), indent=2, ensure_ascii=False) + "\n```\n"
+
+
+def run_screen(run: dict[str, Any]) -> Screen[None]:
+    """A finished review or review compare opens in its own screen, as it was; anything
+    else (a triage, a failed run, an ask) as a document."""
+    record = run.get("result") or {}
+    path = run.get("input_ref") or ""
+    if record.get("task") == "review" and record.get("result"):
+        from app.tui.review_screen import ReviewScreen
+
+        return ReviewScreen(path, f"{record['provider']}:{record['model']}", stored=record)
+    if record.get("task") == "compare" and record.get("compared") == "review":
+        from app.tui.compare_screen import CompareScreen
+
+        a, b = record["a"], record["b"]
+        return CompareScreen(path, f"{a['provider']}:{a['model']}", f"{b['provider']}:{b['model']}", stored=record)
+    return DocumentScreen(run_markdown(run))
+
+
+class HistoryScreen(Screen[None]):
+    BINDINGS = [Binding("enter", "open", "Open", id="history.open", priority=True),
+                Binding("space", "mark", "Mark", id="history.mark"),
+                Binding("d", "diff", "Compare marked", id="history.diff"),
+                Binding("f5", "refresh", "Refresh", id="history.refresh")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[dict[str, Any]] = []
+        self.marked: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="history-note")
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "history"
+        table = self.query_one(DataTable)
+        for column in ("", "id", "when", "task", "input", "providers", "status", "score", "cost", "latency"):
+            table.add_column(column, key=column or "mark")
+        self.action_refresh()
+
+    def _store(self) -> Any:
+        from app.store import Store
+
+        return Store.open().store
+
+    def action_refresh(self) -> None:
+        from app.history_cli import _cost, _short
+        from app.store import StoreError
+
+        table = self.query_one(DataTable)
+        table.clear()
+        try:
+            store = self._store()
+        except StoreError as exc:
+            self.query_one("#history-note", Static).update(f"[red]{exc}[/]")
+            return
+        try:
+            store.mark_dead_runs()
+            self.runs = store.list_runs(limit=200)
+            where = store.path
+        finally:
+            store.close()
+        for run in self.runs:
+            latency = "" if run["latency_ms"] is None else f"{run['latency_ms'] / 1000:.1f} s"
+            table.add_row("●" if run["id"] in self.marked else "", run["id"],
+                          time.strftime("%Y-%m-%d %H:%M", time.localtime(run["created_at"])), run["task"],
+                          _short(run["input_ref"]), run["providers"], run["status"],
+                          "" if run["score"] is None else str(run["score"]),
+                          _cost(run["cost_usd"], run["calls_without_cost"] or 0), latency, key=run["id"])
+        self.query_one("#history-note", Static).update(
+            f"{len(self.runs)} run(s) in {where} · enter opens · space marks · d compares two marked reviews")
+
+    def _current(self) -> dict[str, Any] | None:
+        table = self.query_one(DataTable)
+        if not self.runs or table.cursor_row is None or table.cursor_row >= len(self.runs):
+            return None
+        return self.runs[table.cursor_row]
+
+    def _get(self, run_id: str) -> dict[str, Any] | None:
+        store = self._store()
+        try:
+            return store.get_run(run_id)
+        finally:
+            store.close()
+
+    def action_open(self) -> None:
+        current = self._current()
+        if current is not None:
+            run = self._get(current["id"])
+            if run is not None:
+                self.app.push_screen(run_screen(run))
+
+    def action_mark(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        run_id = current["id"]
+        self.marked = [m for m in self.marked if m != run_id] if run_id in self.marked else [*self.marked, run_id][-2:]
+        table = self.query_one(DataTable)
+        for run in self.runs:
+            table.update_cell(run["id"], "mark", "●" if run["id"] in self.marked else "")
+
+    def action_diff(self) -> None:
+        from app.compare import compare_report
+        from app.render.compare import compare_markdown
+
+        if len(self.marked) != 2:
+            self.notify("Mark two runs with space first.", severity="warning")
+            return
+        runs = [self._get(run_id) for run_id in self.marked]
+        records = [r["result"] if r else None for r in runs]
+        if any(r is None or r.get("task") not in ("review", "triage") for r in records) or \
+                records[0]["task"] != records[1]["task"]:
+            self.notify("Compare two finished reviews, or two finished triages.", severity="warning")
+            return
+        report = compare_report(records[0]["task"], {"a": [records[0]], "b": [records[1]]})
+        self.app.push_screen(DocumentScreen(f"# {self.marked[0]} → {self.marked[1]}\n\n" + compare_markdown(report)))

@@ -1,0 +1,67 @@
+"""What every screen that runs a task shares: preparing off the event loop, reporting a
+run that could not start, driving it, and Escape — cancel when running, else go back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual import on
+from textual.screen import Screen
+
+from app.tui.runs import PreparedRun, RunEnded, RunFailedToStart, TaskUpdate, drive, prepare_off_loop
+from app.tui.widgets import ResultPane
+
+
+class TaskScreen(Screen[None]):
+    """Subclasses compose one `ResultPane` per side, with ids side-a (and side-b)."""
+
+    running = False
+    what = "Run"  # for the cancellation notice
+    specs: dict[str, str]
+
+    def pane(self, side: str) -> ResultPane:
+        return self.query_one(f"#side-{side}", ResultPane)
+
+    @on(TaskUpdate)
+    def _update(self, message: TaskUpdate) -> None:
+        self.pane(message.side).apply(message.event, self.specs[message.side], message.public)
+
+    def close_sides(self, message: RunEnded) -> None:
+        """The run is over: the live text flushed, a side without a result marked cancelled."""
+        self.running = False
+        for side, spec in self.specs.items():
+            self.pane(side).live.flush()
+            if side not in message.sides:
+                self.pane(side).metrics.show_metrics(spec, None, "cancelled")
+
+    async def prepare(self, prepare: Callable[..., PreparedRun], *args: Any, **kwargs: Any) -> PreparedRun | None:
+        """Check the input and build the providers in a thread; None (and a notification)
+        when that fails, in which case nothing was sent."""
+        from app.cli import UsageError
+        from providers.errors import ProviderError
+
+        try:
+            return await prepare_off_loop(prepare, *args, **kwargs)
+        except (UsageError, ProviderError) as exc:
+            self.post_message(RunFailedToStart(exc.one_line() if isinstance(exc, ProviderError) else str(exc)))
+            return None
+
+    async def drive(self, prepared: PreparedRun) -> None:
+        """Clear each side's pane and run to the end; events arrive as messages."""
+        self.specs = dict(prepared.specs)
+        for side, spec in self.specs.items():
+            self.pane(side).start(spec)
+        self.running = True
+        await drive(prepared, self.post_message)
+
+    @on(RunFailedToStart)
+    def _failed_to_start(self, message: RunFailedToStart) -> None:
+        self.notify(message.message, title="Nothing was sent", severity="error", timeout=10)
+
+    def action_cancel(self) -> None:
+        if self.running:
+            self.workers.cancel_group(self, "run")
+            self.notify(f"{self.what} cancelled; what arrived is kept.", timeout=4)
+        else:  # nothing running: escape goes back
+            self.app.go_back()  # type: ignore[attr-defined]

@@ -1,0 +1,304 @@
+"""The TUI's building blocks: the code view, a result pane (metrics, score, findings or
+actions as they stream, checks, the model's live text) and the drift panel.
+
+Widgets are told what to show by their screen ("attributes down") and report what the
+user picked with messages ("messages up"). Streamed text goes to `LiveText`, which cuts
+it into lines of a fixed width and appends each finished line to a `Log`: the cost of a
+token is the same on the first line as on the thousandth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.document._document import Selection
+from textual.message import Message
+from textual.widgets import Log, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from app.render.styles import SEVERITY_STYLE
+
+# TextArea's names for the grammars driftcheck's source module knows.
+_TEXTAREA_LANGUAGE = {"python": "python", "javascript": "javascript", "go": "go", "java": "java", "rust": "rust",
+                      "bash": "bash"}
+
+
+class CodeView(TextArea):
+    """The reviewed file, read-only, numbered and highlighted; `show_lines` selects a range."""
+
+    def __init__(self, text: str = "", language: str | None = None, **kwargs: Any) -> None:
+        super().__init__(text, language=_TEXTAREA_LANGUAGE.get(language or ""), read_only=True,
+                         show_line_numbers=True, soft_wrap=False, **kwargs)
+
+    def show_source(self, text: str, language: str | None) -> None:
+        self.load_text(text)
+        self.language = _TEXTAREA_LANGUAGE.get(language or "")
+
+    def show_file(self, path: str, language: str | None) -> None:
+        """The file as it is now (a stored review may be older than the file)."""
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = f"({path} cannot be read now; the findings are as recorded)"
+        self.show_source(text, language)
+
+    def show_lines(self, start: int, end: int) -> None:
+        last = self.document.line_count
+        start, end = max(1, min(start, last)), max(1, min(end, last))
+        # The cursor is the selection's end: put it at the start of the range, so the view
+        # scrolls to the first cited line and not sideways to the end of the last one.
+        self.selection = Selection((end - 1, len(self.document.get_line(end - 1))), (start - 1, 0))
+        self.scroll_cursor_visible(center=True)
+
+
+class MetricsBar(Static):
+    """Provider, model, time to first token, total, tokens, cost, retries, hedge/fallback."""
+
+    def show_running(self, spec: str, note: str = "") -> None:
+        self.update(f"[b]{escape(spec)}[/] · running{escape(note)}")
+
+    def show_metrics(self, spec: str, metrics: dict[str, Any] | None, status: str) -> None:
+        from providers.pricing import format_cost
+
+        m = metrics or {}
+        colour = {"ok": "green", "failed": "red", "cancelled": "yellow"}.get(status, "white")
+        parts = [f"[b]{escape(spec)}[/]", f"[{colour}]{status}[/]"]
+        if m.get("ttft_ms") is not None:
+            parts.append(f"first token {m['ttft_ms']:,.0f} ms")
+        if m.get("latency_ms") is not None:
+            parts.append(f"total {m['latency_ms'] / 1000:,.2f} s")
+        if m.get("input_tokens") is not None or m.get("output_tokens") is not None:
+            parts.append(f"tokens {m.get('input_tokens') or 0:,} in / {m.get('output_tokens') or 0:,} out")
+        if m:
+            parts.append(format_cost(m.get("cost_usd")))
+        parts.append(f"retries {m.get('retries') or 0}")
+        if m.get("hedged"):
+            parts.append("hedged")
+        if m.get("fallback_from"):
+            parts.append(f"fell back from {escape(m['fallback_from'])}")
+        self.update(" · ".join(parts))
+
+
+class LiveText(Vertical):
+    """The model's text as it arrives, as wrapped lines appended to a log."""
+
+    DEFAULT_CSS = "LiveText { height: 7; } LiveText Log { height: 1fr; }"
+
+    def __init__(self, width: int = 72, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.line_width = width
+        self._partial = ""
+        self.received = 0
+
+    def compose(self) -> ComposeResult:
+        yield Log(max_lines=2_000, auto_scroll=True)
+
+    def on_resize(self) -> None:
+        # Lines are cut to the pane's width, so none of them needs a horizontal scroll.
+        self.line_width = max(20, self.size.width - 2)
+
+    def clear(self) -> None:
+        self._partial = ""
+        self.received = 0
+        self.query_one(Log).clear()
+
+    def append(self, text: str) -> None:
+        self.received += len(text)
+        buffer = self._partial + text.replace("\r", "")
+        lines = []
+        while True:
+            cut = buffer.find("\n")
+            if cut == -1 or cut > self.line_width:
+                if len(buffer) < self.line_width:
+                    break
+                cut = self.line_width
+                lines.append(buffer[:cut])
+                buffer = buffer[cut:]
+            else:
+                lines.append(buffer[:cut])
+                buffer = buffer[cut + 1:]
+        self._partial = buffer
+        if lines:
+            self.query_one(Log).write_lines(lines)
+
+    def flush(self) -> None:
+        if self._partial:
+            self.query_one(Log).write_line(self._partial)
+            self._partial = ""
+
+
+def finding_prompt(finding: Any) -> str:
+    where = f"L{finding.line_start}" + (f"-{finding.line_end}" if finding.line_end != finding.line_start else "")
+    symbol = f" [dim]in {escape(finding.symbol)}[/]" if finding.symbol else ""
+    valid = "" if finding.lines_valid else " [red](not in file)[/]"
+    return (f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity.upper():>8}[/] {finding.id:<4} {where:<9}"
+            f"{valid} {escape(finding.title)}{symbol}")
+
+
+class FindingList(OptionList):
+    """Findings (or triage actions) in the order they arrive; picking one is posted up."""
+
+    class Picked(Message):
+        def __init__(self, finding: Any) -> None:
+            super().__init__()
+            self.finding = finding
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.findings: list[Any] = []
+
+    def reset(self) -> None:
+        self.findings = []
+        self.clear_options()
+
+    def add_finding(self, finding: Any) -> None:
+        self.findings.append(finding)
+        self.add_option(Option(finding_prompt(finding), id=f"f{len(self.findings) - 1}"))
+
+    def add_item(self, item: Any, number: int) -> None:
+        self.findings.append(item)
+        self.add_option(Option(f"[b]{getattr(item, 'priority', number):>2}.[/] {escape(item.action)} "
+                               f"[dim]({escape(item.owner)}, {escape(item.timeline)})[/]",
+                               id=f"f{len(self.findings) - 1}"))
+
+    def replace_findings(self, findings: list[Any]) -> None:
+        """The final list (after validation or a repair) replaces what streamed, when it
+        differs: usually it is the same, and rebuilding a long list would cost a frame."""
+        if [f.model_dump() for f in findings] == [f.model_dump() for f in self.findings]:
+            return
+        self.reset()
+        self.findings = list(findings)
+        self.add_options([Option(finding_prompt(f), id=f"f{n}") for n, f in enumerate(findings)])
+
+    def highlight_id(self, finding_id: str) -> None:
+        for index, finding in enumerate(self.findings):
+            if getattr(finding, "id", None) == finding_id:
+                self.highlighted = index
+                return
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_index < len(self.findings):
+            self.post_message(self.Picked(self.findings[event.option_index]))
+
+
+class ResultPane(Vertical):
+    """One provider's result: metrics bar, score and summary, the streamed list, checks
+    and the live text. The same pane serves a review, each side of a compare, a triage."""
+
+    def __init__(self, title: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.border_title = title
+
+    def compose(self) -> ComposeResult:
+        yield MetricsBar("", classes="metrics")
+        yield Static("", classes="summary")
+        yield FindingList(classes="findings")
+        yield Static("", classes="checks")
+        yield LiveText(classes="live")
+
+    @property
+    def metrics(self) -> MetricsBar:
+        return self.query_one(MetricsBar)
+
+    @property
+    def findings(self) -> FindingList:
+        return self.query_one(FindingList)
+
+    @property
+    def live(self) -> LiveText:
+        return self.query_one(LiveText)
+
+    def start(self, spec: str) -> None:
+        self.findings.reset()
+        self.live.clear()
+        self.query_one(".summary", Static).update("")
+        self.query_one(".checks", Static).update("")
+        self.metrics.show_running(spec)
+
+    def count_note(self, spec: str, score: int | None = None) -> None:
+        """The live count (and score once known) while the side streams."""
+        self.metrics.show_running(spec, f" · {len(self.findings.findings)} so far"
+                                  + (f" · score {score}/10" if score is not None else ""))
+
+    def apply(self, event: Any, spec: str, public: dict[str, Any] | None = None) -> None:
+        """One of the task's events, as it happened; a side is shown complete (from its
+        public JSON) the moment it ends, whatever the other side is doing."""
+        from app.review.task import FindingFound, ReviewFinished
+        from app.structured_reply import TextArrived
+        from app.triage.task import ItemFound, JudgingStarted, TriageFinished
+
+        if isinstance(event, TextArrived):
+            self.live.append(event.text)
+        elif isinstance(event, FindingFound):
+            self.findings.add_finding(event.finding)
+            self.count_note(spec)
+        elif isinstance(event, ItemFound):
+            self.findings.add_item(event.item, len(self.findings.findings) + 1)
+            self.count_note(spec)
+        elif isinstance(event, JudgingStarted):
+            self.metrics.show_running(spec, f" · judging with {', '.join(event.judges)}")
+        elif isinstance(event, ReviewFinished):
+            self.show_review(public)
+        elif isinstance(event, TriageFinished):
+            self.show_triage(public)
+
+    def show_summary(self, text: str) -> None:
+        self.query_one(".summary", Static).update(text)
+
+    def show_checks(self, checks: list[dict[str, Any]], error: dict[str, Any] | None = None,
+                    partial_text: str | None = None) -> None:
+        lines = []
+        if error:
+            lines.append(f"[b red]failed:[/] {escape(error['message'])}")
+            if partial_text:
+                lines.append(f"[dim]{len(partial_text):,} characters arrived before the failure; they are "
+                             f"in the live view below and in history[/]")
+        for check in checks:
+            colour = "red" if check["severity"] == "error" else "yellow"
+            lines.append(f"[{colour}]⚠ {check['name']}:[/] {escape(check['message'])}")
+        self.query_one(".checks", Static).update("\n".join(lines))
+
+    def show_review(self, data: dict[str, Any] | None) -> None:
+        """A finished review, live or from history: final findings, score, checks, metrics."""
+        if data is None:
+            return
+        from app.review.stored import outcome_from_json
+
+        result = outcome_from_json(data).result
+        if result is not None:
+            self.findings.replace_findings(result.findings)
+            score = f"[b]Score {result.score}/10[/]  " if result.score is not None else "[b]No score[/]  "
+            key = data.get("answer_key")
+            recall = (f"\n[dim]Answer key: {key['matched']} of {key['expected']} planted issues found "
+                      f"(recall {key['recall']:.2f})[/]") if key else ""
+            self.show_summary(score + escape(result.summary) + recall)
+        self.show_checks(data.get("checks") or [], data.get("error"), data.get("partial_text"))
+        self.metrics.show_metrics(f"{data['provider']}:{data['model']}", data.get("metrics"), data["status"])
+
+    def show_triage(self, data: dict[str, Any] | None) -> None:
+        """A finished triage: severity, cause, escalation, cautions, reference and judges."""
+        if data is None:
+            return
+        from app.render.triage import judge_line, reference_line
+
+        result = data.get("result")
+        lines = []
+        if result:
+            lines.append(f"[b]{result['severity']}[/] {escape(result['severity_reason'])}")
+            cause = result["root_cause"]
+            lines.append(f"[b]Root cause[/] ({cause['confidence']}): {escape(cause['summary'])}")
+            if "escalation" in result:
+                lines.append(f"[b]Escalation:[/] {result['escalation']['decision']} — "
+                             f"{escape(result['escalation']['reason'])}")
+            lines += [f"[yellow]Caution:[/] {escape(c)}" for c in result.get("cautions", [])]
+        if data.get("reference_checks"):
+            lines.append(f"[dim]{escape(reference_line(data['reference_checks']))}[/]")
+        lines += [escape(judge_line(j)) for j in data.get("judges") or []]
+        self.show_summary("\n".join(lines))
+        self.show_checks(data.get("checks") or [], data.get("error"), data.get("partial_text"))
+        self.metrics.show_metrics(f"{data['provider']}:{data['model']}", data.get("metrics"), data["status"])

@@ -1,0 +1,83 @@
+"""SVG snapshots of the main screens at 120×40, compared with the ones kept in
+tests/__snapshots__/ (pytest-textual-snapshot). The screens show stored results and a
+fixed config, so nothing on them depends on timing. After an intended change to a
+screen: `python3 -m pytest tests/test_tui_snapshots.py --snapshot-update`, and look at
+the new SVGs before committing them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.tui.app import DriftcheckApp
+from app.tui.compare_screen import CompareScreen
+from app.tui.review_screen import ReviewScreen
+from app.tui.settings_screen import SettingsScreen
+from app.tui.triage_screen import TriageScreen
+
+DATA = Path(__file__).parent / "data" / "tui"
+SIZE = (120, 40)
+SAMPLE = "sample_code/inventory_service.py"
+CONFIG_DIR = "/tmp/driftcheck-snapshot-config"  # shown on the settings screen, so it is fixed
+
+
+@pytest.fixture(autouse=True)
+def fixed_environment(monkeypatch, tmp_path):
+    import os
+    import shutil
+
+    for key in list(os.environ):
+        if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
+            monkeypatch.delenv(key, raising=False)
+    shutil.rmtree(CONFIG_DIR, ignore_errors=True)
+    Path(CONFIG_DIR).mkdir(mode=0o700)
+    config = Path(CONFIG_DIR) / "config.toml"
+    config.write_text('default = "anthropic:claude-haiku-4-5"\ncompare = ["anthropic:claude-haiku-4-5", '
+                      '"openai:gpt-5.4-mini"]\n\n[resilience]\nretries = 2\nhedge_after = "p95"\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("DRIFTCHECK_CONFIG_DIR", CONFIG_DIR)
+    monkeypatch.setenv("DRIFTCHECK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-CANARY-snapshot")
+    yield
+    shutil.rmtree(CONFIG_DIR, ignore_errors=True)
+
+
+def _stored(name: str) -> dict:
+    return json.loads((DATA / name).read_text())
+
+
+def test_home_screen(snap_compare):
+    assert snap_compare(DriftcheckApp(record=False), terminal_size=SIZE)
+
+
+def test_review_screen_with_a_finding_selected(snap_compare):
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, stored=_stored("review.json")), record=False)
+
+    async def pick(pilot):
+        pane = app.screen.query_one("#side-a")
+        pane.findings.focus()
+        pane.findings.highlighted = 1
+        await pilot.press("enter")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=pick)
+
+
+def test_compare_screen_with_the_drift_panel(snap_compare):
+    report = _stored("compare_report.json")
+    app = DriftcheckApp(lambda a: CompareScreen(SAMPLE, "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini",
+                                                stored=report), record=False)
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_triage_screen_form(snap_compare):
+    assert snap_compare(DriftcheckApp(lambda a: TriageScreen(), record=False), terminal_size=SIZE)
+
+
+def test_settings_screen(snap_compare):
+    app = DriftcheckApp(lambda a: SettingsScreen(), record=False)
+    assert snap_compare(app, terminal_size=SIZE)
+    # The key is in the environment; the screen says "set" and never shows it.
+    svg = (Path(__file__).parent / "__snapshots__" / "test_tui_snapshots" / "test_settings_screen.svg").read_text()
+    assert "CANARY" not in svg and "ANTHROPIC_API_KEY:" in svg.replace("&#160;", " ")
