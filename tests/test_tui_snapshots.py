@@ -13,6 +13,7 @@ import pytest
 
 from app.tui.app import DriftcheckApp
 from app.tui.compare_screen import CompareScreen
+from app.tui.history_screen import HistoryScreen
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
@@ -21,6 +22,7 @@ DATA = Path(__file__).parent / "data" / "tui"
 SIZE = (120, 40)
 SAMPLE = "sample_code/inventory_service.py"
 CONFIG_DIR = "/tmp/driftcheck-snapshot-config"  # shown on the settings screen, so it is fixed
+DATA_DIR = "/tmp/driftcheck-snapshot-data"      # shown on the history screen
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +40,12 @@ def fixed_environment(monkeypatch, tmp_path):
                       '"openai:gpt-5.4-mini"]\n\n[resilience]\nretries = 2\nhedge_after = "p95"\n')
     config.chmod(0o600)
     monkeypatch.setenv("DRIFTCHECK_CONFIG_DIR", CONFIG_DIR)
-    monkeypatch.setenv("DRIFTCHECK_DATA_DIR", str(tmp_path / "data"))
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
+    monkeypatch.setenv("DRIFTCHECK_DATA_DIR", DATA_DIR)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-CANARY-snapshot")
     yield
     shutil.rmtree(CONFIG_DIR, ignore_errors=True)
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
 
 
 def _stored(name: str) -> dict:
@@ -81,3 +85,36 @@ def test_settings_screen(snap_compare):
     # The key is in the environment; the screen says "set" and never shows it.
     svg = (Path(__file__).parent / "__snapshots__" / "test_tui_snapshots" / "test_settings_screen.svg").read_text()
     assert "CANARY" not in svg and "ANTHROPIC_API_KEY:" in svg.replace("&#160;", " ")
+
+
+def _recorded_history(monkeypatch) -> None:
+    """Three runs with fixed ids, times and metrics: two reviews and the compare of them."""
+    import itertools
+    import time
+
+    import app.store as store_module
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    clock = itertools.count(1_795_000_000, 7)
+    ids = iter(["rmwsd0review1", "rmwsd1review2", "rmwsd2compare"])
+    monkeypatch.setattr(store_module.time, "time", lambda: float(next(clock)))
+    monkeypatch.setattr(store_module, "new_run_id", lambda: next(ids))
+    report = _stored("compare_report.json")
+    store = store_module.Store.open().store
+    for task, sides, result in (("review", ["a"], report["a"]), ("review", ["b"], report["b"]),
+                                ("compare", ["a", "b"], report)):
+        run = store.start_run(task, input_ref=f"/work/{SAMPLE}", input_sha256="0" * 64,
+                              providers=[f"{report[s]['provider']}:{report[s]['model']}" for s in sides])
+        for side in sides:
+            call = store.start_call(run, role=side if task == "compare" else "candidate",
+                                    provider=report[side]["provider"], model=report[side]["model"])
+            store.finish_call(call, status="ok", text="{}", metrics=report[side]["metrics"])
+        store.finish_run(run, status="ok", score=result.get("result", {}).get("score") if task == "review" else None,
+                         summary=None, result=result)
+    store.close()
+
+
+def test_history_screen(snap_compare, monkeypatch):
+    _recorded_history(monkeypatch)
+    assert snap_compare(DriftcheckApp(lambda a: HistoryScreen(), record=False), terminal_size=SIZE)

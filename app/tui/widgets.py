@@ -56,13 +56,37 @@ class CodeView(TextArea):
 
 
 class MetricsBar(Static):
-    """Provider, model, time to first token, total, tokens, cost, retries, hedge/fallback."""
+    """Provider, model, time to first token, total, tokens, cost, retries, hedge/fallback.
+    While a call runs it counts the seconds, so a slow first token still shows progress."""
+
+    _started: float | None = None
+    _clock: Any = None
+    _spec = ""
+    _note = ""
 
     def show_running(self, spec: str, note: str = "") -> None:
-        self.update(f"[b]{escape(spec)}[/] · running{escape(note)}")
+        import time
+
+        if self._started is None:
+            self._started = time.monotonic()
+            self._clock = self.set_interval(1.0, self._tick, name="elapsed")
+        self._spec, self._note = spec, note
+        self._tick()
+
+    def _tick(self) -> None:
+        import time
+
+        if self._started is not None:
+            elapsed = time.monotonic() - self._started
+            self.update(f"[b]{escape(self._spec)}[/] · running {elapsed:.0f} s{escape(self._note)}")
 
     def show_metrics(self, spec: str, metrics: dict[str, Any] | None, status: str) -> None:
         from providers.pricing import format_cost
+
+        self._started = None
+        if self._clock is not None:  # the elapsed-time tick stops with the run
+            self._clock.stop()
+            self._clock = None
 
         m = metrics or {}
         colour = {"ok": "green", "failed": "red", "cancelled": "yellow"}.get(status, "white")
@@ -299,6 +323,11 @@ class ResultPane(Vertical):
         if data.get("reference_checks"):
             lines.append(f"[dim]{escape(reference_line(data['reference_checks']))}[/]")
         lines += [escape(judge_line(j)) for j in data.get("judges") or []]
+        spread = data.get("judge_disagreement")
+        if spread:
+            colour = "yellow" if spread["notable"] else "dim"
+            lines.append(f"[{colour}]Judges differ by {spread['diagnosis']} on diagnosis, {spread['quality']} on "
+                         f"quality, {spread['total']} in total[/]")
         self.show_summary("\n".join(lines))
         self.show_checks(data.get("checks") or [], data.get("error"), data.get("partial_text"))
         self.metrics.show_metrics(f"{data['provider']}:{data['model']}", data.get("metrics"), data["status"])
