@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="send text that looks like a secret as it is (default: redacted for remote providers)")
     for command in (ask, review):
         command.add_argument("--no-history", action="store_true", help="do not record this run in history")
+        add_route_options(command)
     review.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
 
     from app.compare_cli import add_parser as add_compare_parser
@@ -81,14 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_triage_parser(sub, _positive_int, _retries)
     add_compare_parser(sub, _positive_int, _retries)
+    from app.bench_cli import add_parser as add_bench_parser
     from app.config_cli import add_parser as add_config_parser
 
+    add_bench_parser(sub, _positive_int)
     add_config_parser(sub)
     add_history_parser(sub)
     return parser
 
 
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
+
+
+def add_route_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--fallback", action="append", default=None, metavar="SPEC",
+                         help="try SPEC if the provider fails before answering (repeatable, in order; "
+                              "overrides the route and [resilience] fallback)")
+    command.add_argument("--hedge-after", metavar="WHEN",
+                         help="send the same request to the next provider if no first token arrives by WHEN: "
+                              "p95 (the provider's observed p95), a time such as 2.5s, or off")
 
 
 def _positive_int(text: str) -> int:
@@ -120,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     handler = {"providers": cmd_providers, "ask": cmd_ask, "review": cmd_review,
                "history": cmd_history, "triage": cmd_triage, "compare": cmd_compare,
-               "config": cmd_config}[args.command]
+               "config": cmd_config, "bench": cmd_bench}[args.command]
     try:
         return handler(args)
     except UsageError as exc:
@@ -141,6 +153,15 @@ def _interactive() -> bool:
 def use_tui(args: argparse.Namespace) -> bool:
     return (_interactive() and not getattr(args, "no_tui", False) and getattr(args, "format", "text") == "text"
             and not getattr(args, "out", None))
+
+
+def print_route_event(event: Any) -> None:
+    """A retry, fallback, cooldown or hedge decision, on stderr; anything else is ignored."""
+    from app.render.text import route_event_line
+
+    line = route_event_line(event)
+    if line:
+        print(f"driftcheck: {line}", file=sys.stderr, flush=True)
 
 
 def _fail(message: str) -> None:
@@ -174,9 +195,13 @@ def cmd_providers(args: argparse.Namespace) -> int:
     config = _load_config()
     rows = gather(config.endpoints, check=not args.no_check, prices=config.prices)
     default, why = _default_choice(config)
+    routes = {task: {"spec": r.spec, "fallback": r.fallback if r.fallback is not None else config.resilience.fallback,
+                     "hedge_after": r.hedge_after or config.resilience.hedge_after}
+              for task, r in config.routes.items()}
+    health = _health(config)
     if args.format == "json":
         print(json.dumps({"providers": [r.to_dict() for r in rows], "default": default,
-                          "default_reason": why}, indent=2))
+                          "default_reason": why, "routes": routes, "health": health}, indent=2))
         return EXIT_OK
 
     from rich.console import Console
@@ -211,7 +236,47 @@ def cmd_providers(args: argparse.Namespace) -> int:
     console.print(status)
     console.print(models)
     console.print(f"Without -p, driftcheck uses: [bold]{default or 'nothing'}[/] ({why})")
+    if routes:
+        table = Table(title="Routes (-p, --fallback and --hedge-after override them)", title_justify="left")
+        for column in ("task", "SPEC", "fallback", "hedge after"):
+            table.add_column(column)
+        for task, r in routes.items():
+            table.add_row(task, r["spec"], ", ".join(r["fallback"]) or "none", r["hedge_after"])
+        console.print(table)
+    if health:
+        table = Table(title="Health (recent calls in history)", title_justify="left")
+        for column, justify in (("SPEC", "left"), ("calls", "right"), ("errors", "right"),
+                                ("first token p50", "right"), ("p95", "right"), ("state", "left")):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for h in health:
+            table.add_row(h["spec"], str(h["calls"]), "" if h["error_rate"] is None else f"{h['error_rate']:.0%}",
+                          "" if h["ttft_p50_ms"] is None else f"{h['ttft_p50_ms']:,} ms",
+                          "" if h["ttft_p95_ms"] is None else f"{h['ttft_p95_ms']:,} ms", h["state"])
+        console.print(table)
     return EXIT_OK
+
+
+def _health(config: Any) -> list[dict[str, Any]]:
+    """Each provider's recent record, and whether a cooldown would skip it now."""
+    import time
+
+    from app.store import Store, StoreError
+
+    try:
+        store = Store.open().store
+    except StoreError:
+        return []
+    try:
+        health = store.provider_health()
+    finally:
+        store.close()
+    policy = config.resilience
+    for h in health:
+        left = policy.cooldown_s - (time.time() - (h["last_call_at"] or 0))
+        cooling = h["failures_in_a_row"] >= policy.cooldown_failures and left > 0
+        h["state"] = f"cooling down ({left:.0f} s left)" if cooling else (
+            f"{h['failures_in_a_row']} failure(s) in a row" if h["failures_in_a_row"] else "ok")
+    return health
 
 
 def _default_choice(config: Any) -> tuple[str | None, str]:
@@ -246,23 +311,83 @@ def _read_prompt(text: str) -> str:
 _demo_note_shown = False
 
 
-def resolve_provider(spec: str | None, config: Any, *, retries: int | None = None) -> Provider:
-    """The provider for a command: -p, else LLM_PROVIDER, config default or a key in the environment."""
+def resolve_provider(spec: str | None, config: Any, *, retries: int | None = None, task: str | None = None,
+                     fallback: list[str] | None = None, hedge_after: str | None = None) -> Provider:
+    """The provider for a command: -p, else the task's route, else LLM_PROVIDER, the config
+    default or a key in the environment — wrapped in its fallback chain and hedging when
+    any is configured (--fallback and --hedge-after override the route and [resilience])."""
     from dataclasses import replace
 
     from providers import build_provider, default_spec
 
-    chosen = spec or default_spec(config_default=config.default, allow_local=config.local.use_when_unconfigured)
+    route = config.routes.get(task) if task and not spec else None
+    chosen = spec or (route.spec if route else None) or default_spec(
+        config_default=config.default, allow_local=config.local.use_when_unconfigured)
     retry = config.retry if retries is None else replace(config.retry, retries=retries)
-    provider = build_provider(chosen, endpoints=config.endpoints, timeouts=config.timeouts, retry=retry,
+
+    def build(one: str) -> Provider:
+        return build_provider(one, endpoints=config.endpoints, timeouts=config.timeouts, retry=retry,
                               price_overrides=config.prices, local=config.local)
+
+    provider = build(chosen)
     global _demo_note_shown
     if getattr(getattr(provider, "model_ref", None), "bundled", False) and not _demo_note_shown:
         from providers.local import DEMO_GRADE_NOTE
 
         _demo_note_shown = True  # once per command, however many roles the bundled model plays
         print(f"driftcheck: note: {DEMO_GRADE_NOTE}", file=sys.stderr, flush=True)
-    return provider
+    resilience = config.resilience
+    chain_specs = fallback if fallback is not None else (
+        route.fallback if route is not None and route.fallback is not None else resilience.fallback)
+    hedge_text = hedge_after or (route.hedge_after if route is not None and route.hedge_after else None) or \
+        resilience.hedge_after
+    from providers.resilience import parse_hedge_after
+
+    try:
+        hedge = parse_hedge_after(hedge_text, resilience.hedge_budget)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    backups = [build(s) for s in dict.fromkeys(chain_specs) if s != chosen]
+    if not backups and hedge is None:
+        return provider
+    if hedge is not None and not backups:
+        backups = [build(chosen)]  # hedge to a second request to the same provider
+    from providers.health import REGISTRY, CooldownPolicy
+    from providers.resilience import ResilientProvider
+
+    chain = [provider, *backups]
+    _seed_health(REGISTRY, [p.spec for p in chain], resilience)
+    return ResilientProvider(chain, hedge=hedge, registry=REGISTRY,
+                             cooldown=CooldownPolicy(resilience.cooldown_failures, resilience.cooldown_s))
+
+
+def _seed_health(registry: Any, specs: list[str], resilience: Any) -> None:
+    """A fresh process learns each provider's recent record from history: its time to
+    first token (so p95 hedging works from the first request) and a cooldown still
+    running from failures in earlier commands. History is a record, never a gate."""
+    import time
+
+    from app.store import Store, StoreError
+
+    try:
+        store = Store.open().store
+    except StoreError:
+        return
+    try:
+        records = {h["spec"]: h for h in store.provider_health()}
+        for spec in dict.fromkeys(specs):
+            health = registry.get(spec)
+            if health.ttfts or spec not in records:
+                continue
+            ttfts, outcomes = store.recent_calls(spec)
+            registry.seed(spec, ttfts, outcomes)
+            record = records[spec]
+            health.consecutive_failures = record["failures_in_a_row"]
+            left = resilience.cooldown_s - (time.time() - (record["last_call_at"] or 0))
+            if record["failures_in_a_row"] >= resilience.cooldown_failures and left > 0:
+                health.cooldown_until = registry.clock() + left
+    finally:
+        store.close()
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -275,7 +400,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt)
     config = _load_config()
     try:
-        provider = resolve_provider(args.provider, config, retries=args.retries)
+        provider = resolve_provider(args.provider, config, retries=args.retries, fallback=args.fallback,
+                                    hedge_after=args.hedge_after)
     except ProviderError as err:
         return _provider_error_exit(err)
     prompt = redact_pasted(prompt, provider, allow=args.allow_secrets, label="the prompt")
@@ -334,7 +460,7 @@ def redact_pasted(prompt: str, provider: Provider, *, allow: bool, label: str) -
 
 async def _run_ask(provider: Provider, request: Any, *, live: bool) -> tuple[Response | None, ProviderError | None, str]:
     """Stream the call; in text mode write each delta as it arrives. Never raises a ProviderError."""
-    from providers import Completed, RetryScheduled, TextDelta
+    from providers import Completed, TextDelta
     from providers.errors import InterruptedStreamError, ProviderError
 
     out = sys.stdout
@@ -345,12 +471,11 @@ async def _run_ask(provider: Provider, request: Any, *, live: bool) -> tuple[Res
                 if live:
                     out.write(event.text)
                     out.flush()
-            elif isinstance(event, RetryScheduled):
-                # Retries happen only before any text was shown, so no newline is needed.
-                print(f"driftcheck: retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}",
-                      file=sys.stderr, flush=True)
             elif isinstance(event, Completed):
                 response = event.response
+            else:
+                # Retries and route decisions happen before any text was shown: no newline needed.
+                print_route_event(event)
     except InterruptedStreamError as err:
         if live:
             out.write("\n")
@@ -431,3 +556,9 @@ def cmd_config(args: argparse.Namespace) -> int:
     from app.config_cli import cmd_config as run
 
     return run(args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from app.bench_cli import run_bench_command
+
+    return run_bench_command(args)

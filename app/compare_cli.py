@@ -191,7 +191,10 @@ def run_compare(args: argparse.Namespace) -> int:
     if use_tui(args) and baseline is None and args.repeat == 1 and not (args.key or args.reference):
         return _open_tui(task, args, text_input, specs)
     try:
-        providers = {side: resolve_provider(spec, config, retries=args.retries) for side, spec in specs.items()}
+        # Each side is exactly its SPEC: a side that fell back or hedged to another model
+        # would report someone else's drift.
+        providers = {side: resolve_provider(spec, config, retries=args.retries, fallback=[], hedge_after="off")
+                     for side, spec in specs.items()}
         judges = resolve_judges(args.judge, config, args.retries) if task == "triage" else []
     except ProviderError as err:
         _fail(err.one_line())

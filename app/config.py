@@ -25,6 +25,27 @@ class ConfigError(Exception):
     """The config file exists but cannot be used; the message names the file and the place."""
 
 
+@dataclass(frozen=True)
+class Route:
+    """What one task uses: a SPEC, and optionally its own fallback chain and hedging."""
+
+    spec: str
+    fallback: list[str] | None = None   # None: the [resilience] fallback
+    hedge_after: str | None = None      # None: the [resilience] hedge_after
+
+
+@dataclass(frozen=True)
+class Resilience:
+    fallback: list[str] = field(default_factory=list)
+    hedge_after: str = "off"
+    hedge_budget: float = 0.05
+    cooldown_failures: int = 3
+    cooldown_s: float = 30.0
+
+
+ROUTE_TASKS = ("review", "triage.active", "triage.postmortem", "judge")
+
+
 @dataclass
 class Config:
     path: Path
@@ -32,7 +53,8 @@ class Config:
     compare: list[str] = field(default_factory=list)
     judges: list[str] = field(default_factory=list)
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
-    routes: dict[str, str] = field(default_factory=dict)
+    routes: dict[str, Route] = field(default_factory=dict)
+    resilience: Resilience = field(default_factory=Resilience)
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     prices: dict[str, Price] = field(default_factory=dict)
@@ -124,7 +146,21 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
         if not isinstance(values, list):
             raise fail(name, "must be a list of SPEC strings")
         setattr(config, name, [string(v, name) for v in values])
-    config.routes = {k: string(v, f"routes.{k}") for k, v in table(data.get("routes", {}), "routes").items()}
+    for task, value in table(data.get("routes", {}), "routes").items():
+        where = f"routes.{task}"
+        if task not in ROUTE_TASKS:
+            raise fail(where, f"is not a task with a route: {', '.join(ROUTE_TASKS)}")
+        if isinstance(value, str):
+            config.routes[task] = Route(string(value, where))
+            continue
+        entry = table(value, where)
+        fallback = entry.get("fallback")
+        if fallback is not None and not isinstance(fallback, list):
+            raise fail(f"{where}.fallback", "must be a list of SPEC strings")
+        config.routes[task] = Route(
+            string(entry.get("spec"), f"{where}.spec"),
+            None if fallback is None else [string(f, f"{where}.fallback") for f in fallback],
+            _hedge_after(entry.get("hedge_after"), fail, f"{where}.hedge_after"))
 
     prices = table(data.get("prices", {}), "prices")
     for model, entry in prices.items():
@@ -161,6 +197,20 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
         raise fail("resilience.retries", "must be a whole number from 0 to 10")
     config.retry = RetryPolicy(retries=retries)
+    fallback = res.get("fallback", [])
+    if not isinstance(fallback, list):
+        raise fail("resilience.fallback", "must be a list of SPEC strings")
+    budget = number(res.get("hedge_budget", 0.05), "resilience.hedge_budget")
+    if budget > 1:
+        raise fail("resilience.hedge_budget", "is a share of requests, from 0 to 1 (0.05 = 5 %)")
+    failures = res.get("cooldown_failures", 3)
+    if isinstance(failures, bool) or not isinstance(failures, int) or failures < 1:
+        raise fail("resilience.cooldown_failures", "must be a whole number, at least 1")
+    config.resilience = Resilience(
+        fallback=[string(f, "resilience.fallback") for f in fallback],
+        hedge_after=_hedge_after(res.get("hedge_after"), fail, "resilience.hedge_after") or "off",
+        hedge_budget=budget, cooldown_failures=failures,
+        cooldown_s=number(res.get("cooldown_s", 30.0), "resilience.cooldown_s"))
 
     local = table(data.get("local", {}), "local")
     local_defaults = LocalOptions()
@@ -177,6 +227,18 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
         local.get("first_token_timeout_s", local_defaults.first_token_timeout_s), "local.first_token_timeout_s"),
         use_when_unconfigured=fallback)
     return config
+
+
+def _hedge_after(value: Any, fail: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    from providers.resilience import parse_hedge_after
+
+    try:
+        parse_hedge_after(str(value))
+    except ValueError:
+        raise fail(where, "must be off, p95 (or another pNN), or a time such as 2.5s") from None
+    return str(value)
 
 
 _RESERVED_PARAMS = {"model", "messages", "stream", "stream_options", "response_format", "max_tokens",

@@ -16,7 +16,7 @@ def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, An
     if response is None:
         return {"ttft_ms": None, "latency_ms": None, "input_tokens": None, "output_tokens": None,
                 "reasoning_tokens": None, "cost_usd": None, "retries": retries, "hedged": False,
-                "fallback_from": None}
+                "fallback_from": None, "hedge_cost_usd": None}
     usage = response.usage
     return {
         "ttft_ms": None if response.ttft_s is None else round(response.ttft_s * 1000, 1),
@@ -26,8 +26,9 @@ def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, An
         "reasoning_tokens": usage.reasoning_tokens,
         "cost_usd": response.cost_usd,
         "retries": response.retries,
-        "hedged": False,
-        "fallback_from": None,
+        "hedged": response.hedged,
+        "fallback_from": response.fallback_from,
+        "hedge_cost_usd": response.extra_cost_usd if response.hedged else None,
     }
 
 
@@ -48,6 +49,10 @@ def metrics_line(response: Response) -> str:
     ]
     if response.retries:
         parts.append(f"{response.retries} {'retry' if response.retries == 1 else 'retries'}")
+    if response.fallback_from:
+        parts.append(f"fell back from {response.fallback_from}")
+    if response.hedged:
+        parts.append(f"hedged (the other call: {format_cost(response.extra_cost_usd)})")
     if response.request_id:
         parts.append(response.request_id)
     return " · ".join(parts)
@@ -83,4 +88,8 @@ def combined_response(responses: list[Response]) -> Response | None:
         retries=sum(r.retries for r in responses),
         request_id=responses[0].request_id,
         checks=[c for r in responses for c in r.checks],
+        hedged=any(r.hedged for r in responses),
+        fallback_from=next((r.fallback_from for r in responses if r.fallback_from), None),
+        extra_cost_usd=None if any(r.extra_cost_usd is None for r in responses)
+        else sum(r.extra_cost_usd or 0.0 for r in responses),
     )

@@ -26,10 +26,14 @@ class CallsOutcome:
         from app.metrics import metrics_dict
 
         error = self.error
-        return {"task": task, "provider": self.provider, "model": self.model, "status": self.status,
+        response = self.response
+        # Who answered: after a fallback or a won hedge, not the provider first asked
+        # (metrics.fallback_from and metrics.hedged say what happened).
+        provider, model = (response.provider, response.model) if response is not None else (self.provider, self.model)
+        return {"task": task, "provider": provider, "model": model, "status": self.status,
                 "error": None if error is None else error.to_dict(), "input": input, "result": result,
                 "partial_text": self.partial_text or None,
-                "metrics": metrics_dict(self.response, retries=error.retries if error is not None else 0),
+                "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
                 "checks": [c.to_dict() for c in self.checks], **extra}
 
     def record_failure(self, error: ProviderError, response: Response | None) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from app.metrics import metrics_dict
 from app.store import CHECKPOINT_EVERY_S, Store, StoreError
-from providers import Completed, Provider, Request, Response, TextDelta
+from providers import Completed, Provider, Request, Response, TextDelta, Usage, UsageUpdate
 from providers.errors import InterruptedStreamError, ProviderError
 
 
@@ -64,6 +64,11 @@ class RunRecorder:
     def recorded(self, provider: Any, role: str | None = None) -> Any:
         if self.store is None or self.run_id is None:
             return provider
+        chain = getattr(provider, "chain", None)
+        if chain is not None:  # a fallback/hedging chain: each member's calls are recorded
+            backup = f"{role or 'candidate'}-backup"
+            return provider.with_chain([RecordingProvider(member, self, role if n == 0 else backup)
+                                        for n, member in enumerate(chain)])
         return RecordingProvider(provider, self, role)
 
     def finish(self, *, status: str, score: int | None = None, summary: str | None = None,
@@ -103,11 +108,14 @@ class RecordingProvider:
                                "max_tokens": request.max_tokens,
                                "schema": request.schema_name if request.output_schema else None})
         parts: list[str] = []
+        usage = Usage()
         last_checkpoint = time.monotonic()
         finished = False
         try:
             async for event in self._inner.stream(request):
-                if type(event) is TextDelta:
+                if type(event) is UsageUpdate:
+                    usage = usage.merged(event.usage)
+                elif type(event) is TextDelta:
                     parts.append(event.text)
                     now = time.monotonic()
                     if now - last_checkpoint >= CHECKPOINT_EVERY_S:
@@ -125,14 +133,24 @@ class RecordingProvider:
             finished = True
             raise
         finally:
-            if not finished:  # cancelled, or the consumer stopped reading
-                rec.safe(store.finish_call, call_id, status="cancelled", text="".join(parts))
+            if not finished:  # cancelled (a hedge's loser, Escape), or the consumer stopped reading
+                text = "".join(parts)
+                rec.safe(store.finish_call, call_id, status="cancelled", text=text,
+                         metrics=_spent_so_far(self._inner, usage, text))
 
     # Draining our own stream through the base class records the call like any other.
     complete = Provider.complete
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _spent_so_far(provider: Any, usage: Usage, text: str) -> dict[str, Any]:
+    from providers.pricing import cost_of_cancelled
+
+    usage, cost = cost_of_cancelled(provider.price_provider, provider.model, usage, len(text),
+                                    provider.settings.price_overrides)
+    return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "cost_usd": cost}
 
 
 def _finish_ok(store: Store, call_id: int, response: Response) -> None:

@@ -162,7 +162,8 @@ def run_review(args: argparse.Namespace) -> int:
         return run_tui(lambda app: ReviewScreen(args.file, args.provider, record=not args.no_history),
                        record=not args.no_history)
     try:
-        provider = resolve_provider(args.provider, config, retries=args.retries)
+        provider = resolve_provider(args.provider, config, retries=args.retries, task="review",
+                                    fallback=args.fallback, hedge_after=args.hedge_after)
     except ProviderError as err:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
@@ -213,8 +214,8 @@ async def _stream_review(provider: Any, source: Any, text_input: Any, chunks: An
     from rich.console import Console
 
     from app.render.text import print_finding, print_verdict
+    from app.cli import print_route_event
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished, review_events
-    from providers import RetryScheduled
 
     console = Console(highlight=False, soft_wrap=True)
     outcome = None
@@ -228,11 +229,10 @@ async def _stream_review(provider: Any, source: Any, text_input: Any, chunks: An
                 if event.total > 1:
                     print(f"driftcheck: reviewing lines {event.start}-{event.end} "
                           f"(part {event.index + 1} of {event.total})", file=sys.stderr, flush=True)
-            elif isinstance(event, RetryScheduled):
-                print(f"driftcheck: retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}",
-                      file=sys.stderr, flush=True)
             elif isinstance(event, ReviewFinished):
                 outcome = event.outcome
+            else:
+                print_route_event(event)
     finally:
         await provider.aclose()
     assert outcome is not None

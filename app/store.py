@@ -261,6 +261,42 @@ class Store:
                                   (run_id,))
         return len(dead)
 
+    def recent_calls(self, spec: str, limit: int = 200) -> tuple[list[float], list[bool]]:
+        """The last `limit` finished calls to a provider, oldest first: times to first token
+        (seconds) of the successful ones, and success or failure of each."""
+        provider, _, model = spec.partition(":")
+        rows = self.conn.execute(
+            "SELECT status, ttft_ms FROM calls WHERE provider = ? AND model = ? AND status IN ('ok', 'failed')"
+            " ORDER BY id DESC LIMIT ?", (provider, model, limit)).fetchall()
+        rows.reverse()
+        return ([r["ttft_ms"] / 1000 for r in rows if r["status"] == "ok" and r["ttft_ms"] is not None],
+                [r["status"] == "ok" for r in rows])
+
+    def provider_health(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Per provider SPEC seen in history: calls, error rate, p50/p95 time to first token
+        over its last `limit` finished calls, failures in a row at the end, and when the last
+        call finished."""
+        from providers.health import percentile
+
+        out = []
+        specs = self.conn.execute("SELECT DISTINCT provider, model FROM calls WHERE status IN ('ok', 'failed')")
+        for row in specs.fetchall():
+            spec = f"{row['provider']}:{row['model']}"
+            ttfts, outcomes = self.recent_calls(spec, limit)
+            streak = 0
+            for ok in reversed(outcomes):
+                if ok:
+                    break
+                streak += 1
+            last = self.conn.execute("SELECT MAX(updated_at) FROM calls WHERE provider = ? AND model = ?",
+                                     (row["provider"], row["model"])).fetchone()[0]
+            out.append({"spec": spec, "calls": len(outcomes),
+                        "error_rate": round(1 - sum(outcomes) / len(outcomes), 3) if outcomes else None,
+                        "ttft_p50_ms": None if not ttfts else round(percentile(ttfts, 50) * 1000),
+                        "ttft_p95_ms": None if not ttfts else round(percentile(ttfts, 95) * 1000),
+                        "failures_in_a_row": streak, "last_call_at": last})
+        return sorted(out, key=lambda h: h["spec"])
+
     def list_runs(self, *, task: str | None = None, provider: str | None = None, status: str | None = None,
                   limit: int = 50) -> list[dict[str, Any]]:
         where, args = [], []

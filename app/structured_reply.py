@@ -16,6 +16,7 @@ from app.partial import ListStreamer
 from providers import Completed, Message, Provider, Request, Response, RetryScheduled, TextDelta
 from providers.checks import Check, raise_for_checks
 from providers.errors import InvalidOutputError
+from providers.resilience import ResilienceEvent as RouteEvent
 
 
 def repair_request(original: Request, reply_text: str, problem: str) -> Request:
@@ -63,14 +64,14 @@ class TextArrived:
 async def stream_items(provider: Provider, request: Request,
                        streamer: ListStreamer[Any]) -> AsyncIterator[tuple[str, Any]]:
     """One call, read as it streams: ("text", TextArrived) for each piece of text, ("item",
-    x) for each list item the moment it is complete, ("retry", RetryScheduled) for each
-    retry, and last ("done", Response)."""
+    x) for each list item the moment it is complete, ("retry", event) for each retry and
+    each fallback, cooldown or hedge decision, and last ("done", Response)."""
     async for event in provider.stream(request):
         if type(event) is TextDelta:
             yield "text", TextArrived(event.text)
             for item in streamer.feed(event.text):
                 yield "item", item
-        elif isinstance(event, RetryScheduled):
-            yield "retry", event
+        elif isinstance(event, RetryScheduled | RouteEvent):
+            yield "retry", event  # the provider's retries and the route's decisions alike
         elif isinstance(event, Completed):
             yield "done", event.response

@@ -41,6 +41,9 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     triage.add_argument("--allow-secrets", action="store_true", help="send secrets in the text as they are")
     triage.add_argument("--no-history", action="store_true", help="do not record this run in history")
     triage.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
+    from app.cli import add_route_options
+
+    add_route_options(triage)
 
 
 def parse_context(pairs: list[str]) -> dict[str, str]:
@@ -126,7 +129,11 @@ def redacted_for(provider: Any, text_input: Any, flags: list[Any], *, allow: boo
 
 
 def resolve_judges(specs: list[str] | None, config: Any, retries: int | None) -> list[Any]:
-    return [resolve_provider(spec, config, retries=retries)
+    """--judge, else the config's judges, else the `judge` route. Named judges run as they
+    are — a judge that silently fell back to another model would grade differently."""
+    if specs is None and not config.judges and "judge" in config.routes:
+        return [resolve_provider(None, config, retries=retries, task="judge")]
+    return [resolve_provider(spec, config, retries=retries, fallback=[], hedge_after="off")
             for spec in (specs if specs is not None else config.judges)]
 
 
@@ -144,7 +151,8 @@ def run_triage(args: argparse.Namespace) -> int:
     if use_tui(args) and args.file != "-" and not args.reference:
         return open_triage_tui(text_input, args, specs=[args.provider or ""])
     try:
-        provider = resolve_provider(args.provider, config, retries=args.retries)
+        provider = resolve_provider(args.provider, config, retries=args.retries, task=f"triage.{args.mode}",
+                                    fallback=args.fallback, hedge_after=args.hedge_after)
         judges = resolve_judges(args.judge, config, args.retries)
     except ProviderError as err:
         _fail(err.one_line())
@@ -183,7 +191,7 @@ async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argpa
 
     from app.render.triage import ItemRows, print_triage
     from app.triage.task import ItemFound, JudgingStarted, TriageFinished, triage_events
-    from providers import RetryScheduled
+    from app.cli import print_route_event
 
     console = Console(highlight=False, soft_wrap=False)
     live = args.format == "text"
@@ -195,13 +203,12 @@ async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argpa
                                          input_flags=flags):
             if isinstance(event, ItemFound) and live:
                 rows.add(event.item)
-            elif isinstance(event, RetryScheduled):
-                print(f"driftcheck: retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}",
-                      file=sys.stderr, flush=True)
             elif isinstance(event, JudgingStarted):
                 print(f"driftcheck: judging with {', '.join(event.judges)}", file=sys.stderr, flush=True)
             elif isinstance(event, TriageFinished):
                 outcome = event.outcome
+            else:
+                print_route_event(event)
     finally:
         await provider.aclose()
         for judge in judges:

@@ -62,6 +62,17 @@ def list_price(price_provider: str | None, model: str) -> Price | None:
     return Price(input_per_mtok=inp * 1000, output_per_mtok=out * 1000)
 
 
+def cost_of_cancelled(price_provider: str | None, model: str, usage: Usage, text_chars: int,
+                      overrides: Mapping[str, Price] | None = None) -> tuple[Usage, float | None]:
+    """A call cancelled part way (a hedge's loser, Escape) is billed for what it used: the
+    input it reported, if it did, and about four characters per output token it streamed."""
+    from dataclasses import replace
+
+    usage = replace(usage, input_tokens=usage.input_tokens or 0,
+                    output_tokens=max(usage.output_tokens or 0, text_chars // 4))
+    return usage, cost_usd(price_provider, model, usage, overrides)
+
+
 def format_cost(cost: float | None) -> str:
     if cost is None:
         return "cost unknown"

@@ -101,6 +101,9 @@ class Response:
     content_null: bool = False
     parsed: Any = None
     checks: list[Check] = field(default_factory=list)
+    hedged: bool = False               # a hedge was sent; this is the winner's answer
+    fallback_from: str | None = None   # the SPEC that failed before this one answered
+    extra_cost_usd: float | None = 0.0  # what the cancelled hedge loser cost (estimated)
 
     @property
     def spec(self) -> str:

@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -110,6 +110,20 @@ DEFAULT_TOKEN_PARAM_RULES = {r"^(gpt-5|o\d)": "max_completion_tokens"}
 Step = Reply | HttpError | RawBody
 
 
+def heavy_tailed_delays(count: int, *, scale: float = 1.0, seed: int = 7, tail_share: float = 0.02) -> list[float]:
+    """First-token delays shaped like the seeds' measurements of a real API: a body with
+    median about 1.6 s and p95 about 2.3 s (p95/median ~1.45), and rare calls of 6-11 s
+    that have nothing to do with the request. `scale` shrinks it for tests (0.1: median
+    0.16 s). Deterministic for a seed."""
+    import random
+
+    rng = random.Random(seed)
+    sigma = 0.221  # ln(2.3 / 1.6) / 1.645
+    delays = [rng.uniform(6.0, 11.0) if rng.random() < tail_share else 1.6 * rng.lognormvariate(0.0, sigma)
+              for _ in range(count)]
+    return [d * scale for d in delays]
+
+
 @dataclass
 class RecordedRequest:
     api: str  # "anthropic" | "openai"
@@ -168,6 +182,10 @@ class _Answered(Exception):
     """Raised inside a handler once a raw scripted body has been sent."""
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default of 5 resets connections under concurrent benchmarks
+
+
 class FakeServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._lock = threading.Lock()
@@ -176,13 +194,14 @@ class FakeServer:
         self.token_param_rules: dict[str, str] = dict(DEFAULT_TOKEN_PARAM_RULES)
         self.default_reply = Reply()
         self.model_replies: dict[str, Reply] = {}  # what unscripted requests for one model get
+        self.model_delays: dict[str, deque[float]] = {}  # their first-token delays, in turn
         self._ids = itertools.count(1)
         server = self
 
         class Handler(_Handler):
             fake = server
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd = _Server((host, port), Handler)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -215,6 +234,13 @@ class FakeServer:
         with self._lock:
             self._scripts.setdefault(model, deque()).extend(steps)
 
+    def latency_profile(self, model: str, delays: list[float], reply: Reply | None = None) -> None:
+        """Unscripted requests for `model` get `reply` with these first-token delays, in turn."""
+        with self._lock:
+            self.model_delays[model] = deque(delays)
+            if reply is not None:
+                self.model_replies[model] = reply
+
     def reset(self) -> None:
         with self._lock:
             self._scripts.clear()
@@ -222,6 +248,7 @@ class FakeServer:
             self.token_param_rules = dict(DEFAULT_TOKEN_PARAM_RULES)
             self.default_reply = Reply()
             self.model_replies.clear()
+            self.model_delays.clear()
 
     def _next_step(self, model: str) -> Step:
         with self._lock:
@@ -229,7 +256,11 @@ class FakeServer:
                 queue = self._scripts.get(key)
                 if queue:
                     return queue.popleft()
-            return self.model_replies.get(model, self.default_reply)
+            delays = self.model_delays.get(model)
+            reply = self.model_replies.get(model, self.default_reply)
+            if delays:
+                return replace(reply, first_token_delay_s=delays.popleft())
+            return reply
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

@@ -21,11 +21,15 @@ api_key_env = "OLLAMA_API_KEY"
 [routes]
 review = "anthropic:claude-sonnet-4-6"
 "triage.active" = "openai:gpt-5.4-mini"
+"triage.postmortem" = { spec = "openai:gpt-5.5", fallback = ["anthropic:claude-sonnet-4-6"], hedge_after = "off" }
 
 [resilience]
 timeout_s = 60
 first_token_timeout_s = 20
 retries = 3
+fallback = ["openai:gpt-5.4-mini"]
+hedge_after = "p95"
+hedge_budget = 0.05
 
 [prices."qwen2.5-coder:7b"]
 input_per_mtok = 0.1
@@ -45,7 +49,11 @@ def test_documented_example_loads(tmp_path):
     assert config.compare == ["anthropic:claude-sonnet-4-6", "openai:gpt-5.4-mini"]
     assert config.endpoints["ollama"].base_url == "http://localhost:11434/v1"
     assert config.endpoints["ollama"].api_key_env == "OLLAMA_API_KEY"
-    assert config.routes["triage.active"] == "openai:gpt-5.4-mini"
+    assert config.routes["triage.active"].spec == "openai:gpt-5.4-mini"
+    postmortem = config.routes["triage.postmortem"]
+    assert (postmortem.spec, postmortem.fallback, postmortem.hedge_after) == (
+        "openai:gpt-5.5", ["anthropic:claude-sonnet-4-6"], "off")
+    assert config.resilience.fallback == ["openai:gpt-5.4-mini"] and config.resilience.hedge_after == "p95"
     assert (config.timeouts.first_token_s, config.timeouts.stall_s) == (20, 60)
     assert config.retry.retries == 3
     assert config.prices["qwen2.5-coder:7b"].output_per_mtok == 0.3
@@ -71,4 +79,15 @@ def test_broken_toml_names_the_line(tmp_path):
 ])
 def test_wrong_values_name_the_key(tmp_path, text, where):
     with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('[routes]\nreviews = "openai:gpt-5.4-mini"\n', "not a task with a route"),
+    ('[resilience]\nhedge_after = "soon"\n', "must be off, p95"),
+    ('[resilience]\nhedge_budget = 5\n', "from 0 to 1"),
+    ('[resilience]\nfallback = "openai:gpt-5.4-mini"\n', "list of SPEC"),
+])
+def test_bad_resilience_settings_are_named(tmp_path, text, words):
+    with pytest.raises(ConfigError, match=words):
         load_config(write(tmp_path, text))

@@ -31,7 +31,7 @@ def progress_line(item: Any, repeat: int) -> str | None:
     """One line of rich markup for a streamed event of one side, or None to stay quiet."""
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished
     from app.triage.task import ItemFound, JudgingStarted, TriageFinished
-    from providers import RetryScheduled
+    from app.render.text import route_event_line
 
     event = item.event
     label = f"[{SIDE_STYLE[item.side]}]{side_label(item.side, item.run, repeat):<4}[/]"
@@ -46,8 +46,8 @@ def progress_line(item: Any, repeat: int) -> str | None:
     if isinstance(event, ChunkStarted):
         return None if event.total == 1 else \
             f"{label}[dim]lines {event.start}-{event.end} (part {event.index + 1} of {event.total})[/]"
-    if isinstance(event, RetryScheduled):
-        return f"{label}[dim]retry {event.attempt} in {event.delay_s:.1f} s: {escape(event.error.one_line())}[/]"
+    if (line := route_event_line(event)) is not None:
+        return f"{label}[dim]{escape(line)}[/]"
     if isinstance(event, JudgingStarted):
         return f"{label}[dim]judging with {escape(', '.join(event.judges))}[/]"
     if isinstance(event, ReviewFinished | TriageFinished):

@@ -74,3 +74,25 @@ def answer_key_line(report: dict[str, Any]) -> str:
     if report["missed"]:
         line += f"; missed: {', '.join(report['missed'])}"
     return line
+
+
+def route_event_line(event: Any) -> str | None:
+    """A retry or a routing decision as one line for stderr or a status bar; None otherwise."""
+    from providers import RetryScheduled
+    from providers.pricing import format_cost
+    from providers.resilience import CooldownSkipped, CooldownStarted, FallbackTaken, HedgeDecided, HedgeStarted
+
+    if isinstance(event, RetryScheduled):
+        return f"retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}"
+    if isinstance(event, FallbackTaken):
+        return f"falling back from {event.failed} to {event.next}: {event.error.one_line()}"
+    if isinstance(event, CooldownSkipped):
+        return f"skipping {event.spec}: cooling down for another {event.seconds_left:g} s after repeated failures"
+    if isinstance(event, CooldownStarted):
+        return f"{event.spec} failed {event.failures} times in a row: skipped for {event.seconds:g} s"
+    if isinstance(event, HedgeStarted):
+        return f"no first token from {event.primary} after {event.after_s:g} s: hedging with {event.hedge}"
+    if isinstance(event, HedgeDecided):
+        return (f"hedge: {event.winner} streamed first; {event.loser} cancelled "
+                f"(its cost so far, estimated: {format_cost(event.loser_cost_usd)})")
+    return None

@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header
 
 from app.tui.dialogs import AskPrompt
-from app.tui.runs import RunEnded, RunFailedToStart, prepare_review
+from app.tui.runs import RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import CodeView, FindingList, ResultPane
 
@@ -60,18 +60,7 @@ class ReviewScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:
-        from app.cli import UsageError, _load_config
-        from providers.errors import ProviderError
-        from providers.spec import default_spec
-
-        try:
-            config = _load_config()
-            spec = self.spec or default_spec(config_default=config.default,
-                                             allow_local=config.local.use_when_unconfigured)
-        except (UsageError, ProviderError) as exc:
-            self.post_message(RunFailedToStart(exc.one_line() if isinstance(exc, ProviderError) else str(exc)))
-            return
-        prepared = await self.prepare(prepare_review, self.path, {"a": spec}, record=self.record)
+        prepared = await self.prepare(prepare_review, self.path, {"a": self.spec or ""}, record=self.record)
         if prepared is None:
             self.query_one(ResultPane).show_checks([], {"message": "nothing was sent (see the notification)"})
             return

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
-from app.tui.runs import RunEnded, RunFailedToStart, prepare_triage
+from app.tui.runs import RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import ResultPane
 
@@ -92,14 +92,7 @@ class TriageScreen(TaskScreen):
         self.action_run()
 
     def _form(self) -> dict[str, Any]:
-        from app.cli import _load_config
-        from providers.spec import default_spec
-
-        spec_a = self.query_one("#spec-a", Input).value.strip()
-        if not spec_a:
-            config = _load_config()
-            spec_a = default_spec(config_default=config.default, allow_local=config.local.use_when_unconfigured)
-        specs = {"a": spec_a}
+        specs = {"a": self.query_one("#spec-a", Input).value.strip()}  # empty: the route, else the default
         spec_b = self.query_one("#spec-b", Input).value.strip()
         if spec_b:
             specs["b"] = spec_b
@@ -116,14 +109,7 @@ class TriageScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_triage(self) -> None:
-        from app.cli import UsageError
-        from providers.errors import ProviderError
-
-        try:
-            form = self._form()
-        except (UsageError, ProviderError) as exc:
-            self.post_message(RunFailedToStart(exc.one_line() if isinstance(exc, ProviderError) else str(exc)))
-            return
+        form = self._form()
         prepared = await self.prepare(prepare_triage, form["text"], self.label, form["specs"], mode=form["mode"],
                                       context=form["context"], judges=form["judges"], record=self.record)
         if prepared is None:

@@ -252,6 +252,7 @@ class ResultPane(Vertical):
     def apply(self, event: Any, spec: str, public: dict[str, Any] | None = None) -> None:
         """One of the task's events, as it happened; a side is shown complete (from its
         public JSON) the moment it ends, whatever the other side is doing."""
+        from app.render.text import route_event_line
         from app.review.task import FindingFound, ReviewFinished
         from app.structured_reply import TextArrived
         from app.triage.task import ItemFound, JudgingStarted, TriageFinished
@@ -266,6 +267,8 @@ class ResultPane(Vertical):
             self.count_note(spec)
         elif isinstance(event, JudgingStarted):
             self.metrics.show_running(spec, f" · judging with {', '.join(event.judges)}")
+        elif (line := route_event_line(event)) is not None:  # a retry, fallback or hedge
+            self.metrics.show_running(spec, f" · {line}")
         elif isinstance(event, ReviewFinished):
             self.show_review(public)
         elif isinstance(event, TriageFinished):

@@ -1,0 +1,289 @@
+"""Routing around slow and failing providers, composed around any provider.
+
+`ResilientProvider` takes a chain — the primary, then its fallbacks — and streams like a
+provider. Each provider still retries on its own (with backoff that honours retry-after,
+in the shared loop); around that:
+
+- **fallback**: when a provider fails in a way that is its fault (overloaded, rate
+  limited after its retries, timeouts, 5xx, a connection dropped before any text), the
+  next in the chain gets the same request. Once text has reached the caller nothing is
+  replayed: an interruption is reported with the partial text.
+- **cooldown**: a provider that failed `failures` times in a row is skipped for
+  `seconds` (unless it is the last one left), then tried again.
+- **hedging**: if the primary has not sent its first token by the threshold — a fixed
+  time, or its observed p95 time to first token — the same request goes to the next
+  provider in the chain; the first to stream wins and the other is cancelled. The
+  loser's cost (its input, and what it generated before the cancel) is estimated and
+  reported. A budget caps hedges to a share of the primary's requests.
+
+Every decision is an event in the stream (`FallbackTaken`, `CooldownSkipped`,
+`CooldownStarted`, `HedgeStarted`, `HedgeDecided`), so the CLI, the TUI and history can
+show it; the final `Response` says `hedged`, `fallback_from` and `extra_cost_usd`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .base import Provider
+from .errors import InterruptedStreamError, ProviderError
+from .health import REGISTRY, CooldownPolicy, HealthRegistry
+from .pricing import cost_of_cancelled
+from .types import Completed, Request, Response, StreamEvent, TextDelta, Usage, UsageUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class HedgePolicy:
+    after_s: float | None = None   # a fixed threshold, or None to use the percentile
+    percentile: float = 95.0       # used when after_s is None: the primary's observed TTFT
+    budget: float = 0.05           # at most this share of the primary's requests are hedged
+
+
+def parse_hedge_after(text: str, budget: float = 0.05) -> HedgePolicy | None:
+    """`off`, `p95` (any pNN) or a time such as `2.5s`, `800ms`, `3`."""
+    value = text.strip().lower()
+    if value in ("off", "none", "no", ""):
+        return None
+    if match := re.fullmatch(r"p(\d{1,2}(?:\.\d+)?)", value):
+        return HedgePolicy(percentile=float(match.group(1)), budget=budget)
+    if match := re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s)?", value):
+        seconds = float(match.group(1)) / (1000 if match.group(2) == "ms" else 1)
+        if seconds > 0:
+            return HedgePolicy(after_s=seconds, budget=budget)
+    raise ValueError(f"hedge after {text!r}: write off, p95, or a time such as 2.5s or 800ms")
+
+
+# --- events: every decision, in the stream ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackTaken:
+    failed: str
+    next: str
+    error: ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownSkipped:
+    spec: str
+    seconds_left: float
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownStarted:
+    spec: str
+    seconds: float
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeStarted:
+    primary: str
+    hedge: str
+    after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeDecided:
+    winner: str
+    loser: str
+    loser_cost_usd: float | None  # estimated: the loser was cancelled part way
+
+
+ResilienceEvent = FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeDecided
+
+_END = object()
+
+
+class ResilientProvider:
+    """A chain of providers that streams like one provider."""
+
+    def __init__(self, chain: list[Provider], *, hedge: HedgePolicy | None = None,
+                 cooldown: CooldownPolicy = CooldownPolicy(), registry: HealthRegistry = REGISTRY) -> None:
+        if not chain:
+            raise ValueError("a chain needs at least one provider")
+        self.chain = chain
+        self.hedge = hedge
+        self.cooldown = cooldown
+        self.registry = registry
+
+    def __getattr__(self, name: str) -> Any:
+        # name, model, spec, caps, settings, kind, price_provider: the primary's
+        return getattr(self.chain[0], name)
+
+    complete = Provider.complete
+
+    def with_chain(self, chain: list[Any]) -> ResilientProvider:
+        """The same policies around other providers (e.g. each wrapped to be recorded)."""
+        return ResilientProvider(chain, hedge=self.hedge, cooldown=self.cooldown, registry=self.registry)
+
+    def preload(self) -> None:
+        for provider in self.chain:
+            provider.preload()
+
+    async def aclose(self) -> None:
+        for provider in self.chain:
+            await provider.aclose()
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent | ResilienceEvent]:
+        primary = self.chain[0].spec
+        failed_before: str | None = None
+        for index, provider in enumerate(self.chain):
+            rest = self.chain[index + 1:]
+            left = self.registry.get(provider.spec).cooling(self.registry.clock())
+            if left and rest:
+                yield CooldownSkipped(provider.spec, round(left, 1))
+                failed_before = failed_before or provider.spec
+                continue
+            shown = False
+            try:
+                events = (self._hedged(provider, rest[0], request) if self.hedge is not None and rest
+                          else self._observed(provider, request))
+                async for event in events:
+                    if type(event) is TextDelta:
+                        shown = True
+                    elif isinstance(event, FallbackTaken):  # the hedge took over from a failed primary
+                        failed_before = failed_before or event.failed
+                    elif isinstance(event, Completed) and event.response.spec != primary and failed_before:
+                        event = Completed(replace(event.response, fallback_from=failed_before))
+                    yield event
+                return
+            except ProviderError as error:
+                if shown or isinstance(error, InterruptedStreamError) or not error.provider_fault or not rest:
+                    raise
+                failed_before = failed_before or provider.spec
+                yield FallbackTaken(provider.spec, rest[0].spec, error)
+
+    # --- one provider, its outcome noted --------------------------------------------------
+
+    async def _observed(self, provider: Provider, request: Request) -> AsyncIterator[Any]:
+        try:
+            async for event in provider.stream(request):
+                if isinstance(event, Completed):
+                    self._note(provider.spec, True, event.response.ttft_s)
+                yield event
+        except ProviderError as error:
+            started = self._note(provider.spec, False, None, error)
+            if started is not None:
+                yield started
+            raise
+
+    def _note(self, spec: str, ok: bool, ttft_s: float | None,
+              error: ProviderError | None = None) -> CooldownStarted | None:
+        if error is not None and not error.provider_fault:
+            return None  # the caller's mistake says nothing about the provider's health
+        health = self.registry.get(spec)
+        if health.record(ok, ttft_s, policy=self.cooldown, now=self.registry.clock()):
+            return CooldownStarted(spec, self.cooldown.seconds, health.consecutive_failures)
+        return None
+
+    # --- hedging --------------------------------------------------------------------------
+
+    def _threshold(self, spec: str) -> float | None:
+        """When to hedge this request, or None (no data for a percentile, or over budget)."""
+        assert self.hedge is not None
+        health = self.registry.get(spec)
+        health.requests += 1
+        if health.hedges + 1 > self.hedge.budget * health.requests:
+            return None
+        return self.hedge.after_s if self.hedge.after_s is not None else health.ttft_percentile(self.hedge.percentile)
+
+    async def _hedged(self, primary: Provider, backup: Provider, request: Request) -> AsyncIterator[Any]:
+        threshold = self._threshold(primary.spec)
+        if threshold is None:
+            async for event in self._observed(primary, request):
+                yield event
+            return
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        contenders = {"p": primary, "h": backup}
+
+        async def pump(tag: str) -> None:
+            try:
+                async for event in self._observed(contenders[tag], request):
+                    await queue.put((tag, event))
+            except ProviderError as error:
+                await queue.put((tag, error))
+                return
+            await queue.put((tag, _END))
+
+        tasks = {"p": asyncio.create_task(pump("p"))}
+        held: dict[str, list[Any]] = {"p": [], "h": []}
+        errors: dict[str, ProviderError] = {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + threshold
+        winner: str | None = None
+        ended = False
+        try:
+            while winner is None:
+                wait = None if "h" in tasks else max(0.0, deadline - loop.time())
+                try:
+                    tag, item = await asyncio.wait_for(queue.get(), wait)
+                except TimeoutError:
+                    self.registry.get(primary.spec).hedges += 1
+                    tasks["h"] = asyncio.create_task(pump("h"))
+                    yield HedgeStarted(primary.spec, backup.spec, round(threshold, 3))
+                    continue
+                if isinstance(item, ProviderError):
+                    errors[tag] = item
+                    if len(errors) == len(tasks):
+                        if "h" not in tasks:
+                            raise item  # the primary failed before the threshold: the caller falls back
+                        raise errors["p"]
+                    if tag == "p":  # the hedge is already on its way: it carries on alone
+                        yield FallbackTaken(primary.spec, backup.spec, item)
+                    continue
+                if item is _END or type(item) is TextDelta or isinstance(item, Completed):
+                    winner, ended = tag, item is _END
+                if item is not _END:
+                    held[tag].append(item)
+            loser = "h" if winner == "p" else "p"
+            extra = None
+            if loser in tasks:
+                tasks[loser].cancel()
+                extra = _spent(contenders[loser], held[loser])
+                yield HedgeDecided(contenders[winner].spec, contenders[loser].spec, extra)
+            hedged = "h" in tasks
+            for item in held[winner]:
+                yield _marked(item, hedged, extra)
+            if ended:
+                return
+            while True:
+                tag, item = await queue.get()
+                if tag != winner:
+                    continue
+                if item is _END:
+                    return
+                if isinstance(item, ProviderError):
+                    raise item
+                yield _marked(item, hedged, extra)
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+def _marked(event: Any, hedged: bool, extra_cost: float | None) -> Any:
+    if hedged and isinstance(event, Completed):
+        return Completed(replace(event.response, hedged=True, extra_cost_usd=extra_cost))
+    return event
+
+
+def _spent(provider: Provider, events: list[Any]) -> float | None:
+    """What the cancelled loser cost, from the events it had sent."""
+    usage = Usage()
+    text = 0
+    for event in events:
+        if isinstance(event, UsageUpdate):
+            usage = usage.merged(event.usage)
+        elif type(event) is TextDelta:
+            text += len(event.text)
+    return cost_of_cancelled(provider.price_provider, provider.model, usage, text,
+                             provider.settings.price_overrides)[1]
+
+
+__all__ = ["CooldownPolicy", "CooldownSkipped", "CooldownStarted", "FallbackTaken", "HedgeDecided", "HedgePolicy",
+           "HedgeStarted", "ResilientProvider", "Response", "parse_hedge_after"]
