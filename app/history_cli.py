@@ -144,6 +144,12 @@ def _show(store: Any, args: argparse.Namespace) -> int:
         console.print(f"Score {run['score']}/10  {escape(run['summary'] or '')}")
     elif run["summary"]:
         console.print(escape(run["summary"]))
+    metrics = (run["result"] or {}).get("metrics") or {}
+    if metrics.get("fallback_from"):
+        console.print(f"[yellow]fell back from {escape(metrics['fallback_from'])}[/]")
+    if metrics.get("hedged"):
+        console.print(f"[yellow]hedged: the first of two calls to stream answered; the other cost "
+                      f"{_cost(metrics.get('hedge_cost_usd'))}[/]")
     for call in run["calls"]:
         cost = _cost(call["cost_usd"], int(call["cost_usd"] is None))
         ttft = "?" if call["ttft_ms"] is None else f"{call['ttft_ms']:.0f} ms"

@@ -230,6 +230,8 @@ def test_a_route_in_the_config_hedges_and_records_both_costs(fake, run_cli, tmp_
     assert "hedging with openai:gpt-5.4-mini" in result.stderr and "streamed first" in result.stderr
     calls = {c["model"]: c for c in _show(run_cli, result.stderr)["calls"]}
     assert calls["claude-haiku-4-5"]["status"] == "cancelled" and calls["claude-haiku-4-5"]["cost_usd"] > 0
+    run_id = result.stderr.split("recorded as ")[1].split()[0]
+    assert "hedged: the first of two calls to stream answered" in run_cli("history", "show", run_id).stdout
     assert calls["gpt-5.4-mini"]["status"] == "ok" and calls["gpt-5.4-mini"]["cost_usd"] > 0
 
 
