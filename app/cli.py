@@ -348,6 +348,8 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     backups = [build(s) for s in dict.fromkeys(chain_specs) if s != chosen]
+    if hedge is not None and not backups and provider.kind == "local":
+        hedge = None  # a second request to an in-process model only queues behind the first
     if not backups and hedge is None:
         return provider
     if hedge is not None and not backups:

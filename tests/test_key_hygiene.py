@@ -27,6 +27,7 @@ def _all_bytes(root: Path) -> bytes:
 def test_no_command_writes_or_prints_a_key(fake, run_cli, cli_env, tmp_path):
     env = {**cli_env, "ANTHROPIC_LOG": "debug", "OPENAI_LOG": "debug"}
     fake.script(Reply(text="ok"), Reply(text="ok"), unauthorized(), unauthorized(),
+                *[Reply(text="ok")] * 4,  # bench: one warm-up and three timed
                 Reply(text=keyed_review_text("inventory_service.py")),
                 Reply(text=keyed_review_text("inventory_service.py")),
                 Reply(text=keyed_review_text("inventory_service.py")),
@@ -35,10 +36,12 @@ def test_no_command_writes_or_prints_a_key(fake, run_cli, cli_env, tmp_path):
     for args in (("ask", "-p", "anthropic", PROMPT), ("ask", "-p", "openai", "--format", "json", PROMPT),
                  ("ask", "-p", "anthropic", "--retries", "0", PROMPT),
                  ("ask", "-p", "openai", "--retries", "0", PROMPT),
+                 ("bench", "latency", "-p", "anthropic", "-n", "3", "--format", "json"),
                  ("compare", SAMPLE, "-a", "anthropic", "-b", "openai", "--format", "markdown"),
                  ("review", SAMPLE, "-p", "anthropic", "--format", "sarif", "--out", str(tmp_path / "r.sarif")),
                  ("review", SAMPLE, "-p", "openai", "--format", "markdown", "--out", str(tmp_path / "r.md")),
                  ("providers", "--no-check"), ("providers", "--no-check", "--format", "json"),
+                 ("config", "set", "default", "anthropic:claude-haiku-4-5"), ("config", "show"),
                  ("history", "list"), ("history", "list", "--format", "json")):
         result = run_cli(*args, env=env)
         outputs.append(result.stdout + result.stderr)
