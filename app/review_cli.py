@@ -159,7 +159,10 @@ def run_review(args: argparse.Namespace) -> int:
         from app.tui.app import run_tui
         from app.tui.review_screen import ReviewScreen
 
-        return run_tui(lambda app: ReviewScreen(args.file, args.provider, record=not args.no_history),
+        from app.tui.runs import RouteOptions
+
+        route = RouteOptions(args.fallback, args.hedge_after)
+        return run_tui(lambda app: ReviewScreen(args.file, args.provider, record=not args.no_history, route=route),
                        record=not args.no_history)
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries, task="review",

@@ -222,10 +222,13 @@ async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argpa
 def open_triage_tui(text_input: Any, args: argparse.Namespace, *, specs: list[str]) -> int:
     """The triage screen with the incident loaded and the run started."""
     from app.tui.app import run_tui
+    from app.tui.runs import RouteOptions
     from app.tui.triage_screen import TriageScreen
 
     record = not args.no_history
+    # A compare's sides stay pinned to their SPECs; one provider gets its route options.
+    route = RouteOptions(getattr(args, "fallback", None), getattr(args, "hedge_after", None))
     return run_tui(lambda app: TriageScreen(
         text=text_input.text, label=text_input.path, spec_a=specs[0], spec_b=specs[1] if len(specs) > 1 else "",
         mode=args.mode or "active", judges=args.judge, context=parse_context(args.context), start=True,
-        record=record), record=record)
+        record=record, route=route), record=record)

@@ -229,3 +229,18 @@ async def test_help_and_the_command_palette_list_every_action(tui_env):
             assert title in titles
         ids = {b.id for b in app.BINDINGS}
         assert {"app.help", "app.triage", "app.history", "app.settings", "app.quit"} <= ids
+
+
+async def test_the_review_screen_takes_the_command_lines_fallback(fake, tui_env, tmp_path):
+    from app.tui.runs import RouteOptions
+    from tests.fakeserver import overloaded
+
+    write_private(tmp_path / "config" / "config.toml", "[resilience]\nretries = 0\n")
+    fake.script(overloaded(), model="claude-haiku-4-5")
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="gpt-5.4-mini")
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A, route=RouteOptions(fallback=[B])))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: screen.result is not None)
+        assert screen.result["metrics"]["fallback_from"] == A and screen.result["provider"] == "openai"
+        assert f"fell back from {A}" in str(screen.pane("a").metrics.render())

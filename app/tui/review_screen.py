@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header
 
 from app.tui.dialogs import AskPrompt
-from app.tui.runs import RunEnded, prepare_review
+from app.tui.runs import RouteOptions, RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import CodeView, FindingList, ResultPane
 
@@ -28,8 +28,9 @@ class ReviewScreen(TaskScreen):
     ]
 
     def __init__(self, path: str, spec: str | None = None, *, record: bool = True,
-                 stored: dict[str, Any] | None = None) -> None:
+                 stored: dict[str, Any] | None = None, route: RouteOptions = RouteOptions()) -> None:
         super().__init__()
+        self.route = route
         self.path = path
         self.stored = stored  # a finished review (from history) shown as it was, not re-run
         self.spec = spec
@@ -60,7 +61,8 @@ class ReviewScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:
-        prepared = await self.prepare(prepare_review, self.path, {"a": self.spec or ""}, record=self.record)
+        prepared = await self.prepare(prepare_review, self.path, {"a": self.spec or ""}, record=self.record,
+                                      route=self.route)
         if prepared is None:
             self.query_one(ResultPane).show_checks([], {"message": "nothing was sent (see the notification)"})
             return

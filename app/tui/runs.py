@@ -86,17 +86,27 @@ class PreparedRun:
         return notes
 
 
-def _side_provider(spec: str, config: Any, sides: int, task: str) -> Any:
+@dataclass(frozen=True)
+class RouteOptions:
+    """--fallback and --hedge-after as given on the command line (None: the config's)."""
+
+    fallback: list[str] | None = None
+    hedge_after: str | None = None
+
+
+def _side_provider(spec: str, config: Any, sides: int, task: str, route: RouteOptions) -> Any:
     """One provider runs its task's route (fallback, hedging); the sides of a compare run
     exactly their SPECs, so the drift is theirs."""
     from app.cli import resolve_provider
 
-    if sides == 1:
-        return resolve_provider(spec or None, config, task=task)  # no SPEC: the route, else the default
+    if sides == 1:  # no SPEC: the route, else the default
+        return resolve_provider(spec or None, config, task=task, fallback=route.fallback,
+                                hedge_after=route.hedge_after)
     return resolve_provider(spec, config, fallback=[], hedge_after="off")
 
 
-def prepare_review(path: str, specs: dict[str, str], *, record: bool = True) -> PreparedRun:
+def prepare_review(path: str, specs: dict[str, str], *, record: bool = True,
+                   route: RouteOptions = RouteOptions()) -> PreparedRun:
     """A review of `path` by one provider ({"a": SPEC}) or two (a compare). Raises
     UsageError or ProviderError with a message meant for the user."""
     from app.cli import _load_config
@@ -106,7 +116,7 @@ def prepare_review(path: str, specs: dict[str, str], *, record: bool = True) -> 
 
     text_input, source, key = load_review_input(path, None)
     config = _load_config()
-    providers = {side: _side_provider(spec, config, len(specs), "review") for side, spec in specs.items()}
+    providers = {side: _side_provider(spec, config, len(specs), "review", route) for side, spec in specs.items()}
     plans = {side: plan_review(p, source, review_options()) for side, p in providers.items()}
     from pathlib import Path
 
@@ -126,7 +136,7 @@ def prepare_review(path: str, specs: dict[str, str], *, record: bool = True) -> 
 
 
 def prepare_triage(text: str, label: str, specs: dict[str, str], *, mode: str, context: dict[str, str],
-                   judges: list[str] | None, record: bool = True) -> PreparedRun:
+                   judges: list[str] | None, record: bool = True, route: RouteOptions = RouteOptions()) -> PreparedRun:
     """A triage of pasted text by one provider or two, judged by `judges` (None: the config's)."""
     from app.cli import _load_config
     from app.inputs import InputError, decode_text
@@ -142,7 +152,8 @@ def prepare_triage(text: str, label: str, specs: dict[str, str], *, mode: str, c
         raise UsageError(str(exc)) from None
     text_input, flags, reference = load_incident(text_input, None)
     config = _load_config()
-    providers = {side: _side_provider(spec, config, len(specs), f"triage.{mode}") for side, spec in specs.items()}
+    providers = {side: _side_provider(spec, config, len(specs), f"triage.{mode}", route)
+                 for side, spec in specs.items()}
     judge_providers = resolve_judges(judges, config, None)
     recorder = RunRecorder.start("triage" if len(specs) == 1 else "compare", input_ref=label,
                                  input_sha256=text_input.sha256,

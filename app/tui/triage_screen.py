@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
-from app.tui.runs import RunEnded, prepare_triage
+from app.tui.runs import RouteOptions, RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import ResultPane
 
@@ -37,8 +37,9 @@ class TriageScreen(TaskScreen):
 
     def __init__(self, *, text: str = "", label: str = "pasted incident", spec_a: str = "", spec_b: str = "",
                  mode: str = "active", judges: list[str] | None = None, context: dict[str, str] | None = None,
-                 start: bool = False, record: bool = True) -> None:
+                 start: bool = False, record: bool = True, route: RouteOptions = RouteOptions()) -> None:
         super().__init__()
+        self.route = route
         self.initial = {"text": text, "spec_a": spec_a, "spec_b": spec_b, "mode": mode}
         self.label = label
         self.judges = judges
@@ -111,7 +112,8 @@ class TriageScreen(TaskScreen):
     async def run_triage(self) -> None:
         form = self._form()
         prepared = await self.prepare(prepare_triage, form["text"], self.label, form["specs"], mode=form["mode"],
-                                      context=form["context"], judges=form["judges"], record=self.record)
+                                      context=form["context"], judges=form["judges"], record=self.record,
+                                      route=self.route)
         if prepared is None:
             return
         self.pane("b").set_class("b" not in prepared.specs, "hidden")
