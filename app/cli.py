@@ -130,9 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_tui()
         parser.print_help()
         return EXIT_OK
-    handler = {"providers": cmd_providers, "ask": cmd_ask, "review": cmd_review,
-               "history": cmd_history, "triage": cmd_triage, "compare": cmd_compare,
-               "config": cmd_config, "bench": cmd_bench}[args.command]
+    handler = {"providers": cmd_providers, "ask": cmd_ask}.get(args.command) or _lazy_command(args.command)
     try:
         return handler(args)
     except UsageError as exc:
@@ -143,6 +141,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CANCELLED
     except BrokenPipeError:  # e.g. `driftcheck ask ... | head -1`
         return EXIT_OK
+
+
+# Commands whose module is imported only when they run, so `--help` stays fast.
+_COMMAND_MODULES = {"review": ("app.review_cli", "run_review"), "triage": ("app.triage_cli", "run_triage"),
+                    "compare": ("app.compare_cli", "run_compare"), "history": ("app.history_cli", "cmd_history"),
+                    "config": ("app.config_cli", "cmd_config"), "bench": ("app.bench_cli", "run_bench_command")}
+
+
+def _lazy_command(name: str) -> Any:
+    import importlib
+
+    module, function = _COMMAND_MODULES[name]
+    return getattr(importlib.import_module(module), function)
 
 
 def _interactive() -> bool:
@@ -258,8 +269,6 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 def _health(config: Any) -> list[dict[str, Any]]:
     """Each provider's recent record, and whether a cooldown would skip it now."""
-    import time
-
     from app.store import Store, StoreError
 
     try:
@@ -270,13 +279,20 @@ def _health(config: Any) -> list[dict[str, Any]]:
         health = store.provider_health()
     finally:
         store.close()
-    policy = config.resilience
     for h in health:
-        left = policy.cooldown_s - (time.time() - (h["last_call_at"] or 0))
-        cooling = h["failures_in_a_row"] >= policy.cooldown_failures and left > 0
-        h["state"] = f"cooling down ({left:.0f} s left)" if cooling else (
+        left = cooldown_left(h, config.resilience)
+        h["state"] = f"cooling down ({left:.0f} s left)" if left else (
             f"{h['failures_in_a_row']} failure(s) in a row" if h["failures_in_a_row"] else "ok")
     return health
+
+
+def cooldown_left(record: dict[str, Any], resilience: Any) -> float:
+    """Seconds of cooldown still running after the failures history records (0: none)."""
+    import time
+
+    if record["failures_in_a_row"] < resilience.cooldown_failures:
+        return 0.0
+    return max(0.0, resilience.cooldown_s - (time.time() - (record["last_call_at"] or 0)))
 
 
 def _default_choice(config: Any) -> tuple[str | None, str]:
@@ -367,8 +383,6 @@ def _seed_health(registry: Any, specs: list[str], resilience: Any) -> None:
     """A fresh process learns each provider's recent record from history: its time to
     first token (so p95 hedging works from the first request) and a cooldown still
     running from failures in earlier commands. History is a record, never a gate."""
-    import time
-
     from app.store import Store, StoreError
 
     try:
@@ -376,17 +390,15 @@ def _seed_health(registry: Any, specs: list[str], resilience: Any) -> None:
     except StoreError:
         return
     try:
-        records = {h["spec"]: h for h in store.provider_health()}
         for spec in dict.fromkeys(specs):
             health = registry.get(spec)
-            if health.ttfts or spec not in records:
+            record = None if health.ttfts else store.provider_record(spec)
+            if record is None:
                 continue
-            ttfts, outcomes = store.recent_calls(spec)
-            registry.seed(spec, ttfts, outcomes)
-            record = records[spec]
+            registry.seed(spec, record["ttfts_s"], record["outcomes"])
             health.consecutive_failures = record["failures_in_a_row"]
-            left = resilience.cooldown_s - (time.time() - (record["last_call_at"] or 0))
-            if record["failures_in_a_row"] >= resilience.cooldown_failures and left > 0:
+            left = cooldown_left(record, resilience)
+            if left:
                 health.cooldown_until = registry.clock() + left
     finally:
         store.close()
@@ -525,42 +537,3 @@ def _metrics(response: Response) -> str:
     from app.metrics import metrics_line
 
     return metrics_line(response)
-
-
-# --- driftcheck review -----------------------------------------------------------------------
-
-
-def cmd_triage(args: argparse.Namespace) -> int:
-    from app.triage_cli import run_triage
-
-    return run_triage(args)
-
-
-def cmd_history(args: argparse.Namespace) -> int:
-    from app.history_cli import cmd_history as run_history
-
-    return run_history(args)
-
-
-def cmd_review(args: argparse.Namespace) -> int:
-    from app.review_cli import run_review
-
-    return run_review(args)
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from app.compare_cli import run_compare
-
-    return run_compare(args)
-
-
-def cmd_config(args: argparse.Namespace) -> int:
-    from app.config_cli import cmd_config as run
-
-    return run(args)
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from app.bench_cli import run_bench_command
-
-    return run_bench_command(args)

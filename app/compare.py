@@ -18,9 +18,6 @@ from typing import Any
 from app.drift import task_drift
 from app.noise import repeat_report
 
-SIDES = ("a", "b")
-
-
 @dataclass(frozen=True)
 class SideEvent:
     """One of a task's own events (a finding, an action, a retry, its end) from one side."""

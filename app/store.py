@@ -272,30 +272,37 @@ class Store:
         return ([r["ttft_ms"] / 1000 for r in rows if r["status"] == "ok" and r["ttft_ms"] is not None],
                 [r["status"] == "ok" for r in rows])
 
+    def provider_record(self, spec: str, limit: int = 200) -> dict[str, Any] | None:
+        """A provider's last `limit` finished calls: times to first token (s) of the good
+        ones and each outcome (oldest first), failures in a row at the end, and when the
+        last call finished; None when history has none."""
+        ttfts, outcomes = self.recent_calls(spec, limit)
+        if not outcomes:
+            return None
+        streak = len(outcomes) - (max(i for i, ok in enumerate(outcomes) if ok) + 1 if any(outcomes) else 0)
+        provider, _, model = spec.partition(":")
+        last = self.conn.execute("SELECT MAX(updated_at) FROM calls WHERE provider = ? AND model = ?",
+                                 (provider, model)).fetchone()[0]
+        return {"ttfts_s": ttfts, "outcomes": outcomes, "failures_in_a_row": streak, "last_call_at": last}
+
     def provider_health(self, limit: int = 200) -> list[dict[str, Any]]:
         """Per provider SPEC seen in history: calls, error rate, p50/p95 time to first token
-        over its last `limit` finished calls, failures in a row at the end, and when the last
-        call finished."""
+        over its last `limit` finished calls, failures in a row, when the last call finished."""
         from providers.health import percentile
 
+        rows = self.conn.execute("SELECT DISTINCT provider, model FROM calls WHERE status IN ('ok', 'failed')")
         out = []
-        specs = self.conn.execute("SELECT DISTINCT provider, model FROM calls WHERE status IN ('ok', 'failed')")
-        for row in specs.fetchall():
-            spec = f"{row['provider']}:{row['model']}"
-            ttfts, outcomes = self.recent_calls(spec, limit)
-            streak = 0
-            for ok in reversed(outcomes):
-                if ok:
-                    break
-                streak += 1
-            last = self.conn.execute("SELECT MAX(updated_at) FROM calls WHERE provider = ? AND model = ?",
-                                     (row["provider"], row["model"])).fetchone()[0]
+        for spec in sorted(f"{row['provider']}:{row['model']}" for row in rows.fetchall()):
+            record = self.provider_record(spec, limit)
+            if record is None:
+                continue
+            ttfts, outcomes = record["ttfts_s"], record["outcomes"]
             out.append({"spec": spec, "calls": len(outcomes),
-                        "error_rate": round(1 - sum(outcomes) / len(outcomes), 3) if outcomes else None,
+                        "error_rate": round(1 - sum(outcomes) / len(outcomes), 3),
                         "ttft_p50_ms": None if not ttfts else round(percentile(ttfts, 50) * 1000),
                         "ttft_p95_ms": None if not ttfts else round(percentile(ttfts, 95) * 1000),
-                        "failures_in_a_row": streak, "last_call_at": last})
-        return sorted(out, key=lambda h: h["spec"])
+                        "failures_in_a_row": record["failures_in_a_row"], "last_call_at": record["last_call_at"]})
+        return out
 
     def list_runs(self, *, task: str | None = None, provider: str | None = None, status: str | None = None,
                   limit: int = 50) -> list[dict[str, Any]]:

@@ -63,15 +63,16 @@ class TextArrived:
 
 async def stream_items(provider: Provider, request: Request,
                        streamer: ListStreamer[Any]) -> AsyncIterator[tuple[str, Any]]:
-    """One call, read as it streams: ("text", TextArrived) for each piece of text, ("item",
-    x) for each list item the moment it is complete, ("retry", event) for each retry and
-    each fallback, cooldown or hedge decision, and last ("done", Response)."""
+    """One call, read as it streams: ("item", x) for each list item the moment it is
+    complete; ("event", e) for what the task passes on as it is — each piece of text as
+    TextArrived, each retry and each fallback, cooldown or hedge decision; and last
+    ("done", Response)."""
     async for event in provider.stream(request):
         if type(event) is TextDelta:
-            yield "text", TextArrived(event.text)
+            yield "event", TextArrived(event.text)
             for item in streamer.feed(event.text):
                 yield "item", item
         elif isinstance(event, RetryScheduled | RouteEvent):
-            yield "retry", event  # the provider's retries and the route's decisions alike
+            yield "event", event
         elif isinstance(event, Completed):
             yield "done", event.response

@@ -33,7 +33,7 @@ from .base import Provider
 from .errors import InterruptedStreamError, ProviderError
 from .health import REGISTRY, CooldownPolicy, HealthRegistry
 from .pricing import cost_of_cancelled
-from .types import Completed, Request, Response, StreamEvent, TextDelta, Usage, UsageUpdate
+from .types import Completed, Request, StreamEvent, TextDelta, Usage, UsageUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +284,3 @@ def _spent(provider: Provider, events: list[Any]) -> float | None:
     return cost_of_cancelled(provider.price_provider, provider.model, usage, text,
                              provider.settings.price_overrides)[1]
 
-
-__all__ = ["CooldownPolicy", "CooldownSkipped", "CooldownStarted", "FallbackTaken", "HedgeDecided", "HedgePolicy",
-           "HedgeStarted", "ResilientProvider", "Response", "parse_hedge_after"]

@@ -139,7 +139,7 @@ async def review_events(provider: Provider, source: SourceFile, text_input: Text
                                                LineProblems())
                     streamed.append(finding)
                     yield FindingFound(finding)
-                elif kind in ("retry", "text"):
+                elif kind == "event":
                     yield value
                 else:
                     response = value

@@ -113,7 +113,7 @@ async def triage_events(provider: Provider, text_input: TextInput, *, mode: str,
         async for kind, value in stream_items(provider, request, streamer):
             if kind == "item":
                 yield ItemFound(value)
-            elif kind in ("retry", "text"):
+            elif kind == "event":
                 yield value
             else:
                 response = value

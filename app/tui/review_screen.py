@@ -78,7 +78,7 @@ class ReviewScreen(TaskScreen):
         if data is None:
             self.pane("a").show_summary("[yellow]Cancelled.[/] What arrived is kept above and in history.")
             return
-        self.show_result(data)
+        self.result = data  # the pane showed it the moment the review ended
 
     def show_result(self, data: dict[str, Any]) -> None:
         self.result = data
