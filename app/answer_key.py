@@ -49,6 +49,12 @@ class KeyIssue:
 class AnswerKey:
     path: Path
     issues: tuple[KeyIssue, ...]
+    difficulty: str = ""
+
+    def as_prompt(self) -> str:
+        """The planted issues, for a judge to grade a review against."""
+        return "\n".join(f"- lines {i.start}-{i.end}: {i.category}, {i.severity} ({', '.join(i.keywords)})"
+                         for i in self.issues)
 
 
 def key_path_for(source: Path) -> Path:
@@ -72,7 +78,7 @@ def load_key(path: Path) -> AnswerKey:
     ids = [i.id for i in issues]
     if len(set(ids)) != len(ids):
         raise AnswerKeyError(f"answer key {path}: issue ids are not unique")
-    return AnswerKey(path=path, issues=tuple(issues))
+    return AnswerKey(path=path, issues=tuple(issues), difficulty=str(data.get("difficulty", "")))
 
 
 def _issue(raw: Any, path: Path, n: int) -> KeyIssue:

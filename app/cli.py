@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.config_cli import add_parser as add_config_parser
 
     add_bench_parser(sub, _positive_int)
+    from app.eval_cli import add_parser as add_eval_parser
+
+    add_eval_parser(sub, _positive_int, _retries)
     add_config_parser(sub)
     add_history_parser(sub)
     return parser
@@ -146,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
 # Commands whose module is imported only when they run, so `--help` stays fast.
 _COMMAND_MODULES = {"review": ("app.review_cli", "run_review"), "triage": ("app.triage_cli", "run_triage"),
                     "compare": ("app.compare_cli", "run_compare"), "history": ("app.history_cli", "cmd_history"),
-                    "config": ("app.config_cli", "cmd_config"), "bench": ("app.bench_cli", "run_bench_command")}
+                    "config": ("app.config_cli", "cmd_config"), "bench": ("app.bench_cli", "run_bench_command"),
+                    "eval": ("app.eval_cli", "run_eval")}
 
 
 def _lazy_command(name: str) -> Any:

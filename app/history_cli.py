@@ -164,6 +164,13 @@ def _show(store: Any, args: argparse.Namespace) -> int:
         if call["status"] != "ok" and call["text"]:
             console.print(f"    [dim]text received ({len(call['text'])} characters):[/]")
             console.print(escape(call["text"]), markup=False)
+    if run["task"] == "eval" and run["result"]:
+        from app.render.eval import print_eval
+
+        console.print()
+        print_eval(console, run["result"])
+        if run["status"] != "ok":
+            console.print(f"Resume it with: driftcheck eval --resume {run['id']}")
     result = (run["result"] or {}).get("result") or {}
     for finding in result.get("findings", []):
         lines = f"L{finding['line_start']}" + (f"-{finding['line_end']}" if finding["line_end"] != finding["line_start"] else "")

@@ -44,6 +44,29 @@ class RunRecorder:
                                         input_sha256=input_sha256, providers=providers)
         return recorder
 
+    @classmethod
+    def resume(cls, run_id: str, *, task: str) -> tuple[RunRecorder, dict[str, Any], dict[str, Any]]:
+        """Carry on recording a stored run: (recorder, the run, its stored parts). Raises
+        StoreError when history cannot be opened or has no such run of this task."""
+        opened = Store.open()
+        store = opened.store
+        store.mark_dead_runs()
+        run = store.get_run(run_id)
+        if run is None or run["task"] != task:
+            store.close()
+            what = f"is a {run['task']}, not an {task}" if run else "is not in history"
+            raise StoreError(f"run {run_id!r} {what} (see `driftcheck history list --task {task}`)")
+        if run["status"] == "running":
+            store.close()
+            raise StoreError(f"run {run['id']} is still running in process {run['pid']}; stop it first")
+        store.reopen_run(run["id"])
+        return cls(store, run["id"]), run, store.parts(run["id"])
+
+    def put_part(self, key: str, data: Any) -> None:
+        """Keep one finished part of the run (written before it is reported done)."""
+        if self.store is not None and self.run_id is not None:
+            self.safe(self.store.put_part, self.run_id, key, data)
+
     def safe(self, write: Any, *args: Any, **kwargs: Any) -> Any:
         """Write to history; on a database error (disk full, locked too long) say so once
         and go on unrecorded: the user's task matters more than its record."""

@@ -78,6 +78,17 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX calls_run ON calls(run_id);
     """,
+    # 1 -> 2: the finished parts of a long run (an eval's answers and grades), so that an
+    # interrupted run can be resumed without repeating what is done.
+    """
+    CREATE TABLE run_parts (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        data_json TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (run_id, key)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -228,6 +239,21 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 (run_id, seq + 1, role, provider, model, json.dumps(params or {}), now, now))
         return int(cursor.lastrowid)
+
+    def reopen_run(self, run_id: str) -> None:
+        """A resumed run is running again, in this process."""
+        self.conn.execute("UPDATE runs SET status = 'running', finished_at = NULL, pid = ?, host = ? WHERE id = ?",
+                          (os.getpid(), os.uname().nodename if hasattr(os, "uname") else None, run_id))
+
+    def put_part(self, run_id: str, key: str, data: Any) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO run_parts (run_id, key, data_json, created_at) VALUES (?, ?, ?, ?)",
+                          (run_id, key, json.dumps(data), time.time()))
+
+    def parts(self, run_id: str) -> dict[str, Any]:
+        """Every stored part of a run, by key, in the order they were stored."""
+        rows = self.conn.execute("SELECT key, data_json FROM run_parts WHERE run_id = ? ORDER BY created_at, rowid",
+                                 (run_id,))
+        return {row["key"]: json.loads(row["data_json"]) for row in rows}
 
     def checkpoint(self, call_id: int, text: str) -> None:
         self.conn.execute("UPDATE calls SET text = ?, updated_at = ? WHERE id = ?", (text, time.time(), call_id))

@@ -18,7 +18,7 @@ def _reference(incident: str):
     return find_reference(ROOT / "incidents" / incident)
 
 
-def active_answer(incident: str, *, harmful: bool = False, severity: str = "P2") -> dict[str, Any]:
+def active_answer(incident: str, *, harmful: bool = False, severity: str = "P2", note: str = "") -> dict[str, Any]:
     ref = _reference(incident)
     actions = [{"priority": n, "action": f"Check and act on: {p.text} ({p.keywords[0]})",
                 "owner": "platform on-call", "timeline": "within 15 minutes"}
@@ -26,7 +26,7 @@ def active_answer(incident: str, *, harmful: bool = False, severity: str = "P2")
     if harmful:
         actions.append({"priority": len(actions) + 1, "action": f"Run {ref.must_not[0].keywords[0]} to recover",
                         "owner": "on-call", "timeline": "now"})
-    return {"actions": actions, "severity": severity, "severity_reason": "Customers are affected now.",
+    return {"actions": actions, "severity": severity, "severity_reason": f"Customers are affected now.{note}",
             "root_cause": {"summary": ref.root_cause, "confidence": "medium", "evidence": list(ref.key_signals)},
             "escalation": {"decision": "escalate now", "reason": "Customer impact is growing."},
             "cautions": [f"Do not: {p.text}" for p in ref.must_not]}

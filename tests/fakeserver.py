@@ -195,6 +195,8 @@ class FakeServer:
         self.default_reply = Reply()
         self.model_replies: dict[str, Reply] = {}  # what unscripted requests for one model get
         self.model_delays: dict[str, deque[float]] = {}  # their first-token delays, in turn
+        # (model, words, reply): a request for `model` whose prompt holds every word gets `reply`.
+        self.rules: list[tuple[str, tuple[str, ...], Step]] = []
         self._ids = itertools.count(1)
         server = self
 
@@ -241,8 +243,15 @@ class FakeServer:
             if reply is not None:
                 self.model_replies[model] = reply
 
+    def reply_when(self, model: str, words: tuple[str, ...] | list[str], reply: Step) -> None:
+        """Unscripted requests for `model` whose prompt contains all of `words` get `reply`
+        (the first matching rule wins): a fake model that answers by what it is asked."""
+        with self._lock:
+            self.rules.append((model, tuple(words), reply))
+
     def reset(self) -> None:
         with self._lock:
+            self.rules.clear()
             self._scripts.clear()
             self.requests.clear()
             self.token_param_rules = dict(DEFAULT_TOKEN_PARAM_RULES)
@@ -250,12 +259,15 @@ class FakeServer:
             self.model_replies.clear()
             self.model_delays.clear()
 
-    def _next_step(self, model: str) -> Step:
+    def _next_step(self, model: str, prompt: str = "") -> Step:
         with self._lock:
             for key in (model, None):
                 queue = self._scripts.get(key)
                 if queue:
                     return queue.popleft()
+            for rule_model, words, reply in self.rules:
+                if rule_model == model and all(w in prompt for w in words):
+                    return reply
             delays = self.model_delays.get(model)
             reply = self.model_replies.get(model, self.default_reply)
             if delays:
@@ -346,7 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _common(self, api: str, body: dict[str, Any]) -> tuple[Step, str]:
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.fake._record(RecordedRequest(api, self.path, headers, body))
-        step = self.fake._next_step(str(body.get("model", "")))
+        step = self.fake._next_step(str(body.get("model", "")), _prompt_text(body))
         if isinstance(step, RawBody):
             data = step.body.encode()
             self.send_response(step.status)

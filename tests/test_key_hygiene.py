@@ -40,6 +40,8 @@ def test_no_command_writes_or_prints_a_key(fake, run_cli, cli_env, tmp_path):
                  ("compare", SAMPLE, "-a", "anthropic", "-b", "openai", "--format", "markdown"),
                  ("review", SAMPLE, "-p", "anthropic", "--format", "sarif", "--out", str(tmp_path / "r.sarif")),
                  ("review", SAMPLE, "-p", "openai", "--format", "markdown", "--out", str(tmp_path / "r.md")),
+                 ("eval", "--models", "anthropic,openai", "--judges", "openai", "--set", "incidents/cert-expiry.md",
+                  "--format", "html", "--out", str(tmp_path / "eval.html")),
                  ("providers", "--no-check"), ("providers", "--no-check", "--format", "json"),
                  ("config", "set", "default", "anthropic:claude-haiku-4-5"), ("config", "show"),
                  ("history", "list"), ("history", "list", "--format", "json")):

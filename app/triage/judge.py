@@ -10,6 +10,7 @@ failed, never counted as a zero.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from string import Template
@@ -66,12 +67,21 @@ def model_family(provider_name: str, model: str) -> str:
     return provider_name
 
 
-def judge_request(incident: str, answer: str, reference: str | None, mode: str) -> Request:
+def judge_request(incident: str, answer: str, reference: str | None, mode: str, *,
+                  task: str = "triage") -> Request:
+    """The grading request for a triage answer, or (task "review") for a review, where
+    `incident` is the numbered source, `reference` the planted issues and `mode` the language."""
+    prompt = "judge" if task == "triage" else "judge_review"
     tag = marker_tag(incident, answer)
-    user = Template(load_prompt("judge_user")).substitute(
-        mode=mode, incident=incident, answer=answer, reference=reference or "(none for this incident)",
+    user = Template(load_prompt(f"{prompt}_user")).substitute(
+        mode=mode, incident=incident, answer=answer, reference=reference or "(none for this input)",
         begin_marker=f"<<<DATA {tag} BEGIN>>>", end_marker=f"<<<DATA {tag} END>>>")
-    return Request.ask(user, system=load_prompt("judge_system"), max_tokens=2048, output_schema=JudgeScores)
+    return Request.ask(user, system=load_prompt(f"{prompt}_system"), max_tokens=2048, output_schema=JudgeScores)
+
+
+async def run_judges(judges: list[Provider], request: Request, *, candidate_family: str) -> list[JudgeResult]:
+    """Every judge grades the same answer at once; each result kept, failures included."""
+    return list(await asyncio.gather(*(run_judge(j, request, candidate_family=candidate_family) for j in judges)))
 
 
 async def run_judge(judge: Provider, request: Request, *, candidate_family: str) -> JudgeResult:

@@ -1,0 +1,129 @@
+"""What an eval runs on: incidents (triaged) and keyed source files (reviewed).
+
+`--set incidents`, `samples` and `all` name the bundled folders; any other value is a
+path: an incident file (.md, .txt, .log, or anything with a .reference.toml beside it),
+a source file, or a folder, from which every file with a reference or an answer key is
+taken. Every problem is a UsageError before anything is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.cli import UsageError
+
+INCIDENT_SUFFIXES = {".md", ".txt", ".log"}
+BUNDLED = {"incidents": "incidents", "samples": "sample_code"}
+MAX_ITEMS = 200
+
+
+@dataclass
+class EvalItem:
+    id: str                 # how the report names it: a bundled name or the path as given
+    task: str               # triage | review
+    path: Path
+    difficulty: str
+    text_input: Any
+    reference: Any = None   # triage: the incident's reference answer
+    key: Any = None         # review: the file's answer key
+    source: Any = None      # review: the parsed source
+    flags: list[Any] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return self.text_input.sha256
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "task": self.task, "path": str(self.path), "sha256": self.sha256,
+                "difficulty": self.difficulty}
+
+
+def collect_items(selection: list[str]) -> list[EvalItem]:
+    """The items of `--set` values, in a stable order, each loaded and checked."""
+    from app.resources import data_dir
+
+    found: dict[Path, tuple[str, str]] = {}  # path -> (id, task); a path named twice is run once
+    for value in selection:
+        names = ["incidents", "samples"] if value == "all" else [value] if value in BUNDLED else []
+        for name in names:
+            folder = data_dir(BUNDLED[name])
+            for path, task in _keyed_files(folder):
+                found.setdefault(path, (f"{BUNDLED[name]}/{path.name}", task))
+        if not names:
+            for path, task in _from_path(value):
+                found.setdefault(path, (str(path) if value.startswith("/") else _shown(path), task))
+    if not found:
+        raise UsageError("nothing to evaluate: --set incidents, samples, all, or paths to incidents and keyed files")
+    if len(found) > MAX_ITEMS:
+        raise UsageError(f"{len(found)} inputs; an eval takes at most {MAX_ITEMS}. Narrow --set")
+    return [load_item(item_id, path, task) for path, (item_id, task) in found.items()]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _keyed_files(folder: Path) -> list[tuple[Path, str]]:
+    """Files in `folder` with a reference (incidents) or an answer key (source files)."""
+    from app.answer_key import KEY_SUFFIX
+    from app.triage.reference import REFERENCE_SUFFIX
+
+    out = []
+    for path in sorted(folder.iterdir()):
+        if path.name.endswith((KEY_SUFFIX, REFERENCE_SUFFIX)) or not path.is_file():
+            continue
+        if path.with_name(path.name + REFERENCE_SUFFIX).is_file():
+            out.append((path.resolve(), "triage"))
+        elif path.with_name(path.name + KEY_SUFFIX).is_file():
+            out.append((path.resolve(), "review"))
+    return out
+
+
+def _from_path(value: str) -> list[tuple[Path, str]]:
+    from app.triage.reference import REFERENCE_SUFFIX
+
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise UsageError(f"--set {value}: no such file or folder (the bundled sets are incidents, samples, all)")
+    if path.is_dir():
+        files = _keyed_files(path)
+        if not files:
+            raise UsageError(f"--set {value}: no incident with a .reference.toml and no source file with a "
+                             f".key.toml in this folder")
+        return files
+    is_incident = path.suffix.lower() in INCIDENT_SUFFIXES or path.with_name(path.name + REFERENCE_SUFFIX).is_file()
+    return [(path.resolve(), "triage" if is_incident else "review")]
+
+
+def load_item(item_id: str, path: Path, task: str) -> EvalItem:
+    if task == "triage":
+        from app.triage_cli import load_incident, read_incident
+
+        text_input, flags, reference = load_incident(read_incident(str(path)), None)
+        return EvalItem(item_id, task, path, reference.difficulty if reference and reference.difficulty else "",
+                        text_input, reference=reference, flags=flags)
+    from app.review_cli import load_review_input
+
+    text_input, source, key = load_review_input(str(path), None)
+    return EvalItem(item_id, task, path, key.difficulty if key and key.difficulty else "", text_input,
+                    key=key, source=source)
+
+
+def reload_items(stored: list[dict[str, Any]]) -> list[EvalItem]:
+    """The items of a stored plan, read again and checked to be byte for byte the same."""
+    items = []
+    for entry in stored:
+        path = Path(entry["path"])
+        if not path.is_file():
+            raise UsageError(f"cannot resume: {entry['id']} ({path}) is gone")
+        item = load_item(entry["id"], path, entry["task"])
+        if item.sha256 != entry["sha256"]:
+            raise UsageError(f"cannot resume: {entry['id']} has changed since the eval started "
+                             f"(sha256 {entry['sha256'][:12]}… then, {item.sha256[:12]}… now); start a new eval")
+        items.append(item)
+    return items

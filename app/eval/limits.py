@@ -1,0 +1,96 @@
+"""How fast an eval may go: requests in flight per provider, and the money it may spend.
+
+`ProviderLimit` lets at most C requests run at once against one provider (one API key's
+rate limits are per provider, not per model). When a provider answers "rate limited"
+even after its own retries, the limit halves and new requests wait out the retry-after;
+after a run of successes it grows back one at a time — the additive-increase,
+multiplicative-decrease rule TCP uses, so an eval settles just under a provider's limit
+instead of hammering it.
+
+`Budget` is a hard stop: a cell starts only when what has been spent, plus what the
+cells in flight are expected to cost, plus this cell's expected cost stays within the
+budget. Expectations are corrected by what cells actually cost so far; if spending
+passes the budget anyway, the caller cancels what is in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+
+class ProviderLimit:
+    def __init__(self, limit: int) -> None:
+        self.ceiling = limit
+        self.limit = limit
+        self.in_flight = 0
+        self.paused_until = 0.0
+        self._successes = 0
+        self._changed = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._changed:
+            while True:
+                wait = self.paused_until - time.monotonic()
+                if wait > 0:
+                    try:  # woken early only if the pause changes
+                        await asyncio.wait_for(self._changed.wait(), wait)
+                    except TimeoutError:
+                        pass
+                    continue
+                if self.in_flight < self.limit:
+                    self.in_flight += 1
+                    return
+                await self._changed.wait()
+
+    async def release(self, *, rate_limited: bool = False, retry_after_s: float | None = None) -> None:
+        async with self._changed:
+            self.in_flight -= 1
+            if rate_limited:
+                self.limit = max(1, self.limit // 2)
+                self._successes = 0
+                self.paused_until = max(self.paused_until, time.monotonic() + min(retry_after_s or 1.0, 60.0))
+            else:
+                self._successes += 1
+                if self.limit < self.ceiling and self._successes >= 2 * self.limit:
+                    self.limit += 1
+                    self._successes = 0
+            self._changed.notify_all()
+
+
+@dataclass
+class Budget:
+    limit_usd: float | None
+    spent_usd: float = 0.0
+    reserved: dict[str, float] = field(default_factory=dict)  # cell key -> expected cost in flight
+    _ratio: dict[str, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
+
+    def expected(self, model: str, estimate: float | None) -> float:
+        """The estimate, scaled by what this model's cells have really cost against theirs."""
+        if estimate is None:
+            return 0.0
+        actual, estimated = self._ratio[model]
+        return estimate * (actual / estimated if estimated > 0 and actual > 0 else 1.0)
+
+    def admit(self, key: str, model: str, estimate: float | None) -> bool:
+        expected = self.expected(model, estimate)
+        if self.limit_usd is not None and self.spent_usd + sum(self.reserved.values()) + expected > self.limit_usd:
+            return False
+        self.reserved[key] = expected
+        return True
+
+    def spend(self, cost: float | None) -> None:
+        self.spent_usd += cost or 0.0
+
+    def settle(self, key: str, model: str, estimate: float | None, actual: float) -> None:
+        """A cell is done: its reservation is released, and its real cost teaches the estimate."""
+        self.reserved.pop(key, None)
+        if estimate:
+            self._ratio[model][0] += actual
+            self._ratio[model][1] += estimate
+
+    @property
+    def exceeded(self) -> bool:
+        return self.limit_usd is not None and self.spent_usd > self.limit_usd

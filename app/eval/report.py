@@ -1,0 +1,330 @@
+"""The eval report: per model and task, quality with its spread, the objective checks,
+latency, cost, what the judges disagreed on, where the models split, and a plain
+recommendation.
+
+Quality is on one 10-point scale per task: the judges' mean total when there are judges;
+without judges, reference coverage × 10 for incidents and answer-key F1 × 10 for source
+files. A failed answer has no quality (it is counted as a failure, not as a zero).
+
+The recommendation is the cheapest model whose quality is not distinguishable from the
+best model's at this N (the paired permutation test in `stats`), that fails no more
+often than the best (within 10 points) and recommends no more harmful actions. When
+the design is too small for any gap to count, it says so: the cheapest model is then
+only "not shown to be worse".
+"""
+
+from __future__ import annotations
+
+from statistics import mean, pstdev
+from typing import Any
+
+from app.eval.plan import task_name
+from app.eval.stats import MAX_CHANCE, min_p, paired_p
+from providers.health import percentile
+
+DIFFICULTY_ORDER = ("simple", "medium", "complex", "ambiguous")
+# Item means this far apart (on the 10-point scale) mark an item where the models split.
+SPLIT_POINTS = 2.0
+NOTABLE_SPREAD = 2
+# A model may fail this much more often than the best and still be recommended.
+FAILURE_SLACK = 0.10
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0, "mean": None, "sd": None, "min": None, "max": None}
+    return {"n": len(values), "mean": _r(mean(values)), "sd": _r(pstdev(values)), "min": _r(min(values)),
+            "max": _r(max(values))}
+
+
+def _spread(values: list[float]) -> dict[str, Any]:
+    return {"median": _r(percentile(values, 50), 1), "p95": _r(percentile(values, 95), 1)}
+
+
+def _f1(answer_key: dict[str, Any] | None) -> float | None:
+    if not answer_key:
+        return None
+    recall, precision = answer_key["recall"], answer_key["precision"] or 0.0
+    return 0.0 if recall + precision == 0 else 2 * recall * precision / (recall + precision)
+
+
+def measure_of(task: str, judges: list[str]) -> str:
+    if judges:
+        return "judges"
+    return "answer_key" if task == "review" else "reference"
+
+
+MEASURE_LABEL = {"judges": "judges' mean total (0-10)", "reference": "reference coverage × 10",
+                 "answer_key": "answer-key F1 × 10"}
+
+
+def quality(record: dict[str, Any], measure: str) -> float | None:
+    answer = record["answer"]
+    if answer["status"] != "ok" or answer.get("result") is None:
+        return None
+    if measure == "judges":
+        totals = [g["total"] for g in record["grades"] if g.get("total") is not None]
+        return mean(totals) if totals else None
+    if measure == "reference":
+        coverage = (answer.get("reference_checks") or {}).get("coverage")
+        return None if coverage is None else coverage * 10
+    f1 = _f1(answer.get("answer_key"))
+    return None if f1 is None else f1 * 10
+
+
+def _violations(record: dict[str, Any]) -> int:
+    return len((record["answer"].get("reference_checks") or {}).get("must_not_violations") or [])
+
+
+def _difficulty_key(name: str) -> tuple[int, str]:
+    return (DIFFICULTY_ORDER.index(name) if name in DIFFICULTY_ORDER else len(DIFFICULTY_ORDER), name)
+
+
+# --- per model -----------------------------------------------------------------------------
+
+
+def _model_row(spec: str, records: list[dict[str, Any]], items: dict[str, dict[str, Any]], measure: str,
+               judges: list[str]) -> dict[str, Any]:
+    answers = [r["answer"] for r in records]
+    ok = [a for a in answers if a["status"] == "ok"]
+    scored = [(r, quality(r, measure)) for r in records]
+    values = [q for _, q in scored if q is not None]
+    by_difficulty: dict[str, list[float]] = {}
+    for record, q in scored:
+        if q is not None:
+            by_difficulty.setdefault(items[record["item"]]["difficulty"] or "unrated", []).append(q)
+    costs = [a["metrics"]["cost_usd"] for a in ok]
+    cost_per_call = mean(costs) if costs and all(c is not None for c in costs) else None
+    mean_quality = mean(values) if values else None
+    row: dict[str, Any] = {
+        "model": spec, "calls": len(records), "failed": len(records) - len(ok),
+        "failures": sorted({(a["error"] or {}).get("kind", "unknown") for a in answers if a["status"] != "ok"}),
+        "quality": _stats(values),
+        "by_difficulty": {d: _stats(v) for d, v in sorted(by_difficulty.items(), key=lambda kv: _difficulty_key(kv[0]))},
+        "ttft_ms": _spread([a["metrics"]["ttft_ms"] for a in ok if a["metrics"]["ttft_ms"] is not None]),
+        "latency_ms": _spread([a["metrics"]["latency_ms"] for a in ok if a["metrics"]["latency_ms"] is not None]),
+        "cost_per_call_usd": _r(cost_per_call, 10),
+        "cost_per_point_usd": _r(cost_per_call / mean_quality, 10) if cost_per_call is not None and mean_quality else None,
+        "judge_cost_usd": _r(sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"]), 6),
+    }
+    if judges:
+        row["by_judge"] = {j: _r(mean(t)) if (t := [g["total"] for r in records for g in r["grades"]
+                                                      if g["judge"] == j and g.get("total") is not None]) else None
+                           for j in judges}
+    checks = [a.get("reference_checks") for a in ok if a.get("reference_checks")]
+    if checks:
+        coverage = [c["coverage"] for c in checks if c.get("coverage") is not None]
+        row["reference"] = {"coverage": _r(mean(coverage)) if coverage else None,
+                            "violations": sum(_violations(r) for r in records),
+                            "answers_with_violations": sum(1 for r in records if _violations(r)),
+                            "all_actionable": sum(1 for c in checks if c.get("all_actionable"))}
+    keys = [a["answer_key"] for a in ok if a.get("answer_key")]
+    if keys:
+        precision = [k["precision"] for k in keys if k["precision"] is not None]
+        row["answer_key"] = {"recall": _r(mean(k["recall"] for k in keys)),
+                             "precision": _r(mean(precision)) if precision else None}
+    return row
+
+
+# --- judges --------------------------------------------------------------------------------
+
+
+def _judges_section(records: list[dict[str, Any]], judges: list[str]) -> dict[str, Any]:
+    per_item: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        scored = [g for g in record["grades"] if g.get("total") is not None]
+        if len(scored) < 2:
+            continue
+        spread = {dim: max(g[dim] for g in scored) - min(g[dim] for g in scored)
+                  for dim in ("diagnosis", "quality", "total")}
+        per_item.setdefault(record["item"], []).append(
+            {"model": record["model"], "run": record["run"], **spread,
+             "scores": {g["judge"]: g["total"] for g in scored},
+             "notable": spread["diagnosis"] >= NOTABLE_SPREAD or spread["quality"] >= NOTABLE_SPREAD})
+    disagreement = [{"item": item, "max_spread": max(e["total"] for e in entries),
+                     "mean_spread": _r(mean(e["total"] for e in entries)),
+                     "notable": [e for e in entries if e["notable"]]}
+                    for item, entries in per_item.items()]
+    self_grading = []
+    for judge in judges:
+        for model in dict.fromkeys(r["model"] for r in records):
+            mine = [g for r in records if r["model"] == model for g in r["grades"]
+                    if g["judge"] == judge and g.get("total") is not None]
+            if not mine or not mine[0]["self_graded"]:
+                continue
+            others = [g["total"] for r in records if r["model"] == model for g in r["grades"]
+                      if g["judge"] != judge and g.get("total") is not None]
+            own = mean(g["total"] for g in mine)
+            self_grading.append({"judge": judge, "model": model, "own_mean": _r(own),
+                                 "others_mean": _r(mean(others)) if others else None,
+                                 "preference": _r(own - mean(others)) if others else None})
+    return {"disagreement": disagreement, "self_grading": self_grading}
+
+
+# --- where the models split ----------------------------------------------------------------
+
+
+def _gist(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer in a few lines, for setting answers side by side."""
+    result = answer.get("result")
+    if answer["status"] != "ok" or result is None:
+        return {"status": "failed", "error": (answer.get("error") or {}).get("message")}
+    if answer["task"] == "review":
+        key = answer.get("answer_key") or {}
+        return {"status": "ok", "score": result["score"], "findings": len(result["findings"]),
+                "found": [p["issue"] for p in key.get("pairs", [])], "missed": key.get("missed", [])}
+    actions = result.get("actions", result.get("follow_ups")) or []
+    return {"status": "ok", "severity": result["severity"], "escalation": (result.get("escalation") or {}).get(
+        "decision"), "root_cause": result["root_cause"]["summary"], "first_actions": [a["action"] for a in actions[:3]],
+        "violations": [v["action"] for v in (answer.get("reference_checks") or {}).get("must_not_violations") or []]}
+
+
+def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str], measure: str) -> list[dict[str, Any]]:
+    out = []
+    for item in item_ids:
+        here = [r for r in records if r["item"] == item]
+        means = {}
+        for model in models:
+            values = [q for r in here if r["model"] == model and (q := quality(r, measure)) is not None]
+            means[model] = _r(mean(values)) if values else None
+        known = [v for v in means.values() if v is not None]
+        severities = {r["answer"]["result"]["severity"] for r in here
+                      if r["answer"]["status"] == "ok" and r["answer"]["task"] == "triage"}
+        gap = max(known) - min(known) if len(known) > 1 else 0.0
+        failed = [m for m in models if any(r["model"] == m and r["answer"]["status"] != "ok" for r in here)]
+        reasons = []
+        if gap >= SPLIT_POINTS:
+            reasons.append(f"quality {min(known):g} to {max(known):g}")
+        if len(severities) > 1:
+            reasons.append("severity " + " / ".join(sorted(severities)))
+        if failed and len(failed) < len(models):
+            reasons.append("failed: " + ", ".join(failed))
+        if reasons:
+            first = {m: next((r for r in here if r["model"] == m), None) for m in models}
+            out.append({"item": item, "why": "; ".join(reasons), "quality": means,
+                        "answers": {m: _gist(r["answer"]) for m, r in first.items() if r is not None}})
+    return out
+
+
+# --- the recommendation --------------------------------------------------------------------
+
+
+def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_ids: list[str],
+               measure: str) -> dict[str, Any]:
+    rated = [r for r in rows if r["quality"]["mean"] is not None]
+    if not rated:
+        return {"model": None, "best": None, "uncertain": True,
+                "text": "no recommendation: no model produced a gradable answer", "comparisons": []}
+
+    def cost_key(row: dict[str, Any]) -> tuple[int, float]:
+        cost = row["cost_per_call_usd"]
+        return (1, 0.0) if cost is None else (0, cost)
+
+    best = max(rated, key=lambda r: (r["quality"]["mean"], tuple(-x for x in cost_key(r))))
+
+    def runs(model: str, item: str) -> list[float]:
+        return [q for r in records if r["model"] == model and r["item"] == item
+                and (q := quality(r, measure)) is not None]
+
+    def failure_share(row: dict[str, Any]) -> float:
+        return row["failed"] / row["calls"] if row["calls"] else 1.0
+
+    comparisons = []
+    for row in rated:
+        groups = [(runs(best["model"], i), runs(row["model"], i)) for i in item_ids]
+        groups = [g for g in groups if g[0] and g[1]]
+        gap = best["quality"]["mean"] - row["quality"]["mean"]
+        p = 1.0 if row is best else paired_p(groups)
+        reasons = []
+        if row is not best and gap > 0 and p <= MAX_CHANCE:
+            reasons.append(f"scores lower than {best['model']} ({row['quality']['mean']:g} vs "
+                           f"{best['quality']['mean']:g}, p = {p:.2f})")
+        if failure_share(row) > failure_share(best) + FAILURE_SLACK:
+            reasons.append(f"failed {row['failed']} of {row['calls']} calls")
+        violations = (row.get("reference") or {}).get("violations", 0)
+        if violations > (best.get("reference") or {}).get("violations", 0):
+            reasons.append(f"recommended a harmful action {violations} time(s)")
+        comparisons.append({"model": row["model"], "gap": _r(gap), "p": _r(p, 3), "items": len(groups),
+                            "min_p": _r(min_p(groups), 3), "eligible": not reasons, "why_not": reasons,
+                            "cost_per_call_usd": row["cost_per_call_usd"]})
+    eligible = [c for c in comparisons if c["eligible"]]
+    chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r["model"] == c["model"])))
+    undecidable = [c for c in comparisons if c["model"] != best["model"] and c["min_p"] > MAX_CHANCE]
+    uncertain = bool(undecidable) or (chosen["model"] != best["model"] and chosen["p"] <= 2 * MAX_CHANCE)
+    return {"model": chosen["model"], "best": best["model"], "uncertain": uncertain,
+            "text": _recommendation_text(chosen, best, comparisons, undecidable),
+            "comparisons": comparisons}
+
+
+def _money(value: float | None) -> str:
+    from providers.pricing import format_cost
+
+    return format_cost(value) if value is not None else "unknown cost"
+
+
+def _recommendation_text(chosen: dict[str, Any], best: dict[str, Any], comparisons: list[dict[str, Any]],
+                         undecidable: list[dict[str, Any]]) -> str:
+    if chosen["model"] == best["model"]:
+        text = (f"{best['model']}: the best quality here ({best['quality']['mean']:g}), and no model that costs "
+                f"less is as good")
+    else:
+        text = (f"{chosen['model']}: the cheapest model whose quality is not distinguishable from the best "
+                f"({best['model']}, {best['quality']['mean']:g}; gap {chosen['gap']:g}, p = {chosen['p']:.2f} "
+                f"over {chosen['items']} item(s)), at {_money(chosen['cost_per_call_usd'])} per call against "
+                f"{_money(best['cost_per_call_usd'])}")
+    cheaper_out = [c for c in comparisons if not c["eligible"] and c["cost_per_call_usd"] is not None
+                   and chosen["cost_per_call_usd"] is not None and c["cost_per_call_usd"] < chosen["cost_per_call_usd"]]
+    for c in cheaper_out:
+        text += f". {c['model']} costs less but {'; '.join(c['why_not'])}"
+    if undecidable:
+        worst = max(c["min_p"] for c in undecidable)
+        text += (f". Uncertain: with this few items and runs no gap can be told from noise (the smallest "
+                 f"possible p is {worst:.2f}); add items or --repeat to decide")
+    elif chosen["model"] != best["model"] and chosen["p"] <= 2 * MAX_CHANCE:
+        text += ". Uncertain: the gap to the best is close to significant; --repeat would settle it"
+    return text + "."
+
+
+# --- the whole report ----------------------------------------------------------------------
+
+
+def eval_report(plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: str | None,
+                stopped: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`plan` is EvalPlan.to_dict(); `records` one per finished cell: model, item, run,
+    answer (public JSON) and grades (public judge objects)."""
+    items = {i["id"]: i for i in plan["items"]}
+    expected = len(plan["items"]) * len(plan["models"]) * plan["repeat"]
+    order = {(m, i["id"], run): n for n, (run, i, m) in enumerate(
+        (run, i, m) for run in range(plan["repeat"]) for i in plan["items"] for m in plan["models"])}
+    records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
+    tasks = []
+    for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
+        item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
+        mine = [r for r in records if r["item"] in item_ids]
+        measure = measure_of("review" if name == "review" else "triage", plan["judges"])
+        rows = [_model_row(m, [r for r in mine if r["model"] == m], items, measure, plan["judges"])
+                for m in plan["models"]]
+        tasks.append({
+            "task": name, "items": item_ids, "measure": measure, "measure_label": MEASURE_LABEL[measure],
+            "difficulties": sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
+            "models": rows, "judges": _judges_section(mine, plan["judges"]) if plan["judges"] else None,
+            "splits": _splits(mine, plan["models"], item_ids, measure),
+            "recommendation": _recommend(rows, mine, item_ids, measure)})
+    cost_answers = sum((r["answer"]["metrics"] or {}).get("cost_usd") or 0 for r in records)
+    cost_grades = sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"])
+    complete = len(records) == expected
+    return {"task": "eval", "run_id": run_id, "status": "ok" if complete else "partial",
+            "plan": plan, "cells": {"expected": expected, "done": len(records),
+                                    "failed": sum(1 for r in records if r["answer"]["status"] != "ok")},
+            "stopped": stopped,
+            "cost_usd": {"answers": _r(cost_answers, 6), "grades": _r(cost_grades, 6),
+                         "total": _r(cost_answers + cost_grades, 6)},
+            "tasks": tasks,
+            "latency_samples_ms": {m: [r["answer"]["metrics"]["latency_ms"] for r in records if r["model"] == m
+                                       and r["answer"]["status"] == "ok"
+                                       and r["answer"]["metrics"]["latency_ms"] is not None]
+                                   for m in plan["models"]}}

@@ -1,0 +1,94 @@
+"""One cell's work: a model's answer on an item, and each judge's grade of it.
+
+Answers come from the same task code as `review` and `triage` (`review_events`,
+`triage_events`), so an eval measures exactly what those commands do. The answer and
+each grade are returned as public JSON, which is what the eval stores as it goes and
+what a resumed eval reads back: a grade is always made from the stored answer, so a
+resumed cell grades the same text an uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from app.eval.items import EvalItem
+from app.triage.judge import JudgeResult, judge_request, model_family, run_judge
+from providers import Provider
+
+# Review requests per file before an eval refuses it (as `review --max-requests`).
+MAX_REVIEW_REQUESTS = 25
+
+
+@dataclass
+class Prepared:
+    """What one model is sent for one item: the input as it may leave the machine."""
+
+    text_input: Any
+    flags: list[Any]
+    review: Any = None  # review_cli.ReviewPlan for a source file
+
+
+def prepare(provider: Provider, item: EvalItem, *, allow_secrets: bool, max_tokens: int | None) -> Prepared:
+    """Secrets, chunks and token limits for one model and item; problems are UsageErrors."""
+    if item.task == "triage":
+        from app.triage_cli import redacted_for
+
+        text_input, flags = redacted_for(provider, item.text_input, item.flags, allow=allow_secrets)
+        return Prepared(text_input, flags)
+    from app.review_cli import plan_review
+
+    args = SimpleNamespace(allow_secrets=allow_secrets, max_tokens=max_tokens, chunk_tokens=None,
+                           max_requests=MAX_REVIEW_REQUESTS)
+    plan = plan_review(provider, item.source, args)
+    return Prepared(item.text_input, plan.flags, plan)
+
+
+async def answer(provider: Provider, item: EvalItem, prepared: Prepared, *, mode: str,
+                 max_tokens: int | None) -> dict[str, Any]:
+    """The model's answer as the task's public JSON (status failed, never an exception,
+    when the provider fails)."""
+    if item.task == "triage":
+        from app.triage.task import TriageFinished, triage_events, triage_json
+
+        async for event in triage_events(provider, prepared.text_input, mode=mode, context={},
+                                         max_tokens=max_tokens or 4096, reference=item.reference,
+                                         input_flags=prepared.flags):
+            if isinstance(event, TriageFinished):
+                return triage_json(event.outcome)
+    else:
+        from app.review.report import review_json
+        from app.review.task import ReviewFinished, review_events
+
+        plan = prepared.review
+        async for event in review_events(provider, plan.source, item.text_input, plan.chunks,
+                                         max_tokens=plan.max_tokens, key=item.key, input_flags=plan.flags):
+            if isinstance(event, ReviewFinished):
+                return review_json(event.outcome)
+    raise AssertionError("the task ended without its outcome")
+
+
+def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool) -> str:
+    """What a judge reads besides the answer: the incident, or the numbered source, with
+    secrets redacted for a remote judge exactly as for a remote candidate."""
+    from app.cli import redact_pasted
+
+    text = item.text_input.text if item.task == "triage" else item.source.numbered()
+    return redact_pasted(text, judge, allow=allow_secrets, label=item.id)
+
+
+async def grade(judge: Provider, item: EvalItem, answer_json: dict[str, Any], subject: str, *,
+                mode: str) -> dict[str, Any]:
+    """One judge's grade of a stored answer, as the public judge object."""
+    answer_text = json.dumps(answer_json["result"], indent=1, ensure_ascii=False)
+    if item.task == "triage":
+        request = judge_request(subject, answer_text, item.reference.as_prompt() if item.reference else None, mode)
+    else:
+        language = item.source.language or "plain text"
+        request = judge_request(subject, answer_text, item.key.as_prompt() if item.key else None, language,
+                                task="review")
+    family = model_family(answer_json["provider"], answer_json["model"])
+    result: JudgeResult = await run_judge(judge, request, candidate_family=family)
+    return result.to_dict()

@@ -1,0 +1,405 @@
+"""`driftcheck eval` end to end: the fake server plays four models of different quality,
+speed and price and two judges (tests/fake_eval.py); the real SDKs talk to it over a
+socket, and the report is checked against what was scripted."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from statistics import mean, median
+
+import pytest
+
+from app.eval.limits import Budget, ProviderLimit
+from app.eval.stats import min_p, paired_p
+from app.render.eval import model_table
+from tests import fake_eval
+from tests.conftest import ROOT
+from tests.fake_eval import GPT55, HAIKU, JUDGES, MINI, MODELS, SONNET
+from tests.fake_reviews import keyed_review_text
+from tests.fake_triage import INCIDENTS
+from tests.fakeserver import Reply, rate_limited
+
+EVAL = ("eval", "--models", ",".join(MODELS), "--judges", ",".join(JUDGES))
+ANSWERS, GRADES = len(MODELS) * len(INCIDENTS), len(MODELS) * len(INCIDENTS) * len(JUDGES)
+
+
+def _db(cli_env: dict[str, str]) -> sqlite3.Connection:
+    conn = sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _run_id(stderr: str) -> str:
+    return re.search(r"recorded as (r[0-9a-z]+)", stderr).group(1)
+
+
+def _task(report: dict, name: str = "triage.active") -> dict:
+    return next(t for t in report["tasks"] if t["task"] == name)
+
+
+def _row(task: dict, model: str) -> dict:
+    return next(r for r in task["models"] if r["model"] == model)
+
+
+def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env):
+    fake_eval.script(fake)
+    result = run_cli(*EVAL, "--format", "json", timeout=180)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "ok" and report["cells"] == {"expected": ANSWERS, "done": ANSWERS, "failed": 0}
+    assert len(fake.requests) == ANSWERS + GRADES  # every answer once, every grade once
+    task = _task(report)
+    assert task["measure"] == "judges" and task["items"] == [f"incidents/{i}" for i in INCIDENTS]
+
+    with _db(cli_env) as conn:
+        calls = [dict(r) for r in conn.execute("SELECT * FROM calls WHERE run_id = ?", (report["run_id"],))]
+    assert len(calls) == ANSWERS + GRADES and all(c["status"] == "ok" for c in calls)
+    for model in MODELS:
+        row = _row(task, model)
+        scripted = fake_eval.expected_quality(model)
+        assert row["quality"]["mean"] == round(mean(scripted.values()), 2)
+        assert row["quality"]["min"] == min(scripted.values()) and row["quality"]["max"] == max(scripted.values())
+        for level, stats in row["by_difficulty"].items():
+            values = [q for i, q in scripted.items() if fake_eval.difficulty(i) == level]
+            assert stats["mean"] == round(mean(values), 2) and stats["n"] == len(values)
+        for judge in JUDGES:
+            assert row["by_judge"][judge] == round(mean(sum(fake_eval.scores(judge, model, i)) for i in INCIDENTS), 2)
+        # Harmful steps are found by the reference checks, not by the judges.
+        assert row["reference"]["violations"] == (len(INCIDENTS) if model == HAIKU else 0)
+        assert row["reference"]["coverage"] == 1.0
+        # Cost per call is what history recorded for that model's answers.
+        provider, name = model.split(":")
+        costs = [c["cost_usd"] for c in calls if c["role"] == "candidate" and c["model"] == name]
+        assert len(costs) == len(INCIDENTS) and row["cost_per_call_usd"] == pytest.approx(mean(costs), abs=1e-6)
+        assert row["cost_per_point_usd"] == pytest.approx(mean(costs) / row["quality"]["mean"], rel=1e-3)
+        ttfts = [c["ttft_ms"] for c in calls if c["role"] == "candidate" and c["model"] == name]
+        assert row["ttft_ms"]["median"] >= fake_eval.DELAY[model] * 1000
+        assert row["ttft_ms"]["median"] == pytest.approx(median(sorted(ttfts)[:len(ttfts)]), abs=0.15 * 1000)
+    cost = {m: _row(task, m)["cost_per_call_usd"] for m in MODELS}
+    assert cost[MINI] < cost[HAIKU] < cost[SONNET] < cost[GPT55]  # the real price table's order
+    ttft = {m: _row(task, m)["ttft_ms"]["median"] for m in MODELS}
+    assert ttft[MINI] < ttft[HAIKU] < min(ttft[SONNET], ttft[GPT55])
+
+    rec = task["recommendation"]
+    assert rec["model"] == MINI and rec["best"] == GPT55 and not rec["uncertain"]
+    verdicts = {c["model"]: c for c in rec["comparisons"]}
+    assert verdicts[MINI]["eligible"] and verdicts[MINI]["p"] == 0.5
+    assert not verdicts[SONNET]["eligible"] and verdicts[SONNET]["p"] == pytest.approx(0.031, abs=0.001)
+    assert not verdicts[HAIKU]["eligible"] and any("harmful" in w for w in verdicts[HAIKU]["why_not"])
+    assert "openai:gpt-5.4-mini: the cheapest model" in rec["text"]
+
+    judges = task["judges"]
+    evictions = next(d for d in judges["disagreement"] if d["item"] == "incidents/prometheus-evictions.md")
+    assert evictions["max_spread"] == 2
+    self_graded = {(s["judge"], s["model"]): s for s in judges["self_grading"]}
+    assert set(self_graded) == {(SONNET, HAIKU), (SONNET, SONNET), (GPT55, MINI), (GPT55, GPT55)}
+    assert self_graded[(SONNET, HAIKU)]["preference"] == round(7 - mean(
+        sum(fake_eval.scores(GPT55, HAIKU, i)) for i in INCIDENTS), 2)
+    # Haiku's answers sit 3+ points below the others on every incident, with a harmful step.
+    assert [s["item"] for s in task["splits"]] == task["items"]
+    assert all(s["answers"][HAIKU]["violations"] for s in task["splits"])
+
+
+def test_text_and_markdown_reports_show_the_table_and_recommendation(fake, run_cli):
+    fake_eval.script(fake)
+    text = run_cli(*EVAL, timeout=180)
+    assert text.code == 0, text.stderr
+    assert "Recommendation:" in text.stdout and "openai:gpt-5.4-mini: the cheapest model" in text.stdout
+    assert "24 of 24 cells done" in text.stdout and "[24/24]" in text.stderr
+    assert "self-grading: anthropic:claude-sonnet-4-6 graded anthropic:claude-haiku-4-5" in text.stdout
+    markdown = run_cli(*EVAL, "--format", "markdown", timeout=180)
+    rows = [line for line in markdown.stdout.splitlines() if line.startswith("| openai:gpt-5.4-mini |")]
+    assert rows and rows[0].split(" | ")[1] == "9.67 (9–10)"
+    assert "**Recommendation:** openai:gpt-5.4-mini" in markdown.stdout
+
+
+class _Tables(HTMLParser):
+    """Every table's rows, every SVG point, and the embedded chart data of an HTML report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.points: list[dict[str, str]] = []
+        self.tags: set[str] = set()
+        self._cell: list[str] | None = None
+        self._json: list[str] | None = None
+        self.json = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.add(tag)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "circle":
+            self.points.append(attrs)
+        elif tag == "script" and attrs.get("id") == "chart-data":
+            assert attrs.get("type") == "application/json" and "src" not in attrs
+            self._json = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "script" and self._json is not None:
+            self.json, self._json = "".join(self._json), None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._json is not None:
+            self._json.append(data)
+
+
+def test_html_report_is_self_contained_and_its_charts_match_the_run(fake, run_cli, cli_env, tmp_path):
+    fake_eval.script(fake)
+    out = tmp_path / "eval.html"
+    result = run_cli(*EVAL, "--format", "html", "--out", str(out), timeout=180)
+    assert result.code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    # Nothing to fetch: no address at all, and no element that loads anything.
+    assert not re.search(r"https?:|//[a-z]", html, re.IGNORECASE)
+    assert not re.search(r"<(link|img|iframe|object|embed)\b|@import|url\(|\bsrc=", html, re.IGNORECASE)
+    with _db(cli_env) as conn:
+        stored = json.loads(conn.execute("SELECT result_json FROM runs WHERE id = ?",
+                                         (_run_id(result.stderr),)).fetchone()[0])
+    parsed = _Tables()
+    parsed.feed(html)
+    task = _task(stored)
+    header, rows = model_table(task)
+    assert parsed.tables[0] == [header, *rows]  # the model table, cell for cell
+    assert [r[0] for r in parsed.tables[0][1:]] == MODELS
+    data = json.loads(parsed.json)
+    assert data["cost_quality"]["triage.active"] == [
+        {"model": r["model"], "cost_per_call_usd": r["cost_per_call_usd"], "quality": r["quality"]["mean"],
+         "recommended": r["model"] == MINI} for r in task["models"]]
+    assert data["latency_ms"] == stored["latency_samples_ms"]
+    assert all(len(v) == len(INCIDENTS) for v in data["latency_ms"].values())
+    # The drawn points are the data: one per model on the cost chart, one per answer on latency.
+    drawn = {p["data-model"]: p for p in parsed.points if "data-quality" in p}
+    assert set(drawn) == set(MODELS)
+    for row in task["models"]:
+        assert float(drawn[row["model"]]["data-quality"]) == row["quality"]["mean"]
+        assert float(drawn[row["model"]]["data-cost"]) == row["cost_per_call_usd"]
+    samples = [p for p in parsed.points if "data-ms" in p]
+    assert sorted(float(p["data-ms"]) for p in samples) == sorted(v for vs in data["latency_ms"].values() for v in vs)
+
+
+def _comparable(report: dict) -> dict:
+    """The report without what differs from one run to the next: ids and timings."""
+    text = json.dumps(report)
+    data = json.loads(text)
+    data.pop("run_id"), data.pop("latency_samples_ms")
+    for task in data["tasks"]:
+        for row in task["models"]:
+            row.pop("ttft_ms"), row.pop("latency_ms")
+    return data
+
+
+def test_an_interrupted_eval_resumes_to_the_same_report_without_repeating_calls(fake, run_cli, cli_env):
+    fake_eval.script(fake)
+    whole = run_cli(*EVAL, "--format", "json", timeout=180)
+    assert whole.code == 0, whole.stderr
+    fake.reset()
+    fake_eval.script(fake, slow=0.8)  # gpt-5.5 slow enough to be caught mid-answer
+    proc = subprocess.Popen([sys.executable, "-m", "app", *EVAL, "--concurrency", "1", "--format", "json"],
+                            cwd=ROOT, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
+    deadline = time.monotonic() + 90
+    stored = 0
+    while time.monotonic() < deadline and stored < 12:
+        time.sleep(0.1)
+        if db.exists():
+            with _db(cli_env) as conn:
+                run = conn.execute("SELECT id FROM runs WHERE task = 'eval' AND status = 'running'").fetchone()
+                if run is not None:
+                    stored = conn.execute("SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'",
+                                          (run[0],)).fetchone()[0]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    run_id = re.search(r"driftcheck eval --resume (r[0-9a-z]+)", err).group(1)
+    with _db(cli_env) as conn:
+        assert conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0] == "interrupted"
+        done_before = conn.execute("SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'",
+                                   (run_id,)).fetchone()[0]
+        ok_calls_before = conn.execute("SELECT COUNT(*) FROM calls WHERE run_id = ? AND status = 'ok'",
+                                       (run_id,)).fetchone()[0]
+    assert 12 <= done_before < ANSWERS + GRADES
+
+    fake.requests.clear()
+    resumed = run_cli("eval", "--resume", run_id, "--format", "json", timeout=180)
+    assert resumed.code == 0, resumed.stderr
+    # Only what was not finished was asked: every stored answer and grade was kept.
+    assert len(fake.requests) == ANSWERS + GRADES - done_before
+    assert ok_calls_before >= done_before
+    assert "(kept from before)" in resumed.stderr
+    report = json.loads(resumed.stdout)
+    assert report["run_id"] == run_id and report["status"] == "ok"
+    assert _comparable(report) == _comparable(json.loads(whole.stdout))
+    with _db(cli_env) as conn:
+        assert conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0] == "ok"
+    # Resuming a finished eval asks nothing and reports the same.
+    fake.requests.clear()
+    again = run_cli("eval", "--resume", run_id, "--format", "json", timeout=120)
+    assert again.code == 0 and not fake.requests
+    assert _comparable(json.loads(again.stdout)) == _comparable(report)
+
+
+def test_the_budget_is_a_hard_stop_and_a_larger_one_finishes(fake, run_cli, cli_env):
+    fake_eval.script(fake)
+    stopped = run_cli(*EVAL, "--budget", "0.12", "--format", "json", timeout=180)
+    assert stopped.code == 0, stopped.stderr
+    report = json.loads(stopped.stdout)
+    assert report["status"] == "partial" and report["stopped"]["limit_usd"] == 0.12
+    assert 0 < report["cells"]["done"] < ANSWERS
+    with _db(cli_env) as conn:
+        spent = conn.execute("SELECT SUM(cost_usd) FROM calls WHERE run_id = ?", (report["run_id"],)).fetchone()[0]
+        status = conn.execute("SELECT status FROM runs WHERE id = ?", (report["run_id"],)).fetchone()[0]
+    assert spent <= 0.12 and status == "stopped"
+    assert "over the budget" in stopped.stderr
+    requests_before = len(fake.requests)
+    finished = run_cli("eval", "--resume", report["run_id"], "--budget", "5", "--format", "json", timeout=180)
+    assert finished.code == 0, finished.stderr
+    assert json.loads(finished.stdout)["status"] == "ok"
+    assert len(fake.requests) == ANSWERS + GRADES  # nothing asked twice across the two
+    assert requests_before < ANSWERS + GRADES
+
+
+def test_a_rate_limited_provider_slows_down_and_its_cells_are_asked_again(fake, run_cli):
+    fake_eval.script(fake)
+    fake.script(rate_limited(retry_after="0"), rate_limited(retry_after="0"), model="gpt-5.4-mini")
+    result = run_cli("eval", "--models", MINI, "--judges", "none", "--retries", "0", "--format", "json",
+                     timeout=120)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["cells"] == {"expected": len(INCIDENTS), "done": len(INCIDENTS), "failed": 0}
+    assert "openai is rate limiting" in result.stderr and "goes back in the queue" in result.stderr
+    assert "1 request(s) in flight from now" in result.stderr  # 4 halved twice
+    # Without judges, quality is the reference coverage.
+    task = _task(report)
+    assert task["measure"] == "reference" and _row(task, MINI)["quality"]["mean"] == 10
+
+
+def test_samples_are_reviewed_and_scored_against_their_keys(fake, run_cli):
+    fake.reply_when("gpt-5.5", ("quota_limiter",), Reply(text=keyed_review_text("quota_limiter.go")))
+    fake.reply_when("gpt-5.4-mini", ("quota_limiter",), Reply(text=keyed_review_text(
+        "quota_limiter.go", drop=("map-data-race", "no-http-timeout", "defer-in-loop"))))
+    result = run_cli("eval", "--models", f"{GPT55},{MINI}", "--judges", "none", "--set",
+                     "sample_code/quota_limiter.go", "--format", "json", timeout=120)
+    assert result.code == 0, result.stderr
+    task = _task(json.loads(result.stdout), "review")
+    assert task["measure"] == "answer_key" and task["difficulties"] == ["complex"]
+    assert _row(task, GPT55)["answer_key"] == {"recall": 1.0, "precision": 1.0}
+    assert _row(task, GPT55)["quality"]["mean"] == 10
+    assert _row(task, MINI)["answer_key"] == {"recall": 0.5, "precision": 1.0}
+    assert _row(task, MINI)["quality"]["mean"] == round(10 * 2 * 0.5 / 1.5, 2)
+    # One file cannot tell two models apart: the cheaper one is only "not shown to be worse",
+    # and the report says that it is uncertain, and why.
+    rec = task["recommendation"]
+    assert rec["best"] == GPT55 and rec["model"] == MINI
+    assert rec["uncertain"] and "no gap can be told from noise" in rec["text"]
+
+
+def test_write_routes_asks_first_and_writes_only_with_consent(fake, run_cli, cli_env):
+    fake_eval.script(fake)
+    config = Path(cli_env["DRIFTCHECK_CONFIG_DIR"]) / "config.toml"
+    declined = run_cli(*EVAL, "--write-routes", timeout=180)
+    assert declined.code == 0, declined.stderr
+    assert "triage.active: openai:gpt-5.4-mini  (now unset)" in declined.stderr
+    assert "not written" in declined.stderr and not config.exists()
+    fake.reset()
+    fake_eval.script(fake)
+    accepted = run_cli(*EVAL, "--write-routes", "--yes", timeout=180)
+    assert accepted.code == 0, accepted.stderr
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    shown = run_cli("config", "show")
+    assert 'triage.active = "openai:gpt-5.4-mini"' in config.read_text() or "gpt-5.4-mini" in shown.stdout
+    providers = run_cli("providers", "--no-check")
+    assert "triage.active" in providers.stdout and "gpt-5.4-mini" in providers.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--set", "no/such/place"), "no such file or folder"),
+    (("--set", "tests/data/tui"), "no incident with a .reference.toml"),
+    (("--models", ","), "--models is empty"),
+    (("--models", "openai:gpt-5.5,openai:gpt-5.5"), "names a model twice"),
+    (("--models", "nosuch:model"), "nosuch"),
+    (("--resume", "rdoesnotexist"), "not in history"),
+    (("--resume", "r1", "--models", "openai:gpt-5.5"), "drop --models"),
+    (("--retry-failed",), "--retry-failed applies to --resume"),
+    (("--yes",), "--yes applies to --write-routes"),
+    (("--budget", "-1"), "must be more than 0"),
+    (("--budget", "lots"), "is not an amount"),
+    (("--repeat", "0"), "between 1 and 20"),
+    (("--out", "/"), "is a directory"),
+])
+def test_bad_eval_input_is_refused_before_anything_is_sent(fake, run_cli, args, message):
+    base = () if {"--models", "--resume"} & set(args) else ("--models", GPT55)
+    judges = () if "--resume" in args else ("--judges", "none")
+    result = run_cli("eval", *base, *judges, *args)
+    assert result.code == 2, result.stderr
+    assert message in result.stderr
+    assert not fake.requests
+
+
+def test_dry_run_shows_the_plan_and_estimate_and_sends_nothing(fake, run_cli):
+    result = run_cli(*EVAL, "--dry-run")
+    assert result.code == 0, result.stderr
+    assert "4 model(s) × 6 input(s) × 1 run(s) = 24 answers, 48 grades by 2 judge(s); estimated $" in result.stderr
+    assert not fake.requests and not result.stdout
+
+
+# --- the parts, without a server ------------------------------------------------------------
+
+
+def test_paired_permutation_test_gives_the_textbook_values():
+    assert paired_p([([10], [9])] * 6) == pytest.approx(2 / 64)
+    assert paired_p([([10], [10])] * 4 + [([10], [9])] * 2) == pytest.approx(0.5)
+    assert min_p([([10], [9])] * 3) == 0.25  # three items can never show a gap
+    assert paired_p([([9], [9])] * 5) == 1.0
+    assert paired_p([([10, 10, 9], [7, 8, 7])] * 6) < 0.001  # sampled beyond the exact limit, seeded
+    assert paired_p([([10, 10, 9], [7, 8, 7])] * 6) == paired_p([([10, 10, 9], [7, 8, 7])] * 6)
+
+
+async def test_provider_limit_halves_on_rate_limits_and_grows_back():
+    limit = ProviderLimit(4)
+    for _ in range(4):
+        await limit.acquire()
+    assert limit.in_flight == 4
+    await limit.release(rate_limited=True, retry_after_s=0.05)
+    assert limit.limit == 2 and limit.paused_until > time.monotonic()
+    started = time.monotonic()
+    await limit.release()
+    await limit.release()
+    await limit.acquire()  # waits out the pause
+    assert time.monotonic() - started >= 0.04
+    await limit.release()
+    for _ in range(4):  # 2 × limit successes: one more slot
+        await limit.acquire()
+        await limit.release()
+    assert limit.limit == 3
+
+
+def test_budget_admits_only_what_fits_and_learns_from_real_costs():
+    budget = Budget(1.0)
+    assert budget.admit("a", "m", 0.4) and budget.admit("b", "m", 0.4)
+    assert not budget.admit("c", "m", 0.4)  # 0.8 reserved + 0.4 > 1.0
+    budget.spend(0.1)
+    budget.settle("a", "m", 0.4, 0.1)  # cells of m cost a quarter of the estimate
+    assert budget.expected("m", 0.4) == pytest.approx(0.1)
+    assert budget.admit("c", "m", 0.4)
+    assert Budget(None).admit("x", "m", 100.0)
