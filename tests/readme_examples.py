@@ -4,6 +4,7 @@
     python3 -m tests.readme_examples history   # two reviews, then `history` and `history diff`
     python3 -m tests.readme_examples triage    # the judged triage example
     python3 -m tests.readme_examples compare   # a compare of two providers on one file
+    python3 -m tests.readme_examples eval      # four models, two judges, six incidents (+ docs/eval-*)
 
 The models' answers are scripted (the review from the sample's answer key with one issue
 left out and every line one off; the triage and verdicts as written below); everything
@@ -123,6 +124,27 @@ def _run(server: FakeServer, data_dir: str, *args: str) -> None:
     subprocess.run([sys.executable, "-m", "app", *args], env=env, cwd=ROOT, check=False)
 
 
+def _eval_example(server: FakeServer, data_dir: str) -> None:
+    """Four scripted models and two judges over the bundled incidents (tests/fake_eval.py):
+    the text report, and the HTML report with its two charts saved under docs/."""
+    import re
+
+    from tests import fake_eval
+
+    fake_eval.script(server)
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    specs = ("--models", ",".join(fake_eval.MODELS), "--judges", ",".join(fake_eval.JUDGES))
+    _run(server, data_dir, "eval", *specs)
+    _run(server, data_dir, "eval", *specs, "--format", "html", "--out", str(docs / "eval-example.html"))
+    html = (docs / "eval-example.html").read_text(encoding="utf-8")
+    for name, svg in zip(("eval-cost-quality", "eval-latency"), re.findall(r"<svg.*?</svg>", html, re.S),
+                         strict=False):
+        # Standalone SVG files need their namespace; the HTML report itself names no address at all.
+        standalone = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" style="background:#fff" ', 1)
+        (docs / f"{name}.svg").write_text(standalone + "\n", encoding="utf-8")
+
+
 def main() -> None:
     scenario = sys.argv[1] if len(sys.argv) > 1 else "review"
     server = FakeServer().start()
@@ -158,8 +180,10 @@ def main() -> None:
                                 first_token_delay_s=0.5, chunk_delay_s=0.006), model="gpt-5.4-mini")
             _run(server, data_dir, "compare", SAMPLE, "-a", "anthropic:claude-haiku-4-5", "-b", "openai:gpt-5.4-mini",
                  "--no-history")
+        elif scenario == "eval":
+            _eval_example(server, data_dir)
         else:
-            sys.exit(f"unknown scenario {scenario!r}: review, history, triage or compare")
+            sys.exit(f"unknown scenario {scenario!r}: review, history, triage, compare or eval")
     server.stop()
 
 

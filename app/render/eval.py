@@ -10,6 +10,9 @@ from typing import Any
 
 from providers.pricing import format_cost
 
+# Items where the models split, shown in full on a terminal (Markdown and HTML show all).
+TERMINAL_SPLITS = 3
+
 
 def _q(stats: dict[str, Any]) -> str:
     if stats["mean"] is None:
@@ -79,6 +82,7 @@ def disagreement_lines(task: dict[str, Any]) -> list[str]:
                      f"(mean {entry['mean_spread']:g})" + (f" — {notable}" if notable else ""))
     for s in section.get("self_grading", []):
         pref = "" if s["preference"] is None else (
+            ", the same as the other judges" if s["preference"] == 0 else
             f", {s['preference']:+g} against the other judges ({s['others_mean']:g})")
         lines.append(f"self-grading: {s['judge']} graded {s['model']} (its own family): {s['own_mean']:g}{pref}")
     return lines
@@ -139,12 +143,17 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
         console.print()
         console.print(f"[bold]{task['task']}[/] · quality = {task['measure_label']} · {len(task['items'])} input(s)")
         header, rows = model_table(task)
-        table = Table(show_lines=False, header_style="bold")
-        for n, column in enumerate(header):
-            table.add_column(column, justify="left" if n == 0 else "right", no_wrap=n == 0)
-        for row in rows:
-            table.add_row(*(escape(c) for c in row))
-        console.print(table)
+        # Three tables on a terminal — judged quality; checks and cost; speed — each within 100 columns.
+        judged = 2 + len(task["difficulties"])
+        speed = [header.index("TTFT p50/p95"), header.index("total p50/p95")]
+        checks = [n for n in range(judged, len(header)) if n not in speed]
+        for columns in (range(judged), [0, *checks], [0, *speed]):
+            table = Table(show_lines=False, header_style="bold")
+            for n in columns:
+                table.add_column(header[n], justify="left" if n == 0 else "right", no_wrap=n in (0, 1))
+            for row in rows:
+                table.add_row(*(escape(row[n]) for n in columns))
+            console.print(table)
         rec = task["recommendation"]
         console.print(f"[bold]{'Recommendation (uncertain)' if rec['uncertain'] else 'Recommendation'}:[/] "
                       f"{escape(rec['text'])}")
@@ -160,10 +169,13 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
                 console.print(f"  {escape(line)}")
         if task["splits"]:
             console.print("[bold]Where the models split[/]")
-            for split in task["splits"]:
+            for split in task["splits"][:TERMINAL_SPLITS]:
                 console.print(f"  [bold]{escape(split['item'])}[/] ({escape(split['why'])})")
                 for model, gist in split_lines(split):
                     console.print(f"    {escape(model)}: {escape(gist)}")
+            more = len(task["splits"]) - TERMINAL_SPLITS
+            if more > 0:
+                console.print(f"  … and {more} more (all of them in --format markdown or html)")
 
 
 # --- Markdown ------------------------------------------------------------------------------

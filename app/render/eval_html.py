@@ -50,14 +50,17 @@ def _colour(models: list[str], model: str) -> str:
 
 
 def _cost_quality_svg(points: list[dict[str, Any]], models: list[str]) -> str:
-    width, height, left, bottom, top, right = 460, 300, 56, 40, 16, 150
     priced = [p for p in points if p["cost_per_call_usd"] is not None and p["quality"] is not None]
     if not priced:
         return '<p class="muted">No model has both a known cost and a quality score to plot.</p>'
+    # The legend sits to the right, as wide as the longest name needs.
+    right = 40 + 7 * max(len(p["model"]) for p in priced)
+    height, left, bottom, top = 300, 56, 40, 16
+    width = 360 + right
     costs = [max(p["cost_per_call_usd"], 1e-7) for p in priced]
     lo, hi = math.log10(min(costs)), math.log10(max(costs))
-    if hi - lo < 0.5:
-        lo, hi = lo - 0.25, hi + 0.25
+    pad = max(0.25, (hi - lo) * 0.12)  # no point drawn on an axis
+    lo, hi = lo - pad, hi + pad
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(cost: float) -> float:
@@ -67,13 +70,13 @@ def _cost_quality_svg(points: list[dict[str, Any]], models: list[str]) -> str:
         return top + (10 - q) / 10 * plot_h
 
     parts = [f'<svg role="img" aria-label="cost per call against quality" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}">',
+             f'viewBox="0 0 {width} {height}" font-size="11" font-family="system-ui, sans-serif">',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#888"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#888"/>']
     for q in (0, 5, 10):
         parts.append(f'<text x="{left - 8}" y="{y(q) + 4:.1f}" text-anchor="end">{q}</text>')
     for cost in (10 ** lo, 10 ** ((lo + hi) / 2), 10 ** hi):
-        parts.append(f'<text x="{x(cost):.1f}" y="{top + plot_h + 16}" text-anchor="middle">${cost:.4g}</text>')
+        parts.append(f'<text x="{x(cost):.1f}" y="{top + plot_h + 16}" text-anchor="middle">${cost:.2g}</text>')
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle">cost per call (log)</text>')
     parts.append(f'<text x="14" y="{top + plot_h / 2:.1f}" transform="rotate(-90 14 {top + plot_h / 2:.1f})" '
                  f'text-anchor="middle">quality /10</text>')
@@ -94,7 +97,8 @@ def _latency_svg(samples: dict[str, list[float]], models: list[str]) -> str:
     rows = [(m, sorted(v)) for m, v in samples.items() if v]
     if not rows:
         return '<p class="muted">No finished answers to plot.</p>'
-    width, left, right, row_h, top = 520, 170, 20, 26, 12
+    left, right, row_h, top = 24 + 7 * max(len(m) for m, _ in rows), 36, 26, 12
+    width = left + 380 + right
     height = top + row_h * len(rows) + 36
     top_ms = max(v[-1] for _, v in rows) * 1.05
     plot_w = width - left - right
@@ -103,7 +107,7 @@ def _latency_svg(samples: dict[str, list[float]], models: list[str]) -> str:
         return left + ms / top_ms * plot_w
 
     parts = [f'<svg role="img" aria-label="latency per answer" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}">']
+             f'viewBox="0 0 {width} {height}" font-size="11" font-family="system-ui, sans-serif">']
     for n, (model, values) in enumerate(rows):
         cy = top + row_h * n + row_h / 2
         colour = _colour(models, model)
