@@ -116,6 +116,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def bounded_int(top: int) -> Any:
+    """An argparse type for a whole number from 1 to `top`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 1 <= value <= top:
+            raise argparse.ArgumentTypeError(f"between 1 and {top}")
+        return value
+    return parse
+
+
 def _retries(text: str) -> int:
     value = _positive_int(text) if text != "0" else 0
     if value > 10:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, resolve_provider
+from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int, resolve_provider
 
 MAX_REPEAT = 20
 
@@ -37,7 +37,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
                                                                     "else the first usable provider)")
     compare.add_argument("-b", metavar="SPEC", dest="spec_b", help="provider B (default: the config's compare pair, "
                                                                     "else the next usable provider)")
-    compare.add_argument("--repeat", type=_repeat, default=1, metavar="N",
+    compare.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=1, metavar="N",
                          help="run each side N times and set the spread within each provider against the "
                               "difference between them (default 1)")
     compare.add_argument("--baseline", metavar="RUN_ID",
@@ -59,16 +59,6 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     compare.add_argument("--allow-secrets", action="store_true", help="send secrets in the input as they are")
     compare.add_argument("--no-history", action="store_true", help="do not record this run in history")
     compare.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
-
-
-def _repeat(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= MAX_REPEAT:
-        raise argparse.ArgumentTypeError(f"between 1 and {MAX_REPEAT}")
-    return value
 
 
 # --- choosing the input, the sides and the baseline ------------------------------------------

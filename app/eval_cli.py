@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_CANCELLED, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, resolve_provider
+from app.cli import (EXIT_CANCELLED, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int,
+                     resolve_provider)
 
 MAX_REPEAT = 20
 MAX_CONCURRENCY = 32
@@ -37,9 +38,9 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
                     help="incidents (default), samples, all, or paths to incident files, keyed source files "
                          "or folders of them")
     ev.add_argument("--mode", choices=("active", "postmortem"), default=None, help="triage mode (default active)")
-    ev.add_argument("--repeat", type=_bounded(MAX_REPEAT), default=None, metavar="N",
+    ev.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=None, metavar="N",
                     help="answers per model and input (default 1; 3 or more lets gaps be told from noise)")
-    ev.add_argument("--concurrency", type=_bounded(MAX_CONCURRENCY), default=4, metavar="C",
+    ev.add_argument("--concurrency", type=bounded_int(MAX_CONCURRENCY), default=4, metavar="C",
                     help="requests in flight per provider (default 4; halved while a provider rate-limits)")
     ev.add_argument("--budget", type=_usd, metavar="USD",
                     help="stop before the eval's total cost passes USD (resume later with a larger budget)")
@@ -57,18 +58,6 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     ev.add_argument("--allow-secrets", action="store_true", help="send secrets in the inputs as they are")
     ev.add_argument("--no-history", action="store_true",
                     help="do not record the eval (it then cannot be resumed)")
-
-
-def _bounded(top: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not 1 <= value <= top:
-            raise argparse.ArgumentTypeError(f"between 1 and {top}")
-        return value
-    return parse
 
 
 def _usd(text: str) -> float:
