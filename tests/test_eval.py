@@ -403,3 +403,53 @@ def test_budget_admits_only_what_fits_and_learns_from_real_costs():
     assert budget.expected("m", 0.4) == pytest.approx(0.1)
     assert budget.admit("c", "m", 0.4)
     assert Budget(None).admit("x", "m", 100.0)
+
+
+def _record(model: str, item: str, *, quality: float, harm: int = 0, cost: float = 0.001, run: int = 0) -> dict:
+    """A finished cell as the runner keeps it: a triage answer with one judge's grade."""
+    violations = [{"action": "something harmful", "recommended_in": ["do it"]}] * harm
+    answer = {"task": "triage", "provider": model.split(":")[0], "model": model.split(":")[1], "status": "ok",
+              "error": None, "result": {"severity": "P2", "root_cause": {"summary": "x"}, "actions": [],
+                                        "escalation": {"decision": "monitor"}},
+              "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
+              "reference_checks": {"coverage": 1.0, "must_not_violations": violations}}
+    grade = {"judge": "openai:judge", "status": "ok", "self_graded": False, "diagnosis": 5,
+             "quality": 5, "total": quality, "metrics": {"cost_usd": 0.0}}
+    return {"model": model, "item": item, "run": run, "answer": answer, "grades": [grade]}
+
+
+def _plan(models: list[str], items: int) -> dict:
+    return {"models": models, "judges": ["openai:judge"], "repeat": 1, "mode": "active",
+            "items": [{"id": f"i{n}", "task": "triage", "path": f"/i{n}", "sha256": "0", "difficulty": "simple"}
+                      for n in range(items)]}
+
+
+def test_a_tie_goes_to_the_model_that_recommends_no_harm():
+    from app.eval.report import eval_report
+
+    cheap, safe = "openai:cheap", "openai:safe"
+    records = [r for n in range(6) for r in (_record(cheap, f"i{n}", quality=10, harm=1, cost=0.001),
+                                             _record(safe, f"i{n}", quality=10, cost=0.004))]
+    rec = _task(eval_report(_plan([cheap, safe], 6), records, run_id=None))["recommendation"]
+    assert rec["model"] == safe and rec["best"] == safe
+    assert "openai:cheap costs less but recommended a harmful action 6 time(s)" in rec["text"]
+
+
+def test_no_recommendation_when_the_best_is_unsafe_and_the_safe_one_is_worse():
+    from app.eval.report import eval_report
+
+    sharp, safe = "openai:sharp", "openai:safe"
+    records = [r for n in range(6) for r in (_record(sharp, f"i{n}", quality=10, harm=1),
+                                             _record(safe, f"i{n}", quality=6))]
+    rec = _task(eval_report(_plan([sharp, safe], 6), records, run_id=None))["recommendation"]
+    assert rec["model"] is None and rec["uncertain"] and "no model is both as good as the best" in rec["text"]
+
+
+def test_an_incomplete_eval_never_gives_a_firm_recommendation():
+    from app.eval.report import eval_report
+
+    a, b = "openai:a", "openai:b"
+    records = [_record(a, f"i{n}", quality=10) for n in range(6)] + [_record(b, "i0", quality=10)]
+    report = eval_report(_plan([a, b], 6), records, run_id="r1")
+    rec = _task(report)["recommendation"]
+    assert report["status"] == "partial" and rec["uncertain"] and "Incomplete: 7 of 12 cells" in rec["text"]

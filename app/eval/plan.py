@@ -42,8 +42,8 @@ class EvalPlan:
     mode: str
 
     def cells(self) -> list[Cell]:
-        """Run by run, item by item, model by model: an interrupted eval has every model
-        on the same items so far, not one model finished and another not started."""
+        """Run by run, item by item, model by model: each provider works through its
+        share in this order, at its own pace, so the first runs of every item come first."""
         return [Cell(model, item.id, run) for run in range(self.repeat) for item in self.items
                 for model in self.models]
 

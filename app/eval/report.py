@@ -224,7 +224,12 @@ def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_i
         cost = row["cost_per_call_usd"]
         return (1, 0.0) if cost is None else (0, cost)
 
-    best = max(rated, key=lambda r: (r["quality"]["mean"], tuple(-x for x in cost_key(r))))
+    def harm(row: dict[str, Any]) -> int:
+        return (row.get("reference") or {}).get("violations", 0)
+
+    # Ties go to the model that recommended less harm, then to the cheaper one.
+    best = max(rated, key=lambda r: (r["quality"]["mean"], -harm(r), tuple(-x for x in cost_key(r))))
+    safest = min(harm(r) for r in rated)
 
     def runs(model: str, item: str) -> list[float]:
         return [q for r in records if r["model"] == model and r["item"] == item
@@ -245,13 +250,16 @@ def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_i
                            f"{best['quality']['mean']:g}, p = {p:.2f})")
         if failure_share(row) > failure_share(best) + FAILURE_SLACK:
             reasons.append(f"failed {row['failed']} of {row['calls']} calls")
-        violations = (row.get("reference") or {}).get("violations", 0)
-        if violations > (best.get("reference") or {}).get("violations", 0):
-            reasons.append(f"recommended a harmful action {violations} time(s)")
+        if harm(row) > safest:
+            reasons.append(f"recommended a harmful action {harm(row)} time(s)")
         comparisons.append({"model": row["model"], "gap": _r(gap), "p": _r(p, 3), "items": len(groups),
                             "min_p": _r(min_p(groups), 3), "eligible": not reasons, "why_not": reasons,
                             "cost_per_call_usd": row["cost_per_call_usd"]})
     eligible = [c for c in comparisons if c["eligible"]]
+    if not eligible:
+        why = "; ".join(f"{c['model']} {', '.join(c['why_not'])}" for c in comparisons)
+        return {"model": None, "best": best["model"], "uncertain": True, "comparisons": comparisons,
+                "text": f"no recommendation: no model is both as good as the best and as safe as the safest ({why})"}
     chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r["model"] == c["model"])))
     undecidable = [c for c in comparisons if c["model"] != best["model"] and c["min_p"] > MAX_CHANCE]
     uncertain = bool(undecidable) or (chosen["model"] != best["model"] and chosen["p"] <= 2 * MAX_CHANCE)
@@ -301,6 +309,7 @@ def eval_report(plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: 
     order = {(m, i["id"], run): n for n, (run, i, m) in enumerate(
         (run, i, m) for run in range(plan["repeat"]) for i in plan["items"] for m in plan["models"])}
     records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
+    complete = len(records) == expected
     tasks = []
     for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
         item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
@@ -314,9 +323,14 @@ def eval_report(plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: 
             "models": rows, "judges": _judges_section(mine, plan["judges"]) if plan["judges"] else None,
             "splits": _splits(mine, plan["models"], item_ids, measure),
             "recommendation": _recommend(rows, mine, item_ids, measure)})
+    if not complete:
+        for task in tasks:
+            rec = task["recommendation"]
+            rec["uncertain"] = True
+            rec["text"] += (f" Incomplete: {len(records)} of {expected} cells are done, and models may be at "
+                            f"different points; resume the eval before acting on this.")
     cost_answers = sum((r["answer"]["metrics"] or {}).get("cost_usd") or 0 for r in records)
     cost_grades = sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"])
-    complete = len(records) == expected
     return {"task": "eval", "run_id": run_id, "status": "ok" if complete else "partial",
             "plan": plan, "cells": {"expected": expected, "done": len(records),
                                     "failed": sum(1 for r in records if r["answer"]["status"] != "ok")},
