@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from app.cli import (EXIT_CANCELLED, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int,
@@ -138,6 +136,8 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def _inputs_digest(plan: Any) -> str:
+    import hashlib
+
     return hashlib.sha256("\n".join(f"{i.id} {i.sha256}" for i in plan.items).encode()).hexdigest()
 
 
@@ -359,6 +359,8 @@ def _write_report(report: dict[str, Any], args: argparse.Namespace) -> None:
         print_eval(console, report)
         text = console.file.getvalue()  # type: ignore[attr-defined]
     if args.out:
+        from pathlib import Path
+
         from app.files import write_atomically
 
         write_atomically(Path(args.out), text)
