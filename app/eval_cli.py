@@ -104,7 +104,9 @@ def _new_plan(args: argparse.Namespace, config: Any) -> Any:
     return EvalPlan(models, judges, items, args.repeat or 1, args.mode or "active")
 
 
-def _resumed_plan(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
+def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
+    """The stored plan of --resume, its run id and its finished parts; nothing is changed
+    in history until the eval really runs again."""
     from app.eval.items import reload_items
     from app.eval.plan import EvalPlan
     from app.recording import RunRecorder
@@ -117,22 +119,17 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
     if args.no_history:
         raise UsageError("--resume reads and writes history; drop --no-history")
     try:
-        recorder, run, parts = RunRecorder.resume(args.resume, task="eval")
+        run, parts = RunRecorder.stored(args.resume, task="eval")
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     stored = parts.pop("plan", None)
     if stored is None:
-        recorder.finish(status=run["status"])
         raise UsageError(f"run {run['id']} has no stored plan to resume")
-    try:
-        items = reload_items(stored["items"])
-    except UsageError:
-        recorder.finish(status=run["status"], summary=run["summary"], result=run["result"])
-        raise
-    plan = EvalPlan(stored["models"], stored["judges"], items, stored["repeat"], stored["mode"])
+    plan = EvalPlan(stored["models"], stored["judges"], reload_items(stored["items"]), stored["repeat"],
+                    stored["mode"])
     if args.retry_failed:
         parts = {k: v for k, v in parts.items() if v.get("status") != "failed"}
-    return plan, recorder, parts
+    return plan, run["id"], parts
 
 
 def _inputs_digest(plan: Any) -> str:
@@ -159,49 +156,42 @@ def run_eval(args: argparse.Namespace) -> int:
 
         _check_writable(args.out)
     config = _load_config()
-    recorder, parts = None, {}
+    resumed, parts = None, {}
     if args.resume:
-        plan, recorder, parts = _resumed_plan(args)
+        plan, resumed, parts = _resumed_plan(args)
     else:
         plan = _new_plan(args, config)
     try:
-        try:
-            # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
-            providers = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off")
-                         for s in plan.models}
-            judges = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off")
-                      for s in plan.judges}
-        except ProviderError as err:
-            _fail(err.one_line())
-            return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
-        for item in plan.items:
-            print_notes(item.text_input)
-        prepared = {(s, item.id): tasks.prepare(p, item, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens)
-                    for item in plan.items for s, p in providers.items()}
-        subjects = {(s, item.id): tasks.judge_subject(item, j, allow_secrets=args.allow_secrets)
-                    for item in plan.items for s, j in judges.items()}
-    except BaseException:
-        if recorder is not None:
-            recorder.finish(status="interrupted")
-        raise
+        # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
+        providers = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off")
+                     for s in plan.models}
+        judges = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off")
+                  for s in plan.judges}
+    except ProviderError as err:
+        _fail(err.one_line())
+        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+    for item in plan.items:
+        print_notes(item.text_input)
+    prepared = {(s, item.id): tasks.prepare(p, item, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens)
+                for item in plan.items for s, p in providers.items()}
+    subjects = {(s, item.id): tasks.judge_subject(item, j, allow_secrets=args.allow_secrets)
+                for item in plan.items for s, j in judges.items()}
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()
     cost = estimate(plan, providers, judges)
     _print_plan(plan, cost, args.budget, cells, parts)
     if args.dry_run:
-        if recorder is not None:
-            recorder.finish(status="interrupted")
         return EXIT_OK
     try:  # SDK imports and model loading now, not inside the first call's latency
         for provider in [*providers.values(), *judges.values()]:
             provider.preload()
     except ProviderError as err:
-        if recorder is not None:
-            recorder.finish(status="interrupted")
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
-    if recorder is None:
+    if resumed is not None:
+        recorder = RunRecorder.reopen(resumed)
+    else:
         recorder = RunRecorder.start("eval", input_ref=f"{len(plan.items)} inputs ({', '.join(args.set or ['incidents'])})",
                                      input_sha256=_inputs_digest(plan), providers=[*plan.models, *plan.judges],
                                      enabled=not args.no_history)
@@ -233,18 +223,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _report(plan: Any, runner: Any, run_id: str | None, stopped: Any) -> dict[str, Any]:
     from app.eval.report import eval_report
-    from app.eval.runner import answer_part, grade_part
 
-    records = []
-    for cell in plan.cells():
-        answer = runner.done.get(answer_part(cell))
-        if answer is None or not runner.finished(cell):
-            continue
-        grades = [runner.done[grade_part(cell, j)] for j in plan.judges if grade_part(cell, j) in runner.done]
-        records.append({"model": cell.model, "item": cell.item, "run": cell.run, "answer": answer, "grades": grades})
     stop = None if stopped is None else {"spent_usd": round(stopped.spent_usd, 6), "limit_usd": stopped.limit_usd,
                                          "cells_left": stopped.cells_left}
-    return eval_report(plan.to_dict(), records, run_id=run_id, stopped=stop)
+    return eval_report(plan.to_dict(), runner.records(), run_id=run_id, stopped=stop)
 
 
 async def _drive(runner: Any, closing: list[Any], total: int) -> Any:

@@ -44,23 +44,35 @@ class RunRecorder:
                                         input_sha256=input_sha256, providers=providers)
         return recorder
 
+    @staticmethod
+    def stored(run_id: str, *, task: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A stored run of `task` that may be resumed, and its parts, read without changing
+        anything. Raises StoreError when history cannot be opened, has no such run, or the
+        run is still running."""
+        store = Store.open().store
+        try:
+            store.mark_dead_runs()
+            run = store.get_run(run_id)
+            if run is None or run["task"] != task:
+                what = f"is a {run['task']}, not an {task}" if run else "is not in history"
+                raise StoreError(f"run {run_id!r} {what} (see `driftcheck history list --task {task}`)")
+            if run["status"] == "running":
+                raise StoreError(f"run {run['id']} is still running in process {run['pid']}; stop it first")
+            return run, store.parts(run["id"])
+        finally:
+            store.close()
+
     @classmethod
-    def resume(cls, run_id: str, *, task: str) -> tuple[RunRecorder, dict[str, Any], dict[str, Any]]:
-        """Carry on recording a stored run: (recorder, the run, its stored parts). Raises
-        StoreError when history cannot be opened or has no such run of this task."""
-        opened = Store.open()
-        store = opened.store
-        store.mark_dead_runs()
-        run = store.get_run(run_id)
-        if run is None or run["task"] != task:
-            store.close()
-            what = f"is a {run['task']}, not an {task}" if run else "is not in history"
-            raise StoreError(f"run {run_id!r} {what} (see `driftcheck history list --task {task}`)")
-        if run["status"] == "running":
-            store.close()
-            raise StoreError(f"run {run['id']} is still running in process {run['pid']}; stop it first")
-        store.reopen_run(run["id"])
-        return cls(store, run["id"]), run, store.parts(run["id"])
+    def reopen(cls, run_id: str) -> RunRecorder:
+        """Carry on recording a stored run, from the moment it really runs again."""
+        try:
+            store = Store.open().store
+        except StoreError as exc:
+            print(f"driftcheck: warning: history is off for this run: {exc}", file=sys.stderr)
+            return cls(None, None)
+        recorder = cls(store, run_id)
+        recorder.safe(store.reopen_run, run_id)
+        return recorder
 
     def put_part(self, key: str, data: Any) -> None:
         """Keep one finished part of the run (written before it is reported done)."""

@@ -113,6 +113,13 @@ def load_review_input(file: str, key_path: str | None) -> tuple[Any, Any, Any]:
     return text_input, load_source(file, text_input.text), key
 
 
+def review_options(**overrides: Any) -> argparse.Namespace:
+    """The options `plan_review` reads, at the review command's defaults (for callers
+    without a command line: the TUI, eval)."""
+    return argparse.Namespace(**{"allow_secrets": False, "max_tokens": None, "chunk_tokens": None,
+                                 "max_requests": 25, **overrides})
+
+
 def plan_review(provider: Any, source: Any, args: argparse.Namespace) -> ReviewPlan:
     """Secrets, token limit, chunks and the request guard for one provider; the estimate
     is printed when the review is large or split."""

@@ -5,7 +5,6 @@ socket, and the report is checked against what was scripted."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sqlite3
@@ -14,13 +13,14 @@ import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
-from statistics import mean, median
+from statistics import mean
 
 import pytest
 
 from app.eval.limits import Budget, ProviderLimit
 from app.eval.stats import min_p, paired_p
 from app.render.eval import model_table
+from providers.health import percentile
 from tests import fake_eval
 from tests.conftest import ROOT
 from tests.fake_eval import GPT55, HAIKU, JUDGES, MINI, MODELS, SONNET
@@ -83,7 +83,7 @@ def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env
         assert row["cost_per_point_usd"] == pytest.approx(mean(costs) / row["quality"]["mean"], rel=1e-3)
         ttfts = [c["ttft_ms"] for c in calls if c["role"] == "candidate" and c["model"] == name]
         assert row["ttft_ms"]["median"] >= fake_eval.DELAY[model] * 1000
-        assert row["ttft_ms"]["median"] == pytest.approx(median(sorted(ttfts)[:len(ttfts)]), abs=0.15 * 1000)
+        assert row["ttft_ms"]["median"] == round(percentile(ttfts, 50), 1)
     cost = {m: _row(task, m)["cost_per_call_usd"] for m in MODELS}
     assert cost[MINI] < cost[HAIKU] < cost[SONNET] < cost[GPT55]  # the real price table's order
     ttft = {m: _row(task, m)["ttft_ms"]["median"] for m in MODELS}
@@ -326,8 +326,7 @@ def test_write_routes_asks_first_and_writes_only_with_consent(fake, run_cli, cli
     accepted = run_cli(*EVAL, "--write-routes", "--yes", timeout=180)
     assert accepted.code == 0, accepted.stderr
     assert oct(config.stat().st_mode & 0o777) == "0o600"
-    shown = run_cli("config", "show")
-    assert 'triage.active = "openai:gpt-5.4-mini"' in config.read_text() or "gpt-5.4-mini" in shown.stdout
+    assert '"triage.active" = "openai:gpt-5.4-mini"' in config.read_text()
     providers = run_cli("providers", "--no-check")
     assert "triage.active" in providers.stdout and "gpt-5.4-mini" in providers.stdout
 

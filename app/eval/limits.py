@@ -18,7 +18,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+
+@dataclass
+class Slot:
+    """One request's place in a provider's limit; mark it when the provider rate-limited."""
+
+    rate_limited: bool = False
 
 
 class ProviderLimit:
@@ -44,6 +53,16 @@ class ProviderLimit:
                     self.in_flight += 1
                     return
                 await self._changed.wait()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[Slot]:
+        """Hold a place for one request; released however the request ends."""
+        await self.acquire()
+        held = Slot()
+        try:
+            yield held
+        finally:
+            await self.release(rate_limited=held.rate_limited)
 
     async def release(self, *, rate_limited: bool = False, retry_after_s: float | None = None) -> None:
         async with self._changed:

@@ -50,15 +50,6 @@ class EvalPlan:
     def item(self, item_id: str) -> EvalItem:
         return next(i for i in self.items if i.id == item_id)
 
-    def tasks(self) -> list[str]:
-        """The report's tasks, in the order they first appear: review, triage.<mode>."""
-        out = []
-        for item in self.items:
-            name = task_name(item.task, self.mode)
-            if name not in out:
-                out.append(name)
-        return out
-
     def to_dict(self) -> dict[str, Any]:
         return {"models": self.models, "judges": self.judges, "repeat": self.repeat, "mode": self.mode,
                 "items": [i.to_dict() for i in self.items]}
@@ -92,12 +83,11 @@ class Estimate:
         return sum(v for v in self.per_cell.values() if v is not None)
 
 
-def estimate(plan: EvalPlan, providers: dict[str, Any], judges: dict[str, Any],
-             cells: list[Cell] | None = None) -> Estimate:
+def estimate(plan: EvalPlan, providers: dict[str, Any], judges: dict[str, Any]) -> Estimate:
     per_cell: dict[str, float | None] = {}
     unpriced: set[str] = set()
     sizes = {item.id: _tokens(item.text_input.text) + PROMPT_OVERHEAD_TOKENS for item in plan.items}
-    for cell in cells if cells is not None else plan.cells():
+    for cell in plan.cells():
         prompt = sizes[cell.item]
         parts = [(providers[cell.model], _price(providers[cell.model], prompt, EXPECTED_ANSWER_TOKENS))]
         parts += [(j, _price(j, prompt + EXPECTED_ANSWER_TOKENS, EXPECTED_VERDICT_TOKENS)) for j in judges.values()]

@@ -87,16 +87,15 @@ def _difficulty_key(name: str) -> tuple[int, str]:
 # --- per model -----------------------------------------------------------------------------
 
 
-def _model_row(spec: str, records: list[dict[str, Any]], items: dict[str, dict[str, Any]], measure: str,
+def _model_row(spec: str, records: list[dict[str, Any]], items: dict[str, dict[str, Any]],
                judges: list[str]) -> dict[str, Any]:
     answers = [r["answer"] for r in records]
     ok = [a for a in answers if a["status"] == "ok"]
-    scored = [(r, quality(r, measure)) for r in records]
-    values = [q for _, q in scored if q is not None]
+    values = [r["quality"] for r in records if r["quality"] is not None]
     by_difficulty: dict[str, list[float]] = {}
-    for record, q in scored:
-        if q is not None:
-            by_difficulty.setdefault(items[record["item"]]["difficulty"] or "unrated", []).append(q)
+    for record in records:
+        if record["quality"] is not None:
+            by_difficulty.setdefault(items[record["item"]]["difficulty"] or "unrated", []).append(record["quality"])
     costs = [a["metrics"]["cost_usd"] for a in ok]
     cost_per_call = mean(costs) if costs and all(c is not None for c in costs) else None
     mean_quality = mean(values) if values else None
@@ -183,13 +182,13 @@ def _gist(answer: dict[str, Any]) -> dict[str, Any]:
         "violations": [v["action"] for v in (answer.get("reference_checks") or {}).get("must_not_violations") or []]}
 
 
-def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str], measure: str) -> list[dict[str, Any]]:
+def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str]) -> list[dict[str, Any]]:
     out = []
     for item in item_ids:
         here = [r for r in records if r["item"] == item]
         means = {}
         for model in models:
-            values = [q for r in here if r["model"] == model and (q := quality(r, measure)) is not None]
+            values = [r["quality"] for r in here if r["model"] == model and r["quality"] is not None]
             means[model] = _r(mean(values)) if values else None
         known = [v for v in means.values() if v is not None]
         severities = {r["answer"]["result"]["severity"] for r in here
@@ -213,8 +212,7 @@ def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str
 # --- the recommendation --------------------------------------------------------------------
 
 
-def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_ids: list[str],
-               measure: str) -> dict[str, Any]:
+def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_ids: list[str]) -> dict[str, Any]:
     rated = [r for r in rows if r["quality"]["mean"] is not None]
     if not rated:
         return {"model": None, "best": None, "uncertain": True,
@@ -232,8 +230,8 @@ def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_i
     safest = min(harm(r) for r in rated)
 
     def runs(model: str, item: str) -> list[float]:
-        return [q for r in records if r["model"] == model and r["item"] == item
-                and (q := quality(r, measure)) is not None]
+        return [r["quality"] for r in records if r["model"] == model and r["item"] == item
+                and r["quality"] is not None]
 
     def failure_share(row: dict[str, Any]) -> float:
         return row["failed"] / row["calls"] if row["calls"] else 1.0
@@ -313,16 +311,16 @@ def eval_report(plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: 
     tasks = []
     for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
         item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
-        mine = [r for r in records if r["item"] in item_ids]
         measure = measure_of("review" if name == "review" else "triage", plan["judges"])
-        rows = [_model_row(m, [r for r in mine if r["model"] == m], items, measure, plan["judges"])
-                for m in plan["models"]]
+        # Each finished cell's quality, worked out once for every table of this task.
+        mine = [{**r, "quality": quality(r, measure)} for r in records if r["item"] in item_ids]
+        rows = [_model_row(m, [r for r in mine if r["model"] == m], items, plan["judges"]) for m in plan["models"]]
         tasks.append({
             "task": name, "items": item_ids, "measure": measure, "measure_label": MEASURE_LABEL[measure],
             "difficulties": sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
             "models": rows, "judges": _judges_section(mine, plan["judges"]) if plan["judges"] else None,
-            "splits": _splits(mine, plan["models"], item_ids, measure),
-            "recommendation": _recommend(rows, mine, item_ids, measure)})
+            "splits": _splits(mine, plan["models"], item_ids),
+            "recommendation": _recommend(rows, mine, item_ids)})
     if not complete:
         for task in tasks:
             rec = task["recommendation"]

@@ -115,52 +115,46 @@ class EvalRunner:
             yield BudgetStopped(self.budget.spent_usd, self.budget.limit_usd, unfinished)
 
     async def _cell(self, cell: Cell, queue: asyncio.Queue[Any]) -> None:
-        if self.finished(cell):
-            answer = self.done[answer_part(cell)]
-            await queue.put(CellDone(cell, answer, self._grades(cell), reused=True))
-            return
-        estimate = self.estimate.per_cell.get(cell.key)
         answer = self.done.get(answer_part(cell))
         reused = answer is not None
-        provider = self.providers[cell.model]
-        item = self.plan.item(cell.item)
-        admitted = False
-        try:
-            if answer is None:
-                limit = self.limit(provider)
-                for attempt in range(MAX_REQUEUES + 1):
-                    await limit.acquire()
-                    if not admitted and not self._admit(cell, estimate):
-                        await limit.release()
+        if not self.finished(cell):
+            estimate = self.estimate.per_cell.get(cell.key)
+            try:
+                if answer is None:
+                    answer = await self._answer(cell, queue, estimate)
+                    if answer is None:
                         return
-                    admitted = True
-                    try:
-                        answer = await tasks.answer(provider, item, self.prepared[(cell.model, cell.item)],
-                                                    mode=self.plan.mode, max_tokens=self.max_tokens)
-                    except BaseException:
-                        await limit.release()
-                        raise
-                    limited = answer["status"] != "ok" and (answer["error"] or {}).get("kind") == "rate_limited"
-                    await limit.release(rate_limited=limited)
-                    self.budget.spend(cost_of(answer))
-                    if limited and attempt < MAX_REQUEUES:
-                        await queue.put(CellRequeued(cell, provider.name, limit.limit))
-                        continue
-                    break
-                assert answer is not None
-                self._keep(answer_part(cell), answer)
-            elif not self._admit(cell, estimate):
-                return
-            else:
-                admitted = True
-            if answer["status"] == "ok":
-                await asyncio.gather(*(self._grade(cell, spec, answer) for spec in self.judges
-                                       if grade_part(cell, spec) not in self.done))
-        finally:
-            if admitted:
-                self.budget.settle(cell.key, cell.model, estimate, cost_of(answer) + sum(
-                    cost_of(g) for g in self._grades(cell)))
+                    self._keep(answer_part(cell), answer)
+                elif not self._admit(cell, estimate):
+                    return
+                if answer["status"] == "ok":
+                    await asyncio.gather(*(self._grade(cell, spec, answer) for spec in self.judges
+                                           if grade_part(cell, spec) not in self.done))
+            finally:
+                if cell.key in self.budget.reserved:  # admitted: its real cost replaces the reservation
+                    self.budget.settle(cell.key, cell.model, estimate, cost_of(answer) + sum(
+                        cost_of(g) for g in self._grades(cell)))
         await queue.put(CellDone(cell, answer, self._grades(cell), reused=reused))
+
+    async def _answer(self, cell: Cell, queue: asyncio.Queue[Any], estimate: float | None) -> dict[str, Any] | None:
+        """The model's answer, or None when the budget has no room for the cell once it is
+        its turn; a rate-limited answer is asked again after the provider's limit halved."""
+        provider = self.providers[cell.model]
+        limit = self.limit(provider)
+        for attempt in range(MAX_REQUEUES + 1):
+            async with limit.slot() as slot:
+                if attempt == 0 and not self._admit(cell, estimate):
+                    return None
+                answer = await tasks.answer(provider, self.plan.item(cell.item),
+                                            self.prepared[(cell.model, cell.item)], mode=self.plan.mode,
+                                            max_tokens=self.max_tokens)
+                slot.rate_limited = (answer["status"] != "ok"
+                                     and (answer["error"] or {}).get("kind") == "rate_limited")
+            self.budget.spend(cost_of(answer))
+            if not slot.rate_limited or attempt == MAX_REQUEUES:
+                break
+            await queue.put(CellRequeued(cell, provider.name, limit.limit))
+        return answer
 
     def _admit(self, cell: Cell, estimate: float | None) -> bool:
         if self.stopped or not self.budget.admit(cell.key, cell.model, estimate):
@@ -170,19 +164,20 @@ class EvalRunner:
 
     async def _grade(self, cell: Cell, spec: str, answer: dict[str, Any]) -> None:
         judge = self.judges[spec]
-        limit = self.limit(judge)
-        await limit.acquire()
-        try:
+        async with self.limit(judge).slot():
             grade = await tasks.grade(judge, self.plan.item(cell.item), answer, self.subjects[(spec, cell.item)],
                                       mode=self.plan.mode)
-        finally:
-            await limit.release()
         self.budget.spend(cost_of(grade))
         self._keep(grade_part(cell, spec), grade)
 
     def _keep(self, key: str, data: dict[str, Any]) -> None:
         self.done[key] = data
         self.keep(key, data)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every finished cell as the report takes it: model, item, run, answer, grades."""
+        return [{"model": c.model, "item": c.item, "run": c.run, "answer": self.done[answer_part(c)],
+                 "grades": self._grades(c)} for c in self.plan.cells() if self.finished(c)]
 
     def _grades(self, cell: Cell) -> list[dict[str, Any]]:
         return [self.done[grade_part(cell, j)] for j in self.judges if grade_part(cell, j) in self.done]

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from app.eval.items import EvalItem
 from app.triage.judge import JudgeResult, judge_request, model_family, run_judge
 from providers import Provider
-
-# Review requests per file before an eval refuses it (as `review --max-requests`).
-MAX_REVIEW_REQUESTS = 25
-
 
 @dataclass
 class Prepared:
@@ -38,11 +33,9 @@ def prepare(provider: Provider, item: EvalItem, *, allow_secrets: bool, max_toke
 
         text_input, flags = redacted_for(provider, item.text_input, item.flags, allow=allow_secrets)
         return Prepared(text_input, flags)
-    from app.review_cli import plan_review
+    from app.review_cli import plan_review, review_options
 
-    args = SimpleNamespace(allow_secrets=allow_secrets, max_tokens=max_tokens, chunk_tokens=None,
-                           max_requests=MAX_REVIEW_REQUESTS)
-    plan = plan_review(provider, item.source, args)
+    plan = plan_review(provider, item.source, review_options(allow_secrets=allow_secrets, max_tokens=max_tokens))
     return Prepared(item.text_input, plan.flags, plan)
 
 

@@ -10,7 +10,6 @@ failed, never counted as a zero.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from string import Template
@@ -77,11 +76,6 @@ def judge_request(incident: str, answer: str, reference: str | None, mode: str, 
         mode=mode, incident=incident, answer=answer, reference=reference or "(none for this input)",
         begin_marker=f"<<<DATA {tag} BEGIN>>>", end_marker=f"<<<DATA {tag} END>>>")
     return Request.ask(user, system=load_prompt(f"{prompt}_system"), max_tokens=2048, output_schema=JudgeScores)
-
-
-async def run_judges(judges: list[Provider], request: Request, *, candidate_family: str) -> list[JudgeResult]:
-    """Every judge grades the same answer at once; each result kept, failures included."""
-    return list(await asyncio.gather(*(run_judge(j, request, candidate_family=candidate_family) for j in judges)))
 
 
 async def run_judge(judge: Provider, request: Request, *, candidate_family: str) -> JudgeResult:

@@ -6,6 +6,7 @@ failure ends the stream with an outcome that holds what arrived before it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from app.partial import ListStreamer
 from app.resources import load_prompt, marker_tag
 from app.source import split_lines
 from app.structured_reply import final_reply, stream_items
-from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judges
+from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judge
 from app.triage.model import result_model, streamed_list
 from app.triage.reference import Reference, reference_checks
 from providers import Provider, Request, Response
@@ -132,7 +133,7 @@ async def triage_events(provider: Provider, text_input: TextInput, *, mode: str,
         family = model_family(provider.name, provider.model)
         jr = judge_request(text_input.text, outcome.result.model_dump_json(indent=1),
                            reference.as_prompt() if reference else None, mode)
-        outcome.judges = await run_judges(list(judges), jr, candidate_family=family)
+        outcome.judges = list(await asyncio.gather(*(run_judge(j, jr, candidate_family=family) for j in judges)))
     yield TriageFinished(outcome)
 
 

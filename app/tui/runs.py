@@ -9,7 +9,6 @@ calls in flight are recorded as cancelled and the run as well.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,12 +53,6 @@ class RunFailedToStart(Message):
     def __init__(self, message: str) -> None:
         super().__init__()
         self.message = message
-
-
-def review_options(**overrides: Any) -> argparse.Namespace:
-    """The review options the CLI would have, at their defaults."""
-    return argparse.Namespace(**{"allow_secrets": False, "max_tokens": None, "chunk_tokens": None,
-                                 "max_requests": 25, **overrides})
 
 
 @dataclass
@@ -112,7 +105,7 @@ def prepare_review(path: str, specs: dict[str, str], *, record: bool = True,
     from app.cli import _load_config
     from app.recording import RunRecorder
     from app.review.task import review_events
-    from app.review_cli import load_review_input, plan_review
+    from app.review_cli import load_review_input, plan_review, review_options
 
     text_input, source, key = load_review_input(path, None)
     config = _load_config()
