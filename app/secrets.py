@@ -1,9 +1,9 @@
 """Finding secrets in text before it leaves the machine, and redacting them in place.
 
-The rules follow the shape of a maintained scanner's rule set (gitleaks: a prefix or
-keyword that identifies the credential, then the secret's own format, and an entropy
-floor for generic assignments so that `password = "changeme"` is not a finding), written
-here for the credentials a platform engineer's code and incidents actually hold. A
+The credential shapes (a prefix that identifies the credential, then its own format) live
+in `providers.credentials`, shared with the scrubber that keeps keys out of what a
+provider sends back; here they are joined by generic assignments, with an entropy floor
+so that `password = "changeme"` is not a finding, and private-key blocks. A
 redaction replaces only the secret itself with `[REDACTED:rule]`, never a whole line or a
 line break, so every line number the model cites still points at the right code.
 Nothing here stores or prints a secret's value: a hit is a line number and a rule name.
@@ -16,25 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-# (rule id, pattern). Group 1 is the secret; without a group the whole match is.
-_RULES: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(pattern)) for name, pattern in [
-    ("aws-access-key-id", r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b"),
-    ("aws-secret-access-key",
-     r"(?i)aws.{0,20}?(?:secret|private)?.{0,10}?key.{0,5}?[\s:=\"']{1,5}([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"),
-    ("github-token", r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255})\b"),
-    ("github-fine-grained-token", r"\b(github_pat_[A-Za-z0-9_]{50,255})\b"),
-    ("gitlab-token", r"\b(glpat-[A-Za-z0-9_\-]{20,})"),
-    ("slack-token", r"\b(xox[abposr]-[A-Za-z0-9-]{10,})"),
-    ("slack-webhook", r"(https://hooks\.slack\.com/services/[A-Za-z0-9+/]{40,})"),
-    ("stripe-key", r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})"),
-    ("google-api-key", r"\b(AIza[0-9A-Za-z_\-]{35})"),
-    ("anthropic-api-key", r"\b(sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{20,})"),
-    ("openai-api-key", r"\b(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})"),
-    ("huggingface-token", r"\b(hf_[A-Za-z]{34})\b"),
-    ("npm-token", r"\b(npm_[A-Za-z0-9]{36})\b"),
-    ("jwt", r"\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"),
-    ("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@\"']+:([^@\s/\"']{3,})@"),
-]]
+from providers.credentials import credential_spans
 
 # `name = "value"` where the name says it is a credential. The value must look random.
 _ASSIGNMENT = re.compile(
@@ -75,11 +57,7 @@ def _generic_hits(line: str) -> list[tuple[int, int]]:
 
 def scan_line(line: str) -> list[tuple[str, int, int]]:
     """(rule, start, end) of each secret in one line, leftmost first, not overlapping."""
-    found: list[tuple[str, int, int]] = []
-    for name, pattern in _RULES:
-        for match in pattern.finditer(line):
-            start, end = match.span(1) if match.groups() else match.span()
-            found.append((name, start, end))
+    found = credential_spans(line)
     found += [("generic-secret", start, end) for start, end in _generic_hits(line)]
     found.sort(key=lambda hit: (hit[1], -(hit[2] - hit[1])))
     kept: list[tuple[str, int, int]] = []
