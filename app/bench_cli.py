@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from app.cli import EXIT_OK, EXIT_PROVIDER, UsageError, _load_config, _provider_error_exit, resolve_provider
+from app.cli import spec_text
 
 MAX_REQUESTS = 1000
 
@@ -21,7 +22,7 @@ def add_parser(sub: Any, positive_int: Any) -> None:
         description="Send the same short request N times and report how time to first token and total time "
                     "spread, whether slow calls were long ones, and what it cost; with --hedge-after, how "
                     "often a hedge was sent and what the extra calls cost.")
-    latency.add_argument("-p", "--provider", metavar="SPEC", help="provider:model (default as for every command)")
+    latency.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model (default as for every command)")
     latency.add_argument("-n", type=positive_int, default=50, metavar="N", help="requests (default 50)")
     latency.add_argument("--prompt", metavar="TEXT", help="the prompt (default: a short on-call question)")
     latency.add_argument("--max-tokens", type=positive_int, default=256, metavar="N")
@@ -30,7 +31,7 @@ def add_parser(sub: Any, positive_int: Any) -> None:
     latency.add_argument("--hedge-after", metavar="WHEN", default="off",
                          help="p95, a time such as 2.5s, or off (default); hedges go to --fallback, else a "
                               "second request to the same provider")
-    latency.add_argument("--fallback", action="append", default=None, metavar="SPEC")
+    latency.add_argument("--fallback", action="append", default=None, type=spec_text, metavar="SPEC")
     latency.add_argument("--warmup", type=int, default=1, metavar="N",
                          help="untimed requests first (default 1: the first call pays for lazy imports and a "
                               "new connection, which is not the provider's latency)")

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="stream a plain completion and print its metrics")
     ask.add_argument("prompt", help="the prompt, or - to read it from standard input")
-    ask.add_argument("-p", "--provider", metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
+    ask.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
     ask.add_argument("--system", metavar="TEXT", help="a system prompt")
     ask.add_argument("--max-tokens", type=_positive_int, default=1024, metavar="N",
                      help="output token limit, sent as the parameter the model takes (default 1024)")
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Review one source file. Findings stream as they arrive; the exit code is 1 when "
                     "a finding is at or above --fail-on, 2 for bad input, 3 when the provider failed.")
     review.add_argument("file", help="the file to review")
-    review.add_argument("-p", "--provider", metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
+    review.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
     review.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text",
                         help="text streams findings as they arrive (default); json follows the public contract; "
                              "sarif is for code scanning")
@@ -98,7 +98,7 @@ SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
 
 
 def add_route_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--fallback", action="append", default=None, metavar="SPEC",
+    command.add_argument("--fallback", action="append", default=None, type=spec_text, metavar="SPEC",
                          help="try SPEC if the provider fails before answering (repeatable, in order; "
                               "overrides the route and [resilience] fallback)")
     command.add_argument("--hedge-after", metavar="WHEN",
@@ -127,6 +127,14 @@ def bounded_int(top: int) -> Any:
             raise argparse.ArgumentTypeError(f"between 1 and {top}")
         return value
     return parse
+
+
+def spec_text(text: str) -> str:
+    """An argparse type for a SPEC option: an empty one is refused, never read as "the default"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the SPEC is empty: give provider:model (e.g. anthropic:claude-haiku-4-5), "
+                                         "or leave the option out to use the default")
+    return text
 
 
 def _retries(text: str) -> int:

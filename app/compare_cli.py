@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int, resolve_provider
+from app.cli import spec_text
 
 MAX_REPEAT = 20
 
@@ -33,9 +34,9 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     compare.add_argument("--incident", metavar="FILE", help="triage this incident instead of reviewing a file")
     compare.add_argument("--incident-text", metavar="TEXT",
                          help="triage this incident text; - reads it from standard input")
-    compare.add_argument("-a", metavar="SPEC", dest="spec_a", help="provider A (default: the config's compare pair, "
+    compare.add_argument("-a", type=spec_text, metavar="SPEC", dest="spec_a", help="provider A (default: the config's compare pair, "
                                                                     "else the first usable provider)")
-    compare.add_argument("-b", metavar="SPEC", dest="spec_b", help="provider B (default: the config's compare pair, "
+    compare.add_argument("-b", type=spec_text, metavar="SPEC", dest="spec_b", help="provider B (default: the config's compare pair, "
                                                                     "else the next usable provider)")
     compare.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=1, metavar="N",
                          help="run each side N times and set the spread within each provider against the "
@@ -47,7 +48,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     compare.add_argument("--mode", choices=("active", "postmortem"), help="triage mode (default active)")
     compare.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                          help="business context for a triage, repeatable (see `driftcheck triage --help`)")
-    compare.add_argument("--judge", action="append", default=None, metavar="SPEC",
+    compare.add_argument("--judge", action="append", default=None, type=spec_text, metavar="SPEC",
                          help="grade both triage answers with this model (repeatable; default: judges in the config)")
     compare.add_argument("--reference", metavar="PATH", help="reference answer for the incident")
     compare.add_argument("--key", metavar="PATH", help="answer key for the file (default: FILE.key.toml)")

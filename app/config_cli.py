@@ -36,7 +36,11 @@ def cmd_config(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         if action == "set":
-            update_config({args.key: parse_value(args.key, args.value)}, path)
+            value = parse_value(args.key, args.value)
+            if value in ("", []):  # never a silent removal: that is what unset is for
+                raise UsageError(f"{args.key} cannot be set to nothing; to remove it, run: "
+                                 f"driftcheck config unset {args.key}")
+            update_config({args.key: value}, path)
             print(f"driftcheck: {args.key} set in {path}", file=sys.stderr)
             return EXIT_OK
         if action == "unset":

@@ -2,31 +2,37 @@
 
 Changes are dotted paths (`default`, `compare`, `routes.triage.active`,
 `resilience.retries`, `endpoints.ollama.base_url`, `prices.MODEL.input_per_mtok`),
-applied to the file's TOML, checked by reading the result back exactly as driftcheck
-reads it, and written atomically with tomli-w, private to its owner (0600, in a 0700
-directory). A value that looks like an API key is refused, like everywhere else.
+applied to the file with tomlkit, which keeps a hand-edited file's comments and layout;
+the result is checked by reading it back exactly as driftcheck reads a config, then
+written atomically, private to its owner (0600, in a 0700 directory). A value that looks
+like an API key is refused, like everywhere else.
+
+One change at a time: the read-modify-write holds an exclusive lock on a file beside the
+config, so concurrent `config set` calls each keep the others' changes. A config that is
+a symbolic link is written through the link (the link stays, its target changes).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
-from app.config import Config, ConfigError, _check_private, _parse, _refuse_keys, config_path
+from app.config import Config, ConfigError, check_directory, config_from_text, config_path, read_private
 
 # Settings that hold a list of SPECs: "a, b" on the command line is a list.
 LIST_SETTINGS = {"compare", "judges", "resilience.fallback"}
-_TOP = {"default", "compare", "judges", "routes", "resilience", "endpoints", "prices", "local"}
 
 
 def split_path(dotted: str) -> list[str]:
     """Dotted path to TOML keys; route names and model names keep their own dots."""
     head, _, rest = dotted.partition(".")
-    if head not in _TOP:
-        raise ConfigError(f"unknown setting {dotted!r}: it starts with one of {', '.join(sorted(_TOP))}")
+    if not head:
+        raise ConfigError(f"{dotted!r} is not a setting: write it as a dotted path, e.g. resilience.retries")
     if not rest:
         return [head]
     if head == "routes":
@@ -53,40 +59,76 @@ def parse_value(dotted: str, text: str) -> Any:
 
 
 def update_config(changes: dict[str, Any], path: Path | None = None) -> Config:
-    """Apply `changes` (dotted path → value; None removes the setting) and write the file."""
+    """Apply `changes` (dotted path → value; None removes the setting) and write the file.
+    Every other value, comment and blank line in the file stays as it was."""
     path = path or config_path()
-    data: dict[str, Any] = {}
-    if path.exists():
-        _check_private(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot update the config {path}: {exc}") from None
-    for dotted, value in changes.items():
-        keys = split_path(dotted)
-        table = data
-        for key in keys[:-1]:
-            table = table.setdefault(key, {})
-            if not isinstance(table, dict):
-                raise ConfigError(f"{dotted}: {key} is not a table in {path}")
-        if value is None or value == "" or value == []:
-            table.pop(keys[-1], None)
-        else:
-            table[keys[-1]] = value
-    text = tomli_w.dumps(_drop_empty(data))
-    _refuse_keys(text, path)
-    config = _parse(tomllib.loads(text), path)  # refuse what driftcheck could not read back
-    _write_private(path, text)
+    keys = {dotted: split_path(dotted) for dotted in changes}
+    check_directory(path.parent)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = path.resolve() if path.is_symlink() else path
+        with _locked(target):
+            try:
+                before = read_private(path)
+            except FileNotFoundError:
+                before = ""
+            text = _changed(before, {tuple(keys[d]): v for d, v in changes.items()}, path)
+            config = config_from_text(text, path, cited=before, edited=[tuple(k) for k in keys.values()])
+            from app.files import write_atomically
+
+            write_atomically(target, text, mode=0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the config {path}: {exc.strerror or exc}") from None
     return config
 
 
-def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (_drop_empty(v) if isinstance(v, dict) else v) for k, v in data.items()
-            if not (isinstance(v, dict) and not _drop_empty(v))}
+@contextmanager
+def _locked(target: Path) -> Iterator[None]:
+    """An exclusive lock on `.config.toml.lock` beside the file, held until it is written.
+    The lock file is never removed: removing it would let two writers lock different files."""
+    fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
-def _write_private(path: Path, text: str) -> None:
-    from app.files import write_atomically
+def _changed(text: str, changes: dict[tuple[str, ...], Any], path: Path) -> str:
+    import tomlkit
+    from tomlkit.exceptions import ParseError
 
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_atomically(path, text, mode=0o600)
+    try:
+        doc = tomlkit.parse(text)
+    except ParseError as exc:
+        raise ConfigError(f"the config {path} is not valid TOML: {exc}. Fix or delete that line.") from None
+    for keys, value in changes.items():
+        _apply(doc, keys, value, path)
+    return doc.as_string()
+
+
+def _apply(doc: Any, keys: tuple[str, ...], value: Any, path: Path) -> None:
+    """Set (or, for None, remove) one value; tables are made as needed and removed when a
+    removal leaves them empty."""
+    import tomlkit
+
+    tables = [doc]
+    for depth, key in enumerate(keys[:-1]):
+        if key not in tables[-1]:
+            if value is None:
+                return
+            # A table that only holds tables is written as [endpoints.NAME], without [endpoints].
+            holds_tables = depth < len(keys) - 2 or isinstance(value, dict)
+            tables[-1][key] = tomlkit.table(is_super_table=holds_tables)
+        table = tables[-1][key]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{'.'.join(keys)}: {'.'.join(keys[:depth + 1])} is not a table in {path}")
+        tables.append(table)
+    if value is not None:
+        tables[-1][keys[-1]] = value
+        return
+    tables[-1].pop(keys[-1], None)
+    for depth in range(len(tables) - 1, 0, -1):
+        if tables[depth]:
+            break
+        del tables[depth - 1][keys[depth - 1]]

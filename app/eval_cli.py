@@ -65,6 +65,8 @@ def _usd(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not an amount in USD, e.g. 2.50") from None
     if not value > 0:
         raise argparse.ArgumentTypeError("must be more than 0")
+    if value == float("inf"):  # nan is caught above: it is not more than 0
+        raise argparse.ArgumentTypeError("must be a finite amount in USD, e.g. 2.50")
     return value
 
 

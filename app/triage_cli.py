@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, redact_pasted, resolve_provider
+from app.cli import spec_text
 
 MAX_INCIDENT_CHARS = 40_000
 _CONTEXT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -26,13 +27,13 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     triage = sub.add_parser("triage", help="triage an incident: severity, cause, actions with owners, escalation",
                             description="Triage incident text from FILE, or pasted on standard input (-).")
     triage.add_argument("file", nargs="?", default="-", metavar="FILE", help="the incident text, or - for stdin")
-    triage.add_argument("-p", "--provider", metavar="SPEC", help="provider:model")
+    triage.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model")
     triage.add_argument("--mode", choices=("active", "postmortem"), default="active",
                         help="active: what to do now (default); postmortem: thorough analysis afterwards")
     triage.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                         help="business context, repeatable: users_affected=30%%, revenue_impact=high, "
                              "sla_at_risk=yes, customer_facing=yes, customers_affected=...")
-    triage.add_argument("--judge", action="append", default=None, metavar="SPEC",
+    triage.add_argument("--judge", action="append", default=None, type=spec_text, metavar="SPEC",
                         help="grade the answer with this model (repeatable; default: judges in the config)")
     triage.add_argument("--reference", metavar="PATH", help="reference answer (default: FILE.reference.toml)")
     triage.add_argument("--format", choices=("text", "json", "markdown"), default="text")

@@ -70,8 +70,9 @@ async def make_provider(fake: FakeServer, provider_env: dict[str, str]):
 
 
 def write_private(path: Path, text: str) -> Path:
-    """Write a config the way driftcheck requires it: readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a config the way driftcheck requires it: it and its directory are its owner's only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
     path.write_text(text)
     path.chmod(0o600)
     return path
@@ -90,7 +91,7 @@ def cli_env(provider_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items()
             if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH"}}
     config_dir = tmp_path / "config"
-    config_dir.mkdir()
+    config_dir.mkdir(mode=0o700)
     data_dir = tmp_path / "data"  # history goes here, never into the real user data directory
     return {**keep, **provider_env, "DRIFTCHECK_CONFIG_DIR": str(config_dir), "DRIFTCHECK_DATA_DIR": str(data_dir),
             "COLUMNS": "120",

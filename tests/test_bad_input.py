@@ -32,6 +32,12 @@ def _setup(tmp: Path, kind: str) -> None:
         write_private(tmp / "config" / "config.toml", "[endpoints.lab\nbase_url = 1\n")
     elif kind == "bad-value":
         write_private(tmp / "config" / "config.toml", "[resilience]\nretries = 99\n")
+    elif kind == "bad-url":
+        write_private(tmp / "config" / "config.toml", '[endpoints.lab]\nbase_url = "not a url"\n')
+    elif kind == "file-url":
+        write_private(tmp / "config" / "config.toml", '[endpoints.lab]\nbase_url = "file:///etc/passwd"\n')
+    elif kind == "nan-timeout":
+        write_private(tmp / "config" / "config.toml", "[resilience]\nfirst_token_timeout_s = nan\n")
     elif kind == "bad-key":
         (tmp / "k.toml").write_text("[[issue]]\nid = 1\n")
 
@@ -53,6 +59,8 @@ ROWS = [
     (["review", "sample_code/inventory_service.py", "-p", "gemini:pro"], None, None, 2,
      ["unknown provider 'gemini:pro'", "anthropic, openai, local"]),
     (["review", "sample_code/inventory_service.py", "-p", ":"], None, None, 2, ["unknown provider"]),
+    (["review", "sample_code/inventory_service.py", "-p", ""], None, None, 2, ["the SPEC is empty"]),
+    (["review", "sample_code/inventory_service.py", "-p", "  "], None, None, 2, ["the SPEC is empty"]),
     (["review", "sample_code/inventory_service.py", "--max-tokens", "0"], None, None, 2, ["must be greater than 0"]),
     (["review", "sample_code/inventory_service.py", "--fail-on", "urgent"], None, None, 2, ["invalid choice"]),
     (["review", "sample_code/inventory_service.py", "--chunk-tokens", "lots"], None, None, 2,
@@ -65,6 +73,13 @@ ROWS = [
     # the config
     (["providers", "--no-check"], "bad-toml", None, 2, ["is not valid TOML", "line 1"]),
     (["ask", "hi"], "bad-value", None, 2, ["resilience.retries must be a whole number from 0 to 10"]),
+    (["ask", "-p", "lab:m", "hi"], "bad-url", None, 2, ["line 2: endpoints.lab.base_url must be an http"]),
+    (["ask", "-p", "lab:m", "hi"], "file-url", None, 2, ["(got 'file:///etc/passwd')"]),
+    (["ask", "-p", "anthropic", "hi"], "nan-timeout", None, 2,
+     ["line 2: resilience.first_token_timeout_s must be a positive number of seconds (got nan)"]),
+    (["ask", "-p", "", "hi"], None, None, 2, ["the SPEC is empty"]),
+    (["triage", "-", "-p", ""], None, "disk full", 2, ["the SPEC is empty"]),
+    (["compare", "sample_code/inventory_service.py", "-a", "", "-b", "openai"], None, None, 2, ["the SPEC is empty"]),
     # history
     (["history", "show", "rmissing"], None, None, 2, ["no run 'rmissing' in history"]),
     (["history", "export", "rmissing", "--format", "sarif"], None, None, 2, ["no run 'rmissing'"]),

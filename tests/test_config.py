@@ -91,3 +91,96 @@ def test_wrong_values_name_the_key(tmp_path, text, where):
 def test_bad_resilience_settings_are_named(tmp_path, text, words):
     with pytest.raises(ConfigError, match=words):
         load_config(write(tmp_path, text))
+
+
+# --- every value checked by the one model, with the file, the key and the line ----------------
+
+REFUSED = [
+    # (file text, line, the key as the message names it, words)
+    ('# timeouts\n[resilience]\nfirst_token_timeout_s = nan\n', 3, "resilience.first_token_timeout_s",
+     "must be a positive number of seconds (got nan)"),
+    ('[resilience]\nconnect_timeout_s = nan\n', 2, "resilience.connect_timeout_s", "(got nan)"),
+    ('[resilience]\nretries = 1\nstall_timeout_s = nan\n', 3, "resilience.stall_timeout_s", "(got nan)"),
+    ('[resilience]\ntimeout_s = inf\n', 2, "resilience.timeout_s", "(got inf)"),
+    ('[resilience]\nhedge_budget = nan\n', 2, "resilience.hedge_budget", "(got nan)"),
+    ('[resilience]\ncooldown_s = -inf\n', 2, "resilience.cooldown_s", "(got -inf)"),
+    ('[local]\nfirst_token_timeout_s = inf\n', 2, "local.first_token_timeout_s", "(got inf)"),
+    ('[prices."m"]\ninput_per_mtok = 0.1\noutput_per_mtok = nan\n', 3, "prices.m.output_per_mtok", "(got nan)"),
+    ('[endpoints.lab]\nbase_url = "http://h"\nparams = { temperature = nan }\n', 3, "endpoints.lab.params",
+     "finite numbers only"),
+    ('default = "anthropic"\n\n[resilience]\nretriez = 2\n', 4, "resilience.retriez",
+     "unknown setting: did you mean resilience.retries?"),
+    ('default = "anthropic"\ncolour = "blue"\n', 2, "colour", "is an unknown setting (the keys here are default"),
+    ('[endpoints.lab]\nbase_url = "http://h"\nmodel = ["m"]\n', 3, "endpoints.lab.model",
+     "did you mean endpoints.lab.models?"),
+    ('compare = ["anthropic", "openai", "local"]\n', 1, "compare",
+     "exactly two SPECs, A and B (got a list of 3 items)"),
+    ('compare = [\n  "anthropic",\n]\n', 1, "compare", "exactly two SPECs"),
+    ('judges = [\n  "openai",\n  "foo:bar",\n]\n', 3, "judges: item 2", "unknown provider 'foo:bar'"),
+    ('[resilience]\nfallback = [99]\n', 2, "resilience.fallback: item 1", "must be a provider:model SPEC (got 99)"),
+    ('default = "gemini:pro"\n', 1, "default", "is not a usable SPEC: unknown provider 'gemini:pro'"),
+    ('default = ""\n', 1, "default", "must be a provider:model SPEC (got '')"),
+    ('[routes]\nreview = "lab:m"\n', 2, "routes.review", "unknown provider 'lab:m'"),
+    ('[routes]\n"triage.active" = { spec = "openai", fallback = [":x"] }\n', 2, "routes.triage.active.fallback: item 1",
+     "unknown provider ':x'"),
+    ('[endpoints.lab]\nbase_url = "not a url"\n', 2, "endpoints.lab.base_url", "must be an http:// or https:// URL"),
+    ('[endpoints.lab]\nbase_url = "file:///etc/passwd"\n', 2, "endpoints.lab.base_url", "(got 'file:///etc/passwd')"),
+    ('[endpoints.lab]\napi_key_env = "LAB_KEY"\n', 1, "endpoints.lab.base_url", "is required"),
+    ('\n[endpoints.anthropic]\nbase_url = "http://h"\n', 2, "endpoints.anthropic",
+     "would shadow the built-in provider 'anthropic'"),
+    ('[endpoints.OpenAI]\nbase_url = "http://h"\n', 1, "endpoints.OpenAI", "OPENAI_BASE_URL"),
+    ('[endpoints.local]\nbase_url = "http://h"\n', 1, "endpoints.local", "would shadow the built-in provider 'local'"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "key", "words"), REFUSED, ids=[r[2] for r in REFUSED])
+def test_every_refusal_names_the_file_the_key_and_the_line(tmp_path, text, line, key, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    message = str(raised.value)
+    assert message.startswith(f"the config {path}: line {line}: {key} "), message
+    assert words in message and "\n" not in message
+
+
+def test_spec_names_an_endpoint_of_the_same_file(tmp_path):
+    config = load_config(write(tmp_path, 'default = "lab:m"\njudges = ["LAB:n"]\n[routes]\nreview = "lab:x"\n'
+                                         '[endpoints.Lab]\nbase_url = "https://lab.example/v1"\n'))
+    assert config.default == "lab:m" and config.routes["review"].spec == "lab:x" and "lab" in config.endpoints
+
+
+def test_defaults_and_documented_forms_still_load(tmp_path):
+    config = load_config(write(tmp_path, '[resilience]\nhedge_after = 2.5\n\n[prices."free:model"]\n'
+                                         'input_per_mtok = 0.0\noutput_per_mtok = 0\n'))
+    assert config.resilience.hedge_after == "2.5" and config.prices["free:model"].input_per_mtok == 0
+    assert (config.timeouts.connect_s, config.timeouts.first_token_s, config.timeouts.stall_s) == (10, 60, 30)
+    assert config.retry.retries == 2 and config.local.context_tokens == 8192
+
+
+def test_a_directory_others_can_use_is_refused_with_the_fix(tmp_path):
+    path = write(tmp_path / "shared", 'default = "anthropic"\n')
+    path.parent.chmod(0o777)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == (f"the config directory {path.parent} can be read or written by other users "
+                                 f"(mode 777); make it private with: chmod 700 {path.parent}")
+    path.parent.chmod(0o700)
+    assert load_config(path).default == "anthropic"
+
+
+def test_a_config_directory_that_is_a_file_is_named(tmp_path):
+    (tmp_path / "config").write_text("not a directory\n")
+    with pytest.raises(ConfigError, match="is not a directory"):
+        load_config(tmp_path / "config" / "config.toml")
+
+
+def test_the_model_gives_a_json_schema_with_defaults_and_limits():
+    from app.config_model import ConfigFile
+
+    schema = ConfigFile.model_json_schema()
+    assert schema["additionalProperties"] is False
+    resilience = schema["$defs"]["ResilienceTable"]["properties"]
+    assert resilience["retries"] == {"default": 2, "description": resilience["retries"]["description"],
+                                     "maximum": 10, "minimum": 0, "title": "Retries", "type": "integer"}
+    assert resilience["first_token_timeout_s"]["exclusiveMinimum"] == 0
+    assert "triage.active" in schema["$defs"]["RoutesTable"]["properties"]

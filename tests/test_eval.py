@@ -343,6 +343,8 @@ def test_write_routes_asks_first_and_writes_only_with_consent(fake, run_cli, cli
     (("--yes",), "--yes applies to --write-routes"),
     (("--budget", "-1"), "must be more than 0"),
     (("--budget", "lots"), "is not an amount"),
+    (("--budget", "inf"), "must be a finite amount"),
+    (("--budget", "nan"), "must be more than 0"),
     (("--repeat", "0"), "between 1 and 20"),
     (("--out", "/"), "is a directory"),
 ])

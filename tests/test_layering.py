@@ -72,3 +72,16 @@ def test_the_tui_loads_no_sdk_before_its_first_frame():
     loaded = loaded_after("import app.tui.app, app.tui.review_screen, app.tui.compare_screen, "
                           "app.tui.triage_screen, app.tui.history_screen, app.tui.settings_screen")
     assert not {"anthropic", "openai", "genai_prices", "llama_cpp"} & loaded
+
+
+def test_help_loads_neither_the_config_model_nor_its_libraries():
+    """pydantic and tomlkit load when a config is read or written, never for `--help`."""
+    loaded = loaded_after("""
+from app.cli import main
+for argv in (["--help"], ["config", "--help"]):
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+""")
+    assert not {"pydantic", "pydantic_core", "tomlkit"} & loaded

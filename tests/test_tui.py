@@ -217,6 +217,18 @@ async def test_settings_are_saved_to_toml_and_keys_shown_only_as_present(fake, t
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
+async def test_settings_refuse_what_the_config_model_refuses_and_keep_the_file(fake, tui_env, tmp_path):
+    path = write_private(tmp_path / "config" / "config.toml", "# mine\n[resilience]\nretries = 1\n")
+    app = DriftcheckApp(lambda a: SettingsScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#set-resilience-first_token_timeout_s").value = "nan"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: bool(app._notifications))
+        message = next(iter(app._notifications)).message
+    assert "resilience.first_token_timeout_s must be a positive number of seconds (got nan)" in message
+    assert path.read_text() == "# mine\n[resilience]\nretries = 1\n"
+
+
 async def test_help_and_the_command_palette_list_every_action(tui_env):
     app = DriftcheckApp()
     async with app.run_test(size=SIZE) as pilot:

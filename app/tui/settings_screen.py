@@ -1,6 +1,6 @@
 """The settings screen: default provider, compare pair, judges, an endpoint, timeouts,
-retries and hedging, written to the TOML config with tomli-w (through the same code as
-`driftcheck config set`). Keys are shown only as present or absent, with the variable
+retries and hedging, written to the TOML config through the same code as `driftcheck
+config set` (so checked by the same model, with the file's comments kept). Keys are shown only as present or absent, with the variable
 to set; they are never read into a field or written anywhere."""
 
 from __future__ import annotations
