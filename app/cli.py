@@ -12,12 +12,11 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
+from app.exit_codes import EXIT_CANCELLED, EXIT_FINDINGS, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE  # noqa: F401
 
 if TYPE_CHECKING:
     from providers import Provider, Response
     from providers.errors import ProviderError
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROVIDER, EXIT_CANCELLED = 0, 1, 2, 3, 130
 
 
 class UsageError(Exception):

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int, resolve_provider
+from app.cli import EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int, resolve_provider
 from app.cli import spec_text
 
 MAX_REPEAT = 20
@@ -50,6 +50,8 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
                          help="business context for a triage, repeatable (see `driftcheck triage --help`)")
     compare.add_argument("--judge", action="append", default=None, type=spec_text, metavar="SPEC",
                          help="grade both triage answers with this model (repeatable; default: judges in the config)")
+    compare.add_argument("--judge-optional", action="store_true",
+                         help="for a triage: a judge that fails is a warning, not exit 3")
     compare.add_argument("--reference", metavar="PATH", help="reference answer for the incident")
     compare.add_argument("--key", metavar="PATH", help="answer key for the file (default: FILE.key.toml)")
     compare.add_argument("--max-tokens", type=positive_int, metavar="N", help="output token limit per request")
@@ -73,7 +75,8 @@ def _task_of(args: argparse.Namespace) -> str:
                          if not given else f"give one input, not {' and '.join(given)}")
     if args.file:
         misplaced = [flag for flag, value in (("--mode", args.mode), ("--context", args.context),
-                                              ("--judge", args.judge), ("--reference", args.reference)) if value]
+                                              ("--judge", args.judge), ("--judge-optional", args.judge_optional),
+                                              ("--reference", args.reference)) if value]
         if misplaced:
             raise UsageError(f"{', '.join(misplaced)} apply to a triage (--incident); {args.file} is reviewed")
         return "review"
@@ -234,13 +237,17 @@ def run_compare(args: argparse.Namespace) -> int:
     if recorder.run_id:
         print(f"driftcheck: recorded as {recorder.run_id} (driftcheck history show {recorder.run_id})",
               file=sys.stderr)
-    failed = [side for side in ("a", "b") if any(r["status"] != "ok" for r in runs[side])]
-    for side in failed:
-        for number, run in enumerate(runs[side], start=1):
-            if run["status"] != "ok":
-                where = f"{side.upper()}" + (f" run {number}" if len(runs[side]) > 1 else "")
-                _fail(f"{where}: {run['error']['message']}")
-    return EXIT_PROVIDER if failed else EXIT_OK
+    from app.exit_codes import outcome_exit, say_failed_judges
+
+    # What ran now: a baseline side was read from history, not asked.
+    labelled = {side.upper() + (f" run {number}" if len(runs[side]) > 1 else ""): run
+                for side in (("b",) if baseline is not None else ("a", "b"))
+                for number, run in enumerate(runs[side], start=1)}
+    for where, run in labelled.items():
+        if run["status"] != "ok":
+            _fail(f"{where}: {run['error']['message']}")
+    say_failed_judges(labelled, judge_optional=args.judge_optional)
+    return outcome_exit(labelled.values(), judge_optional=args.judge_optional)
 
 
 def _open_tui(task: str, args: argparse.Namespace, text_input: Any, specs: dict[str, str]) -> int:

@@ -33,8 +33,8 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     ev.add_argument("--judges", metavar="SPEC,...",
                     help="the graders (default: judges in the config); 'none' grades by reference and key only")
     ev.add_argument("--set", nargs="+", default=None, metavar="SET",
-                    help="incidents (default), samples, all, or paths to incident files, keyed source files "
-                         "or folders of them")
+                    help="incidents (default), samples, all, or paths to incident files, source files or folders "
+                         "of them; inputs without a reference or answer key are graded by the judges alone")
     ev.add_argument("--mode", choices=("active", "postmortem"), default=None, help="triage mode (default active)")
     ev.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=None, metavar="N",
                     help="answers per model and input (default 1; 3 or more lets gaps be told from noise)")
@@ -54,6 +54,9 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     ev.add_argument("--max-tokens", type=positive_int, metavar="N", help="output token limit per answer")
     ev.add_argument("--retries", type=retries, metavar="N")
     ev.add_argument("--allow-secrets", action="store_true", help="send secrets in the inputs as they are")
+    ev.add_argument("--judge-optional", action="store_true",
+                    help="a grade that failed is a warning, not a failure: exit 0 when every answer succeeded "
+                         "(default: exit 3, as for an answer that failed)")
     ev.add_argument("--no-history", action="store_true",
                     help="do not record the eval (it then cannot be resumed)")
 
@@ -212,15 +215,43 @@ def run_eval(args: argparse.Namespace) -> int:
               + (f"; resume with: driftcheck eval --resume {recorder.run_id}" if recorder.run_id else ""))
         return EXIT_CANCELLED
     report = _report(plan, runner, recorder.run_id, stopped)
-    recorder.finish(status="ok" if report["status"] == "ok" else "stopped", summary=_summary(report), result=report)
+    recorder.finish(status="stopped" if report["stopped"] else report["status"], summary=_summary(report),
+                    result=report)
     _write_report(report, args)
     if recorder.run_id:
         print(f"driftcheck: recorded as {recorder.run_id} (driftcheck history show {recorder.run_id})",
               file=sys.stderr)
     if args.write_routes:
         _write_routes(report, config, args)
-    ok_answers = report["cells"]["done"] - report["cells"]["failed"]
-    return EXIT_PROVIDER if report["cells"]["done"] and not ok_answers else EXIT_OK
+    return _outcome(report, recorder.run_id, judge_optional=args.judge_optional)
+
+
+def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool) -> int:
+    """Say what failed, and exit 3 when an answer failed or was not sent, or a grade did
+    (unless --judge-optional): the report stands for the rest, as a compare's does for
+    the side that finished."""
+    cells = report["cells"]
+    missing: dict[str, list[Any]] = {}  # model -> [failed, not sent, error kinds]
+    for row in (row for task in report["tasks"] for row in task["models"] if row["failed"] or row["skipped"]):
+        counts = missing.setdefault(row["model"], [0, 0, set()])
+        counts[0] += row["failed"]
+        counts[1] += row["skipped"]
+        counts[2].update(row["failures"])
+    grades = cells["grades_failed"] + cells["grades_skipped"]
+    retry = f"; ask them again with: driftcheck eval --resume {run_id} --retry-failed" if run_id else ""
+    if missing:
+        _fail(f"{cells['failed'] + cells['skipped']} of {cells['expected']} answers are missing: " + "; ".join(
+            f"{model}: {failed} failed, {skipped} not sent ({', '.join(sorted(kinds))})"
+            for model, (failed, skipped, kinds) in missing.items()) + retry)
+    if grades:
+        line = " and ".join(f"{n} {what}" for n, what in ((cells["grades_failed"], "grade(s) failed"),
+                                                           (cells["grades_skipped"], "grade(s) were not sent")) if n)
+        line += "; those answers are graded by the other judges only, if any"
+        if judge_optional:
+            print(f"driftcheck: warning: {line} (--judge-optional)", file=sys.stderr)
+        else:
+            _fail(f"{line}{retry}. --judge-optional makes this a warning")
+    return EXIT_PROVIDER if missing or (grades and not judge_optional) else EXIT_OK
 
 
 def _report(plan: Any, runner: Any, run_id: str | None, stopped: Any) -> dict[str, Any]:
@@ -271,12 +302,14 @@ def _cell_line(event: Any, done: int, total: int) -> str:
     cell, answer = event.cell, event.answer
     where = f"[{done}/{total}] {cell.model} · {cell.item}" + (f" · run {cell.run + 1}" if cell.run else "")
     if answer["status"] != "ok":
-        what = f"[red]failed[/]: {escape((answer['error'] or {}).get('message', ''))}"
+        what = f"[red]{answer['status']}[/]: {escape((answer['error'] or {}).get('message', ''))}"
     else:
         totals = [g["total"] for g in event.grades if g.get("total") is not None]
         graded = f"judges {', '.join(str(t) for t in totals)}" if totals else _objective(answer)
-        failed = sum(1 for g in event.grades if g.get("total") is None)
+        failed = sum(1 for g in event.grades if g["status"] == "failed")
+        skipped = sum(1 for g in event.grades if g["status"] == "skipped")
         graded += f", {failed} judge(s) failed" if failed else ""
+        graded += f", {skipped} judge(s) not asked (their provider refused an earlier request)" if skipped else ""
         m = answer["metrics"]
         what = (f"{graded} · {(m['latency_ms'] or 0) / 1000:.1f} s · {format_cost(m['cost_usd'])}")
     return f"driftcheck: {escape(where)}: {what}" + (" (kept from before)" if event.reused else "")
@@ -305,6 +338,12 @@ def _print_plan(plan: Any, cost: Any, budget: float | None, cells: list[Any], pa
     if kept:
         line += f" in all, {kept} answer(s) already done"
     print(line, file=sys.stderr, flush=True)
+    unkeyed = [item.id for item in plan.items if not item.keyed]
+    if unkeyed:
+        graded = "graded by the judges alone" if plan.judges else "not graded at all (no judges): latency, cost " \
+                                                                    "and failures only"
+        print(f"driftcheck: note: {len(unkeyed)} input(s) have no reference or answer key and are {graded}: "
+              f"{', '.join(unkeyed[:5])}{' …' if len(unkeyed) > 5 else ''}", file=sys.stderr, flush=True)
     if cost.unpriced:
         print(f"driftcheck: no known price for {', '.join(cost.unpriced)}: not in the estimate or the budget",
               file=sys.stderr, flush=True)
@@ -358,8 +397,8 @@ def _write_routes(report: dict[str, Any], config: Any, args: argparse.Namespace)
     from app.config_write import update_config
     from app.eval.routes import propose_routes
 
-    if report["status"] != "ok":
-        _fail("routes not written: the eval is incomplete; resume it first")
+    if report["cells"]["done"] < report["cells"]["expected"]:
+        _fail("routes not written: the eval is incomplete (cells not run or not sent); resume it first")
         return
     proposal = propose_routes(report, config)
     if not proposal:

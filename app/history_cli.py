@@ -40,7 +40,7 @@ def add_parser(sub: Any) -> None:
 def _list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="only this task (review, ask, ...)")
     parser.add_argument("--provider", metavar="SPEC", help="only runs with a call to this provider or SPEC")
-    parser.add_argument("--status", choices=("ok", "failed", "interrupted", "cancelled", "running"))
+    parser.add_argument("--status", choices=("ok", "failed", "partial", "stopped", "interrupted", "cancelled", "running"))
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -109,7 +109,8 @@ def _list(store: Any, args: argparse.Namespace) -> int:
                             ("providers", "left"), ("status", "left"), ("score", "right"),
                             ("calls", "right"), ("cost", "right"), ("latency", "right")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    colours = {"ok": "green", "failed": "red", "interrupted": "yellow", "cancelled": "yellow"}
+    colours = {"ok": "green", "failed": "red", "partial": "yellow", "stopped": "yellow", "interrupted": "yellow",
+               "cancelled": "yellow"}
     for run in runs:
         latency = "" if run["latency_ms"] is None else f"{run['latency_ms'] / 1000:.1f} s"
         table.add_row(run["id"], _when(run["created_at"]), run["task"], escape(_short(run["input_ref"])),

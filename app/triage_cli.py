@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, redact_pasted, resolve_provider
+from app.cli import EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, redact_pasted, resolve_provider
 from app.cli import spec_text
 
 MAX_INCIDENT_CHARS = 40_000
@@ -36,6 +36,9 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     triage.add_argument("--judge", action="append", default=None, type=spec_text, metavar="SPEC",
                         help="grade the answer with this model (repeatable; default: judges in the config)")
     triage.add_argument("--reference", metavar="PATH", help="reference answer (default: FILE.reference.toml)")
+    triage.add_argument("--judge-optional", action="store_true",
+                        help="a judge that fails is a warning: exit 0 with the answer ungraded by it (default: "
+                             "exit 3, as for a provider failure)")
     triage.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     triage.add_argument("--max-tokens", type=positive_int, default=4096, metavar="N")
     triage.add_argument("--retries", type=retries, metavar="N")
@@ -182,8 +185,10 @@ def run_triage(args: argparse.Namespace) -> int:
         sys.stdout.write(triage_markdown(outcome))
     if outcome.error is not None:
         _fail(outcome.error.one_line())
-        return EXIT_PROVIDER
-    return EXIT_OK
+    from app.exit_codes import outcome_exit, say_failed_judges
+
+    say_failed_judges({"": data}, judge_optional=args.judge_optional)
+    return outcome_exit([data], judge_optional=args.judge_optional)
 
 
 async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argparse.Namespace,
@@ -232,4 +237,4 @@ def open_triage_tui(text_input: Any, args: argparse.Namespace, *, specs: list[st
     return run_tui(lambda app: TriageScreen(
         text=text_input.text, label=text_input.path, spec_a=specs[0], spec_b=specs[1] if len(specs) > 1 else "",
         mode=args.mode or "active", judges=args.judge, context=parse_context(args.context), start=True,
-        record=record, route=route), record=record)
+        record=record, route=route), record=record, judge_optional=getattr(args, "judge_optional", False))

@@ -17,6 +17,10 @@ class ProviderError(Exception):
     #: Whether the failure is the provider's rather than the caller's, so a fallback
     #: provider may serve the same request.
     provider_fault: ClassVar[bool] = False
+    #: Whether every later call would fail the same way, so a batch of calls (an eval)
+    #: should stop asking: "provider" when the key itself is missing or rejected (every
+    #: model behind that key), "model" when the key may not use this model; else None.
+    stops: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -69,6 +73,7 @@ class ConfigurationError(ProviderError):
     """The call cannot be made as configured (bad SPEC, no key); exit code 2."""
 
     kind = "configuration"
+    stops = "provider"
 
 
 class UnknownProviderError(ConfigurationError):
@@ -81,10 +86,12 @@ class MissingKeyError(ConfigurationError):
 
 class AuthenticationError(ProviderError):
     kind = "authentication"
+    stops = "provider"
 
 
 class PermissionDeniedError(ProviderError):
     kind = "permission_denied"
+    stops = "model"
 
 
 class ModelNotFoundError(ProviderError):
@@ -189,3 +196,15 @@ class ProtocolError(ProviderError):
 
     kind = "protocol"
     provider_fault = True
+
+
+def stop_scope(kind: str | None) -> str | None:
+    """`stops` of the error class named `kind` (as JSON and history name it): "provider",
+    "model" or None."""
+    pending: list[type[ProviderError]] = [ProviderError]
+    while pending:
+        cls = pending.pop()
+        if cls.kind == kind:
+            return cls.stops
+        pending.extend(cls.__subclasses__())
+    return None

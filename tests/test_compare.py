@@ -6,6 +6,7 @@ against what each side was scripted to say."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -122,6 +123,24 @@ def test_triage_compare_judges_both_sides_and_reports_the_judge_delta(fake, run_
     assert "harmful actions recommended 0 → 1" in result.stdout
     judged = [r for r in fake.requests if r.model == "claude-sonnet-4-6"]
     assert len(judged) == 2 and all("none yet" in str(r.body) for r in fake.requests if r.model != "claude-sonnet-4-6")
+
+
+def test_a_failed_judge_in_a_triage_compare_exits_3_unless_judges_are_optional(fake, run_cli):
+    incident = "kafka-lag.md"
+    for optional, expected in (((), 3), (("--judge-optional",), 0)):
+        fake.reset()
+        fake.script(Reply(text=answer_text(incident, "active")), model="claude-haiku-4-5")
+        fake.script(Reply(text=answer_text(incident, "active")), model="gpt-5.4-mini")
+        fake.script(Reply(text=verdict(5, 4)), Reply(text="no verdict"), Reply(text="still none"),
+                    model="claude-sonnet-4-6")
+        result = run_cli("compare", "--incident", f"incidents/{incident}", "-a", A, "-b", B, "--judge",
+                         "anthropic:claude-sonnet-4-6", "--format", "json", *optional)
+        assert result.code == expected, result.stderr
+        report = json.loads(result.stdout)
+        assert report["status"] == "ok" and [j["status"] for side in "ab" for j in report[side]["judges"]].count(
+            "failed") == 1
+        said = "warning" if optional else "error"
+        assert re.search(rf"driftcheck: {said}: [AB]: judge anthropic:claude-sonnet-4-6 failed", result.stderr)
 
 
 def test_a_side_that_fails_mid_stream_leaves_the_other_complete(fake, run_cli):
@@ -275,6 +294,7 @@ def test_the_pair_comes_from_the_config_else_the_usable_providers(fake, run_cli,
     ((), None, "give one input"),
     (("sample_code/quota_limiter.go", "--incident", "incidents/kafka-lag.md"), None, "not FILE and --incident"),
     (("sample_code/quota_limiter.go", "--mode", "postmortem"), None, "--mode apply to a triage"),
+    (("sample_code/quota_limiter.go", "--judge-optional"), None, "--judge-optional apply to a triage"),
     (("--incident", "incidents/kafka-lag.md", "--key", "x.toml"), None, "apply to a review"),
     (("sample_code/quota_limiter.go", "--repeat", "0"), None, "between 1 and 20"),
     (("sample_code/quota_limiter.go", "--baseline", "nope"), None, "no run 'nope' in history"),

@@ -4,6 +4,7 @@ socket, and the report is checked against what was scripted."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import signal
@@ -19,14 +20,14 @@ import pytest
 
 from app.eval.limits import Budget, ProviderLimit
 from app.eval.stats import min_p, paired_p
-from app.render.eval import model_table
+from app.render.eval import headline, model_table
 from providers.health import percentile
 from tests import fake_eval
 from tests.conftest import ROOT
 from tests.fake_eval import GPT55, HAIKU, JUDGES, MINI, MODELS, SONNET
 from tests.fake_reviews import keyed_review_text
 from tests.fake_triage import INCIDENTS
-from tests.fakeserver import Reply, rate_limited
+from tests.fakeserver import HttpError, Reply, rate_limited, unauthorized
 
 EVAL = ("eval", "--models", ",".join(MODELS), "--judges", ",".join(JUDGES))
 ANSWERS, GRADES = len(MODELS) * len(INCIDENTS), len(MODELS) * len(INCIDENTS) * len(JUDGES)
@@ -55,7 +56,8 @@ def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env
     result = run_cli(*EVAL, "--format", "json", timeout=180)
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["status"] == "ok" and report["cells"] == {"expected": ANSWERS, "done": ANSWERS, "failed": 0}
+    assert report["status"] == "ok" and report["cells"] == {"expected": ANSWERS, "done": ANSWERS, "failed": 0,
+                                                            "skipped": 0, "grades_failed": 0, "grades_skipped": 0}
     assert len(fake.requests) == ANSWERS + GRADES  # every answer once, every grade once
     task = _task(report)
     assert task["measure"] == "judges" and task["items"] == [f"incidents/{i}" for i in INCIDENTS]
@@ -286,7 +288,8 @@ def test_a_rate_limited_provider_slows_down_and_its_cells_are_asked_again(fake, 
                      timeout=120)
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["cells"] == {"expected": len(INCIDENTS), "done": len(INCIDENTS), "failed": 0}
+    assert report["status"] == "ok" and report["cells"]["done"] == len(INCIDENTS)
+    assert report["cells"]["failed"] == report["cells"]["skipped"] == 0
     assert "openai is rate limiting" in result.stderr and "goes back in the queue" in result.stderr
     assert "1 request(s) in flight from now" in result.stderr  # 4 halved twice
     # Without judges, quality is the reference coverage.
@@ -331,9 +334,130 @@ def test_write_routes_asks_first_and_writes_only_with_consent(fake, run_cli, cli
     assert "triage.active" in providers.stdout and "gpt-5.4-mini" in providers.stdout
 
 
+def test_an_eval_whose_every_answer_is_refused_is_failed_and_stops_asking(fake, run_cli, cli_env):
+    fake.reply_when("claude-haiku-4-5", (), unauthorized())
+    result = run_cli("eval", "--models", HAIKU, "--judges", "none", "--retries", "0", "--format", "json",
+                     timeout=120)
+    assert result.code == 3, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "failed"
+    assert report["cells"] == {"expected": len(INCIDENTS), "done": 1, "failed": 1, "skipped": len(INCIDENTS) - 1,
+                               "grades_failed": 0, "grades_skipped": 0}
+    assert len(fake.requests) == 1  # the first 401 stops the provider: the other five are never sent
+    row = _row(_task(report), HAIKU)
+    assert (row["calls"], row["failed"], row["skipped"], row["failures"]) == (1, 1, 5, ["authentication"])
+    assert headline(report).startswith("FAILED, no answer succeeded: 1 models × 6 inputs")
+    with _db(cli_env) as conn:
+        assert conn.execute("SELECT status FROM runs WHERE id = ?", (report["run_id"],)).fetchone()[0] == "failed"
+    assert result.stderr.count("skipped: not sent: anthropic refused an earlier request") == 5
+    assert f"6 of 6 answers are missing: {HAIKU}: 1 failed, 5 not sent (authentication)" in result.stderr
+    assert f"driftcheck eval --resume {report['run_id']} --retry-failed" in result.stderr
+
+
+def test_a_refused_key_stops_the_judge_of_the_same_provider_too(fake, run_cli):
+    """Haiku's 401 means the Anthropic key is wrong: Sonnet, judging on the same key, is not asked either."""
+    fake_eval.script(fake)
+    fake.script(unauthorized(), model="claude-haiku-4-5")  # then it would answer: it is not asked again
+    result = run_cli("eval", "--models", f"{HAIKU},{MINI}", "--judges", SONNET, "--retries", "0", "--format",
+                     "json", timeout=120)
+    assert result.code == 3, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "partial"
+    assert report["cells"] == {"expected": 12, "done": 7, "failed": 1, "skipped": 5, "grades_failed": 0,
+                               "grades_skipped": 6}
+    assert [r.model for r in fake.requests].count("claude-haiku-4-5") == 1
+    assert "claude-sonnet-4-6" not in [r.model for r in fake.requests]
+    assert len(fake.requests) == 1 + len(INCIDENTS)
+
+
+def test_a_failed_judge_fails_the_eval_unless_judges_are_optional(fake, run_cli):
+    fake_eval.script(fake)
+    refused = HttpError(403, "this key may not use claude-sonnet-4-6")
+    fake.script(refused, model="claude-sonnet-4-6")
+    strict = run_cli("eval", "--models", MINI, "--judges", SONNET, "--retries", "0", "--format", "json",
+                     timeout=120)
+    assert strict.code == 3, strict.stderr
+    report = json.loads(strict.stdout)
+    assert report["status"] == "partial"
+    assert (report["cells"]["failed"], report["cells"]["grades_failed"], report["cells"]["grades_skipped"]) == (0, 1, 5)
+    assert [r.model for r in fake.requests].count("claude-sonnet-4-6") == 1
+    assert "--judge-optional makes this a warning" in strict.stderr
+    fake.script(refused, model="claude-sonnet-4-6")
+    optional = run_cli("eval", "--models", MINI, "--judges", SONNET, "--retries", "0", "--judge-optional",
+                       timeout=120)
+    assert optional.code == 0, optional.stderr
+    assert "warning: 1 grade(s) failed and 5 grade(s) were not sent" in optional.stderr
+    assert "partial: 1 models × 6 inputs" in optional.stdout
+
+
+def _unreferenced_set(folder: Path) -> dict[str, str]:
+    """Two incidents without a reference, one with, and a source file without an answer key."""
+    for name in ("pg-storage.md", "cert-expiry.md"):
+        (folder / f"new-{name}").write_text((ROOT / "incidents" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("kafka-lag.md", "kafka-lag.md.reference.toml"):
+        (folder / name).write_text((ROOT / "incidents" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "inventory.py").write_text((ROOT / "sample_code" / "inventory_service.py").read_text(encoding="utf-8"),
+                                         encoding="utf-8")
+    (folder / "README.md").write_text("notes about this folder, not an incident\n", encoding="utf-8")
+    return {"keyed": str(folder / "kafka-lag.md"), "source": str(folder / "inventory.py"),
+            "unkeyed": [str(folder / "new-cert-expiry.md"), str(folder / "new-pg-storage.md")]}
+
+
+def test_inputs_without_a_reference_are_graded_by_the_judges_alone(fake, run_cli, tmp_path):
+    from rich.console import Console
+
+    from app.render.eval import eval_markdown, print_eval
+    from app.render.eval_html import eval_html
+
+    paths = _unreferenced_set(tmp_path)
+    fake_eval.script(fake)
+    fake.reply_when("gpt-5.4-mini", ("inventory",), Reply(text=keyed_review_text("inventory_service.py")))
+    result = run_cli("eval", "--models", MINI, "--judges", GPT55, "--set", str(tmp_path), "--format", "json",
+                     timeout=120)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "ok" and report["cells"]["done"] == 4  # README.md is not an input
+    assert "3 input(s) have no reference or answer key and are graded by the judges alone" in result.stderr
+    triage, review = _task(report), _task(report, "review")
+    assert triage["measure"] == review["measure"] == "judges"
+    assert triage["judge_only"] == paths["unkeyed"] and review["judge_only"] == [paths["source"]]
+    assert "judge-only for 2 of 3 inputs, without a reference: " in triage["measure_label"]
+    assert review["measure_label"] == "judges' mean total (0-10), judge-only: no input has an answer key"
+    assert _row(triage, MINI)["quality"]["n"] == 3 and _row(review, MINI)["quality"]["n"] == 1
+    assert _row(triage, MINI)["reference"]["coverage"] == 1.0  # the keyed incident is still checked
+    console = Console(record=True, width=200)
+    print_eval(console, report)
+    for shown in (console.export_text(), eval_markdown(report), eval_html(report)):
+        assert "judge-only for 2 of 3 inputs" in shown and "judge-only: no input has an answer key" in shown
+
+
+def test_inputs_without_a_reference_or_judges_report_no_quality_but_the_rest(fake, run_cli, tmp_path):
+    paths = _unreferenced_set(tmp_path)
+    fake_eval.script(fake)
+    result = run_cli("eval", "--models", f"{MINI},{GPT55}", "--judges", "none", "--set", *paths["unkeyed"],
+                     "--format", "json", timeout=120)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "ok" and report["cells"]["done"] == 4
+    assert "are not graded at all (no judges)" in result.stderr
+    task = _task(report)
+    assert task["measure"] == "none" and task["unmeasured"] == paths["unkeyed"]
+    assert task["measure_label"].startswith("none: no input has a reference and there are no judges")
+    assert task["recommendation"]["model"] is None and "nothing measures quality" in task["recommendation"]["text"]
+    for model in (MINI, GPT55):
+        row = _row(task, model)
+        assert row["quality"]["mean"] is None and row["failed"] == 0 and row["cost_per_call_usd"] > 0
+        assert row["latency_ms"]["median"] is not None
+    mixed = run_cli("eval", "--models", MINI, "--judges", "none", "--set", str(tmp_path), "--format", "markdown",
+                    timeout=120)
+    assert mixed.code == 0, mixed.stderr
+    assert "reference coverage × 10 for 1 of 3 inputs; no quality measure (no reference, no judges) for" in mixed.stdout
+    assert "none: no input has an answer key and there are no judges" in mixed.stdout
+
+
 @pytest.mark.parametrize("args, message", [
     (("--set", "no/such/place"), "no such file or folder"),
-    (("--set", "tests/data/tui"), "no incident with a .reference.toml"),
+    (("--set", "tests/__snapshots__/test_tui_snapshots"), "no incident (.log, .md, .txt) and no source file"),
     (("--models", ","), "--models is empty"),
     (("--models", "openai:gpt-5.5,openai:gpt-5.5"), "names a model twice"),
     (("--models", "nosuch:model"), "nosuch"),
@@ -376,8 +500,24 @@ def test_paired_permutation_test_gives_the_textbook_values():
     assert paired_p([([10, 10, 9], [7, 8, 7])] * 6) == paired_p([([10, 10, 9], [7, 8, 7])] * 6)
 
 
+async def test_a_providers_first_request_goes_alone_then_the_limit_opens():
+    limit = ProviderLimit(4)
+    await limit.acquire()
+    second = asyncio.create_task(limit.acquire())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not second.done()  # a wrong key is found by one request, not four
+    await limit.release()
+    await second
+    for _ in range(3):
+        await asyncio.wait_for(limit.acquire(), 1)
+    assert limit.in_flight == 4
+
+
 async def test_provider_limit_halves_on_rate_limits_and_grows_back():
     limit = ProviderLimit(4)
+    await limit.acquire()
+    await limit.release()  # the first request came back: the limit is open
     for _ in range(4):
         await limit.acquire()
     assert limit.in_flight == 4

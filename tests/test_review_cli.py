@@ -138,6 +138,20 @@ def test_a_failure_mid_stream_keeps_what_arrived_and_exits_3(fake, run_cli, tmp_
     assert data["result"]["score"] is None
 
 
+def test_text_output_of_a_failed_review_prints_what_arrived_marked_incomplete(fake, run_cli):
+    text = keyed_review_text(INVENTORY)
+    cut = text.index('"line_start": 49') // 20
+    fake.script(Reply(text=text, chunk_size=20, drop_after=cut))
+    result = run_cli("review", SAMPLE_PATH, "-p", HAIKU)
+    assert result.code == 3
+    out = result.stdout
+    assert "CRITICAL" in out  # the findings that streamed
+    assert "The review is incomplete: the text received before the failure" in out
+    received = text[:cut * 20]
+    assert received[-60:] in out and out.index("CRITICAL") < out.index("The review is incomplete")
+    assert "(end of the incomplete text)" in out
+
+
 def test_overload_is_retried_and_reported(fake, run_cli):
     fake.script(overloaded(retry_after_ms=10), Reply(text=keyed_review_text(INVENTORY)))
     result = run_cli("review", SAMPLE_PATH, "-p", HAIKU, "--format", "json")

@@ -84,10 +84,24 @@ def test_a_judge_that_never_fits_the_schema_is_reported_not_zeroed(fake, run_cli
     fake.script(Reply(text="Great answer!"), Reply(text="10/10 really"), model="gpt-5.4-mini")
     result = run_cli("triage", "incidents/kafka-lag.md", "-p", CANDIDATE, "--judge", "openai:gpt-5.4-mini",
                      "--format", "json")
-    assert result.code == 0
-    [judge] = json.loads(result.stdout)["judges"]
+    data = json.loads(result.stdout)
+    [judge] = data["judges"]
     assert judge["status"] == "failed" and judge["total"] is None
     assert judge["error"]["kind"] == "invalid_output"
+    # The answer is complete, but its grade is missing: a provider failure unless judges are optional.
+    assert data["status"] == "ok" and result.code == 3, result.stderr
+    assert "driftcheck: error: judge openai:gpt-5.4-mini failed:" in result.stderr
+    assert "pass --judge-optional to accept it without this grade" in result.stderr
+
+
+def test_judge_optional_makes_a_failed_judge_a_warning(fake, run_cli):
+    fake.script(Reply(text=answer_text("kafka-lag.md", "active")), model="claude-haiku-4-5")
+    fake.script(Reply(text="Great answer!"), Reply(text="10/10 really"), model="gpt-5.4-mini")
+    result = run_cli("triage", "incidents/kafka-lag.md", "-p", CANDIDATE, "--judge", "openai:gpt-5.4-mini",
+                     "--judge-optional")
+    assert result.code == 0, result.stderr
+    assert "Judge openai:gpt-5.4-mini: failed" in result.stdout
+    assert "driftcheck: warning: judge openai:gpt-5.4-mini failed:" in result.stderr
 
 
 def test_text_output_is_a_table_with_the_verdicts(fake, run_cli):

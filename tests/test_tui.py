@@ -24,6 +24,7 @@ from tests.fake_triage import answer_text, verdict
 from tests.fakeserver import Reply
 
 SAMPLE = "sample_code/inventory_service.py"
+ROOT_INCIDENTS = __import__("pathlib").Path(__file__).resolve().parent.parent / "incidents"
 A, B = "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"
 SIZE = (120, 40)
 
@@ -256,3 +257,40 @@ async def test_the_review_screen_takes_the_command_lines_fallback(fake, tui_env,
         await until(pilot, lambda: screen.result is not None)
         assert screen.result["metrics"]["fallback_from"] == A and screen.result["provider"] == "openai"
         assert f"fell back from {A}" in str(screen.pane("a").metrics.render())
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    (Reply(text=keyed_review_text("inventory_service.py"), chunk_size=40, error_after=12), 3),
+    (Reply(text=keyed_review_text("inventory_service.py")), 0),
+])
+def test_quitting_the_tui_exits_as_the_headless_command_would(fake, tui_env, monkeypatch, reply, expected):
+    """run_tui itself, headless: a review that failed mid-stream exits 3 once the user quits."""
+    from app.tui.app import run_tui
+
+    fake.script(reply, model="claude-haiku-4-5")
+    run = DriftcheckApp.run
+
+    async def quit_when_done(pilot):
+        screen = pilot.app.screen
+        await until(pilot, lambda: screen.result is not None)
+        await pilot.press("ctrl+q")
+
+    monkeypatch.setattr(DriftcheckApp, "run", lambda app: run(app, headless=True, size=SIZE, auto_pilot=quit_when_done))
+    assert run_tui(lambda app: ReviewScreen(SAMPLE, A)) == expected
+
+
+async def test_a_failed_judge_in_the_tui_exits_3_unless_judges_are_optional(fake, tui_env):
+    from tests.fakeserver import HttpError
+
+    for optional, expected in ((False, 3), (True, 0)):
+        fake.script(Reply(text=answer_text("pg-storage.md", "active")), model="claude-haiku-4-5")
+        fake.script(HttpError(403, "this key may not use the judge"), model="gpt-5.4-mini")
+        text = (ROOT_INCIDENTS / "pg-storage.md").read_text(encoding="utf-8")
+        app = DriftcheckApp(lambda a: TriageScreen(text=text, spec_a=A, judges=[B], start=True),
+                            judge_optional=optional)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await until(pilot, lambda: screen.specs and not screen.running and "Judge" in str(
+                screen.pane("a").query_one(".summary").render()))
+            await pilot.pause()
+        assert app.exit_code == expected

@@ -1,9 +1,11 @@
-"""What an eval runs on: incidents (triaged) and keyed source files (reviewed).
+"""What an eval runs on: incidents (triaged) and source files (reviewed).
 
 `--set incidents`, `samples` and `all` name the bundled folders; any other value is a
 path: an incident file (.md, .txt, .log, or anything with a .reference.toml beside it),
-a source file, or a folder, from which every file with a reference or an answer key is
-taken. Every problem is a UsageError before anything is sent.
+a source file, or a folder, from which every incident and every source file in a
+language driftcheck knows is taken (READMEs and hidden files are left out). An input
+without a reference or answer key is still run: the judges alone grade it. Every
+problem is a UsageError before anything is sent.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import UsageError
+from app.triage.reference import REFERENCE_SUFFIX
 
 INCIDENT_SUFFIXES = {".md", ".txt", ".log"}
 BUNDLED = {"incidents": "incidents", "samples": "sample_code"}
@@ -35,9 +38,14 @@ class EvalItem:
     def sha256(self) -> str:
         return self.text_input.sha256
 
+    @property
+    def keyed(self) -> bool:
+        """Whether a reference (incident) or an answer key (source file) can check the answers."""
+        return self.reference is not None or self.key is not None
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "task": self.task, "path": str(self.path), "sha256": self.sha256,
-                "difficulty": self.difficulty}
+                "difficulty": self.difficulty, "keyed": self.keyed}
 
 
 def collect_items(selection: list[str]) -> list[EvalItem]:
@@ -49,13 +57,13 @@ def collect_items(selection: list[str]) -> list[EvalItem]:
         names = ["incidents", "samples"] if value == "all" else [value] if value in BUNDLED else []
         for name in names:
             folder = data_dir(BUNDLED[name])
-            for path, task in _keyed_files(folder):
+            for path, task in _inputs_in(folder):
                 found.setdefault(path, (f"{BUNDLED[name]}/{path.name}", task))
         if not names:
             for path, task in _from_path(value):
                 found.setdefault(path, (str(path) if value.startswith("/") else _shown(path), task))
     if not found:
-        raise UsageError("nothing to evaluate: --set incidents, samples, all, or paths to incidents and keyed files")
+        raise UsageError("nothing to evaluate: --set incidents, samples, all, or paths to incidents and source files")
     if len(found) > MAX_ITEMS:
         raise UsageError(f"{len(found)} inputs; an eval takes at most {MAX_ITEMS}. Narrow --set")
     return [load_item(item_id, path, task) for path, (item_id, task) in found.items()]
@@ -68,36 +76,38 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _keyed_files(folder: Path) -> list[tuple[Path, str]]:
-    """Files in `folder` with a reference (incidents) or an answer key (source files)."""
+def _inputs_in(folder: Path) -> list[tuple[Path, str]]:
+    """The incidents and source files in `folder`, with or without a reference or key."""
     from app.answer_key import KEY_SUFFIX
-    from app.triage.reference import REFERENCE_SUFFIX
+    from app.source import detect_language
 
     out = []
     for path in sorted(folder.iterdir()):
-        if path.name.endswith((KEY_SUFFIX, REFERENCE_SUFFIX)) or not path.is_file():
+        if (path.name.endswith((KEY_SUFFIX, REFERENCE_SUFFIX)) or path.name.startswith(".")
+                or path.name.upper().startswith("README") or not path.is_file()):
             continue
-        if path.with_name(path.name + REFERENCE_SUFFIX).is_file():
+        if _is_incident(path):
             out.append((path.resolve(), "triage"))
-        elif path.with_name(path.name + KEY_SUFFIX).is_file():
+        elif path.with_name(path.name + KEY_SUFFIX).is_file() or detect_language(path, "") is not None:
             out.append((path.resolve(), "review"))
     return out
 
 
-def _from_path(value: str) -> list[tuple[Path, str]]:
-    from app.triage.reference import REFERENCE_SUFFIX
+def _is_incident(path: Path) -> bool:
+    return path.suffix.lower() in INCIDENT_SUFFIXES or path.with_name(path.name + REFERENCE_SUFFIX).is_file()
 
+
+def _from_path(value: str) -> list[tuple[Path, str]]:
     path = Path(value).expanduser()
     if not path.exists():
         raise UsageError(f"--set {value}: no such file or folder (the bundled sets are incidents, samples, all)")
     if path.is_dir():
-        files = _keyed_files(path)
+        files = _inputs_in(path)
         if not files:
-            raise UsageError(f"--set {value}: no incident with a .reference.toml and no source file with a "
-                             f".key.toml in this folder")
+            raise UsageError(f"--set {value}: no incident ({', '.join(sorted(INCIDENT_SUFFIXES))}) and no source "
+                             f"file in a language driftcheck knows in this folder")
         return files
-    is_incident = path.suffix.lower() in INCIDENT_SUFFIXES or path.with_name(path.name + REFERENCE_SUFFIX).is_file()
-    return [(path.resolve(), "triage" if is_incident else "review")]
+    return [(path.resolve(), "triage" if _is_incident(path) else "review")]
 
 
 def load_item(item_id: str, path: Path, task: str) -> EvalItem:

@@ -5,7 +5,8 @@ rate limits are per provider, not per model). When a provider answers "rate limi
 even after its own retries, the limit halves and new requests wait out the retry-after;
 after a run of successes it grows back one at a time — the additive-increase,
 multiplicative-decrease rule TCP uses, so an eval settles just under a provider's limit
-instead of hammering it.
+instead of hammering it. A provider's first request goes alone: when the key is wrong,
+one request finds out, not C of them.
 
 `Budget` is a hard stop: a cell starts only when what has been spent, plus what the
 cells in flight are expected to cost, plus this cell's expected cost stays within the
@@ -36,6 +37,7 @@ class ProviderLimit:
         self.limit = limit
         self.in_flight = 0
         self.paused_until = 0.0
+        self.answered = False  # until a first request has come back, one at a time
         self._successes = 0
         self._changed = asyncio.Condition()
 
@@ -49,7 +51,7 @@ class ProviderLimit:
                     except TimeoutError:
                         pass
                     continue
-                if self.in_flight < self.limit:
+                if self.in_flight < (self.limit if self.answered else 1):
                     self.in_flight += 1
                     return
                 await self._changed.wait()
@@ -67,6 +69,7 @@ class ProviderLimit:
     async def release(self, *, rate_limited: bool = False, retry_after_s: float | None = None) -> None:
         async with self._changed:
             self.in_flight -= 1
+            self.answered = True
             if rate_limited:
                 self.limit = max(1, self.limit // 2)
                 self._successes = 0

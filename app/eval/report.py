@@ -4,7 +4,15 @@ recommendation.
 
 Quality is on one 10-point scale per task: the judges' mean total when there are judges;
 without judges, reference coverage × 10 for incidents and answer-key F1 × 10 for source
-files. A failed answer has no quality (it is counted as a failure, not as a zero).
+files. An input without a reference or answer key is graded by the judges alone (the
+report says "judge-only"); without judges too it has no quality measure, and only its
+latency, cost and failures are reported. A failed answer has no quality (it is counted
+as a failure, not as a zero).
+
+The status says how much of the plan was measured: `ok` when every cell was answered and
+graded; `failed` when not one answer succeeded (every cell that ran failed, or was not
+sent because its provider refused the key); `partial` for anything in between — cells
+that failed, were skipped or were not run (budget, interruption), or grades that failed.
 
 The recommendation is the cheapest model whose quality is not distinguishable from the
 best model's at this N (the paired permutation test in `stats`), that fails no more
@@ -52,14 +60,42 @@ def _f1(answer_key: dict[str, Any] | None) -> float | None:
     return 0.0 if recall + precision == 0 else 2 * recall * precision / (recall + precision)
 
 
-def measure_of(task: str, judges: list[str]) -> str:
+def measure_of(task: str, judges: list[str], *, keyed: bool = True) -> str:
+    """What quality is for a task: the judges; else the reference or answer key when any
+    input has one; else nothing ("none")."""
     if judges:
         return "judges"
+    if not keyed:
+        return "none"
     return "answer_key" if task == "review" else "reference"
 
 
 MEASURE_LABEL = {"judges": "judges' mean total (0-10)", "reference": "reference coverage × 10",
-                 "answer_key": "answer-key F1 × 10"}
+                 "answer_key": "answer-key F1 × 10", "none": "none"}
+NAMES_SHOWN = 5
+
+
+def _names(ids: list[str]) -> str:
+    more = len(ids) - NAMES_SHOWN
+    return ", ".join(ids[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def measure_label(measure: str, task: str, unkeyed: list[str], total: int) -> str:
+    """The measure in words, saying which inputs are graded by the judges alone or not at all."""
+    label = MEASURE_LABEL[measure]
+    noun = "answer key" if task == "review" else "reference"
+    if not unkeyed:
+        return label
+    if measure == "none":
+        return (f"none: no input has {'an' if task == 'review' else 'a'} {noun} and there are no judges; latency, "
+                f"cost and failures only (add --judges to grade them)")
+    if measure == "judges":
+        if len(unkeyed) == total:
+            return f"{label}, judge-only: no input has {'an' if task == 'review' else 'a'} {noun}"
+        return f"{label}; judge-only for {len(unkeyed)} of {total} inputs, without {'an' if task == 'review' else 'a'} " \
+               f"{noun}: {_names(unkeyed)}"
+    return (f"{label} for {total - len(unkeyed)} of {total} inputs; no quality measure (no {noun}, no judges) for "
+            f"{_names(unkeyed)}; add --judges to grade them")
 
 
 def quality(record: dict[str, Any], measure: str) -> float | None:
@@ -89,7 +125,7 @@ def _difficulty_key(name: str) -> tuple[int, str]:
 
 def _model_row(spec: str, records: list[dict[str, Any]], items: dict[str, dict[str, Any]],
                judges: list[str]) -> dict[str, Any]:
-    answers = [r["answer"] for r in records]
+    answers = [r["answer"] for r in records if r["answer"]["status"] != "skipped"]
     ok = [a for a in answers if a["status"] == "ok"]
     values = [r["quality"] for r in records if r["quality"] is not None]
     by_difficulty: dict[str, list[float]] = {}
@@ -100,8 +136,10 @@ def _model_row(spec: str, records: list[dict[str, Any]], items: dict[str, dict[s
     cost_per_call = mean(costs) if costs and all(c is not None for c in costs) else None
     mean_quality = mean(values) if values else None
     row: dict[str, Any] = {
-        "model": spec, "calls": len(records), "failed": len(records) - len(ok),
-        "failures": sorted({(a["error"] or {}).get("kind", "unknown") for a in answers if a["status"] != "ok"}),
+        "model": spec, "calls": len(answers), "failed": len(answers) - len(ok),
+        "skipped": len(records) - len(answers),
+        "failures": sorted({(r["answer"]["error"] or {}).get("kind", "unknown") for r in records
+                            if r["answer"]["status"] != "ok"}),
         "quality": _stats(values),
         "by_difficulty": {d: _stats(v) for d, v in sorted(by_difficulty.items(), key=lambda kv: _difficulty_key(kv[0]))},
         "ttft_ms": _spread([a["metrics"]["ttft_ms"] for a in ok if a["metrics"]["ttft_ms"] is not None]),
@@ -171,7 +209,8 @@ def _gist(answer: dict[str, Any]) -> dict[str, Any]:
     """An answer in a few lines, for setting answers side by side."""
     result = answer.get("result")
     if answer["status"] != "ok" or result is None:
-        return {"status": "failed", "error": (answer.get("error") or {}).get("message")}
+        return {"status": "skipped" if answer["status"] == "skipped" else "failed",
+                "error": (answer.get("error") or {}).get("message")}
     if answer["task"] == "review":
         key = answer.get("answer_key") or {}
         return {"status": "ok", "score": result["score"], "findings": len(result["findings"]),
@@ -201,7 +240,7 @@ def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str
         if len(severities) > 1:
             reasons.append("severity " + " / ".join(sorted(severities)))
         if failed and len(failed) < len(models):
-            reasons.append("failed: " + ", ".join(failed))
+            reasons.append("no answer from " + ", ".join(failed))
         if reasons:
             first = {m: next((r for r in here if r["model"] == m), None) for m in models}
             out.append({"item": item, "why": "; ".join(reasons), "quality": means,
@@ -216,7 +255,7 @@ def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_i
     rated = [r for r in rows if r["quality"]["mean"] is not None]
     if not rated:
         return {"model": None, "best": None, "uncertain": True,
-                "text": "no recommendation: no model produced a gradable answer", "comparisons": []}
+                "text": "no recommendation: no model produced a gradable answer.", "comparisons": []}
 
     def cost_key(row: dict[str, Any]) -> tuple[int, float]:
         cost = row["cost_per_call_usd"]
@@ -297,6 +336,31 @@ def _recommendation_text(chosen: dict[str, Any], best: dict[str, Any], compariso
 
 # --- the whole report ----------------------------------------------------------------------
 
+UNMEASURED = {"model": None, "best": None, "uncertain": True, "comparisons": [],
+              "text": "no recommendation: nothing measures quality here (no reference or answer key, and no "
+                      "judges); compare the models on latency, cost and failures, or add --judges."}
+
+
+def cell_counts(records: list[dict[str, Any]], expected: int) -> dict[str, int]:
+    """How many cells there were to do, were asked (done), failed and were not sent
+    (skipped); and how many grades failed or were not sent."""
+    statuses = [r["answer"]["status"] for r in records]
+    grades = [g["status"] for r in records for g in r["grades"]]
+    return {"expected": expected, "done": sum(1 for s in statuses if s != "skipped"),
+            "failed": statuses.count("failed"), "skipped": statuses.count("skipped"),
+            "grades_failed": grades.count("failed"), "grades_skipped": grades.count("skipped")}
+
+
+def eval_status(cells: dict[str, int]) -> str:
+    """ok: every cell answered and graded; failed: no answer succeeded although cells ran or
+    were skipped; partial: anything in between (see the module's docstring)."""
+    answered = cells["done"] - cells["failed"]
+    if answered == 0 and (cells["failed"] or cells["skipped"]):
+        return "failed"
+    if answered == cells["expected"] and not (cells["grades_failed"] or cells["grades_skipped"]):
+        return "ok"
+    return "partial"
+
 
 def eval_report(plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: str | None,
                 stopped: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -307,32 +371,36 @@ def eval_report(plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: 
     order = {(m, i["id"], run): n for n, (run, i, m) in enumerate(
         (run, i, m) for run in range(plan["repeat"]) for i in plan["items"] for m in plan["models"])}
     records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
-    complete = len(records) == expected
+    cells = cell_counts(records, expected)
     tasks = []
     for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
+        kind = "review" if name == "review" else "triage"
         item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
-        measure = measure_of("review" if name == "review" else "triage", plan["judges"])
+        unkeyed = [i for i in item_ids if not items[i].get("keyed", True)]
+        measure = measure_of(kind, plan["judges"], keyed=len(unkeyed) < len(item_ids))
         # Each finished cell's quality, worked out once for every table of this task.
         mine = [{**r, "quality": quality(r, measure)} for r in records if r["item"] in item_ids]
         rows = [_model_row(m, [r for r in mine if r["model"] == m], items, plan["judges"]) for m in plan["models"]]
         tasks.append({
-            "task": name, "items": item_ids, "measure": measure, "measure_label": MEASURE_LABEL[measure],
+            "task": name, "items": item_ids, "measure": measure,
+            "measure_label": measure_label(measure, kind, unkeyed, len(item_ids)),
+            "judge_only": unkeyed if measure == "judges" else [],
+            "unmeasured": [] if measure == "judges" else unkeyed,
             "difficulties": sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
             "models": rows, "judges": _judges_section(mine, plan["judges"]) if plan["judges"] else None,
             "splits": _splits(mine, plan["models"], item_ids),
-            "recommendation": _recommend(rows, mine, item_ids)})
-    if not complete:
+            "recommendation": _recommend(rows, mine, item_ids) if measure != "none" else dict(UNMEASURED)})
+    asked = cells["done"]
+    if asked < expected:
         for task in tasks:
             rec = task["recommendation"]
             rec["uncertain"] = True
-            rec["text"] += (f" Incomplete: {len(records)} of {expected} cells are done, and models may be at "
+            rec["text"] += (f" Incomplete: {asked} of {expected} cells are done, and models may be at "
                             f"different points; resume the eval before acting on this.")
     cost_answers = sum((r["answer"]["metrics"] or {}).get("cost_usd") or 0 for r in records)
     cost_grades = sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"])
-    return {"task": "eval", "run_id": run_id, "status": "ok" if complete else "partial",
-            "plan": plan, "cells": {"expected": expected, "done": len(records),
-                                    "failed": sum(1 for r in records if r["answer"]["status"] != "ok")},
-            "stopped": stopped,
+    return {"task": "eval", "run_id": run_id, "status": eval_status(cells),
+            "plan": plan, "cells": cells, "stopped": stopped,
             "cost_usd": {"answers": _r(cost_answers, 6), "grades": _r(cost_grades, 6),
                          "total": _r(cost_answers + cost_grades, 6)},
             "tasks": tasks,

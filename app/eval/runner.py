@@ -6,6 +6,10 @@ parts) the moment it exists, before it is reported; a resumed eval passes those 
 back in `done` and nothing in them is asked again. A cell whose answer was rate limited
 even after the provider's own retries goes back in the queue (up to MAX_REQUEUES times)
 after the provider's limit has halved, rather than being counted as the model's failure.
+
+A provider that refuses the key (or a model the key may not use) fails every later call
+the same way, so its remaining answers and grades are not sent: they are reported as
+skipped, with the refusal as the reason, and are not kept — a resumed eval asks them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from app.eval import tasks
 from app.eval.limits import Budget, ProviderLimit
 from app.eval.plan import Cell, EvalPlan, Estimate
+from providers.errors import stop_scope
 
 MAX_REQUEUES = 3
 
@@ -70,7 +75,9 @@ class EvalRunner:
     concurrency: int = 4
     max_tokens: int | None = None
     stopped: bool = False
+    skipped: dict[str, dict[str, Any]] = field(default_factory=dict)  # part -> why it was not sent
     _limits: dict[str, ProviderLimit] = field(default_factory=dict)
+    _refused: dict[str, dict[str, Any]] = field(default_factory=dict)  # provider name or SPEC -> its error
 
     def __post_init__(self) -> None:
         self.budget.spend(sum(cost_of(v) for v in self.done.values()))
@@ -80,10 +87,24 @@ class EvalRunner:
         ceiling = 1 if provider.kind == "local" else self.concurrency
         return self._limits.setdefault(provider.name, ProviderLimit(ceiling))
 
+    def part(self, key: str) -> dict[str, Any] | None:
+        """A finished part: asked (kept in history) or skipped (not sent)."""
+        return self.done.get(key) or self.skipped.get(key)
+
     def finished(self, cell: Cell) -> bool:
-        answer = self.done.get(answer_part(cell))
+        answer = self.part(answer_part(cell))
         return answer is not None and (answer["status"] != "ok" or all(
-            grade_part(cell, j) in self.done for j in self.judges))
+            self.part(grade_part(cell, j)) is not None for j in self.judges))
+
+    def refusal(self, provider: Any) -> dict[str, Any] | None:
+        """The error with which this provider (or this model) refused an earlier call."""
+        return self._refused.get(provider.name) or self._refused.get(provider.spec)
+
+    def _note_refusal(self, provider: Any, record: dict[str, Any]) -> None:
+        error = record.get("error") or {}
+        scope = stop_scope(error.get("kind")) if record["status"] == "failed" else None
+        if scope is not None:
+            self._refused.setdefault(provider.name if scope == "provider" else provider.spec, error)
 
     async def events(self) -> AsyncIterator[Any]:
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -124,7 +145,10 @@ class EvalRunner:
                     answer = await self._answer(cell, queue, estimate)
                     if answer is None:
                         return
-                    self._keep(answer_part(cell), answer)
+                    if answer["status"] == "skipped":
+                        self.skipped[answer_part(cell)] = answer
+                    else:
+                        self._keep(answer_part(cell), answer)
                 elif not self._admit(cell, estimate):
                     return
                 if answer["status"] == "ok":
@@ -140,14 +164,17 @@ class EvalRunner:
         """The model's answer, or None when the budget has no room for the cell once it is
         its turn; a rate-limited answer is asked again after the provider's limit halved."""
         provider = self.providers[cell.model]
+        item = self.plan.item(cell.item)
         limit = self.limit(provider)
         for attempt in range(MAX_REQUEUES + 1):
             async with limit.slot() as slot:
+                if (refused := self.refusal(provider)) is not None:
+                    return tasks.skipped_answer(provider, item, refused)
                 if attempt == 0 and not self._admit(cell, estimate):
                     return None
-                answer = await tasks.answer(provider, self.plan.item(cell.item),
-                                            self.prepared[(cell.model, cell.item)], mode=self.plan.mode,
-                                            max_tokens=self.max_tokens)
+                answer = await tasks.answer(provider, item, self.prepared[(cell.model, cell.item)],
+                                            mode=self.plan.mode, max_tokens=self.max_tokens)
+                self._note_refusal(provider, answer)  # before the slot opens for the next cell
                 slot.rate_limited = (answer["status"] != "ok"
                                      and (answer["error"] or {}).get("kind") == "rate_limited")
             self.budget.spend(cost_of(answer))
@@ -165,8 +192,12 @@ class EvalRunner:
     async def _grade(self, cell: Cell, spec: str, answer: dict[str, Any]) -> None:
         judge = self.judges[spec]
         async with self.limit(judge).slot():
+            if (refused := self.refusal(judge)) is not None:
+                self.skipped[grade_part(cell, spec)] = tasks.skipped_grade(judge, refused)
+                return
             grade = await tasks.grade(judge, self.plan.item(cell.item), answer, self.subjects[(spec, cell.item)],
                                       mode=self.plan.mode)
+            self._note_refusal(judge, grade)
         self.budget.spend(cost_of(grade))
         self._keep(grade_part(cell, spec), grade)
 
@@ -176,8 +207,8 @@ class EvalRunner:
 
     def records(self) -> list[dict[str, Any]]:
         """Every finished cell as the report takes it: model, item, run, answer, grades."""
-        return [{"model": c.model, "item": c.item, "run": c.run, "answer": self.done[answer_part(c)],
+        return [{"model": c.model, "item": c.item, "run": c.run, "answer": self.part(answer_part(c)),
                  "grades": self._grades(c)} for c in self.plan.cells() if self.finished(c)]
 
     def _grades(self, cell: Cell) -> list[dict[str, Any]]:
-        return [self.done[grade_part(cell, j)] for j in self.judges if grade_part(cell, j) in self.done]
+        return [g for j in self.judges if (g := self.part(grade_part(cell, j))) is not None]

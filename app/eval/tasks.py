@@ -63,6 +63,28 @@ async def answer(provider: Provider, item: EvalItem, prepared: Prepared, *, mode
     raise AssertionError("the task ended without its outcome")
 
 
+def _not_sent(provider: Provider, refused: dict[str, Any]) -> dict[str, Any]:
+    scope = "this model" if refused.get("kind") == "permission_denied" else provider.name
+    return {"kind": refused.get("kind"), "message": f"not sent: {scope} refused an earlier request of this eval "
+                                                    f"({refused.get('message')})", "status": None,
+            "request_id": None, "retries": 0}
+
+
+def skipped_answer(provider: Provider, item: EvalItem, refused: dict[str, Any]) -> dict[str, Any]:
+    """The answer of a cell that was not sent because its provider refused the key (or
+    this model) earlier: status "skipped", with that refusal as the reason."""
+    return {"task": item.task, "provider": provider.name, "model": provider.model, "status": "skipped",
+            "error": _not_sent(provider, refused), "result": None, "partial_text": None, "metrics": None,
+            "checks": []}
+
+
+def skipped_grade(judge: Provider, refused: dict[str, Any]) -> dict[str, Any]:
+    """A grade not asked for the same reason, shaped as the public judge object."""
+    return {"judge": judge.spec, "status": "skipped", "self_graded": False, "diagnosis": None,
+            "diagnosis_reason": None, "quality": None, "quality_reason": None, "total": None,
+            "error": _not_sent(judge, refused), "metrics": None}
+
+
 def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool) -> str:
     """What a judge reads besides the answer: the incident, or the numbered source, with
     secrets redacted for a remote judge exactly as for a remote candidate."""

@@ -55,7 +55,8 @@ def model_table(task: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             key = row.get("answer_key") or {}
             cells += ["–" if key.get("recall") is None else f"{key['recall']:.0%}",
                       "–" if key.get("precision") is None else f"{key['precision']:.0%}"]
-        cells += [f"{row['failed']}/{row['calls']}", _ms(row["ttft_ms"]), _ms(row["latency_ms"]),
+        not_sent = f", {row['skipped']} not sent" if row.get("skipped") else ""
+        cells += [f"{row['failed']}/{row['calls']}{not_sent}", _ms(row["ttft_ms"]), _ms(row["latency_ms"]),
                   _cost(row["cost_per_call_usd"]),
                   "–" if row["cost_per_point_usd"] is None and row["cost_per_call_usd"] is not None
                   else _cost(row["cost_per_point_usd"])]
@@ -99,7 +100,7 @@ def split_lines(split: dict[str, Any]) -> list[tuple[str, str]]:
         q = split["quality"].get(model)
         head = f"{q:g}: " if q is not None else ""
         if gist["status"] != "ok":
-            out.append((model, f"failed — {gist['error']}"))
+            out.append((model, f"{gist['status']} — {gist['error']}"))
         elif "severity" in gist:
             harm = f"; HARMFUL: {gist['violations'][0]}" if gist["violations"] else ""
             first = gist["first_actions"][0] if gist["first_actions"] else "no actions"
@@ -111,13 +112,20 @@ def split_lines(split: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+STATUS_SAID = {"ok": "", "partial": "partial: ", "failed": "FAILED, no answer succeeded: "}
+
+
 def headline(report: dict[str, Any]) -> str:
     plan, cells = report["plan"], report["cells"]
     judges = f", graded by {len(plan['judges'])} judge(s)" if plan["judges"] else ", no judges"
     cost = report["cost_usd"]
-    return (f"{len(plan['models'])} models × {len(plan['items'])} inputs × {plan['repeat']} run(s){judges}: "
-            f"{cells['done']} of {cells['expected']} cells done, {cells['failed']} failed; cost "
-            f"{format_cost(cost['total'])} (answers {format_cost(cost['answers'])}, grades {format_cost(cost['grades'])})")
+    missing = "".join(f", {cells[key]} {what}" for key, what in (
+        ("skipped", "not sent"), ("grades_failed", "grade(s) failed"), ("grades_skipped", "grade(s) not sent"))
+        if cells.get(key))
+    return (f"{STATUS_SAID[report['status']]}{len(plan['models'])} models × {len(plan['items'])} inputs × "
+            f"{plan['repeat']} run(s){judges}: {cells['done']} of {cells['expected']} cells done, {cells['failed']} "
+            f"failed{missing}; cost {format_cost(cost['total'])} (answers {format_cost(cost['answers'])}, grades "
+            f"{format_cost(cost['grades'])})")
 
 
 def stopped_line(report: dict[str, Any]) -> str | None:

@@ -52,9 +52,20 @@ def print_verdict(console: Console, outcome: ReviewOutcome) -> None:
             console.print(f"[yellow]No score: {escape(result.summary)}; the {len(result.findings)} "
                           f"finding(s) above arrived before the failure.[/]")
         console.print(f"Findings: {counts_line(result.counts())}")
+    if outcome.error is not None:
+        print_partial_text(console, outcome.partial_text, "The review is incomplete")
     if outcome.answer_key:
         console.print(escape(answer_key_line(outcome.answer_key)))
     print_checks_and_metrics(console, outcome)
+
+
+def print_partial_text(console: Console, text: str, what: str) -> None:
+    """What a failed task received before the failure, as its JSON keeps it, marked as such."""
+    if not text:
+        return
+    console.print(f"[yellow]{what}: the text received before the failure ({len(text):,} characters):[/]")
+    console.print(text, markup=False, highlight=False)
+    console.print("[yellow](end of the incomplete text)[/]")
 
 
 def print_checks_and_metrics(console: Console, outcome: Any) -> None:

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from app.metrics import metrics_line
 from app.render.markdown import cell
-from app.render.text import print_checks_and_metrics
+from app.render.text import print_checks_and_metrics, print_partial_text
 from app.triage.judge import disagreement
 
 _WIDTHS = (3, 52, 22, 20)  # priority, action, owner, timeline
@@ -64,9 +64,8 @@ def print_triage(console: Console, outcome: Any) -> None:
                     console.print(f"[bold]{label}:[/] {escape(item)}")
             for hyp in result.alternative_hypotheses:
                 console.print(f"[bold]Alternative:[/] {escape(hyp.hypothesis)} — {escape(hyp.assessment)}")
-    elif outcome.partial_text:
-        console.print("[yellow]No complete answer; the text received before the failure:[/]")
-        console.print(escape(outcome.partial_text), markup=False)
+    else:
+        print_partial_text(console, outcome.partial_text, "No complete answer")
     ref = outcome.reference_checks
     if ref:
         console.print(escape(reference_line(ref)))

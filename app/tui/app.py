@@ -68,10 +68,14 @@ class DriftcheckApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True) -> None:
+    def __init__(self, start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True,
+                 judge_optional: bool = False) -> None:
         super().__init__()
         self._start = start
         self.record = record
+        self.judge_optional = judge_optional
+        # What the headless command would have exited with, for the last run that ended.
+        self.exit_code = 0
 
     def on_mount(self) -> None:
         # A command's screen comes up alone (one screen to build before the first frame);
@@ -81,6 +85,16 @@ class DriftcheckApp(App[None]):
     def on_run_note(self, message: Any) -> None:
         """Notes from any screen's run (RunNote bubbles up from the screen)."""
         self.notify(message.text, title="Note", timeout=8)
+
+    def on_run_ended(self, message: Any) -> None:
+        """Every screen's run end (RunEnded bubbles up): the exit code follows the last one."""
+        from app.exit_codes import EXIT_CANCELLED, outcome_exit
+
+        self.exit_code = EXIT_CANCELLED if message.status == "cancelled" else outcome_exit(
+            message.sides.values(), judge_optional=self.judge_optional)
+
+    def on_run_failed_to_start(self, message: Any) -> None:
+        self.exit_code = message.exit_code
 
     def go_back(self) -> None:
         """Escape on an idle screen: the screen below, or home when there is none."""
@@ -157,6 +171,10 @@ class DriftcheckApp(App[None]):
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 
 
-def run_tui(start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True) -> int:
-    DriftcheckApp(start, record=record).run()
-    return 0
+def run_tui(start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True,
+            judge_optional: bool = False) -> int:
+    """Run the app; exit as the headless command would have after the last run (3 when its
+    provider failed; --fail-on does not apply here), or with Textual's code if the app failed."""
+    app = DriftcheckApp(start, record=record, judge_optional=judge_optional)
+    app.run()
+    return app.return_code or app.exit_code

@@ -48,11 +48,13 @@ class RunNote(Message):
 
 
 class RunFailedToStart(Message):
-    """Bad input or an unusable provider: nothing was sent."""
+    """Bad input or an unusable provider: nothing was sent. `exit_code` is the headless
+    command's: 2 for bad input or configuration, 3 for a provider that failed."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__()
         self.message = message
+        self.exit_code = exit_code
 
 
 @dataclass

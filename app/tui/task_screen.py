@@ -39,13 +39,17 @@ class TaskScreen(Screen[None]):
         """Check the input and build the providers in a thread; None (and a notification)
         when that fails, in which case nothing was sent."""
         from app.cli import UsageError
-        from providers.errors import ProviderError
+        from app.exit_codes import EXIT_PROVIDER, EXIT_USAGE
+        from providers.errors import ConfigurationError, ProviderError
 
         try:
             return await prepare_off_loop(prepare, *args, **kwargs)
-        except (UsageError, ProviderError) as exc:
-            self.post_message(RunFailedToStart(exc.one_line() if isinstance(exc, ProviderError) else str(exc)))
-            return None
+        except UsageError as exc:
+            self.post_message(RunFailedToStart(str(exc), EXIT_USAGE))
+        except ProviderError as exc:
+            self.post_message(RunFailedToStart(exc.one_line(), EXIT_USAGE if isinstance(exc, ConfigurationError)
+                                               else EXIT_PROVIDER))
+        return None
 
     async def drive(self, prepared: PreparedRun) -> None:
         """Clear each side's pane and run to the end; events arrive as messages."""
