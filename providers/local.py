@@ -23,7 +23,8 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -124,13 +125,45 @@ def _load(model: LocalModel, context_tokens: int, threads: int | None) -> _Loade
                 raise ConfigurationError("llama-cpp-python is not installed", provider="local",
                                          hint=INSTALL_HINT) from None
             try:
-                llama = llama_cpp.Llama(model_path=str(model.path), n_ctx=context_tokens, n_threads=threads,
-                                        verbose=False)
+                with plain_weight_buffers(llama_cpp):
+                    llama = llama_cpp.Llama(model_path=str(model.path), n_ctx=context_tokens, n_threads=threads,
+                                            verbose=False)
             except (ValueError, RuntimeError) as exc:
                 raise ConfigurationError(f"llama.cpp could not load {model.path}: {exc}", provider="local",
                                          hint="Check that the file is a complete GGUF model.") from None
             _LOADED[key] = _Loaded(llama, threading.Lock())
         return _LOADED[key]
+
+
+@contextmanager
+def plain_weight_buffers(llama_cpp: Any) -> Iterator[None]:
+    """Load weights into plain CPU buffers when llama.cpp was built with Intel AMX.
+
+    A native build on a CPU that advertises AMX compiles AMX kernels, and ggml moves the
+    weights into AMX buffers at load time; where the hypervisor does not enable AMX (seen
+    on Firecracker VMs) the first long prompt then dies with SIGILL, taking driftcheck
+    with it. llama.cpp's `use_extra_bufts = false` keeps the weights out of those buffers;
+    llama-cpp-python does not expose it, so its default-parameters function is wrapped
+    for the length of one load (callers hold `_LOCK`). The cost is AMX speed on the rare
+    host where it works, paid for never crashing where it does not.
+    """
+    bindings = llama_cpp.llama_cpp
+    original = bindings.llama_model_default_params
+    info = llama_cpp.llama_print_system_info()
+    if b"AMX_INT8 = 1" not in (info if isinstance(info, bytes) else str(info).encode()):
+        yield
+        return
+
+    def without_extra_buffers() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    bindings.llama_model_default_params = without_extra_buffers
+    try:
+        yield
+    finally:
+        bindings.llama_model_default_params = original
 
 
 # Two rules of llama-cpp-python's converter are replaced. Every integer driftcheck asks

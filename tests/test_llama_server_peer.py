@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from providers.local import bundled_model_path
 from providers.spec import Endpoint
 from tests.conftest import write_private
 
+ROOT = Path(__file__).resolve().parent.parent
 MODEL = bundled_model_path()
 pytestmark = pytest.mark.skipif(MODEL is None, reason="driftcheck[local] is not installed")
 
@@ -37,9 +39,9 @@ def llama_server(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--model_alias", "smollm2",
+        [sys.executable, "-m", "tests.llama_server", "--model", str(MODEL), "--model_alias", "smollm2",
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
     while True:

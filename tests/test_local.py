@@ -214,3 +214,17 @@ async def test_a_triage_from_the_bundled_model_is_schema_valid(local):
     assert isinstance(events[-1], TriageFinished) and outcome.status == "ok", outcome.error
     assert isinstance(outcome.result, ActiveTriage) and outcome.result.severity in {"P1", "P2", "P3", "P4"}
     assert outcome.reference_checks["actions"] == len(outcome.result.actions)
+
+
+def test_a_build_with_amx_kernels_loads_weights_into_plain_buffers():
+    # A native build on a CPU that advertises AMX died with SIGILL on the first long prompt
+    # where the hypervisor does not enable AMX; plain weight buffers keep AMX out of use.
+    import llama_cpp
+
+    provider = build_provider("local:smollm2")
+    provider.preload()
+    llama = provider._sdk_client().llama  # noqa: SLF001 - the loaded model is what is checked
+    amx = b"AMX_INT8 = 1" in llama_cpp.llama_print_system_info()
+    assert llama.model_params.use_extra_bufts is (not amx)
+    # and the default is left as it was for everyone else
+    assert llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts is True
