@@ -41,7 +41,7 @@ def add_parser(sub: Any, positive_int: Any) -> None:
 
 def run_bench_command(args: argparse.Namespace) -> int:
     from app.bench import DEFAULT_PROMPT, BenchResult
-    from app.recording import RunRecorder
+    from app.recording import RunRecorder, print_recording
     from providers import Request
     from providers.errors import ProviderError
 
@@ -69,13 +69,12 @@ def run_bench_command(args: argparse.Namespace) -> int:
         raise
     data = result.to_dict()
     status = "ok" if data["ok"] else "failed"
-    recorder.finish(status=status, summary=_summary(data), result={"task": "bench", **data})
+    recording = recorder.finish(status=status, summary=_summary(data), result={"task": "bench", **data})
     if args.format == "json":
         print(json.dumps(data, indent=2))
     else:
         _print(data, [s.total_s for s in result.samples if s.ok and s.total_s is not None])
-    if recorder.run_id:
-        print(f"driftcheck: recorded as {recorder.run_id}", file=sys.stderr)
+    print_recording(recording)
     return EXIT_OK if data["ok"] else EXIT_PROVIDER
 
 

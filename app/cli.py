@@ -296,7 +296,7 @@ def _health(config: Any) -> list[dict[str, Any]]:
     from app.store import Store, StoreError
 
     try:
-        store = Store.open().store
+        store = Store.open(for_reading=True).store
     except StoreError:
         return []
     try:
@@ -410,7 +410,7 @@ def _seed_health(registry: Any, specs: list[str], resilience: Any) -> None:
     from app.store import Store, StoreError
 
     try:
-        store = Store.open().store
+        store = Store.open(for_reading=True).store
     except StoreError:
         return
     try:
@@ -447,7 +447,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     live = args.format == "text"
     import hashlib
 
-    from app.recording import RunRecorder
+    from app.recording import RunRecorder, print_recording
 
     # The prompt is referenced by its hash; the answer is what history keeps.
     recorder = RunRecorder.start("ask", input_ref="(prompt)", input_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
@@ -458,13 +458,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
         recorder.finish(status="cancelled")
         raise
     failed = error is not None or (response is not None and any(c.severity == "error" for c in response.checks))
-    recorder.finish(status="failed" if failed else "ok", result=_ask_result(provider, response, error, partial))
+    recording = recorder.finish(status="failed" if failed else "ok",
+                                result=_ask_result(provider, response, error, partial))
 
     if args.format == "json":
         print(json.dumps(_ask_result(provider, response, error, partial), indent=2))
     elif response is not None:
         _print_checks(response, sys.stderr)
         print(_metrics(response), file=sys.stderr)
+    print_recording(recording, quiet_when_recorded=True)
     if error is not None:
         if live:
             return _provider_error_exit(error)

@@ -122,11 +122,13 @@ def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[s
 
     run_id, _, side = ref.partition(":")
     try:
-        opened = Store.open()
+        opened = Store.open(for_reading=True)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     try:
         run = opened.store.get_run(run_id)
+    except StoreError as exc:  # an id prefix of several runs
+        raise UsageError(f"--baseline {ref}: {exc}") from None
     finally:
         opened.store.close()
     if run is None:
@@ -159,7 +161,7 @@ def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[s
 
 def run_compare(args: argparse.Namespace) -> int:
     from app.compare import compare_report
-    from app.recording import RunRecorder
+    from app.recording import RunRecorder, print_recording
     from app.review_cli import load_review_input, plan_review, print_notes
     from app.triage_cli import load_incident, parse_context, redacted_for, resolve_judges
     from providers.errors import ConfigurationError, ProviderError
@@ -232,11 +234,9 @@ def run_compare(args: argparse.Namespace) -> int:
     if baseline is not None:
         runs["a"] = [baseline]
     report = compare_report(task, {"a": runs["a"], "b": runs["b"]}, baseline=baseline_id)
-    recorder.finish(status=report["status"], summary=_summary(report), result=report)
+    recording = recorder.finish(status=report["status"], summary=_summary(report), result=report)
     _print_report(report, args.format)
-    if recorder.run_id:
-        print(f"driftcheck: recorded as {recorder.run_id} (driftcheck history show {recorder.run_id})",
-              file=sys.stderr)
+    print_recording(recording)
     from app.exit_codes import outcome_exit, say_failed_judges
 
     # What ran now: a baseline side was read from history, not asked.

@@ -150,7 +150,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from app.eval import tasks
     from app.eval.limits import Budget
     from app.eval.plan import estimate
-    from app.recording import RunRecorder
+    from app.recording import RunRecorder, print_recording
     from app.review_cli import print_notes
     from providers.errors import ConfigurationError, ProviderError
 
@@ -209,18 +209,19 @@ def run_eval(args: argparse.Namespace) -> int:
         stopped = asyncio.run(_drive(runner, [*providers.values(), *judges.values()], len(cells)))
     except KeyboardInterrupt:
         report = _report(plan, runner, recorder.run_id, None)
-        recorder.finish(status="interrupted", summary=_summary(report), result=report)
+        recording = recorder.finish(status="interrupted", summary=_summary(report), result=report)
         done = report["cells"]["done"]
+        resumable = recording.state in ("recorded", "incomplete")
         _fail(f"eval interrupted after {done} of {len(cells)} cells"
-              + (f"; resume with: driftcheck eval --resume {recorder.run_id}" if recorder.run_id else ""))
+              + (f"; resume with: driftcheck eval --resume {recorder.run_id}" if resumable else ""))
+        if not resumable:
+            print_recording(recording)
         return EXIT_CANCELLED
     report = _report(plan, runner, recorder.run_id, stopped)
-    recorder.finish(status="stopped" if report["stopped"] else report["status"], summary=_summary(report),
-                    result=report)
+    recording = recorder.finish(status="stopped" if report["stopped"] else report["status"], summary=_summary(report),
+                                result=report)
     _write_report(report, args)
-    if recorder.run_id:
-        print(f"driftcheck: recorded as {recorder.run_id} (driftcheck history show {recorder.run_id})",
-              file=sys.stderr)
+    print_recording(recording, args.out or "this command's output")
     if args.write_routes:
         _write_routes(report, config, args)
     return _outcome(report, recorder.run_id, judge_optional=args.judge_optional)

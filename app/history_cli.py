@@ -48,17 +48,17 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
 def cmd_history(args: argparse.Namespace) -> int:
     from app.store import Store, StoreError
 
+    action = args.action or "list"
     try:
-        opened = Store.open()
+        opened = Store.open(for_reading=action != "prune")
     except StoreError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"cannot prune: {exc}" if action == "prune" else str(exc)) from None
     if opened.moved_aside is not None:
         print(f"driftcheck: warning: the history database was damaged; it was moved to {opened.moved_aside} "
               f"and a new, empty one started", file=sys.stderr)
     store = opened.store
     try:
         store.mark_dead_runs()
-        action = args.action or "list"
         handler = {"list": _list, "show": _show, "diff": _diff, "export": _export, "prune": _prune}[action]
         return handler(store, args)
     finally:
@@ -66,7 +66,12 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
-    run = store.get_run(run_id)
+    from app.store import AmbiguousRunId
+
+    try:
+        run = store.get_run(run_id)
+    except AmbiguousRunId as exc:
+        raise UsageError(str(exc)) from None
     if run is None:
         raise UsageError(f"no run {run_id!r} in history (see `driftcheck history list`)")
     return run
@@ -145,6 +150,8 @@ def _show(store: Any, args: argparse.Namespace) -> int:
         console.print(f"Score {run['score']}/10  {escape(run['summary'] or '')}")
     elif run["summary"]:
         console.print(escape(run["summary"]))
+    if run["result"] is None and run["status"] not in ("running", "interrupted", "cancelled"):
+        console.print("[yellow]its result was not stored (history could not write it when the run ended)[/]")
     metrics = (run["result"] or {}).get("metrics") or {}
     if metrics.get("fallback_from"):
         console.print(f"[yellow]fell back from {escape(metrics['fallback_from'])}[/]")
@@ -231,6 +238,7 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 def _prune(store: Any, args: argparse.Namespace) -> int:
     if args.older_than < 0:
         raise UsageError("--older-than takes a number of days, 0 or more")
-    deleted = store.prune(args.older_than)
-    print(f"deleted {deleted} run(s) older than {args.older_than:g} day(s) from {store.path}")
+    pruned = store.prune(args.older_than)
+    print(f"deleted {pruned.deleted} run(s) older than {args.older_than:g} day(s) from {store.path}"
+          + (f"; kept {pruned.kept_in_progress} whose process is still running" if pruned.kept_in_progress else ""))
     return EXIT_OK

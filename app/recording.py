@@ -4,7 +4,12 @@
 every call it makes is written down: started before the request goes out, its text
 checkpointed at most once a second while it streams, and its outcome (usage, cost,
 timings, error) when it ends. History is a record, never a gate: if the store cannot
-be opened, the user is told once and the task runs unrecorded.
+be opened, the user is told once and the task runs unrecorded; if a write fails part way
+(a full disk, the file deleted), the task goes on and the end says what history lost.
+
+`finish` returns a `RecordOutcome` — recorded, incomplete, lost or off — read back from
+the database after the final write, and `RecordOutcome.message` is the one sentence
+every command and the TUI show for it: "recorded" only when history really holds the run.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from app.metrics import metrics_dict
 from app.store import CHECKPOINT_EVERY_S, Store, StoreError
@@ -21,10 +27,49 @@ from providers import Completed, Provider, Request, Response, TextDelta, Usage, 
 from providers.errors import InterruptedStreamError, ProviderError
 
 
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What history holds of a run once it has ended."""
+
+    state: Literal["recorded", "incomplete", "lost", "off"]
+    run_id: str | None = None
+    status: str | None = None
+    why: str = ""  # what went wrong, for incomplete and lost
+
+    def message(self, result_in: str = "this command's output") -> str | None:
+        """The one sentence a command prints (and the TUI shows) about its run's record;
+        None when history was off and the user already knows. `result_in` says where the
+        result is for a user who cannot get it from history."""
+        if self.state == "recorded":
+            return f"recorded as {self.run_id} (driftcheck history show {self.run_id})"
+        if self.state == "incomplete":
+            return (f"run {self.run_id} is in history as {self.status} but incomplete: {self.why}; "
+                    f"the full result is in {result_in}")
+        if self.state == "lost":
+            return f"this run is not in history: {self.why}; its result is only in {result_in}"
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return self.state == "recorded"
+
+
+def print_recording(outcome: RecordOutcome, result_in: str = "this command's output", *,
+                    quiet_when_recorded: bool = False) -> None:
+    """The end of every recording command: what history holds of its run. A command whose
+    output ends with its own footer (ask's metrics line) may say only what went wrong."""
+    line = outcome.message(result_in)
+    if line is not None and not (quiet_when_recorded and outcome.complete):
+        print(f"driftcheck: {'' if outcome.complete else 'warning: '}{line}", file=sys.stderr)
+
+
 class RunRecorder:
     def __init__(self, store: Store | None, run_id: str | None) -> None:
         self.store = store
         self.run_id = run_id
+        self.problem: str | None = None  # the first write that failed, in words
+        self.start_note: str | None = None  # what the user was told when it started
+        self.outcome: RecordOutcome | None = None  # once finished
 
     @classmethod
     def start(cls, task: str, *, input_ref: str | None, input_sha256: str | None,
@@ -34,22 +79,36 @@ class RunRecorder:
         try:
             opened = Store.open()
         except StoreError as exc:
-            print(f"driftcheck: warning: history is off for this run: {exc}", file=sys.stderr)
-            return cls(None, None)
+            return cls._off(f"history is off for this run: {exc}")
+        try:
+            run_id = opened.store.start_run(task, input_ref=input_ref, input_sha256=input_sha256,
+                                            providers=providers)
+        except sqlite3.Error as exc:
+            opened.store.close()
+            return cls._off(f"history is off for this run: {exc}")
+        recorder = cls(opened.store, run_id)
         if opened.moved_aside is not None:
-            print(f"driftcheck: warning: the history database was damaged; it was moved to "
-                  f"{opened.moved_aside} and a new one started", file=sys.stderr)
-        recorder = cls(opened.store, None)
-        recorder.run_id = recorder.safe(opened.store.start_run, task, input_ref=input_ref,
-                                        input_sha256=input_sha256, providers=providers)
+            recorder._note(f"the history database was damaged; it was moved to {opened.moved_aside} "
+                           f"and a new one started")
         return recorder
+
+    @classmethod
+    def _off(cls, note: str) -> RunRecorder:
+        """History cannot record this run; said once, at the start, and not again at the end."""
+        recorder = cls(None, None)
+        recorder._note(note)
+        return recorder
+
+    def _note(self, text: str) -> None:
+        self.start_note = text
+        print(f"driftcheck: warning: {text}", file=sys.stderr)
 
     @staticmethod
     def stored(run_id: str, *, task: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """A stored run of `task` that may be resumed, and its parts, read without changing
         anything. Raises StoreError when history cannot be opened, has no such run, or the
         run is still running."""
-        store = Store.open().store
+        store = Store.open(for_reading=True).store
         try:
             store.mark_dead_runs()
             run = store.get_run(run_id)
@@ -68,36 +127,38 @@ class RunRecorder:
         try:
             store = Store.open().store
         except StoreError as exc:
-            print(f"driftcheck: warning: history is off for this run: {exc}", file=sys.stderr)
-            return cls(None, None)
-        recorder = cls(store, run_id)
-        recorder.safe(store.reopen_run, run_id)
-        return recorder
+            return cls._off(f"history is off for this run: {exc}")
+        try:
+            store.reopen_run(run_id)
+        except (sqlite3.Error, StoreError) as exc:
+            store.close()
+            return cls._off(f"history is off for this run: {exc}")
+        return cls(store, run_id)
 
     def put_part(self, key: str, data: Any) -> None:
         """Keep one finished part of the run (written before it is reported done)."""
-        if self.store is not None and self.run_id is not None:
-            self.safe(self.store.put_part, self.run_id, key, data)
+        if self.active and self.run_id is not None:
+            self.safe(self.store.put_part, self.run_id, key, data)  # type: ignore[union-attr]
 
     def safe(self, write: Any, *args: Any, **kwargs: Any) -> Any:
-        """Write to history; on a database error (disk full, locked too long) say so once
-        and go on unrecorded: the user's task matters more than its record."""
-        if self.store is None:
+        """Write to history; on a database error (disk full, locked too long) stop writing
+        the run's calls and go on: the user's task matters more than its record. The end
+        of the run still tries its final write, and says what was lost."""
+        if not self.active:
             return None
         try:
             return write(*args, **kwargs)
         except sqlite3.Error as exc:
-            print(f"driftcheck: warning: history stopped recording this run: {exc}", file=sys.stderr)
-            store, self.store = self.store, None
-            store.close()
+            self.problem = f"history stopped recording it part way ({exc})"
             return None
 
     @property
     def active(self) -> bool:
-        return self.store is not None
+        """Whether calls are still being written (no write has failed)."""
+        return self.store is not None and self.problem is None
 
     def recorded(self, provider: Any, role: str | None = None) -> Any:
-        if self.store is None or self.run_id is None:
+        if not self.active or self.run_id is None:
             return provider
         chain = getattr(provider, "chain", None)
         if chain is not None:  # a fallback/hedging chain: each member's calls are recorded
@@ -107,13 +168,43 @@ class RunRecorder:
         return RecordingProvider(provider, self, role)
 
     def finish(self, *, status: str, score: int | None = None, summary: str | None = None,
-               result: dict[str, Any] | None = None) -> None:
-        if self.store is None or self.run_id is None:
-            return
-        self.safe(self.store.finish_run, self.run_id, status=status, score=score, summary=summary, result=result)
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+               result: dict[str, Any] | None = None) -> RecordOutcome:
+        """Write how the run ended and read it back: what history now holds of it."""
+        if self.outcome is not None:  # finished already
+            return self.outcome
+        store, run_id = self.store, self.run_id
+        if store is None or run_id is None:
+            return RecordOutcome("off")
+        self.store = None
+        try:
+            self.outcome = self._final_write(store, run_id, status, score, summary, result)
+        finally:
+            store.close()
+        return self.outcome
+
+    def _final_write(self, store: Store, run_id: str, status: str, score: int | None, summary: str | None,
+                     result: dict[str, Any] | None) -> RecordOutcome:
+        lost = self.problem
+        try:
+            store.finish_run(run_id, status=status, score=score, summary=summary, result=result)
+        except sqlite3.Error as exc:
+            # The result is the big write; without it the run at least ends as what it was,
+            # not as "interrupted" the next time history is read.
+            lost = (f"{lost}, and " if lost else "") + f"its result was not stored ({exc})"
+            try:
+                store.finish_run(run_id, status=status, score=score, summary=summary, result=None)
+            except sqlite3.Error:
+                return RecordOutcome("lost", run_id, status, f"the final write failed ({exc}); history will "
+                                                              f"show it as interrupted")
+        try:
+            missing = store.run_stored_as(run_id, status)
+        except sqlite3.Error as exc:
+            missing = f"it could not be read back ({exc})"
+        if missing is not None:
+            return RecordOutcome("lost", run_id, status, missing)
+        if lost is not None:
+            return RecordOutcome("incomplete", run_id, status, lost)
+        return RecordOutcome("recorded", run_id, status)
 
 
 class RecordingProvider:
@@ -129,7 +220,7 @@ class RecordingProvider:
 
     async def stream(self, request: Request) -> AsyncIterator[Any]:
         rec = self._recorder
-        if rec.store is None or rec.run_id is None:  # history stopped part way: just stream
+        if not rec.active or rec.store is None or rec.run_id is None:  # history off or stopped: just stream
             async for event in self._inner.stream(request):
                 yield event
             return

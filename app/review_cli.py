@@ -181,7 +181,7 @@ def run_review(args: argparse.Namespace) -> int:
     print_notes(text_input)
 
     live = args.format == "text" or bool(args.out)
-    from app.recording import RunRecorder
+    from app.recording import RunRecorder, print_recording
     from app.review.report import review_json
 
     recorder = RunRecorder.start("review", input_ref=str(Path(args.file).resolve()), input_sha256=text_input.sha256,
@@ -194,12 +194,11 @@ def run_review(args: argparse.Namespace) -> int:
         recorder.finish(status="cancelled")
         raise
     # Written to history before the run is reported done.
-    run_id = recorder.run_id
-    recorder.finish(status=outcome.status, score=outcome.result.score if outcome.result else None,
-                    summary=outcome.result.summary if outcome.result else None, result=review_json(outcome))
+    recording = recorder.finish(status=outcome.status, score=outcome.result.score if outcome.result else None,
+                                summary=outcome.result.summary if outcome.result else None,
+                                result=review_json(outcome))
     _write_output(args, outcome)
-    if run_id:
-        print(f"driftcheck: recorded as {run_id} (driftcheck history show {run_id})", file=sys.stderr)
+    print_recording(recording, args.out or "this command's output")
 
     if outcome.error is not None:
         _fail(outcome.error.one_line())

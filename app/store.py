@@ -10,7 +10,9 @@ reference to the input (path and SHA-256), never a key.
 
 The schema is versioned with `PRAGMA user_version`; `_MIGRATIONS[n]` takes version n to
 n+1. A file that is not a database, or fails its integrity check, is moved aside and a
-new one is started, and the caller is told where the old one went.
+new one is started, and the caller is told where the old one went. Commands that only
+read history can still read it where they may not write (a read-only data directory):
+they open it read-only, and see runs of dead processes as interrupted without marking them.
 """
 
 from __future__ import annotations
@@ -97,6 +99,21 @@ class StoreError(Exception):
     """History cannot be used; the message says why and what to do."""
 
 
+class AmbiguousRunId(StoreError):
+    """A run id prefix that matches more than one run; the message lists them."""
+
+    SHOWN = 10
+
+    def __init__(self, prefix: str, candidates: list[dict[str, Any]], total: int) -> None:
+        self.prefix = prefix
+        self.candidates = candidates
+        lines = [f"{run['id']}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(run['created_at']))}  "
+                 f"{run['task']}  {run['input_ref'] or ''}".rstrip() for run in candidates]
+        more = [f"... and {total - len(candidates)} more"] if total > len(candidates) else []
+        super().__init__(f"{prefix!r} matches {total} runs in history; give more of the id:\n  "
+                         + "\n  ".join(lines + more))
+
+
 def data_dir() -> Path:
     override = os.environ.get(DATA_DIR_ENV, "").strip()
     if override:
@@ -116,6 +133,12 @@ class OpenResult:
     moved_aside: Path | None = None  # where a corrupted database was put
 
 
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: int
+    kept_in_progress: int  # old enough, but their process is still running
+
+
 def new_run_id() -> str:
     """Sortable by time, short enough to type: r + base36 milliseconds + 3 random chars."""
     millis = int(time.time() * 1000)
@@ -128,15 +151,29 @@ def new_run_id() -> str:
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool = False) -> None:
         self.conn = conn
         self.path = path
+        self.readonly = readonly
+        self._seen_dead: set[str] = set()  # read-only: runs of dead processes, seen as interrupted
+        # Which file this connection writes to: if the path is deleted or replaced while a
+        # run goes on, SQLite keeps writing to the old, unlinked file without an error.
+        self.identity = _identity(path)
 
     # --- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | None = None) -> OpenResult:
+    def open(cls, path: Path | None = None, *, for_reading: bool = False) -> OpenResult:
+        """The history database, created and migrated if need be. `for_reading`: the caller
+        only reads, so a database it may not write (a read-only data directory or file) is
+        opened read-only instead of refused."""
         path = path or db_path()
+        if not _writable(path):
+            if for_reading:
+                return OpenResult(cls._open_readonly(path))
+            what = f"the history database {path}" if path.exists() and not os.access(path, os.W_OK) else \
+                f"the history directory {path.parent}"
+            raise StoreError(f"{what} is read-only; set {DATA_DIR_ENV} to a writable directory")
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
@@ -178,6 +215,51 @@ class Store:
             raise
         return store
 
+    @classmethod
+    def _open_readonly(cls, path: Path) -> Store:
+        if not path.exists():  # nothing recorded yet
+            return cls._empty(path)
+        # mode=ro still needs the -shm file of a WAL database, which a read-only directory
+        # may not have (SQLite deletes it on the last close); immutable=1 reads the file as
+        # it is, without locks. Nobody can write the database while the directory is
+        # read-only, so nothing changes under the reader.
+        errors = []
+        for flags in ("mode=ro", "immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True, isolation_level=None,
+                                       check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+            except sqlite3.Error as exc:
+                errors.append(str(exc))
+                continue
+            conn.row_factory = sqlite3.Row
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    raise sqlite3.DatabaseError("integrity check failed")
+            except sqlite3.Error as exc:
+                conn.close()
+                errors.append(str(exc))
+                continue
+            if version == 0:  # created, never written
+                conn.close()
+                return cls._empty(path)
+            if version > SCHEMA_VERSION:
+                conn.close()
+                raise StoreError(f"the history database {path} was written by a newer driftcheck "
+                                 f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade driftcheck")
+            return cls(conn, path, readonly=True)
+        raise StoreError(f"cannot read the history database {path}: {errors[-1]}")
+
+    @classmethod
+    def _empty(cls, path: Path) -> Store:
+        """An empty history that reads like the real one, for a reader with nothing to read."""
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        store = cls(conn, path)
+        store._migrate()
+        store.readonly = True
+        return store
+
     def _migrate(self) -> None:
         # The version is read inside the write transaction: two processes opening a new
         # database at once must not both run the same migration.
@@ -200,7 +282,8 @@ class Store:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite has already rolled back after e.g. a full disk
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 
@@ -229,6 +312,21 @@ class Store:
             self.conn.execute("UPDATE calls SET status = ? WHERE run_id = ? AND status = 'running'",
                               ("cancelled" if status == "cancelled" else "interrupted", run_id))
 
+    def run_stored_as(self, run_id: str, status: str) -> str | None:
+        """None when the database file at `path` holds the run with this status; else what
+        went wrong, in words. Read after the run's final write, so a command says
+        "recorded" only when it is true."""
+        if not self.path.exists():
+            return f"the history database {self.path} was deleted while the run was going"
+        if _identity(self.path) != self.identity:
+            return f"the history database {self.path} was replaced while the run was going"
+        row = self.conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return "the run was deleted from history while it was going"
+        if row["status"] != status:
+            return f"history has it as {row['status']}, not {status}"
+        return None
+
     def start_call(self, run_id: str, *, role: str, provider: str, model: str,
                    params: dict[str, Any] | None = None) -> int:
         now = time.time()
@@ -242,8 +340,11 @@ class Store:
 
     def reopen_run(self, run_id: str) -> None:
         """A resumed run is running again, in this process."""
-        self.conn.execute("UPDATE runs SET status = 'running', finished_at = NULL, pid = ?, host = ? WHERE id = ?",
-                          (os.getpid(), os.uname().nodename if hasattr(os, "uname") else None, run_id))
+        cursor = self.conn.execute(
+            "UPDATE runs SET status = 'running', finished_at = NULL, pid = ?, host = ? WHERE id = ?",
+            (os.getpid(), os.uname().nodename if hasattr(os, "uname") else None, run_id))
+        if cursor.rowcount == 0:
+            raise StoreError(f"run {run_id} is no longer in history (pruned or deleted)")
 
     def put_part(self, run_id: str, key: str, data: Any) -> None:
         self.conn.execute("INSERT OR REPLACE INTO run_parts (run_id, key, data_json, created_at) VALUES (?, ?, ?, ?)",
@@ -274,10 +375,14 @@ class Store:
     # --- reading ---------------------------------------------------------------------------
 
     def mark_dead_runs(self) -> int:
-        """Runs left 'running' by a process that no longer exists become 'interrupted'."""
-        host = os.uname().nodename if hasattr(os, "uname") else None
-        rows = self.conn.execute("SELECT id, pid, host FROM runs WHERE status = 'running'").fetchall()
-        dead = [run_id for run_id, pid, run_host in rows if run_host == host and not _alive(pid)]
+        """Runs left 'running' by a process that no longer exists become 'interrupted' (on a
+        read-only database, only in what this store reads)."""
+        rows = self.conn.execute(
+            "SELECT id, status, pid, host, finished_at FROM runs WHERE status = 'running'").fetchall()
+        dead = [row["id"] for row in rows if not _in_progress(row)]
+        if self.readonly:
+            self._seen_dead = set(dead)
+            return 0
         for run_id in dead:
             with self.transaction():
                 self.conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE("
@@ -350,16 +455,29 @@ class Store:
                " FROM runs r LEFT JOIN calls c ON c.run_id = r.id"
                + (" WHERE " + " AND ".join(where) if where else "")
                + " GROUP BY r.id ORDER BY r.created_at DESC LIMIT ?")
-        return [dict(row) for row in self.conn.execute(sql, (*args, limit))]
+        runs = [self._as_seen(dict(row)) for row in self.conn.execute(sql, (*args, limit))]
+        return [run for run in runs if not status or run["status"] == status]
+
+    def _as_seen(self, run: dict[str, Any]) -> dict[str, Any]:
+        """A run as it is now: one whose process died is interrupted, even where the
+        database is read-only and cannot be marked."""
+        if run["id"] in self._seen_dead:
+            run["status"] = "interrupted"
+        return run
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run with this id, or the one run whose id starts with it; None when there is
+        none. Raises AmbiguousRunId when several runs start with it."""
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            matches = self.conn.execute("SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (run_id + "%",)).fetchall()
-            if len(matches) != 1:
+            matches = self.conn.execute("SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY created_at DESC",
+                                        (len(run_id), run_id)).fetchall()
+            if len(matches) > 1:
+                raise AmbiguousRunId(run_id, [dict(m) for m in matches[:AmbiguousRunId.SHOWN]], len(matches))
+            if not matches:
                 return None
             row = matches[0]
-        run = dict(row)
+        run = self._as_seen(dict(row))
         run["result"] = json.loads(run.pop("result_json")) if run.get("result_json") else None
         run["calls"] = []
         for call_row in self.conn.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY seq", (run["id"],)):
@@ -369,13 +487,65 @@ class Store:
             run["calls"].append(call)
         return run
 
-    def prune(self, older_than_days: float) -> int:
+    def prune(self, older_than_days: float) -> PruneResult:
+        """Delete runs created more than `older_than_days` ago, except those whose process is
+        still running: a finished run is not done until its command has reported it (and a
+        TUI keeps showing its runs), and a run of another machine may be going on."""
         cutoff = time.time() - older_than_days * 86400
         with self.transaction():
-            deleted = self.conn.execute("DELETE FROM runs WHERE created_at < ? AND status != 'running'",
-                                        (cutoff,)).rowcount
-        self.conn.execute("VACUUM")
-        return deleted
+            rows = self.conn.execute("SELECT id, status, pid, host, finished_at FROM runs WHERE created_at < ?",
+                                     (cutoff,)).fetchall()
+            old = [row["id"] for row in rows if not _in_progress(row)]
+            self.conn.executemany("DELETE FROM runs WHERE id = ?", [(run_id,) for run_id in old])
+        kept = len(rows) - len(old)
+        # VACUUM rewrites the whole file under the write lock; a run going on would wait
+        # on it, and fail to record if it waited too long, so it waits for a quiet moment.
+        if old and not kept and not self.conn.execute("SELECT 1 FROM runs WHERE status = 'running'").fetchone():
+            self.conn.execute("VACUUM")
+        return PruneResult(len(old), kept)
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write here: the file, and the directory for its -wal and -shm
+    files (or the nearest existing folder, which the directories would be made in)."""
+    if path.exists():
+        return os.access(path, os.R_OK | os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+    existing = next((p for p in path.parents if p.exists()), None)
+    return existing is not None and os.access(existing, os.W_OK | os.X_OK)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _in_progress(run: sqlite3.Row) -> bool:
+    """Whether a run's process may still be working on it: it is alive on this machine,
+    or the run is marked running on another machine (which cannot be checked from here).
+    A process that started after the run finished only has the number of the one that
+    ran it, not its work."""
+    host = os.uname().nodename if hasattr(os, "uname") else None
+    if run["host"] != host:
+        return run["status"] == "running"
+    finished = run["finished_at"] if run["status"] != "running" else None
+    return _alive(run["pid"]) and (finished is None or not _started_after(run["pid"], finished))
+
+
+def _started_after(pid: int, moment: float) -> bool:
+    """Whether process `pid` started after `moment`, so it cannot be the one that made a
+    run then (its number was reused). Known on Linux; elsewhere assumed not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, after "pid (comm)"
+    except (OSError, StopIteration, ValueError, IndexError):
+        return False
+    # btime is whole seconds and a little uncertain: allow a margin
+    return boot + ticks / os.sysconf("SC_CLK_TCK") > moment + 2
 
 
 def _alive(pid: int | None) -> bool:

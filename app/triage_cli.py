@@ -142,7 +142,7 @@ def resolve_judges(specs: list[str] | None, config: Any, retries: int | None) ->
 
 
 def run_triage(args: argparse.Namespace) -> int:
-    from app.recording import RunRecorder
+    from app.recording import RunRecorder, print_recording
     from app.review_cli import print_notes
     from app.triage.task import triage_json
     from providers.errors import ConfigurationError, ProviderError
@@ -176,13 +176,14 @@ def run_triage(args: argparse.Namespace) -> int:
     data = triage_json(outcome)
     summary = (f"{outcome.result.severity} ({outcome.mode}): {outcome.result.root_cause.summary}"
                if outcome.result else None)
-    recorder.finish(status=outcome.status, summary=summary, result=data)
+    recording = recorder.finish(status=outcome.status, summary=summary, result=data)
     if args.format == "json":
         print(json.dumps(data, indent=2, ensure_ascii=False))
     elif args.format == "markdown":
         from app.render.triage import triage_markdown
 
         sys.stdout.write(triage_markdown(outcome))
+    print_recording(recording)
     if outcome.error is not None:
         _fail(outcome.error.one_line())
     from app.exit_codes import outcome_exit, say_failed_judges

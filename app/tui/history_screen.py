@@ -82,7 +82,7 @@ class HistoryScreen(Screen[None]):
     def _store(self) -> Any:
         from app.store import Store
 
-        return Store.open().store
+        return Store.open(for_reading=True).store
 
     def action_refresh(self) -> None:
         from app.history_cli import _cost, _short

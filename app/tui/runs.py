@@ -28,15 +28,22 @@ class TaskUpdate(Message):
 
 
 class RunEnded(Message):
-    """The run is over: each side's public JSON (absent when cancelled) and the report."""
+    """The run is over: each side's public JSON (absent when cancelled), the report, and
+    what history holds of the run."""
 
     def __init__(self, status: str, sides: dict[str, dict[str, Any]], report: dict[str, Any] | None = None,
-                 run_id: str | None = None) -> None:
+                 recording: Any = None) -> None:
         super().__init__()
         self.status = status
         self.sides = sides
         self.report = report
-        self.run_id = run_id
+        self.recording = recording  # a RecordOutcome
+
+    @property
+    def run_id(self) -> str | None:
+        """The run's id in history, when history holds it."""
+        recording = self.recording
+        return recording.run_id if recording is not None and recording.state in ("recorded", "incomplete") else None
 
 
 class RunNote(Message):
@@ -78,6 +85,8 @@ class PreparedRun:
         notes = list(self.text_input.notes)
         if any(getattr(getattr(p, "model_ref", None), "bundled", False) for p in self.closing):
             notes.append(DEMO_GRADE_NOTE)
+        if self.recorder is not None and self.recorder.start_note:  # e.g. history is off for this run
+            notes.append(self.recorder.start_note)
         return notes
 
 
@@ -261,8 +270,7 @@ async def drive(prepared: PreparedRun, post: Callable[[Message], Any]) -> None:
         status = "ok" if all(s["status"] == "ok" for s in sides.values()) else "failed"
     except asyncio.CancelledError:
         batcher.flush()
-        prepared.recorder.finish(status="cancelled")
-        post(RunEnded("cancelled", sides, None, prepared.recorder.run_id))
+        post(RunEnded("cancelled", sides, None, prepared.recorder.finish(status="cancelled")))
         raise
     finally:
         batcher.flush()
@@ -270,20 +278,20 @@ async def drive(prepared: PreparedRun, post: Callable[[Message], Any]) -> None:
             await provider.aclose()
     # The report (pairing hundreds of findings, perhaps) and the history write are done in a
     # thread, so the panes can show their final results meanwhile.
-    report = await asyncio.to_thread(_finish, prepared, sides, status)
-    post(RunEnded(status, sides, report, prepared.recorder.run_id))
+    report, recording = await asyncio.to_thread(_finish, prepared, sides, status)
+    post(RunEnded(status, sides, report, recording))
 
 
-def _finish(prepared: PreparedRun, sides: dict[str, dict[str, Any]], status: str) -> dict[str, Any] | None:
-    """The compare report when there were two sides; the run written to history."""
+def _finish(prepared: PreparedRun, sides: dict[str, dict[str, Any]], status: str) -> tuple[dict[str, Any] | None, Any]:
+    """The compare report when there were two sides; the run written to history, and what
+    history holds of it."""
     from app.compare import compare_report
 
     if len(sides) == 2:
         report = compare_report(prepared.task, {"a": [sides["a"]], "b": [sides["b"]]})
-        prepared.recorder.finish(status=status, result=report)
-        return report
+        return report, prepared.recorder.finish(status=status, result=report)
     only = sides["a"]
     result = only.get("result") or {}
-    prepared.recorder.finish(status=status, score=result.get("score"), result=only,
-                             summary=result.get("summary") or (result.get("root_cause") or {}).get("summary"))
-    return None
+    return None, prepared.recorder.finish(
+        status=status, score=result.get("score"), result=only,
+        summary=result.get("summary") or (result.get("root_cause") or {}).get("summary"))

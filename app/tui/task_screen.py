@@ -28,12 +28,18 @@ class TaskScreen(Screen[None]):
         self.pane(message.side).apply(message.event, self.specs[message.side], message.public)
 
     def close_sides(self, message: RunEnded) -> None:
-        """The run is over: the live text flushed, a side without a result marked cancelled."""
+        """The run is over: the live text flushed, a side without a result marked cancelled,
+        and what history holds of it."""
         self.running = False
         for side, spec in self.specs.items():
             self.pane(side).live.flush()
             if side not in message.sides:
                 self.pane(side).metrics.show_metrics(spec, None, "cancelled")
+        recording = message.recording
+        line = None if recording is None else recording.message("the panes on this screen")
+        if line is not None:
+            self.notify(line, title="History", severity="information" if recording.complete else "warning",
+                        timeout=4 if recording.complete else 12)
 
     async def prepare(self, prepare: Callable[..., PreparedRun], *args: Any, **kwargs: Any) -> PreparedRun | None:
         """Check the input and build the providers in a thread; None (and a notification)
