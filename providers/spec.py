@@ -17,6 +17,7 @@ from .base import Provider, ProviderSettings, RetryPolicy, Timeouts
 from .capabilities import anthropic_capabilities, endpoint_capabilities, openai_capabilities
 from .errors import ConfigurationError, MissingKeyError, UnknownProviderError
 from .pricing import Price
+from .scrub import register_keys
 from .types import TokenParam
 
 
@@ -123,6 +124,10 @@ def build_provider(
 ) -> Provider:
     endpoints = endpoints or {}
     env = os.environ if env is None else env
+    # Every key this process can read is scrubbed from what any provider sends back: a
+    # local model reviewing a .env file may repeat a key it was never sent.
+    register_keys(env.get(name) for name in [*(k.key_env for k in KINDS.values()),
+                                             *(e.api_key_env for e in endpoints.values() if e.api_key_env)])
     if isinstance(spec, str):
         spec = parse_spec(spec, endpoints)
     common = dict(timeouts=timeouts or Timeouts(), retry=retry or RetryPolicy(),
