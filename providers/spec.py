@@ -9,6 +9,7 @@ environment only. Nothing here imports an SDK or llama.cpp.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ KINDS: dict[str, Kind] = {
 
 
 LOCAL = "local"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,10 @@ def parse_spec(text: str, endpoints: Mapping[str, Endpoint] | None = None) -> Pr
     """Split on the first colon; a bare kind takes its default model."""
     endpoints = endpoints or {}
     raw = (text or "").strip()
+    if _CONTROL.search(raw):  # it would be echoed in notices and sent as the model's name
+        raise UnknownProviderError(
+            f"the SPEC {raw!r} contains a control character (a newline, an escape, ...)",
+            hint=f"A SPEC is provider:model on one line, e.g. anthropic:{KINDS['anthropic'].default_model}.")
     name, _, model = raw.partition(":")
     name, model = name.strip().lower(), model.strip()
     choices = ", ".join(valid_names(endpoints))
