@@ -38,8 +38,9 @@ MIN_SECRET_CHARS = 8
 #: part of a key's format (`sk-ant-api03-`, `sk-proj-`) is shorter, so ordinary text that
 #: mentions the format is left alone.
 MIN_KEY_PREFIX = 16
-#: How much already released text a context rule may need to see before a secret.
-CONTEXT_CHARS = 96
+#: How much already released text a context rule may need to see before a secret (the
+#: longest now, `aws ... secret ... key = `, reads at most 53 characters).
+CONTEXT_CHARS = 64
 
 _keys: set[str] = set()
 # A word ends at whitespace or a quote; this finds the last such end in a delta.
