@@ -42,7 +42,9 @@ MIN_KEY_PREFIX = 16
 #: longest now, `aws ... secret ... key = `, reads at most 53 characters).
 CONTEXT_CHARS = 64
 
-_keys: set[str] = set()
+# Replaced, never changed in place: a stream starting in one thread reads it while a
+# provider is built in another (the TUI prepares runs off its event loop).
+_keys: frozenset[str] = frozenset()
 # A word ends at whitespace or a quote; this finds the last such end in a delta.
 _LAST_WORD_END = re.compile(r"[\s\"'`][^\s\"'`]*\Z")
 _WORD_ENDS = re.compile(r"[\s\"'`]+")
@@ -50,8 +52,9 @@ _WORD_ENDS = re.compile(r"[\s\"'`]+")
 
 def register_key(key: str | None) -> None:
     """Remember a key this process uses, so that it is removed wherever a provider echoes it."""
-    if key and len(key.strip()) >= MIN_SECRET_CHARS:
-        _keys.add(key.strip())
+    global _keys
+    if key and len(key.strip()) >= MIN_SECRET_CHARS and key.strip() not in _keys:
+        _keys = _keys | {key.strip()}
 
 
 def register_keys(keys: Iterable[str | None]) -> None:
