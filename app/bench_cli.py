@@ -96,9 +96,9 @@ async def _measure(provider: Any, request: Any, args: argparse.Namespace) -> lis
 
 
 def _stderr_console() -> Any:
-    from rich.console import Console
+    from app.render.console import SafeConsole
 
-    return Console(stderr=True)
+    return SafeConsole(stderr=True)
 
 
 def _summary(data: dict[str, Any]) -> str:
@@ -108,13 +108,13 @@ def _summary(data: dict[str, Any]) -> str:
 
 
 def _print(data: dict[str, Any], totals: list[float]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from app.bench import histogram
+    from app.render.console import SafeConsole
     from providers.pricing import format_cost
 
-    console = Console(highlight=False)
+    console = SafeConsole(highlight=False)
     table = Table(title=f"{data['spec']}: {data['ok']} of {data['requests']} requests answered"
                         + (f" (hedge after {data['hedge_after']})" if data["hedge_after"] != "off" else ""),
                   title_justify="left")

@@ -154,16 +154,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     handler = {"providers": cmd_providers, "ask": cmd_ask}.get(args.command) or _lazy_command(args.command)
-    try:
-        return handler(args)
-    except UsageError as exc:
-        _fail(str(exc))
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        _fail("cancelled")
-        return EXIT_CANCELLED
-    except BrokenPipeError:  # e.g. `driftcheck ask ... | head -1`
-        return EXIT_OK
+    from app.render.terminal import terminal_streams
+
+    with terminal_streams():  # nothing a provider or a file says is obeyed by the terminal
+        try:
+            return handler(args)
+        except UsageError as exc:
+            _fail(str(exc))
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            _fail("cancelled")
+            return EXIT_CANCELLED
+        except BrokenPipeError:  # e.g. `driftcheck ask ... | head -1`
+            return EXIT_OK
 
 
 # Commands whose module is imported only when they run, so `--help` stays fast.
@@ -239,8 +242,9 @@ def cmd_providers(args: argparse.Namespace) -> int:
                           "default_reason": why, "routes": routes, "health": health}, indent=2))
         return EXIT_OK
 
-    from rich.console import Console
     from rich.table import Table
+
+    from app.render.console import SafeConsole
 
     status = Table(title="Providers", title_justify="left")
     for column in ("provider", "key", "endpoint", "usable now"):
@@ -267,7 +271,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
                            f"${m.price.output_per_mtok:g}" if m.price else "unknown")
         if not row.models:
             models.add_row(f"{row.name}:MODEL", "unknown", "unknown")
-    console = Console()
+    console = SafeConsole()
     console.print(status)
     console.print(models)
     console.print(f"Without -p, driftcheck uses: [bold]{default or 'nothing'}[/] ({why})")

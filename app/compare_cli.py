@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -265,15 +264,14 @@ def _open_tui(task: str, args: argparse.Namespace, text_input: Any, specs: dict[
 async def _run_sides(starts: dict[str, Callable[[int], AsyncIterator[Any]]], repeat: int, *, live: bool,
                      closing: list[Any]) -> dict[str, list[dict[str, Any]]]:
     """Both sides to the end; each run's public JSON, per side, in run order."""
-    from rich.console import Console
-
     from app.compare import compare_events
+    from app.render.console import SafeConsole
     from app.render.compare import progress_line
     from app.review.report import review_json
     from app.review.task import ReviewFinished
     from app.triage.task import TriageFinished, triage_json
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
     runs: dict[str, dict[int, dict[str, Any]]] = {side: {} for side in starts}
     try:
         async for item in compare_events(starts, repeat=repeat):
@@ -303,15 +301,16 @@ def _summary(report: dict[str, Any]) -> str:
 
 def _print_report(report: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        from app.render.terminal import json_text
+
+        print(json_text(report))
         return
     if fmt == "markdown":
         from app.render.compare import compare_markdown
 
         sys.stdout.write(compare_markdown(report))
         return
-    from rich.console import Console
-
     from app.render.compare import print_compare
+    from app.render.console import SafeConsole
 
-    print_compare(Console(highlight=False), report)
+    print_compare(SafeConsole(highlight=False), report)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from typing import Any
 
@@ -265,12 +264,12 @@ def _report(plan: Any, runner: Any, run_id: str | None, stopped: Any) -> dict[st
 
 async def _drive(runner: Any, closing: list[Any], total: int) -> Any:
     """Run the cells with a progress bar (a line per cell when stderr is not a terminal)."""
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from app.eval.runner import BudgetStopped, CellDone, CellRequeued
+    from app.render.console import SafeConsole
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
     stopped = None
     done = 0
     with Progress(TextColumn("[dim]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -360,7 +359,9 @@ def _summary(report: dict[str, Any]) -> str:
 
 def _write_report(report: dict[str, Any], args: argparse.Namespace) -> None:
     if args.format == "json":
-        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        from app.render.terminal import json_text
+
+        text = json_text(report) + "\n"
     elif args.format == "markdown":
         from app.render.eval import eval_markdown
 
@@ -370,16 +371,15 @@ def _write_report(report: dict[str, Any], args: argparse.Namespace) -> None:
 
         text = eval_html(report)
     else:
-        from rich.console import Console
-
+        from app.render.console import SafeConsole
         from app.render.eval import print_eval
 
         if not args.out:
-            print_eval(Console(highlight=False), report)
+            print_eval(SafeConsole(highlight=False), report)
             return
         import io
 
-        console = Console(file=io.StringIO(), width=140, color_system=None, highlight=False)
+        console = SafeConsole(file=io.StringIO(), width=140, color_system=None, highlight=False)
         print_eval(console, report)
         text = console.file.getvalue()  # type: ignore[attr-defined]
     if args.out:

@@ -101,11 +101,12 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"runs": runs, "database": str(store.path)}, indent=2))
         return EXIT_OK
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(highlight=False)
+    from app.render.console import SafeConsole
+
+    console = SafeConsole(highlight=False)
     if not runs:
         console.print(f"No runs yet. History lives in {escape(str(store.path))}.")
         return EXIT_OK
@@ -136,12 +137,15 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 def _show(store: Any, args: argparse.Namespace) -> int:
     run = _run_or_fail(store, args.run_id)
     if args.format == "json":
-        print(json.dumps(run, indent=2, ensure_ascii=False))
+        from app.render.terminal import json_text
+
+        print(json_text(run))
         return EXIT_OK
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False, soft_wrap=True)
+    from app.render.console import SafeConsole
+
+    console = SafeConsole(highlight=False, soft_wrap=True)
     console.print(f"[bold]{run['id']}[/] · {run['task']} · {escape(run['input_ref'] or '')} · "
                   f"{run['status']} · {_when(run['created_at'])}")
     if run["input_sha256"]:
@@ -224,7 +228,9 @@ def _export(store: Any, args: argparse.Namespace) -> int:
         raise UsageError(f"run {run['id']} has no result to export (status {run['status']}); "
                          f"`driftcheck history show {run['id']}` shows what it received")
     if args.format == "json":
-        sys.stdout.write(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        from app.render.terminal import json_text
+
+        sys.stdout.write(json_text(record) + "\n")
         return EXIT_OK
     if record.get("task") != "review":
         raise UsageError(f"--format {args.format} exports reviews; run {run['id']} is a {record.get('task')}")

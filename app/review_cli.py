@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -220,13 +219,12 @@ def _exit_for_findings(outcome: Any, fail_on: str) -> int:
 
 async def _stream_review(provider: Any, source: Any, text_input: Any, chunks: Any, *, max_tokens: int,
                          key: Any, live: bool, input_flags: Any = None) -> Any:
-    from rich.console import Console
-
-    from app.render.text import print_finding, print_verdict
     from app.cli import print_route_event
+    from app.render.console import SafeConsole
+    from app.render.text import print_finding, print_verdict
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished, review_events
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = SafeConsole(highlight=False, soft_wrap=True)
     outcome = None
     try:
         async for event in review_events(provider, source, text_input, chunks, max_tokens=max_tokens, key=key,
@@ -254,20 +252,23 @@ def render(outcome: Any, fmt: str) -> str:
     if fmt == "json":
         from app.review.report import review_json
 
-        return json.dumps(review_json(outcome), indent=2, ensure_ascii=False) + "\n"
+        from app.render.terminal import json_text
+
+        return json_text(review_json(outcome)) + "\n"
     if fmt == "sarif":
         from app.render.sarif import review_sarif
 
-        return json.dumps(review_sarif(outcome), indent=2, ensure_ascii=False) + "\n"
+        from app.render.terminal import json_text
+
+        return json_text(review_sarif(outcome)) + "\n"
     if fmt == "markdown":
         from app.render.markdown import review_markdown
 
         return review_markdown(outcome)
-    from rich.console import Console
-
+    from app.render.console import SafeConsole
     from app.render.text import print_finding, print_verdict
 
-    console = Console(record=True, file=open(os.devnull, "w"), width=100, color_system=None)  # noqa: SIM115
+    console = SafeConsole(record=True, file=open(os.devnull, "w"), width=100, color_system=None)  # noqa: SIM115
     for finding in outcome.result.findings if outcome.result else []:
         print_finding(console, finding)
     print_verdict(console, outcome)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import sys
 from pathlib import Path
@@ -178,7 +177,9 @@ def run_triage(args: argparse.Namespace) -> int:
                if outcome.result else None)
     recording = recorder.finish(status=outcome.status, summary=summary, result=data)
     if args.format == "json":
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        from app.render.terminal import json_text
+
+        print(json_text(data))
     elif args.format == "markdown":
         from app.render.triage import triage_markdown
 
@@ -194,13 +195,12 @@ def run_triage(args: argparse.Namespace) -> int:
 
 async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argparse.Namespace,
                   context: dict[str, str], reference: Any, flags: list[Any]) -> Any:
-    from rich.console import Console
-
+    from app.render.console import SafeConsole
     from app.render.triage import ItemRows, print_triage
     from app.triage.task import ItemFound, JudgingStarted, TriageFinished, triage_events
     from app.cli import print_route_event
 
-    console = Console(highlight=False, soft_wrap=False)
+    console = SafeConsole(highlight=False, soft_wrap=False)
     live = args.format == "text"
     rows = ItemRows(console, args.mode)
     outcome = None

@@ -23,6 +23,7 @@ from .capabilities import Capabilities
 from .checks import run_checks
 from .errors import InterruptedStreamError, ProviderError, ProviderTimeout
 from .pricing import Price, cost_usd
+from .scrub import StreamScrubber, register_key, scrub, scrub_error
 from .types import (
     Completed,
     FinishReasonSet,
@@ -185,6 +186,7 @@ class Provider(ABC):
         self.settings = settings
         self.caps = caps
         self._client: Any = None
+        register_key(settings.api_key)  # whatever the provider echoes, this key is scrubbed out
 
     @property
     def spec(self) -> str:
@@ -236,6 +238,8 @@ class Provider(ABC):
         while True:
             acc = _Accumulator(started=time.perf_counter())
             watch = _Watchdog(self.settings.timeouts)
+            scrubber = StreamScrubber()  # everything the provider says is scrubbed before it is passed on
+            feed = scrubber.feed
             close: Callable[[], Any] | None = None
             error: ProviderError | None = None
             try:
@@ -253,14 +257,30 @@ class Provider(ABC):
                             first_pending = False
                             acc.first_token_at = time.perf_counter()
                             watch.text_started()
-                        append(out.text)
-                        yield out
+                        text = feed(out.text)
+                        if text:
+                            append(text)
+                            yield out if text is out.text else TextDelta(text)
                     else:
                         for event in out:  # type: ignore[union-attr]
-                            self._absorb(event, acc, watch)
+                            if type(event) is TextDelta:
+                                if acc.first_token_at is None:
+                                    acc.first_token_at = time.perf_counter()
+                                    watch.text_started()
+                                text = feed(event.text)  # type: ignore[union-attr]
+                                if not text:
+                                    continue
+                                append(text)
+                                event = TextDelta(text)
+                            else:
+                                self._absorb(event, acc)
                             yield event
                         first_pending = acc.first_token_at is None
                     watch.ticks += 1
+                held = scrubber.flush()  # the last word, held back in case it was a key
+                if held:
+                    append(held)
+                    yield TextDelta(held)
             except asyncio.CancelledError:
                 if watch.fired is None:
                     raise
@@ -283,13 +303,18 @@ class Provider(ABC):
             if error is None:
                 break
 
+            scrub_error(error)
             error.provider = error.provider or self.spec
             error.retries = attempt
+            held = scrubber.flush()  # text held back mid-word arrived all the same: pass it on
+            if held:
+                acc.text_parts.append(held)
+                yield TextDelta(held)
             if text_parts_shown(acc):
                 raise InterruptedStreamError(
                     f"the stream broke after {len(acc.text)} characters: {error.message}",
                     partial_text=acc.text, cause=error, provider=self.spec, status=error.status,
-                    request_id=error.request_id or acc.request_id, retries=attempt,
+                    request_id=error.request_id or (acc.request_id and scrub(acc.request_id)), retries=attempt,
                     hint="The partial answer was kept; it is not retried because it was already shown.",
                     original=error.original or error) from error
             if not error.retryable or attempt >= policy.retries:
@@ -301,15 +326,10 @@ class Provider(ABC):
         yield Completed(self._finish(request, acc, retries=attempt))
 
     @staticmethod
-    def _absorb(event: WireEvent, acc: _Accumulator, watch: _Watchdog) -> None:
-        """Fold a non-hot-path event into the attempt's running state."""
+    def _absorb(event: WireEvent, acc: _Accumulator) -> None:
+        """Fold a non-text event into the attempt's running state."""
         kind = type(event)
-        if kind is TextDelta:
-            if acc.first_token_at is None:
-                acc.first_token_at = time.perf_counter()
-                watch.text_started()
-            acc.text_parts.append(event.text)  # type: ignore[union-attr]
-        elif kind is UsageUpdate:
+        if kind is UsageUpdate:
             acc.usage = acc.usage.merged(event.usage)  # type: ignore[union-attr]
         elif kind is FinishReasonSet:
             acc.finish = event  # type: ignore[assignment]
@@ -339,9 +359,9 @@ class Provider(ABC):
         now = time.perf_counter()
         response = Response(
             provider=self.name, model=self.model, text=acc.text, usage=acc.usage,
-            finish_reason=finish.reason, raw_finish_reason=finish.raw,
+            finish_reason=finish.reason, raw_finish_reason=finish.raw and scrub(finish.raw),
             ttft_s=None if acc.first_token_at is None else acc.first_token_at - acc.started,
-            total_s=now - acc.started, request_id=acc.request_id,
+            total_s=now - acc.started, request_id=acc.request_id and scrub(acc.request_id),
             cost_usd=cost_usd(self.price_provider, self.model, acc.usage, self.settings.price_overrides),
             retries=retries, content_null=finish.content_null and not acc.text_parts,
         )

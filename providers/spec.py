@@ -9,6 +9,7 @@ environment only. Nothing here imports an SDK or llama.cpp.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from .base import Provider, ProviderSettings, RetryPolicy, Timeouts
 from .capabilities import anthropic_capabilities, endpoint_capabilities, openai_capabilities
 from .errors import ConfigurationError, MissingKeyError, UnknownProviderError
 from .pricing import Price
+from .scrub import register_keys
 from .types import TokenParam
 
 
@@ -41,6 +43,7 @@ KINDS: dict[str, Kind] = {
 
 
 LOCAL = "local"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,10 @@ def parse_spec(text: str, endpoints: Mapping[str, Endpoint] | None = None) -> Pr
     """Split on the first colon; a bare kind takes its default model."""
     endpoints = endpoints or {}
     raw = (text or "").strip()
+    if _CONTROL.search(raw):  # it would be echoed in notices and sent as the model's name
+        raise UnknownProviderError(
+            f"the SPEC {raw!r} contains a control character (a newline, an escape, ...)",
+            hint=f"A SPEC is provider:model on one line, e.g. anthropic:{KINDS['anthropic'].default_model}.")
     name, _, model = raw.partition(":")
     name, model = name.strip().lower(), model.strip()
     choices = ", ".join(valid_names(endpoints))
@@ -123,6 +130,10 @@ def build_provider(
 ) -> Provider:
     endpoints = endpoints or {}
     env = os.environ if env is None else env
+    # Every key this process can read is scrubbed from what any provider sends back: a
+    # local model reviewing a .env file may repeat a key it was never sent.
+    register_keys(env.get(name) for name in [*(k.key_env for k in KINDS.values()),
+                                             *(e.api_key_env for e in endpoints.values() if e.api_key_env)])
     if isinstance(spec, str):
         spec = parse_spec(spec, endpoints)
     common = dict(timeouts=timeouts or Timeouts(), retry=retry or RetryPolicy(),

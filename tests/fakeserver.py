@@ -9,6 +9,10 @@ request received.
     server = FakeServer().start()
     server.script(HttpError(529, retry_after_ms=20), Reply(text="hello"))
 
+A hostile or careless provider can echo the key it was sent: `ECHO_KEY` in a reply's
+text, an error's message or a mid-stream error's message is replaced by the API key the
+request carried (its `x-api-key`, or the `Authorization: Bearer` value).
+
 Run it by hand with `python -m tests.fakeserver` to point driftcheck at it.
 """
 
@@ -26,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 # --- what a request can be answered with ------------------------------------------------
+
+ECHO_KEY = "{the request's API key}"
 
 
 @dataclass
@@ -49,6 +55,7 @@ class Reply:
     null_content: bool = False           # OpenAI: content is null throughout
     error_after: int | None = None       # an `error` event after N text chunks
     error_type: str = "overloaded_error"
+    error_message: str | None = None     # the error event's message (default: the API's usual one)
     drop_after: int | None = None        # the connection is cut after N text chunks
     stall_after: int | None = None       # silence for `stall_s` after N text chunks
     stall_s: float = 0.0
@@ -296,6 +303,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # --- plumbing -------------------------------------------------------------------------
+    def _echo(self, text: str) -> str:
+        """`text` with ECHO_KEY replaced by the key this request carried."""
+        if ECHO_KEY not in text:
+            return text
+        bearer = self.headers.get("authorization") or ""
+        key = self.headers.get("x-api-key") or bearer.removeprefix("Bearer ")
+        return text.replace(ECHO_KEY, key)
+
     def _read_body(self) -> dict[str, Any]:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -379,7 +394,7 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(step, HttpError):
             return self._anthropic_error(step, request_id)
         schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
-        text = _reply_text(step, schema, body.get("model", ""), prompt)
+        text = self._echo(_reply_text(step, schema, body.get("model", ""), prompt))
         chunks = _chunks(text, step.chunk_size)
         usage_in = step.input_tokens if step.input_tokens is not None else _estimate_tokens(prompt)
         usage_out = step.output_tokens if step.output_tokens is not None else len(chunks) + step.reasoning_tokens
@@ -407,8 +422,8 @@ class _Handler(BaseHTTPRequestHandler):
                                        "content_block": {"type": "text", "text": ""}})
         for n, piece in enumerate(chunks):
             if self._fault(step, n, lambda: ev("error", {"type": "error", "error": {
-                    "type": step.error_type, "message": "Overloaded" if step.error_type == "overloaded_error"
-                    else "Internal server error"}})):
+                    "type": step.error_type, "message": self._echo(step.error_message or (
+                        "Overloaded" if step.error_type == "overloaded_error" else "Internal server error"))}})):
                 return
             ev("content_block_delta", {"type": "content_block_delta", "index": index,
                                        "delta": {"type": "text_delta", "text": piece}})
@@ -430,7 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _anthropic_error(self, err: HttpError, request_id: str) -> None:
         kind = err.type or _ANTHROPIC_ERROR_TYPES.get(err.status, "api_error")
-        self._json(err.status, {"type": "error", "error": {"type": kind, "message": err.message or kind},
+        self._json(err.status, {"type": "error", "error": {"type": kind, "message": self._echo(err.message or kind)},
                                 "request_id": request_id},
                    {"request-id": request_id, **_retry_headers(err)})
 
@@ -451,7 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         fmt = body.get("response_format") or {}
         schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
-        text = _reply_text(step, schema, model, prompt)
+        text = self._echo(_reply_text(step, schema, model, prompt))
         chunks = [] if step.null_content else _chunks(text, step.chunk_size)
         usage_in = step.input_tokens if step.input_tokens is not None else _estimate_tokens(prompt)
         usage_out = step.output_tokens if step.output_tokens is not None else len(chunks) + step.reasoning_tokens
@@ -475,7 +490,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(step.first_token_delay_s)
         for n, piece in enumerate(chunks):
             if self._fault(step, n, lambda: self._send(("data: " + json.dumps({"error": {
-                    "message": "The server had an error while processing your request.",
+                    "message": self._echo(step.error_message or "The server had an error while processing your request."),
                     "type": "server_error" if step.error_type != "rate_limit_error" else "requests",
                     "code": None}}) + "\n\n").encode())):
                 return
@@ -496,7 +511,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _openai_error(self, err: HttpError, request_id: str) -> None:
         self._json(err.status, {"error": {
-            "message": err.message or "error", "type": err.type or _OPENAI_ERROR_TYPES.get(err.status, "server_error"),
+            "message": self._echo(err.message or "error"), "type": err.type or _OPENAI_ERROR_TYPES.get(err.status, "server_error"),
             "param": err.param, "code": err.code or _OPENAI_CODES.get(err.status)}},
             {"x-request-id": request_id, **_retry_headers(err)})
 

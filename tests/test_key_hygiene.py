@@ -1,9 +1,10 @@
 """Keys go to the provider and nowhere else.
 
 Every command runs with canary keys in the environment (and the SDKs' own debug logging
-switched on through ANTHROPIC_LOG / OPENAI_LOG); then everything printed and every file
-written under the test's directories — config, history database and its WAL, exports —
-is searched for the canaries. run_cli already fails on a canary in stdout or stderr.
+switched on through ANTHROPIC_LOG / OPENAI_LOG) against a provider that echoes the key it
+was sent; then everything printed and every file written under the test's directories —
+config, history database and its WAL, exports — is searched for the canaries. run_cli
+already fails on a canary in stdout or stderr.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import json
 import stat
 from pathlib import Path
 
-from tests.conftest import CANARY_ANTHROPIC, CANARY_OPENAI, write_private
-from tests.fake_reviews import keyed_review_text
-from tests.fakeserver import Reply, unauthorized
+from tests.conftest import CANARY_ANTHROPIC, CANARY_OPENAI, ROOT, write_private
+from tests.fake_reviews import keyed_review, keyed_review_text, plain_finding
+from tests.fake_triage import active_answer
+from tests.fakeserver import ECHO_KEY, HttpError, Reply
 
 SAMPLE = "sample_code/inventory_service.py"
 PROMPT = "zebra-marker prompt that must not be logged"
@@ -24,44 +26,80 @@ def _all_bytes(root: Path) -> bytes:
     return b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
 
 
-def test_no_command_writes_or_prints_a_key(fake, run_cli, cli_env, tmp_path):
+def echoing_review() -> str:
+    """A keyed review whose last finding quotes the key the request carried."""
+    first = (ROOT / SAMPLE).read_text().splitlines()[0].strip()
+    return json.dumps(keyed_review("inventory_service.py", extra=(plain_finding(
+        1, first, explanation=f"The client was built with {ECHO_KEY} as its key."),)))
+
+
+def echoing_triage() -> str:
+    answer = active_answer("cert-expiry.md")
+    answer["actions"][0]["action"] += f" (authenticated as {ECHO_KEY})"
+    return json.dumps(answer)
+
+
+ECHOED_401 = HttpError(401, f"bad credentials: Bearer {ECHO_KEY}")
+
+
+def test_no_command_writes_or_prints_a_key_even_when_the_provider_echoes_it(fake, run_cli, cli_env, tmp_path):
+    """Every command, against a provider that quotes the key it was sent in error bodies
+    (401, 400, 500), streamed text, mid-stream error events and structured answers."""
     env = {**cli_env, "ANTHROPIC_LOG": "debug", "OPENAI_LOG": "debug"}
-    fake.script(Reply(text="ok"), Reply(text="ok"), unauthorized(), unauthorized(),
-                *[Reply(text="ok")] * 4,  # bench: one warm-up and three timed
-                Reply(text=keyed_review_text("inventory_service.py")),
-                Reply(text=keyed_review_text("inventory_service.py")),
-                Reply(text=keyed_review_text("inventory_service.py")),
-                Reply(text=keyed_review_text("inventory_service.py", drop=("bare-except",))))
-    outputs = []
-    for args in (("ask", "-p", "anthropic", PROMPT), ("ask", "-p", "openai", "--format", "json", PROMPT),
-                 ("ask", "-p", "anthropic", "--retries", "0", PROMPT),
-                 ("ask", "-p", "openai", "--retries", "0", PROMPT),
-                 ("bench", "latency", "-p", "anthropic", "-n", "3", "--format", "json"),
-                 ("compare", SAMPLE, "-a", "anthropic", "-b", "openai", "--format", "markdown"),
-                 ("review", SAMPLE, "-p", "anthropic", "--format", "sarif", "--out", str(tmp_path / "r.sarif")),
-                 ("review", SAMPLE, "-p", "openai", "--format", "markdown", "--out", str(tmp_path / "r.md")),
-                 ("eval", "--models", "anthropic,openai", "--judges", "openai", "--set", "incidents/cert-expiry.md",
-                  "--format", "html", "--out", str(tmp_path / "eval.html")),
-                 ("providers", "--no-check"), ("providers", "--no-check", "--format", "json"),
-                 ("config", "set", "default", "anthropic:claude-haiku-4-5"), ("config", "show"),
-                 ("history", "list"), ("history", "list", "--format", "json")):
+    echo = f"Your key is {ECHO_KEY}; keep it safe."
+    steps = [
+        (("ask", "-p", "anthropic", PROMPT), [Reply(text=echo, chunk_size=3)]),
+        (("ask", "-p", "openai", "--format", "json", PROMPT), [Reply(text=echo, chunk_size=5)]),
+        (("ask", "-p", "anthropic", "--retries", "0", PROMPT), [ECHOED_401]),
+        (("ask", "-p", "openai", "--retries", "0", PROMPT), [ECHOED_401]),
+        (("ask", "-p", "openai", "--retries", "0", "--format", "json", PROMPT),
+         [HttpError(400, f"invalid header value {ECHO_KEY}")]),
+        (("ask", "-p", "anthropic", "--retries", "0", PROMPT), [HttpError(500, f"upstream got {ECHO_KEY}")]),
+        (("ask", "-p", "openai", PROMPT), [Reply(text=echo, chunk_size=4, error_after=6, error_type="api_error",
+                                                error_message=f"stream aborted for {ECHO_KEY}")]),
+        (("bench", "latency", "-p", "anthropic", "-n", "3", "--format", "json"), [Reply(text=echo)] * 4),
+        (("compare", SAMPLE, "-a", "anthropic", "-b", "openai", "--format", "markdown"), [Reply(text=echoing_review())] * 2),
+        (("review", SAMPLE, "-p", "anthropic", "--format", "sarif", "--out", str(tmp_path / "r.sarif")),
+         [Reply(text=echoing_review())]),
+        (("review", SAMPLE, "-p", "openai", "--format", "markdown", "--out", str(tmp_path / "r.md")),
+         [Reply(text=echoing_review())]),
+        (("review", SAMPLE, "-p", "openai", "--retries", "0"), [ECHOED_401]),
+        (("triage", "incidents/cert-expiry.md", "-p", "anthropic", "--judge", "openai", "--format", "markdown"),
+         [Reply(text=echoing_triage()), Reply(text=echo)]),
+        (("eval", "--models", "anthropic,openai", "--judges", "openai", "--set", "incidents/cert-expiry.md",
+          "--retries", "0", "--format", "html", "--out", str(tmp_path / "eval.html")),
+         [Reply(text=echoing_triage()), ECHOED_401, Reply(text=echo)]),
+        (("providers", "--no-check"), []), (("providers", "--no-check", "--format", "json"), []),
+        (("config", "set", "default", "anthropic:claude-haiku-4-5"), []), (("config", "show"), []),
+        (("history", "list"), []), (("history", "list", "--format", "json"), []),
+    ]
+    outputs, sent = [], []
+    for args, script in steps:
+        fake.script(*script)
         result = run_cli(*args, env=env)
         outputs.append(result.stdout + result.stderr)
         assert PROMPT not in result.stderr, f"{args}: the SDK's debug log printed the prompt"
+        sent += [f"{r.headers.get('x-api-key', '')} {r.headers.get('authorization', '')}" for r in fake.requests]
+        fake.reset()  # what one command did not use must not answer the next
     runs = json.loads(outputs[-1])["runs"]
     for run in runs:
-        for args in (("history", "show", run["id"], "--format", "json"), ("history", "export", run["id"])):
+        for args in (("history", "show", run["id"]), ("history", "show", run["id"], "--format", "json"),
+                     ("history", "export", run["id"])):
             result = run_cli(*args, env=env)
             outputs.append(result.stdout + result.stderr)
-    outputs.append(run_cli("history", "diff", runs[0]["id"], runs[1]["id"], env=env).stdout)
+    reviews = [r["id"] for r in runs if r["task"] == "review" and r["status"] == "ok"]
+    outputs.append(run_cli("history", "diff", reviews[0], reviews[1], env=env).stdout)
 
-    # The keys really were in play: the fake server received them.
-    sent = " ".join(f"{r.headers.get('x-api-key', '')} {r.headers.get('authorization', '')}" for r in fake.requests)
-    assert CANARY_ANTHROPIC in sent and CANARY_OPENAI in sent
-    everything = "\n".join(outputs).encode() + _all_bytes(tmp_path)
-    assert (tmp_path / "data" / "history.db").exists() and (tmp_path / "r.sarif").exists()
+    # The keys really were in play: the fake server received them, and echoed them back.
+    assert CANARY_ANTHROPIC in " ".join(sent) and CANARY_OPENAI in " ".join(sent)
+    everything = "\n".join(outputs)
+    assert everything.count("[REDACTED:api-key]") >= 10
+    for path in ("data/history.db", "r.sarif", "r.md", "eval.html"):
+        assert (tmp_path / path).exists(), path
     for canary in (CANARY_ANTHROPIC, CANARY_OPENAI):
-        assert canary.encode() not in everything
+        assert canary not in everything
+        assert canary.encode() not in _all_bytes(tmp_path)
+        assert canary[:16].encode() not in _all_bytes(tmp_path), "not even the start of a key"
     # A 401 names the variable to fix, never its value.
     assert "ANTHROPIC_API_KEY" in outputs[2] and "OPENAI_API_KEY" in outputs[3]
 

@@ -278,8 +278,9 @@ async def test_unreachable_endpoint_names_it(make_provider, provider_env, spec):
 
 @BOTH
 async def test_first_text_arrives_before_the_stream_ends(fake, make_provider, spec):
-    """Streaming is real: the first delta is in hand long before the last one is sent."""
-    fake.script(Reply(text="x" * 40, chunk_size=4, chunk_delay_s=0.05))
+    """Streaming is real: the first delta is in hand long before the last one is sent (a
+    word at a time: an unfinished word is held back until it ends, in case it is a key)."""
+    fake.script(Reply(text="word " * 8, chunk_size=4, chunk_delay_s=0.05))
     first_at = None
     started = time.perf_counter()
     async for event in make_provider(spec).stream(Request.ask("go")):

@@ -16,6 +16,7 @@ from rich.table import Table
 from app.render.markdown import cell, details_block
 from app.render.triage import judge_line, reference_line
 from app.render.styles import SEVERITY_STYLE
+from app.render.terminal import inert_text
 from app.render.text import answer_key_line
 from providers.pricing import format_cost
 
@@ -320,6 +321,7 @@ def _md(text: str) -> str:
     return "<br>".join(cell(line) for line in text.split("\n"))
 
 
+@inert_text
 def compare_markdown(report: dict[str, Any]) -> str:
     out = [f"## {_title(report)}", "", "| | A | B | B/A |", "|---|---|---|---|"]
     for what, a, b, ratio in side_rows(report):

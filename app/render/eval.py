@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.render.terminal import inert_text
 from providers.pricing import format_cost
 
 # Items where the models split, shown in full on a terminal (Markdown and HTML show all).
@@ -197,6 +198,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return out + [""]
 
 
+@inert_text
 def eval_markdown(report: dict[str, Any]) -> str:
     from app.render.markdown import cell
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.metrics import metrics_line
+from app.render.terminal import inert_text
 from app.render.text import answer_key_line, counts_line, lines_label
 from app.review.task import ReviewOutcome
 
@@ -26,6 +27,7 @@ def details_block(summary: str, text: str) -> list[str]:
     return [f"<details><summary>{summary}</summary>", "", fence, text, fence, "</details>", ""]
 
 
+@inert_text
 def review_markdown(outcome: ReviewOutcome) -> str:
     result = outcome.result
     out = [f"## driftcheck review: `{outcome.input.path}`", ""]

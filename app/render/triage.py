@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from app.metrics import metrics_line
 from app.render.markdown import cell
+from app.render.terminal import inert_text
 from app.render.text import print_checks_and_metrics, print_partial_text
 from app.triage.judge import disagreement
 
@@ -97,6 +98,7 @@ def judge_line(judge: dict[str, Any]) -> str:
             f"total {judge['total']}/10{flag}. {judge['diagnosis_reason']} {judge['quality_reason']}")
 
 
+@inert_text
 def triage_markdown(outcome: Any) -> str:
     out = [f"## driftcheck triage ({outcome.mode}): `{outcome.input.path}`", "",
            f"Triaged by `{outcome.provider}:{outcome.model}`"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from app.tui.runs import RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen
-from app.tui.widgets import ResultPane
+from app.tui.widgets import ResultPane, escape
 
 
 class DriftPanel(Vertical):

@@ -12,12 +12,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from app.tui.dialogs import DocumentScreen
+from app.tui.runs import shown
 
 
 def run_markdown(run: dict[str, Any]) -> str:
     """A stored run as Markdown, rebuilt from what was recorded at the time."""
-    import json
-
     record = run.get("result")
     head = f"# {run['id']} · {run['task']} · {run['status']}\n\n`{run.get('input_ref') or ''}`\n\n"
     if record is None:
@@ -35,7 +34,9 @@ def run_markdown(run: dict[str, Any]) -> str:
         from app.render.compare import compare_markdown
 
         return head + compare_markdown(record)
-    return head + "```json\n" + json.dumps(record.get("result"), indent=2, ensure_ascii=False) + "\n```\n"
+    from app.render.terminal import json_text
+
+    return head + "```json\n" + json_text(record.get("result")) + "\n```\n"
 
 
 def run_screen(run: dict[str, Any]) -> Screen[None]:
@@ -97,7 +98,7 @@ class HistoryScreen(Screen[None]):
             return
         try:
             store.mark_dead_runs()
-            self.runs = store.list_runs(limit=200)
+            self.runs = shown(store.list_runs(limit=200))
             where = store.path
         finally:
             store.close()
@@ -120,7 +121,7 @@ class HistoryScreen(Screen[None]):
     def _get(self, run_id: str) -> dict[str, Any] | None:
         store = self._store()
         try:
-            return store.get_run(run_id)
+            return shown(store.get_run(run_id))  # as recorded, with its control characters made visible
         finally:
             store.close()
 

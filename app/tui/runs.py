@@ -5,15 +5,47 @@ A run is a worker. Its events reach the screen as `TaskUpdate(side, run, event)`
 the task's own events (FindingFound, ItemFound, TextArrived, ReviewFinished, ...) — and
 the end as `RunEnded` with the public JSON of each side. Escape cancels the worker; the
 calls in flight are recorded as cancelled and the run as well.
+
+Textual draws text as it is given, escape sequences included, so what these messages
+carry is made inert (`shown`) as they are made: a model's `ESC ] 52` is shown, not obeyed.
+History keeps the raw text; the screens get the inert copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 from textual.message import Message
+
+from app.render.terminal import neutralise
+
+
+def shown(value: Any) -> Any:
+    """`value` as a screen may show it: every string in it with its control characters
+    made visible. Walks what run events carry — strings, dicts, lists, tuples, pydantic
+    models, frozen dataclass events and a provider error's message. A mutable state object
+    (a task's outcome) is passed on as it is: screens show its public JSON instead."""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, dict):
+        return {key: shown(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(shown(item) for item in value)
+    if hasattr(type(value), "model_fields") and hasattr(value, "model_copy"):
+        return value.model_copy(update={name: shown(getattr(value, name)) for name in type(value).model_fields})
+    if is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        return replace(value, **{f.name: shown(getattr(value, f.name)) for f in fields(value) if f.init})
+    from providers.errors import ProviderError
+
+    if isinstance(value, ProviderError):  # a retry or fallback notice quotes it
+        clone = type(value).__new__(type(value))
+        clone.__dict__.update(value.__dict__)
+        clone.message, clone.hint = neutralise(value.message), value.hint and neutralise(value.hint)
+        clone.args = (clone.message,)
+        return clone
+    return value
 
 
 class TaskUpdate(Message):
@@ -23,8 +55,8 @@ class TaskUpdate(Message):
         super().__init__()
         self.side = side
         self.run = run
-        self.event = event
-        self.public = public
+        self.event = shown(event)
+        self.public = shown(public)
 
 
 class RunEnded(Message):
@@ -35,8 +67,8 @@ class RunEnded(Message):
                  recording: Any = None) -> None:
         super().__init__()
         self.status = status
-        self.sides = sides
-        self.report = report
+        self.sides = shown(sides)
+        self.report = shown(report)
         self.recording = recording  # a RecordOutcome
 
     @property
@@ -51,7 +83,7 @@ class RunNote(Message):
 
     def __init__(self, text: str) -> None:
         super().__init__()
-        self.text = text
+        self.text = neutralise(text)
 
 
 class RunFailedToStart(Message):
@@ -60,7 +92,7 @@ class RunFailedToStart(Message):
 
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__()
-        self.message = message
+        self.message = neutralise(message)
         self.exit_code = exit_code
 
 

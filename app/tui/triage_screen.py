@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +15,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from app.tui.runs import RouteOptions, RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
-from app.tui.widgets import ResultPane
+from app.tui.widgets import ResultPane, escape
 
 CONTEXT_FIELDS = (("users_affected", "users affected, e.g. 30%"), ("revenue_impact", "revenue impact"),
                   ("sla_at_risk", "SLA at risk (yes/no)"), ("customer_facing", "customer-facing (yes/no)"))

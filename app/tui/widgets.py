@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.document._document import Selection
@@ -21,6 +20,13 @@ from textual.widgets import Log, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from app.render.styles import SEVERITY_STYLE
+
+def escape(text: str) -> str:
+    """`text` as literal Textual markup. rich's `escape` only escapes what looks like a rich
+    tag, but Textual's parser reads an unclosed `[` (a CSI's `[31m`, shown inertly) up to the
+    next tag and fails, so every `[` is escaped."""
+    return text.replace("[", "\\[")
+
 
 # TextArea's names for the grammars driftcheck's source module knows.
 _TEXTAREA_LANGUAGE = {"python": "python", "javascript": "javascript", "go": "go", "java": "java", "rust": "rust",
@@ -35,7 +41,9 @@ class CodeView(TextArea):
                          show_line_numbers=True, soft_wrap=False, **kwargs)
 
     def show_source(self, text: str, language: str | None) -> None:
-        self.load_text(text)
+        from app.render.terminal import neutralise
+
+        self.load_text(neutralise(text))  # a file's escape sequences are shown, not obeyed
         self.language = _TEXTAREA_LANGUAGE.get(language or "")
 
     def show_file(self, path: str, language: str | None) -> None:
