@@ -60,7 +60,9 @@ def run_bench_command(args: argparse.Namespace) -> int:
         return _provider_error_exit(err)
     recorder = RunRecorder.start("bench", input_ref="(bench latency)", input_sha256=None,
                                  providers=[provider.spec], enabled=not args.no_history)
-    request = Request.ask(prompt, max_tokens=args.max_tokens)
+    from app.outbound import outbound
+
+    request = Request.ask(outbound(prompt, [provider], allow=False, label="--prompt").text, max_tokens=args.max_tokens)
     result = BenchResult(provider.spec, hedge_after=args.hedge_after)
     try:
         result.samples = asyncio.run(_measure(recorder.recorded(provider), request, args))

@@ -446,8 +446,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
                                     hedge_after=args.hedge_after)
     except ProviderError as err:
         return _provider_error_exit(err)
-    prompt = redact_pasted(prompt, provider, allow=args.allow_secrets, label="the prompt")
-    request = Request.ask(prompt, system=args.system, max_tokens=args.max_tokens)
+    from app.outbound import outbound
+
+    prompt = outbound(prompt, [provider], allow=args.allow_secrets, label="the prompt").text
+    system = outbound(args.system, [provider], allow=args.allow_secrets, label="the system prompt").text \
+        if args.system else None
+    request = Request.ask(prompt, system=system, max_tokens=args.max_tokens)
     live = args.format == "text"
     import hashlib
 
@@ -479,27 +483,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_USAGE if isinstance(error, ConfigurationError) else EXIT_PROVIDER
     assert response is not None
     return EXIT_PROVIDER if any(c.severity == "error" for c in response.checks) else EXIT_OK
-
-
-def redact_pasted(prompt: str, provider: Provider, *, allow: bool, label: str) -> str:
-    """Pasted text (logs, incidents) gets the same treatment as reviewed code: secrets are
-    redacted before a remote provider sees them, and the user is told which lines."""
-    from app.secrets import describe, redact_lines
-    from app.source import split_lines
-
-    if provider.kind == "local":
-        return prompt
-    redacted, hits = redact_lines(split_lines(prompt))
-    if not hits:
-        return prompt
-    where = describe(hits)
-    if allow:
-        print(f"driftcheck: warning: sending what looks like a secret on {where} of {label} as it is "
-              f"(--allow-secrets)", file=sys.stderr, flush=True)
-        return prompt
-    print(f"driftcheck: what looks like a secret on {where} of {label} was redacted before sending "
-          f"(--allow-secrets sends it as it is)", file=sys.stderr, flush=True)
-    return "\n".join(redacted)
 
 
 async def _run_ask(provider: Provider, request: Any, *, live: bool) -> tuple[Response | None, ProviderError | None, str]:

@@ -199,7 +199,10 @@ def run_compare(args: argparse.Namespace) -> int:
     if task == "review":
         plans = {side: plan_review(p, source, args) for side, p in providers.items()}
     else:
-        inputs = {side: redacted_for(p, text_input, flags, allow=args.allow_secrets) for side, p in providers.items()}
+        # Both sides see the same text: judges grade each side's answer, and a side that saw
+        # more than the other would show drift that is not the provider's.
+        side_input, side_flags, context = redacted_for([*providers.values(), *judges], text_input, flags, context,
+                                                       allow=args.allow_secrets)
         max_tokens = args.max_tokens or 4096
 
     input_ref = str(Path(args.file or args.incident).resolve()) if (args.file or args.incident) else "(stdin)"
@@ -217,7 +220,6 @@ def run_compare(args: argparse.Namespace) -> int:
                                              max_tokens=plan.max_tokens, key=key, input_flags=plan.flags)
         from app.triage.task import triage_events
 
-        side_input, side_flags = inputs[side]
         side_judges = [recorder.recorded(j, f"{side}-judge") for j in judges]
         return lambda run: triage_events(recorded[side], side_input, mode=mode, context=context,
                                          max_tokens=max_tokens, reference=reference, judges=side_judges,

@@ -176,7 +176,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
     for item in plan.items:
         print_notes(item.text_input)
-    prepared = {(s, item.id): tasks.prepare(p, item, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens)
+    prepared = {(s, item.id): tasks.prepare(p, item, judges=list(judges.values()), allow_secrets=args.allow_secrets,
+                                            max_tokens=args.max_tokens)
                 for item in plan.items for s, p in providers.items()}
     subjects = {(s, item.id): tasks.judge_subject(item, j, allow_secrets=args.allow_secrets)
                 for item in plan.items for s, j in judges.items()}

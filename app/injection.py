@@ -30,6 +30,8 @@ _INSTRUCTIONS = re.compile(
     r"|\bnew instructions?\s*:|\bsystem prompt\b|<\|im_start\|>|\[/?INST\]",
     re.IGNORECASE)
 
+_WHITESPACE = re.compile(r"\s+")
+
 # Zero-width and bidirectional controls; a BOM at the very start of a file is normal.
 _INVISIBLE = {
     "\u200b": "zero-width space", "\u200c": "zero-width non-joiner", "\u200d": "zero-width joiner",
@@ -58,7 +60,9 @@ def scan_lines(lines: list[str]) -> list[Flag]:
         if hidden:
             flags.append(Flag(number, "invisible or direction-changing characters: " + ", ".join(hidden),
                               _excerpt(line)))
-        folded = unicodedata.normalize("NFKC", line)
+        # One space for every run of whitespace: the patterns put `\s+` next to `\s*`, which
+        # would try every split of a long run of spaces (minutes on a 16k-character line).
+        folded = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", line))
         if _ADDRESSES_MODEL.search(folded) or _INSTRUCTIONS.search(folded):
             flags.append(Flag(number, "text that tries to instruct the model", _excerpt(line)))
     return flags

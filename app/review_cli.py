@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,33 +51,19 @@ def chunk_budget(provider: Any, source: Any, requested: int | None, max_tokens: 
     return budget
 
 
-def apply_secret_policy(source: Any, provider: Any, *, allow: bool) -> tuple[Any, list[Any]]:
-    """Before code leaves the machine: secrets are redacted (the default), or sent as they are
-    with --allow-secrets, and the user is told which lines either way. A local model sends
-    nothing anywhere, so nothing is redacted for it."""
-    from app.secrets import describe, redact_lines
+def apply_secret_policy(source: Any, audience: list[Any], *, allow: bool) -> tuple[Any, list[Any]]:
+    """The code as `audience` (the reviewer, and any judge that reads its findings) may see
+    it: app.outbound's one policy for everything that leaves the machine, re-parsed when
+    something was redacted (line numbers are unchanged)."""
+    from app.outbound import outbound
     from app.source import load_source
-    from providers.checks import Check
 
-    redacted, hits = redact_lines(source.lines)
-    if not hits:
-        return source, []
-    where = describe(hits)
-    if provider.kind == "local":
-        return source, [Check("secrets_present", "info", f"what looks like a secret on {where}",
-                              "Nothing was sent anywhere (local model); keep secrets out of source all the same.")]
-    if allow:
-        print(f"driftcheck: warning: sending what looks like a secret on {where} to {provider.spec} "
-              f"as it is (--allow-secrets)", file=sys.stderr, flush=True)
-        return source, [Check("secrets_sent", "warning", f"what looks like a secret on {where} was sent as it is",
-                              "--allow-secrets was given. Rotate them if this provider should not have seen them.")]
-    print(f"driftcheck: what looks like a secret on {where} was redacted before sending to {provider.spec} "
-          f"(line numbers are unchanged; --allow-secrets sends it as it is)", file=sys.stderr, flush=True)
-    clean = load_source(source.path, "\n".join(redacted), source.language)
+    sent = outbound(source.text, audience, allow=allow, label=source.path)
+    if not sent.redacted:
+        return source, [sent.check] if sent.check else []
+    clean = load_source(source.path, sent.text, source.language)
     clean.redacted = True
-    return clean, [Check("secrets_redacted", "warning", f"what looks like a secret on {where} was redacted before sending",
-                         "The model saw [REDACTED:rule] in their place. Move secrets out of source into a "
-                         "secret store or the environment.")]
+    return clean, [sent.check]
 
 
 @dataclass
@@ -119,14 +106,14 @@ def review_options(**overrides: Any) -> argparse.Namespace:
                                  "max_requests": 25, **overrides})
 
 
-def plan_review(provider: Any, source: Any, args: argparse.Namespace) -> ReviewPlan:
-    """Secrets, token limit, chunks and the request guard for one provider; the estimate
-    is printed when the review is large or split."""
+def plan_review(provider: Any, source: Any, args: argparse.Namespace, *, judges: Sequence[Any] = ()) -> ReviewPlan:
+    """Secrets, token limit, chunks and the request guard for one provider (and the judges
+    that will read its findings); the estimate is printed when the review is large or split."""
     from app.review.task import estimate_cost
     from app.source import LineTooLongError
     from providers.pricing import format_cost
 
-    source, flags = apply_secret_policy(source, provider, allow=args.allow_secrets)
+    source, flags = apply_secret_policy(source, [provider, *judges], allow=args.allow_secrets)
     max_tokens = args.max_tokens or default_max_tokens(provider)
     budget = chunk_budget(provider, source, args.chunk_tokens, max_tokens)
     try:

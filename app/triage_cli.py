@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, redact_pasted, resolve_provider
-from app.cli import spec_text
+from app.cli import EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, resolve_provider, spec_text
 
 MAX_INCIDENT_CHARS = 40_000
 _CONTEXT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -60,8 +59,23 @@ def parse_context(pairs: list[str]) -> dict[str, str]:
             raise UsageError(f"--context {pair!r}: the key must be a short word (letters, digits, _)")
         if len(value) > 300:
             raise UsageError(f"--context {key}: the value is {len(value)} characters; keep it under 300")
+        control = next((ch for ch in value if _breaks_the_line(ch)), None)
+        if control is not None:
+            # Refused, not quoted: each value is one line of a list in the prompt, and a line
+            # break would let it start lines of its own that read as the prompt's.
+            raise UsageError(f"--context {key}: the value holds a control character (U+{ord(control):04X}"
+                             f"{', a line break' if control in _LINE_BREAKS else ''}); give it on one line "
+                             f"of plain text")
         context[key] = value
     return context
+
+
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _breaks_the_line(ch: str) -> bool:
+    """A line break or any other control character (ESC, NUL, DEL, C1); a tab is let through."""
+    return ch in _LINE_BREAKS or (ch != "\t" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0))
 
 
 def read_incident(file: str) -> Any:
@@ -116,19 +130,19 @@ def load_incident(text_input: Any, reference_path: str | None) -> tuple[Any, lis
     return text_input, [trimmed] if trimmed else [], reference
 
 
-def redacted_for(provider: Any, text_input: Any, flags: list[Any], *, allow: bool) -> tuple[Any, list[Any]]:
-    """The incident as this provider may see it (secrets redacted for a remote one), and the
-    input checks with a note when something was redacted. The caller's input is unchanged."""
+def redacted_for(audience: list[Any], text_input: Any, flags: list[Any], context: dict[str, str], *,
+                 allow: bool) -> tuple[Any, list[Any], dict[str, str]]:
+    """The incident and its --context as `audience` may see them (the candidates and the
+    judges that read their answers; secrets redacted when any of them is remote), and the
+    input checks with a note for what was found. The caller's input is unchanged."""
     from dataclasses import replace
 
-    from providers.checks import Check
+    from app.outbound import outbound, outbound_context
 
-    text = redact_pasted(text_input.text, provider, allow=allow, label="the incident")
-    if text == text_input.text:
-        return text_input, list(flags)
-    return replace(text_input, text=text), [*flags, Check(
-        "secrets_redacted", "warning", "secrets in the incident text were redacted before sending",
-        "The model saw [REDACTED:rule] in their place.")]
+    sent = outbound(text_input.text, audience, allow=allow, label="the incident")
+    values, context_checks = outbound_context(context, audience, allow=allow)
+    checks = [*flags, *([sent.check] if sent.check else []), *context_checks]
+    return (replace(text_input, text=sent.text) if sent.redacted else text_input), checks, values
 
 
 def resolve_judges(specs: list[str] | None, config: Any, retries: int | None) -> list[Any]:
@@ -161,7 +175,7 @@ def run_triage(args: argparse.Namespace) -> int:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
     print_notes(text_input)
-    text_input, flags = redacted_for(provider, text_input, flags, allow=args.allow_secrets)
+    text_input, flags, context = redacted_for([provider, *judges], text_input, flags, context, allow=args.allow_secrets)
 
     recorder = RunRecorder.start("triage", input_ref=str(Path(args.file).resolve()) if args.file != "-" else "(stdin)",
                                  input_sha256=text_input.sha256, providers=[provider.spec, *(j.spec for j in judges)],

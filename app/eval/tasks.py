@@ -26,16 +26,19 @@ class Prepared:
     review: Any = None  # review_cli.ReviewPlan for a source file
 
 
-def prepare(provider: Provider, item: EvalItem, *, allow_secrets: bool, max_tokens: int | None) -> Prepared:
-    """Secrets, chunks and token limits for one model and item; problems are UsageErrors."""
+def prepare(provider: Provider, item: EvalItem, *, judges: list[Provider], allow_secrets: bool,
+            max_tokens: int | None) -> Prepared:
+    """Secrets, chunks and token limits for one model and item; problems are UsageErrors.
+    The judges count as readers: they grade an answer that may quote the input."""
     if item.task == "triage":
         from app.triage_cli import redacted_for
 
-        text_input, flags = redacted_for(provider, item.text_input, item.flags, allow=allow_secrets)
+        text_input, flags, _ = redacted_for([provider, *judges], item.text_input, item.flags, {}, allow=allow_secrets)
         return Prepared(text_input, flags)
     from app.review_cli import plan_review, review_options
 
-    plan = plan_review(provider, item.source, review_options(allow_secrets=allow_secrets, max_tokens=max_tokens))
+    plan = plan_review(provider, item.source, review_options(allow_secrets=allow_secrets, max_tokens=max_tokens),
+                       judges=judges)
     return Prepared(item.text_input, plan.flags, plan)
 
 
@@ -88,10 +91,10 @@ def skipped_grade(judge: Provider, refused: dict[str, Any]) -> dict[str, Any]:
 def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool) -> str:
     """What a judge reads besides the answer: the incident, or the numbered source, with
     secrets redacted for a remote judge exactly as for a remote candidate."""
-    from app.cli import redact_pasted
+    from app.outbound import outbound
 
     text = item.text_input.text if item.task == "triage" else item.source.numbered()
-    return redact_pasted(text, judge, allow=allow_secrets, label=item.id)
+    return outbound(text, [judge], allow=allow_secrets, label=item.id).text
 
 
 async def grade(judge: Provider, item: EvalItem, answer_json: dict[str, Any], subject: str, *,

@@ -196,8 +196,10 @@ def prepare_triage(text: str, label: str, specs: dict[str, str], *, mode: str, c
                                  providers=[p.spec for p in (*providers.values(), *judge_providers)], enabled=record)
     several = len(specs) > 1
 
+    side_input, side_flags, context = redacted_for([*providers.values(), *judge_providers], text_input, flags, context,
+                                                   allow=False)
+
     def starter(side: str) -> Callable[[int], AsyncIterator[Any]]:
-        side_input, side_flags = redacted_for(providers[side], text_input, flags, allow=False)
         provider = recorder.recorded(providers[side], side if several else None)
         side_judges = [recorder.recorded(j, f"{side}-judge" if several else "judge") for j in judge_providers]
         return lambda run: triage_events(provider, side_input, mode=mode, context=context, max_tokens=4096,
