@@ -6,6 +6,8 @@ server over a real socket on 127.0.0.1, and keys are canaries that tests search 
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -98,17 +100,140 @@ def cli_env(provider_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
             "PYTHONIOENCODING": "utf-8"}
 
 
+def run_in_process(args: tuple[str, ...] | list[str], *, env: dict[str, str], stdin: str | bytes | None = None,
+                   cwd: Path = ROOT, timeout: float = 60) -> CliResult:
+    """`driftcheck ARGS` through its entry point, `app.cli.main`, in this process, seeing what
+    a fresh process would: exactly `env` as its environment, `cwd`, a piped stdin (empty, as
+    /dev/null, when none is given), UTF-8 stdout and stderr that are not terminals, and none
+    of the state an earlier command left behind. Whatever main() lets escape is what a user
+    would see as a traceback: the test fails on it."""
+    _import_sdks_outside_commands()
+    out, err = _pipe("strict"), _pipe("backslashreplace")  # as PYTHONIOENCODING=utf-8 sets them
+    data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+    with pytest.MonkeyPatch.context() as patch:
+        for key in list(os.environ):
+            patch.delenv(key)
+        for key, value in env.items():
+            patch.setenv(key, value)
+        patch.chdir(cwd)
+        _fresh_process_state(patch)
+        patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+        patch.setattr(sys, "stdout", out)
+        patch.setattr(sys, "stderr", err)
+        # What Python itself prints on a process's stderr reaches this one too: an exception
+        # ignored in __del__ ("Event loop is closed" from a client left open), and a log
+        # record of WARNING and above with no handler (Python's last resort, which pytest's
+        # handlers on the root logger would otherwise stand in for).
+        patch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+        logging.getLogger().addHandler(logging.lastResort)
+        try:
+            code = _call_main(list(args), timeout)
+            assert sys.stdout is out and sys.stderr is err, "main() left its stream wrappers in place"
+        finally:
+            logging.getLogger().removeHandler(logging.lastResort)
+    return _checked(CliResult(code, _text(out), _text(err)))
+
+
+def _checked(result: CliResult) -> CliResult:
+    for canary in (CANARY_ANTHROPIC, CANARY_OPENAI):  # no key ever reaches the screen
+        assert canary not in result.stdout and canary not in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def _pipe(errors: str) -> io.TextIOWrapper:
+    """A stream like a pipe to a process: UTF-8 text over bytes, not a terminal."""
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors=errors, write_through=True)
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    return stream.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+
+
+def _import_sdks_outside_commands() -> None:
+    """The SDKs read ANTHROPIC_LOG / OPENAI_LOG once, when first imported: imported here, in
+    the test process's own environment, no command's environment decides the session's SDK
+    logging. (Whether driftcheck silences that logging is checked with real processes.)"""
+    import anthropic  # noqa: F401
+    import openai  # noqa: F401
+
+
+def _fresh_process_state(patch: pytest.MonkeyPatch) -> None:
+    """What a new process starts without, for the length of one command: the providers'
+    health (cooldowns, time-to-first-token samples, which a process seeds from history),
+    the keys registered for scrubbing, and the once-per-command local-model note."""
+    import app.cli
+    import providers.health
+    import providers.scrub
+
+    patch.setattr(providers.health, "REGISTRY", providers.health.HealthRegistry())
+    patch.setattr(providers.scrub, "_keys", frozenset())
+    patch.setattr(app.cli, "_demo_note_shown", False)
+
+
+def _call_main(argv: list[str], timeout: float) -> int:
+    """main(argv) on a thread of its own: it runs its own event loop (asyncio.run), so a test
+    that already runs one (the TUI tests) can call it too, and a hang fails the test."""
+    import gc
+    import threading
+
+    import app.cli
+
+    outcome: list[BaseException | int] = []
+
+    def run() -> None:
+        gc.freeze()  # the collection after main() then looks only at what main() made
+        try:
+            outcome.append(app.cli.main(argv))
+        except SystemExit as exc:  # argparse: exit 2 with the usage, or 0 after --version
+            outcome.append(_exit_status(exc.code))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test, which fails on it
+            outcome.append(exc)
+        finally:
+            gc.collect()  # clients main() left open are finalised now, while stderr is this command's
+            gc.unfreeze()
+
+    thread = threading.Thread(target=run, name="driftcheck-main", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        pytest.fail(f"driftcheck {' '.join(argv)} did not finish in {timeout:g} s")
+    [result] = outcome
+    if isinstance(result, BaseException):
+        raise AssertionError(f"driftcheck {' '.join(argv)} let an exception escape main(): a user would see "
+                             f"a traceback") from result
+    return result
+
+
+def _exit_status(code: object) -> int:
+    """The status a process ends with after `SystemExit(code)`."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=sys.stderr)  # sys.exit("message"): printed, status 1
+    return 1
+
+
 @pytest.fixture
 def run_cli(cli_env: dict[str, str]):
-    """Run `driftcheck` as a user would: a separate process, real stdin/stdout/stderr."""
+    """Run `driftcheck` in this process (run_in_process): a test sees its exit code and output."""
+
+    def run(*args: str, env: dict[str, str] | None = None, stdin: str | bytes | None = None,
+            timeout: float = 60) -> CliResult:
+        return run_in_process(args, env=env or cli_env, stdin=stdin, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def run_cli_process(cli_env: dict[str, str]):
+    """Run `driftcheck` as a separate process, for the few tests where a real process is the
+    point; each says why it needs one. Slower: every process imports the SDKs again."""
 
     def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
             timeout: float = 60) -> CliResult:
         proc = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env or cli_env,
                               input=stdin, capture_output=True, text=True, timeout=timeout)
-        for canary in (CANARY_ANTHROPIC, CANARY_OPENAI):  # no key ever reaches the screen
-            assert canary not in proc.stdout and canary not in proc.stderr
-        assert "Traceback" not in proc.stderr, proc.stderr
-        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+        return _checked(CliResult(proc.returncode, proc.stdout, proc.stderr))
 
     return run

@@ -22,7 +22,9 @@ import itertools
 import json
 import re
 import socket
+import sys
 import threading
+import traceback
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -191,6 +193,12 @@ class _Answered(Exception):
 
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # the default of 5 resets connections under concurrent benchmarks
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The server's own traceback goes to the test process's stderr, never into the
+        # captured stderr of a command running in this process at the same moment.
+        print(f"fake server: error serving {client_address}:", file=sys.__stderr__)
+        traceback.print_exc(file=sys.__stderr__)
 
 
 class FakeServer:

@@ -54,7 +54,8 @@ def test_bad_settings_are_refused_and_the_file_is_unchanged(run_cli, cli_env):
 
 def test_concurrent_sets_all_survive(cli_env):
     """Ten real processes setting ten keys at once: each read-modify-write holds the lock,
-    so none of them writes over another's change."""
+    so none of them writes over another's change. (Real processes: the file lock is between
+    processes, which is the point.)"""
     import subprocess
     import sys
 

@@ -216,6 +216,7 @@ def test_an_interrupted_eval_resumes_to_the_same_report_without_repeating_calls(
     assert whole.code == 0, whole.stderr
     fake.reset()
     fake_eval.script(fake, slow=0.8)  # gpt-5.5 slow enough to be caught mid-answer
+    # A real process: SIGINT is the point (the handler, exit code 130, the run left resumable).
     proc = subprocess.Popen([sys.executable, "-m", "app", *EVAL, "--concurrency", "1", "--format", "json"],
                             cwd=ROOT, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"

@@ -93,9 +93,10 @@ def test_polling_a_history_file_created_but_not_yet_migrated_reads_nothing(tmp_p
     assert _latest_call_text(db) == ""
 
 
-def test_sigkill_mid_stream_leaves_an_interrupted_run_with_the_checkpointed_text(fake, cli_env):
+def test_sigkill_mid_stream_leaves_an_interrupted_run_with_the_checkpointed_text(fake, run_cli, cli_env):
     text = keyed_review_text("inventory_service.py")
     fake.script(Reply(text=text, chunk_size=16, chunk_delay_s=0.03))  # ~8 s of streaming
+    # A real process: SIGKILL is the point, and what history sees after it is a dead pid.
     proc = subprocess.Popen([sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU], cwd=ROOT, env=cli_env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpointed = ""
@@ -110,14 +111,9 @@ def test_sigkill_mid_stream_leaves_an_interrupted_run_with_the_checkpointed_text
         proc.wait(timeout=10)
     assert checkpointed and text.startswith(checkpointed)
 
-    env = cli_env
-    out = subprocess.run([sys.executable, "-m", "app", "history", "list", "--format", "json"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True)
-    [run] = json.loads(out.stdout)["runs"]
+    [run] = _history_json(run_cli, "list")["runs"]
     assert run["status"] == "interrupted"
-    out = subprocess.run([sys.executable, "-m", "app", "history", "show", run["id"], "--format", "json"], cwd=ROOT,
-                         env=env, capture_output=True, text=True, check=True)
-    [call] = json.loads(out.stdout)["calls"]
+    [call] = _history_json(run_cli, "show", run["id"])["calls"]
     assert call["status"] == "interrupted"
     # At most the last second is lost: what was checkpointed is all there, and is the reply's start.
     assert len(call["text"]) >= len(checkpointed) and text.startswith(call["text"])
@@ -126,6 +122,7 @@ def test_sigkill_mid_stream_leaves_an_interrupted_run_with_the_checkpointed_text
 def test_two_processes_record_at_once(fake, cli_env):
     fake.script(*[Reply(text=keyed_review_text("inventory_service.py"), chunk_size=40, chunk_delay_s=0.01)
                   for _ in range(2)])
+    # Real processes: two SQLite connections in two processes writing one database is the point.
     procs = [subprocess.Popen([sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU, "--format", "json"],
                               cwd=ROOT, env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
@@ -138,7 +135,7 @@ def test_two_processes_record_at_once(fake, cli_env):
         assert conn.execute("SELECT COUNT(*) FROM calls WHERE status = 'ok'").fetchone()[0] == 2
 
 
-def test_diff_export_and_prune(fake, run_cli):
+def test_diff_export_and_prune(fake, run_cli, cli_env):
     fake.script(Reply(text=keyed_review_text("inventory_service.py", score=2)),
                 Reply(text=keyed_review_text("inventory_service.py", drop=("bare-except",), score=4)))
     for spec in (HAIKU, "openai:gpt-5.4-mini"):
@@ -159,6 +156,12 @@ def test_diff_export_and_prune(fake, run_cli):
 
     missing = run_cli("history", "show", "rNOPE")
     assert missing.code == 2 and "no run 'rNOPE' in history" in missing.stderr
+    # The reviews ran inside this test's process, which is alive, and prune spares the runs
+    # of live processes; each review's own process would have ended by now.
+    conn = sqlite3.connect(_db(cli_env))
+    with conn:
+        conn.execute("UPDATE runs SET pid = ?", (_dead_pid(),))
+    conn.close()
     pruned = run_cli("history", "prune", "--older-than", "0")
     assert pruned.code == 0 and "deleted 2 run(s)" in pruned.stdout
     assert _history_json(run_cli, "list")["runs"] == []

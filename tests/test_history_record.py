@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
 from app.store import Store
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply
@@ -27,9 +26,9 @@ HAIKU = "anthropic:claude-haiku-4-5"
 
 
 @pytest.fixture
-def in_process(monkeypatch, cli_env, capsys):
-    """Run `driftcheck ARGS` in this process, in the environment the CLI tests get:
-    (exit code, stdout, stderr)."""
+def in_process(monkeypatch, cli_env, run_cli):
+    """Run `driftcheck ARGS` in this process (run_cli): (exit code, stdout, stderr). The test
+    itself runs in the CLI tests' environment too, for the TUI it may open."""
     for key in list(os.environ):
         if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
             monkeypatch.delenv(key, raising=False)
@@ -37,10 +36,8 @@ def in_process(monkeypatch, cli_env, capsys):
         monkeypatch.setenv(key, value)
 
     def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
+        result = run_cli(*args)
+        return result.code, result.stdout, result.stderr
 
     return run
 
@@ -85,7 +82,8 @@ def test_prune_never_deletes_a_run_whose_process_is_still_running(fake, run_cli,
 
     fake.script(Reply(text=keyed_review_text("inventory_service.py"), chunk_size=16, chunk_delay_s=0.01))
     # `driftcheck review ... --format json | slow-reader`: the review's JSON fills the pipe,
-    # so the process is still there after its run is written as finished.
+    # so the process is still there after its run is written as finished. A real process:
+    # prune decides by whether the process that made a run is alive.
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
     proc = subprocess.Popen([sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU, "--format", "json"],
@@ -214,7 +212,8 @@ def test_an_id_prefix_of_several_runs_lists_them(in_process, cli_env):
 
 def _without_root(cli_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """`driftcheck ARGS` as a user whom file permissions bind: root ignores them, so as
-    root the command runs in a user namespace (it keeps its files, not its privilege)."""
+    root the command runs in a user namespace (it keeps its files, not its privilege).
+    A real process: only a new process can be put in a user namespace."""
     prefix: list[str] = []
     if os.geteuid() == 0:
         if not shutil.which("unshare") or subprocess.run(["unshare", "--user", "true"]).returncode != 0:

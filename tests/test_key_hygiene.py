@@ -1,10 +1,10 @@
 """Keys go to the provider and nowhere else.
 
 Every command runs with canary keys in the environment (and the SDKs' own debug logging
-switched on through ANTHROPIC_LOG / OPENAI_LOG) against a provider that echoes the key it
-was sent; then everything printed and every file written under the test's directories —
-config, history database and its WAL, exports — is searched for the canaries. run_cli
-already fails on a canary in stdout or stderr.
+switched on through ANTHROPIC_LOG / OPENAI_LOG, which real processes check) against a
+provider that echoes the key it was sent; then everything printed and every file written
+under the test's directories — config, history database and its WAL, exports — is
+searched for the canaries. run_cli already fails on a canary in stdout or stderr.
 """
 
 from __future__ import annotations
@@ -42,22 +42,29 @@ def echoing_triage() -> str:
 ECHOED_401 = HttpError(401, f"bad credentials: Bearer {ECHO_KEY}")
 
 
+ECHO = f"Your key is {ECHO_KEY}; keep it safe."
+# Every way an `ask` ends, on both SDKs: a streamed answer, 401, 400, 500, a mid-stream error.
+ASK_STEPS = [
+    (("ask", "-p", "anthropic", PROMPT), [Reply(text=ECHO, chunk_size=3)]),
+    (("ask", "-p", "openai", "--format", "json", PROMPT), [Reply(text=ECHO, chunk_size=5)]),
+    (("ask", "-p", "anthropic", "--retries", "0", PROMPT), [ECHOED_401]),
+    (("ask", "-p", "openai", "--retries", "0", PROMPT), [ECHOED_401]),
+    (("ask", "-p", "openai", "--retries", "0", "--format", "json", PROMPT),
+     [HttpError(400, f"invalid header value {ECHO_KEY}")]),
+    (("ask", "-p", "anthropic", "--retries", "0", PROMPT), [HttpError(500, f"upstream got {ECHO_KEY}")]),
+    (("ask", "-p", "openai", PROMPT), [Reply(text=ECHO, chunk_size=4, error_after=6, error_type="api_error",
+                                            error_message=f"stream aborted for {ECHO_KEY}")]),
+]
+SDK_DEBUG_LOGGING = {"ANTHROPIC_LOG": "debug", "OPENAI_LOG": "debug"}
+
+
 def test_no_command_writes_or_prints_a_key_even_when_the_provider_echoes_it(fake, run_cli, cli_env, tmp_path):
     """Every command, against a provider that quotes the key it was sent in error bodies
     (401, 400, 500), streamed text, mid-stream error events and structured answers."""
-    env = {**cli_env, "ANTHROPIC_LOG": "debug", "OPENAI_LOG": "debug"}
-    echo = f"Your key is {ECHO_KEY}; keep it safe."
+    env = {**cli_env, **SDK_DEBUG_LOGGING}
     steps = [
-        (("ask", "-p", "anthropic", PROMPT), [Reply(text=echo, chunk_size=3)]),
-        (("ask", "-p", "openai", "--format", "json", PROMPT), [Reply(text=echo, chunk_size=5)]),
-        (("ask", "-p", "anthropic", "--retries", "0", PROMPT), [ECHOED_401]),
-        (("ask", "-p", "openai", "--retries", "0", PROMPT), [ECHOED_401]),
-        (("ask", "-p", "openai", "--retries", "0", "--format", "json", PROMPT),
-         [HttpError(400, f"invalid header value {ECHO_KEY}")]),
-        (("ask", "-p", "anthropic", "--retries", "0", PROMPT), [HttpError(500, f"upstream got {ECHO_KEY}")]),
-        (("ask", "-p", "openai", PROMPT), [Reply(text=echo, chunk_size=4, error_after=6, error_type="api_error",
-                                                error_message=f"stream aborted for {ECHO_KEY}")]),
-        (("bench", "latency", "-p", "anthropic", "-n", "3", "--format", "json"), [Reply(text=echo)] * 4),
+        *ASK_STEPS,
+        (("bench", "latency", "-p", "anthropic", "-n", "3", "--format", "json"), [Reply(text=ECHO)] * 4),
         (("compare", SAMPLE, "-a", "anthropic", "-b", "openai", "--format", "markdown"), [Reply(text=echoing_review())] * 2),
         (("review", SAMPLE, "-p", "anthropic", "--format", "sarif", "--out", str(tmp_path / "r.sarif")),
          [Reply(text=echoing_review())]),
@@ -65,10 +72,10 @@ def test_no_command_writes_or_prints_a_key_even_when_the_provider_echoes_it(fake
          [Reply(text=echoing_review())]),
         (("review", SAMPLE, "-p", "openai", "--retries", "0"), [ECHOED_401]),
         (("triage", "incidents/cert-expiry.md", "-p", "anthropic", "--judge", "openai", "--format", "markdown"),
-         [Reply(text=echoing_triage()), Reply(text=echo)]),
+         [Reply(text=echoing_triage()), Reply(text=ECHO)]),
         (("eval", "--models", "anthropic,openai", "--judges", "openai", "--set", "incidents/cert-expiry.md",
           "--retries", "0", "--format", "html", "--out", str(tmp_path / "eval.html")),
-         [Reply(text=echoing_triage()), ECHOED_401, Reply(text=echo)]),
+         [Reply(text=echoing_triage()), ECHOED_401, Reply(text=ECHO)]),
         (("providers", "--no-check"), []), (("providers", "--no-check", "--format", "json"), []),
         (("config", "set", "default", "anthropic:claude-haiku-4-5"), []), (("config", "show"), []),
         (("history", "list"), []), (("history", "list", "--format", "json"), []),
@@ -78,7 +85,6 @@ def test_no_command_writes_or_prints_a_key_even_when_the_provider_echoes_it(fake
         fake.script(*script)
         result = run_cli(*args, env=env)
         outputs.append(result.stdout + result.stderr)
-        assert PROMPT not in result.stderr, f"{args}: the SDK's debug log printed the prompt"
         sent += [f"{r.headers.get('x-api-key', '')} {r.headers.get('authorization', '')}" for r in fake.requests]
         fake.reset()  # what one command did not use must not answer the next
     runs = json.loads(outputs[-1])["runs"]
@@ -102,6 +108,18 @@ def test_no_command_writes_or_prints_a_key_even_when_the_provider_echoes_it(fake
         assert canary[:16].encode() not in _all_bytes(tmp_path), "not even the start of a key"
     # A 401 names the variable to fix, never its value.
     assert "ANTHROPIC_API_KEY" in outputs[2] and "OPENAI_API_KEY" in outputs[3]
+
+
+def test_the_sdks_debug_logging_prints_neither_the_prompt_nor_a_key(fake, run_cli_process, cli_env):
+    """ANTHROPIC_LOG / OPENAI_LOG turn on the SDKs' DEBUG logging of whole requests. Real
+    processes: the SDKs read those variables once, when a process first imports them."""
+    env = {**cli_env, **SDK_DEBUG_LOGGING}
+    for args, script in ASK_STEPS:
+        fake.script(*script)
+        result = run_cli_process(*args, env=env)  # which also fails on a key in the output
+        assert PROMPT not in result.stderr, f"{args}: the SDK's debug log printed the prompt"
+        assert fake.requests, f"{args}: nothing reached the provider"
+        fake.reset()
 
 
 def test_providers_shows_keys_only_as_set_or_not(run_cli):

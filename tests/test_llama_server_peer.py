@@ -24,7 +24,7 @@ from tests.conftest import write_private
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = bundled_model_path()
-pytestmark = pytest.mark.skipif(MODEL is None, reason="driftcheck[local] is not installed")
+pytestmark = [pytest.mark.skipif(MODEL is None, reason="driftcheck[local] is not installed"), pytest.mark.slow_model]
 
 
 def _free_port() -> int:

@@ -25,6 +25,7 @@ from providers.spec import LocalOptions
 from providers.structured import bounded_schema
 
 pytestmark = pytest.mark.skipif(bundled_model_path() is None, reason="driftcheck[local] is not installed")
+slow_model = pytest.mark.slow_model  # these load or run the model
 
 TINY = '''import subprocess
 
@@ -42,6 +43,7 @@ async def local():
     await provider.aclose()
 
 
+@slow_model
 async def test_a_completion_streams_with_usage_and_zero_cost(local):
     deltas, response = [], None
     async for event in local.stream(Request.ask("Name one Linux command for disk usage.", max_tokens=24)):
@@ -58,6 +60,7 @@ async def test_a_completion_streams_with_usage_and_zero_cost(local):
     assert not [c for c in response.checks if c.severity == "error"]
 
 
+@slow_model
 async def test_a_review_is_schema_valid_and_streams_findings(local, tmp_path):
     path = tmp_path / "archive.py"
     path.write_text(TINY)
@@ -86,6 +89,7 @@ class Triage(BaseModel):
     actions: list[str]
 
 
+@slow_model
 async def test_any_schema_constrains_the_output(local):
     request = Request.ask("The primary database disk is 97% full and writes are failing. Triage it.",
                           max_tokens=400, output_schema=Triage)
@@ -95,6 +99,7 @@ async def test_any_schema_constrains_the_output(local):
     assert len(response.parsed.actions) <= 4  # the bundled model's bounded schema caps lists
 
 
+@slow_model
 async def test_generation_runs_off_the_event_loop(local):
     gaps: list[float] = []
     done = asyncio.Event()
@@ -115,6 +120,7 @@ async def test_generation_runs_off_the_event_loop(local):
     assert max(gaps) < 0.25, f"the loop was blocked for {max(gaps):.2f} s"
 
 
+@slow_model
 async def test_cancelling_stops_generation(local):
     request = Request.ask("Write a very long story about a data centre, chapter by chapter.", max_tokens=2000)
     stream = local.stream(request)
@@ -132,6 +138,7 @@ async def test_cancelling_stops_generation(local):
     assert response.usage.output_tokens <= 4
 
 
+@slow_model
 async def test_a_prompt_longer_than_the_context_is_a_clear_error():
     provider = build_provider("local:smollm2", local=LocalOptions(context_tokens=512))
     with pytest.raises(ContextTooLongError) as caught:
@@ -171,6 +178,7 @@ def test_bounded_schema_limits_what_a_grammar_can_loop_on():
     assert "minimum" not in json.dumps(schema["properties"]["score"])
 
 
+@slow_model
 def test_the_quick_start_runs_offline(run_cli, cli_env):
     """README's first line, after the install: no key, no network, the bundled model."""
     env = {k: v for k, v in cli_env.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
@@ -201,6 +209,7 @@ def test_the_grammar_keeps_json_strict_and_line_numbers_small():
     assert rules["integral-part"].count("[0-9]") == 6          # at most six digits
 
 
+@slow_model
 async def test_a_triage_from_the_bundled_model_is_schema_valid(local):
     from app.inputs import decode_text
     from app.triage.model import ActiveTriage
@@ -216,6 +225,7 @@ async def test_a_triage_from_the_bundled_model_is_schema_valid(local):
     assert outcome.reference_checks["actions"] == len(outcome.result.actions)
 
 
+@slow_model
 def test_a_build_with_amx_kernels_loads_weights_into_plain_buffers():
     # A native build on a CPU that advertises AMX died with SIGILL on the first long prompt
     # where the hypervisor does not enable AMX; plain weight buffers keep AMX out of use.

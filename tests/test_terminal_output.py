@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -46,15 +44,14 @@ def evil_triage() -> str:
 
 
 @pytest.fixture
-def run_raw(cli_env):
-    """Run driftcheck and keep stdout and stderr as bytes: text mode would turn a bare CR
-    into a newline and hide it."""
+def run_raw(run_cli):
+    """Run driftcheck and see stdout and stderr exactly as they were written: nothing between
+    the command and the test turns a bare CR into a newline and hides it (reading a pipe as
+    text would)."""
 
     def run(*args: str) -> tuple[int, str, str]:
-        proc = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=cli_env, capture_output=True)
-        out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
-        assert "Traceback" not in err, err
-        return proc.returncode, out, err
+        result = run_cli(*args)
+        return result.code, result.stdout, result.stderr
 
     return run
 
