@@ -138,5 +138,8 @@ def _print(data: dict[str, Any], totals: list[float]) -> None:
     console.print(f"Cost {format_cost(data['cost_usd'])}"
                   + (f" · hedged {hedged['requests']} ({hedged['share']:.0%}), extra "
                      f"{format_cost(hedged['extra_cost_usd'])}" if data["hedge_after"] != "off" else ""))
+    if hedged["withheld_by_budget"]:
+        console.print(f"[yellow]{hedged['withheld_by_budget']} slow request(s) were not hedged: the hedge budget "
+                      f"was spent (raise [resilience] hedge_budget to hedge more often)[/]")
     if data["failed"]:
         console.print(f"[red]{data['failed']} request(s) failed: {', '.join(data['errors'])}[/]")
