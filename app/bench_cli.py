@@ -8,7 +8,8 @@ import json
 import sys
 from typing import Any
 
-from app.cli import EXIT_OK, EXIT_PROVIDER, UsageError, _load_config, _provider_error_exit, resolve_provider
+from app.cli import (EXIT_OK, EXIT_PROVIDER, UsageError, _load_config, _provider_error_exit, max_tokens_arg,
+                     resolve_provider)
 
 MAX_REQUESTS = 1000
 
@@ -24,7 +25,7 @@ def add_parser(sub: Any, positive_int: Any) -> None:
     latency.add_argument("-p", "--provider", metavar="SPEC", help="provider:model (default as for every command)")
     latency.add_argument("-n", type=positive_int, default=50, metavar="N", help="requests (default 50)")
     latency.add_argument("--prompt", metavar="TEXT", help="the prompt (default: a short on-call question)")
-    latency.add_argument("--max-tokens", type=positive_int, default=256, metavar="N")
+    latency.add_argument("--max-tokens", type=max_tokens_arg, default=256, metavar="N")
     latency.add_argument("--concurrency", type=positive_int, default=1, metavar="C",
                          help="requests in flight at once (default 1: latency without queueing)")
     latency.add_argument("--hedge-after", metavar="WHEN", default="off",
@@ -54,7 +55,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     config = _load_config()
     try:
         provider = resolve_provider(args.provider, config, fallback=args.fallback or [],
-                                    hedge_after=args.hedge_after)
+                                    hedge_after=args.hedge_after, max_tokens=args.max_tokens)
     except ProviderError as err:
         return _provider_error_exit(err)
     recorder = RunRecorder.start("bench", input_ref="(bench latency)", input_sha256=None,

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, redact_pasted, resolve_provider
+from app.cli import (EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, max_tokens_arg, redact_pasted,
+                     resolve_provider)
 
 MAX_INCIDENT_CHARS = 40_000
 _CONTEXT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -36,7 +37,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
                         help="grade the answer with this model (repeatable; default: judges in the config)")
     triage.add_argument("--reference", metavar="PATH", help="reference answer (default: FILE.reference.toml)")
     triage.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    triage.add_argument("--max-tokens", type=positive_int, default=4096, metavar="N")
+    triage.add_argument("--max-tokens", type=max_tokens_arg, default=4096, metavar="N")
     triage.add_argument("--retries", type=retries, metavar="N")
     triage.add_argument("--allow-secrets", action="store_true", help="send secrets in the text as they are")
     triage.add_argument("--no-history", action="store_true", help="do not record this run in history")
@@ -152,7 +153,7 @@ def run_triage(args: argparse.Namespace) -> int:
         return open_triage_tui(text_input, args, specs=[args.provider or ""])
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries, task=f"triage.{args.mode}",
-                                    fallback=args.fallback, hedge_after=args.hedge_after)
+                                    fallback=args.fallback, hedge_after=args.hedge_after, max_tokens=args.max_tokens)
         judges = resolve_judges(args.judge, config, args.retries)
     except ProviderError as err:
         _fail(err.one_line())

@@ -191,6 +191,13 @@ def test_a_bad_local_spec_on_the_command_line(run_cli):
     assert "no GGUF model file at /no/such/model.gguf" in result.stderr
 
 
+def test_max_tokens_beyond_the_local_context_is_refused_before_loading(run_cli):
+    result = run_cli("ask", "-p", "local:smollm2", "--max-tokens", "10000", "hi")
+    assert result.code == 2
+    assert ("--max-tokens 10,000 is more than its context window holds (8,192 tokens, prompt included) "
+            "for local:smollm2") in result.stderr
+
+
 def test_the_grammar_keeps_json_strict_and_line_numbers_small():
     from providers.local import _grammar_text
 
