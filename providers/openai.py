@@ -13,6 +13,7 @@ from typing import Any
 from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
+from .grammar import grammar_if_installed
 from .sse import json_events
 from .structured import bounded_schema, schema_instructions
 from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
@@ -99,6 +100,7 @@ class OpenAIProvider(Provider):
 
     def request_kwargs(self, request: Request) -> dict[str, Any]:
         system = request.system
+        grammar_body: dict[str, str] = {}
         kwargs: dict[str, Any] = {"model": self.model, "stream": True,
                                   self.caps.token_param: request.max_tokens}
         if self.caps.streaming_usage:
@@ -109,16 +111,23 @@ class OpenAIProvider(Provider):
 
                 schema = to_strict_json_schema(request.output_schema)
                 if self.caps.structured_output_format == "json_object":
-                    # llama-cpp-python's server: the schema becomes a grammar, so bound it.
-                    kwargs["response_format"] = {"type": "json_object", "schema": bounded_schema(schema)}
+                    # llama-cpp-python's server: the schema becomes a grammar, so bound it. Its
+                    # converter ignores minimum/maximum; when llama-cpp-python is installed here
+                    # the grammar itself is sent, with every numeric bound in it.
+                    bounded = bounded_schema(schema)
+                    grammar = grammar_if_installed(bounded)
+                    if grammar is None:
+                        kwargs["response_format"] = {"type": "json_object", "schema": bounded}
+                    else:
+                        grammar_body = {"grammar": grammar}
                 else:
                     kwargs["response_format"] = {"type": "json_schema", "json_schema": {
                         "name": request.schema_name, "strict": True, "schema": schema}}
             else:  # no native mechanism: the schema goes in the prompt, parsed tolerantly later
                 instructions = schema_instructions(request.output_schema)
                 system = f"{system}\n\n{instructions}" if system else instructions
-        if self.settings.extra_body:
-            kwargs["extra_body"] = dict(self.settings.extra_body)
+        if self.settings.extra_body or grammar_body:
+            kwargs["extra_body"] = {**self.settings.extra_body, **grammar_body}
         messages = [{"role": "system", "content": system}] if system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
         kwargs["messages"] = messages
