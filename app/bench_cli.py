@@ -8,13 +8,14 @@ import json
 import sys
 from typing import Any
 
-from app.cli import (EXIT_OK, EXIT_PROVIDER, UsageError, _load_config, _provider_error_exit, max_tokens_arg,
-                     resolve_provider)
+from app.cli import EXIT_OK, EXIT_PROVIDER, UsageError, _load_config, _provider_error_exit, resolve_provider
 
 MAX_REQUESTS = 1000
 
 
 def add_parser(sub: Any, positive_int: Any) -> None:
+    from app.cli import max_tokens_arg
+
     bench = sub.add_parser("bench", help="measure a provider: latency spread, with and without hedging")
     kinds = bench.add_subparsers(dest="bench_kind", metavar="KIND")
     latency = kinds.add_parser(

@@ -18,13 +18,14 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from app.cli import (EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int, max_tokens_arg,
-                     resolve_provider)
+from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int, resolve_provider
 
 MAX_REPEAT = 20
 
 
 def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
+    from app.cli import max_tokens_arg
+
     compare = sub.add_parser(
         "compare", help="the same review or triage on two providers at once, and the drift between them",
         description="Run one review (FILE) or triage (--incident FILE, --incident-text -) on providers A and B "

@@ -16,13 +16,15 @@ import sys
 from typing import Any
 
 from app.cli import (EXIT_CANCELLED, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int,
-                     max_tokens_arg, resolve_provider)
+                     resolve_provider)
 
 MAX_REPEAT = 20
 MAX_CONCURRENCY = 32
 
 
 def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
+    from app.cli import max_tokens_arg
+
     ev = sub.add_parser(
         "eval", help="every model on every input, graded by judges: a report to choose routes from",
         description="Run each model on each incident (triage) and keyed source file (review), N times; grade "

@@ -16,14 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import (EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, max_tokens_arg, redact_pasted,
-                     resolve_provider)
+from app.cli import EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, redact_pasted, resolve_provider
 
 MAX_INCIDENT_CHARS = 40_000
 _CONTEXT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
 def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
+    from app.cli import max_tokens_arg
+
     triage = sub.add_parser("triage", help="triage an incident: severity, cause, actions with owners, escalation",
                             description="Triage incident text from FILE, or pasted on standard input (-).")
     triage.add_argument("file", nargs="?", default="-", metavar="FILE", help="the incident text, or - for stdin")

@@ -50,11 +50,11 @@ class Reply:
     null_content: bool = False           # OpenAI: content is null throughout
     error_after: int | None = None       # an `error` event after N text chunks
     error_type: str = "overloaded_error"
-    error_code: int | str | None = None  # OpenAI: the error object's `code` (OpenRouter sends 400, 502)
-    error_with_choices: bool = False     # OpenAI: the error rides on a whole chunk, choices and all (OpenRouter)
     drop_after: int | None = None        # the connection is cut after N text chunks
     stall_after: int | None = None       # silence for `stall_s` after N text chunks
     stall_s: float = 0.0
+    error_code: int | str | None = None  # OpenAI: the error object's `code` (OpenRouter sends 400, 502)
+    error_with_choices: bool = False     # OpenAI: the error rides on a whole chunk, choices and all (OpenRouter)
 
 
 @dataclass
