@@ -172,6 +172,15 @@ async def test_a_hedge_the_budget_stops_is_announced_and_the_primary_is_waited_f
     assert [r.model for r in fake.requests].count("gpt-5.4-mini") == 1
 
 
+def test_a_withheld_hedge_is_a_line_that_says_why_and_what_to_change():
+    from app.render.text import route_event_line
+
+    line = route_event_line(HedgeWithheld(PRIMARY, BACKUP, 0.5, 0.05))
+    assert line == (f"no first token from {PRIMARY} after 0.5 s, but no hedge to {BACKUP}: the hedge budget "
+                    f"(5% of requests) is spent; waiting for {PRIMARY} (raise [resilience] hedge_budget to hedge "
+                    "more often)")
+
+
 async def test_a_zero_budget_never_hedges(fake, make_provider):
     fake.script(Reply(text="slow", first_token_delay_s=0.3), model="claude-haiku-4-5")
     events, response = await drain(chain(make_provider, hedge=HedgePolicy(after_s=0.05, budget=0.0)))
