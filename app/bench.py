@@ -21,7 +21,7 @@ from typing import Any
 from providers import Completed, Request, TextDelta
 from providers.errors import ProviderError
 from providers.health import percentile
-from providers.resilience import HedgeStarted
+from providers.resilience import HedgeStarted, HedgeWithheld
 
 DEFAULT_PROMPT = "In two sentences: what should an on-call engineer check first when a service's p99 latency doubles?"
 
@@ -36,6 +36,7 @@ class Sample:
     hedged: bool = False
     hedge_cost_usd: float | None = None
     error: str | None = None
+    hedge_withheld: bool = False  # slow enough to hedge, but the hedge budget was spent
 
 
 @dataclass
@@ -58,7 +59,8 @@ class BenchResult:
         hedged = [s for s in ok if s.hedged]
         extra = [s.hedge_cost_usd for s in hedged]
         out["hedged"] = {"requests": len(hedged), "share": round(len(hedged) / len(ok), 3) if ok else None,
-                         "extra_cost_usd": None if any(c is None for c in extra) else round(sum(extra), 6)}  # type: ignore[arg-type]
+                         "extra_cost_usd": None if any(c is None for c in extra) else round(sum(extra), 6),  # type: ignore[arg-type]
+                         "withheld_by_budget": sum(s.hedge_withheld for s in self.samples)}
         return out
 
 
@@ -99,20 +101,22 @@ def _pearson(x: list[float], y: list[float]) -> float | None:
 async def one_call(provider: Any, request: Request) -> Sample:
     started = time.perf_counter()
     first: float | None = None
-    hedged = False
+    hedged = withheld = False
     try:
         async for event in provider.stream(request):
             if first is None and type(event) is TextDelta:
                 first = time.perf_counter() - started
             elif isinstance(event, HedgeStarted):
                 hedged = True
+            elif isinstance(event, HedgeWithheld):
+                withheld = True
             elif isinstance(event, Completed):
                 r = event.response
                 return Sample(True, first, time.perf_counter() - started, r.usage.output_tokens, r.cost_usd,
-                              hedged or r.hedged, r.extra_cost_usd if r.hedged else None)
+                              hedged or r.hedged, r.extra_cost_usd if r.hedged else None, hedge_withheld=withheld)
     except ProviderError as error:
-        return Sample(False, first, time.perf_counter() - started, error=error.kind)
-    return Sample(False, first, time.perf_counter() - started, error="no answer")
+        return Sample(False, first, time.perf_counter() - started, error=error.kind, hedge_withheld=withheld)
+    return Sample(False, first, time.perf_counter() - started, error="no answer", hedge_withheld=withheld)
 
 
 async def run_bench(provider: Any, request: Request, *, count: int, concurrency: int,

@@ -15,6 +15,8 @@ MAX_REQUESTS = 1000
 
 
 def add_parser(sub: Any, positive_int: Any) -> None:
+    from app.cli import max_tokens_arg
+
     bench = sub.add_parser("bench", help="measure a provider: latency spread, with and without hedging")
     kinds = bench.add_subparsers(dest="bench_kind", metavar="KIND")
     latency = kinds.add_parser(
@@ -25,7 +27,7 @@ def add_parser(sub: Any, positive_int: Any) -> None:
     latency.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model (default as for every command)")
     latency.add_argument("-n", type=positive_int, default=50, metavar="N", help="requests (default 50)")
     latency.add_argument("--prompt", metavar="TEXT", help="the prompt (default: a short on-call question)")
-    latency.add_argument("--max-tokens", type=positive_int, default=256, metavar="N")
+    latency.add_argument("--max-tokens", type=max_tokens_arg, default=256, metavar="N")
     latency.add_argument("--concurrency", type=positive_int, default=1, metavar="C",
                          help="requests in flight at once (default 1: latency without queueing)")
     latency.add_argument("--hedge-after", metavar="WHEN", default="off",
@@ -55,7 +57,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     config = _load_config()
     try:
         provider = resolve_provider(args.provider, config, fallback=args.fallback or [],
-                                    hedge_after=args.hedge_after)
+                                    hedge_after=args.hedge_after, max_tokens=args.max_tokens)
     except ProviderError as err:
         return _provider_error_exit(err)
     recorder = RunRecorder.start("bench", input_ref="(bench latency)", input_sha256=None,
@@ -140,5 +142,8 @@ def _print(data: dict[str, Any], totals: list[float]) -> None:
     console.print(f"Cost {format_cost(data['cost_usd'])}"
                   + (f" · hedged {hedged['requests']} ({hedged['share']:.0%}), extra "
                      f"{format_cost(hedged['extra_cost_usd'])}" if data["hedge_after"] != "off" else ""))
+    if hedged["withheld_by_budget"]:
+        console.print(f"[yellow]{hedged['withheld_by_budget']} slow request(s) were not hedged: the hedge budget "
+                      f"was spent (raise [resilience] hedge_budget to hedge more often)[/]")
     if data["failed"]:
         console.print(f"[red]{data['failed']} request(s) failed: {', '.join(data['errors'])}[/]")

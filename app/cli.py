@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", help="the prompt, or - to read it from standard input")
     ask.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
     ask.add_argument("--system", metavar="TEXT", help="a system prompt")
-    ask.add_argument("--max-tokens", type=_positive_int, default=1024, metavar="N",
+    ask.add_argument("--max-tokens", type=max_tokens_arg, default=1024, metavar="N",
                      help="output token limit, sent as the parameter the model takes (default 1024)")
     ask.add_argument("--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)")
     ask.add_argument("--format", choices=("text", "json"), default="text")
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--fail-on", choices=(*SEVERITY_CHOICES, "none"), default="none", metavar="SEVERITY",
                         help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)")
     review.add_argument("--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)")
-    review.add_argument("--max-tokens", type=_positive_int, metavar="N",
+    review.add_argument("--max-tokens", type=max_tokens_arg, metavar="N",
                         help="output token limit per request (default 4096; 16384 for reasoning models)")
     review.add_argument("--chunk-tokens", type=_positive_int, metavar="N",
                         help="source tokens per request before the file is split at symbol boundaries (default 12000)")
@@ -112,6 +112,18 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def max_tokens_arg(text: str) -> int:
+    """--max-tokens: a whole number no model would refuse as absurd (each model's own limit
+    is checked once the provider is known, in resolve_provider)."""
+    from providers.capabilities import OUTPUT_TOKENS_CEILING
+
+    value = _positive_int(text)
+    if value > OUTPUT_TOKENS_CEILING:
+        raise argparse.ArgumentTypeError(f"{value:,} is more than any model writes in one answer "
+                                         f"(at most {OUTPUT_TOKENS_CEILING:,})")
     return value
 
 
@@ -356,10 +368,13 @@ _demo_note_shown = False
 
 
 def resolve_provider(spec: str | None, config: Any, *, retries: int | None = None, task: str | None = None,
-                     fallback: list[str] | None = None, hedge_after: str | None = None) -> Provider:
+                     fallback: list[str] | None = None, hedge_after: str | None = None,
+                     max_tokens: int | None = None) -> Provider:
     """The provider for a command: -p, else the task's route, else LLM_PROVIDER, the config
     default or a key in the environment — wrapped in its fallback chain and hedging when
-    any is configured (--fallback and --hedge-after override the route and [resilience])."""
+    any is configured (--fallback and --hedge-after override the route and [resilience]).
+    A `max_tokens` that a provider of the chain cannot take is refused here, before
+    anything is sent."""
     from dataclasses import replace
 
     from providers import build_provider, default_spec
@@ -374,6 +389,7 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
                               price_overrides=config.prices, local=config.local)
 
     provider = build(chosen)
+    check_max_tokens(provider, max_tokens)
     global _demo_note_shown
     if getattr(getattr(provider, "model_ref", None), "bundled", False) and not _demo_note_shown:
         from providers.local import DEMO_GRADE_NOTE
@@ -392,6 +408,8 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     backups = [build(s) for s in dict.fromkeys(chain_specs) if s != chosen]
+    for backup in backups:
+        check_max_tokens(backup, max_tokens)
     if hedge is not None and not backups and provider.kind == "local":
         hedge = None  # a second request to an in-process model only queues behind the first
     if not backups and hedge is None:
@@ -405,6 +423,13 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
     _seed_health(REGISTRY, [p.spec for p in chain], resilience)
     return ResilientProvider(chain, hedge=hedge, registry=REGISTRY,
                              cooldown=CooldownPolicy(resilience.cooldown_failures, resilience.cooldown_s))
+
+
+def check_max_tokens(provider: Provider, max_tokens: int | None) -> None:
+    """Refuse an output limit the model cannot take (UsageError), rather than send it."""
+    problem = None if max_tokens is None else provider.caps.output_limit_problem(max_tokens)
+    if problem:
+        raise UsageError(f"--max-tokens {max_tokens:,} is {problem} for {provider.spec}; lower --max-tokens")
 
 
 def _seed_health(registry: Any, specs: list[str], resilience: Any) -> None:
@@ -443,7 +468,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     config = _load_config()
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries, fallback=args.fallback,
-                                    hedge_after=args.hedge_after)
+                                    hedge_after=args.hedge_after, max_tokens=args.max_tokens)
     except ProviderError as err:
         return _provider_error_exit(err)
     from app.outbound import outbound

@@ -24,6 +24,8 @@ MAX_REPEAT = 20
 
 
 def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
+    from app.cli import max_tokens_arg
+
     compare = sub.add_parser(
         "compare", help="the same review or triage on two providers at once, and the drift between them",
         description="Run one review (FILE) or triage (--incident FILE, --incident-text -) on providers A and B "
@@ -53,7 +55,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
                          help="for a triage: a judge that fails is a warning, not exit 3")
     compare.add_argument("--reference", metavar="PATH", help="reference answer for the incident")
     compare.add_argument("--key", metavar="PATH", help="answer key for the file (default: FILE.key.toml)")
-    compare.add_argument("--max-tokens", type=positive_int, metavar="N", help="output token limit per request")
+    compare.add_argument("--max-tokens", type=max_tokens_arg, metavar="N", help="output token limit per request")
     compare.add_argument("--chunk-tokens", type=positive_int, metavar="N", help="source tokens per review request")
     compare.add_argument("--max-requests", type=positive_int, default=25, metavar="N",
                          help="refuse a file that needs more than N requests per side (default 25)")
@@ -188,7 +190,8 @@ def run_compare(args: argparse.Namespace) -> int:
     try:
         # Each side is exactly its SPEC: a side that fell back or hedged to another model
         # would report someone else's drift.
-        providers = {side: resolve_provider(spec, config, retries=args.retries, fallback=[], hedge_after="off")
+        providers = {side: resolve_provider(spec, config, retries=args.retries, fallback=[], hedge_after="off",
+                                            max_tokens=args.max_tokens)
                      for side, spec in specs.items()}
         judges = resolve_judges(args.judge, config, args.retries) if task == "triage" else []
     except ProviderError as err:

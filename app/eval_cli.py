@@ -22,6 +22,8 @@ MAX_CONCURRENCY = 32
 
 
 def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
+    from app.cli import max_tokens_arg
+
     ev = sub.add_parser(
         "eval", help="every model on every input, graded by judges: a report to choose routes from",
         description="Run each model on each incident (triage) and keyed source file (review), N times; grade "
@@ -50,7 +52,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     ev.add_argument("--write-routes", action="store_true",
                     help="propose config routes from the recommendations and write them after confirmation")
     ev.add_argument("--yes", action="store_true", help="with --write-routes: write without asking")
-    ev.add_argument("--max-tokens", type=positive_int, metavar="N", help="output token limit per answer")
+    ev.add_argument("--max-tokens", type=max_tokens_arg, metavar="N", help="output token limit per answer")
     ev.add_argument("--retries", type=retries, metavar="N")
     ev.add_argument("--allow-secrets", action="store_true", help="send secrets in the inputs as they are")
     ev.add_argument("--judge-optional", action="store_true",
@@ -167,7 +169,8 @@ def run_eval(args: argparse.Namespace) -> int:
         plan = _new_plan(args, config)
     try:
         # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
-        providers = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off")
+        providers = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off",
+                                         max_tokens=args.max_tokens)
                      for s in plan.models}
         judges = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off")
                   for s in plan.judges}

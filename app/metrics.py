@@ -15,8 +15,8 @@ from providers.types import Response
 def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, Any]:
     if response is None:
         return {"ttft_ms": None, "latency_ms": None, "input_tokens": None, "output_tokens": None,
-                "reasoning_tokens": None, "cost_usd": None, "retries": retries, "hedged": False,
-                "fallback_from": None, "hedge_cost_usd": None}
+                "reasoning_tokens": None, "cache_read_tokens": None, "cache_write_tokens": None,
+                "cost_usd": None, "retries": retries, "hedged": False, "fallback_from": None, "hedge_cost_usd": None}
     usage = response.usage
     return {
         "ttft_ms": None if response.ttft_s is None else round(response.ttft_s * 1000, 1),
@@ -24,6 +24,9 @@ def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, An
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
+        # Parts of input_tokens (which counts all input): read from and written to the provider's cache.
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
         "cost_usd": response.cost_usd,
         "retries": response.retries,
         "hedged": response.hedged,

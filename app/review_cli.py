@@ -159,7 +159,7 @@ def run_review(args: argparse.Namespace) -> int:
                        record=not args.no_history)
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries, task="review",
-                                    fallback=args.fallback, hedge_after=args.hedge_after)
+                                    fallback=args.fallback, hedge_after=args.hedge_after, max_tokens=args.max_tokens)
     except ProviderError as err:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER

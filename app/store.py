@@ -91,6 +91,12 @@ _MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, key)
     );
     """,
+    # 2 -> 3: the cached part of each call's input, read from and written to the provider's
+    # cache (input_tokens counts all of it), so history shows what caching saved.
+    """
+    ALTER TABLE calls ADD COLUMN cache_read_tokens INTEGER;
+    ALTER TABLE calls ADD COLUMN cache_write_tokens INTEGER;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -365,12 +371,13 @@ class Store:
         m = metrics or {}
         self.conn.execute(
             "UPDATE calls SET status = ?, text = ?, parsed_json = ?, error_kind = ?, error_message = ?,"
-            " input_tokens = ?, output_tokens = ?, reasoning_tokens = ?, cost_usd = ?, ttft_ms = ?,"
-            " latency_ms = ?, retries = ?, fallback_from = ?, request_id = ?, updated_at = ? WHERE id = ?",
+            " input_tokens = ?, output_tokens = ?, reasoning_tokens = ?, cache_read_tokens = ?,"
+            " cache_write_tokens = ?, cost_usd = ?, ttft_ms = ?, latency_ms = ?, retries = ?, fallback_from = ?,"
+            " request_id = ?, updated_at = ? WHERE id = ?",
             (status, text, None if parsed is None else json.dumps(parsed), error_kind, error_message,
-             m.get("input_tokens"), m.get("output_tokens"), m.get("reasoning_tokens"), m.get("cost_usd"),
-             m.get("ttft_ms"), m.get("latency_ms"), m.get("retries", 0), m.get("fallback_from"), request_id,
-             time.time(), call_id))
+             m.get("input_tokens"), m.get("output_tokens"), m.get("reasoning_tokens"), m.get("cache_read_tokens"),
+             m.get("cache_write_tokens"), m.get("cost_usd"), m.get("ttft_ms"), m.get("latency_ms"),
+             m.get("retries", 0), m.get("fallback_from"), request_id, time.time(), call_id))
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ _CONTEXT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
 def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
+    from app.cli import max_tokens_arg
+
     triage = sub.add_parser("triage", help="triage an incident: severity, cause, actions with owners, escalation",
                             description="Triage incident text from FILE, or pasted on standard input (-).")
     triage.add_argument("file", nargs="?", default="-", metavar="FILE", help="the incident text, or - for stdin")
@@ -38,7 +40,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
                         help="a judge that fails is a warning: exit 0 with the answer ungraded by it (default: "
                              "exit 3, as for a provider failure)")
     triage.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    triage.add_argument("--max-tokens", type=positive_int, default=4096, metavar="N")
+    triage.add_argument("--max-tokens", type=max_tokens_arg, default=4096, metavar="N")
     triage.add_argument("--retries", type=retries, metavar="N")
     triage.add_argument("--allow-secrets", action="store_true", help="send secrets in the text as they are")
     triage.add_argument("--no-history", action="store_true", help="do not record this run in history")
@@ -169,7 +171,7 @@ def run_triage(args: argparse.Namespace) -> int:
         return open_triage_tui(text_input, args, specs=[args.provider or ""])
     try:
         provider = resolve_provider(args.provider, config, retries=args.retries, task=f"triage.{args.mode}",
-                                    fallback=args.fallback, hedge_after=args.hedge_after)
+                                    fallback=args.fallback, hedge_after=args.hedge_after, max_tokens=args.max_tokens)
         judges = resolve_judges(args.judge, config, args.retries)
     except ProviderError as err:
         _fail(err.one_line())

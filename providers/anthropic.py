@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
-from .classify import StreamErrorEvent, from_status, from_transport
+from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .sse import json_events
 from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
@@ -109,8 +109,7 @@ class AnthropicProvider(Provider):
                 request_id=exc.request_id or request_id, headers=exc.response.headers,
                 key_env=self.settings.key_env, token_param=self.caps.token_param, original=exc)
         if isinstance(exc, StreamErrorEvent):
-            return from_status(200, provider=self.spec, body_type=exc.body_type, api_message=exc.message,
-                               request_id=request_id, headers=None, key_env=self.settings.key_env,
-                               token_param=self.caps.token_param, original=exc)
+            return from_stream_error(exc, provider=self.spec, request_id=request_id, key_env=self.settings.key_env,
+                                     token_param=self.caps.token_param)
         return from_transport(exc, provider=self.spec, base_url=self.settings.base_url,
                               request_id=request_id)

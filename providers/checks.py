@@ -67,6 +67,9 @@ def run_checks(request: Request, response: Response, caps: Capabilities) -> tupl
             f"the answer was cut off at the token limit ({param}={limit})",
             f"Raise {param} above {limit}; the text shown is incomplete."))
 
+    if response.finish_reason == "unknown":
+        checks.append(_possibly_incomplete(response.raw_finish_reason))
+
     if not usage.reported:
         checks.append(Check(
             "usage_missing", "warning",
@@ -83,6 +86,21 @@ def run_checks(request: Request, response: Response, caps: Capabilities) -> tupl
                 "The reply cannot be used as structured output; it was kept as text. "
                 "Retry, or use a provider with native structured output."))
     return checks, parsed
+
+
+def _possibly_incomplete(raw: str | None) -> Check:
+    """The stream ended without saying it was done: no finish reason, Anthropic's
+    `pause_turn` (a long turn paused part way, to be continued), or one we do not know."""
+    if raw is None:
+        what = "the stream ended without a finish reason"
+    elif raw == "pause_turn":
+        what = "the provider paused the turn (pause_turn) before finishing it"
+    else:
+        what = f"the stream ended with a finish reason driftcheck does not know ({raw!r})"
+    return Check(
+        "possibly_incomplete", "warning", f"{what}: the answer may be incomplete",
+        "Nothing says the model finished. Read the answer as possibly cut short; run it again, "
+        "or use another provider if it keeps happening.")
 
 
 def raise_for_checks(response: Response) -> None:

@@ -32,12 +32,23 @@ _CONTEXT_PHRASES = ("context length", "context window", "prompt is too long", "t
 
 class StreamErrorEvent(Exception):
     """An error reported inside a 200 stream (Anthropic's `error` event, an OpenAI chunk
-    with an `error` object). Raised by the pure converters, classified by the loop."""
+    with an `error` object). Raised by the pure converters, classified by the loop.
+    `status` is an HTTP-like code the error carried (OpenRouter sends `code: 400`)."""
 
-    def __init__(self, body_type: str | None, message: str | None) -> None:
+    def __init__(self, body_type: str | None, message: str | None, status: int | None = None) -> None:
         super().__init__(message or body_type or "error event")
         self.body_type = body_type
         self.message = message
+        self.status = status
+
+
+def from_stream_error(exc: StreamErrorEvent, *, provider: str, request_id: str | None, key_env: str | None,
+                      token_param: str) -> E.ProviderError:
+    """An error inside a 200 stream: by the HTTP-like code it carried when it has one, as a
+    response with that status would be, else by its body type alone."""
+    return from_status(exc.status or 200, provider=provider, body_type=exc.body_type, api_message=exc.message,
+                       request_id=request_id, headers=None, key_env=key_env, token_param=token_param,
+                       original=exc)
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:

@@ -41,6 +41,11 @@ class Health:
     cooldown_until: float = 0.0
     requests: int = 0   # streams started with this provider as the primary
     hedges: int = 0     # of those, how many sent a hedge
+    # The hedge budget as a token bucket: it starts with one hedge in hand, so an
+    # explicit hedge fires on a command's first request; each request as the primary
+    # adds the budget's share and each hedge spends one, so over N requests at most
+    # 1 + share × N are hedged. Full at one: quiet spells do not save up for a burst.
+    hedge_tokens: float = 1.0
 
     def record(self, ok: bool, ttft_s: float | None, *, policy: CooldownPolicy, now: float) -> bool:
         """Note an outcome; True when this failure started a cooldown."""
@@ -59,6 +64,19 @@ class Health:
             self.cooldown_until = now + policy.seconds
             return True
         return False
+
+    def hedge_request(self, share: float) -> None:
+        """A request with this provider as the primary started: the budget grows by its share."""
+        self.requests += 1
+        self.hedge_tokens = min(1.0, self.hedge_tokens + share)
+
+    def take_hedge(self, share: float) -> bool:
+        """Spend one hedge from the budget; False when it is spent (or is zero: no hedges)."""
+        if share <= 0 or self.hedge_tokens < 1.0 - 1e-9:
+            return False
+        self.hedge_tokens -= 1.0
+        self.hedges += 1
+        return True
 
     def cooling(self, now: float) -> float:
         """Seconds of cooldown left (0 when the provider may be used)."""

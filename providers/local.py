@@ -10,7 +10,8 @@ llama-cpp-python's stream is a blocking iterator of OpenAI-shaped chunks, so it 
 worker thread that hands chunks to the event loop; the shared loop in base.py then does
 timing, deadlines and checks exactly as for the HTTP providers, through the same chunk
 converter as the OpenAI provider. Structured output is a llama.cpp grammar built from
-the JSON schema, bounded so that a small model cannot loop for ever inside a string.
+the JSON schema (grammar.py: every numeric bound enforced), bounded so that a small
+model cannot loop for ever inside a string.
 Closing the stream (cancellation, a deadline, the consumer stopping) stops generation
 within one token.
 """
@@ -26,13 +27,13 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .base import OpenedStream, Provider
 from .capabilities import Capabilities
 from .errors import ConfigurationError, ContextTooLongError, ProviderError
+from .grammar import llama_cpp_installed, schema_grammar
 from .openai import convert_chunk
 from .structured import bounded_schema
 from .types import Request
@@ -68,7 +69,7 @@ def bundled_model_path() -> Path | None:
 
 
 def local_runtime_installed() -> bool:
-    return importlib.util.find_spec("llama_cpp") is not None
+    return llama_cpp_installed()
 
 
 def bundled_available() -> bool:
@@ -166,25 +167,6 @@ def plain_weight_buffers(llama_cpp: Any) -> Iterator[None]:
         bindings.llama_model_default_params = original
 
 
-# Two rules of llama-cpp-python's converter are replaced. Every integer driftcheck asks
-# for (line numbers, counts, scores) is a small natural number, but the converter allows
-# 16 digits and a sign, and a small model fills them: a finding "at line 1034798265". Six
-# digits and no sign keep it in the world of files. And its string characters include raw
-# control characters, which JSON forbids; upstream llama.cpp excludes them, as here.
-_SAFER_RULES = ('integer ::= integral-part space',
-                'integral-part ::= [0-9] | [1-9] ([0-9] ([0-9] ([0-9] ([0-9] ([0-9])?)?)?)?)?',
-                r'char ::= [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])')
-
-
-@lru_cache(maxsize=32)
-def _grammar_text(schema_json: str) -> str:
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    lines = json_schema_to_gbnf(schema_json).splitlines()
-    rules = {rule.split(" ::= ", 1)[0]: rule for rule in _SAFER_RULES}
-    return "\n".join(rules.get(line.split(" ::= ", 1)[0], line) for line in lines)
-
-
 _DONE = object()
 _ids = itertools.count(1)
 
@@ -217,7 +199,7 @@ class LocalProvider(Provider):
             # The bundled 135M model rambles: tighter bounds keep a review near a minute.
             bounds = {"max_string": 200, "max_items": 4} if self.model_ref.bundled else {}
             schema = bounded_schema(request.output_schema.model_json_schema(), **bounds)
-            kwargs["grammar_text"] = _grammar_text(json.dumps(schema, sort_keys=True))
+            kwargs["grammar_text"] = schema_grammar(json.dumps(schema, sort_keys=True))
         return kwargs
 
     async def _open(self, request: Request) -> OpenedStream:

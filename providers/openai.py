@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
-from .classify import StreamErrorEvent, from_status, from_transport
+from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
+from .grammar import grammar_if_installed
 from .sse import json_events
 from .structured import bounded_schema, schema_instructions
 from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
@@ -34,11 +35,28 @@ def _usage(u: dict[str, Any]) -> Usage:
         output_tokens=u.get("completion_tokens"),
         reasoning_tokens=completion_details.get("reasoning_tokens"),
         cache_read_tokens=prompt_details.get("cached_tokens"),
+        cache_write_tokens=prompt_details.get("cache_write_tokens"),  # OpenRouter's; OpenAI reports none
     )
+
+
+def stream_error(error: Any) -> StreamErrorEvent:
+    """A chunk's `error` object as an error to classify. A numeric `code` (OpenRouter's
+    `400`, `502`) is an HTTP status; a text one (`server_error`) is a body type."""
+    if not isinstance(error, dict):
+        return StreamErrorEvent(None, str(error))
+    code = error.get("code")
+    numeric = isinstance(code, int) and not isinstance(code, bool) or isinstance(code, str) and code.isdigit()
+    status = int(code) if numeric and 400 <= int(code) <= 599 else None
+    body_type = error.get("type") or (code if isinstance(code, str) and not numeric else None)
+    message = error.get("message")
+    return StreamErrorEvent(body_type, message if isinstance(message, str) and message else None, status)
 
 
 def convert_chunk(chunk: dict[str, Any]) -> Converted:
     """One `chat.completion.chunk` (wire JSON) to project events."""
+    error = chunk.get("error")
+    if error:  # as the openai SDK reads a stream: an `error` ends it, whatever else the chunk carries
+        raise stream_error(error)
     choices = chunk.get("choices") or ()
     usage = chunk.get("usage")
     if usage is None and len(choices) == 1:  # the hot path: one plain text chunk
@@ -48,9 +66,6 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
         if content and choice.get("finish_reason") is None and not delta.get("role") \
                 and not choice.get("index"):
             return TextDelta(content)
-    if "error" in chunk and not choices:
-        error = chunk["error"] if isinstance(chunk["error"], dict) else {"message": str(chunk["error"])}
-        raise StreamErrorEvent(error.get("type") or error.get("code"), error.get("message"))
     out: list[Any] = []
     for choice in choices:
         if choice.get("index", 0) != 0:
@@ -85,6 +100,7 @@ class OpenAIProvider(Provider):
 
     def request_kwargs(self, request: Request) -> dict[str, Any]:
         system = request.system
+        grammar_body: dict[str, str] = {}
         kwargs: dict[str, Any] = {"model": self.model, "stream": True,
                                   self.caps.token_param: request.max_tokens}
         if self.caps.streaming_usage:
@@ -95,16 +111,23 @@ class OpenAIProvider(Provider):
 
                 schema = to_strict_json_schema(request.output_schema)
                 if self.caps.structured_output_format == "json_object":
-                    # llama-cpp-python's server: the schema becomes a grammar, so bound it.
-                    kwargs["response_format"] = {"type": "json_object", "schema": bounded_schema(schema)}
+                    # llama-cpp-python's server: the schema becomes a grammar, so bound it. Its
+                    # converter ignores minimum/maximum; when llama-cpp-python is installed here
+                    # the grammar itself is sent, with every numeric bound in it.
+                    bounded = bounded_schema(schema)
+                    grammar = grammar_if_installed(bounded)
+                    if grammar is None:
+                        kwargs["response_format"] = {"type": "json_object", "schema": bounded}
+                    else:
+                        grammar_body = {"grammar": grammar}
                 else:
                     kwargs["response_format"] = {"type": "json_schema", "json_schema": {
                         "name": request.schema_name, "strict": True, "schema": schema}}
             else:  # no native mechanism: the schema goes in the prompt, parsed tolerantly later
                 instructions = schema_instructions(request.output_schema)
                 system = f"{system}\n\n{instructions}" if system else instructions
-        if self.settings.extra_body:
-            kwargs["extra_body"] = dict(self.settings.extra_body)
+        if self.settings.extra_body or grammar_body:
+            kwargs["extra_body"] = {**self.settings.extra_body, **grammar_body}
         messages = [{"role": "system", "content": system}] if system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
         kwargs["messages"] = messages
@@ -127,8 +150,7 @@ class OpenAIProvider(Provider):
                 request_id=exc.request_id or request_id, headers=exc.response.headers,
                 key_env=self.settings.key_env, token_param=self.caps.token_param, original=exc)
         if isinstance(exc, StreamErrorEvent):
-            return from_status(200, provider=self.spec, body_type=exc.body_type, api_message=exc.message,
-                               request_id=request_id, headers=None, key_env=self.settings.key_env,
-                               token_param=self.caps.token_param, original=exc)
+            return from_stream_error(exc, provider=self.spec, request_id=request_id, key_env=self.settings.key_env,
+                                     token_param=self.caps.token_param)
         return from_transport(exc, provider=self.spec, base_url=self.settings.base_url,
                               request_id=request_id)

@@ -14,11 +14,15 @@ in the shared loop); around that:
   time, or its observed p95 time to first token — the same request goes to the next
   provider in the chain; the first to stream wins and the other is cancelled. The
   loser's cost (its input, and what it generated before the cancel) is estimated and
-  reported. A budget caps hedges to a share of the primary's requests.
+  reported. A budget caps hedges to a share of the primary's requests: a token bucket
+  that starts with one hedge in hand (so a single command's hedge fires) and refills by
+  the share with each request. A hedge the budget stops is announced, not skipped
+  silently.
 
 Every decision is an event in the stream (`FallbackTaken`, `CooldownSkipped`,
-`CooldownStarted`, `HedgeStarted`, `HedgeDecided`), so the CLI, the TUI and history can
-show it; the final `Response` says `hedged`, `fallback_from` and `extra_cost_usd`.
+`CooldownStarted`, `HedgeStarted`, `HedgeWithheld`, `HedgeDecided`), so the CLI, the TUI
+and history can show it; the final `Response` says `hedged`, `fallback_from` and
+`extra_cost_usd`.
 """
 
 from __future__ import annotations
@@ -88,13 +92,24 @@ class HedgeStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class HedgeWithheld:
+    """The threshold passed but the hedge budget is spent: the primary is waited for."""
+
+    primary: str
+    hedge: str
+    after_s: float
+    budget: float
+
+
+@dataclass(frozen=True, slots=True)
 class HedgeDecided:
     winner: str
     loser: str
     loser_cost_usd: float | None  # estimated: the loser was cancelled part way
 
 
-ResilienceEvent = FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeDecided
+ResilienceEvent = (FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeWithheld
+                   | HedgeDecided)
 
 _END = object()
 
@@ -184,20 +199,24 @@ class ResilientProvider:
     # --- hedging --------------------------------------------------------------------------
 
     def _threshold(self, spec: str) -> float | None:
-        """When to hedge this request, or None (no data for a percentile, or over budget)."""
+        """When to hedge this request, or None (no data yet for a percentile). Whether the
+        budget allows the hedge is decided when the threshold passes, not before."""
         assert self.hedge is not None
         health = self.registry.get(spec)
-        health.requests += 1
-        if health.hedges + 1 > self.hedge.budget * health.requests:
-            return None
+        health.hedge_request(self.hedge.budget)
         return self.hedge.after_s if self.hedge.after_s is not None else health.ttft_percentile(self.hedge.percentile)
 
     async def _hedged(self, primary: Provider, backup: Provider, request: Request) -> AsyncIterator[Any]:
+        assert self.hedge is not None
+        budget = self.hedge.budget
         threshold = self._threshold(primary.spec)
         if threshold is None:
             async for event in self._observed(primary, request):
                 yield event
             return
+        # Import the SDK and build the client before the clock starts: seconds of importing
+        # are not the provider being slow, and must not fire the hedge (or spend its budget).
+        primary.preload()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         contenders = {"p": primary, "h": backup}
 
@@ -216,14 +235,17 @@ class ResilientProvider:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + threshold
         winner: str | None = None
-        ended = False
+        ended = withheld = False
         try:
             while winner is None:
-                wait = None if "h" in tasks else max(0.0, deadline - loop.time())
+                wait = None if "h" in tasks or withheld else max(0.0, deadline - loop.time())
                 try:
                     tag, item = await asyncio.wait_for(queue.get(), wait)
                 except TimeoutError:
-                    self.registry.get(primary.spec).hedges += 1
+                    if not self.registry.get(primary.spec).take_hedge(budget):
+                        withheld = True  # no hedge for this request: wait for the primary alone
+                        yield HedgeWithheld(primary.spec, backup.spec, round(threshold, 3), budget)
+                        continue
                     tasks["h"] = asyncio.create_task(pump("h"))
                     yield HedgeStarted(primary.spec, backup.spec, round(threshold, 3))
                     continue

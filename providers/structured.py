@@ -68,7 +68,9 @@ MAX_ARRAY_ITEMS = 6
 
 def bounded_schema(schema: Any, *, max_string: int = MAX_STRING_CHARS, max_items: int = MAX_ARRAY_ITEMS) -> Any:
     """The schema with limits a grammar can enforce: string lengths, list lengths, and small
-    integer ranges as enums (llama.cpp's converter ignores minimum/maximum)."""
+    integer ranges as enums. The enums are for a server that builds the grammar itself with
+    llama-cpp-python's converter, which ignores minimum/maximum; where driftcheck builds
+    the grammar (grammar.py), every numeric bound is enforced."""
     if isinstance(schema, list):
         return [bounded_schema(item, max_string=max_string, max_items=max_items) for item in schema]
     if not isinstance(schema, dict):

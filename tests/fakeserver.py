@@ -49,8 +49,9 @@ class Reply:
     input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int = 0
-    cache_read_tokens: int = 0
-    finish: str = "stop"                 # stop | length | content_filter
+    cache_read_tokens: int = 0           # part of the input read from the provider's cache
+    cache_write_tokens: int = 0          # part written to it (Anthropic; OpenRouter's prompt_tokens_details)
+    finish: str = "stop"                 # stop | length | content_filter | pause_turn (Anthropic) | none (no reason)
     first_token_delay_s: float = 0.0
     chunk_delay_s: float = 0.0
     usage: bool = True                   # False: no usage chunk (OpenAI-compatible servers)
@@ -61,6 +62,8 @@ class Reply:
     drop_after: int | None = None        # the connection is cut after N text chunks
     stall_after: int | None = None       # silence for `stall_s` after N text chunks
     stall_s: float = 0.0
+    error_code: int | str | None = None  # OpenAI: the error object's `code` (OpenRouter sends 400, 502)
+    error_with_choices: bool = False     # OpenAI: the error rides on a whole chunk, choices and all (OpenRouter)
 
 
 @dataclass
@@ -412,8 +415,9 @@ class _Handler(BaseHTTPRequestHandler):
         ev("message_start", {"type": "message_start", "message": {
             "id": self.fake.next_id("msg_"), "type": "message", "role": "assistant", "content": [],
             "model": body.get("model"), "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": usage_in - step.cache_read_tokens, "output_tokens": 1,
-                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": step.cache_read_tokens}}})
+            "usage": {"input_tokens": usage_in - step.cache_read_tokens - step.cache_write_tokens, "output_tokens": 1,
+                      "cache_creation_input_tokens": step.cache_write_tokens,
+                      "cache_read_input_tokens": step.cache_read_tokens}}})
         index = 0
         if step.reasoning_tokens:
             ev("content_block_start", {"type": "content_block_start", "index": 0,
@@ -439,7 +443,8 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(step.chunk_delay_s)
         if chunks:
             ev("content_block_stop", {"type": "content_block_stop", "index": index})
-        stop = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}[step.finish]
+        stop = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal", "pause_turn": "pause_turn",
+                "none": None}[step.finish]
         usage: dict[str, Any] = {"output_tokens": usage_out}
         if step.reasoning_tokens:
             usage["output_tokens_details"] = {"thinking_tokens": step.reasoning_tokens}
@@ -497,25 +502,40 @@ class _Handler(BaseHTTPRequestHandler):
         if step.first_token_delay_s:
             time.sleep(step.first_token_delay_s)
         for n, piece in enumerate(chunks):
-            if self._fault(step, n, lambda: self._send(("data: " + json.dumps({"error": {
-                    "message": self._echo(step.error_message or "The server had an error while processing your request."),
-                    "type": "server_error" if step.error_type != "rate_limit_error" else "requests",
-                    "code": None}}) + "\n\n").encode())):
+            if self._fault(step, n, lambda: self._openai_error_chunk(step, chat_id, created, model)):
                 return
             chunk({"content": piece})
             if step.chunk_delay_s:
                 time.sleep(step.chunk_delay_s)
-        chunk({}, finish=step.finish)
+        if step.finish != "none":
+            chunk({}, finish=step.finish)
         if include_usage:
+            prompt_details: dict[str, int] = {"cached_tokens": step.cache_read_tokens, "audio_tokens": 0}
+            if step.cache_write_tokens:  # OpenAI reports no cache writes; OpenRouter adds them here
+                prompt_details["cache_write_tokens"] = step.cache_write_tokens
             chunk({}, usage={
                 "prompt_tokens": usage_in, "completion_tokens": usage_out,
                 "total_tokens": usage_in + usage_out,
-                "prompt_tokens_details": {"cached_tokens": step.cache_read_tokens, "audio_tokens": 0},
+                "prompt_tokens_details": prompt_details,
                 "completion_tokens_details": {"reasoning_tokens": step.reasoning_tokens, "audio_tokens": 0,
                                               "accepted_prediction_tokens": 0,
                                               "rejected_prediction_tokens": 0}}, choices=False)
         self._send(b"data: [DONE]\n\n")
         self._end_stream()
+
+    def _openai_error_chunk(self, step: Reply, chat_id: str, created: int, model: str) -> None:
+        """OpenAI sends a bare `{"error": …}`; OpenRouter puts the error on an ordinary chunk,
+        with `choices` (finish reason `error`) and often a numeric, HTTP-like `code`."""
+        error = {"message": self._echo(step.error_message or "The server had an error while processing your request."),
+                 "type": "server_error" if step.error_type != "rate_limit_error" else "requests",
+                 "code": step.error_code}
+        payload: dict[str, Any] = {"error": error}
+        if step.error_with_choices:
+            del error["type"]  # OpenRouter's error object is a code and a message
+            payload = {"id": chat_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                       "provider": "fake", "error": error,
+                       "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}]}
+        self._send(f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode())
 
     def _openai_error(self, err: HttpError, request_id: str) -> None:
         self._json(err.status, {"error": {

@@ -70,6 +70,28 @@ ROWS = [
     (["ask", "-p", "anthropic", "-"], None, "   \n\n", 2, ["the prompt is empty"]),
     (["ask", "-p", "anthropic", "-"], None, "log line\x00\x01\x02", 2, ["NUL bytes"]),
     (["ask", "-p", "openai:", "hi", "--retries", "11"], None, None, 2, ["at most 10"]),
+    # --max-tokens: an absurd number on every command that takes it, then a model's own limit
+    *[(command + ["--max-tokens", "99999999999"], None, None, 2,
+       ["--max-tokens", "99,999,999,999 is more than any model writes in one answer (at most 1,000,000)"])
+      for command in (["ask", "-p", "anthropic", "hi"], ["review", "sample_code/inventory_service.py"],
+                      ["triage", "incidents/cert-expiry.md"], ["bench", "latency", "-p", "anthropic"],
+                      ["compare", "incidents/cert-expiry.md", "-a", "anthropic", "-b", "openai"],
+                      ["eval", "--models", "anthropic", "--judges", "none"])],
+    (["ask", "-p", "anthropic:claude-haiku-4-5", "--max-tokens", "100000", "hi"], None, None, 2,
+     ["--max-tokens 100,000 is more than it writes in one answer (at most 64,000 output tokens) for "
+      "anthropic:claude-haiku-4-5; lower --max-tokens"]),
+    (["ask", "-p", "anthropic:claude-haiku-4-5", "--fallback", "openai:gpt-4o", "--max-tokens", "20000", "hi"],
+     None, None, 2, ["at most 16,384 output tokens) for openai:gpt-4o"]),
+    (["review", "sample_code/inventory_service.py", "-p", "openai:gpt-4.1", "--max-tokens", "40000"], None, None, 2,
+     ["at most 32,768 output tokens) for openai:gpt-4.1"]),
+    (["triage", "incidents/cert-expiry.md", "-p", "anthropic:claude-3-5-haiku-latest", "--max-tokens", "9000"],
+     None, None, 2, ["at most 8,192 output tokens) for anthropic:claude-3-5-haiku-latest"]),
+    (["compare", "incidents/cert-expiry.md", "-a", "anthropic:claude-haiku-4-5", "-b", "openai:gpt-4o",
+      "--max-tokens", "30000"], None, None, 2, ["for openai:gpt-4o"]),
+    (["eval", "--models", "openai:gpt-5.4-mini,openai:gpt-4o", "--judges", "none", "--max-tokens", "30000"],
+     None, None, 2, ["for openai:gpt-4o"]),
+    (["bench", "latency", "-p", "anthropic:claude-3-haiku-20240307", "--max-tokens", "5000"], None, None, 2,
+     ["at most 4,096 output tokens) for anthropic:claude-3-haiku-20240307"]),
     # the config
     (["providers", "--no-check"], "bad-toml", None, 2, ["is not valid TOML", "line 1"]),
     (["ask", "hi"], "bad-value", None, 2, ["resilience.retries must be a whole number from 0 to 10"]),

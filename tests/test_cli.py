@@ -41,10 +41,21 @@ def test_ask_json_follows_the_output_contract(fake, run_cli):
     assert (data["task"], data["provider"], data["model"], data["status"]) == ("ask", "openai", "gpt-5.4-mini", "ok")
     assert data["error"] is None and data["result"]["text"] == "ok"
     metrics = data["metrics"]
-    assert {"ttft_ms", "latency_ms", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd",
-            "retries", "hedged", "fallback_from"} <= metrics.keys()
+    assert {"ttft_ms", "latency_ms", "input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
+            "cache_write_tokens", "cost_usd", "retries", "hedged", "fallback_from"} <= metrics.keys()
     # gpt-5.4-mini: $0.75 in and $4.50 out per million tokens in the genai-prices table
     assert metrics["cost_usd"] == pytest.approx(1000 * 0.75e-6 + 1000 * 4.5e-6)
+
+
+def test_cache_tokens_are_in_the_metrics_and_in_history(fake, run_cli):
+    fake.script(Reply(text="ok", input_tokens=3000, output_tokens=5, cache_read_tokens=2048, cache_write_tokens=512))
+    result = run_cli("ask", "-p", "anthropic:claude-haiku-4-5", "--format", "json", "hi")
+    assert result.code == 0, result.stderr
+    metrics = json.loads(result.stdout)["metrics"]
+    assert (metrics["input_tokens"], metrics["cache_read_tokens"], metrics["cache_write_tokens"]) == (3000, 2048, 512)
+    [run] = json.loads(run_cli("history", "list", "--format", "json").stdout)["runs"]
+    [call] = json.loads(run_cli("history", "show", run["id"], "--format", "json").stdout)["calls"]
+    assert (call["input_tokens"], call["cache_read_tokens"], call["cache_write_tokens"]) == (3000, 2048, 512)
 
 
 def test_ask_reads_the_prompt_from_stdin(fake, run_cli):

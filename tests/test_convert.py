@@ -82,3 +82,17 @@ def test_error_events_inside_a_200_stream_raise_for_classification():
     with pytest.raises(StreamErrorEvent) as raised:
         convert_chunk({"error": {"message": "The server had an error", "type": "server_error"}})
     assert raised.value.body_type == "server_error"
+
+
+def test_an_error_anywhere_in_a_chunk_is_an_error_as_the_openai_sdk_reads_it():
+    from providers.classify import StreamErrorEvent
+
+    openrouter = {"id": "gen-1", "object": "chat.completion.chunk", "model": "x", "provider": "y",
+                  "error": {"code": 400, "message": "Provider returned error"},
+                  "choices": [{"index": 0, "delta": {"content": "partial"}, "finish_reason": "error"}]}
+    with pytest.raises(StreamErrorEvent) as raised:
+        convert_chunk(openrouter)
+    assert (raised.value.status, raised.value.body_type, raised.value.message) == (400, None, "Provider returned error")
+    # `"error": null` (some servers send the key on every chunk) is no error, as in the SDK.
+    assert convert_chunk({"error": None, "choices": [{"index": 0, "delta": {"content": "ok"},
+                                                      "finish_reason": None}]}) == TextDelta("ok")

@@ -102,7 +102,7 @@ def test_a_schema_constrained_review_from_the_server(llama_server, run_cli, cli_
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["provider"], data["model"], data["status"]) == ("llamacpp", "smollm2", "ok")
-    assert 1 <= data["result"]["score"] <= 10  # the bounded schema made the range a grammar rule
+    assert 1 <= data["result"]["score"] <= 10  # the range is a grammar rule
     for finding in data["result"]["findings"]:
         assert finding["severity"] in {"critical", "high", "medium", "low", "info"}
         assert finding["lines_valid"] == (finding["line_start"] <= 5)

@@ -214,6 +214,52 @@ async def test_empty_billed_reasoning_reply_is_diagnosed(fake, make_provider, sp
     assert raised.value.kind == "empty_response" and param in raised.value.one_line()
 
 
+@pytest.mark.parametrize(("code", "kind", "attempts"), [(400, "bad_request", 1), ("400", "bad_request", 1),
+                                                       (502, "server_error", 2), ("server_error", "server_error", 2)])
+async def test_an_error_on_a_chunk_with_choices_is_read_as_an_error(fake, make_provider, code, kind, attempts):
+    """OpenRouter puts a mid-stream error on an ordinary chunk, choices and all, with a
+    numeric code: it is an error (as the openai SDK reads it), classified as that status."""
+    fake.script(Reply(text="never shown", error_after=0, error_code=code, error_with_choices=True),
+                Reply(text="the retry"))
+    _, text, err = await collect(make_provider("openai:gpt-5.4-mini", retry=RetryPolicy(retries=1, backoff_s=0.01)))
+    if attempts == 1:  # the caller's mistake: not retried, not sent elsewhere
+        assert err is not None and err.kind == kind and text == ""
+        assert err.status == 400 and "The server had an error" in err.one_line()
+    else:  # the provider's fault: retried
+        assert err is None and text == "the retry"
+    assert len(fake.requests) == attempts
+
+
+async def test_an_error_chunk_with_choices_after_text_interrupts_the_stream(fake, make_provider):
+    fake.script(Reply(text="abcdefgh", chunk_size=4, error_after=1, error_code=400, error_with_choices=True))
+    _, text, err = await collect(make_provider("openai:gpt-5.4-mini"))
+    assert isinstance(err, E.InterruptedStreamError) and err.partial_text == text == "abcd"
+    assert err.cause is not None and err.cause.kind == "bad_request"
+
+
+@pytest.mark.parametrize(("spec", "finish", "raw", "says"), [
+    ("anthropic:claude-haiku-4-5", "none", None, "without a finish reason"),
+    ("openai:gpt-5.4-mini", "none", None, "without a finish reason"),
+    ("anthropic:claude-haiku-4-5", "pause_turn", "pause_turn", "paused the turn (pause_turn)")])
+async def test_a_stream_that_never_says_it_finished_is_flagged(fake, make_provider, spec, finish, raw, says):
+    fake.script(Reply(text="The first step is", finish=finish))
+    events, text, err = await collect(make_provider(spec))
+    response = final(events)
+    assert err is None and text == response.text == "The first step is"
+    assert (response.finish_reason, response.raw_finish_reason) == ("unknown", raw)
+    [check] = response.checks
+    assert (check.name, check.severity) == ("possibly_incomplete", "warning")
+    assert says in check.message and "may be incomplete" in check.message
+
+
+@BOTH
+async def test_cache_reads_and_writes_are_reported_apart_from_input(fake, make_provider, spec):
+    fake.script(Reply(text="cached", input_tokens=3000, cache_read_tokens=2048, cache_write_tokens=512))
+    events, _, _ = await collect(make_provider(spec))
+    usage = final(events).usage
+    assert (usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens) == (3000, 2048, 512)
+
+
 @BOTH
 async def test_empty_billed_without_reasoning(fake, make_provider, spec):
     fake.script(Reply(text="", output_tokens=37))

@@ -18,6 +18,7 @@ from providers.resilience import (
     HedgeDecided,
     HedgePolicy,
     HedgeStarted,
+    HedgeWithheld,
     ResilientProvider,
     parse_hedge_after,
 )
@@ -148,6 +149,45 @@ async def test_the_hedge_budget_holds(fake, make_provider):
     assert hedged == 2  # a quarter of eight requests
 
 
+async def test_an_explicit_hedge_fires_on_the_first_request_at_the_default_budget(fake, make_provider):
+    fake.script(Reply(text="slow primary", first_token_delay_s=1.5), model="claude-haiku-4-5")
+    fake.script(Reply(text="quick backup"), model="gpt-5.4-mini")
+    events, response = await drain(chain(make_provider, hedge=HedgePolicy(after_s=0.2)))  # budget 5 %
+    assert any(isinstance(e, HedgeStarted) for e in events)
+    assert response.hedged and response.text == "quick backup"
+
+
+async def test_a_hedge_the_budget_stops_is_announced_and_the_primary_is_waited_for(fake, make_provider):
+    resilient = chain(make_provider, hedge=HedgePolicy(after_s=0.1, budget=0.05))
+    fake.script(Reply(text="slow", first_token_delay_s=0.4), Reply(text="slow again", first_token_delay_s=0.4),
+                model="claude-haiku-4-5")
+    fake.script(Reply(text="fast"), model="gpt-5.4-mini")
+    events, response = await drain(resilient)
+    assert response.hedged  # the first: the allowance the budget starts with
+    events, response = await drain(resilient)  # the second: 5 % of one request is no hedge
+    [withheld] = [e for e in events if isinstance(e, HedgeWithheld)]
+    assert (withheld.primary, withheld.hedge, withheld.after_s, withheld.budget) == (PRIMARY, BACKUP, 0.1, 0.05)
+    assert not any(isinstance(e, HedgeStarted) for e in events)
+    assert response.text == "slow again" and not response.hedged
+    assert [r.model for r in fake.requests].count("gpt-5.4-mini") == 1
+
+
+def test_a_withheld_hedge_is_a_line_that_says_why_and_what_to_change():
+    from app.render.text import route_event_line
+
+    line = route_event_line(HedgeWithheld(PRIMARY, BACKUP, 0.5, 0.05))
+    assert line == (f"no first token from {PRIMARY} after 0.5 s, but no hedge to {BACKUP}: the hedge budget "
+                    f"(5% of requests) is spent; waiting for {PRIMARY} (raise [resilience] hedge_budget to hedge "
+                    "more often)")
+
+
+async def test_a_zero_budget_never_hedges(fake, make_provider):
+    fake.script(Reply(text="slow", first_token_delay_s=0.3), model="claude-haiku-4-5")
+    events, response = await drain(chain(make_provider, hedge=HedgePolicy(after_s=0.05, budget=0.0)))
+    assert any(isinstance(e, HedgeWithheld) for e in events) and not response.hedged
+    assert [r.model for r in fake.requests] == ["claude-haiku-4-5"]
+
+
 async def test_p95_hedging_waits_for_data_then_uses_the_observed_percentile(fake, make_provider):
     registry = HealthRegistry()
     resilient = chain(make_provider, registry=registry, hedge=HedgePolicy(percentile=95, budget=1.0))
@@ -233,6 +273,40 @@ def test_a_route_in_the_config_hedges_and_records_both_costs(fake, run_cli, tmp_
     run_id = result.stderr.split("recorded as ")[1].split()[0]
     assert "hedged: the first of two calls to stream answered" in run_cli("history", "show", run_id).stdout
     assert calls["gpt-5.4-mini"]["status"] == "ok" and calls["gpt-5.4-mini"]["cost_usd"] > 0
+
+
+def test_hedge_after_on_the_command_line_fires_on_a_single_review(fake, run_cli):
+    import json
+
+    from tests.fake_reviews import keyed_review_text
+
+    fake.script(Reply(text=keyed_review_text("quota_limiter.go"), first_token_delay_s=4.0), model="claude-haiku-4-5")
+    fake.script(Reply(text=keyed_review_text("quota_limiter.go", score=6)), model="gpt-5.4-mini")
+    result = run_cli("review", "sample_code/quota_limiter.go", "-p", PRIMARY, "--fallback", BACKUP,
+                     "--hedge-after", "0.5s", "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["metrics"]["hedged"] is True and data["result"]["score"] == 6  # the backup's answer
+    assert f"after 0.5 s: hedging with {BACKUP}" in result.stderr
+    calls = {c["model"]: c["status"] for c in _show(run_cli, result.stderr)["calls"]}
+    assert calls == {"claude-haiku-4-5": "cancelled", "gpt-5.4-mini": "ok"}  # the slow primary was not waited for
+
+
+def test_bench_says_when_the_budget_stopped_a_hedge(fake, run_cli):
+    import json
+
+    # The warm-up is quick; then two slow calls: the first is hedged (its hedge draws the
+    # quick 0.01), the budget (5 % of requests) stops the second.
+    slow_twice = [0.01, 0.6, 0.01, 0.6]
+    fake.latency_profile("claude-haiku-4-5", slow_twice, Reply(text="An answer.", chunk_size=4))
+    result = run_cli("bench", "latency", "-p", PRIMARY, "-n", "2", "--hedge-after", "200ms", "--format", "json")
+    assert result.code == 0, result.stderr
+    hedged = json.loads(result.stdout)["hedged"]
+    assert (hedged["requests"], hedged["withheld_by_budget"]) == (1, 1)
+    fake.latency_profile("claude-haiku-4-5", slow_twice)
+    result = run_cli("bench", "latency", "-p", PRIMARY, "-n", "2", "--hedge-after", "200ms")
+    assert result.code == 0, result.stderr
+    assert "1 slow request(s) were not hedged: the hedge budget was spent" in result.stdout
 
 
 def test_a_bad_hedge_flag_is_one_line(fake, run_cli):

@@ -91,7 +91,14 @@ def route_event_line(event: Any) -> str | None:
     """A retry or a routing decision as one line for stderr or a status bar; None otherwise."""
     from providers import RetryScheduled
     from providers.pricing import format_cost
-    from providers.resilience import CooldownSkipped, CooldownStarted, FallbackTaken, HedgeDecided, HedgeStarted
+    from providers.resilience import (
+        CooldownSkipped,
+        CooldownStarted,
+        FallbackTaken,
+        HedgeDecided,
+        HedgeStarted,
+        HedgeWithheld,
+    )
 
     if isinstance(event, RetryScheduled):
         return f"retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}"
@@ -103,6 +110,10 @@ def route_event_line(event: Any) -> str | None:
         return f"{event.spec} failed {event.failures} times in a row: skipped for {event.seconds:g} s"
     if isinstance(event, HedgeStarted):
         return f"no first token from {event.primary} after {event.after_s:g} s: hedging with {event.hedge}"
+    if isinstance(event, HedgeWithheld):
+        return (f"no first token from {event.primary} after {event.after_s:g} s, but no hedge to {event.hedge}: "
+                f"the hedge budget ({event.budget:.0%} of requests) is spent; waiting for {event.primary} "
+                f"(raise [resilience] hedge_budget to hedge more often)")
     if isinstance(event, HedgeDecided):
         return (f"hedge: {event.winner} streamed first; {event.loser} cancelled "
                 f"(its cost so far, estimated: {format_cost(event.loser_cost_usd)})")
