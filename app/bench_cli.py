@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from typing import Any
 
 from app.cli import EXIT_OK, EXIT_PROVIDER, UsageError, _load_config, _provider_error_exit, resolve_provider
