@@ -53,8 +53,9 @@ class AnswerKey:
 
     def as_prompt(self) -> str:
         """The planted issues, for a judge to grade a review against."""
-        return "\n".join(f"- lines {i.start}-{i.end}: {i.category}, {i.severity} ({', '.join(i.keywords)})"
-                         for i in self.issues)
+        return "\n".join(
+            f"- lines {i.start}-{i.end}: {i.category}, {i.severity} ({', '.join(i.keywords)})" for i in self.issues
+        )
 
 
 def key_path_for(source: Path) -> Path:
@@ -86,8 +87,14 @@ def _issue(raw: Any, path: Path, n: int) -> KeyIssue:
     try:
         lines = raw["lines"]
         start, end = (lines, lines) if isinstance(lines, int) else (int(lines[0]), int(lines[-1]))
-        issue = KeyIssue(id=str(raw["id"]), start=start, end=end, category=str(raw["category"]),
-                         severity=str(raw["severity"]), keywords=tuple(str(k) for k in raw["keywords"]))
+        issue = KeyIssue(
+            id=str(raw["id"]),
+            start=start,
+            end=end,
+            category=str(raw["category"]),
+            severity=str(raw["severity"]),
+            keywords=tuple(str(k) for k in raw["keywords"]),
+        )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise AnswerKeyError(f"{where}: missing or malformed field ({exc})") from None
     if issue.category not in CATEGORIES:
@@ -111,9 +118,15 @@ def score_against_key(key: AnswerKey, findings: list[Any], symbol_at: Any) -> di
         "matched": matched,
         "recall": round(matched / len(key.issues), 3),
         "precision": round(matched / len(findings), 3) if findings else None,
-        "pairs": [{"issue": key.issues[i].id, "finding": findings[j].id,
-                   "severity_expected": key.issues[i].severity, "severity_found": findings[j].severity}
-                  for i, j, _ in alignment.pairs],
+        "pairs": [
+            {
+                "issue": key.issues[i].id,
+                "finding": findings[j].id,
+                "severity_expected": key.issues[i].severity,
+                "severity_found": findings[j].severity,
+            }
+            for i, j, _ in alignment.pairs
+        ],
         "missed": [key.issues[i].id for i in alignment.only_a],
         "unexpected": [findings[j].id for j in alignment.only_b],
     }

@@ -47,9 +47,14 @@ class BenchResult:
 
     def to_dict(self) -> dict[str, Any]:
         ok = [s for s in self.samples if s.ok]
-        out: dict[str, Any] = {"spec": self.spec, "requests": len(self.samples), "ok": len(ok),
-                               "failed": len(self.samples) - len(ok), "hedge_after": self.hedge_after,
-                               "errors": sorted({s.error for s in self.samples if s.error})}
+        out: dict[str, Any] = {
+            "spec": self.spec,
+            "requests": len(self.samples),
+            "ok": len(ok),
+            "failed": len(self.samples) - len(ok),
+            "hedge_after": self.hedge_after,
+            "errors": sorted({s.error for s in self.samples if s.error}),
+        }
         for name in ("ttft_s", "total_s"):
             values = [getattr(s, name) for s in ok if getattr(s, name) is not None]
             out[name.removesuffix("_s")] = spread(values)
@@ -58,9 +63,12 @@ class BenchResult:
         out["cost_usd"] = None if any(c is None for c in costs) else round(sum(costs), 6)  # type: ignore[arg-type]
         hedged = [s for s in ok if s.hedged]
         extra = [s.hedge_cost_usd for s in hedged]
-        out["hedged"] = {"requests": len(hedged), "share": round(len(hedged) / len(ok), 3) if ok else None,
-                         "extra_cost_usd": None if any(c is None for c in extra) else round(sum(extra), 6),  # type: ignore[arg-type]
-                         "withheld_by_budget": sum(s.hedge_withheld for s in self.samples)}
+        out["hedged"] = {
+            "requests": len(hedged),
+            "share": round(len(hedged) / len(ok), 3) if ok else None,
+            "extra_cost_usd": None if any(c is None for c in extra) else round(sum(extra), 6),  # type: ignore[arg-type]
+            "withheld_by_budget": sum(s.hedge_withheld for s in self.samples),
+        }
         return out
 
 
@@ -69,8 +77,12 @@ def spread(values: list[float]) -> dict[str, float | None]:
         return {"median": None, "p95": None, "max": None, "p95_over_median": None}
     median = statistics.median(values)
     p95 = percentile(values, 95)
-    return {"median": round(median, 3), "p95": round(p95, 3), "max": round(max(values), 3),  # type: ignore[arg-type]
-            "p95_over_median": round(p95 / median, 2) if median else None}  # type: ignore[operator]
+    return {
+        "median": round(median, 3),
+        "p95": round(p95, 3),
+        "max": round(max(values), 3),  # type: ignore[arg-type]
+        "p95_over_median": round(p95 / median, 2) if median else None,
+    }  # type: ignore[operator]
 
 
 def length_effect(samples: list[Sample]) -> dict[str, Any] | None:
@@ -84,9 +96,11 @@ def length_effect(samples: list[Sample]) -> dict[str, Any] | None:
     slow, rest = ordered[-cut:], ordered[:-cut]
     times = [s.total_s for s in known]
     tokens = [float(s.output_tokens) for s in known]  # type: ignore[arg-type]
-    return {"slowest_tenth_output_tokens": round(statistics.mean(s.output_tokens for s in slow), 1),  # type: ignore[misc]
-            "others_output_tokens": round(statistics.mean(s.output_tokens for s in rest), 1),  # type: ignore[misc]
-            "r_total_vs_output": _pearson(times, tokens)}  # type: ignore[arg-type]
+    return {
+        "slowest_tenth_output_tokens": round(statistics.mean(s.output_tokens for s in slow), 1),  # type: ignore[misc]
+        "others_output_tokens": round(statistics.mean(s.output_tokens for s in rest), 1),  # type: ignore[misc]
+        "r_total_vs_output": _pearson(times, tokens),
+    }  # type: ignore[arg-type]
 
 
 def _pearson(x: list[float], y: list[float]) -> float | None:
@@ -112,15 +126,24 @@ async def one_call(provider: Any, request: Request) -> Sample:
                 withheld = True
             elif isinstance(event, Completed):
                 r = event.response
-                return Sample(True, first, time.perf_counter() - started, r.usage.output_tokens, r.cost_usd,
-                              hedged or r.hedged, r.extra_cost_usd if r.hedged else None, hedge_withheld=withheld)
+                return Sample(
+                    True,
+                    first,
+                    time.perf_counter() - started,
+                    r.usage.output_tokens,
+                    r.cost_usd,
+                    hedged or r.hedged,
+                    r.extra_cost_usd if r.hedged else None,
+                    hedge_withheld=withheld,
+                )
     except ProviderError as error:
         return Sample(False, first, time.perf_counter() - started, error=error.kind, hedge_withheld=withheld)
     return Sample(False, first, time.perf_counter() - started, error="no answer", hedge_withheld=withheld)
 
 
-async def run_bench(provider: Any, request: Request, *, count: int, concurrency: int,
-                    progress: Callable[[Sample], None] | None = None) -> list[Sample]:
+async def run_bench(
+    provider: Any, request: Request, *, count: int, concurrency: int, progress: Callable[[Sample], None] | None = None
+) -> list[Sample]:
     """`count` identical calls, `concurrency` at a time; every call reported as it ends."""
     limit = asyncio.Semaphore(concurrency)
 
@@ -144,5 +167,7 @@ def histogram(values: list[float], *, bins: int = 12, width: int = 40) -> list[s
     for v in values:
         counts[min(bins - 1, int((v - low) / step))] += 1
     top = max(counts)
-    return [f"{low + i * step:7.2f}–{low + (i + 1) * step:<7.2f} s {'█' * round(c / top * width):<{width}} {c}"
-            for i, c in enumerate(counts)]
+    return [
+        f"{low + i * step:7.2f}–{low + (i + 1) * step:<7.2f} s {'█' * round(c / top * width):<{width}} {c}"
+        for i, c in enumerate(counts)
+    ]

@@ -27,9 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="driftcheck",
         description="Review code and triage incidents with LLMs, and see the drift a provider "
-                    "switch would cause before you make it.",
+        "switch would cause before you make it.",
         epilog="A SPEC is provider:model, e.g. anthropic:claude-haiku-4-5, openai:gpt-5.4-mini, "
-               "or NAME:model for an OpenAI-compatible endpoint in the config.")
+        "or NAME:model for an OpenAI-compatible endpoint in the config.",
+    )
     parser.add_argument("--version", action="version", version=f"driftcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -39,37 +40,92 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="stream a plain completion and print its metrics")
     ask.add_argument("prompt", help="the prompt, or - to read it from standard input")
-    ask.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
+    ask.add_argument(
+        "-p",
+        "--provider",
+        type=spec_text,
+        metavar="SPEC",
+        help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)",
+    )
     ask.add_argument("--system", metavar="TEXT", help="a system prompt")
-    ask.add_argument("--max-tokens", type=max_tokens_arg, default=1024, metavar="N",
-                     help="output token limit, sent as the parameter the model takes (default 1024)")
-    ask.add_argument("--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)")
+    ask.add_argument(
+        "--max-tokens",
+        type=max_tokens_arg,
+        default=1024,
+        metavar="N",
+        help="output token limit, sent as the parameter the model takes (default 1024)",
+    )
+    ask.add_argument(
+        "--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)"
+    )
     ask.add_argument("--format", choices=("text", "json"), default="text")
 
     review = sub.add_parser(
-        "review", help="review one source file: findings with lines, severity and a score",
+        "review",
+        help="review one source file: findings with lines, severity and a score",
         description="Review one source file. Findings stream as they arrive; the exit code is 1 when "
-                    "a finding is at or above --fail-on, 2 for bad input, 3 when the provider failed.")
+        "a finding is at or above --fail-on, 2 for bad input, 3 when the provider failed.",
+    )
     review.add_argument("file", help="the file to review")
-    review.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)")
-    review.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text",
-                        help="text streams findings as they arrive (default); json follows the public contract; "
-                             "sarif is for code scanning")
-    review.add_argument("--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)")
-    review.add_argument("--fail-on", choices=(*SEVERITY_CHOICES, "none"), default="none", metavar="SEVERITY",
-                        help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)")
-    review.add_argument("--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)")
-    review.add_argument("--max-tokens", type=max_tokens_arg, metavar="N",
-                        help="output token limit per request (default 4096; 16384 for reasoning models)")
-    review.add_argument("--chunk-tokens", type=_positive_int, metavar="N",
-                        help="source tokens per request before the file is split at symbol boundaries (default 12000)")
-    review.add_argument("--max-requests", type=_positive_int, default=25, metavar="N",
-                        help="refuse a file that needs more than N requests (default 25)")
-    review.add_argument("--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)")
-    review.add_argument("--allow-secrets", action="store_true",
-                        help="send lines that look like secrets as they are (default: redacted for remote providers)")
-    ask.add_argument("--allow-secrets", action="store_true",
-                     help="send text that looks like a secret as it is (default: redacted for remote providers)")
+    review.add_argument(
+        "-p",
+        "--provider",
+        type=spec_text,
+        metavar="SPEC",
+        help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)",
+    )
+    review.add_argument(
+        "--format",
+        choices=("text", "json", "markdown", "sarif"),
+        default="text",
+        help="text streams findings as they arrive (default); json follows the public contract; "
+        "sarif is for code scanning",
+    )
+    review.add_argument(
+        "--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)"
+    )
+    review.add_argument(
+        "--fail-on",
+        choices=(*SEVERITY_CHOICES, "none"),
+        default="none",
+        metavar="SEVERITY",
+        help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)",
+    )
+    review.add_argument(
+        "--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)"
+    )
+    review.add_argument(
+        "--max-tokens",
+        type=max_tokens_arg,
+        metavar="N",
+        help="output token limit per request (default 4096; 16384 for reasoning models)",
+    )
+    review.add_argument(
+        "--chunk-tokens",
+        type=_positive_int,
+        metavar="N",
+        help="source tokens per request before the file is split at symbol boundaries (default 12000)",
+    )
+    review.add_argument(
+        "--max-requests",
+        type=_positive_int,
+        default=25,
+        metavar="N",
+        help="refuse a file that needs more than N requests (default 25)",
+    )
+    review.add_argument(
+        "--retries", type=_retries, metavar="N", help="retries on transient failures (default from config, else 2)"
+    )
+    review.add_argument(
+        "--allow-secrets",
+        action="store_true",
+        help="send lines that look like secrets as they are (default: redacted for remote providers)",
+    )
+    ask.add_argument(
+        "--allow-secrets",
+        action="store_true",
+        help="send text that looks like a secret as it is (default: redacted for remote providers)",
+    )
     for command in (ask, review):
         command.add_argument("--no-history", action="store_true", help="do not record this run in history")
         add_route_options(command)
@@ -97,12 +153,21 @@ SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
 
 
 def add_route_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--fallback", action="append", default=None, type=spec_text, metavar="SPEC",
-                         help="try SPEC if the provider fails before answering (repeatable, in order; "
-                              "overrides the route and [resilience] fallback)")
-    command.add_argument("--hedge-after", metavar="WHEN",
-                         help="send the same request to the next provider if no first token arrives by WHEN: "
-                              "p95 (the provider's observed p95), a time such as 2.5s, or off")
+    command.add_argument(
+        "--fallback",
+        action="append",
+        default=None,
+        type=spec_text,
+        metavar="SPEC",
+        help="try SPEC if the provider fails before answering (repeatable, in order; "
+        "overrides the route and [resilience] fallback)",
+    )
+    command.add_argument(
+        "--hedge-after",
+        metavar="WHEN",
+        help="send the same request to the next provider if no first token arrives by WHEN: "
+        "p95 (the provider's observed p95), a time such as 2.5s, or off",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -122,13 +187,15 @@ def max_tokens_arg(text: str) -> int:
 
     value = _positive_int(text)
     if value > OUTPUT_TOKENS_CEILING:
-        raise argparse.ArgumentTypeError(f"{value:,} is more than any model writes in one answer "
-                                         f"(at most {OUTPUT_TOKENS_CEILING:,})")
+        raise argparse.ArgumentTypeError(
+            f"{value:,} is more than any model writes in one answer (at most {OUTPUT_TOKENS_CEILING:,})"
+        )
     return value
 
 
 def bounded_int(top: int) -> Any:
     """An argparse type for a whole number from 1 to `top`."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -137,14 +204,17 @@ def bounded_int(top: int) -> Any:
         if not 1 <= value <= top:
             raise argparse.ArgumentTypeError(f"between 1 and {top}")
         return value
+
     return parse
 
 
 def spec_text(text: str) -> str:
     """An argparse type for a SPEC option: an empty one is refused, never read as "the default"."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("the SPEC is empty: give provider:model (e.g. anthropic:claude-haiku-4-5), "
-                                         "or leave the option out to use the default")
+        raise argparse.ArgumentTypeError(
+            "the SPEC is empty: give provider:model (e.g. anthropic:claude-haiku-4-5), "
+            "or leave the option out to use the default"
+        )
     return text
 
 
@@ -182,10 +252,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Commands whose module is imported only when they run, so `--help` stays fast.
-_COMMAND_MODULES = {"review": ("app.review_cli", "run_review"), "triage": ("app.triage_cli", "run_triage"),
-                    "compare": ("app.compare_cli", "run_compare"), "history": ("app.history_cli", "cmd_history"),
-                    "config": ("app.config_cli", "cmd_config"), "bench": ("app.bench_cli", "run_bench_command"),
-                    "eval": ("app.eval_cli", "run_eval")}
+_COMMAND_MODULES = {
+    "review": ("app.review_cli", "run_review"),
+    "triage": ("app.triage_cli", "run_triage"),
+    "compare": ("app.compare_cli", "run_compare"),
+    "history": ("app.history_cli", "cmd_history"),
+    "config": ("app.config_cli", "cmd_config"),
+    "bench": ("app.bench_cli", "run_bench_command"),
+    "eval": ("app.eval_cli", "run_eval"),
+}
 
 
 def _lazy_command(name: str) -> Any:
@@ -201,8 +276,12 @@ def _interactive() -> bool:
 
 
 def use_tui(args: argparse.Namespace) -> bool:
-    return (_interactive() and not getattr(args, "no_tui", False) and getattr(args, "format", "text") == "text"
-            and not getattr(args, "out", None))
+    return (
+        _interactive()
+        and not getattr(args, "no_tui", False)
+        and getattr(args, "format", "text") == "text"
+        and not getattr(args, "out", None)
+    )
 
 
 def print_route_event(event: Any) -> None:
@@ -245,13 +324,28 @@ def cmd_providers(args: argparse.Namespace) -> int:
     config = _load_config()
     rows = gather(config.endpoints, check=not args.no_check, prices=config.prices)
     default, why = _default_choice(config)
-    routes = {task: {"spec": r.spec, "fallback": r.fallback if r.fallback is not None else config.resilience.fallback,
-                     "hedge_after": r.hedge_after or config.resilience.hedge_after}
-              for task, r in config.routes.items()}
+    routes = {
+        task: {
+            "spec": r.spec,
+            "fallback": r.fallback if r.fallback is not None else config.resilience.fallback,
+            "hedge_after": r.hedge_after or config.resilience.hedge_after,
+        }
+        for task, r in config.routes.items()
+    }
     health = _health(config)
     if args.format == "json":
-        print(json.dumps({"providers": [r.to_dict() for r in rows], "default": default,
-                          "default_reason": why, "routes": routes, "health": health}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "providers": [r.to_dict() for r in rows],
+                    "default": default,
+                    "default_reason": why,
+                    "routes": routes,
+                    "health": health,
+                },
+                indent=2,
+            )
+        )
         return EXIT_OK
 
     from rich.table import Table
@@ -265,8 +359,11 @@ def cmd_providers(args: argparse.Namespace) -> int:
     for column, justify in (("SPEC", "left"), ("input", "right"), ("output", "right")):
         models.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in rows:
-        key = "none needed" if row.key_env is None else \
-            f"{row.key_env} {'[green]set[/]' if row.key_present else '[red]not set[/]'}"
+        key = (
+            "none needed"
+            if row.key_env is None
+            else f"{row.key_env} {'[green]set[/]' if row.key_present else '[red]not set[/]'}"
+        )
         if row.kind == "local":
             usable = f"[green]yes[/]: {row.reach_detail}" if row.reachable else f"[red]no[/]: {row.reach_detail}"
         elif row.key_env and not row.key_present:
@@ -275,12 +372,15 @@ def cmd_providers(args: argparse.Namespace) -> int:
             usable = "[dim]not checked[/]"
         else:
             usable = "[green]yes[/]" if row.usable else f"[red]no[/]: {row.reach_detail}"
-        status.add_row(f"{row.name} [dim]({row.kind})[/]" if row.kind != row.name else row.name,
-                       key, row.base_url, usable)
+        status.add_row(
+            f"{row.name} [dim]({row.kind})[/]" if row.kind != row.name else row.name, key, row.base_url, usable
+        )
         for m in row.models:
-            models.add_row(f"{row.name}:{m.model}",
-                           f"${m.price.input_per_mtok:g}" if m.price else "unknown",
-                           f"${m.price.output_per_mtok:g}" if m.price else "unknown")
+            models.add_row(
+                f"{row.name}:{m.model}",
+                f"${m.price.input_per_mtok:g}" if m.price else "unknown",
+                f"${m.price.output_per_mtok:g}" if m.price else "unknown",
+            )
         if not row.models:
             models.add_row(f"{row.name}:MODEL", "unknown", "unknown")
     console = SafeConsole()
@@ -296,13 +396,24 @@ def cmd_providers(args: argparse.Namespace) -> int:
         console.print(table)
     if health:
         table = Table(title="Health (recent calls in history)", title_justify="left")
-        for column, justify in (("SPEC", "left"), ("calls", "right"), ("errors", "right"),
-                                ("first token p50", "right"), ("p95", "right"), ("state", "left")):
+        for column, justify in (
+            ("SPEC", "left"),
+            ("calls", "right"),
+            ("errors", "right"),
+            ("first token p50", "right"),
+            ("p95", "right"),
+            ("state", "left"),
+        ):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         for h in health:
-            table.add_row(h["spec"], str(h["calls"]), "" if h["error_rate"] is None else f"{h['error_rate']:.0%}",
-                          "" if h["ttft_p50_ms"] is None else f"{h['ttft_p50_ms']:,} ms",
-                          "" if h["ttft_p95_ms"] is None else f"{h['ttft_p95_ms']:,} ms", h["state"])
+            table.add_row(
+                h["spec"],
+                str(h["calls"]),
+                "" if h["error_rate"] is None else f"{h['error_rate']:.0%}",
+                "" if h["ttft_p50_ms"] is None else f"{h['ttft_p50_ms']:,} ms",
+                "" if h["ttft_p95_ms"] is None else f"{h['ttft_p95_ms']:,} ms",
+                h["state"],
+            )
         console.print(table)
     return EXIT_OK
 
@@ -321,8 +432,11 @@ def _health(config: Any) -> list[dict[str, Any]]:
         store.close()
     for h in health:
         left = cooldown_left(h, config.resilience)
-        h["state"] = f"cooling down ({left:.0f} s left)" if left else (
-            f"{h['failures_in_a_row']} failure(s) in a row" if h["failures_in_a_row"] else "ok")
+        h["state"] = (
+            f"cooling down ({left:.0f} s left)"
+            if left
+            else (f"{h['failures_in_a_row']} failure(s) in a row" if h["failures_in_a_row"] else "ok")
+        )
     return health
 
 
@@ -367,9 +481,16 @@ def _read_prompt(text: str) -> str:
 _demo_note_shown = False
 
 
-def resolve_provider(spec: str | None, config: Any, *, retries: int | None = None, task: str | None = None,
-                     fallback: list[str] | None = None, hedge_after: str | None = None,
-                     max_tokens: int | None = None) -> Provider:
+def resolve_provider(
+    spec: str | None,
+    config: Any,
+    *,
+    retries: int | None = None,
+    task: str | None = None,
+    fallback: list[str] | None = None,
+    hedge_after: str | None = None,
+    max_tokens: int | None = None,
+) -> Provider:
     """The provider for a command: -p, else the task's route, else LLM_PROVIDER, the config
     default or a key in the environment — wrapped in its fallback chain and hedging when
     any is configured (--fallback and --hedge-after override the route and [resilience]).
@@ -380,13 +501,22 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
     from providers import build_provider, default_spec
 
     route = config.routes.get(task) if task and not spec else None
-    chosen = spec or (route.spec if route else None) or default_spec(
-        config_default=config.default, allow_local=config.local.use_when_unconfigured)
+    chosen = (
+        spec
+        or (route.spec if route else None)
+        or default_spec(config_default=config.default, allow_local=config.local.use_when_unconfigured)
+    )
     retry = config.retry if retries is None else replace(config.retry, retries=retries)
 
     def build(one: str) -> Provider:
-        return build_provider(one, endpoints=config.endpoints, timeouts=config.timeouts, retry=retry,
-                              price_overrides=config.prices, local=config.local)
+        return build_provider(
+            one,
+            endpoints=config.endpoints,
+            timeouts=config.timeouts,
+            retry=retry,
+            price_overrides=config.prices,
+            local=config.local,
+        )
 
     provider = build(chosen)
     check_max_tokens(provider, max_tokens)
@@ -397,10 +527,16 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
         _demo_note_shown = True  # once per command, however many roles the bundled model plays
         print(f"driftcheck: note: {DEMO_GRADE_NOTE}", file=sys.stderr, flush=True)
     resilience = config.resilience
-    chain_specs = fallback if fallback is not None else (
-        route.fallback if route is not None and route.fallback is not None else resilience.fallback)
-    hedge_text = hedge_after or (route.hedge_after if route is not None and route.hedge_after else None) or \
-        resilience.hedge_after
+    chain_specs = (
+        fallback
+        if fallback is not None
+        else (route.fallback if route is not None and route.fallback is not None else resilience.fallback)
+    )
+    hedge_text = (
+        hedge_after
+        or (route.hedge_after if route is not None and route.hedge_after else None)
+        or resilience.hedge_after
+    )
     from providers.resilience import parse_hedge_after
 
     try:
@@ -421,8 +557,12 @@ def resolve_provider(spec: str | None, config: Any, *, retries: int | None = Non
 
     chain = [provider, *backups]
     _seed_health(REGISTRY, [p.spec for p in chain], resilience)
-    return ResilientProvider(chain, hedge=hedge, registry=REGISTRY,
-                             cooldown=CooldownPolicy(resilience.cooldown_failures, resilience.cooldown_s))
+    return ResilientProvider(
+        chain,
+        hedge=hedge,
+        registry=REGISTRY,
+        cooldown=CooldownPolicy(resilience.cooldown_failures, resilience.cooldown_s),
+    )
 
 
 def check_max_tokens(provider: Provider, max_tokens: int | None) -> None:
@@ -467,15 +607,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt)
     config = _load_config()
     try:
-        provider = resolve_provider(args.provider, config, retries=args.retries, fallback=args.fallback,
-                                    hedge_after=args.hedge_after, max_tokens=args.max_tokens)
+        provider = resolve_provider(
+            args.provider,
+            config,
+            retries=args.retries,
+            fallback=args.fallback,
+            hedge_after=args.hedge_after,
+            max_tokens=args.max_tokens,
+        )
     except ProviderError as err:
         return _provider_error_exit(err)
     from app.outbound import outbound
 
     prompt = outbound(prompt, [provider], allow=args.allow_secrets, label="the prompt").text
-    system = outbound(args.system, [provider], allow=args.allow_secrets, label="the system prompt").text \
-        if args.system else None
+    system = (
+        outbound(args.system, [provider], allow=args.allow_secrets, label="the system prompt").text
+        if args.system
+        else None
+    )
     request = Request.ask(prompt, system=system, max_tokens=args.max_tokens)
     live = args.format == "text"
     import hashlib
@@ -483,16 +632,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from app.recording import RunRecorder, print_recording
 
     # The prompt is referenced by its hash; the answer is what history keeps.
-    recorder = RunRecorder.start("ask", input_ref="(prompt)", input_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
-                                 providers=[provider.spec], enabled=not args.no_history)
+    recorder = RunRecorder.start(
+        "ask",
+        input_ref="(prompt)",
+        input_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
+        providers=[provider.spec],
+        enabled=not args.no_history,
+    )
     try:
         response, error, partial = asyncio.run(_run_ask(recorder.recorded(provider), request, live=live))
     except KeyboardInterrupt:
         recorder.finish(status="cancelled")
         raise
     failed = error is not None or (response is not None and any(c.severity == "error" for c in response.checks))
-    recording = recorder.finish(status="failed" if failed else "ok",
-                                result=_ask_result(provider, response, error, partial))
+    recording = recorder.finish(
+        status="failed" if failed else "ok", result=_ask_result(provider, response, error, partial)
+    )
 
     if args.format == "json":
         print(json.dumps(_ask_result(provider, response, error, partial), indent=2))
@@ -510,7 +665,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_PROVIDER if any(c.severity == "error" for c in response.checks) else EXIT_OK
 
 
-async def _run_ask(provider: Provider, request: Any, *, live: bool) -> tuple[Response | None, ProviderError | None, str]:
+async def _run_ask(
+    provider: Provider, request: Any, *, live: bool
+) -> tuple[Response | None, ProviderError | None, str]:
     """Stream the call; in text mode write each delta as it arrives. Never raises a ProviderError."""
     from providers import Completed, TextDelta
     from providers.errors import InterruptedStreamError, ProviderError
@@ -542,8 +699,9 @@ async def _run_ask(provider: Provider, request: Any, *, live: bool) -> tuple[Res
     return response, None, ""
 
 
-def _ask_result(provider: Provider, response: Response | None, error: ProviderError | None,
-                partial: str) -> dict[str, Any]:
+def _ask_result(
+    provider: Provider, response: Response | None, error: ProviderError | None, partial: str
+) -> dict[str, Any]:
     from app.metrics import metrics_dict
 
     failed_check = response is not None and any(c.severity == "error" for c in response.checks)
@@ -552,14 +710,23 @@ def _ask_result(provider: Provider, response: Response | None, error: ProviderEr
         "provider": provider.name,
         "model": provider.model,
         "status": "failed" if error is not None or failed_check else "ok",
-        "error": error.to_dict() if error is not None else (
-            {"kind": next(c.name for c in response.checks if c.severity == "error"),
-             "message": next(c.message for c in response.checks if c.severity == "error")}
-            if failed_check and response is not None else None),
-        "result": {"text": response.text if response is not None else partial,
-                   "finish_reason": response.finish_reason if response is not None else None,
-                   "request_id": response.request_id if response is not None else
-                   (error.request_id if error is not None else None)},
+        "error": error.to_dict()
+        if error is not None
+        else (
+            {
+                "kind": next(c.name for c in response.checks if c.severity == "error"),
+                "message": next(c.message for c in response.checks if c.severity == "error"),
+            }
+            if failed_check and response is not None
+            else None
+        ),
+        "result": {
+            "text": response.text if response is not None else partial,
+            "finish_reason": response.finish_reason if response is not None else None,
+            "request_id": response.request_id
+            if response is not None
+            else (error.request_id if error is not None else None),
+        },
         "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
         "checks": [c.to_dict() for c in response.checks] if response is not None else [],
     }
@@ -567,8 +734,9 @@ def _ask_result(provider: Provider, response: Response | None, error: ProviderEr
 
 def _print_checks(response: Response, stream: TextIO) -> None:
     for check in response.checks:
-        print(f"driftcheck: {check.severity}: {check.name}: {check.message}. {check.diagnosis}",
-              file=stream, flush=True)
+        print(
+            f"driftcheck: {check.severity}: {check.name}: {check.message}. {check.diagnosis}", file=stream, flush=True
+        )
 
 
 def _metrics(response: Response) -> str:

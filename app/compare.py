@@ -18,6 +18,7 @@ from typing import Any
 from app.drift import task_drift
 from app.noise import repeat_report
 
+
 @dataclass(frozen=True)
 class SideEvent:
     """One of a task's own events (a finding, an action, a retry, its end) from one side."""
@@ -67,23 +68,28 @@ async def _runs(start: Callable[[int], AsyncIterator[Any]], repeat: int) -> Asyn
             yield run, event
 
 
-async def compare_events(starts: dict[str, Callable[[int], AsyncIterator[Any]]], *,
-                         repeat: int = 1) -> AsyncIterator[SideEvent]:
+async def compare_events(
+    starts: dict[str, Callable[[int], AsyncIterator[Any]]], *, repeat: int = 1
+) -> AsyncIterator[SideEvent]:
     """Run each side's task `repeat` times (`starts[side](run)` begins one run), the sides
     concurrently; yield their events tagged with side and run."""
     async for side, (run, event) in interleave({side: _runs(start, repeat) for side, start in starts.items()}):
         yield SideEvent(side, run, event)
 
 
-def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *,
-                   baseline: str | None = None) -> dict[str, Any]:
+def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline: str | None = None) -> dict[str, Any]:
     """The public compare object: `a` and `b` (each side's first run, in the task's own
     JSON), `drift` between them, and with several runs `runs` and the `noise` analysis."""
     a, b = runs["a"][0], runs["b"][0]
     report: dict[str, Any] = {
-        "task": "compare", "compared": task, "baseline": baseline,
+        "task": "compare",
+        "compared": task,
+        "baseline": baseline,
         "status": "ok" if a["status"] == b["status"] == "ok" else "failed",
-        "input": b.get("input"), "a": a, "b": b, "drift": task_drift(task, a, b),
+        "input": b.get("input"),
+        "a": a,
+        "b": b,
+        "drift": task_drift(task, a, b),
     }
     if max(len(r) for r in runs.values()) > 1:
         report["runs"] = runs

@@ -27,38 +27,76 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     from app.cli import max_tokens_arg
 
     compare = sub.add_parser(
-        "compare", help="the same review or triage on two providers at once, and the drift between them",
+        "compare",
+        help="the same review or triage on two providers at once, and the drift between them",
         description="Run one review (FILE) or triage (--incident FILE, --incident-text -) on providers A and B "
-                    "concurrently, show both results side by side, and report what a switch from A to B would "
-                    "change: findings, scores, severities, latency and cost.")
+        "concurrently, show both results side by side, and report what a switch from A to B would "
+        "change: findings, scores, severities, latency and cost.",
+    )
     compare.add_argument("file", nargs="?", metavar="FILE", help="a source file to review")
     compare.add_argument("--incident", metavar="FILE", help="triage this incident instead of reviewing a file")
-    compare.add_argument("--incident-text", metavar="TEXT",
-                         help="triage this incident text; - reads it from standard input")
-    compare.add_argument("-a", type=spec_text, metavar="SPEC", dest="spec_a", help="provider A (default: the config's compare pair, "
-                                                                    "else the first usable provider)")
-    compare.add_argument("-b", type=spec_text, metavar="SPEC", dest="spec_b", help="provider B (default: the config's compare pair, "
-                                                                    "else the next usable provider)")
-    compare.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=1, metavar="N",
-                         help="run each side N times and set the spread within each provider against the "
-                              "difference between them (default 1)")
-    compare.add_argument("--baseline", metavar="RUN_ID",
-                         help="use a stored run as side A (same input); B defaults to the baseline's SPEC. "
-                              "For a stored compare, RUN_ID:a or RUN_ID:b picks the side")
+    compare.add_argument(
+        "--incident-text", metavar="TEXT", help="triage this incident text; - reads it from standard input"
+    )
+    compare.add_argument(
+        "-a",
+        type=spec_text,
+        metavar="SPEC",
+        dest="spec_a",
+        help="provider A (default: the config's compare pair, else the first usable provider)",
+    )
+    compare.add_argument(
+        "-b",
+        type=spec_text,
+        metavar="SPEC",
+        dest="spec_b",
+        help="provider B (default: the config's compare pair, else the next usable provider)",
+    )
+    compare.add_argument(
+        "--repeat",
+        type=bounded_int(MAX_REPEAT),
+        default=1,
+        metavar="N",
+        help="run each side N times and set the spread within each provider against the "
+        "difference between them (default 1)",
+    )
+    compare.add_argument(
+        "--baseline",
+        metavar="RUN_ID",
+        help="use a stored run as side A (same input); B defaults to the baseline's SPEC. "
+        "For a stored compare, RUN_ID:a or RUN_ID:b picks the side",
+    )
     compare.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     compare.add_argument("--mode", choices=("active", "postmortem"), help="triage mode (default active)")
-    compare.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
-                         help="business context for a triage, repeatable (see `driftcheck triage --help`)")
-    compare.add_argument("--judge", action="append", default=None, type=spec_text, metavar="SPEC",
-                         help="grade both triage answers with this model (repeatable; default: judges in the config)")
-    compare.add_argument("--judge-optional", action="store_true",
-                         help="for a triage: a judge that fails is a warning, not exit 3")
+    compare.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="business context for a triage, repeatable (see `driftcheck triage --help`)",
+    )
+    compare.add_argument(
+        "--judge",
+        action="append",
+        default=None,
+        type=spec_text,
+        metavar="SPEC",
+        help="grade both triage answers with this model (repeatable; default: judges in the config)",
+    )
+    compare.add_argument(
+        "--judge-optional", action="store_true", help="for a triage: a judge that fails is a warning, not exit 3"
+    )
     compare.add_argument("--reference", metavar="PATH", help="reference answer for the incident")
     compare.add_argument("--key", metavar="PATH", help="answer key for the file (default: FILE.key.toml)")
     compare.add_argument("--max-tokens", type=max_tokens_arg, metavar="N", help="output token limit per request")
     compare.add_argument("--chunk-tokens", type=positive_int, metavar="N", help="source tokens per review request")
-    compare.add_argument("--max-requests", type=positive_int, default=25, metavar="N",
-                         help="refuse a file that needs more than N requests per side (default 25)")
+    compare.add_argument(
+        "--max-requests",
+        type=positive_int,
+        default=25,
+        metavar="N",
+        help="refuse a file that needs more than N requests per side (default 25)",
+    )
     compare.add_argument("--retries", type=retries, metavar="N")
     compare.add_argument("--allow-secrets", action="store_true", help="send secrets in the input as they are")
     compare.add_argument("--no-history", action="store_true", help="do not record this run in history")
@@ -69,15 +107,29 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
 
 
 def _task_of(args: argparse.Namespace) -> str:
-    given = [name for name, value in (("FILE", args.file), ("--incident", args.incident),
-                                      ("--incident-text", args.incident_text)) if value]
+    given = [
+        name
+        for name, value in (("FILE", args.file), ("--incident", args.incident), ("--incident-text", args.incident_text))
+        if value
+    ]
     if len(given) != 1:
-        raise UsageError("give one input: a FILE to review, --incident FILE, or --incident-text - (stdin)"
-                         if not given else f"give one input, not {' and '.join(given)}")
+        raise UsageError(
+            "give one input: a FILE to review, --incident FILE, or --incident-text - (stdin)"
+            if not given
+            else f"give one input, not {' and '.join(given)}"
+        )
     if args.file:
-        misplaced = [flag for flag, value in (("--mode", args.mode), ("--context", args.context),
-                                              ("--judge", args.judge), ("--judge-optional", args.judge_optional),
-                                              ("--reference", args.reference)) if value]
+        misplaced = [
+            flag
+            for flag, value in (
+                ("--mode", args.mode),
+                ("--context", args.context),
+                ("--judge", args.judge),
+                ("--judge-optional", args.judge_optional),
+                ("--reference", args.reference),
+            )
+            if value
+        ]
         if misplaced:
             raise UsageError(f"{', '.join(misplaced)} apply to a triage (--incident); {args.file} is reviewed")
         return "review"
@@ -95,8 +147,7 @@ def _incident_input(args: argparse.Namespace) -> Any:
     if args.incident_text == "-":
         return read_incident("-")
     try:
-        return decode_text(args.incident_text.encode("utf-8", "surrogateescape"), "--incident-text",
-                           what="incident")
+        return decode_text(args.incident_text.encode("utf-8", "surrogateescape"), "--incident-text", what="incident")
     except InputError as exc:
         raise UsageError(str(exc)) from None
 
@@ -111,9 +162,11 @@ def pick_sides(spec_a: str | None, spec_b: str | None, config: Any) -> tuple[str
     b = spec_b or (pair[1] if pair else next((s for s in usable if s != a), None))
     if a is None or b is None:
         found = ", ".join(usable) or "none"
-        raise UsageError(f"compare needs two providers and found {found} usable: pass -a SPEC -b SPEC, put "
-                         f"`compare = [\"SPEC_A\", \"SPEC_B\"]` in the config, or set a second key. To see one "
-                         f"model's own noise, compare it with itself: -a SPEC -b SPEC --repeat 3")
+        raise UsageError(
+            f"compare needs two providers and found {found} usable: pass -a SPEC -b SPEC, put "
+            f'`compare = ["SPEC_A", "SPEC_B"]` in the config, or set a second key. To see one '
+            f"model's own noise, compare it with itself: -a SPEC -b SPEC --repeat 3"
+        )
     return a, b
 
 
@@ -137,8 +190,9 @@ def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[s
     record = run["result"]
     if run["task"] == "compare" and record:
         if side not in ("a", "b"):
-            raise UsageError(f"--baseline {ref}: run {run['id']} is a compare; say which side, "
-                             f"{run['id']}:a or {run['id']}:b")
+            raise UsageError(
+                f"--baseline {ref}: run {run['id']} is a compare; say which side, {run['id']}:a or {run['id']}:b"
+            )
         record = record[side]
     elif side:
         raise UsageError(f"--baseline {ref}: run {run['id']} is a {run['task']}, not a compare; give its id alone")
@@ -146,12 +200,16 @@ def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[s
         kind = record.get("task") if record else run["task"]
         raise UsageError(f"--baseline {ref}: run {run['id']} is a {kind}; this compare is a {task}")
     if record.get("status") != "ok" or record.get("result") is None:
-        raise UsageError(f"--baseline {ref}: run {run['id']} did not finish ({record.get('status')}); "
-                         f"a baseline has to be a complete answer")
+        raise UsageError(
+            f"--baseline {ref}: run {run['id']} did not finish ({record.get('status')}); "
+            f"a baseline has to be a complete answer"
+        )
     if run["input_sha256"] != sha256:
-        raise UsageError(f"--baseline {ref}: run {run['id']} was made on different input "
-                         f"({run['input_ref']}, sha256 {str(run['input_sha256'])[:12]}…); this input is "
-                         f"{sha256[:12]}…. A baseline must be the same file or incident, byte for byte")
+        raise UsageError(
+            f"--baseline {ref}: run {run['id']} was made on different input "
+            f"({run['input_ref']}, sha256 {str(run['input_sha256'])[:12]}…); this input is "
+            f"{sha256[:12]}…. A baseline must be the same file or incident, byte for byte"
+        )
     if task == "triage" and mode is not None and record.get("mode") != mode:
         raise UsageError(f"--baseline {ref}: run {run['id']} is a {record.get('mode')} triage, not {mode}")
     return run["id"], record
@@ -175,8 +233,9 @@ def run_compare(args: argparse.Namespace) -> int:
     else:
         context = parse_context(args.context)
         text_input, flags, reference = load_incident(_incident_input(args), args.reference)
-    baseline_id, baseline = (load_baseline(args.baseline, task, text_input.sha256, args.mode)
-                             if args.baseline else (None, None))
+    baseline_id, baseline = (
+        load_baseline(args.baseline, task, text_input.sha256, args.mode) if args.baseline else (None, None)
+    )
     mode = args.mode or (baseline.get("mode") if baseline else None) or "active"
     config = _load_config()
     if baseline is not None:
@@ -190,9 +249,12 @@ def run_compare(args: argparse.Namespace) -> int:
     try:
         # Each side is exactly its SPEC: a side that fell back or hedged to another model
         # would report someone else's drift.
-        providers = {side: resolve_provider(spec, config, retries=args.retries, fallback=[], hedge_after="off",
-                                            max_tokens=args.max_tokens)
-                     for side, spec in specs.items()}
+        providers = {
+            side: resolve_provider(
+                spec, config, retries=args.retries, fallback=[], hedge_after="off", max_tokens=args.max_tokens
+            )
+            for side, spec in specs.items()
+        }
         judges = resolve_judges(args.judge, config, args.retries) if task == "triage" else []
     except ProviderError as err:
         _fail(err.one_line())
@@ -204,14 +266,19 @@ def run_compare(args: argparse.Namespace) -> int:
     else:
         # Both sides see the same text: judges grade each side's answer, and a side that saw
         # more than the other would show drift that is not the provider's.
-        side_input, side_flags, context = redacted_for([*providers.values(), *judges], text_input, flags, context,
-                                                       allow=args.allow_secrets)
+        side_input, side_flags, context = redacted_for(
+            [*providers.values(), *judges], text_input, flags, context, allow=args.allow_secrets
+        )
         max_tokens = args.max_tokens or 4096
 
     input_ref = str(Path(args.file or args.incident).resolve()) if (args.file or args.incident) else "(stdin)"
-    recorder = RunRecorder.start("compare", input_ref=input_ref, input_sha256=text_input.sha256,
-                                 providers=[p.spec for p in providers.values()] + [j.spec for j in judges],
-                                 enabled=not args.no_history)
+    recorder = RunRecorder.start(
+        "compare",
+        input_ref=input_ref,
+        input_sha256=text_input.sha256,
+        providers=[p.spec for p in providers.values()] + [j.spec for j in judges],
+        enabled=not args.no_history,
+    )
     recorded = {side: recorder.recorded(p, side) for side, p in providers.items()}
 
     def starter(side: str) -> Callable[[int], AsyncIterator[Any]]:
@@ -219,19 +286,39 @@ def run_compare(args: argparse.Namespace) -> int:
             from app.review.task import review_events
 
             plan = plans[side]
-            return lambda run: review_events(recorded[side], plan.source, text_input, plan.chunks,
-                                             max_tokens=plan.max_tokens, key=key, input_flags=plan.flags)
+            return lambda run: review_events(
+                recorded[side],
+                plan.source,
+                text_input,
+                plan.chunks,
+                max_tokens=plan.max_tokens,
+                key=key,
+                input_flags=plan.flags,
+            )
         from app.triage.task import triage_events
 
         side_judges = [recorder.recorded(j, f"{side}-judge") for j in judges]
-        return lambda run: triage_events(recorded[side], side_input, mode=mode, context=context,
-                                         max_tokens=max_tokens, reference=reference, judges=side_judges,
-                                         input_flags=side_flags)
+        return lambda run: triage_events(
+            recorded[side],
+            side_input,
+            mode=mode,
+            context=context,
+            max_tokens=max_tokens,
+            reference=reference,
+            judges=side_judges,
+            input_flags=side_flags,
+        )
 
     live = args.format == "text"
     try:
-        runs = asyncio.run(_run_sides({side: starter(side) for side in providers}, args.repeat, live=live,
-                                      closing=[*providers.values(), *judges]))
+        runs = asyncio.run(
+            _run_sides(
+                {side: starter(side) for side in providers},
+                args.repeat,
+                live=live,
+                closing=[*providers.values(), *judges],
+            )
+        )
     except KeyboardInterrupt:
         recorder.finish(status="cancelled")
         raise
@@ -244,9 +331,11 @@ def run_compare(args: argparse.Namespace) -> int:
     from app.exit_codes import outcome_exit, say_failed_judges
 
     # What ran now: a baseline side was read from history, not asked.
-    labelled = {side.upper() + (f" run {number}" if len(runs[side]) > 1 else ""): run
-                for side in (("b",) if baseline is not None else ("a", "b"))
-                for number, run in enumerate(runs[side], start=1)}
+    labelled = {
+        side.upper() + (f" run {number}" if len(runs[side]) > 1 else ""): run
+        for side in (("b",) if baseline is not None else ("a", "b"))
+        for number, run in enumerate(runs[side], start=1)
+    }
     for where, run in labelled.items():
         if run["status"] != "ok":
             _fail(f"{where}: {run['error']['message']}")
@@ -266,8 +355,9 @@ def _open_tui(task: str, args: argparse.Namespace, text_input: Any, specs: dict[
     return run_tui(lambda app: CompareScreen(args.file, specs["a"], specs["b"], record=record), record=record)
 
 
-async def _run_sides(starts: dict[str, Callable[[int], AsyncIterator[Any]]], repeat: int, *, live: bool,
-                     closing: list[Any]) -> dict[str, list[dict[str, Any]]]:
+async def _run_sides(
+    starts: dict[str, Callable[[int], AsyncIterator[Any]]], repeat: int, *, live: bool, closing: list[Any]
+) -> dict[str, list[dict[str, Any]]]:
     """Both sides to the end; each run's public JSON, per side, in run order."""
     from app.compare import compare_events
     from app.render.console import SafeConsole
@@ -298,10 +388,14 @@ async def _run_sides(starts: dict[str, Callable[[int], AsyncIterator[Any]]], rep
 def _summary(report: dict[str, Any]) -> str:
     drift = report["drift"]
     if report["compared"] == "review":
-        return (f"{len(drift['matched'])} matched, {len(drift['only_a'])} only A, {len(drift['only_b'])} only B; "
-                f"score {drift['score']['a']} → {drift['score']['b']}")
-    return (f"severity {drift['severity']['a']} → {drift['severity']['b']}; "
-            f"{len(drift['actions']['matched'])} actions in common")
+        return (
+            f"{len(drift['matched'])} matched, {len(drift['only_a'])} only A, {len(drift['only_b'])} only B; "
+            f"score {drift['score']['a']} → {drift['score']['b']}"
+        )
+    return (
+        f"severity {drift['severity']['a']} → {drift['severity']['b']}; "
+        f"{len(drift['actions']['matched'])} actions in common"
+    )
 
 
 def _print_report(report: dict[str, Any], fmt: str) -> None:

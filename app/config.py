@@ -32,8 +32,8 @@ class Route:
     """What one task uses: a SPEC, and optionally its own fallback chain and hedging."""
 
     spec: str
-    fallback: list[str] | None = None   # None: the [resilience] fallback
-    hedge_after: str | None = None      # None: the [resilience] hedge_after
+    fallback: list[str] | None = None  # None: the [resilience] fallback
+    hedge_after: str | None = None  # None: the [resilience] hedge_after
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,9 @@ def read_private(path: Path) -> str:
         raise ConfigError(f"cannot read the config {path}: {exc}") from None
 
 
-def config_from_text(text: str, path: Path, *, cited: str | None = None,
-                     edited: Collection[tuple[str, ...]] = ()) -> Config:
+def config_from_text(
+    text: str, path: Path, *, cited: str | None = None, edited: Collection[tuple[str, ...]] = ()
+) -> Config:
     """The config `text` would give, or a ConfigError naming the file, the key and the line
     (lines from `cited`, the file on disk, when `text` is a change not yet written)."""
     try:
@@ -118,8 +119,10 @@ def check_private(path: Path) -> None:
     except NotADirectoryError:
         raise ConfigError(not_a_directory(path.parent)) from None
     if os.name == "posix" and mode & 0o077:
-        raise ConfigError(f"the config {path} can be read or written by other users (mode {mode:o}); "
-                          f"make it private with: chmod 600 {path}")
+        raise ConfigError(
+            f"the config {path} can be read or written by other users (mode {mode:o}); "
+            f"make it private with: chmod 600 {path}"
+        )
     check_directory(path.parent)
 
 
@@ -135,13 +138,17 @@ def check_directory(directory: Path) -> None:
         raise ConfigError(not_a_directory(directory))
     mode = stat.S_IMODE(info.st_mode)
     if os.name == "posix" and mode & 0o077:
-        raise ConfigError(f"the config directory {directory} can be read or written by other users "
-                          f"(mode {mode:o}); make it private with: chmod 700 {directory}")
+        raise ConfigError(
+            f"the config directory {directory} can be read or written by other users "
+            f"(mode {mode:o}); make it private with: chmod 700 {directory}"
+        )
 
 
 def not_a_directory(directory: Path) -> str:
-    return (f"the config directory {directory} is not a directory (it, or a folder above it, is a file): "
-            f"move that file away, or set {CONFIG_DIR_ENV} to a directory")
+    return (
+        f"the config directory {directory} is not a directory (it, or a folder above it, is a file): "
+        f"move that file away, or set {CONFIG_DIR_ENV} to a directory"
+    )
 
 
 def refuse_keys(text: str, path: Path) -> None:
@@ -155,6 +162,8 @@ def refuse_keys(text: str, path: Path) -> None:
         is_key_field = stripped.strip().lower().startswith(("api_key ", "api_key=", "key ", "key="))
         if hits or is_key_field:
             rule = hits[0][0] if hits else "a key field"
-            raise ConfigError(f"the config {path}: line {number} holds what looks like a secret ({rule}). "
-                              "Keys are read from the environment only: remove it, export the key, and name "
-                              "the variable with api_key_env")
+            raise ConfigError(
+                f"the config {path}: line {number} holds what looks like a secret ({rule}). "
+                "Keys are read from the environment only: remove it, export the key, and name "
+                "the variable with api_key_env"
+            )

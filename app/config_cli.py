@@ -10,17 +10,25 @@ from app.cli import EXIT_OK, UsageError
 
 
 def add_parser(sub: Any) -> None:
-    config = sub.add_parser("config", help="show or change settings (the config file)",
-                            description="Read and write the TOML config. Keys are never stored: they come "
-                                        "from the environment.")
+    config = sub.add_parser(
+        "config",
+        help="show or change settings (the config file)",
+        description="Read and write the TOML config. Keys are never stored: they come from the environment.",
+    )
     actions = config.add_subparsers(dest="config_action", metavar="ACTION")
     actions.add_parser("show", help="the config file and its contents (the default)")
     actions.add_parser("path", help="where the config file is")
-    setting = actions.add_parser("set", help="set a setting: default, compare, judges, routes.TASK, "
-                                             "resilience.NAME, endpoints.NAME.FIELD, local.NAME, prices.MODEL.FIELD")
+    setting = actions.add_parser(
+        "set",
+        help="set a setting: default, compare, judges, routes.TASK, "
+        "resilience.NAME, endpoints.NAME.FIELD, local.NAME, prices.MODEL.FIELD",
+    )
     setting.add_argument("key", metavar="KEY")
-    setting.add_argument("value", metavar="VALUE", help='a TOML value (3, true, ["a", "b"]) or text; '
-                                                        "compare/judges/fallback take SPEC,SPEC")
+    setting.add_argument(
+        "value",
+        metavar="VALUE",
+        help='a TOML value (3, true, ["a", "b"]) or text; compare/judges/fallback take SPEC,SPEC',
+    )
     unset = actions.add_parser("unset", help="remove a setting")
     unset.add_argument("key", metavar="KEY")
 
@@ -38,8 +46,9 @@ def cmd_config(args: argparse.Namespace) -> int:
         if action == "set":
             value = parse_value(args.key, args.value)
             if value in ("", []):  # never a silent removal: that is what unset is for
-                raise UsageError(f"{args.key} cannot be set to nothing; to remove it, run: "
-                                 f"driftcheck config unset {args.key}")
+                raise UsageError(
+                    f"{args.key} cannot be set to nothing; to remove it, run: driftcheck config unset {args.key}"
+                )
             update_config({args.key: value}, path)
             print(f"driftcheck: {args.key} set in {path}", file=sys.stderr)
             return EXIT_OK

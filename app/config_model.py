@@ -22,8 +22,16 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      ValidationInfo, WrapValidator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from app.config import Config, ConfigError, Resilience, Route
@@ -101,15 +109,19 @@ def _http_url(value: str) -> str:
 def _own_endpoint_name(name: str) -> str:
     kind = name.lower()
     if kind in _BUILT_IN:
-        elsewhere = (f", or point {kind} itself at another server with {KINDS[kind].base_url_env}"
-                     if kind in KINDS else "")
-        raise _refusal(f"would shadow the built-in provider {kind!r}: give the endpoint a name of its "
-                       f"own (such as my-{kind}){elsewhere}")
+        elsewhere = (
+            f", or point {kind} itself at another server with {KINDS[kind].base_url_env}" if kind in KINDS else ""
+        )
+        raise _refusal(
+            f"would shadow the built-in provider {kind!r}: give the endpoint a name of its "
+            f"own (such as my-{kind}){elsewhere}"
+        )
     return name
 
 
-_RESERVED_PARAMS = frozenset({"model", "messages", "stream", "stream_options", "response_format", "max_tokens",
-                              "max_completion_tokens"})
+_RESERVED_PARAMS = frozenset(
+    {"model", "messages", "stream", "stream_options", "response_format", "max_tokens", "max_completion_tokens"}
+)
 
 
 def _request_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -135,20 +147,33 @@ def _finite(value: Any) -> bool:
 _HEDGE_AFTER = "must be off, p95 (or another pNN), or a time such as 2.5s or 800ms"
 _URL = "must be an http:// or https:// URL with a host, e.g. http://localhost:11434/v1"
 
-Spec = Annotated[str, Field(min_length=1, description="provider:model, e.g. anthropic:claude-haiku-4-5"),
-                 AfterValidator(_usable_spec), _explained("must be a provider:model SPEC")]
+Spec = Annotated[
+    str,
+    Field(min_length=1, description="provider:model, e.g. anthropic:claude-haiku-4-5"),
+    AfterValidator(_usable_spec),
+    _explained("must be a provider:model SPEC"),
+]
 SpecList = Annotated[list[Spec], _explained("must be a list of SPEC strings")]
-SpecPair = Annotated[list[Spec], Field(min_length=2, max_length=2),
-                     _explained("must be a list of exactly two SPECs, A and B")]
-HedgeAfter = Annotated[str, BeforeValidator(_seconds_as_text, json_schema_input_type=str | float),
-                       AfterValidator(_hedge_after), _explained(_HEDGE_AFTER)]
+SpecPair = Annotated[
+    list[Spec], Field(min_length=2, max_length=2), _explained("must be a list of exactly two SPECs, A and B")
+]
+HedgeAfter = Annotated[
+    str,
+    BeforeValidator(_seconds_as_text, json_schema_input_type=str | float),
+    AfterValidator(_hedge_after),
+    _explained(_HEDGE_AFTER),
+]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False), _explained("must be a positive number of seconds")]
-PerMillion = Annotated[float, Field(ge=0, allow_inf_nan=False),
-                       _explained("must be a price in USD per million tokens, 0 or more")]
+PerMillion = Annotated[
+    float, Field(ge=0, allow_inf_nan=False), _explained("must be a price in USD per million tokens, 0 or more")
+]
 Text = Annotated[str, Field(min_length=1), _explained("must be a non-empty string")]
-EndpointName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$"),
-                         _explained("must be a name of letters, digits, - and _ (it is used as NAME:model)"),
-                         AfterValidator(_own_endpoint_name)]
+EndpointName = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9_-]+$"),
+    _explained("must be a name of letters, digits, - and _ (it is used as NAME:model)"),
+    AfterValidator(_own_endpoint_name),
+]
 
 
 # --- the tables ----------------------------------------------------------------------------
@@ -158,8 +183,7 @@ class _Table(BaseModel):
     """A TOML table: no key driftcheck does not know (a typo is refused, not ignored), no
     coercion between types, and no nan or inf anywhere."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, str_strip_whitespace=True,
-                              frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, str_strip_whitespace=True, frozen=True)
     # How a key this table does not hold is described (after its dotted path).
     unknown_key: ClassVar[str] = "is an unknown setting"
 
@@ -167,28 +191,51 @@ class _Table(BaseModel):
 class EndpointTable(_Table):
     """An OpenAI-compatible server, used as NAME:model."""
 
-    base_url: Annotated[str, Field(pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$", description="the server's API root"),
-                        AfterValidator(_http_url), _explained(_URL)]
-    api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
-                           _explained("must be the name of an environment variable, e.g. OLLAMA_API_KEY")] | None = \
-        Field(None, description="the environment variable that holds the key; omit when the server needs none")
-    token_param: Annotated[Literal["max_tokens", "max_completion_tokens"],
-                           _explained("must be max_tokens or max_completion_tokens")] = Field(
-        "max_tokens", description="the request field the server takes for the output limit")
-    structured_output: Annotated[bool | Literal["json_object"], _explained('must be true, false or "json_object"')] \
-        = Field(True, description='true: json_schema; "json_object": JSON mode with the schema in the prompt; '
-                                  "false: the schema in the prompt only")
+    base_url: Annotated[
+        str,
+        Field(pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$", description="the server's API root"),
+        AfterValidator(_http_url),
+        _explained(_URL),
+    ]
+    api_key_env: (
+        Annotated[
+            str,
+            Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
+            _explained("must be the name of an environment variable, e.g. OLLAMA_API_KEY"),
+        ]
+        | None
+    ) = Field(None, description="the environment variable that holds the key; omit when the server needs none")
+    token_param: Annotated[
+        Literal["max_tokens", "max_completion_tokens"], _explained("must be max_tokens or max_completion_tokens")
+    ] = Field("max_tokens", description="the request field the server takes for the output limit")
+    structured_output: Annotated[bool | Literal["json_object"], _explained('must be true, false or "json_object"')] = (
+        Field(
+            True,
+            description='true: json_schema; "json_object": JSON mode with the schema in the prompt; '
+            "false: the schema in the prompt only",
+        )
+    )
     streaming_usage: Annotated[bool, _explained("must be true or false")] = Field(
-        True, description="whether the server sends a usage chunk at the end of a stream")
+        True, description="whether the server sends a usage chunk at the end of a stream"
+    )
     models: Annotated[list[Text], _explained("must be a list of model names")] = Field(
-        default_factory=list, description="models listed by `driftcheck providers`; the first is used by default")
+        default_factory=list, description="models listed by `driftcheck providers`; the first is used by default"
+    )
     params: Annotated[dict[str, Any], _explained("must be a table"), AfterValidator(_request_params)] = Field(
-        default_factory=dict, description="extra fields sent in every request body (temperature, seed, ...)")
+        default_factory=dict, description="extra fields sent in every request body (temperature, seed, ...)"
+    )
 
     def endpoint(self, name: str) -> Endpoint:
-        return Endpoint(name=name, base_url=self.base_url, api_key_env=self.api_key_env, token_param=self.token_param,
-                        structured_output=self.structured_output, streaming_usage=self.streaming_usage,
-                        models=tuple(self.models), params=dict(self.params))
+        return Endpoint(
+            name=name,
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            token_param=self.token_param,
+            structured_output=self.structured_output,
+            streaming_usage=self.streaming_usage,
+            models=tuple(self.models),
+            params=dict(self.params),
+        )
 
 
 class RouteTable(_Table):
@@ -204,8 +251,11 @@ def _route_from_spec(value: Any) -> Any:
     return {"spec": value} if isinstance(value, str) else value
 
 
-RouteEntry = Annotated[RouteTable, BeforeValidator(_route_from_spec, json_schema_input_type=Spec | RouteTable),
-                       _explained("must be a SPEC or a table with spec (and fallback, hedge_after)")]
+RouteEntry = Annotated[
+    RouteTable,
+    BeforeValidator(_route_from_spec, json_schema_input_type=Spec | RouteTable),
+    _explained("must be a SPEC or a table with spec (and fallback, hedge_after)"),
+]
 
 
 class RoutesTable(_Table):
@@ -218,28 +268,37 @@ class RoutesTable(_Table):
     judge: RouteEntry | None = None
 
     def routes(self) -> dict[str, Route]:
-        return {(field.alias or name): Route(entry.spec, entry.fallback, entry.hedge_after)
-                for name, field in type(self).model_fields.items() if (entry := getattr(self, name)) is not None}
+        return {
+            (field.alias or name): Route(entry.spec, entry.fallback, entry.hedge_after)
+            for name, field in type(self).model_fields.items()
+            if (entry := getattr(self, name)) is not None
+        }
 
 
 class ResilienceTable(_Table):
     """Timeouts, retries, the fallback chain, cooldown and hedging around every provider."""
 
     connect_timeout_s: Seconds = _TIMEOUTS.connect_s
-    first_token_timeout_s: Seconds = Field(_TIMEOUTS.first_token_s,
-                                           description="from sending the request to the first text")
-    stall_timeout_s: Seconds | None = Field(None, description="the longest silence once text flows "
-                                                              f"(omitted: timeout_s, else {_TIMEOUTS.stall_s:g})")
+    first_token_timeout_s: Seconds = Field(
+        _TIMEOUTS.first_token_s, description="from sending the request to the first text"
+    )
+    stall_timeout_s: Seconds | None = Field(
+        None, description=f"the longest silence once text flows (omitted: timeout_s, else {_TIMEOUTS.stall_s:g})"
+    )
     timeout_s: Seconds | None = Field(None, description="another name for stall_timeout_s")
     retries: Annotated[int, Field(ge=0, le=10), _explained("must be a whole number from 0 to 10")] = Field(
-        _RETRY.retries, description="retries on transient failures, before any text has reached you")
+        _RETRY.retries, description="retries on transient failures, before any text has reached you"
+    )
     fallback: SpecList = Field(default_factory=list, description="tried in order when the provider fails")
     hedge_after: HedgeAfter = Field(_RESILIENCE.hedge_after, description='"off", "p95" (any pNN) or a time, "2.5s"')
-    hedge_budget: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False),
-                            _explained("must be a share of requests from 0 to 1, above 0 (0.05 = 5 %)")] = Field(
-        _RESILIENCE.hedge_budget, description="the largest share of a provider's requests that may be hedged")
+    hedge_budget: Annotated[
+        float,
+        Field(gt=0, le=1, allow_inf_nan=False),
+        _explained("must be a share of requests from 0 to 1, above 0 (0.05 = 5 %)"),
+    ] = Field(_RESILIENCE.hedge_budget, description="the largest share of a provider's requests that may be hedged")
     cooldown_failures: Annotated[int, Field(ge=1), _explained("must be a whole number, at least 1")] = Field(
-        _RESILIENCE.cooldown_failures, description="failures in a row that put a provider in cooldown")
+        _RESILIENCE.cooldown_failures, description="failures in a row that put a provider in cooldown"
+    )
     cooldown_s: Seconds = Field(_RESILIENCE.cooldown_s, description="how long a provider in cooldown is skipped")
 
 
@@ -253,14 +312,16 @@ class PriceTable(_Table):
 class LocalTable(_Table):
     """How in-process (llama.cpp) models run."""
 
-    context_tokens: Annotated[int, Field(ge=512, le=1_048_576),
-                              _explained("must be a whole number of tokens from 512 to 1048576")] = \
-        _LOCAL.context_tokens
-    threads: Annotated[int, Field(ge=1), _explained("must be a whole number of threads, at least 1")] | None = \
-        Field(None, description="omitted: llama.cpp's choice (the physical cores)")
+    context_tokens: Annotated[
+        int, Field(ge=512, le=1_048_576), _explained("must be a whole number of tokens from 512 to 1048576")
+    ] = _LOCAL.context_tokens
+    threads: Annotated[int, Field(ge=1), _explained("must be a whole number of threads, at least 1")] | None = Field(
+        None, description="omitted: llama.cpp's choice (the physical cores)"
+    )
     first_token_timeout_s: Seconds = _LOCAL.first_token_timeout_s
     use_when_unconfigured: Annotated[bool, _explained("must be true or false")] = Field(
-        _LOCAL.use_when_unconfigured, description="with no provider configured, fall back to the bundled model")
+        _LOCAL.use_when_unconfigured, description="with no provider configured, fall back to the bundled model"
+    )
 
 
 class ConfigFile(_Table):
@@ -271,11 +332,13 @@ class ConfigFile(_Table):
     compare: SpecPair | None = Field(None, description="the two providers `compare` uses without -a/-b")
     judges: SpecList = Field(default_factory=list, description="the models that grade triage answers and evals")
     endpoints: Annotated[dict[EndpointName, EndpointTable], _explained("must be a table of endpoints")] = Field(
-        default_factory=dict, description="OpenAI-compatible servers, each used as NAME:model")
+        default_factory=dict, description="OpenAI-compatible servers, each used as NAME:model"
+    )
     routes: RoutesTable = Field(default_factory=RoutesTable)
     resilience: ResilienceTable = Field(default_factory=ResilienceTable)
     prices: Annotated[dict[Text, PriceTable], _explained("must be a table of prices by model")] = Field(
-        default_factory=dict, description="per-model price overrides, USD per million tokens")
+        default_factory=dict, description="per-model price overrides, USD per million tokens"
+    )
     local: LocalTable = Field(default_factory=LocalTable)
 
     def runtime(self, path: Path) -> Config:
@@ -283,25 +346,35 @@ class ConfigFile(_Table):
         res = self.resilience
         stall = res.stall_timeout_s or res.timeout_s or _TIMEOUTS.stall_s
         return Config(
-            path=path, default=self.default, compare=list(self.compare or []), judges=list(self.judges),
+            path=path,
+            default=self.default,
+            compare=list(self.compare or []),
+            judges=list(self.judges),
             endpoints={name.lower(): entry.endpoint(name.lower()) for name, entry in self.endpoints.items()},
             routes=self.routes.routes(),
-            resilience=Resilience(fallback=list(res.fallback), hedge_after=res.hedge_after,
-                                  hedge_budget=res.hedge_budget, cooldown_failures=res.cooldown_failures,
-                                  cooldown_s=res.cooldown_s),
+            resilience=Resilience(
+                fallback=list(res.fallback),
+                hedge_after=res.hedge_after,
+                hedge_budget=res.hedge_budget,
+                cooldown_failures=res.cooldown_failures,
+                cooldown_s=res.cooldown_s,
+            ),
             timeouts=Timeouts(connect_s=res.connect_timeout_s, first_token_s=res.first_token_timeout_s, stall_s=stall),
             retry=RetryPolicy(retries=res.retries),
             prices={model: Price(p.input_per_mtok, p.output_per_mtok) for model, p in self.prices.items()},
-            local=LocalOptions(context_tokens=self.local.context_tokens, threads=self.local.threads,
-                               first_token_timeout_s=self.local.first_token_timeout_s,
-                               use_when_unconfigured=self.local.use_when_unconfigured))
+            local=LocalOptions(
+                context_tokens=self.local.context_tokens,
+                threads=self.local.threads,
+                first_token_timeout_s=self.local.first_token_timeout_s,
+                use_when_unconfigured=self.local.use_when_unconfigured,
+            ),
+        )
 
 
 # --- validating a file, and saying what is wrong -----------------------------------------
 
 
-def validate_config(data: dict[str, Any], path: Path, *, text: str,
-                    edited: Collection[tuple[str, ...]] = ()) -> Config:
+def validate_config(data: dict[str, Any], path: Path, *, text: str, edited: Collection[tuple[str, ...]] = ()) -> Config:
     """`data` (a file parsed by tomllib) checked against `ConfigFile`. Lines are cited from
     `text`, the file as it is on disk; a problem in a key being `edited` (by `config set`)
     gets no line, as the file does not hold that value yet."""
@@ -320,12 +393,13 @@ def _endpoint_names(data: dict[str, Any]) -> dict[str, None]:
     return {str(name).lower(): None for name, entry in endpoints.items() if isinstance(entry, dict)}
 
 
-def _first_problem(errors: list[ErrorDetails], data: dict[str, Any], text: str, path: Path,
-                   edited: Collection[tuple[str, ...]]) -> str:
+def _first_problem(
+    errors: list[ErrorDetails], data: dict[str, Any], text: str, path: Path, edited: Collection[tuple[str, ...]]
+) -> str:
     problems = []
     for error in errors:
         loc = _loc_in_file(error["loc"], data)
-        being_edited = any(loc[:len(e)] == e or e[:len(loc)] == loc for e in edited)
+        being_edited = any(loc[: len(e)] == e or e[: len(loc)] == loc for e in edited)
         line = None if being_edited else line_of(text, loc)
         # What was just changed comes first, then the file from the top.
         problems.append((not being_edited, line or math.inf, line, _explain(error, loc)))
@@ -347,8 +421,11 @@ def _loc_in_file(loc: tuple[int | str, ...], data: Any) -> tuple[int | str, ...]
         if kept and not isinstance(node, (dict, list)):
             break
         kept.append(key)
-        node = node.get(key) if isinstance(node, dict) else (
-            node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None)
+        node = (
+            node.get(key)
+            if isinstance(node, dict)
+            else (node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None)
+        )
     return tuple(kept)
 
 
@@ -372,9 +449,16 @@ def _explain(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
     return f"{subject} {message} (got {_shown(error['input'])})"
 
 
-_GENERIC = {"model_type": "must be a table", "model_attributes_type": "must be a table", "dict_type": "must be a table",
-            "list_type": "must be a list", "string_type": "must be a string", "bool_type": "must be true or false",
-            "int_type": "must be a whole number", "float_type": "must be a number"}
+_GENERIC = {
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "dict_type": "must be a table",
+    "list_type": "must be a list",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+}
 
 
 def _unknown_key(loc: tuple[int | str, ...]) -> str:
@@ -448,8 +532,11 @@ def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
     parents: list[Any] = [doc]
     for depth, key in enumerate(loc):
         node = parents[-1]
-        held = (key in node) if isinstance(node, dict) else (
-            isinstance(node, list) and isinstance(key, int) and key < len(node))
+        held = (
+            (key in node)
+            if isinstance(node, dict)
+            else (isinstance(node, list) and isinstance(key, int) and key < len(node))
+        )
         if not held:
             return _table_line(text, loc[:depth], node)
         parents.append(node[key])
@@ -460,7 +547,7 @@ def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
         return _table_line(text, loc, value)
     parents[-2][loc[-1]] = _SENTINEL
     rendered = doc.as_string()
-    return rendered[:rendered.index(_SENTINEL)].count("\n") + 1 if _SENTINEL in rendered else None
+    return rendered[: rendered.index(_SENTINEL)].count("\n") + 1 if _SENTINEL in rendered else None
 
 
 def _table_line(text: str, loc: tuple[int | str, ...], table: Any) -> int | None:

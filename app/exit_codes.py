@@ -46,8 +46,15 @@ def say_failed_judges(labelled: dict[str, dict[str, Any]], *, judge_optional: bo
             where = f"{label}: " if label else ""
             what = f"{where}judge {judge['judge']} failed: {(judge.get('error') or {}).get('message')}"
             if judge_optional:
-                print(f"driftcheck: warning: {what} (the answer stands without this grade: --judge-optional)",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"driftcheck: warning: {what} (the answer stands without this grade: --judge-optional)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             else:
-                print(f"driftcheck: error: {what} The answer itself is complete; pass --judge-optional to accept "
-                      f"it without this grade", file=sys.stderr, flush=True)
+                print(
+                    f"driftcheck: error: {what} The answer itself is complete; pass --judge-optional to accept "
+                    f"it without this grade",
+                    file=sys.stderr,
+                    flush=True,
+                )

@@ -17,8 +17,11 @@ from app.cli import EXIT_OK, UsageError
 
 
 def add_parser(sub: Any) -> None:
-    history = sub.add_parser("history", help="past runs: list, show, diff, export, prune",
-                             description="Every run and provider call driftcheck made, from the history database.")
+    history = sub.add_parser(
+        "history",
+        help="past runs: list, show, diff, export, prune",
+        description="Every run and provider call driftcheck made, from the history database.",
+    )
     actions = history.add_subparsers(dest="action", metavar="ACTION")
     listing = actions.add_parser("list", help="recent runs with cost and latency (the default)")
     _list_options(listing)
@@ -40,7 +43,9 @@ def add_parser(sub: Any) -> None:
 def _list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="only this task (review, ask, ...)")
     parser.add_argument("--provider", metavar="SPEC", help="only runs with a call to this provider or SPEC")
-    parser.add_argument("--status", choices=("ok", "failed", "partial", "stopped", "interrupted", "cancelled", "running"))
+    parser.add_argument(
+        "--status", choices=("ok", "failed", "partial", "stopped", "interrupted", "cancelled", "running")
+    )
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -54,8 +59,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     except StoreError as exc:
         raise UsageError(f"cannot prune: {exc}" if action == "prune" else str(exc)) from None
     if opened.moved_aside is not None:
-        print(f"driftcheck: warning: the history database was damaged; it was moved to {opened.moved_aside} "
-              f"and a new, empty one started", file=sys.stderr)
+        print(
+            f"driftcheck: warning: the history database was damaged; it was moved to {opened.moved_aside} "
+            f"and a new, empty one started",
+            file=sys.stderr,
+        )
     store = opened.store
     try:
         store.mark_dead_runs()
@@ -111,26 +119,51 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         console.print(f"No runs yet. History lives in {escape(str(store.path))}.")
         return EXIT_OK
     table = Table(title=f"History ({escape(str(store.path))})", title_justify="left")
-    for column, justify in (("id", "left"), ("when", "left"), ("task", "left"), ("input", "left"),
-                            ("providers", "left"), ("status", "left"), ("score", "right"),
-                            ("calls", "right"), ("cost", "right"), ("latency", "right")):
+    for column, justify in (
+        ("id", "left"),
+        ("when", "left"),
+        ("task", "left"),
+        ("input", "left"),
+        ("providers", "left"),
+        ("status", "left"),
+        ("score", "right"),
+        ("calls", "right"),
+        ("cost", "right"),
+        ("latency", "right"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    colours = {"ok": "green", "failed": "red", "partial": "yellow", "stopped": "yellow", "interrupted": "yellow",
-               "cancelled": "yellow"}
+    colours = {
+        "ok": "green",
+        "failed": "red",
+        "partial": "yellow",
+        "stopped": "yellow",
+        "interrupted": "yellow",
+        "cancelled": "yellow",
+    }
     for run in runs:
         latency = "" if run["latency_ms"] is None else f"{run['latency_ms'] / 1000:.1f} s"
-        table.add_row(run["id"], _when(run["created_at"]), run["task"], escape(_short(run["input_ref"])),
-                      escape(run["providers"]), f"[{colours.get(run['status'], 'white')}]{run['status']}[/]",
-                      "" if run["score"] is None else str(run["score"]), str(run["calls"]),
-                      _cost(run["cost_usd"], run["calls_without_cost"] or 0), latency)
+        table.add_row(
+            run["id"],
+            _when(run["created_at"]),
+            run["task"],
+            escape(_short(run["input_ref"])),
+            escape(run["providers"]),
+            f"[{colours.get(run['status'], 'white')}]{run['status']}[/]",
+            "" if run["score"] is None else str(run["score"]),
+            str(run["calls"]),
+            _cost(run["cost_usd"], run["calls_without_cost"] or 0),
+            latency,
+        )
     console.print(table)
     total = sum(r["cost_usd"] or 0 for r in runs)
     unknown = sum(r["calls_without_cost"] or 0 for r in runs)
     latencies = sorted(r["latency_ms"] for r in runs if r["latency_ms"] is not None)
     median = f"{latencies[len(latencies) // 2] / 1000:.1f} s" if latencies else "n/a"
-    console.print(f"{len(runs)} run(s) · {sum(r['calls'] for r in runs)} call(s) · total cost {_cost(total)}"
-                  + (f" (+{unknown} call(s) of unknown cost)" if unknown else "")
-                  + f" · median latency {median}")
+    console.print(
+        f"{len(runs)} run(s) · {sum(r['calls'] for r in runs)} call(s) · total cost {_cost(total)}"
+        + (f" (+{unknown} call(s) of unknown cost)" if unknown else "")
+        + f" · median latency {median}"
+    )
     return EXIT_OK
 
 
@@ -146,8 +179,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     from app.render.console import SafeConsole
 
     console = SafeConsole(highlight=False, soft_wrap=True)
-    console.print(f"[bold]{run['id']}[/] · {run['task']} · {escape(run['input_ref'] or '')} · "
-                  f"{run['status']} · {_when(run['created_at'])}")
+    console.print(
+        f"[bold]{run['id']}[/] · {run['task']} · {escape(run['input_ref'] or '')} · "
+        f"{run['status']} · {_when(run['created_at'])}"
+    )
     if run["input_sha256"]:
         console.print(f"[dim]input sha256 {run['input_sha256']}[/]")
     if run["score"] is not None:
@@ -160,17 +195,21 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     if metrics.get("fallback_from"):
         console.print(f"[yellow]fell back from {escape(metrics['fallback_from'])}[/]")
     if metrics.get("hedged"):
-        console.print(f"[yellow]hedged: the first of two calls to stream answered; the other cost "
-                      f"{_cost(metrics.get('hedge_cost_usd'))}[/]")
+        console.print(
+            f"[yellow]hedged: the first of two calls to stream answered; the other cost "
+            f"{_cost(metrics.get('hedge_cost_usd'))}[/]"
+        )
     for call in run["calls"]:
         cost = _cost(call["cost_usd"], int(call["cost_usd"] is None))
         ttft = "?" if call["ttft_ms"] is None else f"{call['ttft_ms']:.0f} ms"
         total = "?" if call["latency_ms"] is None else f"{call['latency_ms'] / 1000:.2f} s"
-        console.print(f"  call {call['seq']} · {call['role']} · {escape(call['provider'])}:{escape(call['model'])}"
-                      f" · {call['status']} · first token {ttft} · total {total} · tokens in "
-                      f"{call['input_tokens'] if call['input_tokens'] is not None else '?'} / out "
-                      f"{call['output_tokens'] if call['output_tokens'] is not None else '?'} · {cost}"
-                      + (f" · retries {call['retries']}" if call["retries"] else ""))
+        console.print(
+            f"  call {call['seq']} · {call['role']} · {escape(call['provider'])}:{escape(call['model'])}"
+            f" · {call['status']} · first token {ttft} · total {total} · tokens in "
+            f"{call['input_tokens'] if call['input_tokens'] is not None else '?'} / out "
+            f"{call['output_tokens'] if call['output_tokens'] is not None else '?'} · {cost}"
+            + (f" · retries {call['retries']}" if call["retries"] else "")
+        )
         if call["error_message"]:
             console.print(f"    [red]{escape(call['error_message'])}[/]")
         if call["status"] != "ok" and call["text"]:
@@ -185,7 +224,9 @@ def _show(store: Any, args: argparse.Namespace) -> int:
             console.print(f"Resume it with: driftcheck eval --resume {run['id']}")
     result = (run["result"] or {}).get("result") or {}
     for finding in result.get("findings", []):
-        lines = f"L{finding['line_start']}" + (f"-{finding['line_end']}" if finding["line_end"] != finding["line_start"] else "")
+        lines = f"L{finding['line_start']}" + (
+            f"-{finding['line_end']}" if finding["line_end"] != finding["line_start"] else ""
+        )
         console.print(f"  {finding['severity']:>8} {finding['id']:<4} {lines:<9} {escape(finding['title'])}")
     return EXIT_OK
 
@@ -200,18 +241,27 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
         raise UsageError("diff compares two finished reviews; `history show ID --format json` shows any run")
     drift = review_drift(a["result"], b["result"])
     cost = {r["id"]: sum(c["cost_usd"] or 0 for c in r["calls"]) for r in (a, b)}
-    report = {"a": a["id"], "b": b["id"], "same_input": a["input_sha256"] == b["input_sha256"],
-              "cost_usd": [cost[a["id"]], cost[b["id"]]], **drift}
+    report = {
+        "a": a["id"],
+        "b": b["id"],
+        "same_input": a["input_sha256"] == b["input_sha256"],
+        "cost_usd": [cost[a["id"]], cost[b["id"]]],
+        **drift,
+    }
     if args.format == "json":
         print(json.dumps(report, indent=2))
         return EXIT_OK
     score = drift["score"]
-    print(f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})"
-          + ("" if report["same_input"] else " — different inputs"))
+    print(
+        f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})"
+        + ("" if report["same_input"] else " — different inputs")
+    )
     print(f"score {score['a']} → {score['b']} · cost {_cost(cost[a['id']])} → {_cost(cost[b['id']])}")
-    print(f"{len(drift['matched'])} matched · {len(drift['only_a'])} only in {a['id']} · "
-          f"{len(drift['only_b'])} only in {b['id']} · agreement {drift['agreement']:.0%} · "
-          f"{len(drift['severity_disagreements'])} severity disagreement(s)")
+    print(
+        f"{len(drift['matched'])} matched · {len(drift['only_a'])} only in {a['id']} · "
+        f"{len(drift['only_b'])} only in {b['id']} · agreement {drift['agreement']:.0%} · "
+        f"{len(drift['severity_disagreements'])} severity disagreement(s)"
+    )
     for pair in drift["matched"]:
         sev = pair["severity"]
         print(f"  = {pair['a']} ~ {pair['b']}" + (f"  severity {sev[0]} → {sev[1]}" if sev[0] != sev[1] else ""))
@@ -225,8 +275,10 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     run = _run_or_fail(store, args.run_id)
     record = run["result"]
     if record is None:
-        raise UsageError(f"run {run['id']} has no result to export (status {run['status']}); "
-                         f"`driftcheck history show {run['id']}` shows what it received")
+        raise UsageError(
+            f"run {run['id']} has no result to export (status {run['status']}); "
+            f"`driftcheck history show {run['id']}` shows what it received"
+        )
     if args.format == "json":
         from app.render.terminal import json_text
 
@@ -245,6 +297,8 @@ def _prune(store: Any, args: argparse.Namespace) -> int:
     if args.older_than < 0:
         raise UsageError("--older-than takes a number of days, 0 or more")
     pruned = store.prune(args.older_than)
-    print(f"deleted {pruned.deleted} run(s) older than {args.older_than:g} day(s) from {store.path}"
-          + (f"; kept {pruned.kept_in_progress} whose process is still running" if pruned.kept_in_progress else ""))
+    print(
+        f"deleted {pruned.deleted} run(s) older than {args.older_than:g} day(s) from {store.path}"
+        + (f"; kept {pruned.kept_in_progress} whose process is still running" if pruned.kept_in_progress else "")
+    )
     return EXIT_OK

@@ -45,9 +45,11 @@ def read_text_file(path_text: str, *, max_bytes: int = MAX_BYTES, what: str = "f
             raise InputError(f"{path_text} is not a regular file")
         size = path.stat().st_size
         if size > max_bytes:
-            raise InputError(f"{path_text} is {size / 1048576:.1f} MiB, more than the {max_bytes / 1048576:.0f} MiB "
-                             f"limit; a file this large is usually generated or data. Review the source it "
-                             f"comes from, or split it")
+            raise InputError(
+                f"{path_text} is {size / 1048576:.1f} MiB, more than the {max_bytes / 1048576:.0f} MiB "
+                f"limit; a file this large is usually generated or data. Review the source it "
+                f"comes from, or split it"
+            )
         data = path.read_bytes()
     except PermissionError:
         raise InputError(f"{path_text}: permission denied") from None
@@ -59,8 +61,7 @@ def read_text_file(path_text: str, *, max_bytes: int = MAX_BYTES, what: str = "f
 def decode_text(data: bytes, label: str, *, what: str = "file") -> TextInput:
     """Bytes to text: UTF-8 (with or without BOM), else a legacy code page, said out loud."""
     if not data:
-        raise InputError(f"{label} is empty; there is nothing to review" if what == "file"
-                         else f"{label} is empty")
+        raise InputError(f"{label} is empty; there is nothing to review" if what == "file" else f"{label} is empty")
     if b"\x00" in data[:_SNIFF_BYTES] and not _is_utf16(data):
         raise InputError(f"{label} looks binary (it contains NUL bytes); driftcheck reviews text source files")
     notes: list[str] = []
@@ -74,14 +75,22 @@ def decode_text(data: bytes, label: str, *, what: str = "file") -> TextInput:
                 notes.append(f"{label} starts with a UTF-8 byte-order mark; it was removed")
         except UnicodeDecodeError as exc:
             text, encoding = _decode_legacy(data)
-            notes.append(f"{label} is not valid UTF-8 (first bad byte at offset {exc.start}); "
-                         f"decoded as {encoding}, so a few characters may be shown wrongly")
+            notes.append(
+                f"{label} is not valid UTF-8 (first bad byte at offset {exc.start}); "
+                f"decoded as {encoding}, so a few characters may be shown wrongly"
+            )
     if "\x00" in text:
         raise InputError(f"{label} looks binary (it contains NUL characters)")
     if not text.strip():
         raise InputError(f"{label} holds only whitespace; there is nothing to review")
-    return TextInput(path=label, text=text, encoding=encoding, sha256=hashlib.sha256(data).hexdigest(),
-                     size_bytes=len(data), notes=notes)
+    return TextInput(
+        path=label,
+        text=text,
+        encoding=encoding,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        notes=notes,
+    )
 
 
 def _is_utf16(data: bytes) -> bool:

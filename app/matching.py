@@ -27,10 +27,12 @@ MAX_LINE_GAP = 3
 _STEM = 6  # words are compared by their first six letters: "parameterised" ~ "parameterized"
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
-_STOP = frozenset("""a an and are as at be been but by can could does doesn for from has have how if in
+_STOP = frozenset(
+    """a an and are as at be been but by can could does doesn for from has have how if in
 into is it its may might must no not of on or should so than that the their them then there these
 this those to use used uses using via was were when where which while will with without would you
-your code line lines function method value values call called instead also make makes""".split())
+your code line lines function method value values call called instead also make makes""".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ def similarity(a: Citation, b: Citation) -> float | None:
 
 @dataclass
 class Alignment:
-    pairs: list[tuple[int, int, float]]   # (index in a, index in b, similarity)
+    pairs: list[tuple[int, int, float]]  # (index in a, index in b, similarity)
     only_a: list[int]
     only_b: list[int]
 
@@ -100,15 +102,18 @@ class Alignment:
         return len(self.pairs)
 
 
-def pair_best_first(count_a: int, count_b: int, score: Callable[[int, int], float | None],
-                    tiebreak: Callable[[int, int], float] = lambda i, j: 0,
-                    pairs_to_try: Iterable[tuple[int, int]] | None = None) -> Alignment:
+def pair_best_first(
+    count_a: int,
+    count_b: int,
+    score: Callable[[int, int], float | None],
+    tiebreak: Callable[[int, int], float] = lambda i, j: 0,
+    pairs_to_try: Iterable[tuple[int, int]] | None = None,
+) -> Alignment:
     """Pair items of two lists one to one, most similar pairs first; `score(i, j)` is None
     when item i of a and item j of b cannot be the same thing. `pairs_to_try` narrows the
     pairs scored (all of them by default)."""
     candidates: list[tuple[float, int, int]] = []
-    tried = pairs_to_try if pairs_to_try is not None else (
-        (i, j) for i in range(count_a) for j in range(count_b))
+    tried = pairs_to_try if pairs_to_try is not None else ((i, j) for i in range(count_a) for j in range(count_b))
     for i, j in tried:
         value = score(i, j)
         if value is not None:
@@ -125,8 +130,11 @@ def pair_best_first(count_a: int, count_b: int, score: Callable[[int, int], floa
         used_b.add(j)
         pairs.append((i, j, round(value, 3)))
     pairs.sort()
-    return Alignment(pairs=pairs, only_a=[i for i in range(count_a) if i not in used_a],
-                     only_b=[j for j in range(count_b) if j not in used_b])
+    return Alignment(
+        pairs=pairs,
+        only_a=[i for i in range(count_a) if i not in used_a],
+        only_b=[j for j in range(count_b) if j not in used_b],
+    )
 
 
 def _close_pairs(a: list[Citation], b: list[Citation]) -> Iterator[tuple[int, int]]:
@@ -139,8 +147,11 @@ def _close_pairs(a: list[Citation], b: list[Citation]) -> Iterator[tuple[int, in
     order = sorted(range(len(b)), key=lambda j: b[j].start)
     starts = [b[j].start for j in order]
     for i, x in enumerate(a):
-        near = {order[k] for k in range(bisect_right(starts, x.end + MAX_LINE_GAP))
-                if b[order[k]].end >= x.start - MAX_LINE_GAP}
+        near = {
+            order[k]
+            for k in range(bisect_right(starts, x.end + MAX_LINE_GAP))
+            if b[order[k]].end >= x.start - MAX_LINE_GAP
+        }
         near.update(by_symbol.get(x.symbol, ()) if x.symbol is not None else ())
         for j in sorted(near):
             yield i, j
@@ -148,8 +159,9 @@ def _close_pairs(a: list[Citation], b: list[Citation]) -> Iterator[tuple[int, in
 
 def align(a: list[Citation], b: list[Citation]) -> Alignment:
     """Pair each citation in `a` with at most one in `b`, most similar pairs first."""
-    return pair_best_first(len(a), len(b), lambda i, j: similarity(a[i], b[j]),
-                           lambda i, j: line_gap(a[i], b[j]), _close_pairs(a, b))
+    return pair_best_first(
+        len(a), len(b), lambda i, j: similarity(a[i], b[j]), lambda i, j: line_gap(a[i], b[j]), _close_pairs(a, b)
+    )
 
 
 def text_similarity(a: str, b: str) -> float | None:
@@ -161,5 +173,10 @@ def text_similarity(a: str, b: str) -> float | None:
 
 def finding_citation(finding: Any) -> Citation:
     """A review finding as a citation (duck-typed to avoid importing the review model)."""
-    return Citation(finding.line_start, finding.line_end, finding.category, finding.symbol,
-                    words_of(finding.title, finding.explanation, finding.suggestion))
+    return Citation(
+        finding.line_start,
+        finding.line_end,
+        finding.category,
+        finding.symbol,
+        words_of(finding.title, finding.explanation, finding.suggestion),
+    )

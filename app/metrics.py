@@ -14,9 +14,20 @@ from providers.types import Response
 
 def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, Any]:
     if response is None:
-        return {"ttft_ms": None, "latency_ms": None, "input_tokens": None, "output_tokens": None,
-                "reasoning_tokens": None, "cache_read_tokens": None, "cache_write_tokens": None,
-                "cost_usd": None, "retries": retries, "hedged": False, "fallback_from": None, "hedge_cost_usd": None}
+        return {
+            "ttft_ms": None,
+            "latency_ms": None,
+            "input_tokens": None,
+            "output_tokens": None,
+            "reasoning_tokens": None,
+            "cache_read_tokens": None,
+            "cache_write_tokens": None,
+            "cost_usd": None,
+            "retries": retries,
+            "hedged": False,
+            "fallback_from": None,
+            "hedge_cost_usd": None,
+        }
     usage = response.usage
     return {
         "ttft_ms": None if response.ttft_s is None else round(response.ttft_s * 1000, 1),
@@ -83,8 +94,18 @@ def combined_response(responses: list[Response]) -> Response | None:
     return replace(
         responses[-1],
         text="".join(r.text for r in responses),
-        usage=Usage(**{name: total(name) for name in ("input_tokens", "output_tokens", "reasoning_tokens",
-                                                        "cache_read_tokens", "cache_write_tokens")}),
+        usage=Usage(
+            **{
+                name: total(name)
+                for name in (
+                    "input_tokens",
+                    "output_tokens",
+                    "reasoning_tokens",
+                    "cache_read_tokens",
+                    "cache_write_tokens",
+                )
+            }
+        ),
         ttft_s=responses[0].ttft_s,
         total_s=sum(r.total_s for r in responses),
         cost_usd=None if any(c is None for c in costs) else sum(costs),  # type: ignore[arg-type]
@@ -93,6 +114,7 @@ def combined_response(responses: list[Response]) -> Response | None:
         checks=[c for r in responses for c in r.checks],
         hedged=any(r.hedged for r in responses),
         fallback_from=next((r.fallback_from for r in responses if r.fallback_from), None),
-        extra_cost_usd=None if any(r.extra_cost_usd is None for r in responses)
+        extra_cost_usd=None
+        if any(r.extra_cost_usd is None for r in responses)
         else sum(r.extra_cost_usd or 0.0 for r in responses),
     )

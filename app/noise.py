@@ -35,9 +35,18 @@ def _numeric(name: str, a: list[float], b: list[float]) -> dict[str, Any] | None
         return None
     separated = max(a) < min(b) or max(b) < min(a)
     chance = separation_chance(len(a), len(b))
-    return {"measure": name, "a": a, "b": b, "mean_a": round(mean(a), 2), "mean_b": round(mean(b), 2),
-            "spread_a": max(a) - min(a), "spread_b": max(b) - min(b), "separated": separated,
-            "chance": round(chance, 3), "drift": separated and chance <= MAX_CHANCE}
+    return {
+        "measure": name,
+        "a": a,
+        "b": b,
+        "mean_a": round(mean(a), 2),
+        "mean_b": round(mean(b), 2),
+        "spread_a": max(a) - min(a),
+        "spread_b": max(b) - min(b),
+        "separated": separated,
+        "chance": round(chance, 3),
+        "drift": separated and chance <= MAX_CHANCE,
+    }
 
 
 def _categorical(name: str, a: list[str], b: list[str]) -> dict[str, Any] | None:
@@ -46,12 +55,19 @@ def _categorical(name: str, a: list[str], b: list[str]) -> dict[str, Any] | None
     # Each side always says the same thing, and the two sides say different things.
     separated = len(set(a)) == 1 and len(set(b)) == 1 and a[0] != b[0]
     chance = separation_chance(len(a), len(b))
-    return {"measure": name, "a": a, "b": b, "separated": separated, "chance": round(chance, 3),
-            "drift": separated and chance <= MAX_CHANCE}
+    return {
+        "measure": name,
+        "a": a,
+        "b": b,
+        "separated": separated,
+        "chance": round(chance, 3),
+        "drift": separated and chance <= MAX_CHANCE,
+    }
 
 
 def _agreement(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Agreement of every pair of runs: within A, within B, and between the sides."""
+
     def agreement(x: dict[str, Any], y: dict[str, Any]) -> float:
         drift = task_drift(task, x, y)
         return drift["agreement"] if task == "review" else drift["actions"]["agreement"]
@@ -62,14 +78,21 @@ def _agreement(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, A
     between = [agreement(x, y) for x in runs_a for y in runs_b]
     chance = separation_chance(len(runs_a), len(runs_b))
     separated = max(between) < min(within)
-    return {"measure": "findings agreement" if task == "review" else "actions agreement",
-            "within": round(mean(within), 3), "within_min": min(within),
-            "between": round(mean(between), 3), "between_max": max(between),
-            "separated": separated, "chance": round(chance, 3), "drift": separated and chance <= MAX_CHANCE}
+    return {
+        "measure": "findings agreement" if task == "review" else "actions agreement",
+        "within": round(mean(within), 3),
+        "within_min": min(within),
+        "between": round(mean(between), 3),
+        "between_max": max(between),
+        "separated": separated,
+        "chance": round(chance, 3),
+        "drift": separated and chance <= MAX_CHANCE,
+    }
 
 
-def come_and_go(items_per_run: list[list[Any]], same: Callable[[Any, Any], bool],
-                label: Callable[[Any], str]) -> dict[str, Any]:
+def come_and_go(
+    items_per_run: list[list[Any]], same: Callable[[Any, Any], bool], label: Callable[[Any], str]
+) -> dict[str, Any]:
     """Group one side's items (findings, actions) across its runs; those not in every run
     come and go with sampling, however confident each single run sounded."""
     groups: list[tuple[Any, set[int]]] = []
@@ -82,9 +105,12 @@ def come_and_go(items_per_run: list[list[Any]], same: Callable[[Any, Any], bool]
             else:
                 groups.append((item, {run}))
     runs = len(items_per_run)
-    return {"stable": sum(1 for _, seen in groups if len(seen) == runs),
-            "come_and_go": [{"item": label(first), "seen_in": len(seen), "runs": runs}
-                            for first, seen in groups if len(seen) < runs]}
+    return {
+        "stable": sum(1 for _, seen in groups if len(seen) == runs),
+        "come_and_go": [
+            {"item": label(first), "seen_in": len(seen), "runs": runs} for first, seen in groups if len(seen) < runs
+        ],
+    }
 
 
 def _review_items(run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,10 +144,14 @@ def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str
     measures: list[dict[str, Any] | None]
     if task == "review":
         measures = [
-            _numeric("score", [r["result"]["score"] for r in ok_a if r["result"].get("score") is not None],
-                     [r["result"]["score"] for r in ok_b if r["result"].get("score") is not None]),
+            _numeric(
+                "score",
+                [r["result"]["score"] for r in ok_a if r["result"].get("score") is not None],
+                [r["result"]["score"] for r in ok_b if r["result"].get("score") is not None],
+            ),
             _numeric("findings", [len(_review_items(r)) for r in ok_a], [len(_review_items(r)) for r in ok_b]),
-            _agreement(task, ok_a, ok_b)]
+            _agreement(task, ok_a, ok_b),
+        ]
         items, same, label = _review_items, _same_finding, lambda f: f"L{f['line_start']} {f['title']}"
     else:
         totals = [[_judge_mean(r) for r in runs] for runs in (ok_a, ok_b)]
@@ -129,15 +159,22 @@ def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str
             _categorical("severity", [r["result"]["severity"] for r in ok_a], [r["result"]["severity"] for r in ok_b]),
             _numeric("judge total", [t for t in totals[0] if t is not None], [t for t in totals[1] if t is not None]),
             _numeric("actions", [len(_triage_items(r)) for r in ok_a], [len(_triage_items(r)) for r in ok_b]),
-            _agreement(task, ok_a, ok_b)]
+            _agreement(task, ok_a, ok_b),
+        ]
         items, same, label = _triage_items, _same_action, lambda a: a["action"]
     kept = [m for m in measures if m is not None]
     drifting = [m["measure"] for m in kept if m["drift"]]
     runs = {"a": len(runs_a), "b": len(runs_b), "ok_a": len(ok_a), "ok_b": len(ok_b)}
-    return {"runs": runs, "measures": kept,
-            "within": {"a": come_and_go([items(r) for r in ok_a], same, label),
-                       "b": come_and_go([items(r) for r in ok_b], same, label)},
-            "drift_beyond_noise": drifting, "verdict": _verdict(drifting, len(ok_a), len(ok_b))}
+    return {
+        "runs": runs,
+        "measures": kept,
+        "within": {
+            "a": come_and_go([items(r) for r in ok_a], same, label),
+            "b": come_and_go([items(r) for r in ok_b], same, label),
+        },
+        "drift_beyond_noise": drifting,
+        "verdict": _verdict(drifting, len(ok_a), len(ok_b)),
+    }
 
 
 def _judge_mean(run: dict[str, Any]) -> float | None:
@@ -147,12 +184,16 @@ def _judge_mean(run: dict[str, Any]) -> float | None:
 
 def _verdict(drifting: list[str], n_a: int, n_b: int) -> str:
     if drifting:
-        return (f"drift larger than noise in {', '.join(drifting)}: every run of one provider lies beyond "
-                f"every run of the other (noise alone would do that {separation_chance(n_a, n_b):.0%} of the time)")
+        return (
+            f"drift larger than noise in {', '.join(drifting)}: every run of one provider lies beyond "
+            f"every run of the other (noise alone would do that {separation_chance(n_a, n_b):.0%} of the time)"
+        )
     if n_a < 1 or n_b < 1:
         return "no verdict: a side has no finished run"
     if separation_chance(n_a, n_b) > MAX_CHANCE:
         more = "--repeat 3 or more" if n_a == n_b else "more runs"
-        return (f"not distinguishable at this N ({n_a} finished run(s) against {n_b}): a difference this size "
-                f"can be sampling noise; run with {more} to tell")
+        return (
+            f"not distinguishable at this N ({n_a} finished run(s) against {n_b}): a difference this size "
+            f"can be sampling noise; run with {more} to tell"
+        )
     return f"not distinguishable from noise: the sides' runs overlap on every measure at N={max(n_a, n_b)}"

@@ -48,23 +48,46 @@ def outbound(text: str, audience: Sequence[Any], *, allow: bool, label: str) -> 
     # A fallback chain can send the request to any of its members, not only the first.
     remote = [p.spec for member in audience for p in getattr(member, "chain", [member]) if p.kind != "local"]
     if not remote:
-        return Outbound(text, Check("secrets_present", "info", f"what looks like a secret {where}",
-                                    "Nothing was sent anywhere (local model); keep secrets out of it all the same."))
+        return Outbound(
+            text,
+            Check(
+                "secrets_present",
+                "info",
+                f"what looks like a secret {where}",
+                "Nothing was sent anywhere (local model); keep secrets out of it all the same.",
+            ),
+        )
     to = ", ".join(dict.fromkeys(remote))
     if allow:
         _say(f"warning: sending what looks like a secret {where} to {to} as it is (--allow-secrets)")
-        return Outbound(text, Check("secrets_sent", "warning", f"what looks like a secret {where} was sent as it is",
-                                    "--allow-secrets was given. Rotate it if this provider should not have seen it."))
-    _say(f"what looks like a secret {where} was redacted before sending to {to} "
-         f"(line numbers are unchanged; --allow-secrets sends it as it is)")
+        return Outbound(
+            text,
+            Check(
+                "secrets_sent",
+                "warning",
+                f"what looks like a secret {where} was sent as it is",
+                "--allow-secrets was given. Rotate it if this provider should not have seen it.",
+            ),
+        )
+    _say(
+        f"what looks like a secret {where} was redacted before sending to {to} "
+        f"(line numbers are unchanged; --allow-secrets sends it as it is)"
+    )
     ending = "\n" if text.endswith(("\n", "\r")) else ""
-    return Outbound("\n".join(redacted) + ending, Check(
-        "secrets_redacted", "warning", f"what looks like a secret {where} was redacted before sending",
-        "The model saw [REDACTED:rule] in its place. Move secrets into a secret store or the environment."))
+    return Outbound(
+        "\n".join(redacted) + ending,
+        Check(
+            "secrets_redacted",
+            "warning",
+            f"what looks like a secret {where} was redacted before sending",
+            "The model saw [REDACTED:rule] in its place. Move secrets into a secret store or the environment.",
+        ),
+    )
 
 
-def outbound_context(context: dict[str, str], audience: Sequence[Any], *,
-                     allow: bool) -> tuple[dict[str, str], list[Check]]:
+def outbound_context(
+    context: dict[str, str], audience: Sequence[Any], *, allow: bool
+) -> tuple[dict[str, str], list[Check]]:
     """--context values as the audience may see them. Each is scanned as the `key=value`
     the user typed, so a key that names a credential (`db_password=…`) counts, as it
     does in a .env file."""
@@ -73,8 +96,13 @@ def outbound_context(context: dict[str, str], audience: Sequence[Any], *,
     for key, value in context.items():
         sent = outbound(f"{key}={value}", audience, allow=allow, label=f"--context {key}")
         # Only the value is redacted; should the key itself look like a token, all of it is.
-        values[key] = (value if not sent.redacted else
-                       sent.text[len(key) + 1:] if sent.text.startswith(f"{key}=") else "[REDACTED]")
+        values[key] = (
+            value
+            if not sent.redacted
+            else sent.text[len(key) + 1 :]
+            if sent.text.startswith(f"{key}=")
+            else "[REDACTED]"
+        )
         checks += [sent.check] if sent.check else []
     return values, checks
 

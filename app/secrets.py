@@ -32,8 +32,10 @@ from itertools import pairwise
 from providers.credentials import credential_spans
 
 # A name that says it holds a credential, anywhere inside a longer name (DB_PASSWORD, apiKey).
-_CREDENTIAL_NAME = re.compile(r"(?i)secret|token|passw(?:or)?d|passwd|pwd|api[_-]?key|access[_-]?key|private[_-]?key"
-                              r"|auth[_-]?key|credentials?")
+_CREDENTIAL_NAME = re.compile(
+    r"(?i)secret|token|passw(?:or)?d|passwd|pwd|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|auth[_-]?key|credentials?"
+)
 # `name = "value"`, `name: value` (comments, YAML, .env). The name is a whole token taken
 # at once; a bare value ends at a space, a comma, a semicolon or the end of the line.
 _ASSIGNMENT = re.compile(
@@ -41,14 +43,18 @@ _ASSIGNMENT = re.compile(
     (?<![\w.-])(?P<name>[\w.-]{1,100}+)
     ["']?+[ \t]*+(?P<sep>:=|=>|==|=|:)[ \t]*+
     (?:(?P<quote>["'`])(?P<value>[^"'`\s]{8,200}+)(?P=quote)
-      |(?P<bare>[^\s"'`,;()\[\]{}<>]{8,200}+)(?=[\s,;]|$))""")
+      |(?P<bare>[^\s"'`,;()\[\]{}<>]{8,200}+)(?=[\s,;]|$))"""
+)
 _ADDRESS = re.compile(r"[a-z][a-z0-9+.-]{0,30}+://|urn:|(?:/[\w.-]++)++/?$")
 # A comment, or a .env line (NAME=value): where a bare word can be a password.
-_PLAIN_TEXT_LINE = re.compile(r"[ \t]*+(?:#|//|--|;|\*|/\*|<!--|rem\b|(?:export[ \t]++)?[A-Za-z_]\w*+=\S++[ \t]*+$)",
-                              re.IGNORECASE)
+_PLAIN_TEXT_LINE = re.compile(
+    r"[ \t]*+(?:#|//|--|;|\*|/\*|<!--|rem\b|(?:export[ \t]++)?[A-Za-z_]\w*+=\S++[ \t]*+$)", re.IGNORECASE
+)
 # `Authorization: Bearer …` / `Basic …` in code, curl lines and logs.
-_AUTH_SCHEME = re.compile(r"(?i)(?<![\w-])(?:bearer|basic)[ \t]++(?P<value>[A-Za-z0-9._~+/=-]{16,}+)"
-                          r"(?![A-Za-z0-9._~+/=-])")
+_AUTH_SCHEME = re.compile(
+    r"(?i)(?<![\w-])(?:bearer|basic)[ \t]++(?P<value>[A-Za-z0-9._~+/=-]{16,}+)"
+    r"(?![A-Za-z0-9._~+/=-])"
+)
 # A long run of base64 (standard or URL-safe) standing on its own.
 _BLOB = re.compile(r"(?<![A-Za-z0-9+/=_-])(?P<value>[A-Za-z0-9+/_-]{40,}+={0,2}+)(?![A-Za-z0-9+/=_-])")
 # Public material that is base64 too: SRI hashes, data URIs, SSH public keys ("AAAA…").
@@ -58,8 +64,10 @@ _PUBLIC_BEFORE = ("base64,", "ssh-rsa ", "ssh-ed25519 ", "ssh-dss ")
 _LITERAL = re.compile(r""""[^"\\\n]*+"|'[^'\\\n]*+'|`[^`\\\n]*+`""")
 _JOIN = re.compile(r"[ \t]*+\+?+[ \t]*+")  # what may stand between two parts of one string
 
-_PLACEHOLDER = re.compile(r"(?i)^(?:x+|\*+|\.+|changeme|change[_-]?me|example|placeholder|dummy|test|secret|"
-                          r"password|your[_-].*|<.*>|\$\{.*\}|\{\{.*\}\}|%\(.*\)s|none|null|redacted.*)$")
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:x+|\*+|\.+|changeme|change[_-]?me|example|placeholder|dummy|test|secret|"
+    r"password|your[_-].*|<.*>|\$\{.*\}|\{\{.*\}\}|%\(.*\)s|none|null|redacted.*)$"
+)
 _PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _PRIVATE_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _PUBLIC_BEGIN = re.compile(r"-----BEGIN (?:CERTIFICATE|PUBLIC KEY|[A-Z0-9]+ PUBLIC KEY(?: BLOCK)?|X509 CRL)-----")
@@ -67,12 +75,12 @@ _PUBLIC_END = re.compile(r"-----END [A-Z0-9 ]+-----")
 MIN_ENTROPY_BITS = 3.0  # per character; "hunter2hunter2" is about 2.5, a random token 4+
 BLOB_ENTROPY_BITS = 4.2  # 40 random base64 characters score 4.3-5.3; long identifiers about 3.5
 BLOB_SWITCH_RATE = 0.45  # random base64 changes character kind at ~64% of steps (1st percentile 46%);
-                         # CamelCase names, paths and URLs at 25-40%
+# CamelCase names, paths and URLs at 25-40%
 
 
 @dataclass(frozen=True, slots=True)
 class SecretHit:
-    line: int   # 1-based
+    line: int  # 1-based
     rule: str
 
 
@@ -136,7 +144,7 @@ def _blob_hits(line: str) -> list[tuple[str, int, int]]:
     spans = []
     for match in _BLOB.finditer(line):
         value = match["value"]
-        if _PUBLIC_BLOB.match(value) or line[:match.start()].endswith(_PUBLIC_BEFORE):
+        if _PUBLIC_BLOB.match(value) or line[: match.start()].endswith(_PUBLIC_BEFORE):
             continue
         if _looks_encoded(value):
             spans.append(("base64-blob", *match.span("value")))
@@ -244,7 +252,7 @@ def redact_lines(lines: list[str]) -> tuple[list[str], list[SecretHit]]:
             if not in_key:
                 hits.append(SecretHit(number, "private-key"))
             in_key = not _PRIVATE_KEY_END.search(line)
-            indent = line[:len(line) - len(line.lstrip())]
+            indent = line[: len(line) - len(line.lstrip())]
             out.append(f"{indent}[REDACTED:private-key]")
             continue
         in_public = in_public or bool(_PUBLIC_BEGIN.search(line))

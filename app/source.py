@@ -22,17 +22,46 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 # extension -> (language name, grammar module)
 _BY_EXTENSION: dict[str, str] = {
-    ".py": "python", ".pyw": "python", ".pyi": "python",
-    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
-    ".go": "go", ".java": "java", ".rs": "rust",
-    ".sh": "bash", ".bash": "bash",
-    ".ts": "typescript", ".tsx": "typescript", ".rb": "ruby", ".c": "c", ".h": "c",
-    ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp", ".php": "php",
-    ".kt": "kotlin", ".swift": "swift", ".sql": "sql", ".tf": "hcl",
-    ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json",
+    ".py": "python",
+    ".pyw": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".go": "go",
+    ".java": "java",
+    ".rs": "rust",
+    ".sh": "bash",
+    ".bash": "bash",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".rb": "ruby",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".cs": "csharp",
+    ".php": "php",
+    ".kt": "kotlin",
+    ".swift": "swift",
+    ".sql": "sql",
+    ".tf": "hcl",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".toml": "toml",
+    ".json": "json",
 }
-_BY_INTERPRETER = {"python": "python", "python3": "python", "node": "javascript",
-                   "bash": "bash", "sh": "bash", "zsh": "bash", "ruby": "ruby"}
+_BY_INTERPRETER = {
+    "python": "python",
+    "python3": "python",
+    "node": "javascript",
+    "bash": "bash",
+    "sh": "bash",
+    "zsh": "bash",
+    "ruby": "ruby",
+}
 
 # Tree-sitter queries for the symbols worth naming. Every pattern captures the whole
 # definition as @def and its name as @name; the kind comes from the pattern's position.
@@ -46,19 +75,27 @@ _QUERIES: dict[str, list[tuple[str, str]]] = {
         ("function", "(function_declaration name: (identifier) @name) @def"),
         ("function", "(generator_function_declaration name: (identifier) @name) @def"),
         ("method", "(method_definition name: (property_identifier) @name) @def"),
-        ("function", "(variable_declarator name: (identifier) @name"
-                     " value: [(arrow_function) (function_expression)]) @def"),
+        (
+            "function",
+            "(variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @def",
+        ),
         # Callbacks registered under a string: Express routes, test cases, event handlers.
         # They are named as a reader would say it: router.get("/attachments/:name").
-        ("function", "(call_expression function: [(identifier) (member_expression)] @name"
-                     " arguments: (arguments . (string) @label [(arrow_function) (function_expression)])) @def"),
+        (
+            "function",
+            "(call_expression function: [(identifier) (member_expression)] @name"
+            " arguments: (arguments . (string) @label [(arrow_function) (function_expression)])) @def",
+        ),
     ],
     "go": [
         ("function", "(function_declaration name: (identifier) @name) @def"),
         # Methods carry their receiver type, as Go itself names them: Limiter.Allow.
-        ("method", "(method_declaration receiver: (parameter_list (parameter_declaration"
-                   " type: [(type_identifier) @receiver (pointer_type (type_identifier) @receiver)]))"
-                   " name: (field_identifier) @name) @def"),
+        (
+            "method",
+            "(method_declaration receiver: (parameter_list (parameter_declaration"
+            " type: [(type_identifier) @receiver (pointer_type (type_identifier) @receiver)]))"
+            " name: (field_identifier) @name) @def",
+        ),
         ("method", "(method_declaration name: (field_identifier) @name) @def"),
         ("type", "(type_spec name: (type_identifier) @name) @def"),
     ],
@@ -86,8 +123,8 @@ _CONTAINERS = {"class", "type"}
 class Symbol:
     """A named definition and the lines it spans (1-based, inclusive)."""
 
-    name: str          # qualified: Class.method
-    kind: str          # class, function, method, type
+    name: str  # qualified: Class.method
+    kind: str  # class, function, method, type
     start: int
     end: int
     depth: int = 0
@@ -111,10 +148,10 @@ class SourceFile:
     path: str
     text: str
     lines: list[str]
-    language: str | None          # None: no grammar, reviewed as plain text
+    language: str | None  # None: no grammar, reviewed as plain text
     symbols: list[Symbol] = field(default_factory=list)
     parse_errors: bool = False
-    redacted: bool = False        # secrets were replaced by [REDACTED:rule] before sending
+    redacted: bool = False  # secrets were replaced by [REDACTED:rule] before sending
     _innermost: list[int] = field(default_factory=list, repr=False)
 
     @property
@@ -182,6 +219,7 @@ def _grammar(language: str) -> tuple[Any, Any] | None:
         return None
     try:
         import tree_sitter
+
         module = importlib.import_module(f"tree_sitter_{language}")
     except ImportError:
         return None
@@ -280,8 +318,9 @@ class LineTooLongError(ValueError):
     """A single line is larger than the whole chunk budget (minified code)."""
 
     def __init__(self, line: int, chars: int, budget: int) -> None:
-        super().__init__(f"line {line} is {chars:,} characters long, more than one request can hold "
-                         f"({budget:,} tokens)")
+        super().__init__(
+            f"line {line} is {chars:,} characters long, more than one request can hold ({budget:,} tokens)"
+        )
         self.line, self.chars, self.budget = line, chars, budget
 
 
@@ -331,8 +370,7 @@ def _cut_points(symbols: list[Symbol], lo: int, hi: int, depth: int) -> list[int
     """
     cuts: list[int] = []
     previous_end: int | None = None
-    for symbol in sorted((s for s in symbols if s.depth == depth and lo <= s.start <= hi),
-                         key=lambda s: s.start):
+    for symbol in sorted((s for s in symbols if s.depth == depth and lo <= s.start <= hi), key=lambda s: s.start):
         cut = symbol.start if previous_end is None else min(symbol.start, previous_end + 1)
         if cut > lo and (not cuts or cut > cuts[-1]):
             cuts.append(cut)

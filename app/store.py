@@ -113,11 +113,15 @@ class AmbiguousRunId(StoreError):
     def __init__(self, prefix: str, candidates: list[dict[str, Any]], total: int) -> None:
         self.prefix = prefix
         self.candidates = candidates
-        lines = [f"{run['id']}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(run['created_at']))}  "
-                 f"{run['task']}  {run['input_ref'] or ''}".rstrip() for run in candidates]
+        lines = [
+            f"{run['id']}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(run['created_at']))}  "
+            f"{run['task']}  {run['input_ref'] or ''}".rstrip()
+            for run in candidates
+        ]
         more = [f"... and {total - len(candidates)} more"] if total > len(candidates) else []
-        super().__init__(f"{prefix!r} matches {total} runs in history; give more of the id:\n  "
-                         + "\n  ".join(lines + more))
+        super().__init__(
+            f"{prefix!r} matches {total} runs in history; give more of the id:\n  " + "\n  ".join(lines + more)
+        )
 
 
 def data_dir() -> Path:
@@ -177,14 +181,19 @@ class Store:
         if not _writable(path):
             if for_reading:
                 return OpenResult(cls._open_readonly(path))
-            what = f"the history database {path}" if path.exists() and not os.access(path, os.W_OK) else \
-                f"the history directory {path.parent}"
+            what = (
+                f"the history database {path}"
+                if path.exists() and not os.access(path, os.W_OK)
+                else f"the history directory {path.parent}"
+            )
             raise StoreError(f"{what} is read-only; set {DATA_DIR_ENV} to a writable directory")
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise StoreError(f"cannot create the history directory {path.parent}: {exc.strerror or exc}. "
-                             f"Set {DATA_DIR_ENV} to a writable directory") from None
+            raise StoreError(
+                f"cannot create the history directory {path.parent}: {exc.strerror or exc}. "
+                f"Set {DATA_DIR_ENV} to a writable directory"
+            ) from None
         moved = None
         try:
             try:
@@ -204,8 +213,7 @@ class Store:
             # Created 0600 before SQLite touches it; SQLite gives the -wal and -shm files
             # the same permissions as the database.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
@@ -232,8 +240,13 @@ class Store:
         errors = []
         for flags in ("mode=ro", "immutable=1"):
             try:
-                conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True, isolation_level=None,
-                                       check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+                conn = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?{flags}",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                )
             except sqlite3.Error as exc:
                 errors.append(str(exc))
                 continue
@@ -251,8 +264,10 @@ class Store:
                 return cls._empty(path)
             if version > SCHEMA_VERSION:
                 conn.close()
-                raise StoreError(f"the history database {path} was written by a newer driftcheck "
-                                 f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade driftcheck")
+                raise StoreError(
+                    f"the history database {path} was written by a newer driftcheck "
+                    f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade driftcheck"
+                )
             return cls(conn, path, readonly=True)
         raise StoreError(f"cannot read the history database {path}: {errors[-1]}")
 
@@ -273,8 +288,10 @@ class Store:
             with self.transaction():
                 version = self.conn.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
-                    raise StoreError(f"the history database {self.path} was written by a newer driftcheck "
-                                     f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade driftcheck")
+                    raise StoreError(
+                        f"the history database {self.path} was written by a newer driftcheck "
+                        f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade driftcheck"
+                    )
                 if version == SCHEMA_VERSION:
                     return
                 for statement in _MIGRATIONS[version].split(";"):
@@ -298,25 +315,37 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def start_run(self, task: str, *, input_ref: str | None, input_sha256: str | None,
-                  providers: list[str]) -> str:
+    def start_run(self, task: str, *, input_ref: str | None, input_sha256: str | None, providers: list[str]) -> str:
         run_id = new_run_id()
         self.conn.execute(
             "INSERT INTO runs (id, created_at, task, input_ref, input_sha256, providers, status, pid, host)"
             " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-            (run_id, time.time(), task, input_ref, input_sha256, ",".join(providers), os.getpid(),
-             os.uname().nodename if hasattr(os, "uname") else None))
+            (
+                run_id,
+                time.time(),
+                task,
+                input_ref,
+                input_sha256,
+                ",".join(providers),
+                os.getpid(),
+                os.uname().nodename if hasattr(os, "uname") else None,
+            ),
+        )
         return run_id
 
-    def finish_run(self, run_id: str, *, status: str, score: int | None, summary: str | None,
-                   result: dict[str, Any] | None) -> None:
+    def finish_run(
+        self, run_id: str, *, status: str, score: int | None, summary: str | None, result: dict[str, Any] | None
+    ) -> None:
         with self.transaction():
             self.conn.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, score = ?, summary = ?, result_json = ? WHERE id = ?",
-                (status, time.time(), score, summary, None if result is None else json.dumps(result), run_id))
+                (status, time.time(), score, summary, None if result is None else json.dumps(result), run_id),
+            )
             # A call still marked running when its run ends was abandoned (cancelled or failed).
-            self.conn.execute("UPDATE calls SET status = ? WHERE run_id = ? AND status = 'running'",
-                              ("cancelled" if status == "cancelled" else "interrupted", run_id))
+            self.conn.execute(
+                "UPDATE calls SET status = ? WHERE run_id = ? AND status = 'running'",
+                ("cancelled" if status == "cancelled" else "interrupted", run_id),
+            )
 
     def run_stored_as(self, run_id: str, status: str) -> str | None:
         """None when the database file at `path` holds the run with this status; else what
@@ -333,51 +362,83 @@ class Store:
             return f"history has it as {row['status']}, not {status}"
         return None
 
-    def start_call(self, run_id: str, *, role: str, provider: str, model: str,
-                   params: dict[str, Any] | None = None) -> int:
+    def start_call(
+        self, run_id: str, *, role: str, provider: str, model: str, params: dict[str, Any] | None = None
+    ) -> int:
         now = time.time()
         with self.transaction():
             seq = self.conn.execute("SELECT COUNT(*) FROM calls WHERE run_id = ?", (run_id,)).fetchone()[0]
             cursor = self.conn.execute(
                 "INSERT INTO calls (run_id, seq, role, provider, model, params_json, status, started_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-                (run_id, seq + 1, role, provider, model, json.dumps(params or {}), now, now))
+                (run_id, seq + 1, role, provider, model, json.dumps(params or {}), now, now),
+            )
         return int(cursor.lastrowid)
 
     def reopen_run(self, run_id: str) -> None:
         """A resumed run is running again, in this process."""
         cursor = self.conn.execute(
             "UPDATE runs SET status = 'running', finished_at = NULL, pid = ?, host = ? WHERE id = ?",
-            (os.getpid(), os.uname().nodename if hasattr(os, "uname") else None, run_id))
+            (os.getpid(), os.uname().nodename if hasattr(os, "uname") else None, run_id),
+        )
         if cursor.rowcount == 0:
             raise StoreError(f"run {run_id} is no longer in history (pruned or deleted)")
 
     def put_part(self, run_id: str, key: str, data: Any) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO run_parts (run_id, key, data_json, created_at) VALUES (?, ?, ?, ?)",
-                          (run_id, key, json.dumps(data), time.time()))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO run_parts (run_id, key, data_json, created_at) VALUES (?, ?, ?, ?)",
+            (run_id, key, json.dumps(data), time.time()),
+        )
 
     def parts(self, run_id: str) -> dict[str, Any]:
         """Every stored part of a run, by key, in the order they were stored."""
-        rows = self.conn.execute("SELECT key, data_json FROM run_parts WHERE run_id = ? ORDER BY created_at, rowid",
-                                 (run_id,))
+        rows = self.conn.execute(
+            "SELECT key, data_json FROM run_parts WHERE run_id = ? ORDER BY created_at, rowid", (run_id,)
+        )
         return {row["key"]: json.loads(row["data_json"]) for row in rows}
 
     def checkpoint(self, call_id: int, text: str) -> None:
         self.conn.execute("UPDATE calls SET text = ?, updated_at = ? WHERE id = ?", (text, time.time(), call_id))
 
-    def finish_call(self, call_id: int, *, status: str, text: str, parsed: Any = None,
-                    metrics: dict[str, Any] | None = None, error_kind: str | None = None,
-                    error_message: str | None = None, request_id: str | None = None) -> None:
+    def finish_call(
+        self,
+        call_id: int,
+        *,
+        status: str,
+        text: str,
+        parsed: Any = None,
+        metrics: dict[str, Any] | None = None,
+        error_kind: str | None = None,
+        error_message: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         m = metrics or {}
         self.conn.execute(
             "UPDATE calls SET status = ?, text = ?, parsed_json = ?, error_kind = ?, error_message = ?,"
             " input_tokens = ?, output_tokens = ?, reasoning_tokens = ?, cache_read_tokens = ?,"
             " cache_write_tokens = ?, cost_usd = ?, ttft_ms = ?, latency_ms = ?, retries = ?, fallback_from = ?,"
             " request_id = ?, updated_at = ? WHERE id = ?",
-            (status, text, None if parsed is None else json.dumps(parsed), error_kind, error_message,
-             m.get("input_tokens"), m.get("output_tokens"), m.get("reasoning_tokens"), m.get("cache_read_tokens"),
-             m.get("cache_write_tokens"), m.get("cost_usd"), m.get("ttft_ms"), m.get("latency_ms"),
-             m.get("retries", 0), m.get("fallback_from"), request_id, time.time(), call_id))
+            (
+                status,
+                text,
+                None if parsed is None else json.dumps(parsed),
+                error_kind,
+                error_message,
+                m.get("input_tokens"),
+                m.get("output_tokens"),
+                m.get("reasoning_tokens"),
+                m.get("cache_read_tokens"),
+                m.get("cache_write_tokens"),
+                m.get("cost_usd"),
+                m.get("ttft_ms"),
+                m.get("latency_ms"),
+                m.get("retries", 0),
+                m.get("fallback_from"),
+                request_id,
+                time.time(),
+                call_id,
+            ),
+        )
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -385,18 +446,22 @@ class Store:
         """Runs left 'running' by a process that no longer exists become 'interrupted' (on a
         read-only database, only in what this store reads)."""
         rows = self.conn.execute(
-            "SELECT id, status, pid, host, finished_at FROM runs WHERE status = 'running'").fetchall()
+            "SELECT id, status, pid, host, finished_at FROM runs WHERE status = 'running'"
+        ).fetchall()
         dead = [row["id"] for row in rows if not _in_progress(row)]
         if self.readonly:
             self._seen_dead = set(dead)
             return 0
         for run_id in dead:
             with self.transaction():
-                self.conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE("
-                                  "(SELECT MAX(updated_at) FROM calls WHERE run_id = ?), created_at) WHERE id = ?",
-                                  (run_id, run_id))
-                self.conn.execute("UPDATE calls SET status = 'interrupted' WHERE run_id = ? AND status = 'running'",
-                                  (run_id,))
+                self.conn.execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = COALESCE("
+                    "(SELECT MAX(updated_at) FROM calls WHERE run_id = ?), created_at) WHERE id = ?",
+                    (run_id, run_id),
+                )
+                self.conn.execute(
+                    "UPDATE calls SET status = 'interrupted' WHERE run_id = ? AND status = 'running'", (run_id,)
+                )
         return len(dead)
 
     def recent_calls(self, spec: str, limit: int = 200) -> tuple[list[float], list[bool]]:
@@ -405,10 +470,14 @@ class Store:
         provider, _, model = spec.partition(":")
         rows = self.conn.execute(
             "SELECT status, ttft_ms FROM calls WHERE provider = ? AND model = ? AND status IN ('ok', 'failed')"
-            " ORDER BY id DESC LIMIT ?", (provider, model, limit)).fetchall()
+            " ORDER BY id DESC LIMIT ?",
+            (provider, model, limit),
+        ).fetchall()
         rows.reverse()
-        return ([r["ttft_ms"] / 1000 for r in rows if r["status"] == "ok" and r["ttft_ms"] is not None],
-                [r["status"] == "ok" for r in rows])
+        return (
+            [r["ttft_ms"] / 1000 for r in rows if r["status"] == "ok" and r["ttft_ms"] is not None],
+            [r["status"] == "ok" for r in rows],
+        )
 
     def provider_record(self, spec: str, limit: int = 200) -> dict[str, Any] | None:
         """A provider's last `limit` finished calls: times to first token (s) of the good
@@ -419,8 +488,9 @@ class Store:
             return None
         streak = len(outcomes) - (max(i for i, ok in enumerate(outcomes) if ok) + 1 if any(outcomes) else 0)
         provider, _, model = spec.partition(":")
-        last = self.conn.execute("SELECT MAX(updated_at) FROM calls WHERE provider = ? AND model = ?",
-                                 (provider, model)).fetchone()[0]
+        last = self.conn.execute(
+            "SELECT MAX(updated_at) FROM calls WHERE provider = ? AND model = ?", (provider, model)
+        ).fetchone()[0]
         return {"ttfts_s": ttfts, "outcomes": outcomes, "failures_in_a_row": streak, "last_call_at": last}
 
     def provider_health(self, limit: int = 200) -> list[dict[str, Any]]:
@@ -435,15 +505,22 @@ class Store:
             if record is None:
                 continue
             ttfts, outcomes = record["ttfts_s"], record["outcomes"]
-            out.append({"spec": spec, "calls": len(outcomes),
-                        "error_rate": round(1 - sum(outcomes) / len(outcomes), 3),
-                        "ttft_p50_ms": None if not ttfts else round(percentile(ttfts, 50) * 1000),
-                        "ttft_p95_ms": None if not ttfts else round(percentile(ttfts, 95) * 1000),
-                        "failures_in_a_row": record["failures_in_a_row"], "last_call_at": record["last_call_at"]})
+            out.append(
+                {
+                    "spec": spec,
+                    "calls": len(outcomes),
+                    "error_rate": round(1 - sum(outcomes) / len(outcomes), 3),
+                    "ttft_p50_ms": None if not ttfts else round(percentile(ttfts, 50) * 1000),
+                    "ttft_p95_ms": None if not ttfts else round(percentile(ttfts, 95) * 1000),
+                    "failures_in_a_row": record["failures_in_a_row"],
+                    "last_call_at": record["last_call_at"],
+                }
+            )
         return out
 
-    def list_runs(self, *, task: str | None = None, provider: str | None = None, status: str | None = None,
-                  limit: int = 50) -> list[dict[str, Any]]:
+    def list_runs(
+        self, *, task: str | None = None, provider: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
         where, args = [], []
         if task:
             where.append("r.task = ?")
@@ -452,16 +529,20 @@ class Store:
             where.append("r.status = ?")
             args.append(status)
         if provider:
-            where.append("EXISTS (SELECT 1 FROM calls c2 WHERE c2.run_id = r.id AND "
-                         "(c2.provider = ? OR c2.provider || ':' || c2.model = ?))")
+            where.append(
+                "EXISTS (SELECT 1 FROM calls c2 WHERE c2.run_id = r.id AND "
+                "(c2.provider = ? OR c2.provider || ':' || c2.model = ?))"
+            )
             args += [provider, provider]
-        sql = ("SELECT r.id, r.created_at, r.finished_at, r.task, r.input_ref, r.providers, r.status, r.score,"
-               " COUNT(c.id) AS calls, SUM(c.cost_usd) AS cost_usd,"
-               " SUM(c.cost_usd IS NULL AND c.id IS NOT NULL) AS calls_without_cost,"
-               " MAX(c.latency_ms) AS latency_ms, MIN(c.ttft_ms) AS ttft_ms"
-               " FROM runs r LEFT JOIN calls c ON c.run_id = r.id"
-               + (" WHERE " + " AND ".join(where) if where else "")
-               + " GROUP BY r.id ORDER BY r.created_at DESC LIMIT ?")
+        sql = (
+            "SELECT r.id, r.created_at, r.finished_at, r.task, r.input_ref, r.providers, r.status, r.score,"
+            " COUNT(c.id) AS calls, SUM(c.cost_usd) AS cost_usd,"
+            " SUM(c.cost_usd IS NULL AND c.id IS NOT NULL) AS calls_without_cost,"
+            " MAX(c.latency_ms) AS latency_ms, MIN(c.ttft_ms) AS ttft_ms"
+            " FROM runs r LEFT JOIN calls c ON c.run_id = r.id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " GROUP BY r.id ORDER BY r.created_at DESC LIMIT ?"
+        )
         runs = [self._as_seen(dict(row)) for row in self.conn.execute(sql, (*args, limit))]
         return [run for run in runs if not status or run["status"] == status]
 
@@ -477,10 +558,11 @@ class Store:
         none. Raises AmbiguousRunId when several runs start with it."""
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            matches = self.conn.execute("SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY created_at DESC",
-                                        (len(run_id), run_id)).fetchall()
+            matches = self.conn.execute(
+                "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY created_at DESC", (len(run_id), run_id)
+            ).fetchall()
             if len(matches) > 1:
-                raise AmbiguousRunId(run_id, [dict(m) for m in matches[:AmbiguousRunId.SHOWN]], len(matches))
+                raise AmbiguousRunId(run_id, [dict(m) for m in matches[: AmbiguousRunId.SHOWN]], len(matches))
             if not matches:
                 return None
             row = matches[0]
@@ -500,8 +582,9 @@ class Store:
         TUI keeps showing its runs), and a run of another machine may be going on."""
         cutoff = time.time() - older_than_days * 86400
         with self.transaction():
-            rows = self.conn.execute("SELECT id, status, pid, host, finished_at FROM runs WHERE created_at < ?",
-                                     (cutoff,)).fetchall()
+            rows = self.conn.execute(
+                "SELECT id, status, pid, host, finished_at FROM runs WHERE created_at < ?", (cutoff,)
+            ).fetchall()
             old = [row["id"] for row in rows if not _in_progress(row)]
             self.conn.executemany("DELETE FROM runs WHERE id = ?", [(run_id,) for run_id in old])
         kept = len(rows) - len(old)
@@ -546,8 +629,9 @@ def _started_after(pid: int, moment: float) -> bool:
     run then (its number was reused). Known on Linux; elsewhere assumed not."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
+        boot = next(
+            int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime ")
+        )
         ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, after "pid (comm)"
     except (OSError, StopIteration, ValueError, IndexError):
         return False

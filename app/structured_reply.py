@@ -21,15 +21,19 @@ from providers.resilience import ResilienceEvent as RouteEvent
 
 def repair_request(original: Request, reply_text: str, problem: str) -> Request:
     """One more turn: show the model its invalid reply and the validation error."""
-    fix = (f"Your reply could not be used: {problem}. Reply again with only the corrected JSON "
-           f"object, following the same instructions and schema.")
+    fix = (
+        f"Your reply could not be used: {problem}. Reply again with only the corrected JSON "
+        f"object, following the same instructions and schema."
+    )
     messages = (*original.messages, Message("assistant", reply_text or "(empty)"), Message("user", fix))
-    return Request(messages, system=original.system, max_tokens=original.max_tokens,
-                   output_schema=original.output_schema)
+    return Request(
+        messages, system=original.system, max_tokens=original.max_tokens, output_schema=original.output_schema
+    )
 
 
-async def final_reply(provider: Provider, request: Request, response: Response, responses: list[Response], *,
-                      what: str, limit_hint: str) -> tuple[Any, list[Check], bool]:
+async def final_reply(
+    provider: Provider, request: Request, response: Response, responses: list[Response], *, what: str, limit_hint: str
+) -> tuple[Any, list[Check], bool]:
     """(parsed object, checks, repaired). A repair's response is appended to `responses`."""
     schema_check = next((c for c in response.checks if c.name == "schema_invalid"), None)
     others = [c for c in response.checks if c is not schema_check]
@@ -39,7 +43,11 @@ async def final_reply(provider: Provider, request: Request, response: Response, 
     if response.finish_reason == "length":
         raise InvalidOutputError(
             f"the {what} was cut off at the token limit ({request.max_tokens}) and is incomplete",
-            provider=response.spec, request_id=response.request_id, response=response, hint=limit_hint)
+            provider=response.spec,
+            request_id=response.request_id,
+            response=response,
+            hint=limit_hint,
+        )
     repair = await provider.complete(repair_request(request, response.text, schema_check.message))
     responses.append(repair)
     repair_schema = next((c for c in repair.checks if c.name == "schema_invalid"), None)
@@ -47,10 +55,17 @@ async def final_reply(provider: Provider, request: Request, response: Response, 
     if repair_schema is not None:
         raise InvalidOutputError(
             f"the reply did not match the {what} schema, even after one repair: {repair_schema.message}",
-            provider=repair.spec, request_id=repair.request_id, response=repair,
-            hint="Try again, or use a provider with native structured output.")
-    note = Check("repaired", "warning", f"the first reply did not match the schema ({schema_check.message})",
-                 f"A repair request produced a valid reply; the {what} shown is from the repaired reply.")
+            provider=repair.spec,
+            request_id=repair.request_id,
+            response=repair,
+            hint="Try again, or use a provider with native structured output.",
+        )
+    note = Check(
+        "repaired",
+        "warning",
+        f"the first reply did not match the schema ({schema_check.message})",
+        f"A repair request produced a valid reply; the {what} shown is from the repaired reply.",
+    )
     return repair.parsed, [*others, *repair.checks, note], True
 
 
@@ -61,8 +76,9 @@ class TextArrived:
     text: str
 
 
-async def stream_items(provider: Provider, request: Request,
-                       streamer: ListStreamer[Any]) -> AsyncIterator[tuple[str, Any]]:
+async def stream_items(
+    provider: Provider, request: Request, streamer: ListStreamer[Any]
+) -> AsyncIterator[tuple[str, Any]]:
     """One call, read as it streams: ("item", x) for each list item the moment it is
     complete; ("event", e) for what the task passes on as it is — each piece of text as
     TextArrived, each retry and each fallback, cooldown or hedge decision; and last

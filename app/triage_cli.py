@@ -24,21 +24,42 @@ _CONTEXT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     from app.cli import max_tokens_arg
 
-    triage = sub.add_parser("triage", help="triage an incident: severity, cause, actions with owners, escalation",
-                            description="Triage incident text from FILE, or pasted on standard input (-).")
+    triage = sub.add_parser(
+        "triage",
+        help="triage an incident: severity, cause, actions with owners, escalation",
+        description="Triage incident text from FILE, or pasted on standard input (-).",
+    )
     triage.add_argument("file", nargs="?", default="-", metavar="FILE", help="the incident text, or - for stdin")
     triage.add_argument("-p", "--provider", type=spec_text, metavar="SPEC", help="provider:model")
-    triage.add_argument("--mode", choices=("active", "postmortem"), default="active",
-                        help="active: what to do now (default); postmortem: thorough analysis afterwards")
-    triage.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
-                        help="business context, repeatable: users_affected=30%%, revenue_impact=high, "
-                             "sla_at_risk=yes, customer_facing=yes, customers_affected=...")
-    triage.add_argument("--judge", action="append", default=None, type=spec_text, metavar="SPEC",
-                        help="grade the answer with this model (repeatable; default: judges in the config)")
+    triage.add_argument(
+        "--mode",
+        choices=("active", "postmortem"),
+        default="active",
+        help="active: what to do now (default); postmortem: thorough analysis afterwards",
+    )
+    triage.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="business context, repeatable: users_affected=30%%, revenue_impact=high, "
+        "sla_at_risk=yes, customer_facing=yes, customers_affected=...",
+    )
+    triage.add_argument(
+        "--judge",
+        action="append",
+        default=None,
+        type=spec_text,
+        metavar="SPEC",
+        help="grade the answer with this model (repeatable; default: judges in the config)",
+    )
     triage.add_argument("--reference", metavar="PATH", help="reference answer (default: FILE.reference.toml)")
-    triage.add_argument("--judge-optional", action="store_true",
-                        help="a judge that fails is a warning: exit 0 with the answer ungraded by it (default: "
-                             "exit 3, as for a provider failure)")
+    triage.add_argument(
+        "--judge-optional",
+        action="store_true",
+        help="a judge that fails is a warning: exit 0 with the answer ungraded by it (default: "
+        "exit 3, as for a provider failure)",
+    )
     triage.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     triage.add_argument("--max-tokens", type=max_tokens_arg, default=4096, metavar="N")
     triage.add_argument("--retries", type=retries, metavar="N")
@@ -65,9 +86,11 @@ def parse_context(pairs: list[str]) -> dict[str, str]:
         if control is not None:
             # Refused, not quoted: each value is one line of a list in the prompt, and a line
             # break would let it start lines of its own that read as the prompt's.
-            raise UsageError(f"--context {key}: the value holds a control character (U+{ord(control):04X}"
-                             f"{', a line break' if control in _LINE_BREAKS else ''}); give it on one line "
-                             f"of plain text")
+            raise UsageError(
+                f"--context {key}: the value holds a control character (U+{ord(control):04X}"
+                f"{', a line break' if control in _LINE_BREAKS else ''}); give it on one line "
+                f"of plain text"
+            )
         context[key] = value
     return context
 
@@ -86,8 +109,9 @@ def read_incident(file: str) -> Any:
     try:
         if file == "-":
             if sys.stdin is None or sys.stdin.isatty():
-                raise UsageError("paste the incident on standard input (driftcheck triage - < incident.txt), "
-                                 "or give a file")
+                raise UsageError(
+                    "paste the incident on standard input (driftcheck triage - < incident.txt), or give a file"
+                )
             return decode_text(sys.stdin.buffer.read(), "standard input", what="incident")
         return read_text_file(file, what="incident")
     except InputError as exc:
@@ -104,14 +128,18 @@ def check_incident_text(text_input: Any) -> Any:
     letters = sum(ch.isalpha() for ch in text)
     visible = sum(not ch.isspace() for ch in text) or 1
     if len(words) < 5 or letters / visible < 0.4:
-        raise UsageError(f"{text_input.path} does not look like an incident report ({len(text.strip())} characters, "
-                         f"{len(words)} words): paste the alert, the logs or a description of what is happening")
+        raise UsageError(
+            f"{text_input.path} does not look like an incident report ({len(text.strip())} characters, "
+            f"{len(words)} words): paste the alert, the logs or a description of what is happening"
+        )
     if len(text) > MAX_INCIDENT_CHARS:
         head, tail = MAX_INCIDENT_CHARS // 2, MAX_INCIDENT_CHARS // 2 - 200
         dropped = len(text) - head - tail
-        text_input.text = (f"{text[:head]}\n[... {dropped:,} characters trimmed by driftcheck ...]\n{text[-tail:]}")
-        note = (f"the incident text is {len(text):,} characters; the first {head:,} and the last "
-                f"{tail:,} were sent and {dropped:,} in between were left out")
+        text_input.text = f"{text[:head]}\n[... {dropped:,} characters trimmed by driftcheck ...]\n{text[-tail:]}"
+        note = (
+            f"the incident text is {len(text):,} characters; the first {head:,} and the last "
+            f"{tail:,} were sent and {dropped:,} in between were left out"
+        )
         text_input.notes.append(note)
         return Check("input_trimmed", "warning", note, "The middle of the text was not seen by the model.")
     return None
@@ -125,15 +153,19 @@ def load_incident(text_input: Any, reference_path: str | None) -> tuple[Any, lis
     trimmed = check_incident_text(text_input)
     path = text_input.path
     try:
-        reference = load_reference(Path(reference_path)) if reference_path else (
-            find_reference(path) if Path(path).is_file() else None)
+        reference = (
+            load_reference(Path(reference_path))
+            if reference_path
+            else (find_reference(path) if Path(path).is_file() else None)
+        )
     except ReferenceError as exc:
         raise UsageError(str(exc)) from None
     return text_input, [trimmed] if trimmed else [], reference
 
 
-def redacted_for(audience: list[Any], text_input: Any, flags: list[Any], context: dict[str, str], *,
-                 allow: bool) -> tuple[Any, list[Any], dict[str, str]]:
+def redacted_for(
+    audience: list[Any], text_input: Any, flags: list[Any], context: dict[str, str], *, allow: bool
+) -> tuple[Any, list[Any], dict[str, str]]:
     """The incident and its --context as `audience` may see them (the candidates and the
     judges that read their answers; secrets redacted when any of them is remote), and the
     input checks with a note for what was found. The caller's input is unchanged."""
@@ -152,8 +184,10 @@ def resolve_judges(specs: list[str] | None, config: Any, retries: int | None) ->
     are — a judge that silently fell back to another model would grade differently."""
     if specs is None and not config.judges and "judge" in config.routes:
         return [resolve_provider(None, config, retries=retries, task="judge")]
-    return [resolve_provider(spec, config, retries=retries, fallback=[], hedge_after="off")
-            for spec in (specs if specs is not None else config.judges)]
+    return [
+        resolve_provider(spec, config, retries=retries, fallback=[], hedge_after="off")
+        for spec in (specs if specs is not None else config.judges)
+    ]
 
 
 def run_triage(args: argparse.Namespace) -> int:
@@ -170,8 +204,15 @@ def run_triage(args: argparse.Namespace) -> int:
     if use_tui(args) and args.file != "-" and not args.reference:
         return open_triage_tui(text_input, args, specs=[args.provider or ""])
     try:
-        provider = resolve_provider(args.provider, config, retries=args.retries, task=f"triage.{args.mode}",
-                                    fallback=args.fallback, hedge_after=args.hedge_after, max_tokens=args.max_tokens)
+        provider = resolve_provider(
+            args.provider,
+            config,
+            retries=args.retries,
+            task=f"triage.{args.mode}",
+            fallback=args.fallback,
+            hedge_after=args.hedge_after,
+            max_tokens=args.max_tokens,
+        )
         judges = resolve_judges(args.judge, config, args.retries)
     except ProviderError as err:
         _fail(err.one_line())
@@ -179,18 +220,32 @@ def run_triage(args: argparse.Namespace) -> int:
     print_notes(text_input)
     text_input, flags, context = redacted_for([provider, *judges], text_input, flags, context, allow=args.allow_secrets)
 
-    recorder = RunRecorder.start("triage", input_ref=str(Path(args.file).resolve()) if args.file != "-" else "(stdin)",
-                                 input_sha256=text_input.sha256, providers=[provider.spec, *(j.spec for j in judges)],
-                                 enabled=not args.no_history)
+    recorder = RunRecorder.start(
+        "triage",
+        input_ref=str(Path(args.file).resolve()) if args.file != "-" else "(stdin)",
+        input_sha256=text_input.sha256,
+        providers=[provider.spec, *(j.spec for j in judges)],
+        enabled=not args.no_history,
+    )
     try:
-        outcome = asyncio.run(_stream(recorder.recorded(provider), [recorder.recorded(j, "judge") for j in judges],
-                                      text_input, args, context, reference, flags))
+        outcome = asyncio.run(
+            _stream(
+                recorder.recorded(provider),
+                [recorder.recorded(j, "judge") for j in judges],
+                text_input,
+                args,
+                context,
+                reference,
+                flags,
+            )
+        )
     except KeyboardInterrupt:
         recorder.finish(status="cancelled")
         raise
     data = triage_json(outcome)
-    summary = (f"{outcome.result.severity} ({outcome.mode}): {outcome.result.root_cause.summary}"
-               if outcome.result else None)
+    summary = (
+        f"{outcome.result.severity} ({outcome.mode}): {outcome.result.root_cause.summary}" if outcome.result else None
+    )
     recording = recorder.finish(status=outcome.status, summary=summary, result=data)
     if args.format == "json":
         from app.render.terminal import json_text
@@ -209,8 +264,15 @@ def run_triage(args: argparse.Namespace) -> int:
     return outcome_exit([data], judge_optional=args.judge_optional)
 
 
-async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argparse.Namespace,
-                  context: dict[str, str], reference: Any, flags: list[Any]) -> Any:
+async def _stream(
+    provider: Any,
+    judges: list[Any],
+    text_input: Any,
+    args: argparse.Namespace,
+    context: dict[str, str],
+    reference: Any,
+    flags: list[Any],
+) -> Any:
     from app.render.console import SafeConsole
     from app.render.triage import ItemRows, print_triage
     from app.triage.task import ItemFound, JudgingStarted, TriageFinished, triage_events
@@ -221,9 +283,16 @@ async def _stream(provider: Any, judges: list[Any], text_input: Any, args: argpa
     rows = ItemRows(console, args.mode)
     outcome = None
     try:
-        async for event in triage_events(provider, text_input, mode=args.mode, context=context,
-                                         max_tokens=args.max_tokens, reference=reference, judges=judges,
-                                         input_flags=flags):
+        async for event in triage_events(
+            provider,
+            text_input,
+            mode=args.mode,
+            context=context,
+            max_tokens=args.max_tokens,
+            reference=reference,
+            judges=judges,
+            input_flags=flags,
+        ):
             if isinstance(event, ItemFound) and live:
                 rows.add(event.item)
             elif isinstance(event, JudgingStarted):
@@ -251,7 +320,19 @@ def open_triage_tui(text_input: Any, args: argparse.Namespace, *, specs: list[st
     record = not args.no_history
     # A compare's sides stay pinned to their SPECs; one provider gets its route options.
     route = RouteOptions(getattr(args, "fallback", None), getattr(args, "hedge_after", None))
-    return run_tui(lambda app: TriageScreen(
-        text=text_input.text, label=text_input.path, spec_a=specs[0], spec_b=specs[1] if len(specs) > 1 else "",
-        mode=args.mode or "active", judges=args.judge, context=parse_context(args.context), start=True,
-        record=record, route=route), record=record, judge_optional=getattr(args, "judge_optional", False))
+    return run_tui(
+        lambda app: TriageScreen(
+            text=text_input.text,
+            label=text_input.path,
+            spec_a=specs[0],
+            spec_b=specs[1] if len(specs) > 1 else "",
+            mode=args.mode or "active",
+            judges=args.judge,
+            context=parse_context(args.context),
+            start=True,
+            record=record,
+            route=route,
+        ),
+        record=record,
+        judge_optional=getattr(args, "judge_optional", False),
+    )

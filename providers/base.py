@@ -43,7 +43,7 @@ from .types import (
 class Timeouts:
     connect_s: float = 10.0
     first_token_s: float = 60.0  # from sending the request to the first text
-    stall_s: float = 30.0        # longest silence allowed between events once text flows
+    stall_s: float = 30.0  # longest silence allowed between events once text flows
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class RetryPolicy:
     def delay(self, error: ProviderError, attempt: int) -> float:
         if error.retry_after_s is not None:
             return min(error.retry_after_s, self.max_retry_after_s)
-        base = min(self.backoff_s * (2 ** attempt), self.max_backoff_s)
+        base = min(self.backoff_s * (2**attempt), self.max_backoff_s)
         return base * (0.5 + random.random() / 2)  # jitter so parallel callers spread out
 
 
@@ -205,9 +205,12 @@ class Provider(ABC):
         import httpx2
 
         t = self.settings.timeouts
-        return {"base_url": self.settings.base_url, "max_retries": 0,
-                "timeout": httpx2.Timeout(max(t.first_token_s, t.stall_s) + 5, connect=t.connect_s),
-                "default_headers": dict(self.settings.extra_headers) or None}
+        return {
+            "base_url": self.settings.base_url,
+            "max_retries": 0,
+            "timeout": httpx2.Timeout(max(t.first_token_s, t.stall_s) + 5, connect=t.connect_s),
+            "default_headers": dict(self.settings.extra_headers) or None,
+        }
 
     @abstractmethod
     async def _open(self, request: Request) -> OpenedStream:
@@ -313,10 +316,15 @@ class Provider(ABC):
             if text_parts_shown(acc):
                 raise InterruptedStreamError(
                     f"the stream broke after {len(acc.text)} characters: {error.message}",
-                    partial_text=acc.text, cause=error, provider=self.spec, status=error.status,
-                    request_id=error.request_id or (acc.request_id and scrub(acc.request_id)), retries=attempt,
+                    partial_text=acc.text,
+                    cause=error,
+                    provider=self.spec,
+                    status=error.status,
+                    request_id=error.request_id or (acc.request_id and scrub(acc.request_id)),
+                    retries=attempt,
                     hint="The partial answer was kept; it is not retried because it was already shown.",
-                    original=error.original or error) from error
+                    original=error.original or error,
+                ) from error
             if not error.retryable or attempt >= policy.retries:
                 raise error
             delay = policy.delay(error, attempt)
@@ -347,23 +355,36 @@ class Provider(ABC):
         timeouts = self.settings.timeouts
         if phase == "first_token":
             return ProviderTimeout(
-                f"no text within {timeouts.first_token_s:g} s", phase="first_token",
-                provider=self.spec, request_id=acc.request_id,
-                hint="The provider is slow to start; raise first_token_timeout_s or try another provider.")
+                f"no text within {timeouts.first_token_s:g} s",
+                phase="first_token",
+                provider=self.spec,
+                request_id=acc.request_id,
+                hint="The provider is slow to start; raise first_token_timeout_s or try another provider.",
+            )
         return ProviderTimeout(
-            f"the stream stalled for more than {timeouts.stall_s:g} s", phase="stall",
-            provider=self.spec, request_id=acc.request_id, hint="The provider stopped sending mid-answer.")
+            f"the stream stalled for more than {timeouts.stall_s:g} s",
+            phase="stall",
+            provider=self.spec,
+            request_id=acc.request_id,
+            hint="The provider stopped sending mid-answer.",
+        )
 
     def _finish(self, request: Request, acc: _Accumulator, *, retries: int) -> Response:
         finish = acc.finish or FinishReasonSet("unknown", None)
         now = time.perf_counter()
         response = Response(
-            provider=self.name, model=self.model, text=acc.text, usage=acc.usage,
-            finish_reason=finish.reason, raw_finish_reason=finish.raw and scrub(finish.raw),
+            provider=self.name,
+            model=self.model,
+            text=acc.text,
+            usage=acc.usage,
+            finish_reason=finish.reason,
+            raw_finish_reason=finish.raw and scrub(finish.raw),
             ttft_s=None if acc.first_token_at is None else acc.first_token_at - acc.started,
-            total_s=now - acc.started, request_id=acc.request_id and scrub(acc.request_id),
+            total_s=now - acc.started,
+            request_id=acc.request_id and scrub(acc.request_id),
             cost_usd=cost_usd(self.price_provider, self.model, acc.usage, self.settings.price_overrides),
-            retries=retries, content_null=finish.content_null and not acc.text_parts,
+            retries=retries,
+            content_null=finish.content_null and not acc.text_parts,
         )
         response.checks, response.parsed = run_checks(request, response, self.caps)
         return response
@@ -377,4 +398,3 @@ class Provider(ABC):
         if self._client is not None:
             await self._client.close()
             self._client = None
-

@@ -156,15 +156,17 @@ class InterruptedStreamError(ProviderError):
     kind = "interrupted"
     provider_fault = True
 
-    def __init__(self, message: str, *, partial_text: str, cause: ProviderError | None = None,
-                 **kw: object) -> None:
+    def __init__(self, message: str, *, partial_text: str, cause: ProviderError | None = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.partial_text = partial_text
         self.cause = cause
 
     def to_dict(self) -> dict[str, object]:
-        return {**super().to_dict(), "cause": self.cause.kind if self.cause else None,
-                "partial_chars": len(self.partial_text)}
+        return {
+            **super().to_dict(),
+            "cause": self.cause.kind if self.cause else None,
+            "partial_chars": len(self.partial_text),
+        }
 
 
 class BadRequestError(ProviderError):

@@ -63,8 +63,7 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
         choice = choices[0]
         delta = choice.get("delta") or {}
         content = delta.get("content")
-        if content and choice.get("finish_reason") is None and not delta.get("role") \
-                and not choice.get("index"):
+        if content and choice.get("finish_reason") is None and not delta.get("role") and not choice.get("index"):
             return TextDelta(content)
     out: list[Any] = []
     for choice in choices:
@@ -94,15 +93,15 @@ class OpenAIProvider(Provider):
 
             quiet_sdk_logging()
             # Keyless OpenAI-compatible servers (Ollama, llama.cpp) still need a non-empty key.
-            self._client = openai.AsyncOpenAI(api_key=self.settings.api_key or "not-needed",
-                                              **self._sdk_client_options())
+            self._client = openai.AsyncOpenAI(
+                api_key=self.settings.api_key or "not-needed", **self._sdk_client_options()
+            )
         return self._client
 
     def request_kwargs(self, request: Request) -> dict[str, Any]:
         system = request.system
         grammar_body: dict[str, str] = {}
-        kwargs: dict[str, Any] = {"model": self.model, "stream": True,
-                                  self.caps.token_param: request.max_tokens}
+        kwargs: dict[str, Any] = {"model": self.model, "stream": True, self.caps.token_param: request.max_tokens}
         if self.caps.streaming_usage:
             kwargs["stream_options"] = {"include_usage": True}
         if request.output_schema is not None:
@@ -121,8 +120,10 @@ class OpenAIProvider(Provider):
                     else:
                         grammar_body = {"grammar": grammar}
                 else:
-                    kwargs["response_format"] = {"type": "json_schema", "json_schema": {
-                        "name": request.schema_name, "strict": True, "schema": schema}}
+                    kwargs["response_format"] = {
+                        "type": "json_schema",
+                        "json_schema": {"name": request.schema_name, "strict": True, "schema": schema},
+                    }
             else:  # no native mechanism: the schema goes in the prompt, parsed tolerantly later
                 instructions = schema_instructions(request.output_schema)
                 system = f"{system}\n\n{instructions}" if system else instructions
@@ -136,8 +137,11 @@ class OpenAIProvider(Provider):
     async def _open(self, request: Request) -> OpenedStream:
         opener = self._sdk_client().chat.completions.with_streaming_response.create(**self.request_kwargs(request))
         response = await opener.__aenter__()  # raises the SDK's typed error on a 4xx/5xx
-        return (json_events(response, endpoint=self.settings.base_url), response.headers.get("x-request-id"),
-                lambda: opener.__aexit__(None, None, None))
+        return (
+            json_events(response, endpoint=self.settings.base_url),
+            response.headers.get("x-request-id"),
+            lambda: opener.__aexit__(None, None, None),
+        )
 
     def classify(self, exc: BaseException, request_id: str | None) -> ProviderError:
         import openai
@@ -145,12 +149,22 @@ class OpenAIProvider(Provider):
         if isinstance(exc, openai.APIStatusError):
             body = exc.body if isinstance(exc.body, dict) else {}
             return from_status(
-                exc.status_code, provider=self.spec, body_type=body.get("type") or body.get("code"),
+                exc.status_code,
+                provider=self.spec,
+                body_type=body.get("type") or body.get("code"),
                 api_message=body.get("message") or exc.message,
-                request_id=exc.request_id or request_id, headers=exc.response.headers,
-                key_env=self.settings.key_env, token_param=self.caps.token_param, original=exc)
+                request_id=exc.request_id or request_id,
+                headers=exc.response.headers,
+                key_env=self.settings.key_env,
+                token_param=self.caps.token_param,
+                original=exc,
+            )
         if isinstance(exc, StreamErrorEvent):
-            return from_stream_error(exc, provider=self.spec, request_id=request_id, key_env=self.settings.key_env,
-                                     token_param=self.caps.token_param)
-        return from_transport(exc, provider=self.spec, base_url=self.settings.base_url,
-                              request_id=request_id)
+            return from_stream_error(
+                exc,
+                provider=self.spec,
+                request_id=request_id,
+                key_env=self.settings.key_env,
+                token_param=self.caps.token_param,
+            )
+        return from_transport(exc, provider=self.spec, base_url=self.settings.base_url, request_id=request_id)

@@ -42,9 +42,9 @@ from .types import Completed, Request, StreamEvent, TextDelta, Usage, UsageUpdat
 
 @dataclass(frozen=True, slots=True)
 class HedgePolicy:
-    after_s: float | None = None   # a fixed threshold, or None to use the percentile
-    percentile: float = 95.0       # used when after_s is None: the primary's observed TTFT
-    budget: float = 0.05           # at most this share of the primary's requests are hedged
+    after_s: float | None = None  # a fixed threshold, or None to use the percentile
+    percentile: float = 95.0  # used when after_s is None: the primary's observed TTFT
+    budget: float = 0.05  # at most this share of the primary's requests are hedged
 
 
 def parse_hedge_after(text: str, budget: float = 0.05) -> HedgePolicy | None:
@@ -108,8 +108,7 @@ class HedgeDecided:
     loser_cost_usd: float | None  # estimated: the loser was cancelled part way
 
 
-ResilienceEvent = (FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeWithheld
-                   | HedgeDecided)
+ResilienceEvent = FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeWithheld | HedgeDecided
 
 _END = object()
 
@@ -117,8 +116,14 @@ _END = object()
 class ResilientProvider:
     """A chain of providers that streams like one provider."""
 
-    def __init__(self, chain: list[Provider], *, hedge: HedgePolicy | None = None,
-                 cooldown: CooldownPolicy = CooldownPolicy(), registry: HealthRegistry = REGISTRY) -> None:
+    def __init__(
+        self,
+        chain: list[Provider],
+        *,
+        hedge: HedgePolicy | None = None,
+        cooldown: CooldownPolicy = CooldownPolicy(),
+        registry: HealthRegistry = REGISTRY,
+    ) -> None:
         if not chain:
             raise ValueError("a chain needs at least one provider")
         self.chain = chain
@@ -148,7 +153,7 @@ class ResilientProvider:
         primary = self.chain[0].spec
         failed_before: str | None = None
         for index, provider in enumerate(self.chain):
-            rest = self.chain[index + 1:]
+            rest = self.chain[index + 1 :]
             left = self.registry.get(provider.spec).cooling(self.registry.clock())
             if left and rest:
                 yield CooldownSkipped(provider.spec, round(left, 1))
@@ -156,8 +161,11 @@ class ResilientProvider:
                 continue
             shown = False
             try:
-                events = (self._hedged(provider, rest[0], request) if self.hedge is not None and rest
-                          else self._observed(provider, request))
+                events = (
+                    self._hedged(provider, rest[0], request)
+                    if self.hedge is not None and rest
+                    else self._observed(provider, request)
+                )
                 async for event in events:
                     if type(event) is TextDelta:
                         shown = True
@@ -187,8 +195,9 @@ class ResilientProvider:
                 yield started
             raise
 
-    def _note(self, spec: str, ok: bool, ttft_s: float | None,
-              error: ProviderError | None = None) -> CooldownStarted | None:
+    def _note(
+        self, spec: str, ok: bool, ttft_s: float | None, error: ProviderError | None = None
+    ) -> CooldownStarted | None:
         if error is not None and not error.provider_fault:
             return None  # the caller's mistake says nothing about the provider's health
         health = self.registry.get(spec)
@@ -303,6 +312,4 @@ def _spent(provider: Provider, events: list[Any]) -> float | None:
             usage = usage.merged(event.usage)
         elif type(event) is TextDelta:
             text += len(event.text)
-    return cost_of_cancelled(provider.price_provider, provider.model, usage, text,
-                             provider.settings.price_overrides)[1]
-
+    return cost_of_cancelled(provider.price_provider, provider.model, usage, text, provider.settings.price_overrides)[1]

@@ -40,10 +40,15 @@ class Request:
     output_schema: type[BaseModel] | None = None
 
     @classmethod
-    def ask(cls, prompt: str, *, system: str | None = None, max_tokens: int = 1024,
-            output_schema: type[BaseModel] | None = None) -> Request:
-        return cls((Message("user", prompt),), system=system, max_tokens=max_tokens,
-                   output_schema=output_schema)
+    def ask(
+        cls,
+        prompt: str,
+        *,
+        system: str | None = None,
+        max_tokens: int = 1024,
+        output_schema: type[BaseModel] | None = None,
+    ) -> Request:
+        return cls((Message("user", prompt),), system=system, max_tokens=max_tokens, output_schema=output_schema)
 
     @property
     def schema_name(self) -> str:
@@ -101,8 +106,8 @@ class Response:
     content_null: bool = False
     parsed: Any = None
     checks: list[Check] = field(default_factory=list)
-    hedged: bool = False               # a hedge was sent; this is the winner's answer
-    fallback_from: str | None = None   # the SPEC that failed before this one answered
+    hedged: bool = False  # a hedge was sent; this is the winner's answer
+    fallback_from: str | None = None  # the SPEC that failed before this one answered
     extra_cost_usd: float | None = 0.0  # what the cancelled hedge loser cost (estimated)
 
     @property

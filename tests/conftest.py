@@ -60,8 +60,13 @@ async def make_provider(fake: FakeServer, provider_env: dict[str, str]):
     """Build a real provider pointed at the fake server; closed after the test."""
     made: list[Provider] = []
 
-    def make(spec: str, *, retry: RetryPolicy = FAST_RETRY, timeouts: Timeouts = FAST_TIMEOUTS,
-             endpoints: dict[str, Endpoint] | None = None) -> Provider:
+    def make(
+        spec: str,
+        *,
+        retry: RetryPolicy = FAST_RETRY,
+        timeouts: Timeouts = FAST_TIMEOUTS,
+        endpoints: dict[str, Endpoint] | None = None,
+    ) -> Provider:
         provider = build_provider(spec, env=provider_env, retry=retry, timeouts=timeouts, endpoints=endpoints)
         made.append(provider)
         return provider
@@ -90,18 +95,32 @@ class CliResult:
 @pytest.fixture
 def cli_env(provider_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """A clean environment for the CLI: canary keys, the fake server, a private config dir."""
-    keep = {k: v for k, v in os.environ.items()
-            if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH"}}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH"}
+    }
     config_dir = tmp_path / "config"
     config_dir.mkdir(mode=0o700)
     data_dir = tmp_path / "data"  # history goes here, never into the real user data directory
-    return {**keep, **provider_env, "DRIFTCHECK_CONFIG_DIR": str(config_dir), "DRIFTCHECK_DATA_DIR": str(data_dir),
-            "COLUMNS": "120",
-            "PYTHONIOENCODING": "utf-8"}
+    return {
+        **keep,
+        **provider_env,
+        "DRIFTCHECK_CONFIG_DIR": str(config_dir),
+        "DRIFTCHECK_DATA_DIR": str(data_dir),
+        "COLUMNS": "120",
+        "PYTHONIOENCODING": "utf-8",
+    }
 
 
-def run_in_process(args: tuple[str, ...] | list[str], *, env: dict[str, str], stdin: str | bytes | None = None,
-                   cwd: Path = ROOT, timeout: float = 60) -> CliResult:
+def run_in_process(
+    args: tuple[str, ...] | list[str],
+    *,
+    env: dict[str, str],
+    stdin: str | bytes | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 60,
+) -> CliResult:
     """`driftcheck ARGS` through its entry point, `app.cli.main`, in this process, seeing what
     a fresh process would: exactly `env` as its environment, `cwd`, a piped stdin (empty, as
     /dev/null, when none is given), UTF-8 stdout and stderr that are not terminals, and none
@@ -201,8 +220,9 @@ def _call_main(argv: list[str], timeout: float) -> int:
         pytest.fail(f"driftcheck {' '.join(argv)} did not finish in {timeout:g} s")
     [result] = outcome
     if isinstance(result, BaseException):
-        raise AssertionError(f"driftcheck {' '.join(argv)} let an exception escape main(): a user would see "
-                             f"a traceback") from result
+        raise AssertionError(
+            f"driftcheck {' '.join(argv)} let an exception escape main(): a user would see a traceback"
+        ) from result
     return result
 
 
@@ -218,8 +238,9 @@ def _exit_status(code: object) -> int:
 def run_cli(cli_env: dict[str, str]):
     """Run `driftcheck` in this process (run_in_process): a test sees its exit code and output."""
 
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str | bytes | None = None,
-            timeout: float = 60) -> CliResult:
+    def run(
+        *args: str, env: dict[str, str] | None = None, stdin: str | bytes | None = None, timeout: float = 60
+    ) -> CliResult:
         return run_in_process(args, env=env or cli_env, stdin=stdin, timeout=timeout)
 
     return run
@@ -230,10 +251,16 @@ def run_cli_process(cli_env: dict[str, str]):
     """Run `driftcheck` as a separate process, for the few tests where a real process is the
     point; each says why it needs one. Slower: every process imports the SDKs again."""
 
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-            timeout: float = 60) -> CliResult:
-        proc = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env or cli_env,
-                              input=stdin, capture_output=True, text=True, timeout=timeout)
+    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60) -> CliResult:
+        proc = subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            cwd=ROOT,
+            env=env or cli_env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return _checked(CliResult(proc.returncode, proc.stdout, proc.stderr))
 
     return run

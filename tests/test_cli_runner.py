@@ -26,14 +26,15 @@ def _prompts(fake) -> str:
     return json.dumps([r.body for r in fake.requests], ensure_ascii=False)
 
 
-def test_a_command_sees_exactly_the_environment_it_is_given_and_the_test_keeps_its_own(run_cli, cli_env,
-                                                                                      monkeypatch):
+def test_a_command_sees_exactly_the_environment_it_is_given_and_the_test_keeps_its_own(run_cli, cli_env, monkeypatch):
     monkeypatch.setenv("LLM_PROVIDER", "openai:gpt-5.4-nano")
     monkeypatch.delenv("DRIFTCHECK_CONFIG_DIR", raising=False)
     cwd = os.getcwd()
     chosen = json.loads(run_cli("providers", "--no-check", "--format", "json").stdout)["default"]
     assert chosen != "openai:gpt-5.4-nano", "the test process's LLM_PROVIDER reached the command"
-    given = run_cli("providers", "--no-check", "--format", "json", env={**cli_env, "LLM_PROVIDER": "openai:gpt-5.4-nano"})
+    given = run_cli(
+        "providers", "--no-check", "--format", "json", env={**cli_env, "LLM_PROVIDER": "openai:gpt-5.4-nano"}
+    )
     assert json.loads(given.stdout)["default"] == "openai:gpt-5.4-nano"
     assert os.environ["LLM_PROVIDER"] == "openai:gpt-5.4-nano" and "DRIFTCHECK_CONFIG_DIR" not in os.environ
     assert os.getcwd() == cwd
@@ -43,8 +44,9 @@ def test_standard_input_is_a_utf8_pipe_read_as_text_or_as_bytes(fake, run_cli):
     fake.script(Reply(text="noted"), Reply(text=json.dumps(active_answer("cert-expiry.md"))))
     asked = run_cli("ask", "-p", HAIKU, "-", stdin="disk at 97 % on café-db")  # sys.stdin.read()
     assert asked.code == 0, asked.stderr
-    triaged = run_cli("triage", "-", "-p", HAIKU, "--no-tui", "--format", "json",
-                      stdin="TLS certificate expired on café-api")  # sys.stdin.buffer.read()
+    triaged = run_cli(
+        "triage", "-", "-p", HAIKU, "--no-tui", "--format", "json", stdin="TLS certificate expired on café-api"
+    )  # sys.stdin.buffer.read()
     assert triaged.code == 0, triaged.stderr
     assert "café-db" in _prompts(fake) and "café-api" in _prompts(fake)
     # No input at all is an empty pipe (as /dev/null), not a terminal waiting for a paste.

@@ -24,14 +24,14 @@ MAX_ITEMS = 200
 
 @dataclass
 class EvalItem:
-    id: str                 # how the report names it: a bundled name or the path as given
-    task: str               # triage | review
+    id: str  # how the report names it: a bundled name or the path as given
+    task: str  # triage | review
     path: Path
     difficulty: str
     text_input: Any
-    reference: Any = None   # triage: the incident's reference answer
-    key: Any = None         # review: the file's answer key
-    source: Any = None      # review: the parsed source
+    reference: Any = None  # triage: the incident's reference answer
+    key: Any = None  # review: the file's answer key
+    source: Any = None  # review: the parsed source
     flags: list[Any] = field(default_factory=list)
 
     @property
@@ -44,8 +44,14 @@ class EvalItem:
         return self.reference is not None or self.key is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "task": self.task, "path": str(self.path), "sha256": self.sha256,
-                "difficulty": self.difficulty, "keyed": self.keyed}
+        return {
+            "id": self.id,
+            "task": self.task,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "difficulty": self.difficulty,
+            "keyed": self.keyed,
+        }
 
 
 def collect_items(selection: list[str]) -> list[EvalItem]:
@@ -83,8 +89,12 @@ def _inputs_in(folder: Path) -> list[tuple[Path, str]]:
 
     out = []
     for path in sorted(folder.iterdir()):
-        if (path.name.endswith((KEY_SUFFIX, REFERENCE_SUFFIX)) or path.name.startswith(".")
-                or path.name.upper().startswith("README") or not path.is_file()):
+        if (
+            path.name.endswith((KEY_SUFFIX, REFERENCE_SUFFIX))
+            or path.name.startswith(".")
+            or path.name.upper().startswith("README")
+            or not path.is_file()
+        ):
             continue
         if _is_incident(path):
             out.append((path.resolve(), "triage"))
@@ -104,8 +114,10 @@ def _from_path(value: str) -> list[tuple[Path, str]]:
     if path.is_dir():
         files = _inputs_in(path)
         if not files:
-            raise UsageError(f"--set {value}: no incident ({', '.join(sorted(INCIDENT_SUFFIXES))}) and no source "
-                             f"file in a language driftcheck knows in this folder")
+            raise UsageError(
+                f"--set {value}: no incident ({', '.join(sorted(INCIDENT_SUFFIXES))}) and no source "
+                f"file in a language driftcheck knows in this folder"
+            )
         return files
     return [(path.resolve(), "triage" if _is_incident(path) else "review")]
 
@@ -115,13 +127,21 @@ def load_item(item_id: str, path: Path, task: str) -> EvalItem:
         from app.triage_cli import load_incident, read_incident
 
         text_input, flags, reference = load_incident(read_incident(str(path)), None)
-        return EvalItem(item_id, task, path, reference.difficulty if reference and reference.difficulty else "",
-                        text_input, reference=reference, flags=flags)
+        return EvalItem(
+            item_id,
+            task,
+            path,
+            reference.difficulty if reference and reference.difficulty else "",
+            text_input,
+            reference=reference,
+            flags=flags,
+        )
     from app.review_cli import load_review_input
 
     text_input, source, key = load_review_input(str(path), None)
-    return EvalItem(item_id, task, path, key.difficulty if key and key.difficulty else "", text_input,
-                    key=key, source=source)
+    return EvalItem(
+        item_id, task, path, key.difficulty if key and key.difficulty else "", text_input, key=key, source=source
+    )
 
 
 def reload_items(stored: list[dict[str, Any]]) -> list[EvalItem]:
@@ -133,7 +153,9 @@ def reload_items(stored: list[dict[str, Any]]) -> list[EvalItem]:
             raise UsageError(f"cannot resume: {entry['id']} ({path}) is gone")
         item = load_item(entry["id"], path, entry["task"])
         if item.sha256 != entry["sha256"]:
-            raise UsageError(f"cannot resume: {entry['id']} has changed since the eval started "
-                             f"(sha256 {entry['sha256'][:12]}… then, {item.sha256[:12]}… now); start a new eval")
+            raise UsageError(
+                f"cannot resume: {entry['id']} has changed since the eval started "
+                f"(sha256 {entry['sha256'][:12]}… then, {item.sha256[:12]}… now); start a new eval"
+            )
         items.append(item)
     return items

@@ -17,6 +17,7 @@ from app.eval.items import EvalItem
 from app.triage.judge import JudgeResult, judge_request, model_family, run_judge
 from providers import Provider
 
+
 @dataclass
 class Prepared:
     """What one model is sent for one item: the input as it may leave the machine."""
@@ -26,8 +27,9 @@ class Prepared:
     review: Any = None  # review_cli.ReviewPlan for a source file
 
 
-def prepare(provider: Provider, item: EvalItem, *, judges: list[Provider], allow_secrets: bool,
-            max_tokens: int | None) -> Prepared:
+def prepare(
+    provider: Provider, item: EvalItem, *, judges: list[Provider], allow_secrets: bool, max_tokens: int | None
+) -> Prepared:
     """Secrets, chunks and token limits for one model and item; problems are UsageErrors.
     The judges count as readers: they grade an answer that may quote the input."""
     if item.task == "triage":
@@ -37,21 +39,29 @@ def prepare(provider: Provider, item: EvalItem, *, judges: list[Provider], allow
         return Prepared(text_input, flags)
     from app.review_cli import plan_review, review_options
 
-    plan = plan_review(provider, item.source, review_options(allow_secrets=allow_secrets, max_tokens=max_tokens),
-                       judges=judges)
+    plan = plan_review(
+        provider, item.source, review_options(allow_secrets=allow_secrets, max_tokens=max_tokens), judges=judges
+    )
     return Prepared(item.text_input, plan.flags, plan)
 
 
-async def answer(provider: Provider, item: EvalItem, prepared: Prepared, *, mode: str,
-                 max_tokens: int | None) -> dict[str, Any]:
+async def answer(
+    provider: Provider, item: EvalItem, prepared: Prepared, *, mode: str, max_tokens: int | None
+) -> dict[str, Any]:
     """The model's answer as the task's public JSON (status failed, never an exception,
     when the provider fails)."""
     if item.task == "triage":
         from app.triage.task import TriageFinished, triage_events, triage_json
 
-        async for event in triage_events(provider, prepared.text_input, mode=mode, context={},
-                                         max_tokens=max_tokens or 4096, reference=item.reference,
-                                         input_flags=prepared.flags):
+        async for event in triage_events(
+            provider,
+            prepared.text_input,
+            mode=mode,
+            context={},
+            max_tokens=max_tokens or 4096,
+            reference=item.reference,
+            input_flags=prepared.flags,
+        ):
             if isinstance(event, TriageFinished):
                 return triage_json(event.outcome)
     else:
@@ -59,8 +69,15 @@ async def answer(provider: Provider, item: EvalItem, prepared: Prepared, *, mode
         from app.review.task import ReviewFinished, review_events
 
         plan = prepared.review
-        async for event in review_events(provider, plan.source, item.text_input, plan.chunks,
-                                         max_tokens=plan.max_tokens, key=item.key, input_flags=plan.flags):
+        async for event in review_events(
+            provider,
+            plan.source,
+            item.text_input,
+            plan.chunks,
+            max_tokens=plan.max_tokens,
+            key=item.key,
+            input_flags=plan.flags,
+        ):
             if isinstance(event, ReviewFinished):
                 return review_json(event.outcome)
     raise AssertionError("the task ended without its outcome")
@@ -68,24 +85,45 @@ async def answer(provider: Provider, item: EvalItem, prepared: Prepared, *, mode
 
 def _not_sent(provider: Provider, refused: dict[str, Any]) -> dict[str, Any]:
     scope = "this model" if refused.get("kind") == "permission_denied" else provider.name
-    return {"kind": refused.get("kind"), "message": f"not sent: {scope} refused an earlier request of this eval "
-                                                    f"({refused.get('message')})", "status": None,
-            "request_id": None, "retries": 0}
+    return {
+        "kind": refused.get("kind"),
+        "message": f"not sent: {scope} refused an earlier request of this eval ({refused.get('message')})",
+        "status": None,
+        "request_id": None,
+        "retries": 0,
+    }
 
 
 def skipped_answer(provider: Provider, item: EvalItem, refused: dict[str, Any]) -> dict[str, Any]:
     """The answer of a cell that was not sent because its provider refused the key (or
     this model) earlier: status "skipped", with that refusal as the reason."""
-    return {"task": item.task, "provider": provider.name, "model": provider.model, "status": "skipped",
-            "error": _not_sent(provider, refused), "result": None, "partial_text": None, "metrics": None,
-            "checks": []}
+    return {
+        "task": item.task,
+        "provider": provider.name,
+        "model": provider.model,
+        "status": "skipped",
+        "error": _not_sent(provider, refused),
+        "result": None,
+        "partial_text": None,
+        "metrics": None,
+        "checks": [],
+    }
 
 
 def skipped_grade(judge: Provider, refused: dict[str, Any]) -> dict[str, Any]:
     """A grade not asked for the same reason, shaped as the public judge object."""
-    return {"judge": judge.spec, "status": "skipped", "self_graded": False, "diagnosis": None,
-            "diagnosis_reason": None, "quality": None, "quality_reason": None, "total": None,
-            "error": _not_sent(judge, refused), "metrics": None}
+    return {
+        "judge": judge.spec,
+        "status": "skipped",
+        "self_graded": False,
+        "diagnosis": None,
+        "diagnosis_reason": None,
+        "quality": None,
+        "quality_reason": None,
+        "total": None,
+        "error": _not_sent(judge, refused),
+        "metrics": None,
+    }
 
 
 def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool) -> str:
@@ -97,16 +135,18 @@ def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool) -> st
     return outbound(text, [judge], allow=allow_secrets, label=item.id).text
 
 
-async def grade(judge: Provider, item: EvalItem, answer_json: dict[str, Any], subject: str, *,
-                mode: str) -> dict[str, Any]:
+async def grade(
+    judge: Provider, item: EvalItem, answer_json: dict[str, Any], subject: str, *, mode: str
+) -> dict[str, Any]:
     """One judge's grade of a stored answer, as the public judge object."""
     answer_text = json.dumps(answer_json["result"], indent=1, ensure_ascii=False)
     if item.task == "triage":
         request = judge_request(subject, answer_text, item.reference.as_prompt() if item.reference else None, mode)
     else:
         language = item.source.language or "plain text"
-        request = judge_request(subject, answer_text, item.key.as_prompt() if item.key else None, language,
-                                task="review")
+        request = judge_request(
+            subject, answer_text, item.key.as_prompt() if item.key else None, language, task="review"
+        )
     family = model_family(answer_json["provider"], answer_json["model"])
     result: JudgeResult = await run_judge(judge, request, candidate_family=family)
     return result.to_dict()

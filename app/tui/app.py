@@ -30,8 +30,12 @@ class HomeScreen(Screen[None]):
 
         yield Header()
         yield Static(HOME_TEXT, id="home-text")
-        options = [Option("Triage an incident (t)", id="triage"), Option("History (h)", id="history"),
-                   Option("Settings (s)", id="settings"), None]
+        options = [
+            Option("Triage an incident (t)", id="triage"),
+            Option("History (h)", id="history"),
+            Option("Settings (s)", id="settings"),
+            None,
+        ]
         samples = sorted(p for p in data_dir("sample_code").iterdir() if p.suffix in (".py", ".js", ".go", ".java"))
         options += [Option(f"Review sample_code/{p.name}", id=f"review:{p}") for p in samples]
         options += [Option(f"Compare two providers on sample_code/{p.name}", id=f"compare:{p}") for p in samples]
@@ -68,8 +72,13 @@ class DriftcheckApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True,
-                 judge_optional: bool = False) -> None:
+    def __init__(
+        self,
+        start: Callable[[DriftcheckApp], Screen[Any]] | None = None,
+        *,
+        record: bool = True,
+        judge_optional: bool = False,
+    ) -> None:
         super().__init__()
         self._start = start
         self.record = record
@@ -90,8 +99,11 @@ class DriftcheckApp(App[None]):
         """Every screen's run end (RunEnded bubbles up): the exit code follows the last one."""
         from app.exit_codes import EXIT_CANCELLED, outcome_exit
 
-        self.exit_code = EXIT_CANCELLED if message.status == "cancelled" else outcome_exit(
-            message.sides.values(), judge_optional=self.judge_optional)
+        self.exit_code = (
+            EXIT_CANCELLED
+            if message.status == "cancelled"
+            else outcome_exit(message.sides.values(), judge_optional=self.judge_optional)
+        )
 
     def on_run_failed_to_start(self, message: Any) -> None:
         self.exit_code = message.exit_code
@@ -160,19 +172,27 @@ class DriftcheckApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Review a file", "Review one source file with a provider", self.action_open_review_prompt)
-        yield SystemCommand("Compare two providers", "The same review on two providers, and the drift",
-                            self.action_open_compare_prompt)
-        yield SystemCommand("Triage an incident", "Paste an incident: severity, cause, actions", self.action_open_triage)
+        yield SystemCommand(
+            "Compare two providers", "The same review on two providers, and the drift", self.action_open_compare_prompt
+        )
+        yield SystemCommand(
+            "Triage an incident", "Paste an incident: severity, cause, actions", self.action_open_triage
+        )
         yield SystemCommand("History", "Past runs: open one, compare two", self.action_open_history)
-        yield SystemCommand("Settings", "Default provider, compare pair, judges, endpoints, timeouts, hedging",
-                            self.action_open_settings)
-        yield SystemCommand("Cancel the running task", "Stop the calls in flight (recorded as cancelled)",
-                            self.action_cancel_run)
+        yield SystemCommand(
+            "Settings",
+            "Default provider, compare pair, judges, endpoints, timeouts, hedging",
+            self.action_open_settings,
+        )
+        yield SystemCommand(
+            "Cancel the running task", "Stop the calls in flight (recorded as cancelled)", self.action_cancel_run
+        )
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 
 
-def run_tui(start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True,
-            judge_optional: bool = False) -> int:
+def run_tui(
+    start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True, judge_optional: bool = False
+) -> int:
     """Run the app; exit as the headless command would have after the last run (3 when its
     provider failed; --fail-on does not apply here), or with Textual's code if the app failed."""
     app = DriftcheckApp(start, record=record, judge_optional=judge_optional)

@@ -27,8 +27,15 @@ class ReviewScreen(TaskScreen):
         Binding("r", "rerun", "Re-run", id="review.rerun"),
     ]
 
-    def __init__(self, path: str, spec: str | None = None, *, record: bool = True,
-                 stored: dict[str, Any] | None = None, route: RouteOptions = RouteOptions()) -> None:
+    def __init__(
+        self,
+        path: str,
+        spec: str | None = None,
+        *,
+        record: bool = True,
+        stored: dict[str, Any] | None = None,
+        route: RouteOptions = RouteOptions(),
+    ) -> None:
         super().__init__()
         self.route = route
         self.path = path
@@ -61,8 +68,9 @@ class ReviewScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:
-        prepared = await self.prepare(prepare_review, self.path, {"a": self.spec or ""}, record=self.record,
-                                      route=self.route)
+        prepared = await self.prepare(
+            prepare_review, self.path, {"a": self.spec or ""}, record=self.record, route=self.route
+        )
         if prepared is None:
             self.query_one(ResultPane).show_checks([], {"message": "nothing was sent (see the notification)"})
             return
@@ -99,5 +107,11 @@ class ReviewScreen(TaskScreen):
                 self.spec = spec
                 self.start()
 
-        self.app.push_screen(AskPrompt(f"Re-run the review of {Path(self.path).name} with", self.spec or "",
-                                       "provider:model, e.g. openai:gpt-5.4-mini"), chosen)
+        self.app.push_screen(
+            AskPrompt(
+                f"Re-run the review of {Path(self.path).name} with",
+                self.spec or "",
+                "provider:model, e.g. openai:gpt-5.4-mini",
+            ),
+            chosen,
+        )

@@ -63,8 +63,9 @@ class RunEnded(Message):
     """The run is over: each side's public JSON (absent when cancelled), the report, and
     what history holds of the run."""
 
-    def __init__(self, status: str, sides: dict[str, dict[str, Any]], report: dict[str, Any] | None = None,
-                 recording: Any = None) -> None:
+    def __init__(
+        self, status: str, sides: dict[str, dict[str, Any]], report: dict[str, Any] | None = None, recording: Any = None
+    ) -> None:
         super().__init__()
         self.status = status
         self.sides = shown(sides)
@@ -136,13 +137,13 @@ def _side_provider(spec: str, config: Any, sides: int, task: str, route: RouteOp
     from app.cli import resolve_provider
 
     if sides == 1:  # no SPEC: the route, else the default
-        return resolve_provider(spec or None, config, task=task, fallback=route.fallback,
-                                hedge_after=route.hedge_after)
+        return resolve_provider(spec or None, config, task=task, fallback=route.fallback, hedge_after=route.hedge_after)
     return resolve_provider(spec, config, fallback=[], hedge_after="off")
 
 
-def prepare_review(path: str, specs: dict[str, str], *, record: bool = True,
-                   route: RouteOptions = RouteOptions()) -> PreparedRun:
+def prepare_review(
+    path: str, specs: dict[str, str], *, record: bool = True, route: RouteOptions = RouteOptions()
+) -> PreparedRun:
     """A review of `path` by one provider ({"a": SPEC}) or two (a compare). Raises
     UsageError or ProviderError with a message meant for the user."""
     from app.cli import _load_config
@@ -156,23 +157,44 @@ def prepare_review(path: str, specs: dict[str, str], *, record: bool = True,
     plans = {side: plan_review(p, source, review_options()) for side, p in providers.items()}
     from pathlib import Path
 
-    recorder = RunRecorder.start("review" if len(specs) == 1 else "compare", input_ref=str(Path(path).resolve()),
-                                 input_sha256=text_input.sha256, providers=[p.spec for p in providers.values()],
-                                 enabled=record)
+    recorder = RunRecorder.start(
+        "review" if len(specs) == 1 else "compare",
+        input_ref=str(Path(path).resolve()),
+        input_sha256=text_input.sha256,
+        providers=[p.spec for p in providers.values()],
+        enabled=record,
+    )
     role = None if len(specs) == 1 else "side"
 
     def starter(side: str) -> Callable[[int], AsyncIterator[Any]]:
         plan = plans[side]
         provider = recorder.recorded(plan.provider, side if role else None)
-        return lambda run: review_events(provider, plan.source, text_input, plan.chunks,
-                                         max_tokens=plan.max_tokens, key=key, input_flags=plan.flags)
+        return lambda run: review_events(
+            provider, plan.source, text_input, plan.chunks, max_tokens=plan.max_tokens, key=key, input_flags=plan.flags
+        )
 
-    return PreparedRun("review", text_input, {side: starter(side) for side in specs},
-                       {side: p.spec for side, p in providers.items()}, list(providers.values()), source, recorder)
+    return PreparedRun(
+        "review",
+        text_input,
+        {side: starter(side) for side in specs},
+        {side: p.spec for side, p in providers.items()},
+        list(providers.values()),
+        source,
+        recorder,
+    )
 
 
-def prepare_triage(text: str, label: str, specs: dict[str, str], *, mode: str, context: dict[str, str],
-                   judges: list[str] | None, record: bool = True, route: RouteOptions = RouteOptions()) -> PreparedRun:
+def prepare_triage(
+    text: str,
+    label: str,
+    specs: dict[str, str],
+    *,
+    mode: str,
+    context: dict[str, str],
+    judges: list[str] | None,
+    record: bool = True,
+    route: RouteOptions = RouteOptions(),
+) -> PreparedRun:
     """A triage of pasted text by one provider or two, judged by `judges` (None: the config's)."""
     from app.cli import _load_config
     from app.inputs import InputError, decode_text
@@ -188,26 +210,46 @@ def prepare_triage(text: str, label: str, specs: dict[str, str], *, mode: str, c
         raise UsageError(str(exc)) from None
     text_input, flags, reference = load_incident(text_input, None)
     config = _load_config()
-    providers = {side: _side_provider(spec, config, len(specs), f"triage.{mode}", route)
-                 for side, spec in specs.items()}
+    providers = {
+        side: _side_provider(spec, config, len(specs), f"triage.{mode}", route) for side, spec in specs.items()
+    }
     judge_providers = resolve_judges(judges, config, None)
-    recorder = RunRecorder.start("triage" if len(specs) == 1 else "compare", input_ref=label,
-                                 input_sha256=text_input.sha256,
-                                 providers=[p.spec for p in (*providers.values(), *judge_providers)], enabled=record)
+    recorder = RunRecorder.start(
+        "triage" if len(specs) == 1 else "compare",
+        input_ref=label,
+        input_sha256=text_input.sha256,
+        providers=[p.spec for p in (*providers.values(), *judge_providers)],
+        enabled=record,
+    )
     several = len(specs) > 1
 
-    side_input, side_flags, context = redacted_for([*providers.values(), *judge_providers], text_input, flags, context,
-                                                   allow=False)
+    side_input, side_flags, context = redacted_for(
+        [*providers.values(), *judge_providers], text_input, flags, context, allow=False
+    )
 
     def starter(side: str) -> Callable[[int], AsyncIterator[Any]]:
         provider = recorder.recorded(providers[side], side if several else None)
         side_judges = [recorder.recorded(j, f"{side}-judge" if several else "judge") for j in judge_providers]
-        return lambda run: triage_events(provider, side_input, mode=mode, context=context, max_tokens=4096,
-                                         reference=reference, judges=side_judges, input_flags=side_flags)
+        return lambda run: triage_events(
+            provider,
+            side_input,
+            mode=mode,
+            context=context,
+            max_tokens=4096,
+            reference=reference,
+            judges=side_judges,
+            input_flags=side_flags,
+        )
 
-    return PreparedRun("triage", text_input, {side: starter(side) for side in specs},
-                       {side: p.spec for side, p in providers.items()},
-                       [*providers.values(), *judge_providers], None, recorder)
+    return PreparedRun(
+        "triage",
+        text_input,
+        {side: starter(side) for side in specs},
+        {side: p.spec for side, p in providers.items()},
+        [*providers.values(), *judge_providers],
+        None,
+        recorder,
+    )
 
 
 def public_json(event: Any) -> dict[str, Any] | None:
@@ -239,8 +281,13 @@ async def prepare_off_loop(prepare: Callable[..., PreparedRun], *args: Any, **kw
         # What the run's events and its end will need, imported here rather than on the
         # event loop at the first finding or the end of a side (the triage models alone
         # take ~35 ms to import).
-        for module in ("app.compare", "app.render.compare", "app.review.report", "app.review.stored",
-                       "app.triage.task"):
+        for module in (
+            "app.compare",
+            "app.render.compare",
+            "app.review.report",
+            "app.review.stored",
+            "app.triage.task",
+        ):
             importlib.import_module(module)
         return prepared
 
@@ -327,5 +374,8 @@ def _finish(prepared: PreparedRun, sides: dict[str, dict[str, Any]], status: str
     only = sides["a"]
     result = only.get("result") or {}
     return None, prepared.recorder.finish(
-        status=status, score=result.get("score"), result=only,
-        summary=result.get("summary") or (result.get("root_cause") or {}).get("summary"))
+        status=status,
+        score=result.get("score"),
+        result=only,
+        summary=result.get("summary") or (result.get("root_cause") or {}).get("summary"),
+    )

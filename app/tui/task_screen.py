@@ -38,8 +38,12 @@ class TaskScreen(Screen[None]):
         recording = message.recording
         line = None if recording is None else recording.message("the panes on this screen")
         if line is not None:
-            self.notify(line, title="History", severity="information" if recording.complete else "warning",
-                        timeout=4 if recording.complete else 12)
+            self.notify(
+                line,
+                title="History",
+                severity="information" if recording.complete else "warning",
+                timeout=4 if recording.complete else 12,
+            )
 
     async def prepare(self, prepare: Callable[..., PreparedRun], *args: Any, **kwargs: Any) -> PreparedRun | None:
         """Check the input and build the providers in a thread; None (and a notification)
@@ -53,8 +57,9 @@ class TaskScreen(Screen[None]):
         except UsageError as exc:
             self.post_message(RunFailedToStart(str(exc), EXIT_USAGE))
         except ProviderError as exc:
-            self.post_message(RunFailedToStart(exc.one_line(), EXIT_USAGE if isinstance(exc, ConfigurationError)
-                                               else EXIT_PROVIDER))
+            self.post_message(
+                RunFailedToStart(exc.one_line(), EXIT_USAGE if isinstance(exc, ConfigurationError) else EXIT_PROVIDER)
+            )
         return None
 
     async def drive(self, prepared: PreparedRun) -> None:
