@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.errors import InputError
 from app.matching import Citation, align, finding_citation, words_of
 from app.review.model import CATEGORIES, SEVERITIES
 
 KEY_SUFFIX = ".key.toml"
 
 
-class AnswerKeyError(Exception):
+class AnswerKeyError(InputError):
     """The key file exists but is malformed; the message names the file and the issue."""
 
 

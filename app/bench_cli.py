@@ -7,7 +7,8 @@ import asyncio
 import json
 from typing import Any
 
-from app.cli import EXIT_OK, EXIT_PROVIDER, UsageError, _load_config, _provider_error_exit, resolve_provider
+from app.cli import resolve_provider
+from app.errors import ExitCode, UsageError
 from app.cli import spec_text
 
 MAX_REQUESTS = 1000
@@ -61,8 +62,8 @@ def add_parser(sub: Any, positive_int: Any) -> None:
 def run_bench_command(args: argparse.Namespace) -> int:
     from app.bench import DEFAULT_PROMPT, BenchResult
     from app.recording import RunRecorder, print_recording
+    from app.config import load_config
     from providers import Request
-    from providers.errors import ProviderError
 
     if args.bench_kind != "latency":
         raise UsageError("say what to measure: driftcheck bench latency -p SPEC")
@@ -71,17 +72,14 @@ def run_bench_command(args: argparse.Namespace) -> int:
     prompt = args.prompt or DEFAULT_PROMPT
     if not prompt.strip():
         raise UsageError("--prompt is empty")
-    config = _load_config()
-    try:
-        provider = resolve_provider(
-            args.provider,
-            config,
-            fallback=args.fallback or [],
-            hedge_after=args.hedge_after,
-            max_tokens=args.max_tokens,
-        )
-    except ProviderError as err:
-        return _provider_error_exit(err)
+    config = load_config()
+    provider = resolve_provider(
+        args.provider,
+        config,
+        fallback=args.fallback or [],
+        hedge_after=args.hedge_after,
+        max_tokens=args.max_tokens,
+    )
     recorder = RunRecorder.start(
         "bench", input_ref="(bench latency)", input_sha256=None, providers=[provider.spec], enabled=not args.no_history
     )
@@ -102,7 +100,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     else:
         _print(data, [s.total_s for s in result.samples if s.ok and s.total_s is not None])
     print_recording(recording)
-    return EXIT_OK if data["ok"] else EXIT_PROVIDER
+    return ExitCode.OK if data["ok"] else ExitCode.PROVIDER
 
 
 async def _measure(provider: Any, request: Any, args: argparse.Namespace) -> list[Any]:

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
-from app.exit_codes import EXIT_CANCELLED, EXIT_FINDINGS, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE  # noqa: F401
+from app.errors import DriftcheckError, ExitCode, UsageError, error_line, exit_code_for
 
 if TYPE_CHECKING:
+    from app.notes import Note
     from providers import Provider, Response
     from providers.errors import ProviderError
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,21 +232,23 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_tui()
         parser.print_help()
-        return EXIT_OK
+        return ExitCode.OK
     handler = {"providers": cmd_providers, "ask": cmd_ask}.get(args.command) or _lazy_command(args.command)
     from app.render.terminal import terminal_streams
 
     with terminal_streams():  # nothing a provider or a file says is obeyed by the terminal
+        from providers.errors import ProviderError
+
         try:
             return handler(args)
-        except UsageError as exc:
-            _fail(str(exc))
-            return EXIT_USAGE
+        except (DriftcheckError, ProviderError) as exc:  # one line, and THE exit code for it
+            _fail(error_line(exc))
+            return exit_code_for(exc)
         except KeyboardInterrupt:
             _fail("cancelled")
-            return EXIT_CANCELLED
+            return ExitCode.CANCELLED
         except BrokenPipeError:  # e.g. `driftcheck ask ... | head -1`
-            return EXIT_OK
+            return ExitCode.OK
 
 
 # Commands whose module is imported only when they run, so `--help` stays fast.
@@ -297,20 +297,15 @@ def _fail(message: str) -> None:
     print(f"driftcheck: error: {message}", file=sys.stderr, flush=True)
 
 
-def _load_config() -> Any:
-    from app.config import ConfigError, load_config
-
-    try:
-        return load_config()
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+def print_note(note: Note) -> None:
+    """A note from the domain, on stderr, the moment it arrives."""
+    label = "" if note.level == "info" else f"{note.level}: "
+    print(f"driftcheck: {label}{note.text}", file=sys.stderr, flush=True)
 
 
-def _provider_error_exit(err: ProviderError) -> int:
-    from providers.errors import ConfigurationError
-
-    _fail(err.one_line())
-    return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+def print_notes(notes: Iterable[Note]) -> None:
+    for note in notes:
+        print_note(note)
 
 
 # --- driftcheck providers ------------------------------------------------------------------
@@ -321,7 +316,9 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
     from app.provider_status import gather
 
-    config = _load_config()
+    from app.config import load_config
+
+    config = load_config()
     rows = gather(config.endpoints, check=not args.no_check, prices=config.prices)
     default, why = _default_choice(config)
     routes = {
@@ -346,7 +343,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-        return EXIT_OK
+        return ExitCode.OK
 
     from rich.table import Table
 
@@ -415,12 +412,13 @@ def cmd_providers(args: argparse.Namespace) -> int:
                 h["state"],
             )
         console.print(table)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _health(config: Any) -> list[dict[str, Any]]:
     """Each provider's recent record, and whether a cooldown would skip it now."""
-    from app.store import Store, StoreError
+    from app.store import Store
+    from app.errors import StoreError
 
     try:
         store = Store.open(for_reading=True).store
@@ -576,7 +574,8 @@ def _seed_health(registry: Any, specs: list[str], resilience: Any) -> None:
     """A fresh process learns each provider's recent record from history: its time to
     first token (so p95 hedging works from the first request) and a cooldown still
     running from failures in earlier commands. History is a record, never a gate."""
-    from app.store import Store, StoreError
+    from app.store import Store
+    from app.errors import StoreError
 
     try:
         store = Store.open(for_reading=True).store
@@ -601,22 +600,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
+    from app.config import load_config
     from providers import Request
-    from providers.errors import ProviderError
 
     prompt = _read_prompt(args.prompt)
-    config = _load_config()
-    try:
-        provider = resolve_provider(
-            args.provider,
-            config,
-            retries=args.retries,
-            fallback=args.fallback,
-            hedge_after=args.hedge_after,
-            max_tokens=args.max_tokens,
-        )
-    except ProviderError as err:
-        return _provider_error_exit(err)
+    config = load_config()
+    provider = resolve_provider(
+        args.provider,
+        config,
+        retries=args.retries,
+        fallback=args.fallback,
+        hedge_after=args.hedge_after,
+        max_tokens=args.max_tokens,
+    )
     from app.outbound import outbound
 
     prompt = outbound(prompt, [provider], allow=args.allow_secrets, label="the prompt").text
@@ -657,12 +653,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print_recording(recording, quiet_when_recorded=True)
     if error is not None:
         if live:
-            return _provider_error_exit(error)
-        from providers.errors import ConfigurationError
-
-        return EXIT_USAGE if isinstance(error, ConfigurationError) else EXIT_PROVIDER
+            _fail(error.one_line())
+        return exit_code_for(error)
     assert response is not None
-    return EXIT_PROVIDER if any(c.severity == "error" for c in response.checks) else EXIT_OK
+    return ExitCode.PROVIDER if any(c.severity == "error" for c in response.checks) else ExitCode.OK
 
 
 async def _run_ask(

@@ -17,7 +17,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, bounded_int, resolve_provider
+from app.cli import _fail, bounded_int, resolve_provider
+from app.errors import UsageError
 from app.cli import spec_text
 
 MAX_REPEAT = 20
@@ -139,7 +140,8 @@ def _task_of(args: argparse.Namespace) -> str:
 
 
 def _incident_input(args: argparse.Namespace) -> Any:
-    from app.inputs import InputError, decode_text
+    from app.inputs import decode_text
+    from app.errors import InputError
     from app.triage_cli import read_incident
 
     if args.incident:
@@ -172,7 +174,8 @@ def pick_sides(spec_a: str | None, spec_b: str | None, config: Any) -> tuple[str
 
 def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[str, dict[str, Any]]:
     """(run id, the stored side's public JSON) for --baseline, checked against this input."""
-    from app.store import Store, StoreError
+    from app.store import Store
+    from app.errors import StoreError
 
     run_id, _, side = ref.partition(":")
     try:
@@ -221,9 +224,8 @@ def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[s
 def run_compare(args: argparse.Namespace) -> int:
     from app.compare import compare_report
     from app.recording import RunRecorder, print_recording
-    from app.review_cli import load_review_input, plan_review, print_notes
+    from app.review_cli import load_review_input, plan_review, print_input_notes
     from app.triage_cli import load_incident, parse_context, redacted_for, resolve_judges
-    from providers.errors import ConfigurationError, ProviderError
 
     task = _task_of(args)
     if args.baseline and args.spec_a:
@@ -237,7 +239,9 @@ def run_compare(args: argparse.Namespace) -> int:
         load_baseline(args.baseline, task, text_input.sha256, args.mode) if args.baseline else (None, None)
     )
     mode = args.mode or (baseline.get("mode") if baseline else None) or "active"
-    config = _load_config()
+    from app.config import load_config
+
+    config = load_config()
     if baseline is not None:
         specs = {"b": args.spec_b or f"{baseline['provider']}:{baseline['model']}"}
     else:
@@ -246,20 +250,16 @@ def run_compare(args: argparse.Namespace) -> int:
 
     if use_tui(args) and baseline is None and args.repeat == 1 and not (args.key or args.reference):
         return _open_tui(task, args, text_input, specs)
-    try:
-        # Each side is exactly its SPEC: a side that fell back or hedged to another model
-        # would report someone else's drift.
-        providers = {
-            side: resolve_provider(
-                spec, config, retries=args.retries, fallback=[], hedge_after="off", max_tokens=args.max_tokens
-            )
-            for side, spec in specs.items()
-        }
-        judges = resolve_judges(args.judge, config, args.retries) if task == "triage" else []
-    except ProviderError as err:
-        _fail(err.one_line())
-        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
-    print_notes(text_input)
+    # Each side is exactly its SPEC: a side that fell back or hedged to another model
+    # would report someone else's drift.
+    providers = {
+        side: resolve_provider(
+            spec, config, retries=args.retries, fallback=[], hedge_after="off", max_tokens=args.max_tokens
+        )
+        for side, spec in specs.items()
+    }
+    judges = resolve_judges(args.judge, config, args.retries) if task == "triage" else []
+    print_input_notes(text_input)
 
     if task == "review":
         plans = {side: plan_review(p, source, args) for side, p in providers.items()}
@@ -328,7 +328,8 @@ def run_compare(args: argparse.Namespace) -> int:
     recording = recorder.finish(status=report["status"], summary=_summary(report), result=report)
     _print_report(report, args.format)
     print_recording(recording)
-    from app.exit_codes import outcome_exit, say_failed_judges
+    from app.cli import print_notes
+    from app.task_exit import failed_judge_notes, outcome_exit
 
     # What ran now: a baseline side was read from history, not asked.
     labelled = {
@@ -339,7 +340,7 @@ def run_compare(args: argparse.Namespace) -> int:
     for where, run in labelled.items():
         if run["status"] != "ok":
             _fail(f"{where}: {run['error']['message']}")
-    say_failed_judges(labelled, judge_optional=args.judge_optional)
+    print_notes(failed_judge_notes(labelled, judge_optional=args.judge_optional))
     return outcome_exit(labelled.values(), judge_optional=args.judge_optional)
 
 

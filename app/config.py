@@ -16,15 +16,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.errors import ConfigError
 from providers.base import RetryPolicy, Timeouts
 from providers.pricing import Price
 from providers.spec import Endpoint, LocalOptions
 
 CONFIG_DIR_ENV = "DRIFTCHECK_CONFIG_DIR"
-
-
-class ConfigError(Exception):
-    """The config file exists but cannot be used; the message names the file and the place."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from app.cli import EXIT_OK, UsageError
+from app.errors import ExitCode, UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -34,36 +34,31 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from app.config import ConfigError, config_path
+    from app.config import config_path, load_config
     from app.config_write import parse_value, update_config
 
     path = config_path()
     action = args.config_action or "show"
     if action == "path":
         print(path)
-        return EXIT_OK
-    try:
-        if action == "set":
-            value = parse_value(args.key, args.value)
-            if value in ("", []):  # never a silent removal: that is what unset is for
-                raise UsageError(
-                    f"{args.key} cannot be set to nothing; to remove it, run: driftcheck config unset {args.key}"
-                )
-            update_config({args.key: value}, path)
-            print(f"driftcheck: {args.key} set in {path}", file=sys.stderr)
-            return EXIT_OK
-        if action == "unset":
-            update_config({args.key: None}, path)
-            print(f"driftcheck: {args.key} removed from {path}", file=sys.stderr)
-            return EXIT_OK
-        from app.cli import _load_config
-
-        _load_config()  # refuse a broken or readable-by-others file before showing it
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+        return ExitCode.OK
+    if action == "set":
+        value = parse_value(args.key, args.value)
+        if value in ("", []):  # never a silent removal: that is what unset is for
+            raise UsageError(
+                f"{args.key} cannot be set to nothing; to remove it, run: driftcheck config unset {args.key}"
+            )
+        update_config({args.key: value}, path)
+        print(f"driftcheck: {args.key} set in {path}", file=sys.stderr)
+        return ExitCode.OK
+    if action == "unset":
+        update_config({args.key: None}, path)
+        print(f"driftcheck: {args.key} removed from {path}", file=sys.stderr)
+        return ExitCode.OK
+    load_config()  # refuse a broken or readable-by-others file before showing it
     if not path.exists():
         print(f"# {path} does not exist yet: driftcheck runs on its defaults")
-        return EXIT_OK
+        return ExitCode.OK
     print(f"# {path}")
     sys.stdout.write(path.read_text(encoding="utf-8"))
-    return EXIT_OK
+    return ExitCode.OK

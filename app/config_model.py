@@ -34,7 +34,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from app.config import Config, ConfigError, Resilience, Route
+from app.config import Config, Resilience, Route
+from app.errors import ConfigError
 from providers.base import RetryPolicy, Timeouts
 from providers.errors import ProviderError
 from providers.pricing import Price

@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.config import Config, ConfigError, check_directory, config_from_text, config_path, read_private
+from app.config import Config, check_directory, config_from_text, config_path, read_private
+from app.errors import ConfigError
 
 # Settings that hold a list of SPECs: "a, b" on the command line is a list.
 LIST_SETTINGS = {"compare", "judges", "resilience.fallback"}

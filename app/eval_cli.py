@@ -14,17 +14,8 @@ import asyncio
 import sys
 from typing import Any
 
-from app.cli import (
-    EXIT_CANCELLED,
-    EXIT_OK,
-    EXIT_PROVIDER,
-    EXIT_USAGE,
-    UsageError,
-    _fail,
-    _load_config,
-    bounded_int,
-    resolve_provider,
-)
+from app.cli import _fail, bounded_int, resolve_provider
+from app.errors import ExitCode, UsageError
 
 MAX_REPEAT = 20
 MAX_CONCURRENCY = 32
@@ -157,7 +148,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
     from app.eval.items import reload_items
     from app.eval.plan import EvalPlan
     from app.recording import RunRecorder
-    from app.store import StoreError
+    from app.errors import StoreError
 
     given = [
         flag
@@ -201,8 +192,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from app.eval.limits import Budget
     from app.eval.plan import estimate
     from app.recording import RunRecorder, print_recording
-    from app.review_cli import print_notes
-    from providers.errors import ConfigurationError, ProviderError
+    from app.review_cli import print_input_notes
 
     if args.yes and not args.write_routes:
         raise UsageError("--yes applies to --write-routes")
@@ -210,28 +200,26 @@ def run_eval(args: argparse.Namespace) -> int:
         from app.review_cli import _check_writable
 
         _check_writable(args.out)
-    config = _load_config()
+    from app.config import load_config
+
+    config = load_config()
     resumed, parts = None, {}
     if args.resume:
         plan, resumed, parts = _resumed_plan(args)
     else:
         plan = _new_plan(args, config)
-    try:
-        # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
-        providers = {
-            s: resolve_provider(
-                s, config, retries=args.retries, fallback=[], hedge_after="off", max_tokens=args.max_tokens
-            )
-            for s in plan.models
-        }
-        judges = {
-            s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off") for s in plan.judges
-        }
-    except ProviderError as err:
-        _fail(err.one_line())
-        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+    # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
+    providers = {
+        s: resolve_provider(
+            s, config, retries=args.retries, fallback=[], hedge_after="off", max_tokens=args.max_tokens
+        )
+        for s in plan.models
+    }
+    judges = {
+        s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off") for s in plan.judges
+    }
     for item in plan.items:
-        print_notes(item.text_input)
+        print_input_notes(item.text_input)
     prepared = {
         (s, item.id): tasks.prepare(
             p, item, judges=list(judges.values()), allow_secrets=args.allow_secrets, max_tokens=args.max_tokens
@@ -250,13 +238,10 @@ def run_eval(args: argparse.Namespace) -> int:
     cost = estimate(plan, providers, judges)
     _print_plan(plan, cost, args.budget, cells, parts)
     if args.dry_run:
-        return EXIT_OK
-    try:  # SDK imports and model loading now, not inside the first call's latency
-        for provider in [*providers.values(), *judges.values()]:
-            provider.preload()
-    except ProviderError as err:
-        _fail(err.one_line())
-        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+        return ExitCode.OK
+    # SDK imports and model loading now, not inside the first call's latency
+    for provider in [*providers.values(), *judges.values()]:
+        provider.preload()
     if resumed is not None:
         recorder = RunRecorder.reopen(resumed)
     else:
@@ -294,7 +279,7 @@ def run_eval(args: argparse.Namespace) -> int:
         )
         if not resumable:
             print_recording(recording)
-        return EXIT_CANCELLED
+        return ExitCode.CANCELLED
     report = _report(plan, runner, recorder.run_id, stopped)
     recording = recorder.finish(
         status="stopped" if report["stopped"] else report["status"], summary=_summary(report), result=report
@@ -342,7 +327,7 @@ def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool
             print(f"driftcheck: warning: {line} (--judge-optional)", file=sys.stderr)
         else:
             _fail(f"{line}{retry}. --judge-optional makes this a warning")
-    return EXIT_PROVIDER if missing or (grades and not judge_optional) else EXIT_OK
+    return ExitCode.PROVIDER if missing or (grades and not judge_optional) else ExitCode.OK
 
 
 def _report(plan: Any, runner: Any, run_id: str | None, stopped: Any) -> dict[str, Any]:
@@ -521,7 +506,7 @@ def _write_report(report: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def _write_routes(report: dict[str, Any], config: Any, args: argparse.Namespace) -> None:
-    from app.config import ConfigError
+    from app.errors import ConfigError
     from app.config_write import update_config
     from app.eval.routes import propose_routes
 

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from app.cli import EXIT_OK, UsageError
+from app.errors import ExitCode, UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -51,7 +51,8 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from app.store import Store, StoreError
+    from app.store import Store
+    from app.errors import StoreError
 
     action = args.action or "list"
     try:
@@ -108,7 +109,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     runs = store.list_runs(task=args.task, provider=args.provider, status=args.status, limit=args.limit)
     if args.format == "json":
         print(json.dumps({"runs": runs, "database": str(store.path)}, indent=2))
-        return EXIT_OK
+        return ExitCode.OK
     from rich.markup import escape
     from rich.table import Table
 
@@ -117,7 +118,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     console = SafeConsole(highlight=False)
     if not runs:
         console.print(f"No runs yet. History lives in {escape(str(store.path))}.")
-        return EXIT_OK
+        return ExitCode.OK
     table = Table(title=f"History ({escape(str(store.path))})", title_justify="left")
     for column, justify in (
         ("id", "left"),
@@ -164,7 +165,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         + (f" (+{unknown} call(s) of unknown cost)" if unknown else "")
         + f" · median latency {median}"
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _show(store: Any, args: argparse.Namespace) -> int:
@@ -173,7 +174,7 @@ def _show(store: Any, args: argparse.Namespace) -> int:
         from app.render.terminal import json_text
 
         print(json_text(run))
-        return EXIT_OK
+        return ExitCode.OK
     from rich.markup import escape
 
     from app.render.console import SafeConsole
@@ -228,7 +229,7 @@ def _show(store: Any, args: argparse.Namespace) -> int:
             f"-{finding['line_end']}" if finding["line_end"] != finding["line_start"] else ""
         )
         console.print(f"  {finding['severity']:>8} {finding['id']:<4} {lines:<9} {escape(finding['title'])}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _diff(store: Any, args: argparse.Namespace) -> int:
@@ -250,7 +251,7 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
     }
     if args.format == "json":
         print(json.dumps(report, indent=2))
-        return EXIT_OK
+        return ExitCode.OK
     score = drift["score"]
     print(
         f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})"
@@ -268,7 +269,7 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
     for side, sign in (("only_a", "-"), ("only_b", "+")):
         for f in drift[side]:
             print(f"  {sign} {f['id']} L{f['line']} {f['severity']} {f['title']}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _export(store: Any, args: argparse.Namespace) -> int:
@@ -283,14 +284,14 @@ def _export(store: Any, args: argparse.Namespace) -> int:
         from app.render.terminal import json_text
 
         sys.stdout.write(json_text(record) + "\n")
-        return EXIT_OK
+        return ExitCode.OK
     if record.get("task") != "review":
         raise UsageError(f"--format {args.format} exports reviews; run {run['id']} is a {record.get('task')}")
     from app.review.stored import outcome_from_json
     from app.review_cli import render
 
     sys.stdout.write(render(outcome_from_json(record), args.format))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _prune(store: Any, args: argparse.Namespace) -> int:
@@ -301,4 +302,4 @@ def _prune(store: Any, args: argparse.Namespace) -> int:
         f"deleted {pruned.deleted} run(s) older than {args.older_than:g} day(s) from {store.path}"
         + (f"; kept {pruned.kept_in_progress} whose process is still running" if pruned.kept_in_progress else "")
     )
-    return EXIT_OK
+    return ExitCode.OK

@@ -12,13 +12,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.errors import InputError
+
 # Above this a file is almost certainly generated, vendored or data, not code to review.
 MAX_BYTES = 4 * 1024 * 1024
 _SNIFF_BYTES = 8192
-
-
-class InputError(Exception):
-    """The input cannot be used; the message is meant for the user as is (exit code 2)."""
 
 
 @dataclass

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.metrics import metrics_dict
-from app.store import CHECKPOINT_EVERY_S, Store, StoreError
+from app.store import CHECKPOINT_EVERY_S, Store
+from app.errors import StoreError
 from providers import Completed, Provider, Request, Response, TextDelta, Usage, UsageUpdate
 from providers.errors import InterruptedStreamError, ProviderError
 

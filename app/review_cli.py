@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_FINDINGS, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, resolve_provider
+from app.cli import _fail, resolve_provider
+from app.config import load_config
+from app.errors import ExitCode, UsageError, exit_code_for
 
 # Above this many source tokens, the estimate of tokens and cost is printed before sending.
 ESTIMATE_ABOVE_TOKENS = 20_000
@@ -83,7 +85,8 @@ class ReviewPlan:
 def load_review_input(file: str, key_path: str | None) -> tuple[Any, Any, Any]:
     """(text input, parsed source, answer key or None); every problem a UsageError."""
     from app.answer_key import AnswerKeyError, find_key, load_key
-    from app.inputs import InputError, looks_minified, read_text_file
+    from app.inputs import looks_minified, read_text_file
+    from app.errors import InputError
     from app.source import load_source
 
     try:
@@ -144,18 +147,16 @@ def plan_review(provider: Any, source: Any, args: argparse.Namespace, *, judges:
     return ReviewPlan(provider, source, chunks, max_tokens, flags)
 
 
-def print_notes(text_input: Any) -> None:
+def print_input_notes(text_input: Any) -> None:
     for note in text_input.notes:
         print(f"driftcheck: note: {note}", file=sys.stderr, flush=True)
 
 
 def run_review(args: argparse.Namespace) -> int:
-    from providers.errors import ConfigurationError, ProviderError
-
     text_input, source, key = load_review_input(args.file, args.key)
     if args.out:
         _check_writable(args.out)
-    config = _load_config()
+    config = load_config()
     from app.cli import use_tui
 
     if use_tui(args) and not args.key:
@@ -169,21 +170,17 @@ def run_review(args: argparse.Namespace) -> int:
             lambda app: ReviewScreen(args.file, args.provider, record=not args.no_history, route=route),
             record=not args.no_history,
         )
-    try:
-        provider = resolve_provider(
-            args.provider,
-            config,
-            retries=args.retries,
-            task="review",
-            fallback=args.fallback,
-            hedge_after=args.hedge_after,
-            max_tokens=args.max_tokens,
-        )
-    except ProviderError as err:
-        _fail(err.one_line())
-        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
+    provider = resolve_provider(
+        args.provider,
+        config,
+        retries=args.retries,
+        task="review",
+        fallback=args.fallback,
+        hedge_after=args.hedge_after,
+        max_tokens=args.max_tokens,
+    )
     plan = plan_review(provider, source, args)
-    print_notes(text_input)
+    print_input_notes(text_input)
 
     live = args.format == "text" or bool(args.out)
     from app.recording import RunRecorder, print_recording
@@ -230,7 +227,7 @@ def run_review(args: argparse.Namespace) -> int:
                 + (f" and in {args.out}" if args.out else ""),
                 file=sys.stderr,
             )
-        return EXIT_USAGE if isinstance(outcome.error, ConfigurationError) else EXIT_PROVIDER
+        return exit_code_for(outcome.error)
     return _exit_for_findings(outcome, args.fail_on)
 
 
@@ -238,9 +235,9 @@ def _exit_for_findings(outcome: Any, fail_on: str) -> int:
     from app.review.model import severity_rank
 
     if fail_on == "none" or outcome.result is None:
-        return EXIT_OK
+        return ExitCode.OK
     worst = outcome.result.worst()
-    return EXIT_FINDINGS if worst is not None and severity_rank(worst) <= severity_rank(fail_on) else EXIT_OK
+    return ExitCode.FINDINGS if worst is not None and severity_rank(worst) <= severity_rank(fail_on) else ExitCode.OK
 
 
 async def _stream_review(

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.errors import StoreError
+
 DATA_DIR_ENV = "DRIFTCHECK_DATA_DIR"
 DB_NAME = "history.db"
 CHECKPOINT_EVERY_S = 1.0
@@ -99,10 +101,6 @@ _MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
-
-
-class StoreError(Exception):
-    """History cannot be used; the message says why and what to do."""
 
 
 class AmbiguousRunId(StoreError):

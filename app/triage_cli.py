@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_PROVIDER, EXIT_USAGE, UsageError, _fail, _load_config, resolve_provider, spec_text
+from app.cli import _fail, resolve_provider, spec_text
+from app.errors import UsageError
 
 MAX_INCIDENT_CHARS = 40_000
 _CONTEXT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -104,7 +105,8 @@ def _breaks_the_line(ch: str) -> bool:
 
 
 def read_incident(file: str) -> Any:
-    from app.inputs import InputError, decode_text, read_text_file
+    from app.inputs import decode_text, read_text_file
+    from app.errors import InputError
 
     try:
         if file == "-":
@@ -192,32 +194,29 @@ def resolve_judges(specs: list[str] | None, config: Any, retries: int | None) ->
 
 def run_triage(args: argparse.Namespace) -> int:
     from app.recording import RunRecorder, print_recording
-    from app.review_cli import print_notes
+    from app.review_cli import print_input_notes
     from app.triage.task import triage_json
-    from providers.errors import ConfigurationError, ProviderError
 
     context = parse_context(args.context)
     text_input, flags, reference = load_incident(read_incident(args.file), args.reference)
-    config = _load_config()
+    from app.config import load_config
+
+    config = load_config()
     from app.cli import use_tui
 
     if use_tui(args) and args.file != "-" and not args.reference:
         return open_triage_tui(text_input, args, specs=[args.provider or ""])
-    try:
-        provider = resolve_provider(
-            args.provider,
-            config,
-            retries=args.retries,
-            task=f"triage.{args.mode}",
-            fallback=args.fallback,
-            hedge_after=args.hedge_after,
-            max_tokens=args.max_tokens,
-        )
-        judges = resolve_judges(args.judge, config, args.retries)
-    except ProviderError as err:
-        _fail(err.one_line())
-        return EXIT_USAGE if isinstance(err, ConfigurationError) else EXIT_PROVIDER
-    print_notes(text_input)
+    provider = resolve_provider(
+        args.provider,
+        config,
+        retries=args.retries,
+        task=f"triage.{args.mode}",
+        fallback=args.fallback,
+        hedge_after=args.hedge_after,
+        max_tokens=args.max_tokens,
+    )
+    judges = resolve_judges(args.judge, config, args.retries)
+    print_input_notes(text_input)
     text_input, flags, context = redacted_for([provider, *judges], text_input, flags, context, allow=args.allow_secrets)
 
     recorder = RunRecorder.start(
@@ -258,9 +257,10 @@ def run_triage(args: argparse.Namespace) -> int:
     print_recording(recording)
     if outcome.error is not None:
         _fail(outcome.error.one_line())
-    from app.exit_codes import outcome_exit, say_failed_judges
+    from app.cli import print_notes
+    from app.task_exit import failed_judge_notes, outcome_exit
 
-    say_failed_judges({"": data}, judge_optional=args.judge_optional)
+    print_notes(failed_judge_notes({"": data}, judge_optional=args.judge_optional))
     return outcome_exit([data], judge_optional=args.judge_optional)
 
 

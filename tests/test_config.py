@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigError, load_config
+from app.config import load_config
+from app.errors import ConfigError
 from tests.conftest import write_private
 
 EXAMPLE = """

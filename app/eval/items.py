@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.cli import UsageError
+from app.errors import UsageError
 from app.triage.reference import REFERENCE_SUFFIX
 
 INCIDENT_SUFFIXES = {".md", ".txt", ".log"}

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.errors import InputError
+
 REFERENCE_SUFFIX = ".reference.toml"
 _NEGATION = re.compile(r"\b(?:do not|don't|never|avoid|without|instead of|not)\b[^.;]*$", re.IGNORECASE)
 
 
-class ReferenceError(Exception):
+class ReferenceError(InputError):  # noqa: A001 - the name the module has always used
     """The reference file exists but is malformed."""
 
 

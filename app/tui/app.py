@@ -97,10 +97,11 @@ class DriftcheckApp(App[None]):
 
     def on_run_ended(self, message: Any) -> None:
         """Every screen's run end (RunEnded bubbles up): the exit code follows the last one."""
-        from app.exit_codes import EXIT_CANCELLED, outcome_exit
+        from app.errors import ExitCode
+        from app.task_exit import outcome_exit
 
         self.exit_code = (
-            EXIT_CANCELLED
+            ExitCode.CANCELLED
             if message.status == "cancelled"
             else outcome_exit(message.sides.values(), judge_optional=self.judge_optional)
         )
@@ -122,13 +123,14 @@ class DriftcheckApp(App[None]):
         self.push_screen(ReviewScreen(path, spec, record=self.record))
 
     def open_compare(self, path: str, spec_a: str | None = None, spec_b: str | None = None) -> None:
-        from app.cli import UsageError, _load_config
         from app.compare_cli import pick_sides
+        from app.config import load_config
+        from app.errors import DriftcheckError
         from app.tui.compare_screen import CompareScreen
 
         try:
-            a, b = pick_sides(spec_a, spec_b, _load_config())
-        except UsageError as exc:
+            a, b = pick_sides(spec_a, spec_b, load_config())
+        except DriftcheckError as exc:
             self.notify(str(exc), title="Compare", severity="error", timeout=10)
             return
         self.push_screen(CompareScreen(path, a, b, record=self.record))

@@ -90,7 +90,7 @@ class HistoryScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         from app.history_cli import _cost, _short
-        from app.store import StoreError
+        from app.errors import StoreError
 
         table = self.query_one(DataTable)
         table.clear()

@@ -146,13 +146,13 @@ def prepare_review(
 ) -> PreparedRun:
     """A review of `path` by one provider ({"a": SPEC}) or two (a compare). Raises
     UsageError or ProviderError with a message meant for the user."""
-    from app.cli import _load_config
+    from app.config import load_config
     from app.recording import RunRecorder
     from app.review.task import review_events
     from app.review_cli import load_review_input, plan_review, review_options
 
     text_input, source, key = load_review_input(path, None)
-    config = _load_config()
+    config = load_config()
     providers = {side: _side_provider(spec, config, len(specs), "review", route) for side, spec in specs.items()}
     plans = {side: plan_review(p, source, review_options()) for side, p in providers.items()}
     from pathlib import Path
@@ -196,8 +196,9 @@ def prepare_triage(
     route: RouteOptions = RouteOptions(),
 ) -> PreparedRun:
     """A triage of pasted text by one provider or two, judged by `judges` (None: the config's)."""
-    from app.cli import _load_config
-    from app.inputs import InputError, decode_text
+    from app.config import load_config
+    from app.inputs import decode_text
+    from app.errors import InputError
     from app.recording import RunRecorder
     from app.triage.task import triage_events
     from app.triage_cli import load_incident, redacted_for, resolve_judges
@@ -205,11 +206,11 @@ def prepare_triage(
     try:
         text_input = decode_text(text.encode("utf-8", "surrogateescape"), label, what="incident")
     except InputError as exc:
-        from app.cli import UsageError
+        from app.errors import UsageError
 
         raise UsageError(str(exc)) from None
     text_input, flags, reference = load_incident(text_input, None)
-    config = _load_config()
+    config = load_config()
     providers = {
         side: _side_provider(spec, config, len(specs), f"triage.{mode}", route) for side, spec in specs.items()
     }

@@ -74,7 +74,7 @@ def current_values(path: Any) -> dict[str, str]:
 
 def changes_from(values: dict[str, str]) -> dict[str, Any]:
     """Field values to `update_config` changes (empty removes the setting)."""
-    from app.config import ConfigError
+    from app.errors import ConfigError
 
     def number(key: str, text: str) -> Any:
         try:
@@ -159,7 +159,8 @@ class SettingsScreen(Screen[None]):
             self.action_save()
 
     def action_save(self) -> None:
-        from app.config import ConfigError, config_path
+        from app.config import config_path
+        from app.errors import ConfigError
         from app.config_write import update_config
 
         values = {key: self.query_one(f"#set-{key.replace('.', '-')}", Input).value for key, _, _ in FIELDS}

@@ -48,18 +48,13 @@ class TaskScreen(Screen[None]):
     async def prepare(self, prepare: Callable[..., PreparedRun], *args: Any, **kwargs: Any) -> PreparedRun | None:
         """Check the input and build the providers in a thread; None (and a notification)
         when that fails, in which case nothing was sent."""
-        from app.cli import UsageError
-        from app.exit_codes import EXIT_PROVIDER, EXIT_USAGE
-        from providers.errors import ConfigurationError, ProviderError
+        from app.errors import DriftcheckError, error_line, exit_code_for
+        from providers.errors import ProviderError
 
         try:
             return await prepare_off_loop(prepare, *args, **kwargs)
-        except UsageError as exc:
-            self.post_message(RunFailedToStart(str(exc), EXIT_USAGE))
-        except ProviderError as exc:
-            self.post_message(
-                RunFailedToStart(exc.one_line(), EXIT_USAGE if isinstance(exc, ConfigurationError) else EXIT_PROVIDER)
-            )
+        except (DriftcheckError, ProviderError) as exc:
+            self.post_message(RunFailedToStart(error_line(exc), exit_code_for(exc)))
         return None
 
     async def drive(self, prepared: PreparedRun) -> None:
