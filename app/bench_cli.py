@@ -60,9 +60,9 @@ def add_parser(sub: Any, positive_int: Any) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    from app.bench import DEFAULT_PROMPT, BenchResult
-    from app.recording import RunRecorder, print_recording
-    from app.config import load_config
+    from app.bench.latency import DEFAULT_PROMPT, BenchResult
+    from app.history.recording import RunRecorder, print_recording
+    from app.config.load import load_config
     from providers import Request
 
     if args.bench_kind != "latency":
@@ -83,7 +83,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     recorder = RunRecorder.start(
         "bench", input_ref="(bench latency)", input_sha256=None, providers=[provider.spec], enabled=not args.no_history
     )
-    from app.outbound import outbound
+    from app.calls.outbound import outbound
 
     request = Request.ask(outbound(prompt, [provider], allow=False, label="--prompt").text, max_tokens=args.max_tokens)
     result = BenchResult(provider.spec, hedge_after=args.hedge_after)
@@ -106,7 +106,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
 async def _measure(provider: Any, request: Any, args: argparse.Namespace) -> list[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from app.bench import run_bench
+    from app.bench.latency import run_bench
 
     with Progress(
         TextColumn("[dim]{task.description}"),
@@ -149,7 +149,7 @@ def _summary(data: dict[str, Any]) -> str:
 def _print(data: dict[str, Any], totals: list[float]) -> None:
     from rich.table import Table
 
-    from app.bench import histogram
+    from app.bench.latency import histogram
     from app.render.console import SafeConsole
     from providers.pricing import format_cost
 

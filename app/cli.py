@@ -316,7 +316,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
     from app.provider_status import gather
 
-    from app.config import load_config
+    from app.config.load import load_config
 
     config = load_config()
     rows = gather(config.endpoints, check=not args.no_check, prices=config.prices)
@@ -417,7 +417,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 def _health(config: Any) -> list[dict[str, Any]]:
     """Each provider's recent record, and whether a cooldown would skip it now."""
-    from app.store import Store
+    from app.history.store import Store
     from app.errors import StoreError
 
     try:
@@ -574,7 +574,7 @@ def _seed_health(registry: Any, specs: list[str], resilience: Any) -> None:
     """A fresh process learns each provider's recent record from history: its time to
     first token (so p95 hedging works from the first request) and a cooldown still
     running from failures in earlier commands. History is a record, never a gate."""
-    from app.store import Store
+    from app.history.store import Store
     from app.errors import StoreError
 
     try:
@@ -600,7 +600,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from app.config import load_config
+    from app.config.load import load_config
     from providers import Request
 
     prompt = _read_prompt(args.prompt)
@@ -613,7 +613,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         hedge_after=args.hedge_after,
         max_tokens=args.max_tokens,
     )
-    from app.outbound import outbound
+    from app.calls.outbound import outbound
 
     prompt = outbound(prompt, [provider], allow=args.allow_secrets, label="the prompt").text
     system = (
@@ -625,7 +625,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     live = args.format == "text"
     import hashlib
 
-    from app.recording import RunRecorder, print_recording
+    from app.history.recording import RunRecorder, print_recording
 
     # The prompt is referenced by its hash; the answer is what history keeps.
     recorder = RunRecorder.start(
@@ -696,7 +696,7 @@ async def _run_ask(
 def _ask_result(
     provider: Provider, response: Response | None, error: ProviderError | None, partial: str
 ) -> dict[str, Any]:
-    from app.metrics import metrics_dict
+    from app.calls.metrics import metrics_dict
 
     failed_check = response is not None and any(c.severity == "error" for c in response.checks)
     return {
@@ -734,6 +734,6 @@ def _print_checks(response: Response, stream: TextIO) -> None:
 
 
 def _metrics(response: Response) -> str:
-    from app.metrics import metrics_line
+    from app.calls.metrics import metrics_line
 
     return metrics_line(response)

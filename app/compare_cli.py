@@ -140,7 +140,7 @@ def _task_of(args: argparse.Namespace) -> str:
 
 
 def _incident_input(args: argparse.Namespace) -> Any:
-    from app.inputs import decode_text
+    from app.source.inputs import decode_text
     from app.errors import InputError
     from app.triage_cli import read_incident
 
@@ -174,7 +174,7 @@ def pick_sides(spec_a: str | None, spec_b: str | None, config: Any) -> tuple[str
 
 def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[str, dict[str, Any]]:
     """(run id, the stored side's public JSON) for --baseline, checked against this input."""
-    from app.store import Store
+    from app.history.store import Store
     from app.errors import StoreError
 
     run_id, _, side = ref.partition(":")
@@ -222,8 +222,8 @@ def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[s
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from app.compare import compare_report
-    from app.recording import RunRecorder, print_recording
+    from app.compare.report import compare_report, report_summary
+    from app.history.recording import RunRecorder, print_recording
     from app.review_cli import load_review_input, plan_review, print_input_notes
     from app.triage_cli import load_incident, parse_context, redacted_for, resolve_judges
 
@@ -239,7 +239,7 @@ def run_compare(args: argparse.Namespace) -> int:
         load_baseline(args.baseline, task, text_input.sha256, args.mode) if args.baseline else (None, None)
     )
     mode = args.mode or (baseline.get("mode") if baseline else None) or "active"
-    from app.config import load_config
+    from app.config.load import load_config
 
     config = load_config()
     if baseline is not None:
@@ -325,7 +325,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if baseline is not None:
         runs["a"] = [baseline]
     report = compare_report(task, {"a": runs["a"], "b": runs["b"]}, baseline=baseline_id)
-    recording = recorder.finish(status=report["status"], summary=_summary(report), result=report)
+    recording = recorder.finish(status=report["status"], summary=report_summary(report), result=report)
     _print_report(report, args.format)
     print_recording(recording)
     from app.cli import print_notes
@@ -360,7 +360,7 @@ async def _run_sides(
     starts: dict[str, Callable[[int], AsyncIterator[Any]]], repeat: int, *, live: bool, closing: list[Any]
 ) -> dict[str, list[dict[str, Any]]]:
     """Both sides to the end; each run's public JSON, per side, in run order."""
-    from app.compare import compare_events
+    from app.compare.events import compare_events
     from app.render.console import SafeConsole
     from app.render.compare import progress_line
     from app.review.report import review_json
@@ -384,19 +384,6 @@ async def _run_sides(
         for provider in closing:
             await provider.aclose()
     return {side: [done[run] for run in sorted(done)] for side, done in runs.items()}
-
-
-def _summary(report: dict[str, Any]) -> str:
-    drift = report["drift"]
-    if report["compared"] == "review":
-        return (
-            f"{len(drift['matched'])} matched, {len(drift['only_a'])} only A, {len(drift['only_b'])} only B; "
-            f"score {drift['score']['a']} → {drift['score']['b']}"
-        )
-    return (
-        f"severity {drift['severity']['a']} → {drift['severity']['b']}; "
-        f"{len(drift['actions']['matched'])} actions in common"
-    )
 
 
 def _print_report(report: dict[str, Any], fmt: str) -> None:

@@ -34,8 +34,9 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from app.config import config_path, load_config
-    from app.config_write import parse_value, update_config
+    from app.config.load import load_config
+    from app.locations import config_path
+    from app.config.writer import parse_value, update_config
 
     path = config_path()
     action = args.config_action or "show"

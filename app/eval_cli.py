@@ -147,7 +147,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
     in history until the eval really runs again."""
     from app.eval.items import reload_items
     from app.eval.plan import EvalPlan
-    from app.recording import RunRecorder
+    from app.history.recording import RunRecorder
     from app.errors import StoreError
 
     given = [
@@ -191,7 +191,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from app.eval import tasks
     from app.eval.limits import Budget
     from app.eval.plan import estimate
-    from app.recording import RunRecorder, print_recording
+    from app.history.recording import RunRecorder, print_recording
     from app.review_cli import print_input_notes
 
     if args.yes and not args.write_routes:
@@ -200,7 +200,7 @@ def run_eval(args: argparse.Namespace) -> int:
         from app.review_cli import _check_writable
 
         _check_writable(args.out)
-    from app.config import load_config
+    from app.config.load import load_config
 
     config = load_config()
     resumed, parts = None, {}
@@ -497,7 +497,7 @@ def _write_report(report: dict[str, Any], args: argparse.Namespace) -> None:
     if args.out:
         from pathlib import Path
 
-        from app.files import write_atomically
+        from app.source.files import write_atomically
 
         write_atomically(Path(args.out), text)
         print(f"driftcheck: wrote the {args.format} report to {args.out}", file=sys.stderr)
@@ -507,7 +507,7 @@ def _write_report(report: dict[str, Any], args: argparse.Namespace) -> None:
 
 def _write_routes(report: dict[str, Any], config: Any, args: argparse.Namespace) -> None:
     from app.errors import ConfigError
-    from app.config_write import update_config
+    from app.config.writer import update_config
     from app.eval.routes import propose_routes
 
     if report["cells"]["done"] < report["cells"]["expected"]:

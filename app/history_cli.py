@@ -51,7 +51,7 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from app.store import Store
+    from app.history.store import Store
     from app.errors import StoreError
 
     action = args.action or "list"
@@ -75,7 +75,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
-    from app.store import AmbiguousRunId
+    from app.history.store import AmbiguousRunId
 
     try:
         run = store.get_run(run_id)
@@ -233,7 +233,7 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
 
 def _diff(store: Any, args: argparse.Namespace) -> int:
-    from app.drift import review_drift
+    from app.compare.drift import review_drift
 
     a, b = _run_or_fail(store, args.run_a), _run_or_fail(store, args.run_b)
     if a["task"] != b["task"]:

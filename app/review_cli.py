@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import _fail, resolve_provider
-from app.config import load_config
+from app.config.load import load_config
 from app.errors import ExitCode, UsageError, exit_code_for
 
 # Above this many source tokens, the estimate of tokens and cost is printed before sending.
@@ -40,7 +40,7 @@ def chunk_budget(provider: Any, source: Any, requested: int | None, max_tokens: 
     """Source tokens per request: as asked (or the default), and never more than the
     provider's context window leaves once the instructions and the reply are counted."""
     from app.review.task import DEFAULT_CHUNK_TOKENS, PROMPT_OVERHEAD_TOKENS
-    from app.source import estimate_tokens
+    from app.source.model import estimate_tokens
 
     budget = requested or DEFAULT_CHUNK_TOKENS
     window = provider.caps.context_tokens
@@ -57,10 +57,10 @@ def chunk_budget(provider: Any, source: Any, requested: int | None, max_tokens: 
 
 def apply_secret_policy(source: Any, audience: list[Any], *, allow: bool) -> tuple[Any, list[Any]]:
     """The code as `audience` (the reviewer, and any judge that reads its findings) may see
-    it: app.outbound's one policy for everything that leaves the machine, re-parsed when
+    it: app.calls.outbound's one policy for everything that leaves the machine, re-parsed when
     something was redacted (line numbers are unchanged)."""
-    from app.outbound import outbound
-    from app.source import load_source
+    from app.calls.outbound import outbound
+    from app.source.model import load_source
 
     sent = outbound(source.text, audience, allow=allow, label=source.path)
     if not sent.redacted:
@@ -84,10 +84,10 @@ class ReviewPlan:
 
 def load_review_input(file: str, key_path: str | None) -> tuple[Any, Any, Any]:
     """(text input, parsed source, answer key or None); every problem a UsageError."""
-    from app.answer_key import AnswerKeyError, find_key, load_key
-    from app.inputs import looks_minified, read_text_file
+    from app.review.answer_key import AnswerKeyError, find_key, load_key
+    from app.source.inputs import looks_minified, read_text_file
     from app.errors import InputError
-    from app.source import load_source
+    from app.source.model import load_source
 
     try:
         text_input = read_text_file(file)
@@ -116,7 +116,7 @@ def plan_review(provider: Any, source: Any, args: argparse.Namespace, *, judges:
     """Secrets, token limit, chunks and the request guard for one provider (and the judges
     that will read its findings); the estimate is printed when the review is large or split."""
     from app.review.task import estimate_cost
-    from app.source import LineTooLongError
+    from app.source.model import LineTooLongError
     from providers.pricing import format_cost
 
     source, flags = apply_secret_policy(source, [provider, *judges], allow=args.allow_secrets)
@@ -183,7 +183,7 @@ def run_review(args: argparse.Namespace) -> int:
     print_input_notes(text_input)
 
     live = args.format == "text" or bool(args.out)
-    from app.recording import RunRecorder, print_recording
+    from app.history.recording import RunRecorder, print_recording
     from app.review.report import review_json
 
     recorder = RunRecorder.start(
@@ -319,7 +319,7 @@ def _write_output(args: argparse.Namespace, outcome: Any) -> None:
             sys.stdout.write(render(outcome, args.format))
             sys.stdout.flush()
         return
-    from app.files import write_atomically
+    from app.source.files import write_atomically
 
     write_atomically(Path(args.out), render(outcome, args.format))
     print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

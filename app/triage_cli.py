@@ -105,7 +105,7 @@ def _breaks_the_line(ch: str) -> bool:
 
 
 def read_incident(file: str) -> Any:
-    from app.inputs import decode_text, read_text_file
+    from app.source.inputs import decode_text, read_text_file
     from app.errors import InputError
 
     try:
@@ -123,7 +123,7 @@ def read_incident(file: str) -> Any:
 def check_incident_text(text_input: Any) -> Any:
     """Refuse what is clearly not an incident; trim what is too long to send, returning
     the `input_trimmed` check that says so (None when nothing was trimmed)."""
-    from providers.checks import Check
+    from providers.types import Check
 
     text = text_input.text
     words = re.findall(r"[A-Za-z]{2,}", text)
@@ -173,7 +173,7 @@ def redacted_for(
     input checks with a note for what was found. The caller's input is unchanged."""
     from dataclasses import replace
 
-    from app.outbound import outbound, outbound_context
+    from app.calls.outbound import outbound, outbound_context
 
     sent = outbound(text_input.text, audience, allow=allow, label="the incident")
     values, context_checks = outbound_context(context, audience, allow=allow)
@@ -193,13 +193,13 @@ def resolve_judges(specs: list[str] | None, config: Any, retries: int | None) ->
 
 
 def run_triage(args: argparse.Namespace) -> int:
-    from app.recording import RunRecorder, print_recording
+    from app.history.recording import RunRecorder, print_recording
     from app.review_cli import print_input_notes
     from app.triage.task import triage_json
 
     context = parse_context(args.context)
     text_input, flags, reference = load_incident(read_incident(args.file), args.reference)
-    from app.config import load_config
+    from app.config.load import load_config
 
     config = load_config()
     from app.cli import use_tui

@@ -4,10 +4,11 @@ Knows nothing of reviews, triage or Textual, and imports no SDK until a call is 
 """
 
 from .base import Provider, ProviderSettings, RetryPolicy, Timeouts
-from .checks import Check, raise_for_checks
+from .checks import raise_for_checks
 from .errors import ProviderError
 from .spec import KINDS, Endpoint, ProviderSpec, build_provider, default_spec, parse_spec
 from .types import (
+    Check,
     Completed,
     FinishReasonSet,
     Message,

@@ -7,29 +7,13 @@ check here names such a failure and says what to change.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Literal
-
 from .capabilities import Capabilities
 from .errors import EmptyResponseError, InvalidOutputError
 from .structured import parse_structured
-from .types import Request, Response
-
-Severity = Literal["error", "warning"]
+from .types import Check, Request, Response
 
 # Share of the output spent reasoning above which we blame reasoning for the empty answer.
 REASONING_SHARE = 0.9
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    severity: Severity
-    message: str
-    diagnosis: str
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def run_checks(request: Request, response: Response, caps: Capabilities) -> tuple[list[Check], object]:

@@ -8,7 +8,7 @@ and raises typed HTTP errors, and the chunks are read as wire JSON (see sse.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
@@ -17,6 +17,9 @@ from .grammar import grammar_if_installed
 from .sse import json_events
 from .structured import bounded_schema, schema_instructions
 from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
+
+if TYPE_CHECKING:  # pydantic is only needed when a caller asks for structured output
+    from pydantic import BaseModel
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -106,9 +109,7 @@ class OpenAIProvider(Provider):
             kwargs["stream_options"] = {"include_usage": True}
         if request.output_schema is not None:
             if self.caps.native_structured_output:
-                from openai.lib._pydantic import to_strict_json_schema
-
-                schema = to_strict_json_schema(request.output_schema)
+                schema = strict_json_schema(request.output_schema)
                 if self.caps.structured_output_format == "json_object":
                     # llama-cpp-python's server: the schema becomes a grammar, so bound it. Its
                     # converter ignores minimum/maximum; when llama-cpp-python is installed here
@@ -168,3 +169,13 @@ class OpenAIProvider(Provider):
                 token_param=self.caps.token_param,
             )
         return from_transport(exc, provider=self.spec, base_url=self.settings.base_url, request_id=request_id)
+
+
+def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON Schema as OpenAI's strict mode takes it, made by the SDK's public helper
+    (the one `chat.completions.parse` uses), so it follows the SDK's rules as they change."""
+    from openai.lib import type_to_response_format_param
+
+    response_format: Any = type_to_response_format_param(model)
+    schema: dict[str, Any] = response_format["json_schema"]["schema"]
+    return schema

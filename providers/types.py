@@ -6,18 +6,18 @@ above this layer needs to know how Anthropic and OpenAI differ on the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pydantic is only needed when a caller asks for structured output
     from pydantic import BaseModel
 
-    from .checks import Check
     from .errors import ProviderError
 
 Role = Literal["user", "assistant"]
 FinishReason = Literal["stop", "length", "content_filter", "tool_use", "refusal", "error", "unknown"]
 TokenParam = Literal["max_tokens", "max_completion_tokens"]
+CheckSeverity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,19 @@ class Request:
     @property
     def schema_name(self) -> str:
         return self.output_schema.__name__ if self.output_schema else "output"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A silent failure or an input problem found around a call (providers.checks runs them)."""
+
+    name: str
+    severity: CheckSeverity
+    message: str
+    diagnosis: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from app.compare import compare_events
-from app.inputs import decode_text
+from app.compare.events import compare_events
+from app.source.inputs import decode_text
 from app.review.task import FindingFound, ReviewFinished, review_events
-from app.source import load_source
+from app.source.model import load_source
 from providers import Request
 from tests.conftest import write_private
 from tests.fake_reviews import SAMPLES, key_issues, keyed_review, plain_finding

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import load_config
+from app.config.load import load_config
 from app.errors import ConfigError
 from tests.conftest import write_private
 
@@ -224,7 +224,7 @@ def test_a_config_directory_that_is_a_file_is_named(tmp_path):
 
 
 def test_the_model_gives_a_json_schema_with_defaults_and_limits():
-    from app.config_model import ConfigFile
+    from app.config.model import ConfigFile
 
     schema = ConfigFile.model_json_schema()
     assert schema["additionalProperties"] is False

@@ -5,8 +5,8 @@ paired by meaning, and repeat runs: when a difference is larger than the noise."
 
 from __future__ import annotations
 
-from app.drift import review_drift, triage_drift
-from app.noise import come_and_go, repeat_report, separation_chance
+from app.compare.drift import review_drift, triage_drift
+from app.compare.noise import come_and_go, repeat_report, separation_chance
 
 
 def finding(fid, line, severity, category, title, explanation, symbol="find_item", end=None):

@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app.store import SCHEMA_VERSION, Store
+from app.history.store import SCHEMA_VERSION, Store
 from app.errors import StoreError
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply

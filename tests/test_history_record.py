@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.store import Store
+from app.history.store import Store
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from app.injection import scan_lines
+from app.source.injection import scan_lines
 from tests.fakeserver import Reply
 
 STEERING = [

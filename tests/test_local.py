@@ -15,10 +15,10 @@ import time
 import pytest
 from pydantic import BaseModel, Field
 
-from app.inputs import read_text_file
+from app.source.inputs import read_text_file
 from app.review.model import ReviewReply
 from app.review.task import FindingFound, ReviewFinished, review_events
-from app.source import load_source
+from app.source.model import load_source
 from providers import Completed, Request, TextDelta, build_provider, default_spec
 from providers.errors import ConfigurationError, ContextTooLongError
 from providers.local import bundled_model_path, plain_weight_buffers
@@ -269,7 +269,7 @@ def test_the_grammar_holds_numeric_bounds_when_the_model_is_pushed_past_them():
 async def _triage(local, incident: str):
     """An active triage of one incident by the bundled model, checked to be schema-valid as
     it came (no repair turn)."""
-    from app.inputs import decode_text
+    from app.source.inputs import decode_text
     from app.triage.model import ActiveTriage
     from app.triage.task import TriageFinished, triage_events
 

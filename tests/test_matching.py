@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.matching import Citation, align, similarity, words_of
+from app.review.matching import Citation, align, similarity, words_of
 
 
 def cite(start: int, end: int, category: str | None, text: str, symbol: str | None = None) -> Citation:

@@ -35,7 +35,7 @@ def test_wheel_carries_packages_data_and_entry_point(tmp_path):
     assert "driftcheck = app.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
-def test_data_dir_finds_the_checkout_folders():
-    from app.resources import data_dir
+def test_bundled_dir_finds_the_checkout_folders():
+    from app.resources import bundled_dir
 
-    assert (data_dir("prompts") / "README.md").is_file()
+    assert (bundled_dir("prompts") / "README.md").is_file()

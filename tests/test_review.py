@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.answer_key import find_key
-from app.inputs import read_text_file
+from app.review.answer_key import find_key
+from app.source.inputs import read_text_file
 from app.review.task import ChunkStarted, FindingFound, ReviewFinished, review_events
-from app.source import load_source
+from app.source.model import load_source
 from providers import TextDelta
 from tests.fake_reviews import SAMPLES, keyed_review, keyed_review_text, plain_finding
 from tests.fakeserver import Reply, empty_billed

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from app.secrets import redact_line, redact_lines, scan_line
+from app.source.secrets import redact_line, redact_lines, scan_line
 from tests.conftest import ROOT
 from tests.fakeserver import Reply
 from tests.secret_corpus import ALL_SECRETS, SETTINGS_FILE, SHAPES
@@ -118,7 +118,7 @@ def test_a_key_split_across_literals_is_redacted_in_every_piece(line):
 
 
 def test_every_shape_in_the_sixteen_secret_file_is_redacted():
-    from app.source import split_lines
+    from app.source.model import split_lines
 
     assert len(SHAPES) == 16 and len({shape.name for shape in SHAPES}) == 16
     for shape in SHAPES:
@@ -146,7 +146,7 @@ def test_the_project_corpora_hold_only_the_planted_secret():
     """What the scanner finds in the sample code, incidents and prompts: the one token
     planted in inventory_service.py (a false positive here would redact code the model
     needs to see)."""
-    from app.source import split_lines
+    from app.source.model import split_lines
 
     found = []
     for folder in ("sample_code", "incidents", "prompts"):
@@ -237,7 +237,7 @@ def test_a_local_model_gets_the_code_as_it_is(tmp_path):
     from types import SimpleNamespace
 
     from app.review_cli import apply_secret_policy
-    from app.source import load_source
+    from app.source.model import load_source
 
     path = _keyed_file(tmp_path)
     source = load_source(str(path), path.read_text())
@@ -356,7 +356,7 @@ def _provider(spec: str, **extra):
 def test_everyone_who_reads_the_text_or_an_answer_made_from_it_counts():
     """Local-only text stays as it is; a remote judge of a local answer, or a remote
     fallback behind a local model, makes it leave the machine."""
-    from app.outbound import outbound
+    from app.calls.outbound import outbound
 
     text = SETTINGS_FILE
     local, remote = _provider("local:smollm2"), _provider("anthropic:claude-haiku-4-5")
@@ -369,7 +369,7 @@ def test_everyone_who_reads_the_text_or_an_answer_made_from_it_counts():
 
 
 def test_a_triage_judged_remotely_redacts_the_incident_for_a_local_candidate():
-    from app.inputs import decode_text
+    from app.source.inputs import decode_text
     from app.triage_cli import redacted_for
 
     incident = decode_text(f"checkout 500s since 02:10, deploy log shows {ALL_SECRETS[2]}\n".encode(), "-")
@@ -413,7 +413,7 @@ def test_pathological_lines_are_scanned_promptly(tmp_path):
     lines = tmp_path / "lines.json"
     lines.write_text(json.dumps(PATHOLOGICAL))
     script = (
-        "import json, sys\nfrom app.secrets import redact_lines\nfrom app.injection import scan_lines\n"
+        "import json, sys\nfrom app.source.secrets import redact_lines\nfrom app.source.injection import scan_lines\n"
         "for line in json.load(open(sys.argv[1])):\n    redact_lines([line]); scan_lines([line])\n"
     )
     subprocess.run([sys.executable, "-c", script, str(lines)], cwd=ROOT, timeout=120, check=True)

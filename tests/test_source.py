@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.source import LineTooLongError, detect_language, load_source, split_lines
+from app.source.model import LineTooLongError, detect_language, load_source, split_lines
 from tests.fake_reviews import SAMPLES
 
 

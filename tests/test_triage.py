@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.inputs import decode_text
+from app.source.inputs import decode_text
 from app.triage.task import ItemFound, TriageFinished, triage_events
 from tests.fake_triage import INCIDENTS, ROOT, answer_text, verdict
 from tests.fakeserver import Reply

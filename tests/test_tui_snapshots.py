@@ -96,7 +96,7 @@ def _recorded_history(monkeypatch) -> None:
     import itertools
     import time
 
-    import app.store as store_module
+    import app.history.store as store_module
 
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()

@@ -56,13 +56,13 @@ class EvalItem:
 
 def collect_items(selection: list[str]) -> list[EvalItem]:
     """The items of `--set` values, in a stable order, each loaded and checked."""
-    from app.resources import data_dir
+    from app.resources import bundled_dir
 
     found: dict[Path, tuple[str, str]] = {}  # path -> (id, task); a path named twice is run once
     for value in selection:
         names = ["incidents", "samples"] if value == "all" else [value] if value in BUNDLED else []
         for name in names:
-            folder = data_dir(BUNDLED[name])
+            folder = bundled_dir(BUNDLED[name])
             for path, task in _inputs_in(folder):
                 found.setdefault(path, (f"{BUNDLED[name]}/{path.name}", task))
         if not names:
@@ -84,8 +84,8 @@ def _shown(path: Path) -> str:
 
 def _inputs_in(folder: Path) -> list[tuple[Path, str]]:
     """The incidents and source files in `folder`, with or without a reference or key."""
-    from app.answer_key import KEY_SUFFIX
-    from app.source import detect_language
+    from app.review.answer_key import KEY_SUFFIX
+    from app.source.model import detect_language
 
     out = []
     for path in sorted(folder.iterdir()):

@@ -65,7 +65,7 @@ def task_name(task: str, mode: str) -> str:
 
 
 def _tokens(text: str) -> int:
-    from app.source import estimate_tokens
+    from app.source.model import estimate_tokens
 
     return estimate_tokens(text)
 

@@ -129,7 +129,7 @@ def skipped_grade(judge: Provider, refused: dict[str, Any]) -> dict[str, Any]:
 def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool) -> str:
     """What a judge reads besides the answer: the incident, or the numbered source, with
     secrets redacted for a remote judge exactly as for a remote candidate."""
-    from app.outbound import outbound
+    from app.calls.outbound import outbound
 
     text = item.text_input.text if item.task == "triage" else item.source.numbered()
     return outbound(text, [judge], allow=allow_secrets, label=item.id).text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.metrics import metrics_line
+from app.calls.metrics import metrics_line
 from app.render.terminal import inert_text
 from app.render.text import answer_key_line, counts_line, lines_label
 from app.review.task import ReviewOutcome

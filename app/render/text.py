@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from app.metrics import metrics_line
+from app.calls.metrics import metrics_line
 from app.render.styles import SEVERITY_STYLE
 from app.review.model import SEVERITIES, Finding
 from app.review.task import ReviewOutcome

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from app.metrics import metrics_line
+from app.calls.metrics import metrics_line
 from app.render.markdown import cell
 from app.render.terminal import inert_text
 from app.render.text import print_checks_and_metrics, print_partial_text

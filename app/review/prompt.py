@@ -11,7 +11,7 @@ from string import Template
 
 from app.resources import load_prompt, marker_tag
 from app.review.model import ReviewReply
-from app.source import Chunk, SourceFile
+from app.source.model import Chunk, SourceFile
 from providers import Request
 
 

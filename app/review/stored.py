@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.inputs import TextInput
+from app.source.inputs import TextInput
 from app.review.model import Finding, ReviewResult
 from app.review.task import ReviewOutcome
-from app.source import Chunk, SourceFile
-from providers.checks import Check
+from app.source.model import Chunk, SourceFile
+from providers.types import Check
 from providers.errors import ProviderError
 
 

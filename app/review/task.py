@@ -13,18 +13,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.answer_key import AnswerKey, score_against_key
-from app.injection import scan_lines
-from app.inputs import TextInput
-from app.outcome import CallsOutcome
-from app.partial import ListStreamer
+from app.review.answer_key import AnswerKey, score_against_key
+from app.source.injection import scan_lines
+from app.source.inputs import TextInput
+from app.calls.outcome import CallsOutcome
+from app.calls.partial import ListStreamer
 from app.review.model import Finding, FindingReply, ReviewResult
 from app.review.prompt import review_request
 from app.review.validate import LineProblems, validate_finding
-from app.source import Chunk, SourceFile, estimate_tokens
-from app.structured_reply import final_reply, stream_items
+from app.source.model import Chunk, SourceFile, estimate_tokens
+from app.calls.structured import final_reply, stream_items
 from providers import Provider, Response, RetryScheduled, Usage
-from providers.checks import Check
+from providers.types import Check
 from providers.errors import ProviderError
 from providers.pricing import cost_usd
 

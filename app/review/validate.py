@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from app.review.model import Finding, FindingReply
-from app.source import SourceFile
-from providers.checks import Check
+from app.source.model import SourceFile
+from providers.types import Check
 
 # How far from the cited line we look for quoted code before calling it "not found".
 SEARCH_WINDOW = 25
@@ -85,7 +85,7 @@ def validate_finding(reply: FindingReply, finding_id: str, source: SourceFile, p
         problems.out_of_range.append(f"{finding_id} (ends at {finding.cited_lines[1]})")
 
     if source.redacted:  # the model saw redacted code; its quote is compared (and kept) redacted too
-        from app.secrets import redact_line
+        from app.source.secrets import redact_line
 
         finding.evidence = redact_line(finding.evidence)[0]
     evidence = _norm(_NUMBER_PREFIX.sub("", finding.evidence.strip().split("\n", 1)[0]))

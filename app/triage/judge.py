@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.metrics import metrics_dict
+from app.calls.metrics import metrics_dict
 from app.resources import load_prompt, marker_tag
-from app.structured_reply import final_reply
+from app.calls.structured import final_reply
 from providers import Provider, Request, Response
 from providers.errors import ProviderError
 

@@ -15,18 +15,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.injection import scan_lines
-from app.inputs import TextInput
-from app.outcome import CallsOutcome
-from app.partial import ListStreamer
+from app.source.injection import scan_lines
+from app.source.inputs import TextInput
+from app.calls.outcome import CallsOutcome
+from app.calls.partial import ListStreamer
 from app.resources import load_prompt, marker_tag
-from app.source import split_lines
-from app.structured_reply import final_reply, stream_items
+from app.source.model import split_lines
+from app.calls.structured import final_reply, stream_items
 from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judge
 from app.triage.model import result_model, streamed_list
 from app.triage.reference import Reference, reference_checks
 from providers import Provider, Request, Response
-from providers.checks import Check
+from providers.types import Check
 from providers.errors import ProviderError
 
 # Business context the prompt names explicitly; other keys are passed through as given.

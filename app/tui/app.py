@@ -26,7 +26,7 @@ Pick a task below, or press [b]ctrl+p[/] for every action by name, [b]f1[/] for 
 
 class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
-        from app.resources import data_dir
+        from app.resources import bundled_dir
 
         yield Header()
         yield Static(HOME_TEXT, id="home-text")
@@ -36,7 +36,7 @@ class HomeScreen(Screen[None]):
             Option("Settings (s)", id="settings"),
             None,
         ]
-        samples = sorted(p for p in data_dir("sample_code").iterdir() if p.suffix in (".py", ".js", ".go", ".java"))
+        samples = sorted(p for p in bundled_dir("sample_code").iterdir() if p.suffix in (".py", ".js", ".go", ".java"))
         options += [Option(f"Review sample_code/{p.name}", id=f"review:{p}") for p in samples]
         options += [Option(f"Compare two providers on sample_code/{p.name}", id=f"compare:{p}") for p in samples]
         yield OptionList(*options, id="home-menu")
@@ -65,7 +65,7 @@ class DriftcheckApp(App[None]):
         # Navigation keys are listed in the help and the palette, not in every footer: each
         # footer key is a widget to build before the first frame.
         Binding("v", "open_review_prompt", "Review", show=False, id="app.review"),
-        Binding("c", "open_compare_prompt", "Compare", show=False, id="app.compare"),
+        Binding("c", "open_compare_prompt", "Compare", show=False, id="app.compare.events"),
         Binding("t", "open_triage", "Triage", show=False, id="app.triage"),
         Binding("h", "open_history", "History", show=False, id="app.history"),
         Binding("s", "open_settings", "Settings", show=False, id="app.settings"),
@@ -124,7 +124,7 @@ class DriftcheckApp(App[None]):
 
     def open_compare(self, path: str, spec_a: str | None = None, spec_b: str | None = None) -> None:
         from app.compare_cli import pick_sides
-        from app.config import load_config
+        from app.config.load import load_config
         from app.errors import DriftcheckError
         from app.tui.compare_screen import CompareScreen
 

@@ -84,7 +84,7 @@ class HistoryScreen(Screen[None]):
         self.action_refresh()
 
     def _store(self) -> Any:
-        from app.store import Store
+        from app.history.store import Store
 
         return Store.open(for_reading=True).store
 
@@ -155,7 +155,7 @@ class HistoryScreen(Screen[None]):
             table.update_cell(run["id"], "mark", "●" if run["id"] in self.marked else "")
 
     def action_diff(self) -> None:
-        from app.compare import compare_report
+        from app.compare.report import compare_report
         from app.render.compare import compare_markdown
 
         if len(self.marked) != 2:

@@ -146,8 +146,8 @@ def prepare_review(
 ) -> PreparedRun:
     """A review of `path` by one provider ({"a": SPEC}) or two (a compare). Raises
     UsageError or ProviderError with a message meant for the user."""
-    from app.config import load_config
-    from app.recording import RunRecorder
+    from app.config.load import load_config
+    from app.history.recording import RunRecorder
     from app.review.task import review_events
     from app.review_cli import load_review_input, plan_review, review_options
 
@@ -196,10 +196,10 @@ def prepare_triage(
     route: RouteOptions = RouteOptions(),
 ) -> PreparedRun:
     """A triage of pasted text by one provider or two, judged by `judges` (None: the config's)."""
-    from app.config import load_config
-    from app.inputs import decode_text
+    from app.config.load import load_config
+    from app.source.inputs import decode_text
     from app.errors import InputError
-    from app.recording import RunRecorder
+    from app.history.recording import RunRecorder
     from app.triage.task import triage_events
     from app.triage_cli import load_incident, redacted_for, resolve_judges
 
@@ -283,7 +283,8 @@ async def prepare_off_loop(prepare: Callable[..., PreparedRun], *args: Any, **kw
         # event loop at the first finding or the end of a side (the triage models alone
         # take ~35 ms to import).
         for module in (
-            "app.compare",
+            "app.compare.events",
+            "app.compare.report",
             "app.render.compare",
             "app.review.report",
             "app.review.stored",
@@ -310,7 +311,7 @@ class TextBatcher:
         self.loop = asyncio.get_running_loop()
 
     def add(self, side: str, run: int, event: Any, public: dict[str, Any] | None = None) -> None:
-        from app.structured_reply import TextArrived
+        from app.calls.structured import TextArrived
 
         if isinstance(event, TextArrived):
             self.held.setdefault((side, run), []).append(event.text)
@@ -321,7 +322,7 @@ class TextBatcher:
         self.post(TaskUpdate(side, run, event, public))
 
     def flush(self) -> None:
-        from app.structured_reply import TextArrived
+        from app.calls.structured import TextArrived
 
         if self.timer is not None:
             self.timer.cancel()
@@ -336,7 +337,7 @@ async def drive(prepared: PreparedRun, post: Callable[[Message], Any]) -> None:
     report the end. A cancellation (Escape) is recorded as such and re-raised."""
     import asyncio
 
-    from app.compare import compare_events
+    from app.compare.events import compare_events
 
     sides: dict[str, dict[str, Any]] = {}
     status = "cancelled"
@@ -367,7 +368,7 @@ async def drive(prepared: PreparedRun, post: Callable[[Message], Any]) -> None:
 def _finish(prepared: PreparedRun, sides: dict[str, dict[str, Any]], status: str) -> tuple[dict[str, Any] | None, Any]:
     """The compare report when there were two sides; the run written to history, and what
     history holds of it."""
-    from app.compare import compare_report
+    from app.compare.report import compare_report
 
     if len(sides) == 2:
         report = compare_report(prepared.task, {"a": [sides["a"]], "b": [sides["b"]]})

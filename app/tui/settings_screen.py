@@ -125,7 +125,7 @@ class SettingsScreen(Screen[None]):
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings.save")]
 
     def compose(self) -> ComposeResult:
-        from app.config import config_path
+        from app.locations import config_path
 
         yield Header()
         with VerticalScroll(id="settings"):
@@ -139,7 +139,7 @@ class SettingsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        from app.config import config_path
+        from app.locations import config_path
 
         self.title = "settings"
         try:
@@ -159,9 +159,9 @@ class SettingsScreen(Screen[None]):
             self.action_save()
 
     def action_save(self) -> None:
-        from app.config import config_path
+        from app.locations import config_path
         from app.errors import ConfigError
-        from app.config_write import update_config
+        from app.config.writer import update_config
 
         values = {key: self.query_one(f"#set-{key.replace('.', '-')}", Input).value for key, _, _ in FIELDS}
         try:

@@ -26,9 +26,9 @@ CONTEXT_FIELDS = (
 
 
 def incident_files() -> list[tuple[str, str]]:
-    from app.resources import data_dir
+    from app.resources import bundled_dir
 
-    folder = data_dir("incidents")
+    folder = bundled_dir("incidents")
     return [(p.name, str(p)) for p in sorted(folder.glob("*.md")) if p.name != "README.md"]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.document._document import Selection
+from textual.widgets.text_area import Selection
 from textual.message import Message
 from textual.widgets import Log, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -282,7 +282,7 @@ class ResultPane(Vertical):
         public JSON) the moment it ends, whatever the other side is doing."""
         from app.render.text import route_event_line
         from app.review.task import FindingFound, ReviewFinished
-        from app.structured_reply import TextArrived
+        from app.calls.structured import TextArrived
         from app.triage.task import ItemFound, JudgingStarted, TriageFinished
 
         if isinstance(event, TextArrived):

@@ -53,10 +53,10 @@ def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
 
 
 async def measure(env: dict[str, str], rounds: int) -> dict[str, float]:
-    from app.compare import compare_events
-    from app.inputs import decode_text
+    from app.compare.events import compare_events
+    from app.source.inputs import decode_text
     from app.review.task import ReviewFinished, review_events
-    from app.source import load_source
+    from app.source.model import load_source
     from providers import Request, build_provider
 
     text = (ROOT / "sample_code" / SAMPLE).read_text()

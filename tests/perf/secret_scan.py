@@ -6,8 +6,8 @@ position in it (quadratic) shows up as a time per MB that grows with the line le
 linear means the per-MB times at 8k, 32k and 1M are within 2x of each other. The old
 assignment rule took 173 s on one 32k-character line of `BLOB = "aaa…"`.
 
-The scan is `app.secrets.redact_lines`, what every text passes before it leaves the
-machine; the prompt-injection scan (`app.injection.scan_lines`), which reads the same
+The scan is `app.source.secrets.redact_lines`, what every text passes before it leaves the
+machine; the prompt-injection scan (`app.source.injection.scan_lines`), which reads the same
 text, is measured beside it. The baseline is one pass over the same text of a regex that
 is tried at every position and never matches (the least any rule can cost), in the same
 run, so a slow machine shows up as a slow baseline.
@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from app.injection import scan_lines  # noqa: E402
-from app.secrets import redact_lines  # noqa: E402
+from app.source.injection import scan_lines  # noqa: E402
+from app.source.secrets import redact_lines  # noqa: E402
 
 LENGTHS = (8_000, 32_000, 1_000_000)
 ORDINARY = (

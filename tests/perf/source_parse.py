@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from app.source import _grammar, load_source  # noqa: E402
+from app.source.model import language_grammar, load_source  # noqa: E402
 
 
 def synthetic_module(lines: int) -> str:
@@ -74,7 +74,7 @@ def main() -> None:
     import tree_sitter
 
     text = synthetic_module(args.lines)
-    lang, _ = _grammar("python")
+    lang, _ = language_grammar("python")
     encoded = text.encode("utf-8")
     bare = median_time(lambda: tree_sitter.Parser(lang).parse(encoded), args.runs)
     indexed = median_time(lambda: load_source("big.py", text), args.runs)

@@ -78,9 +78,9 @@ def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
 
 async def with_screen(tokens: int) -> dict[str, float]:
     from textual import on
-    from textual._time import get_time
+    from time import monotonic as get_time  # the clock Textual itself reads on POSIX
 
-    from app.structured_reply import TextArrived
+    from app.calls.structured import TextArrived
     from app.tui.app import DriftcheckApp
     from app.tui.compare_screen import CompareScreen
     from app.tui.runs import RunEnded, TaskUpdate
@@ -140,7 +140,7 @@ async def with_screen(tokens: int) -> dict[str, float]:
 
 async def without_screen() -> float:
     """The same two streams, consumed by the review task with nothing on screen."""
-    from app.compare import compare_events
+    from app.compare.events import compare_events
     from app.tui.runs import prepare_review
 
     prepared = prepare_review(SAMPLE, {"a": A, "b": B}, record=False)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from providers.checks import Check
+from providers.types import Check
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +36,8 @@ class Outbound:
 def outbound(text: str, audience: Sequence[Any], *, allow: bool, label: str) -> Outbound:
     """`text` as `audience` (providers) may see it. `label` names it in messages: "the
     prompt", "--context", a file path."""
-    from app.secrets import describe, redact_lines
-    from app.source import split_lines
+    from app.source.secrets import describe, redact_lines
+    from app.source.model import split_lines
 
     lines = split_lines(text)
     redacted, hits = redact_lines(lines)

@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from app.partial import ListStreamer
+from app.calls.partial import ListStreamer
 from providers import Completed, Message, Provider, Request, Response, RetryScheduled, TextDelta
-from providers.checks import Check, raise_for_checks
+from providers.checks import raise_for_checks
+from providers.types import Check
 from providers.errors import InvalidOutputError
 from providers.resilience import ResilienceEvent as RouteEvent
 

@@ -1,6 +1,6 @@
 """The config file's one model: every key it may hold, its default and its limits.
 
-Reading (`app.config.load_config`) and writing (`app.config_write`, so `driftcheck config
+Reading (`app.config.load.load_config`) and writing (`app.config.writer`, so `driftcheck config
 set` and the settings screen) both validate with `ConfigFile`, so a value driftcheck
 would refuse on read is never written; its JSON Schema is the config's documentation.
 This module is imported only when a config is read or written, which keeps pydantic off
@@ -34,7 +34,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from app.config import Config, Resilience, Route
+from app.config.settings import Config, Resilience, Route
 from app.errors import ConfigError
 from providers.base import RetryPolicy, Timeouts
 from providers.errors import ProviderError

@@ -10,7 +10,7 @@ appended (`orders.py` -> `orders.py.key.toml`):
     severity = "critical"
     keywords = ["sql", "injection", "parameterised query"]
 
-Matching uses `app.matching`, the same rule the drift report uses between providers.
+Matching uses `app.review.matching`, the same rule the drift report uses between providers.
 Precision is measured against the key: a real problem the key does not list counts
 against it, so read it as "share of findings that were planted issues".
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import InputError
-from app.matching import Citation, align, finding_citation, words_of
+from app.review.matching import Citation, align, finding_citation, words_of
 from app.review.model import CATEGORIES, SEVERITIES
 
 KEY_SUFFIX = ".key.toml"

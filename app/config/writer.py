@@ -22,7 +22,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.config import Config, check_directory, config_from_text, config_path, read_private
+from app.config.load import check_directory, config_from_text, read_private
+from app.config.settings import Config
+from app.locations import config_path
 from app.errors import ConfigError
 
 # Settings that hold a list of SPECs: "a, b" on the command line is a list.
@@ -75,7 +77,7 @@ def update_config(changes: dict[str, Any], path: Path | None = None) -> Config:
                 before = ""
             text = _changed(before, {tuple(keys[d]): v for d, v in changes.items()}, path)
             config = config_from_text(text, path, cited=before, edited=[tuple(k) for k in keys.values()])
-            from app.files import write_atomically
+            from app.source.files import write_atomically
 
             write_atomically(target, text, mode=0o600)
     except OSError as exc:

@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import StoreError
+from app.locations import DATA_DIR_ENV, db_path
 
-DATA_DIR_ENV = "DRIFTCHECK_DATA_DIR"
-DB_NAME = "history.db"
 CHECKPOINT_EVERY_S = 1.0
 BUSY_TIMEOUT_MS = 5000
 
@@ -120,19 +119,6 @@ class AmbiguousRunId(StoreError):
         super().__init__(
             f"{prefix!r} matches {total} runs in history; give more of the id:\n  " + "\n  ".join(lines + more)
         )
-
-
-def data_dir() -> Path:
-    override = os.environ.get(DATA_DIR_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("driftcheck", appauthor=False))
-
-
-def db_path() -> Path:
-    return data_dir() / DB_NAME
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Running one task on two providers at once, and the report that sets them side by side.
+"""Running one task on two providers at once (the report that sets them side by side is
+app.compare.report).
 
 Each side's runs (one, or N with --repeat) go one after another — concurrent requests to
 one provider would skew its latency — while the two sides run at the same time, so a
@@ -15,8 +16,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.drift import task_drift
-from app.noise import repeat_report
 
 
 @dataclass(frozen=True)
@@ -75,23 +74,3 @@ async def compare_events(
     concurrently; yield their events tagged with side and run."""
     async for side, (run, event) in interleave({side: _runs(start, repeat) for side, start in starts.items()}):
         yield SideEvent(side, run, event)
-
-
-def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline: str | None = None) -> dict[str, Any]:
-    """The public compare object: `a` and `b` (each side's first run, in the task's own
-    JSON), `drift` between them, and with several runs `runs` and the `noise` analysis."""
-    a, b = runs["a"][0], runs["b"][0]
-    report: dict[str, Any] = {
-        "task": "compare",
-        "compared": task,
-        "baseline": baseline,
-        "status": "ok" if a["status"] == b["status"] == "ok" else "failed",
-        "input": b.get("input"),
-        "a": a,
-        "b": b,
-        "drift": task_drift(task, a, b),
-    }
-    if max(len(r) for r in runs.values()) > 1:
-        report["runs"] = runs
-    report["noise"] = repeat_report(task, runs["a"], runs["b"])
-    return report

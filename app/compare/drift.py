@@ -1,7 +1,7 @@
 """The drift between two answers to the same task: what a provider switch would change.
 
 Reviews: findings are paired one to one with the rule the answer key uses
-(`app.matching`), so "matched" means the same thing in both places. From the pairing come
+(`app.review.matching`), so "matched" means the same thing in both places. From the pairing come
 the agreement rate, the severity disagreements on matched pairs, the findings only one
 side has, the score and count deltas. Triage: severity and escalation, how alike the root
 causes are, actions in common and on one side only, actionability, reference coverage and
@@ -14,7 +14,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from app.matching import align, finding_citation, pair_best_first, text_similarity, word_share, words_of
+from app.review.matching import align, finding_citation, pair_best_first, text_similarity, word_share, words_of
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 _METRICS = ("ttft_ms", "latency_ms", "input_tokens", "output_tokens", "cost_usd")

@@ -1,8 +1,8 @@
-"""The TOML config: where it lives, who may read it, and the settings it gives.
+"""Reading the TOML config: who may read it, and the settings it gives (app.config.settings).
 
-The file is written by `driftcheck config set` and the settings screen (app.config_write)
+The file is written by `driftcheck config set` and the settings screen (app.config.writer)
 and may be edited by hand; it is read with tomllib and checked against the one model of
-the file (app.config_model), which turns it into the provider-layer settings below.
+the file (app.config.model), which turns it into the provider-layer settings below.
 `DRIFTCHECK_CONFIG_DIR` moves it, for tests and CI. Keys never live here: only the names
 of the environment variables that hold them.
 """
@@ -13,62 +13,11 @@ import os
 import stat
 import tomllib
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.config.settings import Config
 from app.errors import ConfigError
-from providers.base import RetryPolicy, Timeouts
-from providers.pricing import Price
-from providers.spec import Endpoint, LocalOptions
-
-CONFIG_DIR_ENV = "DRIFTCHECK_CONFIG_DIR"
-
-
-@dataclass(frozen=True)
-class Route:
-    """What one task uses: a SPEC, and optionally its own fallback chain and hedging."""
-
-    spec: str
-    fallback: list[str] | None = None  # None: the [resilience] fallback
-    hedge_after: str | None = None  # None: the [resilience] hedge_after
-
-
-@dataclass(frozen=True)
-class Resilience:
-    fallback: list[str] = field(default_factory=list)
-    hedge_after: str = "off"
-    hedge_budget: float = 0.05
-    cooldown_failures: int = 3
-    cooldown_s: float = 30.0
-
-
-@dataclass
-class Config:
-    path: Path
-    default: str | None = None
-    compare: list[str] = field(default_factory=list)
-    judges: list[str] = field(default_factory=list)
-    endpoints: dict[str, Endpoint] = field(default_factory=dict)
-    routes: dict[str, Route] = field(default_factory=dict)
-    resilience: Resilience = field(default_factory=Resilience)
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    prices: dict[str, Price] = field(default_factory=dict)
-    local: LocalOptions = field(default_factory=LocalOptions)
-
-
-def config_dir() -> Path:
-    override = os.environ.get(CONFIG_DIR_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("driftcheck", appauthor=False))
-
-
-def config_path() -> Path:
-    return config_dir() / "config.toml"
-
+from app.locations import CONFIG_DIR_ENV, config_path
 
 def load_config(path: Path | None = None) -> Config:
     """Read the config; a missing file is an empty config, a broken one a ConfigError."""
@@ -102,7 +51,7 @@ def config_from_text(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"the config {path} is not valid TOML: {exc}. Fix or delete that line.") from None
     refuse_keys(text, path)
-    from app.config_model import validate_config  # pydantic only once a config is read
+    from app.config.model import validate_config  # pydantic only once a config is read
 
     return validate_config(data, path, text=text if cited is None else cited, edited=edited)
 
@@ -151,7 +100,7 @@ def not_a_directory(directory: Path) -> str:
 def refuse_keys(text: str, path: Path) -> None:
     """Keys live in the environment only: a config line holding one is an error, and the
     message names the line and the rule, never the value."""
-    from app.secrets import scan_line
+    from app.source.secrets import scan_line
 
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.split("#", 1)[0]

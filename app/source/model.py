@@ -213,7 +213,7 @@ def detect_language(path: str | Path, text: str) -> str | None:
 
 
 @cache
-def _grammar(language: str) -> tuple[Any, Any] | None:
+def language_grammar(language: str) -> tuple[Any, Any] | None:
     """(Language, Query) for a language, or None when its grammar is not installed."""
     if language not in _QUERIES:
         return None
@@ -229,7 +229,7 @@ def _grammar(language: str) -> tuple[Any, Any] | None:
 
 
 def has_grammar(language: str | None) -> bool:
-    return language is not None and _grammar(language) is not None
+    return language is not None and language_grammar(language) is not None
 
 
 def load_source(path: str, text: str, language: str | None = None) -> SourceFile:
@@ -237,7 +237,7 @@ def load_source(path: str, text: str, language: str | None = None) -> SourceFile
     lines = split_lines(text)
     language = language or detect_language(path, text)
     source = SourceFile(path=path, text=text, lines=lines, language=language)
-    grammar = _grammar(language) if language else None
+    grammar = language_grammar(language) if language else None
     if grammar is None:
         return source
     import tree_sitter

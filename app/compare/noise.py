@@ -19,7 +19,7 @@ from math import comb
 from statistics import mean
 from typing import Any
 
-from app.drift import task_drift
+from app.compare.drift import task_drift
 
 # Separation counts as drift when noise alone would produce it at most this often.
 MAX_CHANCE = 0.10
@@ -120,7 +120,7 @@ def _review_items(run: dict[str, Any]) -> list[dict[str, Any]]:
 def _same_finding(x: dict[str, Any], y: dict[str, Any]) -> bool:
     from types import SimpleNamespace
 
-    from app.matching import finding_citation, similarity
+    from app.review.matching import finding_citation, similarity
 
     return similarity(finding_citation(SimpleNamespace(**x)), finding_citation(SimpleNamespace(**y))) is not None
 
@@ -131,7 +131,7 @@ def _triage_items(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _same_action(x: dict[str, Any], y: dict[str, Any]) -> bool:
-    from app.matching import text_similarity
+    from app.review.matching import text_similarity
 
     return text_similarity(x["action"], y["action"]) is not None
 

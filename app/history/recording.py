@@ -21,8 +21,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.metrics import metrics_dict
-from app.store import CHECKPOINT_EVERY_S, Store
+from app.calls.metrics import metrics_dict
+from app.history.store import CHECKPOINT_EVERY_S, Store
 from app.errors import StoreError
 from providers import Completed, Provider, Request, Response, TextDelta, Usage, UsageUpdate
 from providers.errors import InterruptedStreamError, ProviderError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.metrics import combined_response
+from app.calls.metrics import combined_response
 from providers import Response
 from providers.errors import InterruptedStreamError, InvalidOutputError, ProviderError
 
@@ -23,7 +23,7 @@ class CallsOutcome:
 
     def public_json(self, task: str, *, input: dict[str, Any], result: Any, **extra: Any) -> dict[str, Any]:
         """The public output contract (DESIGN.md) every task shares, plus its own keys."""
-        from app.metrics import metrics_dict
+        from app.calls.metrics import metrics_dict
 
         error = self.error
         response = self.response
