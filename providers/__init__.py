@@ -3,15 +3,17 @@
 Knows nothing of reviews, triage or Textual, and imports no SDK until a call is made.
 """
 
-from .base import Provider, ProviderSettings, RetryPolicy, Timeouts
+from .base import BaseProvider, ProviderSettings, RetryPolicy, Timeouts
 from .checks import raise_for_checks
 from .errors import ProviderError
+from .protocol import Provider
 from .spec import KINDS, Endpoint, ProviderSpec, build_provider, default_spec, parse_spec
 from .types import (
     Check,
     Completed,
     FinishReasonSet,
     Message,
+    ProviderEvent,
     Request,
     Response,
     RetryScheduled,
@@ -23,6 +25,7 @@ from .types import (
 )
 
 __all__ = [
+    "BaseProvider",
     "KINDS",
     "Check",
     "Completed",
@@ -31,6 +34,7 @@ __all__ = [
     "Message",
     "Provider",
     "ProviderError",
+    "ProviderEvent",
     "ProviderSettings",
     "ProviderSpec",
     "Request",

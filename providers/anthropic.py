@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
+from .base import Converted, OpenedStream, BaseProvider, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .sse import json_events
@@ -67,7 +67,7 @@ def convert_event(event: dict[str, Any]) -> Converted:
     return ()  # ping, content_block_start/stop, message_stop
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(BaseProvider):
     kind = "anthropic"
     price_provider = "anthropic"
     convert = staticmethod(convert_event)

@@ -36,6 +36,7 @@ from .types import (
     Usage,
     UsageUpdate,
     WireEvent,
+    final_response,
 )
 
 
@@ -175,7 +176,10 @@ Converted = TextDelta | tuple[WireEvent, ...] | list[WireEvent]
 OpenedStream = tuple[AsyncIterator[Any], str | None, Callable[[], Any]]
 
 
-class Provider(ABC):
+class BaseProvider(ABC):
+    """A provider that talks to an API (or a local model): the shared loop. Subclasses supply
+    the SDK client, the wire-event converter and error classification."""
+
     kind: ClassVar[str]
     #: genai-prices provider id; an instance for a custom endpoint sets None (unknown prices).
     price_provider: str | None = None
@@ -346,10 +350,7 @@ class Provider(ABC):
 
     async def complete(self, request: Request) -> Response:
         """Drain the stream and return the final response."""
-        async for event in self.stream(request):
-            if type(event) is Completed:
-                return event.response
-        raise AssertionError("a provider stream ended without a Completed event")
+        return await final_response(self.stream(request))
 
     def _timeout_error(self, phase: str, acc: _Accumulator) -> ProviderTimeout:
         timeouts = self.settings.timeouts

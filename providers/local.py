@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import OpenedStream, Provider
+from .base import OpenedStream, BaseProvider
 from .capabilities import Capabilities
 from .errors import ConfigurationError, ContextTooLongError, ProviderError
 from .grammar import llama_cpp_installed, schema_grammar
@@ -189,7 +189,7 @@ _DONE = object()
 _ids = itertools.count(1)
 
 
-class LocalProvider(Provider):
+class LocalProvider(BaseProvider):
     kind = "local"
     price_provider = None
     convert = staticmethod(convert_chunk)

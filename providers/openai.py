@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
+from .base import Converted, OpenedStream, BaseProvider, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .grammar import grammar_if_installed
@@ -85,7 +85,7 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
     return out
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(BaseProvider):
     kind = "openai"
     price_provider = "openai"
     convert = staticmethod(convert_chunk)

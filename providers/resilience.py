@@ -33,11 +33,28 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .base import Provider
+from .base import ProviderSettings
+from .capabilities import Capabilities
 from .errors import InterruptedStreamError, ProviderError
 from .health import REGISTRY, CooldownPolicy, HealthRegistry
 from .pricing import cost_of_cancelled
-from .types import Completed, Request, StreamEvent, TextDelta, Usage, UsageUpdate
+from .protocol import Provider
+from .types import (
+    CooldownSkipped,
+    CooldownStarted,
+    FallbackTaken,
+    HedgeDecided,
+    HedgeStarted,
+    HedgeWithheld,
+    ProviderEvent,
+    Request,
+    Completed,
+    Response,
+    TextDelta,
+    Usage,
+    UsageUpdate,
+    final_response,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,55 +78,6 @@ def parse_hedge_after(text: str, budget: float = 0.05) -> HedgePolicy | None:
     raise ValueError(f"hedge after {text!r}: write off, p95, or a time such as 2.5s or 800ms")
 
 
-# --- events: every decision, in the stream ------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FallbackTaken:
-    failed: str
-    next: str
-    error: ProviderError
-
-
-@dataclass(frozen=True, slots=True)
-class CooldownSkipped:
-    spec: str
-    seconds_left: float
-
-
-@dataclass(frozen=True, slots=True)
-class CooldownStarted:
-    spec: str
-    seconds: float
-    failures: int
-
-
-@dataclass(frozen=True, slots=True)
-class HedgeStarted:
-    primary: str
-    hedge: str
-    after_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class HedgeWithheld:
-    """The threshold passed but the hedge budget is spent: the primary is waited for."""
-
-    primary: str
-    hedge: str
-    after_s: float
-    budget: float
-
-
-@dataclass(frozen=True, slots=True)
-class HedgeDecided:
-    winner: str
-    loser: str
-    loser_cost_usd: float | None  # estimated: the loser was cancelled part way
-
-
-ResilienceEvent = FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeWithheld | HedgeDecided
-
 _END = object()
 
 
@@ -131,13 +99,43 @@ class ResilientProvider:
         self.cooldown = cooldown
         self.registry = registry
 
+    # What the chain is, as a provider: its primary.
+    @property
+    def name(self) -> str:
+        return self.chain[0].name
+
+    @property
+    def model(self) -> str:
+        return self.chain[0].model
+
+    @property
+    def spec(self) -> str:
+        return self.chain[0].spec
+
+    @property
+    def kind(self) -> str:
+        return self.chain[0].kind
+
+    @property
+    def caps(self) -> Capabilities:
+        return self.chain[0].caps
+
+    @property
+    def settings(self) -> ProviderSettings:
+        return self.chain[0].settings
+
+    @property
+    def price_provider(self) -> str | None:
+        return self.chain[0].price_provider
+
     def __getattr__(self, name: str) -> Any:
-        # name, model, spec, caps, settings, kind, price_provider: the primary's
+        # Anything else a particular provider has (a local model's `model_ref`): the primary's.
         return getattr(self.chain[0], name)
 
-    complete = Provider.complete
+    async def complete(self, request: Request) -> Response:
+        return await final_response(self.stream(request))
 
-    def with_chain(self, chain: list[Any]) -> ResilientProvider:
+    def with_chain(self, chain: list[Provider]) -> ResilientProvider:
         """The same policies around other providers (e.g. each wrapped to be recorded)."""
         return ResilientProvider(chain, hedge=self.hedge, cooldown=self.cooldown, registry=self.registry)
 
@@ -149,7 +147,7 @@ class ResilientProvider:
         for provider in self.chain:
             await provider.aclose()
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent | ResilienceEvent]:
+    async def stream(self, request: Request) -> AsyncIterator[ProviderEvent]:
         primary = self.chain[0].spec
         failed_before: str | None = None
         for index, provider in enumerate(self.chain):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import Provider, ProviderSettings, RetryPolicy, Timeouts
+from .base import BaseProvider, ProviderSettings, RetryPolicy, Timeouts
 from .capabilities import anthropic_capabilities, endpoint_capabilities, openai_capabilities
 from .errors import ConfigurationError, MissingKeyError, UnknownProviderError
 from .pricing import Price
@@ -142,7 +142,7 @@ def build_provider(
     retry: RetryPolicy | None = None,
     price_overrides: Mapping[str, Price] | None = None,
     local: LocalOptions | None = None,
-) -> Provider:
+) -> BaseProvider:
     endpoints = endpoints or {}
     env = os.environ if env is None else env
     # Every key this process can read is scrubbed from what any provider sends back: a
@@ -215,7 +215,7 @@ def build_provider(
     return provider
 
 
-def _build_local(spec: ProviderSpec, options: LocalOptions, timeouts: Timeouts, retry: RetryPolicy) -> Provider:
+def _build_local(spec: ProviderSpec, options: LocalOptions, timeouts: Timeouts, retry: RetryPolicy) -> BaseProvider:
     from dataclasses import replace
 
     from .local import LocalProvider, local_capabilities, resolve_model

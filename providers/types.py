@@ -6,6 +6,7 @@ above this layer needs to know how Anthropic and OpenAI differ on the wire.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -187,3 +188,63 @@ class Completed:
 
 WireEvent = TextDelta | UsageUpdate | StreamStarted | FinishReasonSet
 StreamEvent = TextDelta | UsageUpdate | StreamStarted | FinishReasonSet | RetryScheduled | Completed
+
+
+# --- resilience events: every routing decision, in the stream (providers.resilience) -----
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackTaken:
+    failed: str
+    next: str
+    error: ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownSkipped:
+    spec: str
+    seconds_left: float
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownStarted:
+    spec: str
+    seconds: float
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeStarted:
+    primary: str
+    hedge: str
+    after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeWithheld:
+    """The threshold passed but the hedge budget is spent: the primary is waited for."""
+
+    primary: str
+    hedge: str
+    after_s: float
+    budget: float
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeDecided:
+    winner: str
+    loser: str
+    loser_cost_usd: float | None  # estimated: the loser was cancelled part way
+
+
+ResilienceEvent = FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeWithheld | HedgeDecided
+
+ProviderEvent = StreamEvent | ResilienceEvent
+
+
+async def final_response(events: AsyncIterator[ProviderEvent]) -> Response:
+    """Drain a provider's stream and return its final response (what `complete` does)."""
+    async for event in events:
+        if type(event) is Completed:
+            return event.response
+    raise AssertionError("a provider stream ended without a Completed event")

@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 
 from providers import RetryPolicy, Timeouts, build_provider
-from providers.base import Provider
+from providers.base import BaseProvider
 from providers.spec import Endpoint
 from tests.fakeserver import FakeServer
 
@@ -58,7 +58,7 @@ def provider_env(fake: FakeServer) -> dict[str, str]:
 @pytest_asyncio.fixture
 async def make_provider(fake: FakeServer, provider_env: dict[str, str]):
     """Build a real provider pointed at the fake server; closed after the test."""
-    made: list[Provider] = []
+    made: list[BaseProvider] = []
 
     def make(
         spec: str,
@@ -66,7 +66,7 @@ async def make_provider(fake: FakeServer, provider_env: dict[str, str]):
         retry: RetryPolicy = FAST_RETRY,
         timeouts: Timeouts = FAST_TIMEOUTS,
         endpoints: dict[str, Endpoint] | None = None,
-    ) -> Provider:
+    ) -> BaseProvider:
         provider = build_provider(spec, env=provider_env, retry=retry, timeouts=timeouts, endpoints=endpoints)
         made.append(provider)
         return provider

@@ -11,17 +11,8 @@ import pytest
 from providers import Completed, Request, RetryPolicy, TextDelta
 from providers.errors import InterruptedStreamError, OverloadedError
 from providers.health import CooldownPolicy, HealthRegistry
-from providers.resilience import (
-    CooldownSkipped,
-    CooldownStarted,
-    FallbackTaken,
-    HedgeDecided,
-    HedgePolicy,
-    HedgeStarted,
-    HedgeWithheld,
-    ResilientProvider,
-    parse_hedge_after,
-)
+from providers.resilience import HedgePolicy, ResilientProvider, parse_hedge_after
+from providers.types import CooldownSkipped, CooldownStarted, FallbackTaken, HedgeDecided, HedgeStarted, HedgeWithheld
 from tests.fakeserver import Reply, overloaded, rate_limited
 
 PRIMARY, BACKUP = "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"

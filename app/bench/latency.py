@@ -21,7 +21,7 @@ from typing import Any
 from providers import Completed, Request, TextDelta
 from providers.errors import ProviderError
 from providers.health import percentile
-from providers.resilience import HedgeStarted, HedgeWithheld
+from providers.types import HedgeStarted, HedgeWithheld
 
 DEFAULT_PROMPT = "In two sentences: what should an on-call engineer check first when a service's p99 latency doubles?"
 

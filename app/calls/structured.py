@@ -17,7 +17,7 @@ from providers import Completed, Message, Provider, Request, Response, RetrySche
 from providers.checks import raise_for_checks
 from providers.types import Check
 from providers.errors import InvalidOutputError
-from providers.resilience import ResilienceEvent as RouteEvent
+from providers.types import ResilienceEvent as RouteEvent
 
 
 def repair_request(original: Request, reply_text: str, problem: str) -> Request:

@@ -24,7 +24,10 @@ from typing import Any, Literal
 from app.calls.metrics import metrics_dict
 from app.history.store import CHECKPOINT_EVERY_S, Store
 from app.errors import StoreError
-from providers import Completed, Provider, Request, Response, TextDelta, Usage, UsageUpdate
+from providers import Completed, Provider, ProviderEvent, Request, Response, TextDelta, Usage, UsageUpdate
+from providers.base import ProviderSettings
+from providers.capabilities import Capabilities
+from providers.types import final_response
 from providers.errors import InterruptedStreamError, ProviderError
 
 
@@ -225,34 +228,67 @@ class RunRecorder:
 class RecordingProvider:
     """A provider that writes each call it makes into the run; everything else passes through."""
 
-    def __init__(self, inner: Any, recorder: RunRecorder, role: str | None = None) -> None:
-        self._inner = inner
-        self._recorder = recorder
-        self._role = role
+    def __init__(self, inner: Provider, recorder: RunRecorder, role: str | None = None) -> None:
+        self.inner = inner
+        self.recorder = recorder
+        self.role = role
+
+    # What it is, as a provider: the one it records.
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def spec(self) -> str:
+        return self.inner.spec
+
+    @property
+    def kind(self) -> str:
+        return self.inner.kind
+
+    @property
+    def caps(self) -> Capabilities:
+        return self.inner.caps
+
+    @property
+    def settings(self) -> ProviderSettings:
+        return self.inner.settings
+
+    @property
+    def price_provider(self) -> str | None:
+        return self.inner.price_provider
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+        # Anything else a particular provider has (a local model's `model_ref`).
+        return getattr(self.inner, name)
 
-    async def stream(self, request: Request) -> AsyncIterator[Any]:
-        rec = self._recorder
+    def preload(self) -> None:
+        self.inner.preload()
+
+    async def stream(self, request: Request) -> AsyncIterator[ProviderEvent]:
+        rec = self.recorder
         if not rec.active or rec.store is None or rec.run_id is None:  # history off or stopped: just stream
-            async for event in self._inner.stream(request):
+            async for event in self.inner.stream(request):
                 yield event
             return
         store = rec.store
         # A request that carries an earlier answer is a repair turn of the same task.
         repair = any(m.role == "assistant" for m in request.messages)
         role = (
-            f"{self._role or 'candidate'}{'-repair' if repair else ''}"
-            if self._role
+            f"{self.role or 'candidate'}{'-repair' if repair else ''}"
+            if self.role
             else ("repair" if repair else "candidate")
         )
         call_id = rec.safe(
             store.start_call,
             rec.run_id,
             role=role,
-            provider=self._inner.name,
-            model=self._inner.model,
+            provider=self.inner.name,
+            model=self.inner.model,
             params={"max_tokens": request.max_tokens, "schema": request.schema_name if request.output_schema else None},
         )
         parts: list[str] = []
@@ -260,7 +296,7 @@ class RecordingProvider:
         last_checkpoint = time.monotonic()
         finished = False
         try:
-            async for event in self._inner.stream(request):
+            async for event in self.inner.stream(request):
                 if type(event) is UsageUpdate:
                     usage = usage.merged(event.usage)
                 elif type(event) is TextDelta:
@@ -295,14 +331,15 @@ class RecordingProvider:
                     call_id,
                     status="cancelled",
                     text=text,
-                    metrics=_spent_so_far(self._inner, usage, text),
+                    metrics=_spent_so_far(self.inner, usage, text),
                 )
 
-    # Draining our own stream through the base class records the call like any other.
-    complete = Provider.complete
+    async def complete(self, request: Request) -> Response:
+        # Draining our own stream records the call like any other.
+        return await final_response(self.stream(request))
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        await self.inner.aclose()
 
 
 def _spent_so_far(provider: Any, usage: Usage, text: str) -> dict[str, Any]:
