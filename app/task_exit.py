@@ -1,4 +1,5 @@
-"""The one rule that turns finished tasks into an exit code, read from their public JSON.
+"""The rules that turn finished tasks into an exit code: findings at or above --fail-on,
+and failures, read from the tasks' public JSON.
 
 The headless commands and the TUI exit alike because both apply this rule to the same
 JSON. A task that failed is a provider failure (3), or bad usage (2) when its provider
@@ -14,6 +15,15 @@ from typing import Any
 
 from app.errors import ExitCode, exit_code_for_kind
 from app.notes import Note
+from app.review.model import ReviewResult, severity_rank
+
+
+def findings_exit(result: ReviewResult | None, fail_on: str) -> ExitCode:
+    """1 when a finding is at or above `fail_on` (a severity, or "none"), else 0."""
+    if fail_on == "none" or result is None:
+        return ExitCode.OK
+    worst = result.worst()
+    return ExitCode.FINDINGS if worst is not None and severity_rank(worst) <= severity_rank(fail_on) else ExitCode.OK
 
 
 def failed_judges(record: dict[str, Any]) -> list[dict[str, Any]]:

@@ -180,15 +180,14 @@ def _import_sdks_outside_commands() -> None:
 
 def _fresh_process_state(patch: pytest.MonkeyPatch) -> None:
     """What a new process starts without, for the length of one command: the providers'
-    health (cooldowns, time-to-first-token samples, which a process seeds from history),
-    the keys registered for scrubbing, and the once-per-command local-model note."""
-    import app.cli
+    health (cooldowns, time-to-first-token samples, which a process seeds from history) and
+    the keys registered for scrubbing. (The once-per-command local-model note is kept by
+    the command's own ProviderResolver, so there is nothing to reset for it.)"""
     import providers.health
     import providers.scrub
 
     patch.setattr(providers.health, "REGISTRY", providers.health.HealthRegistry())
     patch.setattr(providers.scrub, "_keys", frozenset())
-    patch.setattr(app.cli, "_demo_note_shown", False)
 
 
 def _call_main(argv: list[str], timeout: float) -> int:

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-import app.cli
+import app.cli.providers
 from providers.local import bundled_model_path
 from tests.fake_triage import active_answer
 from tests.fakeserver import HttpError, Reply
@@ -73,7 +73,7 @@ def test_output_is_captured_through_the_neutralising_streams_which_are_then_undo
 
 
 def test_an_exception_that_escapes_main_fails_the_test(run_cli, monkeypatch):
-    monkeypatch.setattr(app.cli, "cmd_providers", lambda args: 1 / 0)
+    monkeypatch.setattr(app.cli.providers, "run", lambda args: 1 / 0)
     with pytest.raises(AssertionError, match="let an exception escape main"):
         run_cli("providers")
 
@@ -97,7 +97,7 @@ def test_what_a_process_would_print_on_stderr_by_itself_is_in_stderr(run_cli, mo
         logging.getLogger("tests.somewhere").warning("a warning nobody configured a handler for")
         return 0
 
-    monkeypatch.setattr(app.cli, "cmd_providers", leaves_a_client_open)
+    monkeypatch.setattr(app.cli.providers, "run", leaves_a_client_open)
     with pytest.raises(AssertionError, match="(?s)a warning nobody configured.*Exception ignored.*Traceback"):
         run_cli("providers")
 

@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from app.notes import ignore
 from app.source.secrets import redact_line, redact_lines, scan_line
 from tests.conftest import ROOT
 from tests.fakeserver import Reply
@@ -236,12 +237,14 @@ def test_allow_secrets_sends_as_is_with_a_warning(fake, run_cli, tmp_path):
 def test_a_local_model_gets_the_code_as_it_is(tmp_path):
     from types import SimpleNamespace
 
-    from app.review_cli import apply_secret_policy
+    from app.review.plan import redacted_source
     from app.source.model import load_source
 
     path = _keyed_file(tmp_path)
     source = load_source(str(path), path.read_text())
-    kept, flags = apply_secret_policy(source, [SimpleNamespace(kind="local", spec="local:smollm2")], allow=False)
+    kept, flags = redacted_source(
+        source, [SimpleNamespace(kind="local", spec="local:smollm2")], allow=False, notify=ignore
+    )
     assert kept is source and AKIA in kept.line(3)
     assert [(f.name, f.severity) for f in flags] == [("secrets_present", "info")]
 
@@ -360,24 +363,24 @@ def test_everyone_who_reads_the_text_or_an_answer_made_from_it_counts():
 
     text = SETTINGS_FILE
     local, remote = _provider("local:smollm2"), _provider("anthropic:claude-haiku-4-5")
-    alone = outbound(text, [local], allow=False, label="the incident")
+    alone = outbound(text, [local], allow=False, label="the incident", notify=ignore)
     assert alone.text == text and alone.check.name == "secrets_present"
     for audience in ([local, remote], [_provider("local:smollm2", chain=[local, remote])]):
-        sent = outbound(text, audience, allow=False, label="the incident")
+        sent = outbound(text, audience, allow=False, label="the incident", notify=ignore)
         assert sent.redacted and _leaks([sent.text]) == [], audience
         assert len(sent.text.splitlines()) == len(text.splitlines()) and sent.text.endswith("\n")
 
 
 def test_a_triage_judged_remotely_redacts_the_incident_for_a_local_candidate():
     from app.source.inputs import decode_text
-    from app.triage_cli import redacted_for
+    from app.run.triage import redacted_for
 
     incident = decode_text(f"checkout 500s since 02:10, deploy log shows {ALL_SECRETS[2]}\n".encode(), "-")
     local, judge = _provider("local:smollm2"), _provider("openai:gpt-5.4-mini")
-    sent, flags, context = redacted_for([local, judge], incident, [], {"note": f"x {ALL_SECRETS[0]}"}, allow=False)
+    sent, flags, context = redacted_for([local, judge], incident, [], {"note": f"x {ALL_SECRETS[0]}"}, allow=False, notify=ignore)
     assert _leaks([sent.text, *context.values()]) == []
     assert [f.name for f in flags] == ["secrets_redacted", "secrets_redacted"]
-    kept, _, context = redacted_for([local], incident, [], {"note": "plain"}, allow=False)
+    kept, _, context = redacted_for([local], incident, [], {"note": "plain"}, allow=False, notify=ignore)
     assert kept is incident and context == {"note": "plain"}
 
 

@@ -262,7 +262,7 @@ async def test_help_and_the_command_palette_list_every_action(tui_env):
 
 
 async def test_the_review_screen_takes_the_command_lines_fallback(fake, tui_env, tmp_path):
-    from app.tui.runs import RouteOptions
+    from app.run.options import RouteOptions
     from tests.fakeserver import overloaded
 
     write_private(tmp_path / "config" / "config.toml", "[resilience]\nretries = 0\n")

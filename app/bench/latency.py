@@ -171,3 +171,13 @@ def histogram(values: list[float], *, bins: int = 12, width: int = 40) -> list[s
         f"{low + i * step:7.2f}–{low + (i + 1) * step:<7.2f} s {'█' * round(c / top * width):<{width}} {c}"
         for i, c in enumerate(counts)
     ]
+
+
+def bench_summary(data: dict[str, Any]) -> str:
+    """The line history keeps for a bench run."""
+    ttft = data["ttft"]
+    return (
+        f"{data['ok']}/{data['requests']} ok; first token median {ttft['median']} s, p95 {ttft['p95']} s"
+        if ttft["median"] is not None
+        else f"{data['ok']}/{data['requests']} ok"
+    )

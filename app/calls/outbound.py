@@ -12,11 +12,11 @@ nothing is changed. The user is told which lines either way, never the values.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from app.notes import Note, Notify
+from providers import Provider
 from providers.types import Check
 
 
@@ -33,9 +33,9 @@ class Outbound:
         return self.check is not None and self.check.name == "secrets_redacted"
 
 
-def outbound(text: str, audience: Sequence[Any], *, allow: bool, label: str) -> Outbound:
+def outbound(text: str, audience: Sequence[Provider], *, allow: bool, label: str, notify: Notify) -> Outbound:
     """`text` as `audience` (providers) may see it. `label` names it in messages: "the
-    prompt", "--context", a file path."""
+    prompt", "--context", a file path; what was done is said through `notify`."""
     from app.source.secrets import describe, redact_lines
     from app.source.model import split_lines
 
@@ -59,7 +59,7 @@ def outbound(text: str, audience: Sequence[Any], *, allow: bool, label: str) -> 
         )
     to = ", ".join(dict.fromkeys(remote))
     if allow:
-        _say(f"warning: sending what looks like a secret {where} to {to} as it is (--allow-secrets)")
+        notify(Note("warning", f"sending what looks like a secret {where} to {to} as it is (--allow-secrets)"))
         return Outbound(
             text,
             Check(
@@ -69,9 +69,12 @@ def outbound(text: str, audience: Sequence[Any], *, allow: bool, label: str) -> 
                 "--allow-secrets was given. Rotate it if this provider should not have seen it.",
             ),
         )
-    _say(
-        f"what looks like a secret {where} was redacted before sending to {to} "
-        f"(line numbers are unchanged; --allow-secrets sends it as it is)"
+    notify(
+        Note(
+            "info",
+            f"what looks like a secret {where} was redacted before sending to {to} "
+            f"(line numbers are unchanged; --allow-secrets sends it as it is)",
+        )
     )
     ending = "\n" if text.endswith(("\n", "\r")) else ""
     return Outbound(
@@ -86,7 +89,7 @@ def outbound(text: str, audience: Sequence[Any], *, allow: bool, label: str) -> 
 
 
 def outbound_context(
-    context: dict[str, str], audience: Sequence[Any], *, allow: bool
+    context: dict[str, str], audience: Sequence[Provider], *, allow: bool, notify: Notify
 ) -> tuple[dict[str, str], list[Check]]:
     """--context values as the audience may see them. Each is scanned as the `key=value`
     the user typed, so a key that names a credential (`db_password=…`) counts, as it
@@ -94,7 +97,7 @@ def outbound_context(
     values: dict[str, str] = {}
     checks: list[Check] = []
     for key, value in context.items():
-        sent = outbound(f"{key}={value}", audience, allow=allow, label=f"--context {key}")
+        sent = outbound(f"{key}={value}", audience, allow=allow, label=f"--context {key}", notify=notify)
         # Only the value is redacted; should the key itself look like a token, all of it is.
         values[key] = (
             value
@@ -105,7 +108,3 @@ def outbound_context(
         )
         checks += [sent.check] if sent.check else []
     return values, checks
-
-
-def _say(message: str) -> None:
-    print(f"driftcheck: {message}", file=sys.stderr, flush=True)

@@ -13,36 +13,23 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.calls.outbound import outbound
 from app.eval.items import EvalItem
+from app.notes import Notify
+from app.review.plan import ReviewPlan
+from app.source.inputs import TextInput
 from app.triage.judge import JudgeResult, judge_request, model_family, run_judge
-from providers import Provider
+from providers import Check, Provider
 
 
 @dataclass
 class Prepared:
-    """What one model is sent for one item: the input as it may leave the machine."""
+    """What one model is sent for one item: the input as it may leave the machine (made by
+    app.run.eval)."""
 
-    text_input: Any
-    flags: list[Any]
-    review: Any = None  # review_cli.ReviewPlan for a source file
-
-
-def prepare(
-    provider: Provider, item: EvalItem, *, judges: list[Provider], allow_secrets: bool, max_tokens: int | None
-) -> Prepared:
-    """Secrets, chunks and token limits for one model and item; problems are UsageErrors.
-    The judges count as readers: they grade an answer that may quote the input."""
-    if item.task == "triage":
-        from app.triage_cli import redacted_for
-
-        text_input, flags, _ = redacted_for([provider, *judges], item.text_input, item.flags, {}, allow=allow_secrets)
-        return Prepared(text_input, flags)
-    from app.review_cli import plan_review, review_options
-
-    plan = plan_review(
-        provider, item.source, review_options(allow_secrets=allow_secrets, max_tokens=max_tokens), judges=judges
-    )
-    return Prepared(item.text_input, plan.flags, plan)
+    text_input: TextInput
+    flags: list[Check]
+    review: ReviewPlan | None = None  # for a source file
 
 
 async def answer(
@@ -126,13 +113,11 @@ def skipped_grade(judge: Provider, refused: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool) -> str:
+def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool, notify: Notify) -> str:
     """What a judge reads besides the answer: the incident, or the numbered source, with
     secrets redacted for a remote judge exactly as for a remote candidate."""
-    from app.calls.outbound import outbound
-
-    text = item.text_input.text if item.task == "triage" else item.source.numbered()
-    return outbound(text, [judge], allow=allow_secrets, label=item.id).text
+    text = item.source.numbered() if item.source is not None else item.text_input.text
+    return outbound(text, [judge], allow=allow_secrets, label=item.id, notify=notify).text
 
 
 async def grade(

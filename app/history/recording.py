@@ -15,18 +15,19 @@ every command and the TUI show for it: "recorded" only when history really holds
 from __future__ import annotations
 
 import sqlite3
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.calls.metrics import metrics_dict
+from app.notes import Note, Notify, ignore
 from app.history.store import CHECKPOINT_EVERY_S, Store
 from app.errors import StoreError
 from providers import Completed, Provider, ProviderEvent, Request, Response, TextDelta, Usage, UsageUpdate
 from providers.base import ProviderSettings
 from providers.capabilities import Capabilities
+from providers.resilience import ResilientProvider
 from providers.types import final_response
 from providers.errors import InterruptedStreamError, ProviderError
 
@@ -60,56 +61,51 @@ class RecordOutcome:
         return self.state == "recorded"
 
 
-def print_recording(
-    outcome: RecordOutcome, result_in: str = "this command's output", *, quiet_when_recorded: bool = False
-) -> None:
-    """The end of every recording command: what history holds of its run. A command whose
-    output ends with its own footer (ask's metrics line) may say only what went wrong."""
-    line = outcome.message(result_in)
-    if line is not None and not (quiet_when_recorded and outcome.complete):
-        print(f"driftcheck: {'' if outcome.complete else 'warning: '}{line}", file=sys.stderr)
-
-
 class RunRecorder:
     def __init__(self, store: Store | None, run_id: str | None) -> None:
         self.store = store
         self.run_id = run_id
         self.problem: str | None = None  # the first write that failed, in words
-        self.start_note: str | None = None  # what the user was told when it started
         self.outcome: RecordOutcome | None = None  # once finished
 
     @classmethod
     def start(
-        cls, task: str, *, input_ref: str | None, input_sha256: str | None, providers: list[str], enabled: bool = True
+        cls,
+        task: str,
+        *,
+        input_ref: str | None,
+        input_sha256: str | None,
+        providers: list[str],
+        enabled: bool = True,
+        notify: Notify = ignore,
     ) -> RunRecorder:
+        """Open history and start a run; when history cannot record it, `notify` is told
+        once, now, and the task runs unrecorded."""
         if not enabled:
             return cls(None, None)
         try:
             opened = Store.open()
         except StoreError as exc:
-            return cls._off(f"history is off for this run: {exc}")
+            return cls._off(f"history is off for this run: {exc}", notify)
         try:
             run_id = opened.store.start_run(task, input_ref=input_ref, input_sha256=input_sha256, providers=providers)
         except sqlite3.Error as exc:
             opened.store.close()
-            return cls._off(f"history is off for this run: {exc}")
-        recorder = cls(opened.store, run_id)
+            return cls._off(f"history is off for this run: {exc}", notify)
         if opened.moved_aside is not None:
-            recorder._note(
-                f"the history database was damaged; it was moved to {opened.moved_aside} and a new one started"
+            notify(
+                Note(
+                    "warning",
+                    f"the history database was damaged; it was moved to {opened.moved_aside} and a new one started",
+                )
             )
-        return recorder
+        return cls(opened.store, run_id)
 
     @classmethod
-    def _off(cls, note: str) -> RunRecorder:
+    def _off(cls, why: str, notify: Notify) -> RunRecorder:
         """History cannot record this run; said once, at the start, and not again at the end."""
-        recorder = cls(None, None)
-        recorder._note(note)
-        return recorder
-
-    def _note(self, text: str) -> None:
-        self.start_note = text
-        print(f"driftcheck: warning: {text}", file=sys.stderr)
+        notify(Note("warning", why))
+        return cls(None, None)
 
     @staticmethod
     def stored(run_id: str, *, task: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -130,17 +126,17 @@ class RunRecorder:
             store.close()
 
     @classmethod
-    def reopen(cls, run_id: str) -> RunRecorder:
+    def reopen(cls, run_id: str, *, notify: Notify = ignore) -> RunRecorder:
         """Carry on recording a stored run, from the moment it really runs again."""
         try:
             store = Store.open().store
         except StoreError as exc:
-            return cls._off(f"history is off for this run: {exc}")
+            return cls._off(f"history is off for this run: {exc}", notify)
         try:
             store.reopen_run(run_id)
         except (sqlite3.Error, StoreError) as exc:
             store.close()
-            return cls._off(f"history is off for this run: {exc}")
+            return cls._off(f"history is off for this run: {exc}", notify)
         return cls(store, run_id)
 
     def put_part(self, key: str, data: Any) -> None:
@@ -165,14 +161,14 @@ class RunRecorder:
         """Whether calls are still being written (no write has failed)."""
         return self.store is not None and self.problem is None
 
-    def recorded(self, provider: Any, role: str | None = None) -> Any:
+    def recorded(self, provider: Provider, role: str | None = None) -> Provider:
+        """`provider`, every call it makes written into this run (as it is, when history is off)."""
         if not self.active or self.run_id is None:
             return provider
-        chain = getattr(provider, "chain", None)
-        if chain is not None:  # a fallback/hedging chain: each member's calls are recorded
+        if isinstance(provider, ResilientProvider):  # a fallback/hedging chain: each member's calls are recorded
             backup = f"{role or 'candidate'}-backup"
             return provider.with_chain(
-                [RecordingProvider(member, self, role if n == 0 else backup) for n, member in enumerate(chain)]
+                [RecordingProvider(member, self, role if n == 0 else backup) for n, member in enumerate(provider.chain)]
             )
         return RecordingProvider(provider, self, role)
 

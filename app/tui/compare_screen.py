@@ -94,9 +94,9 @@ class CompareScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_compare(self) -> None:
-        prepared = await self.prepare(prepare_review, self.path, self.specs, record=self.record)
-        if prepared is not None:
-            await self.drive(prepared)
+        run = await self.prepare(prepare_review, self.path, dict(self.specs), record=self.record)
+        if run is not None:
+            await self.drive(run)
 
     @on(RunEnded)
     def _ended(self, message: RunEnded) -> None:

@@ -89,7 +89,7 @@ class HistoryScreen(Screen[None]):
         return Store.open(for_reading=True).store
 
     def action_refresh(self) -> None:
-        from app.history_cli import _cost, _short
+        from app.render.history import cost_text, short_ref
         from app.errors import StoreError
 
         table = self.query_one(DataTable)
@@ -112,11 +112,11 @@ class HistoryScreen(Screen[None]):
                 run["id"],
                 time.strftime("%Y-%m-%d %H:%M", time.localtime(run["created_at"])),
                 run["task"],
-                _short(run["input_ref"]),
+                short_ref(run["input_ref"]),
                 run["providers"],
                 run["status"],
                 "" if run["score"] is None else str(run["score"]),
-                _cost(run["cost_usd"], run["calls_without_cost"] or 0),
+                cost_text(run["cost_usd"], run["calls_without_cost"] or 0),
                 latency,
                 key=run["id"],
             )

@@ -13,7 +13,8 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header
 
 from app.tui.dialogs import AskPrompt
-from app.tui.runs import RouteOptions, RunEnded, prepare_review
+from app.run.options import RouteOptions
+from app.tui.runs import RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import CodeView, FindingList, ResultPane
 
@@ -68,15 +69,15 @@ class ReviewScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:
-        prepared = await self.prepare(
-            prepare_review, self.path, {"a": self.spec or ""}, record=self.record, route=self.route
-        )
-        if prepared is None:
+        run = await self.prepare(prepare_review, self.path, {"a": self.spec or None}, record=self.record, route=self.route)
+        if run is None:
             self.query_one(ResultPane).show_checks([], {"message": "nothing was sent (see the notification)"})
             return
-        self.query_one(CodeView).show_source(prepared.source.text, prepared.source.language)
-        self.spec = prepared.specs["a"]
-        await self.drive(prepared)
+        source = run.prepared.source
+        if source is not None:
+            self.query_one(CodeView).show_source(source.text, source.language)
+        self.spec = run.prepared.specs["a"]
+        await self.drive(run)
 
     @on(RunEnded)
     def _ended(self, message: RunEnded) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from textual import on
 from textual.screen import Screen
 
-from app.tui.runs import PreparedRun, RunEnded, RunFailedToStart, TaskUpdate, drive, prepare_off_loop
+from app.tui.runs import RunEnded, RunFailedToStart, ScreenRun, TaskUpdate, drive, prepare_off_loop
 from app.tui.widgets import ResultPane
 
 
@@ -45,7 +45,7 @@ class TaskScreen(Screen[None]):
                 timeout=4 if recording.complete else 12,
             )
 
-    async def prepare(self, prepare: Callable[..., PreparedRun], *args: Any, **kwargs: Any) -> PreparedRun | None:
+    async def prepare(self, prepare: Callable[..., ScreenRun], *args: Any, **kwargs: Any) -> ScreenRun | None:
         """Check the input and build the providers in a thread; None (and a notification)
         when that fails, in which case nothing was sent."""
         from app.errors import DriftcheckError, error_line, exit_code_for
@@ -57,13 +57,13 @@ class TaskScreen(Screen[None]):
             self.post_message(RunFailedToStart(error_line(exc), exit_code_for(exc)))
         return None
 
-    async def drive(self, prepared: PreparedRun) -> None:
+    async def drive(self, run: ScreenRun) -> None:
         """Clear each side's pane and run to the end; events arrive as messages."""
-        self.specs = dict(prepared.specs)
+        self.specs = dict(run.prepared.specs)
         for side, spec in self.specs.items():
             self.pane(side).start(spec)
         self.running = True
-        await drive(prepared, self.post_message)
+        await drive(run, self.post_message)
 
     @on(RunFailedToStart)
     def _failed_to_start(self, message: RunFailedToStart) -> None:

@@ -13,7 +13,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
-from app.tui.runs import RouteOptions, RunEnded, prepare_triage
+from app.run.options import RouteOptions
+from app.tui.runs import RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import ResultPane, escape
 
@@ -136,7 +137,7 @@ class TriageScreen(TaskScreen):
     @work(exclusive=True, group="run")
     async def run_triage(self) -> None:
         form = self._form()
-        prepared = await self.prepare(
+        run = await self.prepare(
             prepare_triage,
             form["text"],
             self.label,
@@ -147,13 +148,14 @@ class TriageScreen(TaskScreen):
             record=self.record,
             route=self.route,
         )
-        if prepared is None:
+        if run is None:
             return
-        self.pane("b").set_class("b" not in prepared.specs, "hidden")
+        specs = run.prepared.specs
+        self.pane("b").set_class("b" not in specs, "hidden")
         self.query_one("#triage-drift", Static).update("")
-        for side, spec in prepared.specs.items():
+        for side, spec in specs.items():
             self.pane(side).border_title = f"{side.upper()} · {spec}"
-        await self.drive(prepared)
+        await self.drive(run)
 
     @on(RunEnded)
     def _ended(self, message: RunEnded) -> None:

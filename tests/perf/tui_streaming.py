@@ -143,7 +143,7 @@ async def without_screen() -> float:
     from app.compare.events import compare_events
     from app.tui.runs import prepare_review
 
-    prepared = prepare_review(SAMPLE, {"a": A, "b": B}, record=False)
+    prepared = prepare_review(SAMPLE, {"a": A, "b": B}, record=False).prepared
     started = time.perf_counter()
     async for _ in compare_events(prepared.starts):
         pass

@@ -11,10 +11,13 @@ import socket
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+from app.config.settings import Config
+from providers.errors import ConfigurationError
 from providers.pricing import Price, list_price
-from providers.spec import KINDS, Endpoint
+from providers.spec import KINDS, Endpoint, default_choice
 
 
 @dataclass
@@ -146,3 +149,25 @@ def local_status() -> ProviderStatus:
         reach_detail=detail,
         models=[ModelRow(BUNDLED_MODEL, Price(0.0, 0.0))],
     )
+
+
+def default_provider(config: Config) -> tuple[str | None, str]:
+    """Which SPEC a command without -p would use, and why."""
+    try:
+        return default_choice(config_default=config.default, allow_local=config.local.use_when_unconfigured)
+    except ConfigurationError as err:
+        return None, err.hint or err.message
+
+
+def effective_routes(config: Config) -> dict[str, dict[str, Any]]:
+    """Each configured route with what it falls back to and when it hedges, the
+    [resilience] settings filled in where the route has none of its own."""
+    resilience = config.resilience
+    return {
+        task: {
+            "spec": r.spec,
+            "fallback": r.fallback if r.fallback is not None else resilience.fallback,
+            "hedge_after": r.hedge_after or resilience.hedge_after,
+        }
+        for task, r in config.routes.items()
+    }

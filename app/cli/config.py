@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.errors import ExitCode, UsageError
 
+if TYPE_CHECKING:
+    from app.cli.common import SubParsers
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: SubParsers) -> None:
     config = sub.add_parser(
         "config",
         help="show or change settings (the config file)",
@@ -33,10 +36,10 @@ def add_parser(sub: Any) -> None:
     unset.add_argument("key", metavar="KEY")
 
 
-def cmd_config(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from app.config.load import load_config
-    from app.locations import config_path
     from app.config.writer import parse_value, update_config
+    from app.locations import config_path
 
     path = config_path()
     action = args.config_action or "show"

@@ -12,18 +12,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.cli import _fail, bounded_int, resolve_provider
+from app.cli.common import bounded_int, fail, max_tokens_arg, print_note, print_recording, retries_arg, say
 from app.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from app.cli.common import SubParsers
 
 MAX_REPEAT = 20
 MAX_CONCURRENCY = 32
 
 
-def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
-    from app.cli import max_tokens_arg
-
+def add_parser(sub: SubParsers) -> None:
     ev = sub.add_parser(
         "eval",
         help="every model on every input, graded by judges: a report to choose routes from",
@@ -81,7 +82,7 @@ def add_parser(sub: Any, positive_int: Any, retries: Any) -> None:
     )
     ev.add_argument("--yes", action="store_true", help="with --write-routes: write without asking")
     ev.add_argument("--max-tokens", type=max_tokens_arg, metavar="N", help="output token limit per answer")
-    ev.add_argument("--retries", type=retries, metavar="N")
+    ev.add_argument("--retries", type=retries_arg, metavar="N")
     ev.add_argument("--allow-secrets", action="store_true", help="send secrets in the inputs as they are")
     ev.add_argument(
         "--judge-optional",
@@ -117,13 +118,13 @@ def _specs(text: str, flag: str) -> list[str]:
 
 
 def _new_plan(args: argparse.Namespace, config: Any) -> Any:
-    from app.eval.items import collect_items
     from app.eval.plan import EvalPlan
+    from app.run.eval import load_items
     from providers.spec import usable_specs
 
     if args.retry_failed:
         raise UsageError("--retry-failed applies to --resume")
-    items = collect_items(args.set or ["incidents"])
+    items = load_items(args.set or ["incidents"])
     if args.models:
         models = _specs(args.models, "--models")
     else:
@@ -145,10 +146,9 @@ def _new_plan(args: argparse.Namespace, config: Any) -> Any:
 def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
     """The stored plan of --resume, its run id and its finished parts; nothing is changed
     in history until the eval really runs again."""
-    from app.eval.items import reload_items
     from app.eval.plan import EvalPlan
     from app.history.recording import RunRecorder
-    from app.errors import StoreError
+    from app.run.eval import reload_items
 
     given = [
         flag
@@ -165,10 +165,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
         raise UsageError(f"--resume carries on the stored plan; drop {', '.join(given)}")
     if args.no_history:
         raise UsageError("--resume reads and writes history; drop --no-history")
-    try:
-        run, parts = RunRecorder.stored(args.resume, task="eval")
-    except StoreError as exc:
-        raise UsageError(str(exc)) from None
+    run, parts = RunRecorder.stored(args.resume, task="eval")
     stored = parts.pop("plan", None)
     if stored is None:
         raise UsageError(f"run {run['id']} has no stored plan to resume")
@@ -187,21 +184,19 @@ def _inputs_digest(plan: Any) -> str:
 # --- running -------------------------------------------------------------------------------
 
 
-def run_eval(args: argparse.Namespace) -> int:
-    from app.eval import tasks
+def run(args: argparse.Namespace) -> int:
+    from app.cli.common import check_writable
+    from app.config.load import load_config
     from app.eval.limits import Budget
     from app.eval.plan import estimate
-    from app.history.recording import RunRecorder, print_recording
-    from app.review_cli import print_input_notes
+    from app.history.recording import RunRecorder
+    from app.run.eval import prepare_eval
+    from app.run.providers import ProviderResolver
 
     if args.yes and not args.write_routes:
         raise UsageError("--yes applies to --write-routes")
     if args.out:
-        from app.review_cli import _check_writable
-
-        _check_writable(args.out)
-    from app.config.load import load_config
-
+        check_writable(args.out)
     config = load_config()
     resumed, parts = None, {}
     if args.resume:
@@ -209,29 +204,12 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         plan = _new_plan(args, config)
     # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
-    providers = {
-        s: resolve_provider(
-            s, config, retries=args.retries, fallback=[], hedge_after="off", max_tokens=args.max_tokens
-        )
-        for s in plan.models
-    }
-    judges = {
-        s: resolve_provider(s, config, retries=args.retries, fallback=[], hedge_after="off") for s in plan.judges
-    }
-    for item in plan.items:
-        print_input_notes(item.text_input)
-    prepared = {
-        (s, item.id): tasks.prepare(
-            p, item, judges=list(judges.values()), allow_secrets=args.allow_secrets, max_tokens=args.max_tokens
-        )
-        for item in plan.items
-        for s, p in providers.items()
-    }
-    subjects = {
-        (s, item.id): tasks.judge_subject(item, j, allow_secrets=args.allow_secrets)
-        for item in plan.items
-        for s, j in judges.items()
-    }
+    resolver = ProviderResolver(config, retries=args.retries, notify=print_note)
+    providers = {s: resolver.exactly(s, max_tokens=args.max_tokens) for s in plan.models}
+    judges = {s: resolver.exactly(s) for s in plan.judges}
+    prepared, subjects = prepare_eval(
+        plan, providers, judges, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens, notify=print_note
+    )
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()
@@ -243,7 +221,7 @@ def run_eval(args: argparse.Namespace) -> int:
     for provider in [*providers.values(), *judges.values()]:
         provider.preload()
     if resumed is not None:
-        recorder = RunRecorder.reopen(resumed)
+        recorder = RunRecorder.reopen(resumed, notify=print_note)
     else:
         recorder = RunRecorder.start(
             "eval",
@@ -251,6 +229,7 @@ def run_eval(args: argparse.Namespace) -> int:
             input_sha256=_inputs_digest(plan),
             providers=[*plan.models, *plan.judges],
             enabled=not args.no_history,
+            notify=print_note,
         )
         recorder.put_part("plan", plan.to_dict())
     runner = EvalRunner(
@@ -273,7 +252,7 @@ def run_eval(args: argparse.Namespace) -> int:
         recording = recorder.finish(status="interrupted", summary=_summary(report), result=report)
         done = report["cells"]["done"]
         resumable = recording.state in ("recorded", "incomplete")
-        _fail(
+        fail(
             f"eval interrupted after {done} of {len(cells)} cells"
             + (f"; resume with: driftcheck eval --resume {recorder.run_id}" if resumable else "")
         )
@@ -305,7 +284,7 @@ def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool
     grades = cells["grades_failed"] + cells["grades_skipped"]
     retry = f"; ask them again with: driftcheck eval --resume {run_id} --retry-failed" if run_id else ""
     if missing:
-        _fail(
+        fail(
             f"{cells['failed'] + cells['skipped']} of {cells['expected']} answers are missing: "
             + "; ".join(
                 f"{model}: {failed} failed, {skipped} not sent ({', '.join(sorted(kinds))})"
@@ -324,9 +303,9 @@ def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool
         )
         line += "; those answers are graded by the other judges only, if any"
         if judge_optional:
-            print(f"driftcheck: warning: {line} (--judge-optional)", file=sys.stderr)
+            say(f"warning: {line} (--judge-optional)")
         else:
-            _fail(f"{line}{retry}. --judge-optional makes this a warning")
+            fail(f"{line}{retry}. --judge-optional makes this a warning")
     return ExitCode.PROVIDER if missing or (grades and not judge_optional) else ExitCode.OK
 
 
@@ -506,16 +485,16 @@ def _write_report(report: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def _write_routes(report: dict[str, Any], config: Any, args: argparse.Namespace) -> None:
-    from app.errors import ConfigError
     from app.config.writer import update_config
+    from app.errors import ConfigError
     from app.eval.routes import propose_routes
 
     if report["cells"]["done"] < report["cells"]["expected"]:
-        _fail("routes not written: the eval is incomplete (cells not run or not sent); resume it first")
+        fail("routes not written: the eval is incomplete (cells not run or not sent); resume it first")
         return
     proposal = propose_routes(report, config)
     if not proposal:
-        _fail("routes not written: no task has a recommendation")
+        fail("routes not written: no task has a recommendation")
         return
     err = sys.stderr
     print("driftcheck: routes from this eval:", file=err)
@@ -546,6 +525,6 @@ def _write_routes(report: dict[str, Any], config: Any, args: argparse.Namespace)
     try:
         update_config(changes, config.path)
     except ConfigError as exc:
-        _fail(f"routes not written: {exc}")
+        fail(f"routes not written: {exc}")
         return
     print(f"driftcheck: wrote {', '.join(changes)} to {config.path}", file=err)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from app.cli.common import say
 from app.errors import ExitCode, UsageError
 
+if TYPE_CHECKING:
+    from app.cli.common import SubParsers
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: SubParsers) -> None:
     history = sub.add_parser(
         "history",
         help="past runs: list, show, diff, export, prune",
@@ -50,9 +53,9 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def cmd_history(args: argparse.Namespace) -> int:
-    from app.history.store import Store
+def run(args: argparse.Namespace) -> int:
     from app.errors import StoreError
+    from app.history.store import Store
 
     action = args.action or "list"
     try:
@@ -60,10 +63,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     except StoreError as exc:
         raise UsageError(f"cannot prune: {exc}" if action == "prune" else str(exc)) from None
     if opened.moved_aside is not None:
-        print(
-            f"driftcheck: warning: the history database was damaged; it was moved to {opened.moved_aside} "
-            f"and a new, empty one started",
-            file=sys.stderr,
+        say(
+            f"warning: the history database was damaged; it was moved to {opened.moved_aside} "
+            f"and a new, empty one started"
         )
     store = opened.store
     try:
@@ -75,37 +77,15 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
-    from app.history.store import AmbiguousRunId
-
-    try:
-        run = store.get_run(run_id)
-    except AmbiguousRunId as exc:
-        raise UsageError(str(exc)) from None
+    run = store.get_run(run_id)  # an ambiguous prefix is an error that lists the runs
     if run is None:
         raise UsageError(f"no run {run_id!r} in history (see `driftcheck history list`)")
     return run
 
 
-def _short(ref: str | None) -> str:
-    """The file name and its folder: enough to recognise, short enough for a table."""
-    if not ref:
-        return ""
-    parts = ref.replace("\\", "/").rstrip("/").split("/")
-    return "/".join(parts[-2:])
-
-
-def _when(ts: float | None) -> str:
-    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-
-
-def _cost(value: float | None, unknown: int = 0) -> str:
-    from providers.pricing import format_cost
-
-    text = format_cost(value) if value is not None or not unknown else "unknown"
-    return text + ("+?" if unknown and value is not None else "")
-
-
 def _list(store: Any, args: argparse.Namespace) -> int:
+    from app.render.history import cost_text, short_ref, when_text
+
     runs = store.list_runs(task=args.task, provider=args.provider, status=args.status, limit=args.limit)
     if args.format == "json":
         print(json.dumps({"runs": runs, "database": str(store.path)}, indent=2))
@@ -145,14 +125,14 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         latency = "" if run["latency_ms"] is None else f"{run['latency_ms'] / 1000:.1f} s"
         table.add_row(
             run["id"],
-            _when(run["created_at"]),
+            when_text(run["created_at"]),
             run["task"],
-            escape(_short(run["input_ref"])),
+            escape(short_ref(run["input_ref"])),
             escape(run["providers"]),
             f"[{colours.get(run['status'], 'white')}]{run['status']}[/]",
             "" if run["score"] is None else str(run["score"]),
             str(run["calls"]),
-            _cost(run["cost_usd"], run["calls_without_cost"] or 0),
+            cost_text(run["cost_usd"], run["calls_without_cost"] or 0),
             latency,
         )
     console.print(table)
@@ -161,7 +141,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     latencies = sorted(r["latency_ms"] for r in runs if r["latency_ms"] is not None)
     median = f"{latencies[len(latencies) // 2] / 1000:.1f} s" if latencies else "n/a"
     console.print(
-        f"{len(runs)} run(s) · {sum(r['calls'] for r in runs)} call(s) · total cost {_cost(total)}"
+        f"{len(runs)} run(s) · {sum(r['calls'] for r in runs)} call(s) · total cost {cost_text(total)}"
         + (f" (+{unknown} call(s) of unknown cost)" if unknown else "")
         + f" · median latency {median}"
     )
@@ -169,6 +149,8 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
 
 def _show(store: Any, args: argparse.Namespace) -> int:
+    from app.render.history import cost_text, when_text
+
     run = _run_or_fail(store, args.run_id)
     if args.format == "json":
         from app.render.terminal import json_text
@@ -182,7 +164,7 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     console = SafeConsole(highlight=False, soft_wrap=True)
     console.print(
         f"[bold]{run['id']}[/] · {run['task']} · {escape(run['input_ref'] or '')} · "
-        f"{run['status']} · {_when(run['created_at'])}"
+        f"{run['status']} · {when_text(run['created_at'])}"
     )
     if run["input_sha256"]:
         console.print(f"[dim]input sha256 {run['input_sha256']}[/]")
@@ -198,10 +180,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     if metrics.get("hedged"):
         console.print(
             f"[yellow]hedged: the first of two calls to stream answered; the other cost "
-            f"{_cost(metrics.get('hedge_cost_usd'))}[/]"
+            f"{cost_text(metrics.get('hedge_cost_usd'))}[/]"
         )
     for call in run["calls"]:
-        cost = _cost(call["cost_usd"], int(call["cost_usd"] is None))
+        cost = cost_text(call["cost_usd"], int(call["cost_usd"] is None))
         ttft = "?" if call["ttft_ms"] is None else f"{call['ttft_ms']:.0f} ms"
         total = "?" if call["latency_ms"] is None else f"{call['latency_ms'] / 1000:.2f} s"
         console.print(
@@ -233,6 +215,8 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
 
 def _diff(store: Any, args: argparse.Namespace) -> int:
+    from app.render.history import cost_text
+
     from app.compare.drift import review_drift
 
     a, b = _run_or_fail(store, args.run_a), _run_or_fail(store, args.run_b)
@@ -257,7 +241,7 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
         f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})"
         + ("" if report["same_input"] else " — different inputs")
     )
-    print(f"score {score['a']} → {score['b']} · cost {_cost(cost[a['id']])} → {_cost(cost[b['id']])}")
+    print(f"score {score['a']} → {score['b']} · cost {cost_text(cost[a['id']])} → {cost_text(cost[b['id']])}")
     print(
         f"{len(drift['matched'])} matched · {len(drift['only_a'])} only in {a['id']} · "
         f"{len(drift['only_b'])} only in {b['id']} · agreement {drift['agreement']:.0%} · "
@@ -287,10 +271,10 @@ def _export(store: Any, args: argparse.Namespace) -> int:
         return ExitCode.OK
     if record.get("task") != "review":
         raise UsageError(f"--format {args.format} exports reviews; run {run['id']} is a {record.get('task')}")
+    from app.render.review import review_output
     from app.review.stored import outcome_from_json
-    from app.review_cli import render
 
-    sys.stdout.write(render(outcome_from_json(record), args.format))
+    sys.stdout.write(review_output(outcome_from_json(record), args.format))
     return ExitCode.OK
 
 

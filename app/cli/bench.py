@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
-from app.cli import resolve_provider
+from app.cli.common import max_tokens_arg, positive_int, print_note, print_recording, spec_text
 from app.errors import ExitCode, UsageError
-from app.cli import spec_text
+
+if TYPE_CHECKING:
+    from app.cli.common import SubParsers
+    from providers import Provider, Request
+    from app.bench.latency import Sample
 
 MAX_REQUESTS = 1000
 
 
-def add_parser(sub: Any, positive_int: Any) -> None:
-    from app.cli import max_tokens_arg
-
+def add_parser(sub: SubParsers) -> None:
     bench = sub.add_parser("bench", help="measure a provider: latency spread, with and without hedging")
     kinds = bench.add_subparsers(dest="bench_kind", metavar="KIND")
     latency = kinds.add_parser(
@@ -59,10 +61,13 @@ def add_parser(sub: Any, positive_int: Any) -> None:
     latency.add_argument("--no-history", action="store_true", help="do not record this bench in history")
 
 
-def run_bench_command(args: argparse.Namespace) -> int:
-    from app.bench.latency import DEFAULT_PROMPT, BenchResult
-    from app.history.recording import RunRecorder, print_recording
+def run(args: argparse.Namespace) -> int:
+    from app.bench.latency import DEFAULT_PROMPT, BenchResult, bench_summary
+    from app.calls.outbound import outbound
     from app.config.load import load_config
+    from app.history.recording import RunRecorder
+    from app.run.options import RouteOptions
+    from app.run.providers import ProviderResolver
     from providers import Request
 
     if args.bench_kind != "latency":
@@ -72,41 +77,47 @@ def run_bench_command(args: argparse.Namespace) -> int:
     prompt = args.prompt or DEFAULT_PROMPT
     if not prompt.strip():
         raise UsageError("--prompt is empty")
-    config = load_config()
-    provider = resolve_provider(
-        args.provider,
-        config,
-        fallback=args.fallback or [],
-        hedge_after=args.hedge_after,
-        max_tokens=args.max_tokens,
-    )
+    resolver = ProviderResolver(load_config(), notify=print_note)
+    # Without --fallback a bench measures the provider alone, whatever the config's fallback.
+    route = RouteOptions(fallback=args.fallback or [], hedge_after=args.hedge_after)
+    provider = resolver.provider(args.provider, route=route, max_tokens=args.max_tokens)
     recorder = RunRecorder.start(
-        "bench", input_ref="(bench latency)", input_sha256=None, providers=[provider.spec], enabled=not args.no_history
+        "bench",
+        input_ref="(bench latency)",
+        input_sha256=None,
+        providers=[provider.spec],
+        enabled=not args.no_history,
+        notify=print_note,
     )
-    from app.calls.outbound import outbound
-
-    request = Request.ask(outbound(prompt, [provider], allow=False, label="--prompt").text, max_tokens=args.max_tokens)
+    sent = outbound(prompt, [provider], allow=False, label="--prompt", notify=print_note).text
+    request = Request.ask(sent, max_tokens=args.max_tokens)
     result = BenchResult(provider.spec, hedge_after=args.hedge_after)
     try:
-        result.samples = asyncio.run(_measure(recorder.recorded(provider), request, args))
+        result.samples = asyncio.run(measure(recorder.recorded(provider), request, args))
     except KeyboardInterrupt:
         recorder.finish(status="cancelled")
         raise
     data = result.to_dict()
     status = "ok" if data["ok"] else "failed"
-    recording = recorder.finish(status=status, summary=_summary(data), result={"task": "bench", **data})
+    recording = recorder.finish(status=status, summary=bench_summary(data), result={"task": "bench", **data})
     if args.format == "json":
         print(json.dumps(data, indent=2))
     else:
-        _print(data, [s.total_s for s in result.samples if s.ok and s.total_s is not None])
+        from app.render.bench import print_bench
+        from app.render.console import SafeConsole
+
+        totals = [s.total_s for s in result.samples if s.ok and s.total_s is not None]
+        print_bench(SafeConsole(highlight=False), data, totals)
     print_recording(recording)
     return ExitCode.OK if data["ok"] else ExitCode.PROVIDER
 
 
-async def _measure(provider: Any, request: Any, args: argparse.Namespace) -> list[Any]:
+async def measure(provider: Provider, request: Request, args: argparse.Namespace) -> list[Sample]:
+    """The warm-up, then the timed requests, with a progress bar on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from app.bench.latency import run_bench
+    from app.render.console import SafeConsole
 
     with Progress(
         TextColumn("[dim]{task.description}"),
@@ -114,7 +125,7 @@ async def _measure(provider: Any, request: Any, args: argparse.Namespace) -> lis
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=True,
-        console=_stderr_console(),
+        console=SafeConsole(stderr=True),
     ) as progress:
         task = progress.add_task(f"{provider.spec}", total=args.n)
         try:
@@ -129,73 +140,3 @@ async def _measure(provider: Any, request: Any, args: argparse.Namespace) -> lis
             )
         finally:
             await provider.aclose()
-
-
-def _stderr_console() -> Any:
-    from app.render.console import SafeConsole
-
-    return SafeConsole(stderr=True)
-
-
-def _summary(data: dict[str, Any]) -> str:
-    ttft = data["ttft"]
-    return (
-        f"{data['ok']}/{data['requests']} ok; first token median {ttft['median']} s, p95 {ttft['p95']} s"
-        if ttft["median"] is not None
-        else f"{data['ok']}/{data['requests']} ok"
-    )
-
-
-def _print(data: dict[str, Any], totals: list[float]) -> None:
-    from rich.table import Table
-
-    from app.bench.latency import histogram
-    from app.render.console import SafeConsole
-    from providers.pricing import format_cost
-
-    console = SafeConsole(highlight=False)
-    table = Table(
-        title=f"{data['spec']}: {data['ok']} of {data['requests']} requests answered"
-        + (f" (hedge after {data['hedge_after']})" if data["hedge_after"] != "off" else ""),
-        title_justify="left",
-    )
-    for column in ("", "median", "p95", "max", "p95 / median"):
-        table.add_column(column, justify="right" if column else "left")
-    for label, key in (("time to first token", "ttft"), ("total time", "total")):
-        s = data[key]
-        table.add_row(
-            label,
-            *(f"{s[k]:.2f} s" if s[k] is not None else "n/a" for k in ("median", "p95", "max")),
-            f"{s['p95_over_median']:.2f}×" if s["p95_over_median"] else "n/a",
-        )
-    console.print(table)
-    console.print("[bold]Total time[/]")
-    for line in histogram(totals):
-        console.print(line)
-    length = data["length"]
-    if length:
-        console.print(
-            f"Slowest tenth wrote {length['slowest_tenth_output_tokens']} output tokens on average, the "
-            f"others {length['others_output_tokens']} (r = {length['r_total_vs_output']}): "
-            + (
-                "slowness follows length"
-                if (length["r_total_vs_output"] or 0) >= 0.5
-                else "slowness is not explained by length"
-            )
-        )
-    hedged = data["hedged"]
-    console.print(
-        f"Cost {format_cost(data['cost_usd'])}"
-        + (
-            f" · hedged {hedged['requests']} ({hedged['share']:.0%}), extra {format_cost(hedged['extra_cost_usd'])}"
-            if data["hedge_after"] != "off"
-            else ""
-        )
-    )
-    if hedged["withheld_by_budget"]:
-        console.print(
-            f"[yellow]{hedged['withheld_by_budget']} slow request(s) were not hedged: the hedge budget "
-            f"was spent (raise [resilience] hedge_budget to hedge more often)[/]"
-        )
-    if data["failed"]:
-        console.print(f"[red]{data['failed']} request(s) failed: {', '.join(data['errors'])}[/]")
