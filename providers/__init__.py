@@ -25,8 +25,8 @@ from .types import (
 )
 
 __all__ = [
-    "BaseProvider",
     "KINDS",
+    "BaseProvider",
     "Check",
     "Completed",
     "Endpoint",

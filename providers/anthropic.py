@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Converted, OpenedStream, BaseProvider, quiet_sdk_logging
+from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .sse import json_events

@@ -104,7 +104,7 @@ class _Watchdog:
     stall is reported between 1 and 1.25 times the window).
     """
 
-    __slots__ = ("loop", "task", "timeouts", "ticks", "mark", "quiet", "fired", "handle")
+    __slots__ = ("fired", "handle", "loop", "mark", "quiet", "task", "ticks", "timeouts")
     QUIET_CHECKS = 4
 
     def __init__(self, timeouts: Timeouts) -> None:
@@ -297,7 +297,7 @@ class BaseProvider(ABC):
                 error = exc
             except GeneratorExit:
                 raise
-            except Exception as exc:  # noqa: BLE001 - every SDK failure is classified, none leaks
+            except Exception as exc:
                 error = self.classify(exc, acc.request_id)
                 error.__cause__ = exc
             finally:
@@ -305,7 +305,7 @@ class BaseProvider(ABC):
                 if close is not None:
                     try:
                         await close()
-                    except Exception:  # noqa: BLE001 - closing a broken stream can fail again
+                    except Exception:
                         pass
             if error is None:
                 break

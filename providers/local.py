@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import OpenedStream, BaseProvider
+from .base import BaseProvider, OpenedStream
 from .capabilities import Capabilities
 from .errors import ConfigurationError, ContextTooLongError, ProviderError
 from .grammar import llama_cpp_installed, schema_grammar
@@ -276,7 +276,7 @@ class LocalProvider(BaseProvider):
                                 },
                             }
                         )
-                except BaseException as exc:  # noqa: BLE001 - handed to the loop, classified there
+                except BaseException as exc:
                     put(exc)
                 put(_DONE)
 

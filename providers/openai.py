@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import Converted, OpenedStream, BaseProvider, quiet_sdk_logging
+from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .grammar import grammar_if_installed
@@ -48,7 +48,7 @@ def stream_error(error: Any) -> StreamErrorEvent:
     if not isinstance(error, dict):
         return StreamErrorEvent(None, str(error))
     code = error.get("code")
-    numeric = isinstance(code, int) and not isinstance(code, bool) or isinstance(code, str) and code.isdigit()
+    numeric = (isinstance(code, int) and not isinstance(code, bool)) or (isinstance(code, str) and code.isdigit())
     status = int(code) if numeric and 400 <= int(code) <= 599 else None
     body_type = error.get("type") or (code if isinstance(code, str) and not numeric else None)
     message = error.get("message")

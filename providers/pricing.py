@@ -40,7 +40,8 @@ def cost_usd(
         return overrides[model].cost(usage)
     if price_provider is None or usage.input_tokens is None or usage.output_tokens is None:
         return None
-    from genai_prices import Usage as PriceUsage, calc_price  # 0.3 s import: only when pricing
+    from genai_prices import Usage as PriceUsage  # 0.3 s import: only when pricing
+    from genai_prices import calc_price
 
     try:
         result = calc_price(

@@ -40,6 +40,7 @@ from .health import REGISTRY, CooldownPolicy, HealthRegistry
 from .pricing import cost_of_cancelled
 from .protocol import Provider
 from .types import (
+    Completed,
     CooldownSkipped,
     CooldownStarted,
     FallbackTaken,
@@ -48,7 +49,6 @@ from .types import (
     HedgeWithheld,
     ProviderEvent,
     Request,
-    Completed,
     Response,
     TextDelta,
     Usage,

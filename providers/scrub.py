@@ -117,7 +117,7 @@ class StreamScrubber:
     held back once the stream is over. Their concatenation is the scrubbed text.
     """
 
-    __slots__ = ("_word", "_context", "_keys")
+    __slots__ = ("_context", "_keys", "_word")
 
     def __init__(self) -> None:
         self._word = ""  # the unfinished last word, held back

@@ -206,7 +206,7 @@ def _call_main(argv: list[str], timeout: float) -> int:
             outcome.append(app.cli.main(argv))
         except SystemExit as exc:  # argparse: exit 2 with the usage, or 0 after --version
             outcome.append(_exit_status(exc.code))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test, which fails on it
+        except BaseException as exc:
             outcome.append(exc)
         finally:
             gc.collect()  # clients main() left open are finalised now, while stderr is this command's

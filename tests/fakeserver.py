@@ -24,8 +24,8 @@ import re
 import socket
 import sys
 import threading
-import traceback
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -323,7 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     fake: FakeServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:
@@ -385,7 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
         raise _Cut
 
     # --- routing --------------------------------------------------------------------------
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self._read_body()
         path = self.path.split("?", 1)[0].rstrip("/")
         try:

@@ -88,7 +88,7 @@ ROWS = [
     # --max-tokens: an absurd number on every command that takes it, then a model's own limit
     *[
         (
-            command + ["--max-tokens", "99999999999"],
+            [*command, "--max-tokens", "99999999999"],
             None,
             None,
             2,

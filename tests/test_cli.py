@@ -12,7 +12,6 @@ import re
 import pytest
 
 from tests.conftest import write_private
-
 from tests.fakeserver import Reply, empty_billed, overloaded
 
 BOTH = pytest.mark.parametrize("spec", ["anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"])

@@ -98,7 +98,7 @@ def test_what_a_process_would_print_on_stderr_by_itself_is_in_stderr(run_cli, mo
         return 0
 
     monkeypatch.setattr(app.cli.providers, "run", leaves_a_client_open)
-    with pytest.raises(AssertionError, match="(?s)a warning nobody configured.*Exception ignored.*Traceback"):
+    with pytest.raises(AssertionError, match=r"(?s)a warning nobody configured.*Exception ignored.*Traceback"):
         run_cli("providers")
 
 

@@ -5,6 +5,7 @@ against what each side was scripted to say."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -12,8 +13,8 @@ import time
 import pytest
 
 from app.compare.events import compare_events
-from app.source.inputs import decode_text
 from app.review.task import FindingFound, ReviewFinished, review_events
+from app.source.inputs import decode_text
 from app.source.model import load_source
 from providers import Request
 from tests.conftest import write_private
@@ -77,7 +78,7 @@ def test_compare_of_each_sample_reports_the_scripted_drift(fake, run_cli, sample
 
 def test_text_output_shows_both_sides_and_the_drift(fake, run_cli):
     sample = "inventory_service.py"
-    reply_b, dropped, _ = _scripted_b(sample)
+    reply_b, _dropped, _ = _scripted_b(sample)
     fake.script(Reply(text=json.dumps(keyed_review(sample, score=3))), model="claude-haiku-4-5")
     fake.script(Reply(text=json.dumps(reply_b)), model="gpt-5.4-mini")
     result = run_cli("compare", f"sample_code/{sample}", "-a", A, "-b", B)
@@ -232,7 +233,7 @@ async def test_the_sides_run_at_once_and_their_events_interleave(fake, make_prov
     elapsed = time.perf_counter() - started
     assert sorted(finished) == ["a", "b"] and all(o.error is None for o in finished.values())
     assert order.count("a") == order.count("b") == 9
-    switches = sum(1 for x, y in zip(order, order[1:]) if x != y)
+    switches = sum(1 for x, y in itertools.pairwise(order) if x != y)
     assert switches >= 4, order  # interleaved as they arrived, not one side then the other
     assert elapsed < 1.1, elapsed
 

@@ -177,8 +177,8 @@ SET_REFUSED = [
 def test_set_refuses_what_a_read_would_and_names_the_key(tmp_path, key, value, words):
     """The same model on write as on read; the refused value is not in the file, so the
     message has no line to point at, and the file is left as it was."""
-    from app.errors import ConfigError
     from app.config.writer import parse_value, update_config
+    from app.errors import ConfigError
     from tests.conftest import write_private
 
     path = write_private(tmp_path / "config" / "config.toml", 'default = "anthropic"\n')

@@ -85,7 +85,7 @@ def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env
         assert row["reference"]["violations"] == (len(INCIDENTS) if model == HAIKU else 0)
         assert row["reference"]["coverage"] == 1.0
         # Cost per call is what history recorded for that model's answers.
-        provider, name = model.split(":")
+        _provider, name = model.split(":")
         costs = [c["cost_usd"] for c in calls if c["role"] == "candidate" and c["model"] == name]
         assert len(costs) == len(INCIDENTS) and row["cost_per_call_usd"] == pytest.approx(mean(costs), abs=1e-6)
         assert row["cost_per_point_usd"] == pytest.approx(mean(costs) / row["quality"]["mean"], rel=1e-3)
@@ -252,7 +252,7 @@ def test_an_interrupted_eval_resumes_to_the_same_report_without_repeating_calls(
                         "SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'", (run[0],)
                     ).fetchone()[0]
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     run_id = re.search(r"driftcheck eval --resume (r[0-9a-z]+)", err).group(1)

@@ -17,8 +17,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app.history.store import SCHEMA_VERSION, Store
 from app.errors import StoreError
+from app.history.store import SCHEMA_VERSION, Store
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply
 

@@ -15,9 +15,9 @@ import time
 import pytest
 from pydantic import BaseModel, Field
 
-from app.source.inputs import read_text_file
 from app.review.model import ReviewReply
 from app.review.task import FindingFound, ReviewFinished, review_events
+from app.source.inputs import read_text_file
 from app.source.model import load_source
 from providers import Completed, Request, TextDelta, build_provider, default_spec
 from providers.errors import ConfigurationError, ContextTooLongError
@@ -314,7 +314,7 @@ def test_a_build_with_amx_kernels_loads_weights_into_plain_buffers():
 
     provider = build_provider("local:smollm2")
     provider.preload()
-    llama = provider._sdk_client().llama  # noqa: SLF001 - the loaded model is what is checked
+    llama = provider._sdk_client().llama
     amx = b"AMX_INT8 = 1" in llama_cpp.llama_print_system_info()
     assert llama.model_params.use_extra_bufts is (not amx)
     # and the default is left as it was for everyone else

@@ -20,7 +20,7 @@ def test_wheel_carries_packages_data_and_entry_point(tmp_path):
     )
     [wheel] = tmp_path.glob("driftcheck-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "providers/anthropic.py" in names and "app/cli.py" in names
+    assert "providers/anthropic.py" in names and "app/cli/__init__.py" in names
     assert "app/tui/app.py" in names and "app/tui/driftcheck.tcss" in names  # the TUI's one stylesheet
     for folder in ("prompts", "sample_code", "incidents"):
         shipped = {n for n in names if n.startswith(f"app/data/{folder}/")}

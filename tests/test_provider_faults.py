@@ -116,7 +116,7 @@ async def test_wrong_token_parameter_gets_a_named_fix(fake, make_provider):
 
 
 async def test_openai_reasoning_models_get_max_completion_tokens(fake, make_provider):
-    events, text, err = await collect(make_provider("openai:gpt-5.5"), Request.ask("hi", max_tokens=321))
+    _events, text, err = await collect(make_provider("openai:gpt-5.5"), Request.ask("hi", max_tokens=321))
     assert err is None and text
     body = fake.requests[0].body
     assert body["max_completion_tokens"] == 321 and "max_tokens" not in body
@@ -193,7 +193,7 @@ async def test_first_token_timeout_is_retried_then_reported(fake, make_provider,
     provider = make_provider(
         spec, retry=RetryPolicy(retries=1, backoff_s=0.01), timeouts=Timeouts(connect_s=2, first_token_s=0.3, stall_s=2)
     )
-    events, text, err = await collect(provider)
+    _events, text, err = await collect(provider)
     assert isinstance(err, E.ProviderTimeout) and err.phase == "first_token"
     assert err.retries == 1 and text == ""
     assert "no text within 0.3 s" in err.one_line()

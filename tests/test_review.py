@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.review.answer_key import find_key
-from app.source.inputs import read_text_file
 from app.review.task import ChunkStarted, FindingFound, ReviewFinished, review_events
+from app.source.inputs import read_text_file
 from app.source.model import load_source
 from providers import TextDelta
 from tests.fake_reviews import SAMPLES, keyed_review, keyed_review_text, plain_finding
@@ -276,7 +276,7 @@ async def test_an_invalid_reply_is_repaired_once(fake, make_provider, spec):
         Reply(text='{"findings": [{"line_start": "thirty-five"}], "summary": '),
         Reply(text=keyed_review_text(INVENTORY)),
     )
-    events, outcome = await review(make_provider(spec), SAMPLES / INVENTORY)
+    _events, outcome = await review(make_provider(spec), SAMPLES / INVENTORY)
     assert outcome.status == "ok" and outcome.repaired
     assert len(outcome.result.findings) == 9 and outcome.answer_key["recall"] == 1.0
     assert "repaired" in [c.name for c in outcome.checks]

@@ -100,7 +100,7 @@ FALSE_POSITIVES = [
 def test_credentials_are_caught_and_only_they_are_redacted(line, rule, secret):
     hits = scan_line(line)
     assert [h[0] for h in hits] == [rule]
-    redacted, rules = redact_line(line)
+    redacted, _rules = redact_line(line)
     assert secret not in redacted and f"[REDACTED:{rule}]" in redacted
     assert redacted.replace(f"[REDACTED:{rule}]", secret) == line  # nothing else changed
 
@@ -372,12 +372,14 @@ def test_everyone_who_reads_the_text_or_an_answer_made_from_it_counts():
 
 
 def test_a_triage_judged_remotely_redacts_the_incident_for_a_local_candidate():
-    from app.source.inputs import decode_text
     from app.run.triage import redacted_for
+    from app.source.inputs import decode_text
 
     incident = decode_text(f"checkout 500s since 02:10, deploy log shows {ALL_SECRETS[2]}\n".encode(), "-")
     local, judge = _provider("local:smollm2"), _provider("openai:gpt-5.4-mini")
-    sent, flags, context = redacted_for([local, judge], incident, [], {"note": f"x {ALL_SECRETS[0]}"}, allow=False, notify=ignore)
+    sent, flags, context = redacted_for(
+        [local, judge], incident, [], {"note": f"x {ALL_SECRETS[0]}"}, allow=False, notify=ignore
+    )
     assert _leaks([sent.text, *context.values()]) == []
     assert [f.name for f in flags] == ["secrets_redacted", "secrets_redacted"]
     kept, _, context = redacted_for([local], incident, [], {"note": "plain"}, allow=False, notify=ignore)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from app.source.model import LineTooLongError, detect_language, load_source, split_lines
@@ -126,7 +128,7 @@ def test_chunks_cover_the_file_in_order_within_budget_and_cut_between_symbols():
     chunks = source.chunks(2000)
     assert len(chunks) > 5
     assert chunks[0].start == 1 and chunks[-1].end == source.line_count
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in itertools.pairwise(chunks):
         assert after.start == before.end + 1
     assert all(c.tokens <= 2000 for c in chunks)
     for chunk in chunks[1:]:

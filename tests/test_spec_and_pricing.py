@@ -68,7 +68,8 @@ def test_resolution_order():
 
 
 def test_cost_matches_genai_prices():
-    from genai_prices import Usage as PriceUsage, calc_price
+    from genai_prices import Usage as PriceUsage
+    from genai_prices import calc_price
 
     usage = Usage(input_tokens=1200, output_tokens=300)
     expected = float(

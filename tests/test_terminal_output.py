@@ -88,7 +88,7 @@ def test_ask_streams_a_reply_with_escape_sequences_inertly(fake, run_raw):
 
 def test_a_provider_error_with_escape_sequences_is_printed_inertly(fake, run_raw):
     fake.script(HttpError(400, f"rejected {EVIL}"))
-    code, out, err = run_raw("ask", "-p", "openai", "--retries", "0", "hi")
+    code, _out, err = run_raw("ask", "-p", "openai", "--retries", "0", "hi")
     assert code == 3
     assert_inert(err, "driftcheck: error: line")
     assert err.startswith("driftcheck: error: openai:gpt-5.4-mini: the request was rejected: rejected \\x1b]52")

@@ -12,7 +12,7 @@ import pytest
 
 from app.tui.app import DriftcheckApp
 from app.tui.compare_screen import CompareScreen
-from app.tui.dialogs import DocumentScreen, HelpScreen, AskPrompt
+from app.tui.dialogs import AskPrompt, DocumentScreen, HelpScreen
 from app.tui.history_screen import HistoryScreen
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
@@ -307,13 +307,13 @@ async def test_a_failed_judge_in_the_tui_exits_3_unless_judges_are_optional(fake
         fake.script(HttpError(403, "this key may not use the judge"), model="gpt-5.4-mini")
         text = (ROOT_INCIDENTS / "pg-storage.md").read_text(encoding="utf-8")
         app = DriftcheckApp(
-            lambda a: TriageScreen(text=text, spec_a=A, judges=[B], start=True), judge_optional=optional
+            lambda a, text=text: TriageScreen(text=text, spec_a=A, judges=[B], start=True), judge_optional=optional
         )
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
             await until(
                 pilot,
-                lambda: (
+                lambda screen=screen: (
                     screen.specs
                     and not screen.running
                     and "Judge" in str(screen.pane("a").query_one(".summary").render())

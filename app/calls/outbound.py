@@ -36,8 +36,8 @@ class Outbound:
 def outbound(text: str, audience: Sequence[Provider], *, allow: bool, label: str, notify: Notify) -> Outbound:
     """`text` as `audience` (providers) may see it. `label` names it in messages: "the
     prompt", "--context", a file path; what was done is said through `notify`."""
-    from app.source.secrets import describe, redact_lines
     from app.source.model import split_lines
+    from app.source.secrets import describe, redact_lines
 
     lines = split_lines(text)
     redacted, hits = redact_lines(lines)

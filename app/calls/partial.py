@@ -99,6 +99,6 @@ class ListStreamer(Generic[Item]):
 
 def _decode_key(raw: str) -> str:
     try:
-        return str(jiter.from_json(f'"{raw}"'.encode("utf-8")))
+        return str(jiter.from_json(f'"{raw}"'.encode()))
     except ValueError:
         return raw

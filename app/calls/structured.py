@@ -15,8 +15,8 @@ from typing import Any
 from app.calls.partial import ListStreamer
 from providers import Completed, Message, Provider, Request, Response, RetryScheduled, TextDelta
 from providers.checks import raise_for_checks
-from providers.types import Check
 from providers.errors import InvalidOutputError
+from providers.types import Check
 from providers.types import ResilienceEvent as RouteEvent
 
 

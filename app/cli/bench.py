@@ -11,9 +11,9 @@ from app.cli.common import max_tokens_arg, positive_int, print_note, print_recor
 from app.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
+    from app.bench.latency import Sample
     from app.cli.common import SubParsers
     from providers import Provider, Request
-    from app.bench.latency import Sample
 
 MAX_REQUESTS = 1000
 

@@ -215,9 +215,8 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
 
 def _diff(store: Any, args: argparse.Namespace) -> int:
-    from app.render.history import cost_text
-
     from app.compare.drift import review_drift
+    from app.render.history import cost_text
 
     a, b = _run_or_fail(store, args.run_a), _run_or_fail(store, args.run_b)
     if a["task"] != b["task"]:

@@ -89,7 +89,9 @@ def incident_input(file: str) -> TextInput:
 
     if file == "-":
         if sys.stdin is None or sys.stdin.isatty():
-            raise UsageError("paste the incident on standard input (driftcheck triage - < incident.txt), or give a file")
+            raise UsageError(
+                "paste the incident on standard input (driftcheck triage - < incident.txt), or give a file"
+            )
         return incident_from_bytes(sys.stdin.buffer.read(), "standard input")
     return read_incident(file)
 
@@ -123,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
         input_ref=str(Path(args.file).resolve()) if args.file != "-" else "(stdin)",
     )
     try:
-        outcome = asyncio.run(stream_triage(prepared.starts["a"](0), prepared, mode=args.mode, live=args.format == "text"))
+        outcome = asyncio.run(
+            stream_triage(prepared.starts["a"](0), prepared, mode=args.mode, live=args.format == "text")
+        )
     except KeyboardInterrupt:
         prepared.recorder.finish(status="cancelled")
         raise

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-
 @dataclass(frozen=True)
 class SideEvent:
     """One of a task's own events (a finding, an action, a retry, its end) from one side."""
@@ -39,7 +38,7 @@ async def interleave(streams: dict[str, AsyncIterator[Any]]) -> AsyncIterator[tu
         try:
             async for event in stream:
                 await queue.put((key, event))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who re-raises it
+        except BaseException as exc:
             await queue.put((key, exc))
             return
         await queue.put((key, _DONE))

@@ -19,6 +19,7 @@ from app.config.settings import Config
 from app.errors import ConfigError
 from app.locations import CONFIG_DIR_ENV, config_path
 
+
 def load_config(path: Path | None = None) -> Config:
     """Read the config; a missing file is an empty config, a broken one a ConfigError."""
     path = path or config_path()

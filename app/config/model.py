@@ -528,7 +528,7 @@ def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
 
     try:
         doc: Any = tomlkit.parse(text)
-    except Exception:  # noqa: BLE001 - tomllib read it; a line is a courtesy, never a new failure
+    except Exception:
         return None
     parents: list[Any] = [doc]
     for depth, key in enumerate(loc):

@@ -24,8 +24,8 @@ from typing import Any
 
 from app.config.load import check_directory, config_from_text, read_private
 from app.config.settings import Config
-from app.locations import config_path
 from app.errors import ConfigError
+from app.locations import config_path
 
 # Settings that hold a list of SPECs: "a, b" on the command line is a list.
 LIST_SETTINGS = {"compare", "judges", "resilience.fallback"}

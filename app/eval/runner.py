@@ -21,7 +21,7 @@ from typing import Any
 
 from app.eval import tasks
 from app.eval.limits import Budget, ProviderLimit
-from app.eval.plan import Cell, EvalPlan, Estimate
+from app.eval.plan import Cell, Estimate, EvalPlan
 from providers.errors import stop_scope
 
 MAX_REQUEUES = 3

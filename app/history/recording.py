@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.calls.metrics import metrics_dict
-from app.notes import Note, Notify, ignore
-from app.history.store import CHECKPOINT_EVERY_S, Store
 from app.errors import StoreError
+from app.history.store import CHECKPOINT_EVERY_S, Store
+from app.notes import Note, Notify, ignore
 from providers import Completed, Provider, ProviderEvent, Request, Response, TextDelta, Usage, UsageUpdate
 from providers.base import ProviderSettings
 from providers.capabilities import Capabilities
+from providers.errors import InterruptedStreamError, ProviderError
 from providers.resilience import ResilientProvider
 from providers.types import final_response
-from providers.errors import InterruptedStreamError, ProviderError
 
 
 @dataclass(frozen=True)

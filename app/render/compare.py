@@ -14,10 +14,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from app.render.markdown import cell, details_block
-from app.render.triage import judge_line, reference_line
 from app.render.styles import SEVERITY_STYLE
 from app.render.terminal import inert_text
 from app.render.text import answer_key_line
+from app.render.triage import judge_line, reference_line
 from providers.pricing import format_cost
 
 SIDE_STYLE = {"a": "bold cyan", "b": "bold magenta"}
@@ -30,9 +30,9 @@ def side_label(side: str, run: int, repeat: int) -> str:
 
 def progress_line(item: Any, repeat: int) -> str | None:
     """One line of rich markup for a streamed event of one side, or None to stay quiet."""
+    from app.render.text import route_event_line
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished
     from app.triage.task import ItemFound, JudgingStarted, TriageFinished
-    from app.render.text import route_event_line
 
     event = item.event
     label = f"[{SIDE_STYLE[item.side]}]{side_label(item.side, item.run, repeat):<4}[/]"

@@ -244,7 +244,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
     out = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return out + [""]
+    return [*out, ""]
 
 
 @inert_text

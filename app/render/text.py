@@ -96,7 +96,14 @@ def route_event_line(event: Any) -> str | None:
     """A retry or a routing decision as one line for stderr or a status bar; None otherwise."""
     from providers import RetryScheduled
     from providers.pricing import format_cost
-    from providers.types import CooldownSkipped, CooldownStarted, FallbackTaken, HedgeDecided, HedgeStarted, HedgeWithheld
+    from providers.types import (
+        CooldownSkipped,
+        CooldownStarted,
+        FallbackTaken,
+        HedgeDecided,
+        HedgeStarted,
+        HedgeWithheld,
+    )
 
     if isinstance(event, RetryScheduled):
         return f"retry {event.attempt} in {event.delay_s:.1f} s: {event.error.one_line()}"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.source.inputs import TextInput
 from app.review.model import Finding, ReviewResult
 from app.review.task import ReviewOutcome
+from app.source.inputs import TextInput
 from app.source.model import Chunk, SourceFile
-from providers.types import Check
 from providers.errors import ProviderError
+from providers.types import Check
 
 
 class StoredError(ProviderError):

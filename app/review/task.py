@@ -13,20 +13,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.review.answer_key import AnswerKey, score_against_key
-from app.source.injection import scan_lines
-from app.source.inputs import TextInput
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
+from app.calls.structured import final_reply, stream_items
+from app.review.answer_key import AnswerKey, score_against_key
 from app.review.model import Finding, FindingReply, ReviewResult
 from app.review.prompt import review_request
 from app.review.validate import LineProblems, validate_finding
+from app.source.injection import scan_lines
+from app.source.inputs import TextInput
 from app.source.model import Chunk, SourceFile, estimate_tokens
-from app.calls.structured import final_reply, stream_items
 from providers import Provider, Response, RetryScheduled, Usage
-from providers.types import Check
 from providers.errors import ProviderError
 from providers.pricing import cost_usd
+from providers.types import Check
 
 # Source tokens per request. Large enough for ~1,000 lines of ordinary code at once,
 # small enough that a model still reads all of it closely and its reply fits the limit.
@@ -221,7 +221,7 @@ def _merge(summaries: list[tuple[Chunk, str, int]], findings: list[Finding], *, 
             findings=findings,
         )
     if len(summaries) == 1:
-        chunk, summary, score = summaries[0]
+        _chunk, summary, score = summaries[0]
     else:
         summary = " ".join(f"Lines {c.start}-{c.end}: {s}" for c, s, _ in summaries)
         score = min(s for _, _, s in summaries)

@@ -121,7 +121,7 @@ def gather(
         )
     if check:
         with ThreadPoolExecutor(max_workers=max(1, len(rows))) as pool:
-            for row, (ok, detail) in zip(rows, pool.map(lambda r: probe(r.base_url), rows)):
+            for row, (ok, detail) in zip(rows, pool.map(lambda r: probe(r.base_url), rows), strict=False):
                 row.reachable, row.reach_detail = ok, detail
     rows.append(local_status())
     return rows

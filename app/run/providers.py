@@ -14,9 +14,9 @@ from dataclasses import replace
 
 from app.config.settings import Config, Route
 from app.errors import UsageError
+from app.history.health import seed_health
 from app.notes import Note, Notify, ignore
 from app.run.options import EXACT, RouteOptions
-from app.history.health import seed_health
 from providers import BaseProvider, Provider, build_provider, default_spec, health
 from providers.resilience import HedgePolicy, ResilientProvider, parse_hedge_after
 

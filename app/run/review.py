@@ -17,8 +17,8 @@ from app.notes import Note, Notify
 from app.review.answer_key import AnswerKey, find_key, load_key
 from app.review.plan import ReviewOptions, ReviewPlan, plan_review
 from app.review.task import review_events
-from app.run.prepared import PreparedRun, Start
 from app.run.options import RouteOptions
+from app.run.prepared import PreparedRun, Start
 from app.run.providers import ProviderResolver
 from app.source.inputs import TextInput, looks_minified, read_text_file
 from app.source.model import SourceFile, load_source

@@ -17,8 +17,8 @@ from app.calls.outbound import outbound, outbound_context
 from app.errors import UsageError
 from app.history.recording import RunRecorder
 from app.notes import Notify
-from app.run.prepared import PreparedRun, Start
 from app.run.options import RouteOptions
+from app.run.prepared import PreparedRun, Start
 from app.run.providers import ProviderResolver
 from app.run.review import input_notes
 from app.source.inputs import TextInput, decode_text, read_text_file

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.calls.metrics import metrics_dict
-from app.resources import load_prompt, marker_tag
 from app.calls.structured import final_reply
+from app.resources import load_prompt, marker_tag
 from providers import Provider, Request, Response
 from providers.errors import ProviderError
 

@@ -20,7 +20,7 @@ REFERENCE_SUFFIX = ".reference.toml"
 _NEGATION = re.compile(r"\b(?:do not|don't|never|avoid|without|instead of|not)\b[^.;]*$", re.IGNORECASE)
 
 
-class ReferenceError(InputError):  # noqa: A001 - the name the module has always used
+class ReferenceError(InputError):
     """The reference file exists but is malformed."""
 
 

@@ -15,19 +15,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.source.injection import scan_lines
-from app.source.inputs import TextInput
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
-from app.resources import load_prompt, marker_tag
-from app.source.model import split_lines
 from app.calls.structured import final_reply, stream_items
+from app.resources import load_prompt, marker_tag
+from app.source.injection import scan_lines
+from app.source.inputs import TextInput
+from app.source.model import split_lines
 from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judge
 from app.triage.model import result_model, streamed_list
 from app.triage.reference import Reference, reference_checks
 from providers import Provider, Request, Response
-from providers.types import Check
 from providers.errors import ProviderError
+from providers.types import Check
 
 # Business context the prompt names explicitly; other keys are passed through as given.
 KNOWN_CONTEXT = {

@@ -123,9 +123,9 @@ class DriftcheckApp(App[None]):
         self.push_screen(ReviewScreen(path, spec, record=self.record))
 
     def open_compare(self, path: str, spec_a: str | None = None, spec_b: str | None = None) -> None:
-        from app.run.compare import pick_sides
         from app.config.load import load_config
         from app.errors import DriftcheckError
+        from app.run.compare import pick_sides
         from app.tui.compare_screen import CompareScreen
 
         try:

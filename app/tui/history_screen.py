@@ -89,8 +89,8 @@ class HistoryScreen(Screen[None]):
         return Store.open(for_reading=True).store
 
     def action_refresh(self) -> None:
-        from app.render.history import cost_text, short_ref
         from app.errors import StoreError
+        from app.render.history import cost_text, short_ref
 
         table = self.query_one(DataTable)
         table.clear()

@@ -12,8 +12,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header
 
-from app.tui.dialogs import AskPrompt
 from app.run.options import RouteOptions
+from app.tui.dialogs import AskPrompt
 from app.tui.runs import RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import CodeView, FindingList, ResultPane
@@ -69,7 +69,9 @@ class ReviewScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:
-        run = await self.prepare(prepare_review, self.path, {"a": self.spec or None}, record=self.record, route=self.route)
+        run = await self.prepare(
+            prepare_review, self.path, {"a": self.spec or None}, record=self.record, route=self.route
+        )
         if run is None:
             self.query_one(ResultPane).show_checks([], {"message": "nothing was sent (see the notification)"})
             return

@@ -144,7 +144,7 @@ class SettingsScreen(Screen[None]):
         self.title = "settings"
         try:
             values = current_values(config_path())
-        except Exception as exc:  # noqa: BLE001 - a broken file is shown, not raised
+        except Exception as exc:
             self.notify(f"The config could not be read: {exc}", severity="error")
             values = {}
         for key, _, _ in FIELDS:
@@ -159,9 +159,9 @@ class SettingsScreen(Screen[None]):
             self.action_save()
 
     def action_save(self) -> None:
-        from app.locations import config_path
-        from app.errors import ConfigError
         from app.config.writer import update_config
+        from app.errors import ConfigError
+        from app.locations import config_path
 
         values = {key: self.query_one(f"#set-{key.replace('.', '-')}", Input).value for key, _, _ in FIELDS}
         try:

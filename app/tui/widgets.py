@@ -14,10 +14,10 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets.text_area import Selection
 from textual.message import Message
 from textual.widgets import Log, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import Selection
 
 from app.render.styles import SEVERITY_STYLE
 
@@ -280,9 +280,9 @@ class ResultPane(Vertical):
     def apply(self, event: Any, spec: str, public: dict[str, Any] | None = None) -> None:
         """One of the task's events, as it happened; a side is shown complete (from its
         public JSON) the moment it ends, whatever the other side is doing."""
+        from app.calls.structured import TextArrived
         from app.render.text import route_event_line
         from app.review.task import FindingFound, ReviewFinished
-        from app.calls.structured import TextArrived
         from app.triage.task import ItemFound, JudgingStarted, TriageFinished
 
         if isinstance(event, TextArrived):

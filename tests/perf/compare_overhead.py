@@ -54,8 +54,8 @@ def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
 
 async def measure(env: dict[str, str], rounds: int) -> dict[str, float]:
     from app.compare.events import compare_events
-    from app.source.inputs import decode_text
     from app.review.task import ReviewFinished, review_events
+    from app.source.inputs import decode_text
     from app.source.model import load_source
     from providers import Request, build_provider
 

@@ -101,23 +101,28 @@ async def measure(kind: str, base_url: str, runs: int) -> dict[str, float]:
     if kind == "anthropic":
         client = anthropic.AsyncAnthropic(api_key="bench", base_url=base_url, max_retries=0)
         raw = lambda: raw_anthropic(client, provider.model, "bench")  # noqa: E731
-        wire = lambda: bare_wire(
-            lambda: client.messages.with_streaming_response.create(  # noqa: E731
-                model=provider.model, max_tokens=4096, stream=True, messages=messages
+
+        def wire():
+            return bare_wire(
+                lambda: client.messages.with_streaming_response.create(
+                    model=provider.model, max_tokens=4096, stream=True, messages=messages
+                )
             )
-        )
     else:
         client = openai.AsyncOpenAI(api_key="bench", base_url=base_url, max_retries=0)
         raw = lambda: raw_openai(client, provider.model, "bench")  # noqa: E731
-        wire = lambda: bare_wire(
-            lambda: client.chat.completions.with_streaming_response.create(  # noqa: E731
-                model=provider.model,
-                max_completion_tokens=4096,
-                stream=True,
-                stream_options={"include_usage": True},
-                messages=messages,
+
+        def wire():
+            return bare_wire(
+                lambda: client.chat.completions.with_streaming_response.create(
+                    model=provider.model,
+                    max_completion_tokens=4096,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    messages=messages,
+                )
             )
-        )
+
     request = Request.ask("bench", max_tokens=4096)
 
     async def ours() -> str:

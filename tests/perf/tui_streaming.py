@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -77,8 +78,9 @@ def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
 
 
 async def with_screen(tokens: int) -> dict[str, float]:
-    from textual import on
     from time import monotonic as get_time  # the clock Textual itself reads on POSIX
+
+    from textual import on
 
     from app.calls.structured import TextArrived
     from app.tui.app import DriftcheckApp
@@ -124,7 +126,10 @@ async def with_screen(tokens: int) -> dict[str, float]:
         report = app.screen.report
     assert report is not None and report["a"]["status"] == report["b"]["status"] == "ok", "a side failed"
     # Both panes together: the time for the slower of the two to take its next 1,000 tokens.
-    both = [max(x, y) for x, y in zip(*([b - a for a, b in zip(m, m[1:])] for m in (marks["a"], marks["b"])))]
+    both = [
+        max(x, y)
+        for x, y in zip(*([b - a for a, b in itertools.pairwise(m)] for m in (marks["a"], marks["b"])), strict=False)
+    ]
     first, last = statistics.median(both[:5]), statistics.median(both[-5:])
     return {
         "tokens_per_side": received["a"] / CHARS_PER_TOKEN,
