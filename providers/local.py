@@ -234,7 +234,10 @@ class LocalProvider(BaseProvider):
         request_id = f"local-{next(_ids)}-{int(time.time())}"
 
         def put(item: Any) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop has closed: nobody reads on, so stop generating
+                stop.set()
 
         def generate() -> None:
             # The whole generation holds the model's lock: a llama.cpp context is not

@@ -1,31 +1,45 @@
-"""Regenerate the example outputs shown in README, against the fake provider server.
+"""Regenerate the example outputs in README.md and docs/commands.md, against the fake provider server.
 
-    python3 -m tests.readme_examples review    # the `driftcheck review` example
-    python3 -m tests.readme_examples history   # two reviews, then `history` and `history diff`
-    python3 -m tests.readme_examples triage    # the judged triage example
-    python3 -m tests.readme_examples compare   # a compare of two providers on one file
-    python3 -m tests.readme_examples eval      # four models, two judges, six incidents (+ docs/eval-*)
+    python3 -m tests.readme_examples review     # the `driftcheck review` example
+    python3 -m tests.readme_examples compare    # a compare of two providers on one file
+    python3 -m tests.readme_examples triage     # the judged triage example
+    python3 -m tests.readme_examples history    # two reviews, then `history` and `history diff`
+    python3 -m tests.readme_examples ask        # one streamed answer and its metrics line
+    python3 -m tests.readme_examples bench      # `bench latency` on a heavy-tailed latency profile
+    python3 -m tests.readme_examples providers  # what a machine with no key sees
+    python3 -m tests.readme_examples config     # `config set` and the file it writes
+    python3 -m tests.readme_examples eval       # four models, two judges, six incidents (+ docs/eval-*)
 
 The models' answers are scripted (the review from the sample's answer key with one issue
 left out and every line one off; the triage and verdicts as written below); everything
 else — streaming, validation, checks, metrics, history — is driftcheck's own work.
-Timings and request ids differ from run to run.
+Every scenario runs in a fresh history and config directory, so nothing on this machine
+changes what it prints. Timings and request ids differ from run to run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.fake_reviews import keyed_review_text
-from tests.fakeserver import FakeServer, Reply
+from tests.fakeserver import FakeServer, Reply, heavy_tailed_delays
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = "sample_code/inventory_service.py"
+
+ASK_PROMPT = "Postgres primary at 87% disk and climbing: first move?"
+ASK_ANSWER = (
+    "Find what is growing before you free anything: compare du -sh on the data directory with "
+    "pg_wal, and check pg_replication_slots for an inactive slot holding WAL."
+)
 
 PG_ANSWER = {
     "actions": [
@@ -258,33 +272,154 @@ COMPARE_B = {
 }
 
 
-def _run(server: FakeServer, data_dir: str, *args: str) -> None:
-    env = {
-        **os.environ,
-        "ANTHROPIC_BASE_URL": server.anthropic_base_url,
-        "OPENAI_BASE_URL": server.openai_base_url,
-        "ANTHROPIC_API_KEY": "readme-example",
-        "OPENAI_API_KEY": "readme-example",
-        "COLUMNS": "100",
-        "DRIFTCHECK_DATA_DIR": data_dir,
-    }
-    print(f"$ driftcheck {' '.join(args)}", flush=True)
-    subprocess.run([sys.executable, "-m", "app", *args], env=env, cwd=ROOT, check=False)
+@dataclass
+class Workspace:
+    """The fake server, and a history and config directory of this run's own."""
+
+    server: FakeServer
+    data_dir: str
+    config_dir: str
+
+    def env(self, **changes: str | None) -> dict[str, str]:
+        """The environment a command runs in; a change to None removes that variable."""
+        env = {
+            **os.environ,
+            "ANTHROPIC_BASE_URL": self.server.anthropic_base_url,
+            "OPENAI_BASE_URL": self.server.openai_base_url,
+            "ANTHROPIC_API_KEY": "readme-example",
+            "OPENAI_API_KEY": "readme-example",
+            "COLUMNS": "100",
+            "DRIFTCHECK_DATA_DIR": self.data_dir,
+            "DRIFTCHECK_CONFIG_DIR": self.config_dir,
+        }
+        env.pop("LLM_PROVIDER", None)
+        for name, value in changes.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        return env
+
+    def run(self, *args: str, **changes: str | None) -> None:
+        print(f"$ driftcheck {shlex.join(args)}", flush=True)
+        subprocess.run([sys.executable, "-m", "app", *args], env=self.env(**changes), cwd=ROOT, check=False)
 
 
-def _eval_example(server: FakeServer, data_dir: str) -> None:
+def review(ws: Workspace) -> None:
+    ws.server.script(
+        Reply(
+            text=keyed_review_text("inventory_service.py", drop=("division-by-zero",), shift=1, score=2),
+            input_tokens=1850,
+            output_tokens=1020,
+        )
+    )
+    ws.run("review", SAMPLE, "-p", "anthropic:claude-haiku-4-5", "--no-history")
+
+
+def history(ws: Workspace) -> None:
+    ws.server.script(
+        Reply(text=keyed_review_text("inventory_service.py", drop=("division-by-zero",), score=2)),
+        Reply(text=keyed_review_text("inventory_service.py", drop=("bare-except", "pickle-untrusted"), score=4)),
+    )
+    for spec in ("anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"):
+        ws.run("review", SAMPLE, "-p", spec)
+    ws.run("history", COLUMNS="150")  # the run table is wide
+    listing = subprocess.run(
+        [sys.executable, "-m", "app", "history", "--format", "json"],
+        cwd=ROOT,
+        env=ws.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    newest, oldest = [r["id"] for r in json.loads(listing.stdout)["runs"]]
+    ws.run("history", "diff", oldest, newest)
+
+
+def triage(ws: Workspace) -> None:
+    ws.server.script(Reply(text=json.dumps(PG_ANSWER), input_tokens=1150, output_tokens=610), model="claude-haiku-4-5")
+    for model, verdict in VERDICTS.items():
+        ws.server.script(Reply(text=json.dumps(verdict)), model=model)
+    ws.run(
+        "triage",
+        "incidents/pg-storage.md",
+        "-p",
+        "anthropic:claude-haiku-4-5",
+        "--judge",
+        "openai:gpt-5.4-mini",
+        "--judge",
+        "anthropic:claude-sonnet-4-6",
+        "--context",
+        "customer_facing=no",
+        "--no-history",
+    )
+
+
+def compare(ws: Workspace) -> None:
+    ws.server.script(
+        Reply(
+            text=json.dumps(COMPARE_A),
+            input_tokens=1850,
+            output_tokens=1100,
+            first_token_delay_s=0.9,
+            chunk_delay_s=0.01,
+        ),
+        model="claude-haiku-4-5",
+    )
+    ws.server.script(
+        Reply(
+            text=json.dumps(COMPARE_B),
+            input_tokens=1790,
+            output_tokens=980,
+            first_token_delay_s=0.5,
+            chunk_delay_s=0.006,
+        ),
+        model="gpt-5.4-mini",
+    )
+    ws.run("compare", SAMPLE, "-a", "anthropic:claude-haiku-4-5", "-b", "openai:gpt-5.4-mini", "--no-history")
+
+
+def ask(ws: Workspace) -> None:
+    ws.server.script(Reply(text=ASK_ANSWER, input_tokens=24, output_tokens=58), model="claude-haiku-4-5")
+    ws.run("ask", "-p", "anthropic:claude-haiku-4-5", ASK_PROMPT, "--no-history")
+
+
+def bench(ws: Workspace) -> None:
+    """First-token delays drawn from the seeds-shaped heavy-tailed profile, scaled by 0.1."""
+    ws.server.latency_profile(
+        "gpt-5.4-mini",
+        heavy_tailed_delays(51, scale=0.1),
+        Reply(text="Check disk growth first, then the WAL.", chunk_size=8),
+    )
+    ws.run("bench", "latency", "-p", "openai:gpt-5.4-mini", "-n", "50", "--no-history")
+
+
+def providers(ws: Workspace) -> None:
+    """A machine with no key and no config: only the bundled model (when installed) is usable."""
+    ws.run("providers", ANTHROPIC_API_KEY=None, OPENAI_API_KEY=None, ANTHROPIC_BASE_URL=None, OPENAI_BASE_URL=None)
+
+
+def config(ws: Workspace) -> None:
+    ws.run("config", "set", "default", "anthropic:claude-haiku-4-5")
+    ws.run("config", "set", "compare", "anthropic:claude-sonnet-4-6, openai:gpt-5.4-mini")
+    ws.run("config", "set", "routes.triage.active", "openai:gpt-5.4-mini")
+    ws.run("config", "set", "resilience.retries", "99")
+    ws.run("config")
+
+
+def eval_(ws: Workspace) -> None:
     """Four scripted models and two judges over the bundled incidents (tests/fake_eval.py):
     the text report, and the HTML report with its two charts saved under docs/."""
     import re
 
     from tests import fake_eval
 
-    fake_eval.script(server)
+    fake_eval.script(ws.server)
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
     specs = ("--models", ",".join(fake_eval.MODELS), "--judges", ",".join(fake_eval.JUDGES))
-    _run(server, data_dir, "eval", *specs)
-    _run(server, data_dir, "eval", *specs, "--format", "html", "--out", str(docs / "eval-example.html"))
+    ws.run("eval", *specs)
+    ws.run("eval", *specs, "--format", "html", "--out", str(docs / "eval-example.html"))
     html = (docs / "eval-example.html").read_text(encoding="utf-8")
     for name, svg in zip(("eval-cost-quality", "eval-latency"), re.findall(r"<svg.*?</svg>", html, re.S), strict=False):
         # Standalone SVG files need their namespace; the HTML report itself names no address at all.
@@ -292,96 +427,28 @@ def _eval_example(server: FakeServer, data_dir: str) -> None:
         (docs / f"{name}.svg").write_text(standalone + "\n", encoding="utf-8")
 
 
+SCENARIOS: dict[str, Callable[[Workspace], None]] = {
+    "review": review,
+    "compare": compare,
+    "triage": triage,
+    "history": history,
+    "ask": ask,
+    "bench": bench,
+    "providers": providers,
+    "config": config,
+    "eval": eval_,
+}
+
+
 def main() -> None:
-    scenario = sys.argv[1] if len(sys.argv) > 1 else "review"
+    name = sys.argv[1] if len(sys.argv) > 1 else "review"
+    scenario = SCENARIOS.get(name)
+    if scenario is None:
+        sys.exit(f"unknown scenario {name!r}: {', '.join(SCENARIOS)}")
     server = FakeServer().start()
-    with tempfile.TemporaryDirectory() as data_dir:
-        if scenario == "review":
-            server.script(
-                Reply(
-                    text=keyed_review_text("inventory_service.py", drop=("division-by-zero",), shift=1, score=2),
-                    input_tokens=1850,
-                    output_tokens=1020,
-                )
-            )
-            _run(server, data_dir, "review", SAMPLE, "-p", "anthropic:claude-haiku-4-5", "--no-history")
-        elif scenario == "history":
-            server.script(
-                Reply(text=keyed_review_text("inventory_service.py", drop=("division-by-zero",), score=2)),
-                Reply(
-                    text=keyed_review_text("inventory_service.py", drop=("bare-except", "pickle-untrusted"), score=4)
-                ),
-            )
-            for spec in ("anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"):
-                _run(server, data_dir, "review", SAMPLE, "-p", spec)
-            _run(server, data_dir, "history")
-            listing = subprocess.run(
-                [sys.executable, "-m", "app", "history", "--format", "json"],
-                cwd=ROOT,
-                env={**os.environ, "DRIFTCHECK_DATA_DIR": data_dir},
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            newest, oldest = [r["id"] for r in json.loads(listing.stdout)["runs"]]
-            _run(server, data_dir, "history", "diff", oldest, newest)
-        elif scenario == "triage":
-            server.script(
-                Reply(text=json.dumps(PG_ANSWER), input_tokens=1150, output_tokens=610), model="claude-haiku-4-5"
-            )
-            for model, verdict in VERDICTS.items():
-                server.script(Reply(text=json.dumps(verdict)), model=model)
-            _run(
-                server,
-                data_dir,
-                "triage",
-                "incidents/pg-storage.md",
-                "-p",
-                "anthropic:claude-haiku-4-5",
-                "--judge",
-                "openai:gpt-5.4-mini",
-                "--judge",
-                "anthropic:claude-sonnet-4-6",
-                "--context",
-                "customer_facing=no",
-                "--no-history",
-            )
-        elif scenario == "compare":
-            server.script(
-                Reply(
-                    text=json.dumps(COMPARE_A),
-                    input_tokens=1850,
-                    output_tokens=1100,
-                    first_token_delay_s=0.9,
-                    chunk_delay_s=0.01,
-                ),
-                model="claude-haiku-4-5",
-            )
-            server.script(
-                Reply(
-                    text=json.dumps(COMPARE_B),
-                    input_tokens=1790,
-                    output_tokens=980,
-                    first_token_delay_s=0.5,
-                    chunk_delay_s=0.006,
-                ),
-                model="gpt-5.4-mini",
-            )
-            _run(
-                server,
-                data_dir,
-                "compare",
-                SAMPLE,
-                "-a",
-                "anthropic:claude-haiku-4-5",
-                "-b",
-                "openai:gpt-5.4-mini",
-                "--no-history",
-            )
-        elif scenario == "eval":
-            _eval_example(server, data_dir)
-        else:
-            sys.exit(f"unknown scenario {scenario!r}: review, history, triage, compare or eval")
+    # mkdtemp makes both 0700, as driftcheck wants its config directory.
+    with tempfile.TemporaryDirectory() as data_dir, tempfile.TemporaryDirectory() as config_dir:
+        scenario(Workspace(server, data_dir, config_dir))
     server.stop()
 
 

@@ -319,3 +319,26 @@ def test_a_build_with_amx_kernels_loads_weights_into_plain_buffers():
     assert llama.model_params.use_extra_bufts is (not amx)
     # and the default is left as it was for everyone else
     assert llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts is True
+
+
+@slow_model
+def test_a_generation_left_running_when_its_event_loop_closes_stops_quietly(monkeypatch):
+    # The worker thread used to raise "Event loop is closed" (a traceback on stderr) when
+    # the command's loop ended while the model was still generating.
+    import threading
+
+    raised: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_value))
+
+    async def first_text_then_leave() -> None:
+        provider = build_provider("local:smollm2")
+        stream = provider.stream(Request.ask("Count from one to fifty in words.", max_tokens=200))
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                return  # the stream is abandoned mid-generation, as a crashed caller would
+
+    asyncio.run(first_text_then_leave())
+    for thread in threading.enumerate():
+        if thread.name == "driftcheck-local":
+            thread.join(timeout=30)
+    assert raised == []

@@ -1,6 +1,6 @@
 """`driftcheck --help` start-up time, against a bare interpreter in the same run.
 
-Budget (DESIGN.md): `driftcheck --help` within 0.3 s. The bare `python -c pass` start
+Budget (docs/performance.md): `driftcheck --help` within 0.3 s. The bare `python -c pass` start
 is measured alongside so a slow machine shows up as a slow baseline, not as a
 regression; the ratio and the absolute median are both reported.
 

@@ -1,6 +1,6 @@
 """A compare against its slower side, in one run.
 
-Budget (DESIGN.md): a compare takes at most 1.1 × its slower side. The fake server runs
+Budget (docs/performance.md): a compare takes at most 1.1 × its slower side. The fake server runs
 in its own process and answers every review request with the same keyed review, with
 known delays per model: A (claude-haiku-4-5) waits longer for its first token and
 streams more slowly than B (gpt-5.4-mini). Rounds alternate A alone, B alone and the

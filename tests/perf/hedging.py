@@ -1,7 +1,7 @@
 """Hedging on a heavy-tailed latency profile: p50/p95/p99 time to first token with and
 without it, and the share of extra requests, in one run.
 
-Budget (DESIGN.md): p99 cut by at least 75 % for at most 5 % extra requests. The fake
+Budget (docs/performance.md): p99 cut by at least 75 % for at most 5 % extra requests. The fake
 server gives every request a first-token delay drawn from `heavy_tailed_delays` — shaped
 like the seeds' measurements (median ~1.6 s, p95 ~2.3 s, 2 % of calls at 6-11 s), scaled
 down by `--scale` so the run takes seconds — and the hedge goes to a second instance of

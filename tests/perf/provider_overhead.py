@@ -1,6 +1,6 @@
 """Provider-layer overhead against the raw SDK, on the same local server, in one run.
 
-Budget (DESIGN.md): at most 2 % over the raw SDK. For each API the same streamed reply
+Budget (docs/performance.md): at most 2 % over the raw SDK. For each API the same streamed reply
 is consumed three ways, alternating run by run so drift in the machine's speed hits all
 alike:
 

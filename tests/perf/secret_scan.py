@@ -1,6 +1,6 @@
 """Secret scanning time per MB, on ordinary and adversarial lines of 8k, 32k and 1M characters.
 
-Budget (DESIGN.md, issue 17): secret scanning is linear in its input. Each input is about
+Budget (docs/performance.md; issue 17): secret scanning is linear in its input. Each input is about
 `--mb` megabytes made of lines of one length, so a scan that re-reads a line from every
 position in it (quadratic) shows up as a time per MB that grows with the line length;
 linear means the per-MB times at 8k, 32k and 1M are within 2x of each other. The old

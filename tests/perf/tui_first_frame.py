@@ -1,6 +1,6 @@
 """Time to the TUI's first frame against a bare Textual app, in one run.
 
-Budget (DESIGN.md): at most 1.15 × a bare Textual app — which means nothing heavy (no
+Budget (docs/performance.md): at most 1.15 × a bare Textual app — which means nothing heavy (no
 SDK, no price table, no local model) is imported before the first frame. Each sample is
 a fresh interpreter, as a user starts it; the child notes the time of its first painted
 frame (the first refresh after its screen mounted) relative to the moment the parent

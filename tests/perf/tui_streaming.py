@@ -1,6 +1,6 @@
 """Two panes streaming 20k tokens each, at full speed, in the compare screen.
 
-Budget (DESIGN.md): the screen is up to date within 150 ms of the last token, and the
+Budget (docs/performance.md): the screen is up to date within 150 ms of the last token, and the
 render cost per token does not grow with the length of what has streamed. The fake
 server (own process) answers both sides with the same ~80,000-character review — about
 20,000 tokens, one token per delta — with no delay. The app runs headless at 120×40 with
