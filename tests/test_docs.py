@@ -64,7 +64,8 @@ def test_every_relative_link_and_anchor_resolves():
 def test_the_screenshot_is_the_current_snapshot():
     shown = (ROOT / "docs" / "tui-compare.svg").read_bytes()
     assert shown == (SNAPSHOTS / "test_compare_screen_with_the_drift_panel.svg").read_bytes(), (
-        "docs/tui-compare.svg differs from the compare screen's snapshot: copy the snapshot over it")
+        "docs/tui-compare.svg differs from the compare screen's snapshot: copy the snapshot over it"
+    )
 
 
 def _cited(pattern: str) -> list[str]:
@@ -87,8 +88,11 @@ def test_every_cited_example_is_a_scenario_of_readme_examples():
     assert set(names) <= set(SCENARIOS), set(names) - set(SCENARIOS)
 
 
-TOML_EXAMPLES = [(page.name, block) for page in DOCS
-                 for block in re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)]
+TOML_EXAMPLES = [
+    (page.name, block)
+    for page in DOCS
+    for block in re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+]
 
 
 @pytest.mark.parametrize("page, example", TOML_EXAMPLES, ids=[f"{p}-{i}" for i, (p, _) in enumerate(TOML_EXAMPLES)])
