@@ -22,7 +22,7 @@ class CallsOutcome:
     model: str
 
     def public_json(self, task: str, *, input: dict[str, Any], result: Any, **extra: Any) -> dict[str, Any]:
-        """The public output contract (DESIGN.md) every task shares, plus its own keys."""
+        """The public output contract every task shares, plus its own keys."""
         from app.calls.metrics import metrics_dict
 
         error = self.error

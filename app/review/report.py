@@ -1,4 +1,4 @@
-"""The review outcome as the public JSON object (DESIGN.md, "Public output contract")."""
+"""The review outcome as the public JSON object (docs/architecture.md, "Inside a run")."""
 
 from __future__ import annotations
 
