@@ -13,7 +13,7 @@ DATA_FOLDERS = ("prompts", "sample_code", "incidents")
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def data_dir(name: str) -> Path:
+def bundled_dir(name: str) -> Path:
     if name not in DATA_FOLDERS:
         raise ValueError(f"unknown data folder {name!r}")
     for candidate in (_PACKAGE / "data" / name, _PACKAGE.parent / name):
@@ -24,7 +24,7 @@ def data_dir(name: str) -> Path:
 
 def load_prompt(name: str) -> str:
     """A prompt template from prompts/, by file name without the extension."""
-    path = data_dir("prompts") / f"{name}.md"
+    path = bundled_dir("prompts") / f"{name}.md"
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:

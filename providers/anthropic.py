@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
+from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .sse import json_events
@@ -33,9 +33,13 @@ def _usage(u: dict[str, Any]) -> Usage:
     if inp is not None:
         inp += (cache_read or 0) + (cache_write or 0)
     details = u.get("output_tokens_details") or {}
-    return Usage(input_tokens=inp, output_tokens=u.get("output_tokens"),
-                 reasoning_tokens=details.get("thinking_tokens"),
-                 cache_read_tokens=cache_read, cache_write_tokens=cache_write)
+    return Usage(
+        input_tokens=inp,
+        output_tokens=u.get("output_tokens"),
+        reasoning_tokens=details.get("thinking_tokens"),
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+    )
 
 
 def convert_event(event: dict[str, Any]) -> Converted:
@@ -48,8 +52,7 @@ def convert_event(event: dict[str, Any]) -> Converted:
         return ()  # thinking, signature and tool-input deltas are not answer text
     if kind == "message_start":
         message = event.get("message") or {}
-        return (StreamStarted(message.get("id"), message.get("model")),
-                UsageUpdate(_usage(message.get("usage") or {})))
+        return (StreamStarted(message.get("id"), message.get("model")), UsageUpdate(_usage(message.get("usage") or {})))
     if kind == "message_delta":
         out: list[Any] = []
         if event.get("usage"):
@@ -64,7 +67,7 @@ def convert_event(event: dict[str, Any]) -> Converted:
     return ()  # ping, content_block_start/stop, message_stop
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(BaseProvider):
     kind = "anthropic"
     price_provider = "anthropic"
     convert = staticmethod(convert_event)
@@ -74,8 +77,7 @@ class AnthropicProvider(Provider):
             import anthropic
 
             quiet_sdk_logging()
-            self._client = anthropic.AsyncAnthropic(api_key=self.settings.api_key,
-                                                    **self._sdk_client_options())
+            self._client = anthropic.AsyncAnthropic(api_key=self.settings.api_key, **self._sdk_client_options())
         return self._client
 
     def request_kwargs(self, request: Request) -> dict[str, Any]:
@@ -90,26 +92,41 @@ class AnthropicProvider(Provider):
         if request.output_schema is not None:
             from anthropic import transform_schema
 
-            kwargs["output_config"] = {"format": {"type": "json_schema",
-                                                  "schema": transform_schema(request.output_schema)}}
+            kwargs["output_config"] = {
+                "format": {"type": "json_schema", "schema": transform_schema(request.output_schema)}
+            }
         return kwargs
 
     async def _open(self, request: Request) -> OpenedStream:
         opener = self._sdk_client().messages.with_streaming_response.create(**self.request_kwargs(request))
         response = await opener.__aenter__()  # raises the SDK's typed error on a 4xx/5xx
-        return (json_events(response, endpoint=self.settings.base_url), response.headers.get("request-id"),
-                lambda: opener.__aexit__(None, None, None))
+        return (
+            json_events(response, endpoint=self.settings.base_url),
+            response.headers.get("request-id"),
+            lambda: opener.__aexit__(None, None, None),
+        )
 
     def classify(self, exc: BaseException, request_id: str | None) -> ProviderError:
         import anthropic
 
         if isinstance(exc, anthropic.APIStatusError):
             return from_status(
-                exc.status_code, provider=self.spec, body_type=exc.type, api_message=exc.api_message,
-                request_id=exc.request_id or request_id, headers=exc.response.headers,
-                key_env=self.settings.key_env, token_param=self.caps.token_param, original=exc)
+                exc.status_code,
+                provider=self.spec,
+                body_type=exc.type,
+                api_message=exc.api_message,
+                request_id=exc.request_id or request_id,
+                headers=exc.response.headers,
+                key_env=self.settings.key_env,
+                token_param=self.caps.token_param,
+                original=exc,
+            )
         if isinstance(exc, StreamErrorEvent):
-            return from_stream_error(exc, provider=self.spec, request_id=request_id, key_env=self.settings.key_env,
-                                     token_param=self.caps.token_param)
-        return from_transport(exc, provider=self.spec, base_url=self.settings.base_url,
-                              request_id=request_id)
+            return from_stream_error(
+                exc,
+                provider=self.spec,
+                request_id=request_id,
+                key_env=self.settings.key_env,
+                token_param=self.caps.token_param,
+            )
+        return from_transport(exc, provider=self.spec, base_url=self.settings.base_url, request_id=request_id)

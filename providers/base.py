@@ -36,6 +36,7 @@ from .types import (
     Usage,
     UsageUpdate,
     WireEvent,
+    final_response,
 )
 
 
@@ -43,7 +44,7 @@ from .types import (
 class Timeouts:
     connect_s: float = 10.0
     first_token_s: float = 60.0  # from sending the request to the first text
-    stall_s: float = 30.0        # longest silence allowed between events once text flows
+    stall_s: float = 30.0  # longest silence allowed between events once text flows
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ class RetryPolicy:
     def delay(self, error: ProviderError, attempt: int) -> float:
         if error.retry_after_s is not None:
             return min(error.retry_after_s, self.max_retry_after_s)
-        base = min(self.backoff_s * (2 ** attempt), self.max_backoff_s)
+        base = min(self.backoff_s * (2**attempt), self.max_backoff_s)
         return base * (0.5 + random.random() / 2)  # jitter so parallel callers spread out
 
 
@@ -103,7 +104,7 @@ class _Watchdog:
     stall is reported between 1 and 1.25 times the window).
     """
 
-    __slots__ = ("loop", "task", "timeouts", "ticks", "mark", "quiet", "fired", "handle")
+    __slots__ = ("fired", "handle", "loop", "mark", "quiet", "task", "ticks", "timeouts")
     QUIET_CHECKS = 4
 
     def __init__(self, timeouts: Timeouts) -> None:
@@ -175,7 +176,10 @@ Converted = TextDelta | tuple[WireEvent, ...] | list[WireEvent]
 OpenedStream = tuple[AsyncIterator[Any], str | None, Callable[[], Any]]
 
 
-class Provider(ABC):
+class BaseProvider(ABC):
+    """A provider that talks to an API (or a local model): the shared loop. Subclasses supply
+    the SDK client, the wire-event converter and error classification."""
+
     kind: ClassVar[str]
     #: genai-prices provider id; an instance for a custom endpoint sets None (unknown prices).
     price_provider: str | None = None
@@ -205,9 +209,12 @@ class Provider(ABC):
         import httpx2
 
         t = self.settings.timeouts
-        return {"base_url": self.settings.base_url, "max_retries": 0,
-                "timeout": httpx2.Timeout(max(t.first_token_s, t.stall_s) + 5, connect=t.connect_s),
-                "default_headers": dict(self.settings.extra_headers) or None}
+        return {
+            "base_url": self.settings.base_url,
+            "max_retries": 0,
+            "timeout": httpx2.Timeout(max(t.first_token_s, t.stall_s) + 5, connect=t.connect_s),
+            "default_headers": dict(self.settings.extra_headers) or None,
+        }
 
     @abstractmethod
     async def _open(self, request: Request) -> OpenedStream:
@@ -290,7 +297,7 @@ class Provider(ABC):
                 error = exc
             except GeneratorExit:
                 raise
-            except Exception as exc:  # noqa: BLE001 - every SDK failure is classified, none leaks
+            except Exception as exc:
                 error = self.classify(exc, acc.request_id)
                 error.__cause__ = exc
             finally:
@@ -298,7 +305,7 @@ class Provider(ABC):
                 if close is not None:
                     try:
                         await close()
-                    except Exception:  # noqa: BLE001 - closing a broken stream can fail again
+                    except Exception:
                         pass
             if error is None:
                 break
@@ -313,10 +320,15 @@ class Provider(ABC):
             if text_parts_shown(acc):
                 raise InterruptedStreamError(
                     f"the stream broke after {len(acc.text)} characters: {error.message}",
-                    partial_text=acc.text, cause=error, provider=self.spec, status=error.status,
-                    request_id=error.request_id or (acc.request_id and scrub(acc.request_id)), retries=attempt,
+                    partial_text=acc.text,
+                    cause=error,
+                    provider=self.spec,
+                    status=error.status,
+                    request_id=error.request_id or (acc.request_id and scrub(acc.request_id)),
+                    retries=attempt,
                     hint="The partial answer was kept; it is not retried because it was already shown.",
-                    original=error.original or error) from error
+                    original=error.original or error,
+                ) from error
             if not error.retryable or attempt >= policy.retries:
                 raise error
             delay = policy.delay(error, attempt)
@@ -338,32 +350,42 @@ class Provider(ABC):
 
     async def complete(self, request: Request) -> Response:
         """Drain the stream and return the final response."""
-        async for event in self.stream(request):
-            if type(event) is Completed:
-                return event.response
-        raise AssertionError("a provider stream ended without a Completed event")
+        return await final_response(self.stream(request))
 
     def _timeout_error(self, phase: str, acc: _Accumulator) -> ProviderTimeout:
         timeouts = self.settings.timeouts
         if phase == "first_token":
             return ProviderTimeout(
-                f"no text within {timeouts.first_token_s:g} s", phase="first_token",
-                provider=self.spec, request_id=acc.request_id,
-                hint="The provider is slow to start; raise first_token_timeout_s or try another provider.")
+                f"no text within {timeouts.first_token_s:g} s",
+                phase="first_token",
+                provider=self.spec,
+                request_id=acc.request_id,
+                hint="The provider is slow to start; raise first_token_timeout_s or try another provider.",
+            )
         return ProviderTimeout(
-            f"the stream stalled for more than {timeouts.stall_s:g} s", phase="stall",
-            provider=self.spec, request_id=acc.request_id, hint="The provider stopped sending mid-answer.")
+            f"the stream stalled for more than {timeouts.stall_s:g} s",
+            phase="stall",
+            provider=self.spec,
+            request_id=acc.request_id,
+            hint="The provider stopped sending mid-answer.",
+        )
 
     def _finish(self, request: Request, acc: _Accumulator, *, retries: int) -> Response:
         finish = acc.finish or FinishReasonSet("unknown", None)
         now = time.perf_counter()
         response = Response(
-            provider=self.name, model=self.model, text=acc.text, usage=acc.usage,
-            finish_reason=finish.reason, raw_finish_reason=finish.raw and scrub(finish.raw),
+            provider=self.name,
+            model=self.model,
+            text=acc.text,
+            usage=acc.usage,
+            finish_reason=finish.reason,
+            raw_finish_reason=finish.raw and scrub(finish.raw),
             ttft_s=None if acc.first_token_at is None else acc.first_token_at - acc.started,
-            total_s=now - acc.started, request_id=acc.request_id and scrub(acc.request_id),
+            total_s=now - acc.started,
+            request_id=acc.request_id and scrub(acc.request_id),
             cost_usd=cost_usd(self.price_provider, self.model, acc.usage, self.settings.price_overrides),
-            retries=retries, content_null=finish.content_null and not acc.text_parts,
+            retries=retries,
+            content_null=finish.content_null and not acc.text_parts,
         )
         response.checks, response.parsed = run_checks(request, response, self.caps)
         return response
@@ -377,4 +399,3 @@ class Provider(ABC):
         if self._client is not None:
             await self._client.close()
             self._client = None
-

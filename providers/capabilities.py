@@ -24,16 +24,20 @@ OUTPUT_TOKENS_CEILING = 1_000_000
 # Where a family's members differ, the largest is declared, so that no valid request is
 # refused; a model not listed is bounded only by OUTPUT_TOKENS_CEILING.
 _MAX_OUTPUT: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {
-    "anthropic": ((re.compile(r"^claude-opus-4-[6-9]"), 128_000),
-                  (re.compile(r"^claude-opus-4-5"), 64_000),
-                  (re.compile(r"^claude-opus-4"), 32_000),
-                  (re.compile(r"^claude-(sonnet|haiku)-4|^claude-3-7-sonnet"), 64_000),
-                  (re.compile(r"^claude-3-5-"), 8_192),
-                  (re.compile(r"^claude-3-"), 4_096)),
-    "openai": ((re.compile(r"^gpt-5"), 128_000),
-               (re.compile(r"^o\d"), 100_000),
-               (re.compile(r"^gpt-4\.1"), 32_768),
-               (re.compile(r"^gpt-4o"), 16_384)),
+    "anthropic": (
+        (re.compile(r"^claude-opus-4-[6-9]"), 128_000),
+        (re.compile(r"^claude-opus-4-5"), 64_000),
+        (re.compile(r"^claude-opus-4"), 32_000),
+        (re.compile(r"^claude-(sonnet|haiku)-4|^claude-3-7-sonnet"), 64_000),
+        (re.compile(r"^claude-3-5-"), 8_192),
+        (re.compile(r"^claude-3-"), 4_096),
+    ),
+    "openai": (
+        (re.compile(r"^gpt-5"), 128_000),
+        (re.compile(r"^o\d"), 100_000),
+        (re.compile(r"^gpt-4\.1"), 32_768),
+        (re.compile(r"^gpt-4o"), 16_384),
+    ),
 }
 
 
@@ -72,25 +76,35 @@ class Capabilities:
 
 def anthropic_capabilities(model: str) -> Capabilities:
     # Extended thinking is billed as output tokens on every current Claude model.
-    return Capabilities(native_structured_output=True, streaming_usage=True,
-                        reasoning_tokens=True, token_param="max_tokens",
-                        max_output_tokens=declared_max_output("anthropic", model))
+    return Capabilities(
+        native_structured_output=True,
+        streaming_usage=True,
+        reasoning_tokens=True,
+        token_param="max_tokens",
+        max_output_tokens=declared_max_output("anthropic", model),
+    )
 
 
 def openai_capabilities(model: str) -> Capabilities:
     # OpenAI's own API accepts max_completion_tokens on every chat model and requires it
     # on reasoning models, so it is always the safe choice there.
-    return Capabilities(native_structured_output=True, streaming_usage=True,
-                        reasoning_tokens=bool(_OPENAI_REASONING.match(model)),
-                        token_param="max_completion_tokens", max_output_tokens=declared_max_output("openai", model))
+    return Capabilities(
+        native_structured_output=True,
+        streaming_usage=True,
+        reasoning_tokens=bool(_OPENAI_REASONING.match(model)),
+        token_param="max_completion_tokens",
+        max_output_tokens=declared_max_output("openai", model),
+    )
 
 
-def endpoint_capabilities(*, token_param: TokenParam = "max_tokens",
-                          structured_output: bool | str = True,
-                          streaming_usage: bool = True) -> Capabilities:
+def endpoint_capabilities(
+    *, token_param: TokenParam = "max_tokens", structured_output: bool | str = True, streaming_usage: bool = True
+) -> Capabilities:
     """OpenAI-compatible servers vary; the endpoint's config says what it supports."""
-    return Capabilities(native_structured_output=bool(structured_output),
-                        streaming_usage=streaming_usage, reasoning_tokens=False,
-                        token_param=token_param,
-                        structured_output_format="json_object" if structured_output == "json_object"
-                        else "json_schema")
+    return Capabilities(
+        native_structured_output=bool(structured_output),
+        streaming_usage=streaming_usage,
+        reasoning_tokens=False,
+        token_param=token_param,
+        structured_output_format="json_object" if structured_output == "json_object" else "json_schema",
+    )

@@ -26,8 +26,14 @@ _BODY_TYPES: dict[str, type[E.ProviderError]] = {
     "request_too_large": E.ContextTooLongError,
 }
 
-_CONTEXT_PHRASES = ("context length", "context window", "prompt is too long", "too many tokens",
-                    "maximum context", "context_length_exceeded")
+_CONTEXT_PHRASES = (
+    "context length",
+    "context window",
+    "prompt is too long",
+    "too many tokens",
+    "maximum context",
+    "context_length_exceeded",
+)
 
 
 class StreamErrorEvent(Exception):
@@ -42,13 +48,22 @@ class StreamErrorEvent(Exception):
         self.status = status
 
 
-def from_stream_error(exc: StreamErrorEvent, *, provider: str, request_id: str | None, key_env: str | None,
-                      token_param: str) -> E.ProviderError:
+def from_stream_error(
+    exc: StreamErrorEvent, *, provider: str, request_id: str | None, key_env: str | None, token_param: str
+) -> E.ProviderError:
     """An error inside a 200 stream: by the HTTP-like code it carried when it has one, as a
     response with that status would be, else by its body type alone."""
-    return from_status(exc.status or 200, provider=provider, body_type=exc.body_type, api_message=exc.message,
-                       request_id=request_id, headers=None, key_env=key_env, token_param=token_param,
-                       original=exc)
+    return from_status(
+        exc.status or 200,
+        provider=provider,
+        body_type=exc.body_type,
+        api_message=exc.message,
+        request_id=request_id,
+        headers=None,
+        key_env=key_env,
+        token_param=token_param,
+        original=exc,
+    )
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
@@ -86,8 +101,7 @@ def from_status(
     """Classify an error response (or an error event inside a 200 stream)."""
     msg = (api_message or "").strip()
     lower = msg.lower()
-    common = dict(provider=provider, status=status if status != 200 else None,
-                  request_id=request_id, original=original)
+    common = dict(provider=provider, status=status if status != 200 else None, request_id=request_id, original=original)
     retry_after = retry_after_seconds(headers)
 
     if status == 200 or status is None:  # error event mid-stream: only the body says what
@@ -95,34 +109,45 @@ def from_status(
         return cls(f"the stream failed: {msg or body_type or 'error event'}", **common)
     if status == 401:
         fix = f"Check {key_env}." if key_env else "Check the endpoint's API key."
-        return E.AuthenticationError(f"the API key was rejected: {msg or 'unauthorized'}",
-                                     hint=fix, **common)
+        return E.AuthenticationError(f"the API key was rejected: {msg or 'unauthorized'}", hint=fix, **common)
     if status == 403:
-        return E.PermissionDeniedError(f"permission denied: {msg}",
-                                       hint="The key has no access to this model or feature.", **common)
+        return E.PermissionDeniedError(
+            f"permission denied: {msg}", hint="The key has no access to this model or feature.", **common
+        )
     if status == 404:
-        return E.ModelNotFoundError(f"not found: {msg or 'unknown model or path'}",
-                                    hint="Check the model name and the base URL.", **common)
+        return E.ModelNotFoundError(
+            f"not found: {msg or 'unknown model or path'}", hint="Check the model name and the base URL.", **common
+        )
     if status == 413 or any(p in lower for p in _CONTEXT_PHRASES):
-        return E.ContextTooLongError(f"the request is too long for the model: {msg}",
-                                     hint="Send less input, or use a model with a larger context.",
-                                     **common)
+        return E.ContextTooLongError(
+            f"the request is too long for the model: {msg}",
+            hint="Send less input, or use a model with a larger context.",
+            **common,
+        )
     if status == 429:
         wait = f" The API asked to wait {retry_after:g} s." if retry_after is not None else ""
-        return E.RateLimitedError(f"rate limited: {msg or 'too many requests'}",
-                                  retry_after_s=retry_after,
-                                  hint=f"Slow down or raise the account's limits.{wait}", **common)
+        return E.RateLimitedError(
+            f"rate limited: {msg or 'too many requests'}",
+            retry_after_s=retry_after,
+            hint=f"Slow down or raise the account's limits.{wait}",
+            **common,
+        )
     if status in (503, 529) or body_type == "overloaded_error":
-        return E.OverloadedError(f"the provider is overloaded: {msg or 'try later'}",
-                                 retry_after_s=retry_after,
-                                 hint="Try again shortly or use a fallback provider.", **common)
+        return E.OverloadedError(
+            f"the provider is overloaded: {msg or 'try later'}",
+            retry_after_s=retry_after,
+            hint="Try again shortly or use a fallback provider.",
+            **common,
+        )
     if status >= 500:
-        return E.ServerError(f"the provider failed: {msg or 'server error'}", retry_after_s=retry_after,
-                             hint="This is on the provider's side; try again or use another provider.",
-                             **common)
+        return E.ServerError(
+            f"the provider failed: {msg or 'server error'}",
+            retry_after_s=retry_after,
+            hint="This is on the provider's side; try again or use another provider.",
+            **common,
+        )
     if status in (400, 422):
-        return E.BadRequestError(f"the request was rejected: {msg}",
-                                 hint=token_param_fix(msg, token_param), **common)
+        return E.BadRequestError(f"the request was rejected: {msg}", hint=token_param_fix(msg, token_param), **common)
     return E.ProviderError(f"unexpected HTTP status: {msg}", **common)
 
 
@@ -131,29 +156,41 @@ def token_param_fix(message: str, token_param: str) -> str | None:
     lower = message.lower()
     for wrong, right in (("max_tokens", "max_completion_tokens"), ("max_completion_tokens", "max_tokens")):
         if f"'{wrong}'" in lower or f'"{wrong}"' in lower or f"{wrong} is not supported" in lower:
-            return (f"This model takes '{right}', not '{wrong}'. For an OpenAI-compatible endpoint set "
-                    f"token_param = \"{right}\" in its [endpoints.NAME] config section.")
+            return (
+                f"This model takes '{right}', not '{wrong}'. For an OpenAI-compatible endpoint set "
+                f'token_param = "{right}" in its [endpoints.NAME] config section.'
+            )
     return None
 
 
-def from_transport(exc: BaseException, *, provider: str, base_url: str,
-                   request_id: str | None = None) -> E.ProviderError:
+def from_transport(
+    exc: BaseException, *, provider: str, base_url: str, request_id: str | None = None
+) -> E.ProviderError:
     """Classify a network-level failure by the httpx2 exception class that caused it."""
     chain = _cause_names(exc)
     common = dict(provider=provider, request_id=request_id, original=exc)
     if "ConnectTimeout" in chain:
-        return E.ProviderTimeout(f"timed out connecting to {base_url}", phase="connect",
-                                 hint="Check the network or the endpoint's address.", **common)
+        return E.ProviderTimeout(
+            f"timed out connecting to {base_url}",
+            phase="connect",
+            hint="Check the network or the endpoint's address.",
+            **common,
+        )
     if "ConnectError" in chain:
-        return E.UnreachableError(f"cannot reach {base_url} ({_root_message(exc)})",
-                                  hint="Check that the endpoint is running and the base URL is right.",
-                                  **common)
+        return E.UnreachableError(
+            f"cannot reach {base_url} ({_root_message(exc)})",
+            hint="Check that the endpoint is running and the base URL is right.",
+            **common,
+        )
     if "ReadTimeout" in chain or "PoolTimeout" in chain or "WriteTimeout" in chain:
-        return E.ProviderTimeout("the connection went silent", phase="stall",
-                                 hint="The provider stopped sending; try again.", **common)
-    return E.ConnectionDroppedError(f"the connection to {base_url} dropped ({_root_message(exc)})",
-                                    hint="Try again; if it persists, check proxies and the network.",
-                                    **common)
+        return E.ProviderTimeout(
+            "the connection went silent", phase="stall", hint="The provider stopped sending; try again.", **common
+        )
+    return E.ConnectionDroppedError(
+        f"the connection to {base_url} dropped ({_root_message(exc)})",
+        hint="Try again; if it persists, check proxies and the network.",
+        **common,
+    )
 
 
 def _cause_names(exc: BaseException) -> set[str]:

@@ -156,15 +156,17 @@ class InterruptedStreamError(ProviderError):
     kind = "interrupted"
     provider_fault = True
 
-    def __init__(self, message: str, *, partial_text: str, cause: ProviderError | None = None,
-                 **kw: object) -> None:
+    def __init__(self, message: str, *, partial_text: str, cause: ProviderError | None = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.partial_text = partial_text
         self.cause = cause
 
     def to_dict(self) -> dict[str, object]:
-        return {**super().to_dict(), "cause": self.cause.kind if self.cause else None,
-                "partial_chars": len(self.partial_text)}
+        return {
+            **super().to_dict(),
+            "cause": self.cause.kind if self.cause else None,
+            "partial_chars": len(self.partial_text),
+        }
 
 
 class BadRequestError(ProviderError):
@@ -198,13 +200,24 @@ class ProtocolError(ProviderError):
     provider_fault = True
 
 
-def stop_scope(kind: str | None) -> str | None:
-    """`stops` of the error class named `kind` (as JSON and history name it): "provider",
-    "model" or None."""
+def error_class(kind: str | None) -> type[ProviderError] | None:
+    """The error class named `kind` (as JSON and history name it), or None."""
     pending: list[type[ProviderError]] = [ProviderError]
     while pending:
         cls = pending.pop()
         if cls.kind == kind:
-            return cls.stops
+            return cls
         pending.extend(cls.__subclasses__())
     return None
+
+
+def stop_scope(kind: str | None) -> str | None:
+    """`stops` of the error class named `kind`: "provider", "model" or None."""
+    cls = error_class(kind)
+    return cls.stops if cls is not None else None
+
+
+def is_configuration_kind(kind: str | None) -> bool:
+    """Whether `kind` names a provider that cannot be used as configured (a bad SPEC, no key)."""
+    cls = error_class(kind)
+    return cls is not None and issubclass(cls, ConfigurationError)

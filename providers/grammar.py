@@ -37,9 +37,11 @@ MAX_FRACTION_DIGITS = 6
 # 16 digits and a sign, and a small model fills them: a finding "at line 1034798265". Six
 # digits and no sign keep it in the world of files. And its string characters include raw
 # control characters, which JSON forbids; upstream llama.cpp excludes them, as here.
-_SAFER_RULES = ('integer ::= integral-part space',
-                'integral-part ::= [0-9] | [1-9] ([0-9] ([0-9] ([0-9] ([0-9] ([0-9])?)?)?)?)?',
-                r'char ::= [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])')
+_SAFER_RULES = (
+    "integer ::= integral-part space",
+    "integral-part ::= [0-9] | [1-9] ([0-9] ([0-9] ([0-9] ([0-9] ([0-9])?)?)?)?)?",
+    r'char ::= [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])',
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Bound:
 
 def schema_bounds(schema: dict[str, Any]) -> tuple[Bound | None, Bound | None]:
     """(lower, upper) of a numeric schema; draft-4 boolean `exclusiveMinimum` included."""
+
     def bound(plain: str, exclusive: str) -> Bound | None:
         limit, strict = schema.get(plain), schema.get(exclusive)
         if isinstance(strict, bool):  # draft 4: a flag on `minimum` / `maximum`
@@ -76,8 +79,7 @@ def numeric_rule(schema: Any) -> str | None:
     low, high = schema_bounds(schema)
     if low is None and high is None:
         return None
-    alternatives = (_integer_alternatives(low, high) if schema["type"] == "integer"
-                    else _number_alternatives(low, high))
+    alternatives = _integer_alternatives(low, high) if schema["type"] == "integer" else _number_alternatives(low, high)
     if not alternatives:
         raise ValueError(f"no value satisfies the bounds of {json.dumps(schema)}")
     return _choice(alternatives)
@@ -88,8 +90,7 @@ def numeric_rule(schema: Any) -> str | None:
 
 def _integer_alternatives(low: Bound | None, high: Bound | None) -> list[str]:
     lo = None if low is None else _ceil(low.value) + (0 if low.inclusive or low.value != _ceil(low.value) else 1)
-    hi = None if high is None else _floor(high.value) - (0 if high.inclusive or high.value != _floor(high.value)
-                                                         else 1)
+    hi = None if high is None else _floor(high.value) - (0 if high.inclusive or high.value != _floor(high.value) else 1)
     out: list[str] = []
     if hi is None or hi >= 0:  # zero and up
         out += _natural_range(max(lo, 0) if lo is not None else 0, hi)
@@ -107,7 +108,7 @@ def _natural_range(lo: int, hi: int | None) -> list[str]:
     out: list[str] = []
     for length in range(len(str(lo)), len(str(hi)) + 1):
         a = max(lo, 10 ** (length - 1) if length > 1 else 0)
-        b = min(hi, 10 ** length - 1)
+        b = min(hi, 10**length - 1)
         if a <= b:
             out += _same_length(str(a), str(b))
     return out
@@ -185,8 +186,9 @@ def _with_fraction(integral: Sequence[str], low: _FractionBound | None, high: _F
     return [_seq(_choice([f'"{part}"' if part.isdigit() else part for part in integral]), fraction)]
 
 
-def _fraction_digits(low: _FractionBound | None, high: _FractionBound | None, *, nonempty: bool,
-                     room: int) -> str | None:
+def _fraction_digits(
+    low: _FractionBound | None, high: _FractionBound | None, *, nonempty: bool, room: int
+) -> str | None:
     """GBNF for digit strings D of at most `room` digits with low < 0.D < high (or <=, by
     each bound's flag), read as zero-padded; None when there are none."""
     if low == ("", True):

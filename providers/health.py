@@ -19,8 +19,8 @@ MIN_SAMPLES = 20
 
 @dataclass(frozen=True, slots=True)
 class CooldownPolicy:
-    failures: int = 3        # consecutive failures that start a cooldown
-    seconds: float = 30.0    # how long the provider is skipped
+    failures: int = 3  # consecutive failures that start a cooldown
+    seconds: float = 30.0  # how long the provider is skipped
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -39,8 +39,8 @@ class Health:
     outcomes: deque[bool] = field(default_factory=deque)
     consecutive_failures: int = 0
     cooldown_until: float = 0.0
-    requests: int = 0   # streams started with this provider as the primary
-    hedges: int = 0     # of those, how many sent a hedge
+    requests: int = 0  # streams started with this provider as the primary
+    hedges: int = 0  # of those, how many sent a hedge
     # The hedge budget as a token bucket: it starts with one hedge in hand, so an
     # explicit hedge fires on a command's first request; each request as the primary
     # adds the budget's share and each hedge spends one, so over N requests at most

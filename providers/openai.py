@@ -8,15 +8,18 @@ and raises typed HTTP errors, and the chunks are read as wire JSON (see sse.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .base import Converted, OpenedStream, Provider, quiet_sdk_logging
+from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .grammar import grammar_if_installed
 from .sse import json_events
 from .structured import bounded_schema, schema_instructions
 from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
+
+if TYPE_CHECKING:  # pydantic is only needed when a caller asks for structured output
+    from pydantic import BaseModel
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -45,7 +48,7 @@ def stream_error(error: Any) -> StreamErrorEvent:
     if not isinstance(error, dict):
         return StreamErrorEvent(None, str(error))
     code = error.get("code")
-    numeric = isinstance(code, int) and not isinstance(code, bool) or isinstance(code, str) and code.isdigit()
+    numeric = (isinstance(code, int) and not isinstance(code, bool)) or (isinstance(code, str) and code.isdigit())
     status = int(code) if numeric and 400 <= int(code) <= 599 else None
     body_type = error.get("type") or (code if isinstance(code, str) and not numeric else None)
     message = error.get("message")
@@ -63,8 +66,7 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
         choice = choices[0]
         delta = choice.get("delta") or {}
         content = delta.get("content")
-        if content and choice.get("finish_reason") is None and not delta.get("role") \
-                and not choice.get("index"):
+        if content and choice.get("finish_reason") is None and not delta.get("role") and not choice.get("index"):
             return TextDelta(content)
     out: list[Any] = []
     for choice in choices:
@@ -83,7 +85,7 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
     return out
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(BaseProvider):
     kind = "openai"
     price_provider = "openai"
     convert = staticmethod(convert_chunk)
@@ -94,22 +96,20 @@ class OpenAIProvider(Provider):
 
             quiet_sdk_logging()
             # Keyless OpenAI-compatible servers (Ollama, llama.cpp) still need a non-empty key.
-            self._client = openai.AsyncOpenAI(api_key=self.settings.api_key or "not-needed",
-                                              **self._sdk_client_options())
+            self._client = openai.AsyncOpenAI(
+                api_key=self.settings.api_key or "not-needed", **self._sdk_client_options()
+            )
         return self._client
 
     def request_kwargs(self, request: Request) -> dict[str, Any]:
         system = request.system
         grammar_body: dict[str, str] = {}
-        kwargs: dict[str, Any] = {"model": self.model, "stream": True,
-                                  self.caps.token_param: request.max_tokens}
+        kwargs: dict[str, Any] = {"model": self.model, "stream": True, self.caps.token_param: request.max_tokens}
         if self.caps.streaming_usage:
             kwargs["stream_options"] = {"include_usage": True}
         if request.output_schema is not None:
             if self.caps.native_structured_output:
-                from openai.lib._pydantic import to_strict_json_schema
-
-                schema = to_strict_json_schema(request.output_schema)
+                schema = strict_json_schema(request.output_schema)
                 if self.caps.structured_output_format == "json_object":
                     # llama-cpp-python's server: the schema becomes a grammar, so bound it. Its
                     # converter ignores minimum/maximum; when llama-cpp-python is installed here
@@ -121,8 +121,10 @@ class OpenAIProvider(Provider):
                     else:
                         grammar_body = {"grammar": grammar}
                 else:
-                    kwargs["response_format"] = {"type": "json_schema", "json_schema": {
-                        "name": request.schema_name, "strict": True, "schema": schema}}
+                    kwargs["response_format"] = {
+                        "type": "json_schema",
+                        "json_schema": {"name": request.schema_name, "strict": True, "schema": schema},
+                    }
             else:  # no native mechanism: the schema goes in the prompt, parsed tolerantly later
                 instructions = schema_instructions(request.output_schema)
                 system = f"{system}\n\n{instructions}" if system else instructions
@@ -136,8 +138,11 @@ class OpenAIProvider(Provider):
     async def _open(self, request: Request) -> OpenedStream:
         opener = self._sdk_client().chat.completions.with_streaming_response.create(**self.request_kwargs(request))
         response = await opener.__aenter__()  # raises the SDK's typed error on a 4xx/5xx
-        return (json_events(response, endpoint=self.settings.base_url), response.headers.get("x-request-id"),
-                lambda: opener.__aexit__(None, None, None))
+        return (
+            json_events(response, endpoint=self.settings.base_url),
+            response.headers.get("x-request-id"),
+            lambda: opener.__aexit__(None, None, None),
+        )
 
     def classify(self, exc: BaseException, request_id: str | None) -> ProviderError:
         import openai
@@ -145,12 +150,32 @@ class OpenAIProvider(Provider):
         if isinstance(exc, openai.APIStatusError):
             body = exc.body if isinstance(exc.body, dict) else {}
             return from_status(
-                exc.status_code, provider=self.spec, body_type=body.get("type") or body.get("code"),
+                exc.status_code,
+                provider=self.spec,
+                body_type=body.get("type") or body.get("code"),
                 api_message=body.get("message") or exc.message,
-                request_id=exc.request_id or request_id, headers=exc.response.headers,
-                key_env=self.settings.key_env, token_param=self.caps.token_param, original=exc)
+                request_id=exc.request_id or request_id,
+                headers=exc.response.headers,
+                key_env=self.settings.key_env,
+                token_param=self.caps.token_param,
+                original=exc,
+            )
         if isinstance(exc, StreamErrorEvent):
-            return from_stream_error(exc, provider=self.spec, request_id=request_id, key_env=self.settings.key_env,
-                                     token_param=self.caps.token_param)
-        return from_transport(exc, provider=self.spec, base_url=self.settings.base_url,
-                              request_id=request_id)
+            return from_stream_error(
+                exc,
+                provider=self.spec,
+                request_id=request_id,
+                key_env=self.settings.key_env,
+                token_param=self.caps.token_param,
+            )
+        return from_transport(exc, provider=self.spec, base_url=self.settings.base_url, request_id=request_id)
+
+
+def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON Schema as OpenAI's strict mode takes it, made by the SDK's public helper
+    (the one `chat.completions.parse` uses), so it follows the SDK's rules as they change."""
+    from openai.lib import type_to_response_format_param
+
+    response_format: Any = type_to_response_format_param(model)
+    schema: dict[str, Any] = response_format["json_schema"]["schema"]
+    return schema

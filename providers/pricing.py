@@ -25,25 +25,35 @@ class Price:
             return None
         cached = usage.cache_read_tokens or 0
         cache_rate = self.input_per_mtok if self.cache_read_per_mtok is None else self.cache_read_per_mtok
-        return ((usage.input_tokens - cached) * self.input_per_mtok + cached * cache_rate
-                + usage.output_tokens * self.output_per_mtok) / 1_000_000
+        return (
+            (usage.input_tokens - cached) * self.input_per_mtok
+            + cached * cache_rate
+            + usage.output_tokens * self.output_per_mtok
+        ) / 1_000_000
 
 
-def cost_usd(price_provider: str | None, model: str, usage: Usage,
-             overrides: Mapping[str, Price] | None = None) -> float | None:
+def cost_usd(
+    price_provider: str | None, model: str, usage: Usage, overrides: Mapping[str, Price] | None = None
+) -> float | None:
     """`price_provider` is the genai-prices provider id, or None for endpoints it cannot know."""
     if overrides and model in overrides:
         return overrides[model].cost(usage)
     if price_provider is None or usage.input_tokens is None or usage.output_tokens is None:
         return None
-    from genai_prices import Usage as PriceUsage, calc_price  # 0.3 s import: only when pricing
+    from genai_prices import Usage as PriceUsage  # 0.3 s import: only when pricing
+    from genai_prices import calc_price
 
     try:
         result = calc_price(
-            PriceUsage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                       cache_read_tokens=usage.cache_read_tokens or None,
-                       cache_write_tokens=usage.cache_write_tokens or None),
-            model_ref=model, provider_id=price_provider)
+            PriceUsage(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cache_read_tokens=usage.cache_read_tokens or None,
+                cache_write_tokens=usage.cache_write_tokens or None,
+            ),
+            model_ref=model,
+            provider_id=price_provider,
+        )
     except LookupError:
         return None
     return float(result.total_price)
@@ -62,14 +72,16 @@ def list_price(price_provider: str | None, model: str) -> Price | None:
     return Price(input_per_mtok=inp * 1000, output_per_mtok=out * 1000)
 
 
-def cost_of_cancelled(price_provider: str | None, model: str, usage: Usage, text_chars: int,
-                      overrides: Mapping[str, Price] | None = None) -> tuple[Usage, float | None]:
+def cost_of_cancelled(
+    price_provider: str | None, model: str, usage: Usage, text_chars: int, overrides: Mapping[str, Price] | None = None
+) -> tuple[Usage, float | None]:
     """A call cancelled part way (a hedge's loser, Escape) is billed for what it used: the
     input it reported, if it did, and about four characters per output token it streamed."""
     from dataclasses import replace
 
-    usage = replace(usage, input_tokens=usage.input_tokens or 0,
-                    output_tokens=max(usage.output_tokens or 0, text_chars // 4))
+    usage = replace(
+        usage, input_tokens=usage.input_tokens or 0, output_tokens=max(usage.output_tokens or 0, text_chars // 4)
+    )
     return usage, cost_usd(price_provider, model, usage, overrides)
 
 

@@ -33,18 +33,35 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .base import Provider
+from .base import ProviderSettings
+from .capabilities import Capabilities
 from .errors import InterruptedStreamError, ProviderError
 from .health import REGISTRY, CooldownPolicy, HealthRegistry
 from .pricing import cost_of_cancelled
-from .types import Completed, Request, StreamEvent, TextDelta, Usage, UsageUpdate
+from .protocol import Provider
+from .types import (
+    Completed,
+    CooldownSkipped,
+    CooldownStarted,
+    FallbackTaken,
+    HedgeDecided,
+    HedgeStarted,
+    HedgeWithheld,
+    ProviderEvent,
+    Request,
+    Response,
+    TextDelta,
+    Usage,
+    UsageUpdate,
+    final_response,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class HedgePolicy:
-    after_s: float | None = None   # a fixed threshold, or None to use the percentile
-    percentile: float = 95.0       # used when after_s is None: the primary's observed TTFT
-    budget: float = 0.05           # at most this share of the primary's requests are hedged
+    after_s: float | None = None  # a fixed threshold, or None to use the percentile
+    percentile: float = 95.0  # used when after_s is None: the primary's observed TTFT
+    budget: float = 0.05  # at most this share of the primary's requests are hedged
 
 
 def parse_hedge_after(text: str, budget: float = 0.05) -> HedgePolicy | None:
@@ -61,64 +78,20 @@ def parse_hedge_after(text: str, budget: float = 0.05) -> HedgePolicy | None:
     raise ValueError(f"hedge after {text!r}: write off, p95, or a time such as 2.5s or 800ms")
 
 
-# --- events: every decision, in the stream ------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FallbackTaken:
-    failed: str
-    next: str
-    error: ProviderError
-
-
-@dataclass(frozen=True, slots=True)
-class CooldownSkipped:
-    spec: str
-    seconds_left: float
-
-
-@dataclass(frozen=True, slots=True)
-class CooldownStarted:
-    spec: str
-    seconds: float
-    failures: int
-
-
-@dataclass(frozen=True, slots=True)
-class HedgeStarted:
-    primary: str
-    hedge: str
-    after_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class HedgeWithheld:
-    """The threshold passed but the hedge budget is spent: the primary is waited for."""
-
-    primary: str
-    hedge: str
-    after_s: float
-    budget: float
-
-
-@dataclass(frozen=True, slots=True)
-class HedgeDecided:
-    winner: str
-    loser: str
-    loser_cost_usd: float | None  # estimated: the loser was cancelled part way
-
-
-ResilienceEvent = (FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeWithheld
-                   | HedgeDecided)
-
 _END = object()
 
 
 class ResilientProvider:
     """A chain of providers that streams like one provider."""
 
-    def __init__(self, chain: list[Provider], *, hedge: HedgePolicy | None = None,
-                 cooldown: CooldownPolicy = CooldownPolicy(), registry: HealthRegistry = REGISTRY) -> None:
+    def __init__(
+        self,
+        chain: list[Provider],
+        *,
+        hedge: HedgePolicy | None = None,
+        cooldown: CooldownPolicy = CooldownPolicy(),
+        registry: HealthRegistry = REGISTRY,
+    ) -> None:
         if not chain:
             raise ValueError("a chain needs at least one provider")
         self.chain = chain
@@ -126,13 +99,43 @@ class ResilientProvider:
         self.cooldown = cooldown
         self.registry = registry
 
+    # What the chain is, as a provider: its primary.
+    @property
+    def name(self) -> str:
+        return self.chain[0].name
+
+    @property
+    def model(self) -> str:
+        return self.chain[0].model
+
+    @property
+    def spec(self) -> str:
+        return self.chain[0].spec
+
+    @property
+    def kind(self) -> str:
+        return self.chain[0].kind
+
+    @property
+    def caps(self) -> Capabilities:
+        return self.chain[0].caps
+
+    @property
+    def settings(self) -> ProviderSettings:
+        return self.chain[0].settings
+
+    @property
+    def price_provider(self) -> str | None:
+        return self.chain[0].price_provider
+
     def __getattr__(self, name: str) -> Any:
-        # name, model, spec, caps, settings, kind, price_provider: the primary's
+        # Anything else a particular provider has (a local model's `model_ref`): the primary's.
         return getattr(self.chain[0], name)
 
-    complete = Provider.complete
+    async def complete(self, request: Request) -> Response:
+        return await final_response(self.stream(request))
 
-    def with_chain(self, chain: list[Any]) -> ResilientProvider:
+    def with_chain(self, chain: list[Provider]) -> ResilientProvider:
         """The same policies around other providers (e.g. each wrapped to be recorded)."""
         return ResilientProvider(chain, hedge=self.hedge, cooldown=self.cooldown, registry=self.registry)
 
@@ -144,11 +147,11 @@ class ResilientProvider:
         for provider in self.chain:
             await provider.aclose()
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent | ResilienceEvent]:
+    async def stream(self, request: Request) -> AsyncIterator[ProviderEvent]:
         primary = self.chain[0].spec
         failed_before: str | None = None
         for index, provider in enumerate(self.chain):
-            rest = self.chain[index + 1:]
+            rest = self.chain[index + 1 :]
             left = self.registry.get(provider.spec).cooling(self.registry.clock())
             if left and rest:
                 yield CooldownSkipped(provider.spec, round(left, 1))
@@ -156,8 +159,11 @@ class ResilientProvider:
                 continue
             shown = False
             try:
-                events = (self._hedged(provider, rest[0], request) if self.hedge is not None and rest
-                          else self._observed(provider, request))
+                events = (
+                    self._hedged(provider, rest[0], request)
+                    if self.hedge is not None and rest
+                    else self._observed(provider, request)
+                )
                 async for event in events:
                     if type(event) is TextDelta:
                         shown = True
@@ -187,8 +193,9 @@ class ResilientProvider:
                 yield started
             raise
 
-    def _note(self, spec: str, ok: bool, ttft_s: float | None,
-              error: ProviderError | None = None) -> CooldownStarted | None:
+    def _note(
+        self, spec: str, ok: bool, ttft_s: float | None, error: ProviderError | None = None
+    ) -> CooldownStarted | None:
         if error is not None and not error.provider_fault:
             return None  # the caller's mistake says nothing about the provider's health
         health = self.registry.get(spec)
@@ -303,6 +310,4 @@ def _spent(provider: Provider, events: list[Any]) -> float | None:
             usage = usage.merged(event.usage)
         elif type(event) is TextDelta:
             text += len(event.text)
-    return cost_of_cancelled(provider.price_provider, provider.model, usage, text,
-                             provider.settings.price_overrides)[1]
-
+    return cost_of_cancelled(provider.price_provider, provider.model, usage, text, provider.settings.price_overrides)[1]

@@ -90,7 +90,7 @@ def _redacted(window: str, start: int, keys: tuple[str, ...]) -> str:
     for s, e, marker in sorted(spans):
         if e <= position:  # already released, or inside a span just replaced
             continue
-        out += [window[position:max(s, position)], marker]
+        out += [window[position : max(s, position)], marker]
         position = e
     out.append(window[position:])
     return "".join(out)
@@ -117,11 +117,11 @@ class StreamScrubber:
     held back once the stream is over. Their concatenation is the scrubbed text.
     """
 
-    __slots__ = ("_word", "_context", "_keys")
+    __slots__ = ("_context", "_keys", "_word")
 
     def __init__(self) -> None:
-        self._word = ""      # the unfinished last word, held back
-        self._context = ""   # the end of what was released, for rules that need context
+        self._word = ""  # the unfinished last word, held back
+        self._context = ""  # the end of what was released, for rules that need context
         self._keys = tuple(_keys)
 
     def feed(self, text: str) -> str:

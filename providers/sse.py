@@ -25,8 +25,10 @@ async def json_events(response: Any, *, endpoint: str) -> AsyncIterator[Any]:
     content_type = response.headers.get("content-type", "")
     if "text/event-stream" not in content_type:
         body = (await response.read())[:200].decode("utf-8", "replace") if hasattr(response, "read") else ""
-        raise ProtocolError(f"{endpoint} answered with {content_type or 'no content type'} instead of a "
-                            f"stream: {body!r}", hint="Check that the endpoint supports streaming.")
+        raise ProtocolError(
+            f"{endpoint} answered with {content_type or 'no content type'} instead of a stream: {body!r}",
+            hint="Check that the endpoint supports streaming.",
+        )
     data: list[str] = []
     loads = json.loads
     async for line in response.iter_lines():
@@ -44,8 +46,10 @@ async def json_events(response: Any, *, endpoint: str) -> AsyncIterator[Any]:
         try:
             yield loads(payload)
         except json.JSONDecodeError:
-            raise ProtocolError(f"{endpoint} sent an event that is not JSON: {payload[:120]!r}",
-                                hint="The endpoint does not speak this API's streaming format.") from None
+            raise ProtocolError(
+                f"{endpoint} sent an event that is not JSON: {payload[:120]!r}",
+                hint="The endpoint does not speak this API's streaming format.",
+            ) from None
     if data:  # a final event without its blank line
         payload = "\n".join(data)
         if payload != "[DONE]":

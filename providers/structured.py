@@ -27,7 +27,7 @@ def extract_json_text(text: str) -> str:
     if fenced:
         return fenced.group(1).strip()
     start, end = text.find("{"), text.rfind("}")
-    return text[start:end + 1] if 0 <= start < end else stripped
+    return text[start : end + 1] if 0 <= start < end else stripped
 
 
 def parse_structured(text: str, schema: type[BaseModel]) -> tuple[Any, str | None]:
@@ -54,8 +54,7 @@ def schema_instructions(schema: type[BaseModel]) -> str:
     """For endpoints without native structured output: the schema goes in the prompt."""
     return (
         "Reply with one JSON object and nothing else: no prose, no code fences. "
-        "It must validate against this JSON schema:\n"
-        + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+        "It must validate against this JSON schema:\n" + json.dumps(schema.model_json_schema(), separators=(",", ":"))
     )
 
 

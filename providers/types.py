@@ -6,18 +6,19 @@ above this layer needs to know how Anthropic and OpenAI differ on the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pydantic is only needed when a caller asks for structured output
     from pydantic import BaseModel
 
-    from .checks import Check
     from .errors import ProviderError
 
 Role = Literal["user", "assistant"]
 FinishReason = Literal["stop", "length", "content_filter", "tool_use", "refusal", "error", "unknown"]
 TokenParam = Literal["max_tokens", "max_completion_tokens"]
+CheckSeverity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,32 @@ class Request:
     output_schema: type[BaseModel] | None = None
 
     @classmethod
-    def ask(cls, prompt: str, *, system: str | None = None, max_tokens: int = 1024,
-            output_schema: type[BaseModel] | None = None) -> Request:
-        return cls((Message("user", prompt),), system=system, max_tokens=max_tokens,
-                   output_schema=output_schema)
+    def ask(
+        cls,
+        prompt: str,
+        *,
+        system: str | None = None,
+        max_tokens: int = 1024,
+        output_schema: type[BaseModel] | None = None,
+    ) -> Request:
+        return cls((Message("user", prompt),), system=system, max_tokens=max_tokens, output_schema=output_schema)
 
     @property
     def schema_name(self) -> str:
         return self.output_schema.__name__ if self.output_schema else "output"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A silent failure or an input problem found around a call (providers.checks runs them)."""
+
+    name: str
+    severity: CheckSeverity
+    message: str
+    diagnosis: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +120,8 @@ class Response:
     content_null: bool = False
     parsed: Any = None
     checks: list[Check] = field(default_factory=list)
-    hedged: bool = False               # a hedge was sent; this is the winner's answer
-    fallback_from: str | None = None   # the SPEC that failed before this one answered
+    hedged: bool = False  # a hedge was sent; this is the winner's answer
+    fallback_from: str | None = None  # the SPEC that failed before this one answered
     extra_cost_usd: float | None = 0.0  # what the cancelled hedge loser cost (estimated)
 
     @property
@@ -169,3 +188,63 @@ class Completed:
 
 WireEvent = TextDelta | UsageUpdate | StreamStarted | FinishReasonSet
 StreamEvent = TextDelta | UsageUpdate | StreamStarted | FinishReasonSet | RetryScheduled | Completed
+
+
+# --- resilience events: every routing decision, in the stream (providers.resilience) -----
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackTaken:
+    failed: str
+    next: str
+    error: ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownSkipped:
+    spec: str
+    seconds_left: float
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownStarted:
+    spec: str
+    seconds: float
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeStarted:
+    primary: str
+    hedge: str
+    after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeWithheld:
+    """The threshold passed but the hedge budget is spent: the primary is waited for."""
+
+    primary: str
+    hedge: str
+    after_s: float
+    budget: float
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeDecided:
+    winner: str
+    loser: str
+    loser_cost_usd: float | None  # estimated: the loser was cancelled part way
+
+
+ResilienceEvent = FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeWithheld | HedgeDecided
+
+ProviderEvent = StreamEvent | ResilienceEvent
+
+
+async def final_response(events: AsyncIterator[ProviderEvent]) -> Response:
+    """Drain a provider's stream and return its final response (what `complete` does)."""
+    async for event in events:
+        if type(event) is Completed:
+            return event.response
+    raise AssertionError("a provider stream ended without a Completed event")

@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 
 from providers import RetryPolicy, Timeouts, build_provider
-from providers.base import Provider
+from providers.base import BaseProvider
 from providers.spec import Endpoint
 from tests.fakeserver import FakeServer
 
@@ -58,10 +58,15 @@ def provider_env(fake: FakeServer) -> dict[str, str]:
 @pytest_asyncio.fixture
 async def make_provider(fake: FakeServer, provider_env: dict[str, str]):
     """Build a real provider pointed at the fake server; closed after the test."""
-    made: list[Provider] = []
+    made: list[BaseProvider] = []
 
-    def make(spec: str, *, retry: RetryPolicy = FAST_RETRY, timeouts: Timeouts = FAST_TIMEOUTS,
-             endpoints: dict[str, Endpoint] | None = None) -> Provider:
+    def make(
+        spec: str,
+        *,
+        retry: RetryPolicy = FAST_RETRY,
+        timeouts: Timeouts = FAST_TIMEOUTS,
+        endpoints: dict[str, Endpoint] | None = None,
+    ) -> BaseProvider:
         provider = build_provider(spec, env=provider_env, retry=retry, timeouts=timeouts, endpoints=endpoints)
         made.append(provider)
         return provider
@@ -90,18 +95,32 @@ class CliResult:
 @pytest.fixture
 def cli_env(provider_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """A clean environment for the CLI: canary keys, the fake server, a private config dir."""
-    keep = {k: v for k, v in os.environ.items()
-            if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH"}}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH"}
+    }
     config_dir = tmp_path / "config"
     config_dir.mkdir(mode=0o700)
     data_dir = tmp_path / "data"  # history goes here, never into the real user data directory
-    return {**keep, **provider_env, "DRIFTCHECK_CONFIG_DIR": str(config_dir), "DRIFTCHECK_DATA_DIR": str(data_dir),
-            "COLUMNS": "120",
-            "PYTHONIOENCODING": "utf-8"}
+    return {
+        **keep,
+        **provider_env,
+        "DRIFTCHECK_CONFIG_DIR": str(config_dir),
+        "DRIFTCHECK_DATA_DIR": str(data_dir),
+        "COLUMNS": "120",
+        "PYTHONIOENCODING": "utf-8",
+    }
 
 
-def run_in_process(args: tuple[str, ...] | list[str], *, env: dict[str, str], stdin: str | bytes | None = None,
-                   cwd: Path = ROOT, timeout: float = 60) -> CliResult:
+def run_in_process(
+    args: tuple[str, ...] | list[str],
+    *,
+    env: dict[str, str],
+    stdin: str | bytes | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 60,
+) -> CliResult:
     """`driftcheck ARGS` through its entry point, `app.cli.main`, in this process, seeing what
     a fresh process would: exactly `env` as its environment, `cwd`, a piped stdin (empty, as
     /dev/null, when none is given), UTF-8 stdout and stderr that are not terminals, and none
@@ -161,15 +180,14 @@ def _import_sdks_outside_commands() -> None:
 
 def _fresh_process_state(patch: pytest.MonkeyPatch) -> None:
     """What a new process starts without, for the length of one command: the providers'
-    health (cooldowns, time-to-first-token samples, which a process seeds from history),
-    the keys registered for scrubbing, and the once-per-command local-model note."""
-    import app.cli
+    health (cooldowns, time-to-first-token samples, which a process seeds from history) and
+    the keys registered for scrubbing. (The once-per-command local-model note is kept by
+    the command's own ProviderResolver, so there is nothing to reset for it.)"""
     import providers.health
     import providers.scrub
 
     patch.setattr(providers.health, "REGISTRY", providers.health.HealthRegistry())
     patch.setattr(providers.scrub, "_keys", frozenset())
-    patch.setattr(app.cli, "_demo_note_shown", False)
 
 
 def _call_main(argv: list[str], timeout: float) -> int:
@@ -188,7 +206,7 @@ def _call_main(argv: list[str], timeout: float) -> int:
             outcome.append(app.cli.main(argv))
         except SystemExit as exc:  # argparse: exit 2 with the usage, or 0 after --version
             outcome.append(_exit_status(exc.code))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test, which fails on it
+        except BaseException as exc:
             outcome.append(exc)
         finally:
             gc.collect()  # clients main() left open are finalised now, while stderr is this command's
@@ -201,8 +219,9 @@ def _call_main(argv: list[str], timeout: float) -> int:
         pytest.fail(f"driftcheck {' '.join(argv)} did not finish in {timeout:g} s")
     [result] = outcome
     if isinstance(result, BaseException):
-        raise AssertionError(f"driftcheck {' '.join(argv)} let an exception escape main(): a user would see "
-                             f"a traceback") from result
+        raise AssertionError(
+            f"driftcheck {' '.join(argv)} let an exception escape main(): a user would see a traceback"
+        ) from result
     return result
 
 
@@ -218,8 +237,9 @@ def _exit_status(code: object) -> int:
 def run_cli(cli_env: dict[str, str]):
     """Run `driftcheck` in this process (run_in_process): a test sees its exit code and output."""
 
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str | bytes | None = None,
-            timeout: float = 60) -> CliResult:
+    def run(
+        *args: str, env: dict[str, str] | None = None, stdin: str | bytes | None = None, timeout: float = 60
+    ) -> CliResult:
         return run_in_process(args, env=env or cli_env, stdin=stdin, timeout=timeout)
 
     return run
@@ -230,10 +250,16 @@ def run_cli_process(cli_env: dict[str, str]):
     """Run `driftcheck` as a separate process, for the few tests where a real process is the
     point; each says why it needs one. Slower: every process imports the SDKs again."""
 
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-            timeout: float = 60) -> CliResult:
-        proc = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env or cli_env,
-                              input=stdin, capture_output=True, text=True, timeout=timeout)
+    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60) -> CliResult:
+        proc = subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            cwd=ROOT,
+            env=env or cli_env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return _checked(CliResult(proc.returncode, proc.stdout, proc.stderr))
 
     return run

@@ -23,8 +23,12 @@ from pathlib import Path
 from tests.fake_triage import INCIDENTS, ROOT, active_answer, verdict
 from tests.fakeserver import FakeServer, Reply
 
-GPT55, SONNET, MINI, HAIKU = "openai:gpt-5.5", "anthropic:claude-sonnet-4-6", "openai:gpt-5.4-mini", \
-    "anthropic:claude-haiku-4-5"
+GPT55, SONNET, MINI, HAIKU = (
+    "openai:gpt-5.5",
+    "anthropic:claude-sonnet-4-6",
+    "openai:gpt-5.4-mini",
+    "anthropic:claude-haiku-4-5",
+)
 MODELS = [HAIKU, SONNET, MINI, GPT55]
 JUDGES = [SONNET, GPT55]
 DELAY = {GPT55: 0.30, SONNET: 0.25, MINI: 0.02, HAIKU: 0.08}
@@ -61,13 +65,17 @@ def script(fake: FakeServer, *, slow: float = 0.0) -> None:
         for judge in JUDGES:
             for model in MODELS:
                 d, q = scores(judge, model, incident)
-                fake.reply_when(judge.split(":")[1], ("You grade an incident-triage answer", marker(model).strip(), line),
-                                Reply(text=verdict(d, q), chunk_size=64))
+                fake.reply_when(
+                    judge.split(":")[1],
+                    ("You grade an incident-triage answer", marker(model).strip(), line),
+                    Reply(text=verdict(d, q), chunk_size=64),
+                )
         for model in MODELS:
             answer = active_answer(incident, harmful=model == HAIKU, note=marker(model))
             delay = DELAY[model] + (slow if model == GPT55 else 0.0)
-            fake.reply_when(model.split(":")[1], (line,), Reply(text=json.dumps(answer), chunk_size=48,
-                                                               first_token_delay_s=delay))
+            fake.reply_when(
+                model.split(":")[1], (line,), Reply(text=json.dumps(answer), chunk_size=48, first_token_delay_s=delay)
+            )
 
 
 def expected_quality(model: str) -> dict[str, float]:

@@ -36,21 +36,45 @@ def finding_for(issue: dict[str, Any], lines: list[str], *, shift: int = 0) -> d
     }
 
 
-def keyed_review(sample: str, *, drop: tuple[str, ...] = (), shift: int = 0,
-                 extra: tuple[dict[str, Any], ...] = (), score: int = 3, summary: str | None = None) -> dict[str, Any]:
+def keyed_review(
+    sample: str,
+    *,
+    drop: tuple[str, ...] = (),
+    shift: int = 0,
+    extra: tuple[dict[str, Any], ...] = (),
+    score: int = 3,
+    summary: str | None = None,
+) -> dict[str, Any]:
     lines = (SAMPLES / sample).read_text().splitlines()
     findings = [finding_for(i, lines, shift=shift) for i in key_issues(sample) if i["id"] not in drop]
-    return {"findings": [*findings, *extra],
-            "summary": summary or "Several serious problems; not safe to ship as it stands.",
-            "score": score}
+    return {
+        "findings": [*findings, *extra],
+        "summary": summary or "Several serious problems; not safe to ship as it stands.",
+        "score": score,
+    }
 
 
 def keyed_review_text(sample: str, **kw: Any) -> str:
     return json.dumps(keyed_review(sample, **kw))
 
 
-def plain_finding(line: int, evidence: str, *, title: str = "Unclear naming", category: str = "maintainability",
-                  severity: str = "low", explanation: str = "The name does not say what the value holds.",
-                  suggestion: str = "Rename it.") -> dict[str, Any]:
-    return {"line_start": line, "line_end": line, "severity": severity, "category": category, "title": title,
-            "explanation": explanation, "suggestion": suggestion, "evidence": evidence}
+def plain_finding(
+    line: int,
+    evidence: str,
+    *,
+    title: str = "Unclear naming",
+    category: str = "maintainability",
+    severity: str = "low",
+    explanation: str = "The name does not say what the value holds.",
+    suggestion: str = "Rename it.",
+) -> dict[str, Any]:
+    return {
+        "line_start": line,
+        "line_end": line,
+        "severity": severity,
+        "category": category,
+        "title": title,
+        "explanation": explanation,
+        "suggestion": suggestion,
+        "evidence": evidence,
+    }

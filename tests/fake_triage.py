@@ -20,28 +20,49 @@ def _reference(incident: str):
 
 def active_answer(incident: str, *, harmful: bool = False, severity: str = "P2", note: str = "") -> dict[str, Any]:
     ref = _reference(incident)
-    actions = [{"priority": n, "action": f"Check and act on: {p.text} ({p.keywords[0]})",
-                "owner": "platform on-call", "timeline": "within 15 minutes"}
-               for n, p in enumerate(ref.must_make, start=1)]
+    actions = [
+        {
+            "priority": n,
+            "action": f"Check and act on: {p.text} ({p.keywords[0]})",
+            "owner": "platform on-call",
+            "timeline": "within 15 minutes",
+        }
+        for n, p in enumerate(ref.must_make, start=1)
+    ]
     if harmful:
-        actions.append({"priority": len(actions) + 1, "action": f"Run {ref.must_not[0].keywords[0]} to recover",
-                        "owner": "on-call", "timeline": "now"})
-    return {"actions": actions, "severity": severity, "severity_reason": f"Customers are affected now.{note}",
-            "root_cause": {"summary": ref.root_cause, "confidence": "medium", "evidence": list(ref.key_signals)},
-            "escalation": {"decision": "escalate now", "reason": "Customer impact is growing."},
-            "cautions": [f"Do not: {p.text}" for p in ref.must_not]}
+        actions.append(
+            {
+                "priority": len(actions) + 1,
+                "action": f"Run {ref.must_not[0].keywords[0]} to recover",
+                "owner": "on-call",
+                "timeline": "now",
+            }
+        )
+    return {
+        "actions": actions,
+        "severity": severity,
+        "severity_reason": f"Customers are affected now.{note}",
+        "root_cause": {"summary": ref.root_cause, "confidence": "medium", "evidence": list(ref.key_signals)},
+        "escalation": {"decision": "escalate now", "reason": "Customer impact is growing."},
+        "cautions": [f"Do not: {p.text}" for p in ref.must_not],
+    }
 
 
 def postmortem_answer(incident: str) -> dict[str, Any]:
     ref = _reference(incident)
-    return {"follow_ups": [{"action": f"{p.text} ({p.keywords[0]})", "owner": "platform team",
-                            "timeline": "this sprint"} for p in ref.must_make],
-            "severity": "P2", "severity_reason": "Degraded service for customers.",
-            "root_cause": {"summary": ref.root_cause, "confidence": "high", "evidence": list(ref.key_signals)},
-            "contributing_factors": ["No alert on the growth rate."],
-            "alternative_hypotheses": [{"hypothesis": "A traffic spike", "assessment": "Traffic was flat."}],
-            "detection_gaps": ["Nothing alerted before users did."],
-            "timeline_summary": "It started, it was noticed, it was mitigated."}
+    return {
+        "follow_ups": [
+            {"action": f"{p.text} ({p.keywords[0]})", "owner": "platform team", "timeline": "this sprint"}
+            for p in ref.must_make
+        ],
+        "severity": "P2",
+        "severity_reason": "Degraded service for customers.",
+        "root_cause": {"summary": ref.root_cause, "confidence": "high", "evidence": list(ref.key_signals)},
+        "contributing_factors": ["No alert on the growth rate."],
+        "alternative_hypotheses": [{"hypothesis": "A traffic spike", "assessment": "Traffic was flat."}],
+        "detection_gaps": ["Nothing alerted before users did."],
+        "timeline_summary": "It started, it was noticed, it was mitigated.",
+    }
 
 
 def answer_text(incident: str, mode: str, **kw: Any) -> str:
@@ -49,5 +70,11 @@ def answer_text(incident: str, mode: str, **kw: Any) -> str:
 
 
 def verdict(diagnosis: int, quality: int) -> str:
-    return json.dumps({"diagnosis_reason": f"Diagnosis earns {diagnosis}.", "diagnosis": diagnosis,
-                       "quality_reason": f"Actions earn {quality}.", "quality": quality})
+    return json.dumps(
+        {
+            "diagnosis_reason": f"Diagnosis earns {diagnosis}.",
+            "diagnosis": diagnosis,
+            "quality_reason": f"Actions earn {quality}.",
+            "quality": quality,
+        }
+    )

@@ -24,8 +24,8 @@ import re
 import socket
 import sys
 import threading
-import traceback
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,21 +49,21 @@ class Reply:
     input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int = 0
-    cache_read_tokens: int = 0           # part of the input read from the provider's cache
-    cache_write_tokens: int = 0          # part written to it (Anthropic; OpenRouter's prompt_tokens_details)
-    finish: str = "stop"                 # stop | length | content_filter | pause_turn (Anthropic) | none (no reason)
+    cache_read_tokens: int = 0  # part of the input read from the provider's cache
+    cache_write_tokens: int = 0  # part written to it (Anthropic; OpenRouter's prompt_tokens_details)
+    finish: str = "stop"  # stop | length | content_filter | pause_turn (Anthropic) | none (no reason)
     first_token_delay_s: float = 0.0
     chunk_delay_s: float = 0.0
-    usage: bool = True                   # False: no usage chunk (OpenAI-compatible servers)
-    null_content: bool = False           # OpenAI: content is null throughout
-    error_after: int | None = None       # an `error` event after N text chunks
+    usage: bool = True  # False: no usage chunk (OpenAI-compatible servers)
+    null_content: bool = False  # OpenAI: content is null throughout
+    error_after: int | None = None  # an `error` event after N text chunks
     error_type: str = "overloaded_error"
-    error_message: str | None = None     # the error event's message (default: the API's usual one)
-    drop_after: int | None = None        # the connection is cut after N text chunks
-    stall_after: int | None = None       # silence for `stall_s` after N text chunks
+    error_message: str | None = None  # the error event's message (default: the API's usual one)
+    drop_after: int | None = None  # the connection is cut after N text chunks
+    stall_after: int | None = None  # silence for `stall_s` after N text chunks
     stall_s: float = 0.0
     error_code: int | str | None = None  # OpenAI: the error object's `code` (OpenRouter sends 400, 502)
-    error_with_choices: bool = False     # OpenAI: the error rides on a whole chunk, choices and all (OpenRouter)
+    error_with_choices: bool = False  # OpenAI: the error rides on a whole chunk, choices and all (OpenRouter)
 
 
 @dataclass
@@ -89,8 +89,12 @@ class RawBody:
 
 
 def rate_limited(retry_after: str | None = None, retry_after_ms: int | None = None) -> HttpError:
-    return HttpError(429, "Number of request tokens has exceeded your per-minute rate limit",
-                     retry_after=retry_after, retry_after_ms=retry_after_ms)
+    return HttpError(
+        429,
+        "Number of request tokens has exceeded your per-minute rate limit",
+        retry_after=retry_after,
+        retry_after_ms=retry_after_ms,
+    )
 
 
 def overloaded(retry_after_ms: int | None = None) -> HttpError:
@@ -103,16 +107,29 @@ def unauthorized() -> HttpError:
 
 def empty_billed(reasoning_tokens: int = 512) -> Reply:
     """The seeds' silent failure: no text, every output token spent reasoning, billed."""
-    return Reply(text="", output_tokens=reasoning_tokens, reasoning_tokens=reasoning_tokens,
-                 finish="length")
+    return Reply(text="", output_tokens=reasoning_tokens, reasoning_tokens=reasoning_tokens, finish="length")
 
 
-_ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
-                          403: "permission_error", 404: "not_found_error", 413: "request_too_large",
-                          429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
-_OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error",
-                       403: "invalid_request_error", 404: "invalid_request_error",
-                       429: "requests", 500: "server_error", 503: "server_error", 529: "server_error"}
+_ANTHROPIC_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+_OPENAI_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    403: "invalid_request_error",
+    404: "invalid_request_error",
+    429: "requests",
+    500: "server_error",
+    503: "server_error",
+    529: "server_error",
+}
 _OPENAI_CODES = {401: "invalid_api_key", 429: "rate_limit_exceeded", 404: "model_not_found"}
 
 # OpenAI models that refuse `max_tokens`, as the real API does (the seeds' GPT-5.5 case).
@@ -131,8 +148,10 @@ def heavy_tailed_delays(count: int, *, scale: float = 1.0, seed: int = 7, tail_s
 
     rng = random.Random(seed)
     sigma = 0.221  # ln(2.3 / 1.6) / 1.645
-    delays = [rng.uniform(6.0, 11.0) if rng.random() < tail_share else 1.6 * rng.lognormvariate(0.0, sigma)
-              for _ in range(count)]
+    delays = [
+        rng.uniform(6.0, 11.0) if rng.random() < tail_share else 1.6 * rng.lognormvariate(0.0, sigma)
+        for _ in range(count)
+    ]
     return [d * scale for d in delays]
 
 
@@ -304,7 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     fake: FakeServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:
@@ -366,7 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
         raise _Cut
 
     # --- routing --------------------------------------------------------------------------
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self._read_body()
         path = self.path.split("?", 1)[0].rstrip("/")
         try:
@@ -412,44 +431,96 @@ class _Handler(BaseHTTPRequestHandler):
 
         self._start_sse("request-id", request_id)
         ev = self._anthropic_event
-        ev("message_start", {"type": "message_start", "message": {
-            "id": self.fake.next_id("msg_"), "type": "message", "role": "assistant", "content": [],
-            "model": body.get("model"), "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": usage_in - step.cache_read_tokens - step.cache_write_tokens, "output_tokens": 1,
-                      "cache_creation_input_tokens": step.cache_write_tokens,
-                      "cache_read_input_tokens": step.cache_read_tokens}}})
+        ev(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": self.fake.next_id("msg_"),
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "model": body.get("model"),
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {
+                        "input_tokens": usage_in - step.cache_read_tokens - step.cache_write_tokens,
+                        "output_tokens": 1,
+                        "cache_creation_input_tokens": step.cache_write_tokens,
+                        "cache_read_input_tokens": step.cache_read_tokens,
+                    },
+                },
+            },
+        )
         index = 0
         if step.reasoning_tokens:
-            ev("content_block_start", {"type": "content_block_start", "index": 0,
-                                       "content_block": {"type": "thinking", "thinking": "", "signature": ""}})
-            ev("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                       "delta": {"type": "thinking_delta", "thinking": "Considering the question."}})
+            ev(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+                },
+            )
+            ev(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "thinking_delta", "thinking": "Considering the question."},
+                },
+            )
             ev("content_block_stop", {"type": "content_block_stop", "index": 0})
             index = 1
         ev("ping", {"type": "ping"})
         if step.first_token_delay_s:
             time.sleep(step.first_token_delay_s)
         if chunks:
-            ev("content_block_start", {"type": "content_block_start", "index": index,
-                                       "content_block": {"type": "text", "text": ""}})
+            ev(
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+            )
         for n, piece in enumerate(chunks):
-            if self._fault(step, n, lambda: ev("error", {"type": "error", "error": {
-                    "type": step.error_type, "message": self._echo(step.error_message or (
-                        "Overloaded" if step.error_type == "overloaded_error" else "Internal server error"))}})):
+            if self._fault(
+                step,
+                n,
+                lambda: ev(
+                    "error",
+                    {
+                        "type": "error",
+                        "error": {
+                            "type": step.error_type,
+                            "message": self._echo(
+                                step.error_message
+                                or ("Overloaded" if step.error_type == "overloaded_error" else "Internal server error")
+                            ),
+                        },
+                    },
+                ),
+            ):
                 return
-            ev("content_block_delta", {"type": "content_block_delta", "index": index,
-                                       "delta": {"type": "text_delta", "text": piece}})
+            ev(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}},
+            )
             if step.chunk_delay_s:
                 time.sleep(step.chunk_delay_s)
         if chunks:
             ev("content_block_stop", {"type": "content_block_stop", "index": index})
-        stop = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal", "pause_turn": "pause_turn",
-                "none": None}[step.finish]
+        stop = {
+            "stop": "end_turn",
+            "length": "max_tokens",
+            "content_filter": "refusal",
+            "pause_turn": "pause_turn",
+            "none": None,
+        }[step.finish]
         usage: dict[str, Any] = {"output_tokens": usage_out}
         if step.reasoning_tokens:
             usage["output_tokens_details"] = {"thinking_tokens": step.reasoning_tokens}
-        ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
-                             "usage": usage})
+        ev(
+            "message_delta",
+            {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": usage},
+        )
         ev("message_stop", {"type": "message_stop"})
         self._end_stream()
 
@@ -458,9 +529,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _anthropic_error(self, err: HttpError, request_id: str) -> None:
         kind = err.type or _ANTHROPIC_ERROR_TYPES.get(err.status, "api_error")
-        self._json(err.status, {"type": "error", "error": {"type": kind, "message": self._echo(err.message or kind)},
-                                "request_id": request_id},
-                   {"request-id": request_id, **_retry_headers(err)})
+        self._json(
+            err.status,
+            {
+                "type": "error",
+                "error": {"type": kind, "message": self._echo(err.message or kind)},
+                "request_id": request_id,
+            },
+            {"request-id": request_id, **_retry_headers(err)},
+        )
 
     # --- OpenAI chat completions ------------------------------------------------------------
     def _openai(self, body: dict[str, Any]) -> None:
@@ -472,8 +549,12 @@ class _Handler(BaseHTTPRequestHandler):
         for pattern, wanted in self.fake.token_param_rules.items():
             unwanted = "max_tokens" if wanted == "max_completion_tokens" else "max_completion_tokens"
             if re.search(pattern, model) and unwanted in body:
-                step = HttpError(400, f"Unsupported parameter: '{unwanted}' is not supported with this model. "
-                                      f"Use '{wanted}' instead.", code="unsupported_parameter", param=unwanted)
+                step = HttpError(
+                    400,
+                    f"Unsupported parameter: '{unwanted}' is not supported with this model. Use '{wanted}' instead.",
+                    code="unsupported_parameter",
+                    param=unwanted,
+                )
         if isinstance(step, HttpError):
             return self._openai_error(step, request_id)
 
@@ -486,11 +567,14 @@ class _Handler(BaseHTTPRequestHandler):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and step.usage
         chat_id, created = self.fake.next_id("chatcmpl-"), int(time.time())
 
-        def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None,
-                  choices: bool = True) -> None:
+        def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None, choices: bool = True) -> None:
             payload: dict[str, Any] = {
-                "id": chat_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                "service_tier": "default", "system_fingerprint": "fp_fake",
+                "id": chat_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "service_tier": "default",
+                "system_fingerprint": "fp_fake",
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else [],
             }
             if include_usage:
@@ -513,35 +597,60 @@ class _Handler(BaseHTTPRequestHandler):
             prompt_details: dict[str, int] = {"cached_tokens": step.cache_read_tokens, "audio_tokens": 0}
             if step.cache_write_tokens:  # OpenAI reports no cache writes; OpenRouter adds them here
                 prompt_details["cache_write_tokens"] = step.cache_write_tokens
-            chunk({}, usage={
-                "prompt_tokens": usage_in, "completion_tokens": usage_out,
-                "total_tokens": usage_in + usage_out,
-                "prompt_tokens_details": prompt_details,
-                "completion_tokens_details": {"reasoning_tokens": step.reasoning_tokens, "audio_tokens": 0,
-                                              "accepted_prediction_tokens": 0,
-                                              "rejected_prediction_tokens": 0}}, choices=False)
+            chunk(
+                {},
+                usage={
+                    "prompt_tokens": usage_in,
+                    "completion_tokens": usage_out,
+                    "total_tokens": usage_in + usage_out,
+                    "prompt_tokens_details": prompt_details,
+                    "completion_tokens_details": {
+                        "reasoning_tokens": step.reasoning_tokens,
+                        "audio_tokens": 0,
+                        "accepted_prediction_tokens": 0,
+                        "rejected_prediction_tokens": 0,
+                    },
+                },
+                choices=False,
+            )
         self._send(b"data: [DONE]\n\n")
         self._end_stream()
 
     def _openai_error_chunk(self, step: Reply, chat_id: str, created: int, model: str) -> None:
         """OpenAI sends a bare `{"error": …}`; OpenRouter puts the error on an ordinary chunk,
         with `choices` (finish reason `error`) and often a numeric, HTTP-like `code`."""
-        error = {"message": self._echo(step.error_message or "The server had an error while processing your request."),
-                 "type": "server_error" if step.error_type != "rate_limit_error" else "requests",
-                 "code": step.error_code}
+        error = {
+            "message": self._echo(step.error_message or "The server had an error while processing your request."),
+            "type": "server_error" if step.error_type != "rate_limit_error" else "requests",
+            "code": step.error_code,
+        }
         payload: dict[str, Any] = {"error": error}
         if step.error_with_choices:
             del error["type"]  # OpenRouter's error object is a code and a message
-            payload = {"id": chat_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                       "provider": "fake", "error": error,
-                       "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}]}
+            payload = {
+                "id": chat_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "provider": "fake",
+                "error": error,
+                "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
+            }
         self._send(f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode())
 
     def _openai_error(self, err: HttpError, request_id: str) -> None:
-        self._json(err.status, {"error": {
-            "message": self._echo(err.message or "error"), "type": err.type or _OPENAI_ERROR_TYPES.get(err.status, "server_error"),
-            "param": err.param, "code": err.code or _OPENAI_CODES.get(err.status)}},
-            {"x-request-id": request_id, **_retry_headers(err)})
+        self._json(
+            err.status,
+            {
+                "error": {
+                    "message": self._echo(err.message or "error"),
+                    "type": err.type or _OPENAI_ERROR_TYPES.get(err.status, "server_error"),
+                    "param": err.param,
+                    "code": err.code or _OPENAI_CODES.get(err.status),
+                }
+            },
+            {"x-request-id": request_id, **_retry_headers(err)},
+        )
 
     # --- faults shared by both APIs ---------------------------------------------------------
     def _fault(self, step: Reply, n: int, send_error: Any) -> bool:
@@ -590,7 +699,7 @@ def _reply_text(step: Reply, schema: dict[str, Any] | None, model: str, prompt: 
 
 
 def _chunks(text: str, size: int) -> list[str]:
-    return [text[i:i + size] for i in range(0, len(text), size)] if text else []
+    return [text[i : i + size] for i in range(0, len(text), size)] if text else []
 
 
 def _estimate_tokens(text: str) -> int:
@@ -605,8 +714,13 @@ def main() -> None:
     parser.add_argument("--reply-chars", type=int, default=0, help="default reply length (0: a short sentence)")
     parser.add_argument("--chunk-size", type=int, default=4, help="characters per streamed delta")
     parser.add_argument("--reply-file", metavar="PATH", help="answer every request with this file's text")
-    parser.add_argument("--delay", action="append", default=[], metavar="MODEL=FIRST_S:CHUNK_S",
-                        help="for MODEL, wait FIRST_S before the first token and CHUNK_S between chunks")
+    parser.add_argument(
+        "--delay",
+        action="append",
+        default=[],
+        metavar="MODEL=FIRST_S:CHUNK_S",
+        help="for MODEL, wait FIRST_S before the first token and CHUNK_S between chunks",
+    )
     args = parser.parse_args()
     server = FakeServer(port=args.port)
     text = None
@@ -614,14 +728,15 @@ def main() -> None:
         with open(args.reply_file, encoding="utf-8") as handle:
             text = handle.read()
     elif args.reply_chars:
-        text = ("lorem ipsum " * (args.reply_chars // 12 + 1))[:args.reply_chars]
+        text = ("lorem ipsum " * (args.reply_chars // 12 + 1))[: args.reply_chars]
     if text is not None:
         server.default_reply = Reply(text=text, chunk_size=args.chunk_size)
     for rule in args.delay:
         model, _, delays = rule.partition("=")
         first, _, chunk = delays.partition(":")
-        server.model_replies[model] = Reply(text=text, chunk_size=args.chunk_size, first_token_delay_s=float(first),
-                                            chunk_delay_s=float(chunk or 0))
+        server.model_replies[model] = Reply(
+            text=text, chunk_size=args.chunk_size, first_token_delay_s=float(first), chunk_delay_s=float(chunk or 0)
+        )
     print(f"ANTHROPIC_BASE_URL={server.anthropic_base_url}")
     print(f"OPENAI_BASE_URL={server.openai_base_url}", flush=True)
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 class Shape:
     name: str
     rule: str
-    text: str             # the line (or lines) as written in the settings file
+    text: str  # the line (or lines) as written in the settings file
     secrets: tuple[str, ...]  # every piece that must be gone once redacted
 
 
@@ -32,8 +32,15 @@ GITHUB = _join("ghp", "_", "R4nd0mG1tHubT0k3nW1th", "Thirty6Chars007")
 SLACK = _join("xoxb", "-", "90417723301", "-", "5521889034", "-", "uVd9TqLm2Rs7Xw4Kp1Zc")
 STRIPE = _join("sk", "_live_", "51Nc8QpLmZ", "v3Xr7Tw2Ks")
 GOOGLE = _join("AI", "za", "SyB7kQ2mLx9", "Rw4Tz8Vn1Pc", "5Hd3Jg6Fs0EaQ")
-JWT = _join("ey", "JhbGciOiJIUzI1NiJ9", ".", "ey", "JzdWIiOiJvcHMtYm90IiwiZXhwIjoxOTAwMDAwMDAwfQ", ".",
-            "Wq8dK2mZpR7vXc4LnT9bYs3HfJ6gA1eU0oIkQ5wNtVy")
+JWT = _join(
+    "ey",
+    "JhbGciOiJIUzI1NiJ9",
+    ".",
+    "ey",
+    "JzdWIiOiJvcHMtYm90IiwiZXhwIjoxOTAwMDAwMDAwfQ",
+    ".",
+    "Wq8dK2mZpR7vXc4LnT9bYs3HfJ6gA1eU0oIkQ5wNtVy",
+)
 DB_PASSWORD = _join("Vx7", "qL2", "mR9", "tZ4")
 KEY_BODY = (_join("MIIEow", "IBAAKCAQEAx2Lq9Vb7Rk3ZtNw8pYs4Hd1Jf6"), _join("Gm0Ce5Ua2XoKi9", "Tq3Lr7Wv8Zs1Bn4Md6Fh"))
 BEARER = _join("tok", "_", "9fK2mQ7x", "Lp4Rz8Wv", "1Nb6")
@@ -46,45 +53,70 @@ BASIC = _join("ZGVwbG95", "OnBhNXM3", "dzByZC0y", "MDI1")  # base64 of a user:pa
 
 SHAPES: list[Shape] = [
     Shape("aws access key id", "aws-access-key-id", f'AWS_ACCESS_KEY_ID = "{AWS_KEY_ID}"', (AWS_KEY_ID,)),
-    Shape("aws secret access key", "aws-secret-access-key", f"# aws_secret_access_key = {AWS_SECRET}",
-          (AWS_SECRET,)),
+    Shape("aws secret access key", "aws-secret-access-key", f"# aws_secret_access_key = {AWS_SECRET}", (AWS_SECRET,)),
     Shape("github token", "github-token", f"    #   GITHUB_TOKEN: {GITHUB}", (GITHUB,)),
     Shape("slack bot token", "slack-token", f'slack = WebClient(token="{SLACK}")', (SLACK,)),
     Shape("stripe live key", "stripe-key", f'stripe.api_key = "{STRIPE}"', (STRIPE,)),
-    Shape("google api key", "google-api-key",
-          f'GEOCODE_URL = "https://maps.googleapis.com/maps/api/geocode/json?key={GOOGLE}"', (GOOGLE,)),
+    Shape(
+        "google api key",
+        "google-api-key",
+        f'GEOCODE_URL = "https://maps.googleapis.com/maps/api/geocode/json?key={GOOGLE}"',
+        (GOOGLE,),
+    ),
     Shape("jwt in a header", "jwt", f'requests.get(STATUS_URL, headers={{"X-Session": "{JWT}"}})', (JWT,)),
-    Shape("credentials in a url", "url-credentials",
-          f'DATABASE_URL = "postgres://billing:{DB_PASSWORD}@db.internal:5432/billing"', (DB_PASSWORD,)),
-    Shape("private key block", "private-key",
-          "SIGNING_KEY = '''\n-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(KEY_BODY)
-          + "\n-----END RSA PRIVATE KEY-----\n'''", KEY_BODY),
+    Shape(
+        "credentials in a url",
+        "url-credentials",
+        f'DATABASE_URL = "postgres://billing:{DB_PASSWORD}@db.internal:5432/billing"',
+        (DB_PASSWORD,),
+    ),
+    Shape(
+        "private key block",
+        "private-key",
+        "SIGNING_KEY = '''\n-----BEGIN RSA PRIVATE KEY-----\n"
+        + "\n".join(KEY_BODY)
+        + "\n-----END RSA PRIVATE KEY-----\n'''",
+        KEY_BODY,
+    ),
     Shape("bearer header", "authorization-header", f'HEADERS = {{"Authorization": "Bearer {BEARER}"}}', (BEARER,)),
-    Shape("password in a comment", "generic-secret", f"# staging box password: {COMMENT_PASSWORD} (rotate monthly)",
-          (COMMENT_PASSWORD,)),
+    Shape(
+        "password in a comment",
+        "generic-secret",
+        f"# staging box password: {COMMENT_PASSWORD} (rotate monthly)",
+        (COMMENT_PASSWORD,),
+    ),
     Shape("base64 blob", "base64-blob", f'SEED = base64.b64decode("{BLOB}")', (BLOB,)),
     Shape("token split across literals", "github-token", f'gh = Github("{SPLIT[0]}" + "{SPLIT[1]}")', SPLIT),
     Shape("assignment to a credential name", "generic-secret", f'WEBHOOK_SECRET = "{WEBHOOK}"', (WEBHOOK,)),
     Shape("anthropic key in env style", "anthropic-api-key", f"ANTHROPIC_API_KEY={ANTHROPIC}", (ANTHROPIC,)),
-    Shape("basic auth header", "authorization-header",
-          f'# curl -H "Authorization: Basic {BASIC}" https://deploy.internal/hooks', (BASIC,)),
+    Shape(
+        "basic auth header",
+        "authorization-header",
+        f'# curl -H "Authorization: Basic {BASIC}" https://deploy.internal/hooks',
+        (BASIC,),
+    ),
 ]
 
-SETTINGS_FILE = "\n".join([
-    '"""Settings for the billing service (do not commit real values)."""',
-    "import base64",
-    "",
-    "import requests",
-    "import stripe",
-    "from github import Github",
-    "from slack_sdk import WebClient",
-    "",
-    "STATUS_URL = 'https://status.internal/health'",
-    *(shape.text for shape in SHAPES),
-    "",
-    "",
-    "def charge(customer_id: str, cents: int) -> None:",
-    "    stripe.Charge.create(customer=customer_id, amount=cents, currency='eur')",
-]) + "\n"
+SETTINGS_FILE = (
+    "\n".join(
+        [
+            '"""Settings for the billing service (do not commit real values)."""',
+            "import base64",
+            "",
+            "import requests",
+            "import stripe",
+            "from github import Github",
+            "from slack_sdk import WebClient",
+            "",
+            "STATUS_URL = 'https://status.internal/health'",
+            *(shape.text for shape in SHAPES),
+            "",
+            "",
+            "def charge(customer_id: str, cents: int) -> None:",
+            "    stripe.Charge.create(customer=customer_id, amount=cents, currency='eur')",
+        ]
+    )
+    + "\n"
+)
 
 ALL_SECRETS: tuple[str, ...] = tuple(secret for shape in SHAPES for secret in shape.secrets)

@@ -12,7 +12,6 @@ import re
 import pytest
 
 from tests.conftest import write_private
-
 from tests.fakeserver import Reply, empty_billed, overloaded
 
 BOTH = pytest.mark.parametrize("spec", ["anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"])
@@ -41,8 +40,19 @@ def test_ask_json_follows_the_output_contract(fake, run_cli):
     assert (data["task"], data["provider"], data["model"], data["status"]) == ("ask", "openai", "gpt-5.4-mini", "ok")
     assert data["error"] is None and data["result"]["text"] == "ok"
     metrics = data["metrics"]
-    assert {"ttft_ms", "latency_ms", "input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
-            "cache_write_tokens", "cost_usd", "retries", "hedged", "fallback_from"} <= metrics.keys()
+    assert {
+        "ttft_ms",
+        "latency_ms",
+        "input_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "cost_usd",
+        "retries",
+        "hedged",
+        "fallback_from",
+    } <= metrics.keys()
     # gpt-5.4-mini: $0.75 in and $4.50 out per million tokens in the genai-prices table
     assert metrics["cost_usd"] == pytest.approx(1000 * 0.75e-6 + 1000 * 4.5e-6)
 
@@ -95,13 +105,16 @@ def test_missing_key_exits_2_naming_the_variable(run_cli, cli_env):
     assert result.code == 2 and "OPENAI_API_KEY is not set" in result.stderr
 
 
-@pytest.mark.parametrize("args, stdin, message", [
-    (["ask", "-p", "anthropic", "   "], None, "the prompt is empty"),
-    (["ask", "-p", "anthropic", "-"], "", "the prompt is empty"),
-    (["ask", "-p", "anthropic", "-"], "abc\x00def", "binary"),
-    (["ask", "-p", "anthropic", "--max-tokens", "0", "hi"], None, "must be greater than 0"),
-    (["ask", "-p", "anthropic", "--max-tokens", "lots", "hi"], None, "is not a whole number"),
-])
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (["ask", "-p", "anthropic", "   "], None, "the prompt is empty"),
+        (["ask", "-p", "anthropic", "-"], "", "the prompt is empty"),
+        (["ask", "-p", "anthropic", "-"], "abc\x00def", "binary"),
+        (["ask", "-p", "anthropic", "--max-tokens", "0", "hi"], None, "must be greater than 0"),
+        (["ask", "-p", "anthropic", "--max-tokens", "lots", "hi"], None, "is not a whole number"),
+    ],
+)
 def test_bad_input_exits_2(run_cli, args, stdin, message):
     result = run_cli(*args, stdin=stdin)
     assert result.code == 2 and message in result.stderr
@@ -168,8 +181,7 @@ def test_broken_config_exits_2_naming_the_line(run_cli, tmp_path):
 
 
 def test_providers_json_reports_keys_as_present_and_reachability(fake, run_cli, cli_env, tmp_path):
-    write_private(tmp_path / "config" / "config.toml", 
-        '[endpoints.ollama]\nbase_url = "http://127.0.0.1:9/v1"\n')
+    write_private(tmp_path / "config" / "config.toml", '[endpoints.ollama]\nbase_url = "http://127.0.0.1:9/v1"\n')
     env = {k: v for k, v in cli_env.items() if k != "OPENAI_API_KEY"}
     result = run_cli("providers", "--format", "json", env=env)
     assert result.code == 0

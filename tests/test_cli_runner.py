@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-import app.cli
+import app.cli.providers
 from providers.local import bundled_model_path
 from tests.fake_triage import active_answer
 from tests.fakeserver import HttpError, Reply
@@ -26,14 +26,15 @@ def _prompts(fake) -> str:
     return json.dumps([r.body for r in fake.requests], ensure_ascii=False)
 
 
-def test_a_command_sees_exactly_the_environment_it_is_given_and_the_test_keeps_its_own(run_cli, cli_env,
-                                                                                      monkeypatch):
+def test_a_command_sees_exactly_the_environment_it_is_given_and_the_test_keeps_its_own(run_cli, cli_env, monkeypatch):
     monkeypatch.setenv("LLM_PROVIDER", "openai:gpt-5.4-nano")
     monkeypatch.delenv("DRIFTCHECK_CONFIG_DIR", raising=False)
     cwd = os.getcwd()
     chosen = json.loads(run_cli("providers", "--no-check", "--format", "json").stdout)["default"]
     assert chosen != "openai:gpt-5.4-nano", "the test process's LLM_PROVIDER reached the command"
-    given = run_cli("providers", "--no-check", "--format", "json", env={**cli_env, "LLM_PROVIDER": "openai:gpt-5.4-nano"})
+    given = run_cli(
+        "providers", "--no-check", "--format", "json", env={**cli_env, "LLM_PROVIDER": "openai:gpt-5.4-nano"}
+    )
     assert json.loads(given.stdout)["default"] == "openai:gpt-5.4-nano"
     assert os.environ["LLM_PROVIDER"] == "openai:gpt-5.4-nano" and "DRIFTCHECK_CONFIG_DIR" not in os.environ
     assert os.getcwd() == cwd
@@ -43,8 +44,9 @@ def test_standard_input_is_a_utf8_pipe_read_as_text_or_as_bytes(fake, run_cli):
     fake.script(Reply(text="noted"), Reply(text=json.dumps(active_answer("cert-expiry.md"))))
     asked = run_cli("ask", "-p", HAIKU, "-", stdin="disk at 97 % on café-db")  # sys.stdin.read()
     assert asked.code == 0, asked.stderr
-    triaged = run_cli("triage", "-", "-p", HAIKU, "--no-tui", "--format", "json",
-                      stdin="TLS certificate expired on café-api")  # sys.stdin.buffer.read()
+    triaged = run_cli(
+        "triage", "-", "-p", HAIKU, "--no-tui", "--format", "json", stdin="TLS certificate expired on café-api"
+    )  # sys.stdin.buffer.read()
     assert triaged.code == 0, triaged.stderr
     assert "café-db" in _prompts(fake) and "café-api" in _prompts(fake)
     # No input at all is an empty pipe (as /dev/null), not a terminal waiting for a paste.
@@ -71,7 +73,7 @@ def test_output_is_captured_through_the_neutralising_streams_which_are_then_undo
 
 
 def test_an_exception_that_escapes_main_fails_the_test(run_cli, monkeypatch):
-    monkeypatch.setattr(app.cli, "cmd_providers", lambda args: 1 / 0)
+    monkeypatch.setattr(app.cli.providers, "run", lambda args: 1 / 0)
     with pytest.raises(AssertionError, match="let an exception escape main"):
         run_cli("providers")
 
@@ -95,8 +97,8 @@ def test_what_a_process_would_print_on_stderr_by_itself_is_in_stderr(run_cli, mo
         logging.getLogger("tests.somewhere").warning("a warning nobody configured a handler for")
         return 0
 
-    monkeypatch.setattr(app.cli, "cmd_providers", leaves_a_client_open)
-    with pytest.raises(AssertionError, match="(?s)a warning nobody configured.*Exception ignored.*Traceback"):
+    monkeypatch.setattr(app.cli.providers, "run", leaves_a_client_open)
+    with pytest.raises(AssertionError, match=r"(?s)a warning nobody configured.*Exception ignored.*Traceback"):
         run_cli("providers")
 
 

@@ -5,16 +5,17 @@ against what each side was scripted to say."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
 
 import pytest
 
-from app.compare import compare_events
-from app.inputs import decode_text
+from app.compare.events import compare_events
 from app.review.task import FindingFound, ReviewFinished, review_events
-from app.source import load_source
+from app.source.inputs import decode_text
+from app.source.model import load_source
 from providers import Request
 from tests.conftest import write_private
 from tests.fake_reviews import SAMPLES, key_issues, keyed_review, plain_finding
@@ -30,11 +31,17 @@ def _scripted_b(sample: str) -> tuple[dict, str, str]:
     issues = key_issues(sample)
     lines = (SAMPLES / sample).read_text().splitlines()
     dropped = issues[1]["id"]
-    extra_line = next(n for n, text in enumerate(lines, start=1)
-                      if text.strip() and all(not (i["lines"][0] - 5 <= n <= i["lines"][-1] + 5) for i in issues))
-    reply = keyed_review(sample, drop=(dropped,), score=6,
-                         extra=(plain_finding(extra_line, lines[extra_line - 1].strip(),
-                                              title="Magic number without a name"),))
+    extra_line = next(
+        n
+        for n, text in enumerate(lines, start=1)
+        if text.strip() and all(not (i["lines"][0] - 5 <= n <= i["lines"][-1] + 5) for i in issues)
+    )
+    reply = keyed_review(
+        sample,
+        drop=(dropped,),
+        score=6,
+        extra=(plain_finding(extra_line, lines[extra_line - 1].strip(), title="Magic number without a name"),),
+    )
     first = reply["findings"][0]
     lowered = "low" if first["severity"] != "low" else "info"
     first["severity"] = lowered
@@ -71,7 +78,7 @@ def test_compare_of_each_sample_reports_the_scripted_drift(fake, run_cli, sample
 
 def test_text_output_shows_both_sides_and_the_drift(fake, run_cli):
     sample = "inventory_service.py"
-    reply_b, dropped, _ = _scripted_b(sample)
+    reply_b, _dropped, _ = _scripted_b(sample)
     fake.script(Reply(text=json.dumps(keyed_review(sample, score=3))), model="claude-haiku-4-5")
     fake.script(Reply(text=json.dumps(reply_b)), model="gpt-5.4-mini")
     result = run_cli("compare", f"sample_code/{sample}", "-a", A, "-b", B)
@@ -103,8 +110,10 @@ def test_compare_of_each_incident_reports_the_scripted_drift(fake, run_cli, inci
     assert len(drift["actions"]["matched"]) == points
     assert [a["n"] for a in drift["actions"]["only_b"]] == [points + 1] and drift["actions"]["only_a"] == []
     assert drift["actions"]["agreement"] == round(points / (points + 1), 3)
-    assert drift["actionability"] == {"a": {"actions": points, "with_owner_and_timeline": points},
-                                      "b": {"actions": points + 1, "with_owner_and_timeline": points + 1}}
+    assert drift["actionability"] == {
+        "a": {"actions": points, "with_owner_and_timeline": points},
+        "b": {"actions": points + 1, "with_owner_and_timeline": points + 1},
+    }
     assert drift["reference"]["a"] == {"coverage": 1.0, "must_not_violations": 0}
     assert drift["reference"]["b"]["must_not_violations"] == 1
 
@@ -113,11 +122,23 @@ def test_triage_compare_judges_both_sides_and_reports_the_judge_delta(fake, run_
     incident = "pg-storage.md"
     # B's answer arrives later, so A's judgement is asked for first and takes the first verdict.
     fake.script(Reply(text=answer_text(incident, "active")), model="claude-haiku-4-5")
-    fake.script(Reply(text=answer_text(incident, "active", harmful=True), first_token_delay_s=0.8),
-                model="gpt-5.4-mini")
+    fake.script(
+        Reply(text=answer_text(incident, "active", harmful=True), first_token_delay_s=0.8), model="gpt-5.4-mini"
+    )
     fake.script(Reply(text=verdict(5, 4)), Reply(text=verdict(2, 3)), model="claude-sonnet-4-6")
-    result = run_cli("compare", "--incident", f"incidents/{incident}", "-a", A, "-b", B,
-                     "--judge", "anthropic:claude-sonnet-4-6", "--context", "users_affected=none yet")
+    result = run_cli(
+        "compare",
+        "--incident",
+        f"incidents/{incident}",
+        "-a",
+        A,
+        "-b",
+        B,
+        "--judge",
+        "anthropic:claude-sonnet-4-6",
+        "--context",
+        "users_affected=none yet",
+    )
     assert result.code == 0, result.stderr
     assert "judge total (mean, of 10) 9.00 → 5.00 (-4): anthropic:claude-sonnet-4-6 9 → 5" in result.stdout
     assert "harmful actions recommended 0 → 1" in result.stdout
@@ -131,14 +152,29 @@ def test_a_failed_judge_in_a_triage_compare_exits_3_unless_judges_are_optional(f
         fake.reset()
         fake.script(Reply(text=answer_text(incident, "active")), model="claude-haiku-4-5")
         fake.script(Reply(text=answer_text(incident, "active")), model="gpt-5.4-mini")
-        fake.script(Reply(text=verdict(5, 4)), Reply(text="no verdict"), Reply(text="still none"),
-                    model="claude-sonnet-4-6")
-        result = run_cli("compare", "--incident", f"incidents/{incident}", "-a", A, "-b", B, "--judge",
-                         "anthropic:claude-sonnet-4-6", "--format", "json", *optional)
+        fake.script(
+            Reply(text=verdict(5, 4)), Reply(text="no verdict"), Reply(text="still none"), model="claude-sonnet-4-6"
+        )
+        result = run_cli(
+            "compare",
+            "--incident",
+            f"incidents/{incident}",
+            "-a",
+            A,
+            "-b",
+            B,
+            "--judge",
+            "anthropic:claude-sonnet-4-6",
+            "--format",
+            "json",
+            *optional,
+        )
         assert result.code == expected, result.stderr
         report = json.loads(result.stdout)
-        assert report["status"] == "ok" and [j["status"] for side in "ab" for j in report[side]["judges"]].count(
-            "failed") == 1
+        assert (
+            report["status"] == "ok"
+            and [j["status"] for side in "ab" for j in report[side]["judges"]].count("failed") == 1
+        )
         said = "warning" if optional else "error"
         assert re.search(rf"driftcheck: {said}: [AB]: judge anthropic:claude-sonnet-4-6 failed", result.stderr)
 
@@ -147,8 +183,7 @@ def test_a_side_that_fails_mid_stream_leaves_the_other_complete(fake, run_cli):
     sample = "inventory_service.py"
     fake.script(Reply(text=json.dumps(keyed_review(sample))), model="gpt-5.4-mini")
     # Anthropic sends an overloaded_error event part way through its reply.
-    fake.script(Reply(text=json.dumps(keyed_review(sample)), chunk_size=40, error_after=12),
-                model="claude-haiku-4-5")
+    fake.script(Reply(text=json.dumps(keyed_review(sample)), chunk_size=40, error_after=12), model="claude-haiku-4-5")
     result = run_cli("compare", f"sample_code/{sample}", "-a", B, "-b", A, "--format", "json")
     assert result.code == 3, result.stderr
     report = json.loads(result.stdout)
@@ -162,8 +197,7 @@ def test_a_side_that_fails_mid_stream_leaves_the_other_complete(fake, run_cli):
     assert "B:" in result.stderr and "error" in result.stderr
 
     fake.script(Reply(text=json.dumps(keyed_review(sample))), model="gpt-5.4-mini")
-    fake.script(Reply(text=json.dumps(keyed_review(sample)), chunk_size=40, error_after=12),
-                model="claude-haiku-4-5")
+    fake.script(Reply(text=json.dumps(keyed_review(sample)), chunk_size=40, error_after=12), model="claude-haiku-4-5")
     text = run_cli("compare", f"sample_code/{sample}", "-a", B, "-b", A)
     assert text.code == 3
     assert "FAILED" in text.stdout and "B: text received before the failure" in text.stdout
@@ -185,8 +219,9 @@ async def test_the_sides_run_at_once_and_their_events_interleave(fake, make_prov
     fake.script(Reply(text=body, chunk_size=40, chunk_delay_s=0.6 / (len(body) / 40)), model="gpt-5.4-mini")
 
     def start(side):
-        return lambda run: review_events(providers[side], source, decode_text(text.encode(), sample),
-                                         source.chunks(12_000), max_tokens=4096)
+        return lambda run: review_events(
+            providers[side], source, decode_text(text.encode(), sample), source.chunks(12_000), max_tokens=4096
+        )
 
     started = time.perf_counter()
     order, finished = [], {}
@@ -198,7 +233,7 @@ async def test_the_sides_run_at_once_and_their_events_interleave(fake, make_prov
     elapsed = time.perf_counter() - started
     assert sorted(finished) == ["a", "b"] and all(o.error is None for o in finished.values())
     assert order.count("a") == order.count("b") == 9
-    switches = sum(1 for x, y in zip(order, order[1:]) if x != y)
+    switches = sum(1 for x, y in itertools.pairwise(order) if x != y)
     assert switches >= 4, order  # interleaved as they arrived, not one side then the other
     assert elapsed < 1.1, elapsed
 
@@ -232,8 +267,10 @@ def test_a_baseline_from_history_is_side_a(fake, run_cli, tmp_path):
     assert first.code == 0, first.stderr
     run_id = first.stderr.split("recorded as ")[1].split()[0]
     # Last week's answer against today's, same model: B defaults to the baseline's SPEC.
-    fake.script(Reply(text=json.dumps(keyed_review("upload_service.js", score=6, drop=("open-redirect",)))),
-                model="claude-haiku-4-5")
+    fake.script(
+        Reply(text=json.dumps(keyed_review("upload_service.js", score=6, drop=("open-redirect",)))),
+        model="claude-haiku-4-5",
+    )
     result = run_cli("compare", sample, "--baseline", run_id, "--format", "json")
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -263,8 +300,7 @@ def test_compare_is_recorded_with_each_sides_calls(fake, run_cli):
     run_id = result.stderr.split("recorded as ")[1].split()[0]
     run = json.loads(run_cli("history", "show", run_id, "--format", "json").stdout)
     assert run["task"] == "compare" and run["status"] == "ok"
-    assert sorted((c["role"], c["model"]) for c in run["calls"]) == [("a", "claude-haiku-4-5"),
-                                                                    ("b", "gpt-5.4-mini")]
+    assert sorted((c["role"], c["model"]) for c in run["calls"]) == [("a", "claude-haiku-4-5"), ("b", "gpt-5.4-mini")]
     assert run["result"]["drift"]["agreement"] == 1.0
     listing = run_cli("history", "list", "--task", "compare")
     assert run_id in listing.stdout
@@ -276,8 +312,9 @@ def test_the_pair_comes_from_the_config_else_the_usable_providers(fake, run_cli,
     both = json.loads(run_cli("compare", "sample_code/quota_limiter.go", "--format", "json").stdout)
     assert (both["a"]["provider"], both["b"]["provider"]) == ("anthropic", "openai")
 
-    write_private(tmp_path / "config" / "config.toml",
-                  'compare = ["openai:gpt-5.4-nano", "anthropic:claude-sonnet-4-6"]\n')
+    write_private(
+        tmp_path / "config" / "config.toml", 'compare = ["openai:gpt-5.4-nano", "anthropic:claude-sonnet-4-6"]\n'
+    )
     fake.script(Reply(text=json.dumps(keyed_review("quota_limiter.go"))))
     fake.script(Reply(text=json.dumps(keyed_review("quota_limiter.go"))))
     configured = json.loads(run_cli("compare", "sample_code/quota_limiter.go", "--format", "json").stdout)
@@ -290,21 +327,24 @@ def test_the_pair_comes_from_the_config_else_the_usable_providers(fake, run_cli,
     assert "-a SPEC -b SPEC" in alone.stderr
 
 
-@pytest.mark.parametrize(("args", "stdin", "words"), [
-    ((), None, "give one input"),
-    (("sample_code/quota_limiter.go", "--incident", "incidents/kafka-lag.md"), None, "not FILE and --incident"),
-    (("sample_code/quota_limiter.go", "--mode", "postmortem"), None, "--mode apply to a triage"),
-    (("sample_code/quota_limiter.go", "--judge-optional"), None, "--judge-optional apply to a triage"),
-    (("--incident", "incidents/kafka-lag.md", "--key", "x.toml"), None, "apply to a review"),
-    (("sample_code/quota_limiter.go", "--repeat", "0"), None, "between 1 and 20"),
-    (("sample_code/quota_limiter.go", "--baseline", "nope"), None, "no run 'nope' in history"),
-    (("sample_code/quota_limiter.go", "--baseline", "x", "-a", A), None, "--baseline is side A"),
-    (("sample_code/quota_limiter.go", "-a", "nosuch:model", "-b", B), None, "nosuch"),
-    (("sample_code/missing.go", "-a", A, "-b", B), None, "no such file"),
-    (("sample_code",), None, "is a directory"),
-    (("--incident-text", "a b", "-a", A, "-b", B), None, "does not look like an incident"),
-    (("--incident-text", "-", "-a", A, "-b", B), "", "empty"),
-])
+@pytest.mark.parametrize(
+    ("args", "stdin", "words"),
+    [
+        ((), None, "give one input"),
+        (("sample_code/quota_limiter.go", "--incident", "incidents/kafka-lag.md"), None, "not FILE and --incident"),
+        (("sample_code/quota_limiter.go", "--mode", "postmortem"), None, "--mode apply to a triage"),
+        (("sample_code/quota_limiter.go", "--judge-optional"), None, "--judge-optional apply to a triage"),
+        (("--incident", "incidents/kafka-lag.md", "--key", "x.toml"), None, "apply to a review"),
+        (("sample_code/quota_limiter.go", "--repeat", "0"), None, "between 1 and 20"),
+        (("sample_code/quota_limiter.go", "--baseline", "nope"), None, "no run 'nope' in history"),
+        (("sample_code/quota_limiter.go", "--baseline", "x", "-a", A), None, "--baseline is side A"),
+        (("sample_code/quota_limiter.go", "-a", "nosuch:model", "-b", B), None, "nosuch"),
+        (("sample_code/missing.go", "-a", A, "-b", B), None, "no such file"),
+        (("sample_code",), None, "is a directory"),
+        (("--incident-text", "a b", "-a", A, "-b", B), None, "does not look like an incident"),
+        (("--incident-text", "-", "-a", A, "-b", B), "", "empty"),
+    ],
+)
 def test_bad_compare_input_is_one_line_and_exit_2(fake, run_cli, args, stdin, words):
     result = run_cli("compare", *args, stdin=stdin)
     assert result.code == 2, (result.code, result.stderr)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigError, load_config
+from app.config.load import load_config
+from app.errors import ConfigError
 from tests.conftest import write_private
 
-EXAMPLE = '''
+EXAMPLE = """
 default = "anthropic:claude-haiku-4-5"
 compare = ["anthropic:claude-sonnet-4-6", "openai:gpt-5.4-mini"]
 judges = ["anthropic:claude-sonnet-4-6", "openai:gpt-5.5"]
@@ -34,7 +35,7 @@ hedge_budget = 0.05
 [prices."qwen2.5-coder:7b"]
 input_per_mtok = 0.1
 output_per_mtok = 0.3
-'''
+"""
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -52,7 +53,10 @@ def test_documented_example_loads(tmp_path):
     assert config.routes["triage.active"].spec == "openai:gpt-5.4-mini"
     postmortem = config.routes["triage.postmortem"]
     assert (postmortem.spec, postmortem.fallback, postmortem.hedge_after) == (
-        "openai:gpt-5.5", ["anthropic:claude-sonnet-4-6"], "off")
+        "openai:gpt-5.5",
+        ["anthropic:claude-sonnet-4-6"],
+        "off",
+    )
     assert config.resilience.fallback == ["openai:gpt-5.4-mini"] and config.resilience.hedge_after == "p95"
     assert (config.timeouts.first_token_s, config.timeouts.stall_s) == (20, 60)
     assert config.retry.retries == 3
@@ -70,24 +74,30 @@ def test_broken_toml_names_the_line(tmp_path):
     assert "line 2" in str(raised.value) and "not valid TOML" in str(raised.value)
 
 
-@pytest.mark.parametrize("text, where", [
-    ('[endpoints.x]\napi_key_env = "K"\n', "endpoints.x.base_url"),
-    ('[endpoints.x]\nbase_url = "http://h"\ntoken_param = "max_toks"\n', "endpoints.x.token_param"),
-    ('[resilience]\nretries = -1\n', "resilience.retries"),
-    ('[resilience]\nfirst_token_timeout_s = "soon"\n', "resilience.first_token_timeout_s"),
-    ('compare = "a:b"\n', "compare"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ('[endpoints.x]\napi_key_env = "K"\n', "endpoints.x.base_url"),
+        ('[endpoints.x]\nbase_url = "http://h"\ntoken_param = "max_toks"\n', "endpoints.x.token_param"),
+        ("[resilience]\nretries = -1\n", "resilience.retries"),
+        ('[resilience]\nfirst_token_timeout_s = "soon"\n', "resilience.first_token_timeout_s"),
+        ('compare = "a:b"\n', "compare"),
+    ],
+)
 def test_wrong_values_name_the_key(tmp_path, text, where):
     with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
         load_config(write(tmp_path, text))
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ('[routes]\nreviews = "openai:gpt-5.4-mini"\n', "not a task with a route"),
-    ('[resilience]\nhedge_after = "soon"\n', "must be off, p95"),
-    ('[resilience]\nhedge_budget = 5\n', "from 0 to 1"),
-    ('[resilience]\nfallback = "openai:gpt-5.4-mini"\n', "list of SPEC"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('[routes]\nreviews = "openai:gpt-5.4-mini"\n', "not a task with a route"),
+        ('[resilience]\nhedge_after = "soon"\n', "must be off, p95"),
+        ("[resilience]\nhedge_budget = 5\n", "from 0 to 1"),
+        ('[resilience]\nfallback = "openai:gpt-5.4-mini"\n', "list of SPEC"),
+    ],
+)
 def test_bad_resilience_settings_are_named(tmp_path, text, words):
     with pytest.raises(ConfigError, match=words):
         load_config(write(tmp_path, text))
@@ -97,37 +107,65 @@ def test_bad_resilience_settings_are_named(tmp_path, text, words):
 
 REFUSED = [
     # (file text, line, the key as the message names it, words)
-    ('# timeouts\n[resilience]\nfirst_token_timeout_s = nan\n', 3, "resilience.first_token_timeout_s",
-     "must be a positive number of seconds (got nan)"),
-    ('[resilience]\nconnect_timeout_s = nan\n', 2, "resilience.connect_timeout_s", "(got nan)"),
-    ('[resilience]\nretries = 1\nstall_timeout_s = nan\n', 3, "resilience.stall_timeout_s", "(got nan)"),
-    ('[resilience]\ntimeout_s = inf\n', 2, "resilience.timeout_s", "(got inf)"),
-    ('[resilience]\nhedge_budget = nan\n', 2, "resilience.hedge_budget", "(got nan)"),
-    ('[resilience]\ncooldown_s = -inf\n', 2, "resilience.cooldown_s", "(got -inf)"),
-    ('[local]\nfirst_token_timeout_s = inf\n', 2, "local.first_token_timeout_s", "(got inf)"),
+    (
+        "# timeouts\n[resilience]\nfirst_token_timeout_s = nan\n",
+        3,
+        "resilience.first_token_timeout_s",
+        "must be a positive number of seconds (got nan)",
+    ),
+    ("[resilience]\nconnect_timeout_s = nan\n", 2, "resilience.connect_timeout_s", "(got nan)"),
+    ("[resilience]\nretries = 1\nstall_timeout_s = nan\n", 3, "resilience.stall_timeout_s", "(got nan)"),
+    ("[resilience]\ntimeout_s = inf\n", 2, "resilience.timeout_s", "(got inf)"),
+    ("[resilience]\nhedge_budget = nan\n", 2, "resilience.hedge_budget", "(got nan)"),
+    ("[resilience]\ncooldown_s = -inf\n", 2, "resilience.cooldown_s", "(got -inf)"),
+    ("[local]\nfirst_token_timeout_s = inf\n", 2, "local.first_token_timeout_s", "(got inf)"),
     ('[prices."m"]\ninput_per_mtok = 0.1\noutput_per_mtok = nan\n', 3, "prices.m.output_per_mtok", "(got nan)"),
-    ('[endpoints.lab]\nbase_url = "http://h"\nparams = { temperature = nan }\n', 3, "endpoints.lab.params",
-     "finite numbers only"),
-    ('default = "anthropic"\n\n[resilience]\nretriez = 2\n', 4, "resilience.retriez",
-     "unknown setting: did you mean resilience.retries?"),
+    (
+        '[endpoints.lab]\nbase_url = "http://h"\nparams = { temperature = nan }\n',
+        3,
+        "endpoints.lab.params",
+        "finite numbers only",
+    ),
+    (
+        'default = "anthropic"\n\n[resilience]\nretriez = 2\n',
+        4,
+        "resilience.retriez",
+        "unknown setting: did you mean resilience.retries?",
+    ),
     ('default = "anthropic"\ncolour = "blue"\n', 2, "colour", "is an unknown setting (the keys here are default"),
-    ('[endpoints.lab]\nbase_url = "http://h"\nmodel = ["m"]\n', 3, "endpoints.lab.model",
-     "did you mean endpoints.lab.models?"),
-    ('compare = ["anthropic", "openai", "local"]\n', 1, "compare",
-     "exactly two SPECs, A and B (got a list of 3 items)"),
+    (
+        '[endpoints.lab]\nbase_url = "http://h"\nmodel = ["m"]\n',
+        3,
+        "endpoints.lab.model",
+        "did you mean endpoints.lab.models?",
+    ),
+    (
+        'compare = ["anthropic", "openai", "local"]\n',
+        1,
+        "compare",
+        "exactly two SPECs, A and B (got a list of 3 items)",
+    ),
     ('compare = [\n  "anthropic",\n]\n', 1, "compare", "exactly two SPECs"),
     ('judges = [\n  "openai",\n  "foo:bar",\n]\n', 3, "judges: item 2", "unknown provider 'foo:bar'"),
-    ('[resilience]\nfallback = [99]\n', 2, "resilience.fallback: item 1", "must be a provider:model SPEC (got 99)"),
+    ("[resilience]\nfallback = [99]\n", 2, "resilience.fallback: item 1", "must be a provider:model SPEC (got 99)"),
     ('default = "gemini:pro"\n', 1, "default", "is not a usable SPEC: unknown provider 'gemini:pro'"),
     ('default = ""\n', 1, "default", "must be a provider:model SPEC (got '')"),
     ('[routes]\nreview = "lab:m"\n', 2, "routes.review", "unknown provider 'lab:m'"),
-    ('[routes]\n"triage.active" = { spec = "openai", fallback = [":x"] }\n', 2, "routes.triage.active.fallback: item 1",
-     "unknown provider ':x'"),
+    (
+        '[routes]\n"triage.active" = { spec = "openai", fallback = [":x"] }\n',
+        2,
+        "routes.triage.active.fallback: item 1",
+        "unknown provider ':x'",
+    ),
     ('[endpoints.lab]\nbase_url = "not a url"\n', 2, "endpoints.lab.base_url", "must be an http:// or https:// URL"),
     ('[endpoints.lab]\nbase_url = "file:///etc/passwd"\n', 2, "endpoints.lab.base_url", "(got 'file:///etc/passwd')"),
     ('[endpoints.lab]\napi_key_env = "LAB_KEY"\n', 1, "endpoints.lab.base_url", "is required"),
-    ('\n[endpoints.anthropic]\nbase_url = "http://h"\n', 2, "endpoints.anthropic",
-     "would shadow the built-in provider 'anthropic'"),
+    (
+        '\n[endpoints.anthropic]\nbase_url = "http://h"\n',
+        2,
+        "endpoints.anthropic",
+        "would shadow the built-in provider 'anthropic'",
+    ),
     ('[endpoints.OpenAI]\nbase_url = "http://h"\n', 1, "endpoints.OpenAI", "OPENAI_BASE_URL"),
     ('[endpoints.local]\nbase_url = "http://h"\n', 1, "endpoints.local", "would shadow the built-in provider 'local'"),
 ]
@@ -144,14 +182,23 @@ def test_every_refusal_names_the_file_the_key_and_the_line(tmp_path, text, line,
 
 
 def test_spec_names_an_endpoint_of_the_same_file(tmp_path):
-    config = load_config(write(tmp_path, 'default = "lab:m"\njudges = ["LAB:n"]\n[routes]\nreview = "lab:x"\n'
-                                         '[endpoints.Lab]\nbase_url = "https://lab.example/v1"\n'))
+    config = load_config(
+        write(
+            tmp_path,
+            'default = "lab:m"\njudges = ["LAB:n"]\n[routes]\nreview = "lab:x"\n'
+            '[endpoints.Lab]\nbase_url = "https://lab.example/v1"\n',
+        )
+    )
     assert config.default == "lab:m" and config.routes["review"].spec == "lab:x" and "lab" in config.endpoints
 
 
 def test_defaults_and_documented_forms_still_load(tmp_path):
-    config = load_config(write(tmp_path, '[resilience]\nhedge_after = 2.5\n\n[prices."free:model"]\n'
-                                         'input_per_mtok = 0.0\noutput_per_mtok = 0\n'))
+    config = load_config(
+        write(
+            tmp_path,
+            '[resilience]\nhedge_after = 2.5\n\n[prices."free:model"]\ninput_per_mtok = 0.0\noutput_per_mtok = 0\n',
+        )
+    )
     assert config.resilience.hedge_after == "2.5" and config.prices["free:model"].input_per_mtok == 0
     assert (config.timeouts.connect_s, config.timeouts.first_token_s, config.timeouts.stall_s) == (10, 60, 30)
     assert config.retry.retries == 2 and config.local.context_tokens == 8192
@@ -162,8 +209,10 @@ def test_a_directory_others_can_use_is_refused_with_the_fix(tmp_path):
     path.parent.chmod(0o777)
     with pytest.raises(ConfigError) as raised:
         load_config(path)
-    assert str(raised.value) == (f"the config directory {path.parent} can be read or written by other users "
-                                 f"(mode 777); make it private with: chmod 700 {path.parent}")
+    assert str(raised.value) == (
+        f"the config directory {path.parent} can be read or written by other users "
+        f"(mode 777); make it private with: chmod 700 {path.parent}"
+    )
     path.parent.chmod(0o700)
     assert load_config(path).default == "anthropic"
 
@@ -175,12 +224,18 @@ def test_a_config_directory_that_is_a_file_is_named(tmp_path):
 
 
 def test_the_model_gives_a_json_schema_with_defaults_and_limits():
-    from app.config_model import ConfigFile
+    from app.config.model import ConfigFile
 
     schema = ConfigFile.model_json_schema()
     assert schema["additionalProperties"] is False
     resilience = schema["$defs"]["ResilienceTable"]["properties"]
-    assert resilience["retries"] == {"default": 2, "description": resilience["retries"]["description"],
-                                     "maximum": 10, "minimum": 0, "title": "Retries", "type": "integer"}
+    assert resilience["retries"] == {
+        "default": 2,
+        "description": resilience["retries"]["description"],
+        "maximum": 10,
+        "minimum": 0,
+        "title": "Retries",
+        "type": "integer",
+    }
     assert resilience["first_token_timeout_s"]["exclusiveMinimum"] == 0
     assert "triage.active" in schema["$defs"]["RoutesTable"]["properties"]

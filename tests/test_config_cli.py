@@ -16,12 +16,17 @@ def _config(cli_env) -> Path:
 
 
 def test_set_writes_dotted_settings_as_toml(run_cli, cli_env):
-    for key, value in (("default", "anthropic:claude-haiku-4-5"), ("compare", "anthropic:claude-sonnet-4-6, openai:gpt-5.4-mini"),
-                       ("judges", '["openai:gpt-5.5"]'), ("routes.triage.active", "openai:gpt-5.4-mini"),
-                       ("resilience.retries", "3"), ("resilience.hedge_after", "2.5s"),
-                       ("endpoints.ollama.base_url", "http://localhost:11434/v1"),
-                       ("prices.qwen2.5-coder:7b", "{input_per_mtok = 0.1, output_per_mtok = 0.3}"),
-                       ("prices.qwen2.5-coder:7b.output_per_mtok", "0.4")):
+    for key, value in (
+        ("default", "anthropic:claude-haiku-4-5"),
+        ("compare", "anthropic:claude-sonnet-4-6, openai:gpt-5.4-mini"),
+        ("judges", '["openai:gpt-5.5"]'),
+        ("routes.triage.active", "openai:gpt-5.4-mini"),
+        ("resilience.retries", "3"),
+        ("resilience.hedge_after", "2.5s"),
+        ("endpoints.ollama.base_url", "http://localhost:11434/v1"),
+        ("prices.qwen2.5-coder:7b", "{input_per_mtok = 0.1, output_per_mtok = 0.3}"),
+        ("prices.qwen2.5-coder:7b.output_per_mtok", "0.4"),
+    ):
         result = run_cli("config", "set", key, value)
         assert result.code == 0, result.stderr
     path = _config(cli_env)
@@ -43,9 +48,12 @@ def test_set_writes_dotted_settings_as_toml(run_cli, cli_env):
 def test_bad_settings_are_refused_and_the_file_is_unchanged(run_cli, cli_env):
     assert run_cli("config", "set", "resilience.retries", "2").code == 0
     before = _config(cli_env).read_text()
-    for key, value, words in (("resilience.retries", "99", "from 0 to 10"), ("colour", "blue", "unknown setting"),
-                              ("endpoints.x.token_param", "tokens", "token_param"),
-                              ("endpoints.x.api_key", CANARY_ANTHROPIC, "looks like a secret")):
+    for key, value, words in (
+        ("resilience.retries", "99", "from 0 to 10"),
+        ("colour", "blue", "unknown setting"),
+        ("endpoints.x.token_param", "tokens", "token_param"),
+        ("endpoints.x.api_key", CANARY_ANTHROPIC, "looks like a secret"),
+    ):
         result = run_cli("config", "set", key, value)
         assert result.code == 2 and words in result.stderr, result.stderr
         assert CANARY_ANTHROPIC not in result.stderr
@@ -61,9 +69,17 @@ def test_concurrent_sets_all_survive(cli_env):
 
     from tests.conftest import ROOT
 
-    procs = [subprocess.Popen([sys.executable, "-m", "app", "config", "set", f"endpoints.e{n}.base_url",
-                               f"http://127.0.0.1:9/e{n}"], cwd=ROOT, env=cli_env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for n in range(10)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "app", "config", "set", f"endpoints.e{n}.base_url", f"http://127.0.0.1:9/e{n}"],
+            cwd=ROOT,
+            env=cli_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(10)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
@@ -73,14 +89,14 @@ def test_concurrent_sets_all_survive(cli_env):
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
-HAND_EDITED = '''# my driftcheck settings
+HAND_EDITED = """# my driftcheck settings
 default = "anthropic:claude-haiku-4-5"   # the cheap one
 
 [resilience]
 # the lab network is slow
 connect_timeout_s = 20
 retries = 1
-'''
+"""
 
 
 def test_set_and_unset_keep_a_hand_edited_files_comments_and_layout(run_cli, cli_env):
@@ -114,13 +130,19 @@ def test_a_config_directory_that_is_a_file_is_one_line_and_exit_2(run_cli, cli_e
     plain = tmp_path / "plain"
     plain.write_text("a file\n")
     env = {**cli_env, "DRIFTCHECK_CONFIG_DIR": str(plain)}
-    for args in (("config", "set", "default", "anthropic"), ("config", "unset", "default"), ("config",),
-                 ("providers", "--no-check")):
+    for args in (
+        ("config", "set", "default", "anthropic"),
+        ("config", "unset", "default"),
+        ("config",),
+        ("providers", "--no-check"),
+    ):
         result = run_cli(*args, env=env)
         assert result.code == 2, (args, result.stderr)
-        assert result.stderr == (f"driftcheck: error: the config directory {plain} is not a directory (it, or a "
-                                 "folder above it, is a file): move that file away, or set DRIFTCHECK_CONFIG_DIR "
-                                 "to a directory\n")
+        assert result.stderr == (
+            f"driftcheck: error: the config directory {plain} is not a directory (it, or a "
+            "folder above it, is a file): move that file away, or set DRIFTCHECK_CONFIG_DIR "
+            "to a directory\n"
+        )
     assert plain.read_text() == "a file\n"
 
 
@@ -133,8 +155,11 @@ def test_a_config_directory_others_can_write_is_refused_on_write(run_cli, cli_en
 
 
 SET_REFUSED = [
-    ("resilience.first_token_timeout_s", "nan",
-     "resilience.first_token_timeout_s must be a positive number of seconds (got nan)"),
+    (
+        "resilience.first_token_timeout_s",
+        "nan",
+        "resilience.first_token_timeout_s must be a positive number of seconds (got nan)",
+    ),
     ("resilience.connect_timeout_s", "inf", "(got inf)"),
     ("resilience.stall_timeout_s", "nan", "(got nan)"),
     ("resilience.hedge_budget", "nan", "(got nan)"),
@@ -152,8 +177,8 @@ SET_REFUSED = [
 def test_set_refuses_what_a_read_would_and_names_the_key(tmp_path, key, value, words):
     """The same model on write as on read; the refused value is not in the file, so the
     message has no line to point at, and the file is left as it was."""
-    from app.config import ConfigError
-    from app.config_write import parse_value, update_config
+    from app.config.writer import parse_value, update_config
+    from app.errors import ConfigError
     from tests.conftest import write_private
 
     path = write_private(tmp_path / "config" / "config.toml", 'default = "anthropic"\n')
@@ -167,10 +192,14 @@ def test_set_refuses_nan_and_empty_values_at_the_command_line(run_cli, cli_env):
     assert run_cli("config", "set", "default", "anthropic").code == 0
     before = _config(cli_env).read_text()
     for key, value, words in (
-            ("resilience.first_token_timeout_s", "nan", "resilience.first_token_timeout_s must be a positive number "
-                                                        "of seconds (got nan)"),
-            ("default", "", "default cannot be set to nothing; to remove it, run: driftcheck config unset default"),
-            ("judges", " , ", "to remove it, run: driftcheck config unset judges")):
+        (
+            "resilience.first_token_timeout_s",
+            "nan",
+            "resilience.first_token_timeout_s must be a positive number of seconds (got nan)",
+        ),
+        ("default", "", "default cannot be set to nothing; to remove it, run: driftcheck config unset default"),
+        ("judges", " , ", "to remove it, run: driftcheck config unset judges"),
+    ):
         result = run_cli("config", "set", key, value)
         assert result.code == 2, (key, result.stderr)
         assert words in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr

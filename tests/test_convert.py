@@ -44,8 +44,9 @@ def test_anthropic_thinking_and_cache_are_counted_but_not_shown():
     assert text_of(events) == "Severity: P1. Free disk first."  # thinking text never leaks into the answer
     assert events[0] == StreamStarted("msg_01XFDUDYJgAACzvnptvVoYEL", "claude-sonnet-4-6")
     usage = fold_usage(events)
-    assert usage == Usage(input_tokens=412 + 2048, output_tokens=187, reasoning_tokens=151,
-                          cache_read_tokens=2048, cache_write_tokens=0)
+    assert usage == Usage(
+        input_tokens=412 + 2048, output_tokens=187, reasoning_tokens=151, cache_read_tokens=2048, cache_write_tokens=0
+    )
     [finish] = [e for e in events if isinstance(e, FinishReasonSet)]
     assert (finish.reason, finish.raw) == ("stop", "end_turn")
 
@@ -60,8 +61,7 @@ def test_anthropic_max_tokens_normalises_to_length():
 def test_openai_usage_chunk_with_empty_choices_and_reasoning():
     events = replay("openai_reasoning_usage.jsonl", convert_chunk)
     assert text_of(events) == "Check the CDN origin."
-    assert fold_usage(events) == Usage(input_tokens=530, output_tokens=612, reasoning_tokens=600,
-                                       cache_read_tokens=128)
+    assert fold_usage(events) == Usage(input_tokens=530, output_tokens=612, reasoning_tokens=600, cache_read_tokens=128)
     assert [e.reason for e in events if isinstance(e, FinishReasonSet)] == ["stop"]
     assert isinstance(events[0], StreamStarted) and events[0].message_id == "chatcmpl-CkX2"
 
@@ -87,12 +87,18 @@ def test_error_events_inside_a_200_stream_raise_for_classification():
 def test_an_error_anywhere_in_a_chunk_is_an_error_as_the_openai_sdk_reads_it():
     from providers.classify import StreamErrorEvent
 
-    openrouter = {"id": "gen-1", "object": "chat.completion.chunk", "model": "x", "provider": "y",
-                  "error": {"code": 400, "message": "Provider returned error"},
-                  "choices": [{"index": 0, "delta": {"content": "partial"}, "finish_reason": "error"}]}
+    openrouter = {
+        "id": "gen-1",
+        "object": "chat.completion.chunk",
+        "model": "x",
+        "provider": "y",
+        "error": {"code": 400, "message": "Provider returned error"},
+        "choices": [{"index": 0, "delta": {"content": "partial"}, "finish_reason": "error"}],
+    }
     with pytest.raises(StreamErrorEvent) as raised:
         convert_chunk(openrouter)
     assert (raised.value.status, raised.value.body_type, raised.value.message) == (400, None, "Provider returned error")
     # `"error": null` (some servers send the key on every chunk) is no error, as in the SDK.
-    assert convert_chunk({"error": None, "choices": [{"index": 0, "delta": {"content": "ok"},
-                                                      "finish_reason": None}]}) == TextDelta("ok")
+    assert convert_chunk(
+        {"error": None, "choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": None}]}
+    ) == TextDelta("ok")

@@ -5,41 +5,97 @@ paired by meaning, and repeat runs: when a difference is larger than the noise."
 
 from __future__ import annotations
 
-from app.drift import review_drift, triage_drift
-from app.noise import come_and_go, repeat_report, separation_chance
+from app.compare.drift import review_drift, triage_drift
+from app.compare.noise import come_and_go, repeat_report, separation_chance
 
 
 def finding(fid, line, severity, category, title, explanation, symbol="find_item", end=None):
-    return {"id": fid, "line_start": line, "line_end": end or line, "severity": severity, "category": category,
-            "title": title, "explanation": explanation, "suggestion": "", "evidence": "", "symbol": symbol,
-            "lines_valid": True, "cited_lines": None}
+    return {
+        "id": fid,
+        "line_start": line,
+        "line_end": end or line,
+        "severity": severity,
+        "category": category,
+        "title": title,
+        "explanation": explanation,
+        "suggestion": "",
+        "evidence": "",
+        "symbol": symbol,
+        "lines_valid": True,
+        "cited_lines": None,
+    }
 
 
 def review(findings, score, metrics):
     return {"result": {"score": score, "findings": findings}, "metrics": metrics, "answer_key": None}
 
 
-A = review([
-    finding("F1", 35, "critical", "security", "SQL injection in find_item", "The name is formatted into the query."),
-    finding("F2", 33, "medium", "resource-management", "Connection never closed", "find_item leaks a connection.",
-            end=39),
-    finding("F3", 49, "high", "error-handling", "Bare except swallows failures", "Failed updates vanish.",
-            symbol="adjust_stock"),
-    finding("F4", 73, "high", "security", "MD5 used for passwords", "MD5 is fast to brute force.",
-            symbol="hash_operator_password"),
-], 2, {"ttft_ms": 400.0, "latency_ms": 4000.0, "input_tokens": 1500, "output_tokens": 800, "cost_usd": 0.0055})
+A = review(
+    [
+        finding(
+            "F1", 35, "critical", "security", "SQL injection in find_item", "The name is formatted into the query."
+        ),
+        finding(
+            "F2",
+            33,
+            "medium",
+            "resource-management",
+            "Connection never closed",
+            "find_item leaks a connection.",
+            end=39,
+        ),
+        finding(
+            "F3",
+            49,
+            "high",
+            "error-handling",
+            "Bare except swallows failures",
+            "Failed updates vanish.",
+            symbol="adjust_stock",
+        ),
+        finding(
+            "F4",
+            73,
+            "high",
+            "security",
+            "MD5 used for passwords",
+            "MD5 is fast to brute force.",
+            symbol="hash_operator_password",
+        ),
+    ],
+    2,
+    {"ttft_ms": 400.0, "latency_ms": 4000.0, "input_tokens": 1500, "output_tokens": 800, "cost_usd": 0.0055},
+)
 
-B = review([
-    # same issue, cited two lines off, different words
-    finding("F1", 37, "high", "security", "Query built by string formatting", "User input reaches SQL: injection."),
-    # same issue, other category, lower severity
-    finding("F2", 49, "medium", "correctness", "Bare except hides failed stock updates", "Errors are swallowed.",
-            symbol="adjust_stock"),
-    # same lines as A's F1, a different issue
-    finding("F3", 35, "low", "performance", "Full table scan on name", "No index on items.name; slow search."),
-    finding("F4", 80, "medium", "correctness", "Division by zero on empty list", "len(items) can be 0.",
-            symbol="mean_unit_price"),
-], 4, {"ttft_ms": 200.0, "latency_ms": 6000.0, "input_tokens": 1500, "output_tokens": 1200, "cost_usd": 0.0021})
+B = review(
+    [
+        # same issue, cited two lines off, different words
+        finding("F1", 37, "high", "security", "Query built by string formatting", "User input reaches SQL: injection."),
+        # same issue, other category, lower severity
+        finding(
+            "F2",
+            49,
+            "medium",
+            "correctness",
+            "Bare except hides failed stock updates",
+            "Errors are swallowed.",
+            symbol="adjust_stock",
+        ),
+        # same lines as A's F1, a different issue
+        finding("F3", 35, "low", "performance", "Full table scan on name", "No index on items.name; slow search."),
+        finding(
+            "F4",
+            80,
+            "medium",
+            "correctness",
+            "Division by zero on empty list",
+            "len(items) can be 0.",
+            symbol="mean_unit_price",
+        ),
+    ],
+    4,
+    {"ttft_ms": 200.0, "latency_ms": 6000.0, "input_tokens": 1500, "output_tokens": 1200, "cost_usd": 0.0021},
+)
 
 
 def test_pairs_follow_the_hand_labels():
@@ -53,7 +109,9 @@ def test_pairs_follow_the_hand_labels():
 def test_severity_disagreements_and_deltas():
     drift = review_drift(A, B)
     assert [(d["a"], d["severity"]) for d in drift["severity_disagreements"]] == [
-        ("F1", ["critical", "high"]), ("F3", ["high", "medium"])]
+        ("F1", ["critical", "high"]),
+        ("F3", ["high", "medium"]),
+    ]
     assert drift["score"] == {"a": 2, "b": 4, "delta": 2}
     assert drift["counts"]["critical"] == {"a": 1, "b": 0, "delta": -1}
     assert drift["counts"]["medium"] == {"a": 1, "b": 2, "delta": 1}
@@ -75,24 +133,44 @@ def test_identical_reviews_agree_fully_and_empty_ones_too():
 
 
 def triage(actions, severity="P2", cause="", escalation="escalate now", judges=(), status="ok"):
-    return {"status": status, "metrics": {},
-            "result": {"actions": [{"priority": n, "action": a, "owner": o, "timeline": t}
-                                   for n, (a, o, t) in enumerate(actions, start=1)],
-                       "severity": severity, "root_cause": {"summary": cause, "confidence": "medium"},
-                       "escalation": {"decision": escalation}},
-            "judges": [{"judge": j, "total": t} for j, t in judges], "reference_checks": None}
+    return {
+        "status": status,
+        "metrics": {},
+        "result": {
+            "actions": [
+                {"priority": n, "action": a, "owner": o, "timeline": t} for n, (a, o, t) in enumerate(actions, start=1)
+            ],
+            "severity": severity,
+            "root_cause": {"summary": cause, "confidence": "medium"},
+            "escalation": {"decision": escalation},
+        },
+        "judges": [{"judge": j, "total": t} for j, t in judges],
+        "reference_checks": None,
+    }
 
 
-TA = triage([("Check pg_replication_slots for an inactive slot retaining WAL", "DBA", "now"),
-             ("Expand the volume by 20% to buy headroom", "platform", "15 min"),
-             ("Postpone the 01:00 finance batch", "incident commander", "")],
-            severity="P2", cause="WAL retained by an inactive replication slot", judges=[("j1", 9), ("j2", 7)])
-TB = triage([("Buy headroom: grow the disk volume again", "platform", "now"),
-             ("Look for an inactive replication slot holding WAL in pg_replication_slots", "DBA", "now"),
-             ("Run VACUUM FULL on the largest tables", "DBA", "now"),
-             ("Page the database team", "", "now")],
-            severity="P1", cause="Table bloat because autovacuum cannot keep up", escalation="monitor",
-            judges=[("j1", 6), ("j2", 6)])
+TA = triage(
+    [
+        ("Check pg_replication_slots for an inactive slot retaining WAL", "DBA", "now"),
+        ("Expand the volume by 20% to buy headroom", "platform", "15 min"),
+        ("Postpone the 01:00 finance batch", "incident commander", ""),
+    ],
+    severity="P2",
+    cause="WAL retained by an inactive replication slot",
+    judges=[("j1", 9), ("j2", 7)],
+)
+TB = triage(
+    [
+        ("Buy headroom: grow the disk volume again", "platform", "now"),
+        ("Look for an inactive replication slot holding WAL in pg_replication_slots", "DBA", "now"),
+        ("Run VACUUM FULL on the largest tables", "DBA", "now"),
+        ("Page the database team", "", "now"),
+    ],
+    severity="P1",
+    cause="Table bloat because autovacuum cannot keep up",
+    escalation="monitor",
+    judges=[("j1", 6), ("j2", 6)],
+)
 
 
 def test_triage_actions_pair_by_meaning_not_position():
@@ -111,10 +189,14 @@ def test_triage_severity_escalation_cause_judges_and_actionability():
     assert drift["root_cause"]["similarity"] < 0.2
     assert triage_drift(TA, TA)["root_cause"]["similarity"] == 1.0
     assert drift["judges"]["a"] == 8 and drift["judges"]["b"] == 6 and drift["judges"]["delta"] == -2
-    assert drift["judges"]["by_judge"] == [{"judge": "j1", "a": 9, "b": 6, "delta": -3},
-                                           {"judge": "j2", "a": 7, "b": 6, "delta": -1}]
-    assert drift["actionability"] == {"a": {"actions": 3, "with_owner_and_timeline": 2},
-                                      "b": {"actions": 4, "with_owner_and_timeline": 3}}
+    assert drift["judges"]["by_judge"] == [
+        {"judge": "j1", "a": 9, "b": 6, "delta": -3},
+        {"judge": "j2", "a": 7, "b": 6, "delta": -1},
+    ]
+    assert drift["actionability"] == {
+        "a": {"actions": 3, "with_owner_and_timeline": 2},
+        "b": {"actions": 4, "with_owner_and_timeline": 3},
+    }
 
 
 def test_a_side_without_an_answer_is_not_compared():
@@ -157,5 +239,7 @@ def test_a_severity_each_side_always_gives_differently_is_drift():
 def test_items_that_come_and_go_across_runs():
     same = lambda x, y: x[0] == y[0]  # noqa: E731 - the first letter is the identity here
     grouped = come_and_go([["apple", "bean"], ["avocado", "cherry"], ["apricot", "bean"]], same, str)
-    assert grouped == {"stable": 1, "come_and_go": [{"item": "bean", "seen_in": 2, "runs": 3},
-                                                    {"item": "cherry", "seen_in": 1, "runs": 3}]}
+    assert grouped == {
+        "stable": 1,
+        "come_and_go": [{"item": "bean", "seen_in": 2, "runs": 3}, {"item": "cherry", "seen_in": 1, "runs": 3}],
+    }

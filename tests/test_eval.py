@@ -56,8 +56,14 @@ def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env
     result = run_cli(*EVAL, "--format", "json", timeout=180)
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["status"] == "ok" and report["cells"] == {"expected": ANSWERS, "done": ANSWERS, "failed": 0,
-                                                            "skipped": 0, "grades_failed": 0, "grades_skipped": 0}
+    assert report["status"] == "ok" and report["cells"] == {
+        "expected": ANSWERS,
+        "done": ANSWERS,
+        "failed": 0,
+        "skipped": 0,
+        "grades_failed": 0,
+        "grades_skipped": 0,
+    }
     assert len(fake.requests) == ANSWERS + GRADES  # every answer once, every grade once
     task = _task(report)
     assert task["measure"] == "judges" and task["items"] == [f"incidents/{i}" for i in INCIDENTS]
@@ -79,7 +85,7 @@ def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env
         assert row["reference"]["violations"] == (len(INCIDENTS) if model == HAIKU else 0)
         assert row["reference"]["coverage"] == 1.0
         # Cost per call is what history recorded for that model's answers.
-        provider, name = model.split(":")
+        _provider, name = model.split(":")
         costs = [c["cost_usd"] for c in calls if c["role"] == "candidate" and c["model"] == name]
         assert len(costs) == len(INCIDENTS) and row["cost_per_call_usd"] == pytest.approx(mean(costs), abs=1e-6)
         assert row["cost_per_point_usd"] == pytest.approx(mean(costs) / row["quality"]["mean"], rel=1e-3)
@@ -104,8 +110,9 @@ def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env
     assert evictions["max_spread"] == 2
     self_graded = {(s["judge"], s["model"]): s for s in judges["self_grading"]}
     assert set(self_graded) == {(SONNET, HAIKU), (SONNET, SONNET), (GPT55, MINI), (GPT55, GPT55)}
-    assert self_graded[(SONNET, HAIKU)]["preference"] == round(7 - mean(
-        sum(fake_eval.scores(GPT55, HAIKU, i)) for i in INCIDENTS), 2)
+    assert self_graded[(SONNET, HAIKU)]["preference"] == round(
+        7 - mean(sum(fake_eval.scores(GPT55, HAIKU, i)) for i in INCIDENTS), 2
+    )
     # Haiku's answers sit 3+ points below the others on every incident, with a harmful step.
     assert [s["item"] for s in task["splits"]] == task["items"]
     assert all(s["answers"][HAIKU]["violations"] for s in task["splits"])
@@ -175,8 +182,9 @@ def test_html_report_is_self_contained_and_its_charts_match_the_run(fake, run_cl
     assert not re.search(r"https?:|//[a-z]", html, re.IGNORECASE)
     assert not re.search(r"<(link|img|iframe|object|embed)\b|@import|url\(|\bsrc=", html, re.IGNORECASE)
     with _db(cli_env) as conn:
-        stored = json.loads(conn.execute("SELECT result_json FROM runs WHERE id = ?",
-                                         (_run_id(result.stderr),)).fetchone()[0])
+        stored = json.loads(
+            conn.execute("SELECT result_json FROM runs WHERE id = ?", (_run_id(result.stderr),)).fetchone()[0]
+        )
     parsed = _Tables()
     parsed.feed(html)
     task = _task(stored)
@@ -185,8 +193,14 @@ def test_html_report_is_self_contained_and_its_charts_match_the_run(fake, run_cl
     assert [r[0] for r in parsed.tables[0][1:]] == MODELS
     data = json.loads(parsed.json)
     assert data["cost_quality"]["triage.active"] == [
-        {"model": r["model"], "cost_per_call_usd": r["cost_per_call_usd"], "quality": r["quality"]["mean"],
-         "recommended": r["model"] == MINI} for r in task["models"]]
+        {
+            "model": r["model"],
+            "cost_per_call_usd": r["cost_per_call_usd"],
+            "quality": r["quality"]["mean"],
+            "recommended": r["model"] == MINI,
+        }
+        for r in task["models"]
+    ]
     assert data["latency_ms"] == stored["latency_samples_ms"]
     assert all(len(v) == len(INCIDENTS) for v in data["latency_ms"].values())
     # The drawn points are the data: one per model on the cost chart, one per answer on latency.
@@ -217,8 +231,14 @@ def test_an_interrupted_eval_resumes_to_the_same_report_without_repeating_calls(
     fake.reset()
     fake_eval.script(fake, slow=0.8)  # gpt-5.5 slow enough to be caught mid-answer
     # A real process: SIGINT is the point (the handler, exit code 130, the run left resumable).
-    proc = subprocess.Popen([sys.executable, "-m", "app", *EVAL, "--concurrency", "1", "--format", "json"],
-                            cwd=ROOT, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", *EVAL, "--concurrency", "1", "--format", "json"],
+        cwd=ROOT,
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
     deadline = time.monotonic() + 90
     stored = 0
@@ -228,19 +248,22 @@ def test_an_interrupted_eval_resumes_to_the_same_report_without_repeating_calls(
             with _db(cli_env) as conn:
                 run = conn.execute("SELECT id FROM runs WHERE task = 'eval' AND status = 'running'").fetchone()
                 if run is not None:
-                    stored = conn.execute("SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'",
-                                          (run[0],)).fetchone()[0]
+                    stored = conn.execute(
+                        "SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'", (run[0],)
+                    ).fetchone()[0]
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     run_id = re.search(r"driftcheck eval --resume (r[0-9a-z]+)", err).group(1)
     with _db(cli_env) as conn:
         assert conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0] == "interrupted"
-        done_before = conn.execute("SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'",
-                                   (run_id,)).fetchone()[0]
-        ok_calls_before = conn.execute("SELECT COUNT(*) FROM calls WHERE run_id = ? AND status = 'ok'",
-                                       (run_id,)).fetchone()[0]
+        done_before = conn.execute(
+            "SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'", (run_id,)
+        ).fetchone()[0]
+        ok_calls_before = conn.execute(
+            "SELECT COUNT(*) FROM calls WHERE run_id = ? AND status = 'ok'", (run_id,)
+        ).fetchone()[0]
     assert 12 <= done_before < ANSWERS + GRADES
 
     fake.requests.clear()
@@ -285,8 +308,7 @@ def test_the_budget_is_a_hard_stop_and_a_larger_one_finishes(fake, run_cli, cli_
 def test_a_rate_limited_provider_slows_down_and_its_cells_are_asked_again(fake, run_cli):
     fake_eval.script(fake)
     fake.script(rate_limited(retry_after="0"), rate_limited(retry_after="0"), model="gpt-5.4-mini")
-    result = run_cli("eval", "--models", MINI, "--judges", "none", "--retries", "0", "--format", "json",
-                     timeout=120)
+    result = run_cli("eval", "--models", MINI, "--judges", "none", "--retries", "0", "--format", "json", timeout=120)
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "ok" and report["cells"]["done"] == len(INCIDENTS)
@@ -300,10 +322,23 @@ def test_a_rate_limited_provider_slows_down_and_its_cells_are_asked_again(fake, 
 
 def test_samples_are_reviewed_and_scored_against_their_keys(fake, run_cli):
     fake.reply_when("gpt-5.5", ("quota_limiter",), Reply(text=keyed_review_text("quota_limiter.go")))
-    fake.reply_when("gpt-5.4-mini", ("quota_limiter",), Reply(text=keyed_review_text(
-        "quota_limiter.go", drop=("map-data-race", "no-http-timeout", "defer-in-loop"))))
-    result = run_cli("eval", "--models", f"{GPT55},{MINI}", "--judges", "none", "--set",
-                     "sample_code/quota_limiter.go", "--format", "json", timeout=120)
+    fake.reply_when(
+        "gpt-5.4-mini",
+        ("quota_limiter",),
+        Reply(text=keyed_review_text("quota_limiter.go", drop=("map-data-race", "no-http-timeout", "defer-in-loop"))),
+    )
+    result = run_cli(
+        "eval",
+        "--models",
+        f"{GPT55},{MINI}",
+        "--judges",
+        "none",
+        "--set",
+        "sample_code/quota_limiter.go",
+        "--format",
+        "json",
+        timeout=120,
+    )
     assert result.code == 0, result.stderr
     task = _task(json.loads(result.stdout), "review")
     assert task["measure"] == "answer_key" and task["difficulties"] == ["complex"]
@@ -337,13 +372,18 @@ def test_write_routes_asks_first_and_writes_only_with_consent(fake, run_cli, cli
 
 def test_an_eval_whose_every_answer_is_refused_is_failed_and_stops_asking(fake, run_cli, cli_env):
     fake.reply_when("claude-haiku-4-5", (), unauthorized())
-    result = run_cli("eval", "--models", HAIKU, "--judges", "none", "--retries", "0", "--format", "json",
-                     timeout=120)
+    result = run_cli("eval", "--models", HAIKU, "--judges", "none", "--retries", "0", "--format", "json", timeout=120)
     assert result.code == 3, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "failed"
-    assert report["cells"] == {"expected": len(INCIDENTS), "done": 1, "failed": 1, "skipped": len(INCIDENTS) - 1,
-                               "grades_failed": 0, "grades_skipped": 0}
+    assert report["cells"] == {
+        "expected": len(INCIDENTS),
+        "done": 1,
+        "failed": 1,
+        "skipped": len(INCIDENTS) - 1,
+        "grades_failed": 0,
+        "grades_skipped": 0,
+    }
     assert len(fake.requests) == 1  # the first 401 stops the provider: the other five are never sent
     row = _row(_task(report), HAIKU)
     assert (row["calls"], row["failed"], row["skipped"], row["failures"]) == (1, 1, 5, ["authentication"])
@@ -359,13 +399,20 @@ def test_a_refused_key_stops_the_judge_of_the_same_provider_too(fake, run_cli):
     """Haiku's 401 means the Anthropic key is wrong: Sonnet, judging on the same key, is not asked either."""
     fake_eval.script(fake)
     fake.script(unauthorized(), model="claude-haiku-4-5")  # then it would answer: it is not asked again
-    result = run_cli("eval", "--models", f"{HAIKU},{MINI}", "--judges", SONNET, "--retries", "0", "--format",
-                     "json", timeout=120)
+    result = run_cli(
+        "eval", "--models", f"{HAIKU},{MINI}", "--judges", SONNET, "--retries", "0", "--format", "json", timeout=120
+    )
     assert result.code == 3, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "partial"
-    assert report["cells"] == {"expected": 12, "done": 7, "failed": 1, "skipped": 5, "grades_failed": 0,
-                               "grades_skipped": 6}
+    assert report["cells"] == {
+        "expected": 12,
+        "done": 7,
+        "failed": 1,
+        "skipped": 5,
+        "grades_failed": 0,
+        "grades_skipped": 6,
+    }
     assert [r.model for r in fake.requests].count("claude-haiku-4-5") == 1
     assert "claude-sonnet-4-6" not in [r.model for r in fake.requests]
     assert len(fake.requests) == 1 + len(INCIDENTS)
@@ -375,8 +422,7 @@ def test_a_failed_judge_fails_the_eval_unless_judges_are_optional(fake, run_cli)
     fake_eval.script(fake)
     refused = HttpError(403, "this key may not use claude-sonnet-4-6")
     fake.script(refused, model="claude-sonnet-4-6")
-    strict = run_cli("eval", "--models", MINI, "--judges", SONNET, "--retries", "0", "--format", "json",
-                     timeout=120)
+    strict = run_cli("eval", "--models", MINI, "--judges", SONNET, "--retries", "0", "--format", "json", timeout=120)
     assert strict.code == 3, strict.stderr
     report = json.loads(strict.stdout)
     assert report["status"] == "partial"
@@ -384,8 +430,7 @@ def test_a_failed_judge_fails_the_eval_unless_judges_are_optional(fake, run_cli)
     assert [r.model for r in fake.requests].count("claude-sonnet-4-6") == 1
     assert "--judge-optional makes this a warning" in strict.stderr
     fake.script(refused, model="claude-sonnet-4-6")
-    optional = run_cli("eval", "--models", MINI, "--judges", SONNET, "--retries", "0", "--judge-optional",
-                       timeout=120)
+    optional = run_cli("eval", "--models", MINI, "--judges", SONNET, "--retries", "0", "--judge-optional", timeout=120)
     assert optional.code == 0, optional.stderr
     assert "warning: 1 grade(s) failed and 5 grade(s) were not sent" in optional.stderr
     assert "partial: 1 models × 6 inputs" in optional.stdout
@@ -397,11 +442,15 @@ def _unreferenced_set(folder: Path) -> dict[str, str]:
         (folder / f"new-{name}").write_text((ROOT / "incidents" / name).read_text(encoding="utf-8"), encoding="utf-8")
     for name in ("kafka-lag.md", "kafka-lag.md.reference.toml"):
         (folder / name).write_text((ROOT / "incidents" / name).read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / "inventory.py").write_text((ROOT / "sample_code" / "inventory_service.py").read_text(encoding="utf-8"),
-                                         encoding="utf-8")
+    (folder / "inventory.py").write_text(
+        (ROOT / "sample_code" / "inventory_service.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     (folder / "README.md").write_text("notes about this folder, not an incident\n", encoding="utf-8")
-    return {"keyed": str(folder / "kafka-lag.md"), "source": str(folder / "inventory.py"),
-            "unkeyed": [str(folder / "new-cert-expiry.md"), str(folder / "new-pg-storage.md")]}
+    return {
+        "keyed": str(folder / "kafka-lag.md"),
+        "source": str(folder / "inventory.py"),
+        "unkeyed": [str(folder / "new-cert-expiry.md"), str(folder / "new-pg-storage.md")],
+    }
 
 
 def test_inputs_without_a_reference_are_graded_by_the_judges_alone(fake, run_cli, tmp_path):
@@ -413,8 +462,9 @@ def test_inputs_without_a_reference_are_graded_by_the_judges_alone(fake, run_cli
     paths = _unreferenced_set(tmp_path)
     fake_eval.script(fake)
     fake.reply_when("gpt-5.4-mini", ("inventory",), Reply(text=keyed_review_text("inventory_service.py")))
-    result = run_cli("eval", "--models", MINI, "--judges", GPT55, "--set", str(tmp_path), "--format", "json",
-                     timeout=120)
+    result = run_cli(
+        "eval", "--models", MINI, "--judges", GPT55, "--set", str(tmp_path), "--format", "json", timeout=120
+    )
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "ok" and report["cells"]["done"] == 4  # README.md is not an input
@@ -435,8 +485,18 @@ def test_inputs_without_a_reference_are_graded_by_the_judges_alone(fake, run_cli
 def test_inputs_without_a_reference_or_judges_report_no_quality_but_the_rest(fake, run_cli, tmp_path):
     paths = _unreferenced_set(tmp_path)
     fake_eval.script(fake)
-    result = run_cli("eval", "--models", f"{MINI},{GPT55}", "--judges", "none", "--set", *paths["unkeyed"],
-                     "--format", "json", timeout=120)
+    result = run_cli(
+        "eval",
+        "--models",
+        f"{MINI},{GPT55}",
+        "--judges",
+        "none",
+        "--set",
+        *paths["unkeyed"],
+        "--format",
+        "json",
+        timeout=120,
+    )
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "ok" and report["cells"]["done"] == 4
@@ -449,30 +509,34 @@ def test_inputs_without_a_reference_or_judges_report_no_quality_but_the_rest(fak
         row = _row(task, model)
         assert row["quality"]["mean"] is None and row["failed"] == 0 and row["cost_per_call_usd"] > 0
         assert row["latency_ms"]["median"] is not None
-    mixed = run_cli("eval", "--models", MINI, "--judges", "none", "--set", str(tmp_path), "--format", "markdown",
-                    timeout=120)
+    mixed = run_cli(
+        "eval", "--models", MINI, "--judges", "none", "--set", str(tmp_path), "--format", "markdown", timeout=120
+    )
     assert mixed.code == 0, mixed.stderr
     assert "reference coverage × 10 for 1 of 3 inputs; no quality measure (no reference, no judges) for" in mixed.stdout
     assert "none: no input has an answer key and there are no judges" in mixed.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--set", "no/such/place"), "no such file or folder"),
-    (("--set", "tests/__snapshots__/test_tui_snapshots"), "no incident (.log, .md, .txt) and no source file"),
-    (("--models", ","), "--models is empty"),
-    (("--models", "openai:gpt-5.5,openai:gpt-5.5"), "names a model twice"),
-    (("--models", "nosuch:model"), "nosuch"),
-    (("--resume", "rdoesnotexist"), "not in history"),
-    (("--resume", "r1", "--models", "openai:gpt-5.5"), "drop --models"),
-    (("--retry-failed",), "--retry-failed applies to --resume"),
-    (("--yes",), "--yes applies to --write-routes"),
-    (("--budget", "-1"), "must be more than 0"),
-    (("--budget", "lots"), "is not an amount"),
-    (("--budget", "inf"), "must be a finite amount"),
-    (("--budget", "nan"), "must be more than 0"),
-    (("--repeat", "0"), "between 1 and 20"),
-    (("--out", "/"), "is a directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--set", "no/such/place"), "no such file or folder"),
+        (("--set", "tests/__snapshots__/test_tui_snapshots"), "no incident (.log, .md, .txt) and no source file"),
+        (("--models", ","), "--models is empty"),
+        (("--models", "openai:gpt-5.5,openai:gpt-5.5"), "names a model twice"),
+        (("--models", "nosuch:model"), "nosuch"),
+        (("--resume", "rdoesnotexist"), "not in history"),
+        (("--resume", "r1", "--models", "openai:gpt-5.5"), "drop --models"),
+        (("--retry-failed",), "--retry-failed applies to --resume"),
+        (("--yes",), "--yes applies to --write-routes"),
+        (("--budget", "-1"), "must be more than 0"),
+        (("--budget", "lots"), "is not an amount"),
+        (("--budget", "inf"), "must be a finite amount"),
+        (("--budget", "nan"), "must be more than 0"),
+        (("--repeat", "0"), "between 1 and 20"),
+        (("--out", "/"), "is a directory"),
+    ],
+)
 def test_bad_eval_input_is_refused_before_anything_is_sent(fake, run_cli, args, message):
     base = () if {"--models", "--resume"} & set(args) else ("--models", GPT55)
     judges = () if "--resume" in args else ("--judges", "none")
@@ -550,28 +614,58 @@ def test_budget_admits_only_what_fits_and_learns_from_real_costs():
 def _record(model: str, item: str, *, quality: float, harm: int = 0, cost: float = 0.001, run: int = 0) -> dict:
     """A finished cell as the runner keeps it: a triage answer with one judge's grade."""
     violations = [{"action": "something harmful", "recommended_in": ["do it"]}] * harm
-    answer = {"task": "triage", "provider": model.split(":")[0], "model": model.split(":")[1], "status": "ok",
-              "error": None, "result": {"severity": "P2", "root_cause": {"summary": "x"}, "actions": [],
-                                        "escalation": {"decision": "monitor"}},
-              "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
-              "reference_checks": {"coverage": 1.0, "must_not_violations": violations}}
-    grade = {"judge": "openai:judge", "status": "ok", "self_graded": False, "diagnosis": 5,
-             "quality": 5, "total": quality, "metrics": {"cost_usd": 0.0}}
+    answer = {
+        "task": "triage",
+        "provider": model.split(":")[0],
+        "model": model.split(":")[1],
+        "status": "ok",
+        "error": None,
+        "result": {
+            "severity": "P2",
+            "root_cause": {"summary": "x"},
+            "actions": [],
+            "escalation": {"decision": "monitor"},
+        },
+        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
+        "reference_checks": {"coverage": 1.0, "must_not_violations": violations},
+    }
+    grade = {
+        "judge": "openai:judge",
+        "status": "ok",
+        "self_graded": False,
+        "diagnosis": 5,
+        "quality": 5,
+        "total": quality,
+        "metrics": {"cost_usd": 0.0},
+    }
     return {"model": model, "item": item, "run": run, "answer": answer, "grades": [grade]}
 
 
 def _plan(models: list[str], items: int) -> dict:
-    return {"models": models, "judges": ["openai:judge"], "repeat": 1, "mode": "active",
-            "items": [{"id": f"i{n}", "task": "triage", "path": f"/i{n}", "sha256": "0", "difficulty": "simple"}
-                      for n in range(items)]}
+    return {
+        "models": models,
+        "judges": ["openai:judge"],
+        "repeat": 1,
+        "mode": "active",
+        "items": [
+            {"id": f"i{n}", "task": "triage", "path": f"/i{n}", "sha256": "0", "difficulty": "simple"}
+            for n in range(items)
+        ],
+    }
 
 
 def test_a_tie_goes_to_the_model_that_recommends_no_harm():
     from app.eval.report import eval_report
 
     cheap, safe = "openai:cheap", "openai:safe"
-    records = [r for n in range(6) for r in (_record(cheap, f"i{n}", quality=10, harm=1, cost=0.001),
-                                             _record(safe, f"i{n}", quality=10, cost=0.004))]
+    records = [
+        r
+        for n in range(6)
+        for r in (
+            _record(cheap, f"i{n}", quality=10, harm=1, cost=0.001),
+            _record(safe, f"i{n}", quality=10, cost=0.004),
+        )
+    ]
     rec = _task(eval_report(_plan([cheap, safe], 6), records, run_id=None))["recommendation"]
     assert rec["model"] == safe and rec["best"] == safe
     assert "openai:cheap costs less but recommended a harmful action 6 time(s)" in rec["text"]
@@ -581,8 +675,9 @@ def test_no_recommendation_when_the_best_is_unsafe_and_the_safe_one_is_worse():
     from app.eval.report import eval_report
 
     sharp, safe = "openai:sharp", "openai:safe"
-    records = [r for n in range(6) for r in (_record(sharp, f"i{n}", quality=10, harm=1),
-                                             _record(safe, f"i{n}", quality=6))]
+    records = [
+        r for n in range(6) for r in (_record(sharp, f"i{n}", quality=10, harm=1), _record(safe, f"i{n}", quality=6))
+    ]
     rec = _task(eval_report(_plan([sharp, safe], 6), records, run_id=None))["recommendation"]
     assert rec["model"] is None and rec["uncertain"] and "no model is both as good as the best" in rec["text"]
 

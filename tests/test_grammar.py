@@ -143,11 +143,13 @@ async def test_a_json_object_endpoint_gets_the_grammar_with_its_bounds(fake, mak
     from providers.spec import Endpoint
     from tests.fakeserver import Reply
 
-    lab = Endpoint(name="lab", base_url=fake.openai_base_url, structured_output="json_object",
-                   params={"temperature": 0.2})
+    lab = Endpoint(
+        name="lab", base_url=fake.openai_base_url, structured_output="json_object", params={"temperature": 0.2}
+    )
     fake.script(Reply(text="{}"))
     await make_provider("lab:smollm2", endpoints={"lab": lab}).complete(
-        Request.ask("triage this", output_schema=ActiveTriage))
+        Request.ask("triage this", output_schema=ActiveTriage)
+    )
     [sent] = fake.requests
     assert "response_format" not in sent.body and sent.body["temperature"] == 0.2
     rules = dict(line.split(" ::= ", 1) for line in sent.body["grammar"].splitlines())

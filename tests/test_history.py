@@ -17,7 +17,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app.store import SCHEMA_VERSION, Store, StoreError
+from app.errors import StoreError
+from app.history.store import SCHEMA_VERSION, Store
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply
 
@@ -42,14 +43,23 @@ def test_a_review_is_recorded_with_its_call_and_result(fake, run_cli, cli_env):
     assert review.code == 0
     run_id = review.stderr.split("recorded as ", 1)[1].split()[0]
     [listed] = _history_json(run_cli, "list")["runs"]
-    assert (listed["id"], listed["task"], listed["status"], listed["score"], listed["calls"]) == \
-        (run_id, "review", "ok", 3, 1)
+    assert (listed["id"], listed["task"], listed["status"], listed["score"], listed["calls"]) == (
+        run_id,
+        "review",
+        "ok",
+        3,
+        1,
+    )
     assert listed["cost_usd"] == pytest.approx(1500 * 1e-6 + 700 * 5e-6)
     run = _history_json(run_cli, "show", run_id)
     assert run["result"] == json.loads(review.stdout)  # exactly what was printed
     [call] = run["calls"]
-    assert (call["role"], call["provider"], call["model"], call["status"]) == ("candidate", "anthropic",
-                                                                               "claude-haiku-4-5", "ok")
+    assert (call["role"], call["provider"], call["model"], call["status"]) == (
+        "candidate",
+        "anthropic",
+        "claude-haiku-4-5",
+        "ok",
+    )
     assert (call["input_tokens"], call["output_tokens"]) == (1500, 700) and call["ttft_ms"] > 0
     assert call["parsed"]["score"] == 3 and call["text"].startswith('{"findings"')
     assert run["input_sha256"] == json.loads(review.stdout)["input"]["sha256"]
@@ -97,8 +107,13 @@ def test_sigkill_mid_stream_leaves_an_interrupted_run_with_the_checkpointed_text
     text = keyed_review_text("inventory_service.py")
     fake.script(Reply(text=text, chunk_size=16, chunk_delay_s=0.03))  # ~8 s of streaming
     # A real process: SIGKILL is the point, and what history sees after it is a dead pid.
-    proc = subprocess.Popen([sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU], cwd=ROOT, env=cli_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU],
+        cwd=ROOT,
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     checkpointed = ""
     deadline = time.monotonic() + 30
     try:
@@ -120,12 +135,21 @@ def test_sigkill_mid_stream_leaves_an_interrupted_run_with_the_checkpointed_text
 
 
 def test_two_processes_record_at_once(fake, cli_env):
-    fake.script(*[Reply(text=keyed_review_text("inventory_service.py"), chunk_size=40, chunk_delay_s=0.01)
-                  for _ in range(2)])
+    fake.script(
+        *[Reply(text=keyed_review_text("inventory_service.py"), chunk_size=40, chunk_delay_s=0.01) for _ in range(2)]
+    )
     # Real processes: two SQLite connections in two processes writing one database is the point.
-    procs = [subprocess.Popen([sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU, "--format", "json"],
-                              cwd=ROOT, env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU, "--format", "json"],
+            cwd=ROOT,
+            env=cli_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
@@ -136,8 +160,10 @@ def test_two_processes_record_at_once(fake, cli_env):
 
 
 def test_diff_export_and_prune(fake, run_cli, cli_env):
-    fake.script(Reply(text=keyed_review_text("inventory_service.py", score=2)),
-                Reply(text=keyed_review_text("inventory_service.py", drop=("bare-except",), score=4)))
+    fake.script(
+        Reply(text=keyed_review_text("inventory_service.py", score=2)),
+        Reply(text=keyed_review_text("inventory_service.py", drop=("bare-except",), score=4)),
+    )
     for spec in (HAIKU, "openai:gpt-5.4-mini"):
         assert run_cli("review", SAMPLE, "-p", spec, "--format", "json").code == 0
     newest, oldest = [r["id"] for r in _history_json(run_cli, "list")["runs"]]

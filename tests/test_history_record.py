@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.store import Store
+from app.history.store import Store
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply
 
@@ -86,8 +86,14 @@ def test_prune_never_deletes_a_run_whose_process_is_still_running(fake, run_cli,
     # prune decides by whether the process that made a run is alive.
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
-    proc = subprocess.Popen([sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU, "--format", "json"],
-                            cwd=ROOT, env=cli_env, stdout=write_end, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "review", SAMPLE, "-p", HAIKU, "--format", "json"],
+        cwd=ROOT,
+        env=cli_env,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     os.close(write_end)
     db = _db(cli_env)
     try:
@@ -122,8 +128,9 @@ def test_a_process_number_used_again_does_not_keep_an_old_run(tmp_path):
     older = store.start_run("review", input_ref="b.py", input_sha256=None, providers=["a:b"])
     store.finish_run(older, status="ok", score=5, summary="fine", result={})
     # Made and finished a day before this process started, by another that had its number.
-    store.conn.execute("UPDATE runs SET created_at = created_at - 86400, finished_at = finished_at - 86400"
-                       " WHERE id = ?", (older,))
+    store.conn.execute(
+        "UPDATE runs SET created_at = created_at - 86400, finished_at = finished_at - 86400 WHERE id = ?", (older,)
+    )
     pruned = store.prune(0)
     assert (pruned.deleted, pruned.kept_in_progress) == (1, 1)
     assert store.get_run(mine) is not None and store.get_run(older) is None
@@ -149,16 +156,26 @@ def test_a_database_deleted_mid_run_is_not_reported_as_recorded(fake, in_process
     deleter.join()
     assert code == 0 and json.loads(out)["status"] == "ok"
     assert "recorded as" not in err
-    assert (f"warning: this run is not in history: the history database {db} was deleted while the run "
-            f"was going; its result is only in this command's output") in err
+    assert (
+        f"warning: this run is not in history: the history database {db} was deleted while the run "
+        f"was going; its result is only in this command's output"
+    ) in err
 
 
-@pytest.mark.parametrize(("fills_at", "lost"), [
-    ("finish_run", "its result was not stored (database or disk is full)"),
-    ("finish_call", "history stopped recording it part way (database or disk is full), and its result was not "
-                    "stored (database or disk is full)")])
-def test_a_disk_that_fills_keeps_how_the_run_ended_and_says_what_was_lost(fake, in_process, monkeypatch,
-                                                                          fills_at, lost):
+@pytest.mark.parametrize(
+    ("fills_at", "lost"),
+    [
+        ("finish_run", "its result was not stored (database or disk is full)"),
+        (
+            "finish_call",
+            "history stopped recording it part way (database or disk is full), and its result was not "
+            "stored (database or disk is full)",
+        ),
+    ],
+)
+def test_a_disk_that_fills_keeps_how_the_run_ended_and_says_what_was_lost(
+    fake, in_process, monkeypatch, fills_at, lost
+):
     fake.script(Reply(text=keyed_review_text("inventory_service.py")))
     write = getattr(Store, fills_at)  # the call's outcome (mid-run), or the run's (the final write)
 
@@ -173,8 +190,9 @@ def test_a_disk_that_fills_keeps_how_the_run_ended_and_says_what_was_lost(fake, 
     assert code == 0 and json.loads(out)["status"] == "ok"
     assert "recorded as" not in err
     run_id = err.split("warning: run ", 1)[1].split()[0]
-    assert (f"warning: run {run_id} is in history as ok but incomplete: {lost}; the full result is in this "
-            f"command's output") in err
+    assert (
+        f"warning: run {run_id} is in history as ok but incomplete: {lost}; the full result is in this command's output"
+    ) in err
     monkeypatch.setattr(Store, fills_at, write)
     code, out, _ = in_process("history", "show", run_id, "--format", "json")
     run = json.loads(out)
@@ -190,10 +208,14 @@ def test_a_disk_that_fills_keeps_how_the_run_ended_and_says_what_was_lost(fake, 
 def _stored_runs(db: Path, *ids: str) -> None:
     store = Store.open(db).store
     for n, run_id in enumerate(ids):
-        store.start_run("review" if n % 2 == 0 else "triage", input_ref=f"/src/f{n}.py", input_sha256=None,
-                        providers=["a:b"])
-        store.conn.execute("UPDATE runs SET id = ?, status = 'ok', pid = NULL WHERE id = "
-                           "(SELECT id FROM runs ORDER BY rowid DESC LIMIT 1)", (run_id,))
+        store.start_run(
+            "review" if n % 2 == 0 else "triage", input_ref=f"/src/f{n}.py", input_sha256=None, providers=["a:b"]
+        )
+        store.conn.execute(
+            "UPDATE runs SET id = ?, status = 'ok', pid = NULL WHERE id = "
+            "(SELECT id FROM runs ORDER BY rowid DESC LIMIT 1)",
+            (run_id,),
+        )
     store.close()
 
 
@@ -219,8 +241,9 @@ def _without_root(cli_env: dict[str, str], *args: str) -> subprocess.CompletedPr
         if not shutil.which("unshare") or subprocess.run(["unshare", "--user", "true"]).returncode != 0:
             pytest.skip("running as root without user namespaces: permissions cannot be tested")
         prefix = ["unshare", "--user"]
-    return subprocess.run([*prefix, sys.executable, "-m", "app", *args], cwd=ROOT, env=cli_env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "app", *args], cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.parametrize("read_only", ["directory", "file"])
@@ -242,11 +265,16 @@ def test_a_read_only_history_can_be_read_and_writers_run_without_it(fake, cli_en
         shown = _without_root(cli_env, "history", "show", "rmxaab0")
         assert shown.returncode == 0, shown.stderr
         assert shown.stdout.startswith("rmxaab02 · triage")
-        read_only_message = (f"the history directory {db.parent} is read-only" if read_only == "directory"
-                             else f"the history database {db} is read-only")
+        read_only_message = (
+            f"the history directory {db.parent} is read-only"
+            if read_only == "directory"
+            else f"the history database {db} is read-only"
+        )
         pruned = _without_root(cli_env, "history", "prune", "--older-than", "0")
-        assert pruned.returncode == 2 and f"cannot prune: {read_only_message}; set DRIFTCHECK_DATA_DIR to a " \
-            "writable directory" in pruned.stderr
+        assert (
+            pruned.returncode == 2
+            and f"cannot prune: {read_only_message}; set DRIFTCHECK_DATA_DIR to a writable directory" in pruned.stderr
+        )
 
         fake.script(Reply(text=keyed_review_text("inventory_service.py")))
         review = _without_root(cli_env, "review", SAMPLE, "-p", HAIKU, "--format", "json")
@@ -282,5 +310,9 @@ async def test_the_tui_says_what_history_lost(fake, in_process, monkeypatch):
             await pilot.pause(0.05)
         [note] = [n for n in app._notifications if n.title == "History"]
     assert note.severity == "warning"
-    assert note.message.startswith("run r") and "is in history as ok but incomplete: its result was not stored " \
-        "(database or disk is full); the full result is in the panes on this screen" in note.message
+    assert (
+        note.message.startswith("run r")
+        and "is in history as ok but incomplete: its result was not stored "
+        "(database or disk is full); the full result is in the panes on this screen"
+        in note.message
+    )

@@ -29,8 +29,12 @@ def _all_bytes(root: Path) -> bytes:
 def echoing_review() -> str:
     """A keyed review whose last finding quotes the key the request carried."""
     first = (ROOT / SAMPLE).read_text().splitlines()[0].strip()
-    return json.dumps(keyed_review("inventory_service.py", extra=(plain_finding(
-        1, first, explanation=f"The client was built with {ECHO_KEY} as its key."),)))
+    return json.dumps(
+        keyed_review(
+            "inventory_service.py",
+            extra=(plain_finding(1, first, explanation=f"The client was built with {ECHO_KEY} as its key."),),
+        )
+    )
 
 
 def echoing_triage() -> str:
@@ -49,11 +53,23 @@ ASK_STEPS = [
     (("ask", "-p", "openai", "--format", "json", PROMPT), [Reply(text=ECHO, chunk_size=5)]),
     (("ask", "-p", "anthropic", "--retries", "0", PROMPT), [ECHOED_401]),
     (("ask", "-p", "openai", "--retries", "0", PROMPT), [ECHOED_401]),
-    (("ask", "-p", "openai", "--retries", "0", "--format", "json", PROMPT),
-     [HttpError(400, f"invalid header value {ECHO_KEY}")]),
+    (
+        ("ask", "-p", "openai", "--retries", "0", "--format", "json", PROMPT),
+        [HttpError(400, f"invalid header value {ECHO_KEY}")],
+    ),
     (("ask", "-p", "anthropic", "--retries", "0", PROMPT), [HttpError(500, f"upstream got {ECHO_KEY}")]),
-    (("ask", "-p", "openai", PROMPT), [Reply(text=ECHO, chunk_size=4, error_after=6, error_type="api_error",
-                                            error_message=f"stream aborted for {ECHO_KEY}")]),
+    (
+        ("ask", "-p", "openai", PROMPT),
+        [
+            Reply(
+                text=ECHO,
+                chunk_size=4,
+                error_after=6,
+                error_type="api_error",
+                error_message=f"stream aborted for {ECHO_KEY}",
+            )
+        ],
+    ),
 ]
 SDK_DEBUG_LOGGING = {"ANTHROPIC_LOG": "debug", "OPENAI_LOG": "debug"}
 
@@ -65,20 +81,47 @@ def test_no_command_writes_or_prints_a_key_even_when_the_provider_echoes_it(fake
     steps = [
         *ASK_STEPS,
         (("bench", "latency", "-p", "anthropic", "-n", "3", "--format", "json"), [Reply(text=ECHO)] * 4),
-        (("compare", SAMPLE, "-a", "anthropic", "-b", "openai", "--format", "markdown"), [Reply(text=echoing_review())] * 2),
-        (("review", SAMPLE, "-p", "anthropic", "--format", "sarif", "--out", str(tmp_path / "r.sarif")),
-         [Reply(text=echoing_review())]),
-        (("review", SAMPLE, "-p", "openai", "--format", "markdown", "--out", str(tmp_path / "r.md")),
-         [Reply(text=echoing_review())]),
+        (
+            ("compare", SAMPLE, "-a", "anthropic", "-b", "openai", "--format", "markdown"),
+            [Reply(text=echoing_review())] * 2,
+        ),
+        (
+            ("review", SAMPLE, "-p", "anthropic", "--format", "sarif", "--out", str(tmp_path / "r.sarif")),
+            [Reply(text=echoing_review())],
+        ),
+        (
+            ("review", SAMPLE, "-p", "openai", "--format", "markdown", "--out", str(tmp_path / "r.md")),
+            [Reply(text=echoing_review())],
+        ),
         (("review", SAMPLE, "-p", "openai", "--retries", "0"), [ECHOED_401]),
-        (("triage", "incidents/cert-expiry.md", "-p", "anthropic", "--judge", "openai", "--format", "markdown"),
-         [Reply(text=echoing_triage()), Reply(text=ECHO)]),
-        (("eval", "--models", "anthropic,openai", "--judges", "openai", "--set", "incidents/cert-expiry.md",
-          "--retries", "0", "--format", "html", "--out", str(tmp_path / "eval.html")),
-         [Reply(text=echoing_triage()), ECHOED_401, Reply(text=ECHO)]),
-        (("providers", "--no-check"), []), (("providers", "--no-check", "--format", "json"), []),
-        (("config", "set", "default", "anthropic:claude-haiku-4-5"), []), (("config", "show"), []),
-        (("history", "list"), []), (("history", "list", "--format", "json"), []),
+        (
+            ("triage", "incidents/cert-expiry.md", "-p", "anthropic", "--judge", "openai", "--format", "markdown"),
+            [Reply(text=echoing_triage()), Reply(text=ECHO)],
+        ),
+        (
+            (
+                "eval",
+                "--models",
+                "anthropic,openai",
+                "--judges",
+                "openai",
+                "--set",
+                "incidents/cert-expiry.md",
+                "--retries",
+                "0",
+                "--format",
+                "html",
+                "--out",
+                str(tmp_path / "eval.html"),
+            ),
+            [Reply(text=echoing_triage()), ECHOED_401, Reply(text=ECHO)],
+        ),
+        (("providers", "--no-check"), []),
+        (("providers", "--no-check", "--format", "json"), []),
+        (("config", "set", "default", "anthropic:claude-haiku-4-5"), []),
+        (("config", "show"), []),
+        (("history", "list"), []),
+        (("history", "list", "--format", "json"), []),
     ]
     outputs, sent = [], []
     for args, script in steps:
@@ -89,8 +132,11 @@ def test_no_command_writes_or_prints_a_key_even_when_the_provider_echoes_it(fake
         fake.reset()  # what one command did not use must not answer the next
     runs = json.loads(outputs[-1])["runs"]
     for run in runs:
-        for args in (("history", "show", run["id"]), ("history", "show", run["id"], "--format", "json"),
-                     ("history", "export", run["id"])):
+        for args in (
+            ("history", "show", run["id"]),
+            ("history", "show", run["id"], "--format", "json"),
+            ("history", "export", run["id"]),
+        ):
             result = run_cli(*args, env=env)
             outputs.append(result.stdout + result.stderr)
     reviews = [r["id"] for r in runs if r["task"] == "review" and r["status"] == "ok"]
@@ -137,8 +183,10 @@ def test_a_config_others_can_read_is_refused_with_the_fix(run_cli, tmp_path):
 
 
 def test_a_key_in_the_config_is_refused_without_printing_it(run_cli, tmp_path):
-    write_private(tmp_path / "config" / "config.toml",
-                  f'[endpoints.lab]\nbase_url = "http://127.0.0.1:9/v1"\napi_key = "{CANARY_OPENAI}"\n')
+    write_private(
+        tmp_path / "config" / "config.toml",
+        f'[endpoints.lab]\nbase_url = "http://127.0.0.1:9/v1"\napi_key = "{CANARY_OPENAI}"\n',
+    )
     result = run_cli("providers", "--no-check")  # run_cli also asserts the canary is not printed
     assert result.code == 2
     assert "line 3 holds what looks like a secret" in result.stderr and "api_key_env" in result.stderr

@@ -69,8 +69,10 @@ default_spec(config_default=None, env={})
 def test_the_tui_loads_no_sdk_before_its_first_frame():
     """Everything a screen needs to draw is importable without an SDK, the price table or
     llama.cpp; those load in the run's worker, after the first frame."""
-    loaded = loaded_after("import app.tui.app, app.tui.review_screen, app.tui.compare_screen, "
-                          "app.tui.triage_screen, app.tui.history_screen, app.tui.settings_screen")
+    loaded = loaded_after(
+        "import app.tui.app, app.tui.review_screen, app.tui.compare_screen, "
+        "app.tui.triage_screen, app.tui.history_screen, app.tui.settings_screen"
+    )
     assert not {"anthropic", "openai", "genai_prices", "llama_cpp"} & loaded
 
 

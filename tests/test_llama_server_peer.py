@@ -39,9 +39,25 @@ def llama_server(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.llama_server", "--model", str(MODEL), "--model_alias", "smollm2",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "tests.llama_server",
+            "--model",
+            str(MODEL),
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
     while True:
@@ -66,8 +82,14 @@ def llama_server(tmp_path_factory) -> Iterator[str]:
 def _endpoint(base_url: str) -> Endpoint:
     # What a user writes under [endpoints.llamacpp]: this server sends no usage chunk and
     # takes structured output as json_object + schema.
-    return Endpoint(name="llamacpp", base_url=base_url, structured_output="json_object", streaming_usage=False,
-                    models=("smollm2",), params={"temperature": 0.2})
+    return Endpoint(
+        name="llamacpp",
+        base_url=base_url,
+        structured_output="json_object",
+        streaming_usage=False,
+        models=("smollm2",),
+        params={"temperature": 0.2},
+    )
 
 
 async def test_the_openai_provider_streams_from_a_real_llama_cpp_server(llama_server):
@@ -91,12 +113,16 @@ async def test_the_openai_provider_streams_from_a_real_llama_cpp_server(llama_se
 
 def test_a_schema_constrained_review_from_the_server(llama_server, run_cli, cli_env, tmp_path):
     (tmp_path / "config").mkdir(exist_ok=True)
-    write_private(tmp_path / "config" / "config.toml", 
+    write_private(
+        tmp_path / "config" / "config.toml",
         f'[endpoints.llamacpp]\nbase_url = "{llama_server}"\nstructured_output = "json_object"\n'
-        'streaming_usage = false\nmodels = ["smollm2"]\n\n[endpoints.llamacpp.params]\ntemperature = 0.2\n')
+        'streaming_usage = false\nmodels = ["smollm2"]\n\n[endpoints.llamacpp.params]\ntemperature = 0.2\n',
+    )
     source = tmp_path / "archive.py"
-    source.write_text('import subprocess\n\n\ndef archive(name):\n'
-                      '    return subprocess.call("tar czf /tmp/out.tgz " + name, shell=True)\n')
+    source.write_text(
+        "import subprocess\n\n\ndef archive(name):\n"
+        '    return subprocess.call("tar czf /tmp/out.tgz " + name, shell=True)\n'
+    )
     env = {**cli_env, "DRIFTCHECK_CONFIG_DIR": str(tmp_path / "config")}
     result = run_cli("review", str(source), "-p", "llamacpp:smollm2", "--format", "json", env=env, timeout=600)
     assert result.code == 0, result.stderr

@@ -15,10 +15,10 @@ import time
 import pytest
 from pydantic import BaseModel, Field
 
-from app.inputs import read_text_file
 from app.review.model import ReviewReply
 from app.review.task import FindingFound, ReviewFinished, review_events
-from app.source import load_source
+from app.source.inputs import read_text_file
+from app.source.model import load_source
 from providers import Completed, Request, TextDelta, build_provider, default_spec
 from providers.errors import ConfigurationError, ContextTooLongError
 from providers.local import bundled_model_path, plain_weight_buffers
@@ -94,8 +94,9 @@ class Triage(BaseModel):
 
 @slow_model
 async def test_any_schema_constrains_the_output(local):
-    request = Request.ask("The primary database disk is 97% full and writes are failing. Triage it.",
-                          max_tokens=400, output_schema=Triage)
+    request = Request.ask(
+        "The primary database disk is 97% full and writes are failing. Triage it.", max_tokens=400, output_schema=Triage
+    )
     response = await local.complete(request)
     assert isinstance(response.parsed, Triage), response.checks
     assert response.parsed.severity in {"P1", "P2", "P3", "P4"}
@@ -161,8 +162,10 @@ def test_a_missing_or_foreign_model_file_is_a_configuration_error(tmp_path):
 def test_default_resolution_ends_at_the_bundled_model(monkeypatch):
     assert default_spec(config_default=None, env={}) == "local:smollm2"
     assert default_spec(config_default=None, env={"OPENAI_API_KEY": "k"}) == "openai:gpt-5.4-mini"
-    assert default_spec(config_default="anthropic:claude-opus-4-7", env={"OPENAI_API_KEY": "k"}) \
+    assert (
+        default_spec(config_default="anthropic:claude-opus-4-7", env={"OPENAI_API_KEY": "k"})
         == "anthropic:claude-opus-4-7"
+    )
     assert default_spec(config_default="x:y", env={"LLM_PROVIDER": "local:/m.gguf"}) == "local:/m.gguf"
     monkeypatch.setattr("providers.local.bundled_available", lambda: False)
     with pytest.raises(ConfigurationError) as caught:
@@ -205,8 +208,9 @@ def test_a_bad_local_spec_on_the_command_line(run_cli):
 def test_max_tokens_beyond_the_local_context_is_refused_before_loading(run_cli):
     result = run_cli("ask", "-p", "local:smollm2", "--max-tokens", "10000", "hi")
     assert result.code == 2
-    assert ("--max-tokens 10,000 is more than its context window holds (8,192 tokens, prompt included) "
-            "for local:smollm2") in result.stderr
+    assert (
+        "--max-tokens 10,000 is more than its context window holds (8,192 tokens, prompt included) for local:smollm2"
+    ) in result.stderr
 
 
 def test_the_grammar_keeps_json_strict_and_line_numbers_small():
@@ -231,20 +235,33 @@ def test_the_grammar_holds_numeric_bounds_when_the_model_is_pushed_past_them():
 
     with plain_weight_buffers(llama_cpp):  # as driftcheck loads it (see providers.local)
         llama = llama_cpp.Llama(model_path=str(bundled_model_path()), n_ctx=256, verbose=False)
-    pushed = [t for t in range(llama.n_vocab())
-              if llama.detokenize([t]).decode("utf-8", "replace").lstrip().startswith(("0", "-"))]
+    pushed = [
+        t
+        for t in range(llama.n_vocab())
+        if llama.detokenize([t]).decode("utf-8", "replace").lstrip().startswith(("0", "-"))
+    ]
 
     def push(_ids, scores):
         scores[pushed] += 100.0
         return scores
 
-    schema = {"type": "object", "required": ["priority", "level", "share"], "properties": {
-        "priority": {"type": "integer", "minimum": 1},
-        "level": {"type": "integer", "minimum": 2, "maximum": 400},
-        "share": {"type": "number", "exclusiveMinimum": 0.25, "maximum": 1}}}
+    schema = {
+        "type": "object",
+        "required": ["priority", "level", "share"],
+        "properties": {
+            "priority": {"type": "integer", "minimum": 1},
+            "level": {"type": "integer", "minimum": 2, "maximum": 400},
+            "share": {"type": "number", "exclusiveMinimum": 0.25, "maximum": 1},
+        },
+    }
     grammar = llama_cpp.LlamaGrammar.from_string(schema_grammar(json.dumps(schema)), verbose=False)
-    out = llama.create_completion("Answer in JSON:", grammar=grammar, max_tokens=48, temperature=0.0,
-                                  logits_processor=llama_cpp.LogitsProcessorList([push]))
+    out = llama.create_completion(
+        "Answer in JSON:",
+        grammar=grammar,
+        max_tokens=48,
+        temperature=0.0,
+        logits_processor=llama_cpp.LogitsProcessorList([push]),
+    )
     value = json.loads(out["choices"][0]["text"])
     assert value["priority"] >= 1 and 2 <= value["level"] <= 400 and 0.25 < value["share"] <= 1, value
 
@@ -252,13 +269,17 @@ def test_the_grammar_holds_numeric_bounds_when_the_model_is_pushed_past_them():
 async def _triage(local, incident: str):
     """An active triage of one incident by the bundled model, checked to be schema-valid as
     it came (no repair turn)."""
-    from app.inputs import decode_text
+    from app.source.inputs import decode_text
     from app.triage.model import ActiveTriage
     from app.triage.task import TriageFinished, triage_events
 
     text_input = decode_text((ROOT / "incidents" / incident).read_bytes(), incident, what="incident")
-    events = [e async for e in triage_events(local, text_input, mode="active", context={"customer_facing": "yes"},
-                                             max_tokens=1500)]
+    events = [
+        e
+        async for e in triage_events(
+            local, text_input, mode="active", context={"customer_facing": "yes"}, max_tokens=1500
+        )
+    ]
     outcome = events[-1].outcome
     assert isinstance(events[-1], TriageFinished) and outcome.status == "ok", outcome.error
     assert len(outcome.responses) == 1, "the first reply was not schema-valid: a repair was asked for"
@@ -293,7 +314,7 @@ def test_a_build_with_amx_kernels_loads_weights_into_plain_buffers():
 
     provider = build_provider("local:smollm2")
     provider.preload()
-    llama = provider._sdk_client().llama  # noqa: SLF001 - the loaded model is what is checked
+    llama = provider._sdk_client().llama
     amx = b"AMX_INT8 = 1" in llama_cpp.llama_print_system_info()
     assert llama.model_params.use_extra_bufts is (not amx)
     # and the default is left as it was for everyone else

@@ -116,7 +116,7 @@ async def test_wrong_token_parameter_gets_a_named_fix(fake, make_provider):
 
 
 async def test_openai_reasoning_models_get_max_completion_tokens(fake, make_provider):
-    events, text, err = await collect(make_provider("openai:gpt-5.5"), Request.ask("hi", max_tokens=321))
+    _events, text, err = await collect(make_provider("openai:gpt-5.5"), Request.ask("hi", max_tokens=321))
     assert err is None and text
     body = fake.requests[0].body
     assert body["max_completion_tokens"] == 321 and "max_tokens" not in body
@@ -190,9 +190,10 @@ async def test_stall_after_text_times_out_as_interrupted(fake, make_provider, sp
 @BOTH
 async def test_first_token_timeout_is_retried_then_reported(fake, make_provider, spec):
     fake.script(*[Reply(text="late", first_token_delay_s=1.0)] * 2)
-    provider = make_provider(spec, retry=RetryPolicy(retries=1, backoff_s=0.01),
-                             timeouts=Timeouts(connect_s=2, first_token_s=0.3, stall_s=2))
-    events, text, err = await collect(provider)
+    provider = make_provider(
+        spec, retry=RetryPolicy(retries=1, backoff_s=0.01), timeouts=Timeouts(connect_s=2, first_token_s=0.3, stall_s=2)
+    )
+    _events, text, err = await collect(provider)
     assert isinstance(err, E.ProviderTimeout) and err.phase == "first_token"
     assert err.retries == 1 and text == ""
     assert "no text within 0.3 s" in err.one_line()
@@ -214,13 +215,16 @@ async def test_empty_billed_reasoning_reply_is_diagnosed(fake, make_provider, sp
     assert raised.value.kind == "empty_response" and param in raised.value.one_line()
 
 
-@pytest.mark.parametrize(("code", "kind", "attempts"), [(400, "bad_request", 1), ("400", "bad_request", 1),
-                                                       (502, "server_error", 2), ("server_error", "server_error", 2)])
+@pytest.mark.parametrize(
+    ("code", "kind", "attempts"),
+    [(400, "bad_request", 1), ("400", "bad_request", 1), (502, "server_error", 2), ("server_error", "server_error", 2)],
+)
 async def test_an_error_on_a_chunk_with_choices_is_read_as_an_error(fake, make_provider, code, kind, attempts):
     """OpenRouter puts a mid-stream error on an ordinary chunk, choices and all, with a
     numeric code: it is an error (as the openai SDK reads it), classified as that status."""
-    fake.script(Reply(text="never shown", error_after=0, error_code=code, error_with_choices=True),
-                Reply(text="the retry"))
+    fake.script(
+        Reply(text="never shown", error_after=0, error_code=code, error_with_choices=True), Reply(text="the retry")
+    )
     _, text, err = await collect(make_provider("openai:gpt-5.4-mini", retry=RetryPolicy(retries=1, backoff_s=0.01)))
     if attempts == 1:  # the caller's mistake: not retried, not sent elsewhere
         assert err is not None and err.kind == kind and text == ""
@@ -237,10 +241,14 @@ async def test_an_error_chunk_with_choices_after_text_interrupts_the_stream(fake
     assert err.cause is not None and err.cause.kind == "bad_request"
 
 
-@pytest.mark.parametrize(("spec", "finish", "raw", "says"), [
-    ("anthropic:claude-haiku-4-5", "none", None, "without a finish reason"),
-    ("openai:gpt-5.4-mini", "none", None, "without a finish reason"),
-    ("anthropic:claude-haiku-4-5", "pause_turn", "pause_turn", "paused the turn (pause_turn)")])
+@pytest.mark.parametrize(
+    ("spec", "finish", "raw", "says"),
+    [
+        ("anthropic:claude-haiku-4-5", "none", None, "without a finish reason"),
+        ("openai:gpt-5.4-mini", "none", None, "without a finish reason"),
+        ("anthropic:claude-haiku-4-5", "pause_turn", "pause_turn", "paused the turn (pause_turn)"),
+    ],
+)
 async def test_a_stream_that_never_says_it_finished_is_flagged(fake, make_provider, spec, finish, raw, says):
     fake.script(Reply(text="The first step is", finish=finish))
     events, text, err = await collect(make_provider(spec))

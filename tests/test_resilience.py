@@ -11,17 +11,8 @@ import pytest
 from providers import Completed, Request, RetryPolicy, TextDelta
 from providers.errors import InterruptedStreamError, OverloadedError
 from providers.health import CooldownPolicy, HealthRegistry
-from providers.resilience import (
-    CooldownSkipped,
-    CooldownStarted,
-    FallbackTaken,
-    HedgeDecided,
-    HedgePolicy,
-    HedgeStarted,
-    HedgeWithheld,
-    ResilientProvider,
-    parse_hedge_after,
-)
+from providers.resilience import HedgePolicy, ResilientProvider, parse_hedge_after
+from providers.types import CooldownSkipped, CooldownStarted, FallbackTaken, HedgeDecided, HedgeStarted, HedgeWithheld
 from tests.fakeserver import Reply, overloaded, rate_limited
 
 PRIMARY, BACKUP = "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"
@@ -44,8 +35,9 @@ async def drain(provider) -> tuple[list, object]:
 
 def chain(make_provider, *, retry=NO_RETRY, **kw):
     registry = kw.pop("registry", HealthRegistry())
-    return ResilientProvider([make_provider(PRIMARY, retry=retry), make_provider(BACKUP, retry=retry)],
-                             registry=registry, **kw)
+    return ResilientProvider(
+        [make_provider(PRIMARY, retry=retry), make_provider(BACKUP, retry=retry)], registry=registry, **kw
+    )
 
 
 async def test_a_529_before_any_text_falls_back(fake, make_provider):
@@ -59,8 +51,7 @@ async def test_a_529_before_any_text_falls_back(fake, make_provider):
 
 
 async def test_nothing_is_replayed_once_text_was_shown(fake, make_provider):
-    fake.script(Reply(text="the first half of an answer, then", chunk_size=5, error_after=3),
-                model="claude-haiku-4-5")
+    fake.script(Reply(text="the first half of an answer, then", chunk_size=5, error_after=3), model="claude-haiku-4-5")
     shown = []
     with pytest.raises(InterruptedStreamError) as caught:
         async for event in chain(make_provider).stream(ASK):
@@ -159,8 +150,11 @@ async def test_an_explicit_hedge_fires_on_the_first_request_at_the_default_budge
 
 async def test_a_hedge_the_budget_stops_is_announced_and_the_primary_is_waited_for(fake, make_provider):
     resilient = chain(make_provider, hedge=HedgePolicy(after_s=0.1, budget=0.05))
-    fake.script(Reply(text="slow", first_token_delay_s=0.4), Reply(text="slow again", first_token_delay_s=0.4),
-                model="claude-haiku-4-5")
+    fake.script(
+        Reply(text="slow", first_token_delay_s=0.4),
+        Reply(text="slow again", first_token_delay_s=0.4),
+        model="claude-haiku-4-5",
+    )
     fake.script(Reply(text="fast"), model="gpt-5.4-mini")
     events, response = await drain(resilient)
     assert response.hedged  # the first: the allowance the budget starts with
@@ -176,9 +170,11 @@ def test_a_withheld_hedge_is_a_line_that_says_why_and_what_to_change():
     from app.render.text import route_event_line
 
     line = route_event_line(HedgeWithheld(PRIMARY, BACKUP, 0.5, 0.05))
-    assert line == (f"no first token from {PRIMARY} after 0.5 s, but no hedge to {BACKUP}: the hedge budget "
-                    f"(5% of requests) is spent; waiting for {PRIMARY} (raise [resilience] hedge_budget to hedge "
-                    "more often)")
+    assert line == (
+        f"no first token from {PRIMARY} after 0.5 s, but no hedge to {BACKUP}: the hedge budget "
+        f"(5% of requests) is spent; waiting for {PRIMARY} (raise [resilience] hedge_budget to hedge "
+        "more often)"
+    )
 
 
 async def test_a_zero_budget_never_hedges(fake, make_provider):
@@ -210,8 +206,10 @@ async def test_a_primary_that_fails_after_the_hedge_started_leaves_the_hedge_to_
     assert response.text == "the hedge" and response.hedged and response.fallback_from == PRIMARY
 
 
-@pytest.mark.parametrize(("text", "after", "percentile"), [("p95", None, 95.0), ("p90", None, 90.0),
-                                                         ("2.5s", 2.5, 95.0), ("800ms", 0.8, 95.0), ("3", 3.0, 95.0)])
+@pytest.mark.parametrize(
+    ("text", "after", "percentile"),
+    [("p95", None, 95.0), ("p90", None, 90.0), ("2.5s", 2.5, 95.0), ("800ms", 0.8, 95.0), ("3", 3.0, 95.0)],
+)
 def test_hedge_after_parses(text, after, percentile):
     policy = parse_hedge_after(text)
     assert (policy.after_s, policy.percentile) == (after, percentile)
@@ -240,15 +238,27 @@ def test_review_falls_back_and_history_keeps_both_calls(fake, run_cli):
 
     fake.script(overloaded(), model="claude-haiku-4-5")
     fake.script(Reply(text=keyed_review_text("quota_limiter.go")), model="gpt-5.4-mini")
-    result = run_cli("review", "sample_code/quota_limiter.go", "-p", PRIMARY, "--retries", "0",
-                     "--fallback", BACKUP, "--format", "json")
+    result = run_cli(
+        "review",
+        "sample_code/quota_limiter.go",
+        "-p",
+        PRIMARY,
+        "--retries",
+        "0",
+        "--fallback",
+        BACKUP,
+        "--format",
+        "json",
+    )
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["metrics"]["fallback_from"] == PRIMARY and data["provider"] == "openai"  # who answered
     assert f"falling back from {PRIMARY} to {BACKUP}" in result.stderr
     calls = _show(run_cli, result.stderr)["calls"]
     assert [(c["role"], c["model"], c["status"]) for c in calls] == [
-        ("candidate", "claude-haiku-4-5", "failed"), ("candidate-backup", "gpt-5.4-mini", "ok")]
+        ("candidate", "claude-haiku-4-5", "failed"),
+        ("candidate-backup", "gpt-5.4-mini", "ok"),
+    ]
 
 
 def test_a_route_in_the_config_hedges_and_records_both_costs(fake, run_cli, tmp_path):
@@ -257,9 +267,11 @@ def test_a_route_in_the_config_hedges_and_records_both_costs(fake, run_cli, tmp_
     from tests.conftest import write_private
     from tests.fake_reviews import keyed_review_text
 
-    write_private(tmp_path / "config" / "config.toml",
-                  f'[routes]\nreview = {{ spec = "{PRIMARY}", fallback = ["{BACKUP}"], hedge_after = "300ms" }}\n'
-                  '[resilience]\nhedge_budget = 1.0\n')
+    write_private(
+        tmp_path / "config" / "config.toml",
+        f'[routes]\nreview = {{ spec = "{PRIMARY}", fallback = ["{BACKUP}"], hedge_after = "300ms" }}\n'
+        "[resilience]\nhedge_budget = 1.0\n",
+    )
     fake.script(Reply(text=keyed_review_text("quota_limiter.go"), first_token_delay_s=2.0), model="claude-haiku-4-5")
     fake.script(Reply(text=keyed_review_text("quota_limiter.go", score=6)), model="gpt-5.4-mini")
     result = run_cli("review", "sample_code/quota_limiter.go", "--format", "json")
@@ -282,8 +294,18 @@ def test_hedge_after_on_the_command_line_fires_on_a_single_review(fake, run_cli)
 
     fake.script(Reply(text=keyed_review_text("quota_limiter.go"), first_token_delay_s=4.0), model="claude-haiku-4-5")
     fake.script(Reply(text=keyed_review_text("quota_limiter.go", score=6)), model="gpt-5.4-mini")
-    result = run_cli("review", "sample_code/quota_limiter.go", "-p", PRIMARY, "--fallback", BACKUP,
-                     "--hedge-after", "0.5s", "--format", "json")
+    result = run_cli(
+        "review",
+        "sample_code/quota_limiter.go",
+        "-p",
+        PRIMARY,
+        "--fallback",
+        BACKUP,
+        "--hedge-after",
+        "0.5s",
+        "--format",
+        "json",
+    )
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["metrics"]["hedged"] is True and data["result"]["score"] == 6  # the backup's answer
@@ -320,8 +342,11 @@ def test_bench_latency_prints_the_table_and_histogram_and_records_the_calls(fake
 
     from tests.fakeserver import heavy_tailed_delays
 
-    fake.latency_profile("claude-haiku-4-5", heavy_tailed_delays(80, scale=0.05),
-                         Reply(text="Check the dashboards, then the last deploy.", chunk_size=6))
+    fake.latency_profile(
+        "claude-haiku-4-5",
+        heavy_tailed_delays(80, scale=0.05),
+        Reply(text="Check the dashboards, then the last deploy.", chunk_size=6),
+    )
     result = run_cli("bench", "latency", "-p", PRIMARY, "-n", "30", "--concurrency", "5")
     assert result.code == 0, result.stderr
     assert "30 of 30 requests answered" in result.stdout and "time to first token" in result.stdout
@@ -352,9 +377,11 @@ def test_providers_shows_routes_and_health_from_history(fake, run_cli, tmp_path)
 
     from tests.conftest import write_private
 
-    write_private(tmp_path / "config" / "config.toml",
-                  f'[routes]\nreview = {{ spec = "{PRIMARY}", fallback = ["{BACKUP}"] }}\n'
-                  '[resilience]\nhedge_after = "p95"\ncooldown_failures = 2\ncooldown_s = 600\n')
+    write_private(
+        tmp_path / "config" / "config.toml",
+        f'[routes]\nreview = {{ spec = "{PRIMARY}", fallback = ["{BACKUP}"] }}\n'
+        '[resilience]\nhedge_after = "p95"\ncooldown_failures = 2\ncooldown_s = 600\n',
+    )
     fake.script(Reply(text="fine"), overloaded(), overloaded(), model="claude-haiku-4-5")
     for _ in range(3):
         run_cli("ask", "-p", PRIMARY, "--retries", "0", "--hedge-after", "off", "hello")

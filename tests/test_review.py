@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.answer_key import find_key
-from app.inputs import read_text_file
+from app.review.answer_key import find_key
 from app.review.task import ChunkStarted, FindingFound, ReviewFinished, review_events
-from app.source import load_source
+from app.source.inputs import read_text_file
+from app.source.model import load_source
 from providers import TextDelta
 from tests.fake_reviews import SAMPLES, keyed_review, keyed_review_text, plain_finding
 from tests.fakeserver import Reply, empty_billed
@@ -28,8 +28,12 @@ async def review(provider, path: Path | str, *, chunk_tokens: int = 12_000, key:
     text_input = read_text_file(str(path))
     source = load_source(str(path), text_input.text)
     chunks = source.chunks(chunk_tokens)
-    events = [e async for e in review_events(provider, source, text_input, chunks, max_tokens=4096,
-                                             key=find_key(path) if key else None)]
+    events = [
+        e
+        async for e in review_events(
+            provider, source, text_input, chunks, max_tokens=4096, key=find_key(path) if key else None
+        )
+    ]
     assert isinstance(events[-1], ReviewFinished)
     return events, events[-1].outcome
 
@@ -88,10 +92,16 @@ async def test_a_keyed_sample_reports_recall_and_precision(fake, make_provider, 
 
 async def test_missed_and_unexpected_findings_lower_recall_and_precision(fake, make_provider):
     lines = (SAMPLES / INVENTORY).read_text().splitlines()
-    extra = plain_finding(58, lines[57].strip(), title="Threshold comparison is strict",
-                          explanation="Items at exactly the threshold are not reordered.", category="correctness")
-    fake.script(Reply(text=json.dumps(keyed_review(INVENTORY, drop=("pickle-untrusted", "bare-except"),
-                                                   extra=(extra,)))))
+    extra = plain_finding(
+        58,
+        lines[57].strip(),
+        title="Threshold comparison is strict",
+        explanation="Items at exactly the threshold are not reordered.",
+        category="correctness",
+    )
+    fake.script(
+        Reply(text=json.dumps(keyed_review(INVENTORY, drop=("pickle-untrusted", "bare-except"), extra=(extra,))))
+    )
     _, outcome = await review(make_provider("anthropic:claude-haiku-4-5"), SAMPLES / INVENTORY)
     key = outcome.answer_key
     assert (key["expected"], key["matched"]) == (9, 7)
@@ -102,9 +112,15 @@ async def test_missed_and_unexpected_findings_lower_recall_and_precision(fake, m
 
 async def test_the_same_lines_with_a_different_complaint_is_not_a_match(fake, make_provider):
     lines = (SAMPLES / INVENTORY).read_text().splitlines()
-    wrong = plain_finding(35, lines[34].strip(), title="Full table scan on every search",
-                          explanation="Searching by name without an index reads the whole table.",
-                          category="performance", severity="low", suggestion="Add an index on items.name.")
+    wrong = plain_finding(
+        35,
+        lines[34].strip(),
+        title="Full table scan on every search",
+        explanation="Searching by name without an index reads the whole table.",
+        category="performance",
+        severity="low",
+        suggestion="Add an index on items.name.",
+    )
     fake.script(Reply(text=json.dumps({"findings": [wrong], "summary": "ok", "score": 8})))
     _, outcome = await review(make_provider("openai:gpt-5.4-mini"), SAMPLES / INVENTORY)
     assert outcome.answer_key["matched"] == 0 and outcome.answer_key["precision"] == 0.0
@@ -125,8 +141,9 @@ async def test_findings_cited_a_few_lines_off_are_moved_to_their_code_and_flagge
 
 
 async def test_lines_beyond_the_file_are_kept_marked_invalid_and_flagged(fake, make_provider):
-    ghost = plain_finding(900, "return total / len(items)", title="Division by zero",
-                          category="correctness", severity="medium")
+    ghost = plain_finding(
+        900, "return total / len(items)", title="Division by zero", category="correctness", severity="medium"
+    )
     fake.script(Reply(text=json.dumps({"findings": [ghost], "summary": "s", "score": 6})))
     _, outcome = await review(make_provider("openai:gpt-5.4-mini"), SAMPLES / INVENTORY)
     [finding] = outcome.result.findings
@@ -155,7 +172,8 @@ async def test_lines_that_address_the_model_are_flagged_and_cannot_set_the_score
         "\n"
         "def refund(amount):\n"
         "    total = amount\u202e  # reversed text hides what follows\n"
-        "    return total\n")
+        "    return total\n"
+    )
     fake.script(Reply(text=json.dumps({"findings": [], "summary": "Small file; nothing notable.", "score": 7})))
     _, outcome = await review(make_provider("anthropic:claude-haiku-4-5"), path)
     assert outcome.result.score == 7  # only the model's structured reply sets it
@@ -186,12 +204,14 @@ async def test_markers_cannot_be_closed_from_inside_the_code(fake, make_provider
 def _big_module(path: Path, functions: int = 90) -> Path:
     parts = []
     for n in range(functions):
-        parts.append(f"def handler_{n}(request):\n"
-                     f"    \"\"\"Serve route number {n}.\"\"\"\n"
-                     f"    payload = request.json()\n"
-                     f"    value = payload.get('field_{n}', 0)\n"
-                     f"    result = value * {n} + len(payload)\n"
-                     f"    return {{'route': {n}, 'result': result}}\n\n")
+        parts.append(
+            f"def handler_{n}(request):\n"
+            f'    """Serve route number {n}."""\n'
+            f"    payload = request.json()\n"
+            f"    value = payload.get('field_{n}', 0)\n"
+            f"    result = value * {n} + len(payload)\n"
+            f"    return {{'route': {n}, 'result': result}}\n\n"
+        )
     path.write_text("".join(parts))
     return path
 
@@ -207,10 +227,25 @@ async def test_a_large_file_is_reviewed_in_chunks_with_absolute_line_numbers(fak
         symbol = source.symbol_at(chunk.end - 1)
         assert symbol is not None and chunk.start <= symbol.start and symbol.end <= chunk.end  # symbol-aligned
         line = symbol.start + 4
-        replies.append(Reply(text=json.dumps({
-            "findings": [plain_finding(line, source.line(line).strip(), title=f"Unchecked input in {symbol.name}",
-                                       category="error-handling", severity="medium")],
-            "summary": f"Part ending at {chunk.end}.", "score": 9 - chunk.index})))
+        replies.append(
+            Reply(
+                text=json.dumps(
+                    {
+                        "findings": [
+                            plain_finding(
+                                line,
+                                source.line(line).strip(),
+                                title=f"Unchecked input in {symbol.name}",
+                                category="error-handling",
+                                severity="medium",
+                            )
+                        ],
+                        "summary": f"Part ending at {chunk.end}.",
+                        "score": 9 - chunk.index,
+                    }
+                )
+            )
+        )
     fake.script(*replies)
     events, outcome = await review(make_provider("anthropic:claude-haiku-4-5"), path, chunk_tokens=2_000)
 
@@ -237,9 +272,11 @@ async def test_a_large_file_is_reviewed_in_chunks_with_absolute_line_numbers(fak
 
 @BOTH
 async def test_an_invalid_reply_is_repaired_once(fake, make_provider, spec):
-    fake.script(Reply(text='{"findings": [{"line_start": "thirty-five"}], "summary": '),
-                Reply(text=keyed_review_text(INVENTORY)))
-    events, outcome = await review(make_provider(spec), SAMPLES / INVENTORY)
+    fake.script(
+        Reply(text='{"findings": [{"line_start": "thirty-five"}], "summary": '),
+        Reply(text=keyed_review_text(INVENTORY)),
+    )
+    _events, outcome = await review(make_provider(spec), SAMPLES / INVENTORY)
     assert outcome.status == "ok" and outcome.repaired
     assert len(outcome.result.findings) == 9 and outcome.answer_key["recall"] == 1.0
     assert "repaired" in [c.name for c in outcome.checks]

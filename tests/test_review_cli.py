@@ -51,8 +51,18 @@ def test_json_follows_the_output_contract(fake, run_cli):
     result_ = data["result"]
     assert result_["score"] == 3 and sum(result_["counts"].values()) == 8 == len(result_["findings"])
     first = result_["findings"][0]
-    assert {"id", "line_start", "line_end", "severity", "category", "title", "explanation", "suggestion",
-            "symbol", "lines_valid"} <= first.keys()
+    assert {
+        "id",
+        "line_start",
+        "line_end",
+        "severity",
+        "category",
+        "title",
+        "explanation",
+        "suggestion",
+        "symbol",
+        "lines_valid",
+    } <= first.keys()
     assert data["answer_key"]["recall"] == round(8 / 9, 3) and data["answer_key"]["missed"] == ["bare-except"]
     assert data["metrics"]["cost_usd"] > 0 and data["metrics"]["ttft_ms"] >= 0
 
@@ -108,8 +118,9 @@ def test_fail_on_sets_the_exit_code_for_ci(fake, run_cli, fail_on, expected):
 
 def test_fail_on_ignores_findings_below_the_threshold(fake, run_cli):
     lines = (SAMPLES / INVENTORY).read_text().splitlines()
-    fake.script(Reply(text=json.dumps({"findings": [plain_finding(16, lines[15].strip())],
-                                       "summary": "s", "score": 8})))
+    fake.script(
+        Reply(text=json.dumps({"findings": [plain_finding(16, lines[15].strip())], "summary": "s", "score": 8}))
+    )
     assert run_cli("review", SAMPLE_PATH, "-p", HAIKU, "--fail-on", "medium").code == 0
 
 
@@ -147,7 +158,7 @@ def test_text_output_of_a_failed_review_prints_what_arrived_marked_incomplete(fa
     out = result.stdout
     assert "CRITICAL" in out  # the findings that streamed
     assert "The review is incomplete: the text received before the failure" in out
-    received = text[:cut * 20]
+    received = text[: cut * 20]
     assert received[-60:] in out and out.index("CRITICAL") < out.index("The review is incomplete")
     assert "(end of the incomplete text)" in out
 
@@ -263,10 +274,24 @@ def test_crlf_and_bom_keep_line_numbers_as_an_editor_shows_them(fake, run_cli, t
     path = tmp_path / "win.py"
     body = "import os\r\n\r\ndef read(name):\r\n    return open(name).read()\r\n"
     path.write_bytes(b"\xef\xbb\xbf" + body.encode())
-    fake.script(Reply(text=json.dumps({"findings": [plain_finding(4, "return open(name).read()",
-                                                                   title="File handle never closed",
-                                                                   category="resource-management")],
-                                       "summary": "s", "score": 6})))
+    fake.script(
+        Reply(
+            text=json.dumps(
+                {
+                    "findings": [
+                        plain_finding(
+                            4,
+                            "return open(name).read()",
+                            title="File handle never closed",
+                            category="resource-management",
+                        )
+                    ],
+                    "summary": "s",
+                    "score": 6,
+                }
+            )
+        )
+    )
     result = run_cli("review", str(path), "-p", MINI, "--format", "json")
     assert result.code == 0 and "byte-order mark" in result.stderr
     [finding] = json.loads(result.stdout)["result"]["findings"]
@@ -277,9 +302,21 @@ def test_crlf_and_bom_keep_line_numbers_as_an_editor_shows_them(fake, run_cli, t
 def test_an_unknown_language_is_reviewed_as_numbered_text(fake, run_cli, tmp_path):
     path = tmp_path / "deploy.cfg"
     path.write_text("[service]\nreplicas = 1\npassword = hunter2\n")
-    fake.script(Reply(text=json.dumps({"findings": [plain_finding(3, "password = hunter2", category="security",
-                                                                   severity="high", title="Plaintext password")],
-                                       "summary": "s", "score": 3})))
+    fake.script(
+        Reply(
+            text=json.dumps(
+                {
+                    "findings": [
+                        plain_finding(
+                            3, "password = hunter2", category="security", severity="high", title="Plaintext password"
+                        )
+                    ],
+                    "summary": "s",
+                    "score": 3,
+                }
+            )
+        )
+    )
     result = run_cli("review", str(path), "-p", HAIKU, "--format", "json")
     assert result.code == 0
     data = json.loads(result.stdout)
@@ -289,10 +326,14 @@ def test_an_unknown_language_is_reviewed_as_numbered_text(fake, run_cli, tmp_pat
     assert "3 | password = hunter2" in str(fake.requests[0].body["messages"])
 
 
-@pytest.mark.parametrize(("sample", "line", "symbol"), [
-    ("upload_service.js", 34, 'router.get("/attachments")'),
-    ("quota_limiter.go", 33, "Limiter.Allow"),
-    ("ReportExporter.java", 32, "ReportExporter.export")])
+@pytest.mark.parametrize(
+    ("sample", "line", "symbol"),
+    [
+        ("upload_service.js", 34, 'router.get("/attachments")'),
+        ("quota_limiter.go", 33, "Limiter.Allow"),
+        ("ReportExporter.java", 32, "ReportExporter.export"),
+    ],
+)
 def test_every_keyed_sample_scores_fully_against_its_own_key(fake, run_cli, sample, line, symbol):
     fake.script(Reply(text=keyed_review_text(sample)))
     result = run_cli("review", f"sample_code/{sample}", "-p", MINI, "--format", "json")

@@ -32,14 +32,20 @@ MORE_EXAMPLES = [
     (f"aws_secret_access_key = {AWS_SECRET}", "aws-secret-access-key", AWS_SECRET),
     ("github_pat_" + "11ABCDEFG0" * 6, "github-fine-grained-token", "github_pat_" + "11ABCDEFG0" * 6),
     ("glpat-" + "xY3kLm9Qr2StUv8WzAb1", "gitlab-token", "glpat-" + "xY3kLm9Qr2StUv8WzAb1"),
-    ("https://hooks.slack.com/services/" + "T0A1B2C3D/B4E5F6G7H/" + "a1b2c3d4e5f6g7h8i9j0k1l2",
-     "slack-webhook", "https://hooks.slack.com/services/" + "T0A1B2C3D/B4E5F6G7H/" + "a1b2c3d4e5f6g7h8i9j0k1l2"),
+    (
+        "https://hooks.slack.com/services/" + "T0A1B2C3D/B4E5F6G7H/" + "a1b2c3d4e5f6g7h8i9j0k1l2",
+        "slack-webhook",
+        "https://hooks.slack.com/services/" + "T0A1B2C3D/B4E5F6G7H/" + "a1b2c3d4e5f6g7h8i9j0k1l2",
+    ),
     ("hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh", "huggingface-token", "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh"),
     ("npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "npm-token", "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
 ]
 # One example of every credential shape the provider layer scrubs.
-SHAPES = [(rule, line, secret) for line, rule, secret in [*TRUE_POSITIVES, *MORE_EXAMPLES]
-          if rule in {name for name, _ in CREDENTIAL_RULES}]
+SHAPES = [
+    (rule, line, secret)
+    for line, rule, secret in [*TRUE_POSITIVES, *MORE_EXAMPLES]
+    if rule in {name for name, _ in CREDENTIAL_RULES}
+]
 
 
 def streamed(pieces: list[str]) -> tuple[list[str], str]:
@@ -78,8 +84,9 @@ def test_short_values_are_not_registered_as_keys():
 @pytest.mark.parametrize("rule", [rule for rule, _, _ in SHAPES] + ["key in use"])
 def test_a_secret_split_across_two_deltas_at_any_point_is_caught(rule):
     register_key(CANARY_ANTHROPIC)
-    line = f'api_key = "{CANARY_ANTHROPIC}"' if rule == "key in use" else \
-        next(line for r, line, _ in SHAPES if r == rule)
+    line = (
+        f'api_key = "{CANARY_ANTHROPIC}"' if rule == "key in use" else next(line for r, line, _ in SHAPES if r == rule)
+    )
     secret = CANARY_ANTHROPIC if rule == "key in use" else next(s for r, _, s in SHAPES if r == rule)
     text = f"Found this:\n{line}\nRotate it."
     for cut in range(1, len(text)):
@@ -91,13 +98,13 @@ def test_a_secret_split_across_two_deltas_at_any_point_is_caught(rule):
 def test_a_key_streamed_four_characters_at_a_time_is_caught():
     register_key(CANARY_OPENAI)
     text = f"The header was Authorization: Bearer {CANARY_OPENAI} and nothing else."
-    _, joined = streamed([text[i:i + 4] for i in range(0, len(text), 4)])
+    _, joined = streamed([text[i : i + 4] for i in range(0, len(text), 4)])
     assert CANARY_OPENAI not in joined and REDACTED_KEY in joined
 
 
 def test_prose_streams_a_word_at_a_time_unchanged():
     text = "The disk filled up because the log rotation job stopped.\nCheck cron first. "
-    pieces, joined = streamed([text[i:i + 4] for i in range(0, len(text), 4)])
+    pieces, joined = streamed([text[i : i + 4] for i in range(0, len(text), 4)])
     assert joined == text
     assert pieces[:3] == ["The ", "", "disk "], "a word is released as soon as it ends"
 
@@ -150,8 +157,15 @@ async def test_a_key_echoed_in_streamed_text_is_scrubbed_across_chunks(fake, mak
 @BOTH
 async def test_a_key_echoed_in_a_mid_stream_error_event_is_scrubbed(fake, make_provider, spec):
     # The stream breaks 20 characters into the key: what arrived of it is scrubbed too.
-    fake.script(Reply(text=f"Partial answer with {ECHO_KEY} in it", chunk_size=5, error_after=8,
-                      error_type="api_error", error_message=f"upstream rejected {ECHO_KEY}"))
+    fake.script(
+        Reply(
+            text=f"Partial answer with {ECHO_KEY} in it",
+            chunk_size=5,
+            error_after=8,
+            error_type="api_error",
+            error_message=f"upstream rejected {ECHO_KEY}",
+        )
+    )
     text, error = await everything_from(make_provider(spec))
     assert isinstance(error, E.InterruptedStreamError)
     assert error.partial_text == "Partial answer with [REDACTED:api-key]"
@@ -162,9 +176,11 @@ async def test_a_key_echoed_in_a_mid_stream_error_event_is_scrubbed(fake, make_p
 
 @BOTH
 async def test_a_key_echoed_before_any_text_in_an_error_event_is_scrubbed_in_the_retry_notice(
-        fake, make_provider, spec):
-    fake.script(Reply(text="x", error_after=0, error_type="api_error", error_message=f"no: {ECHO_KEY}"),
-                Reply(text="fine"))
+    fake, make_provider, spec
+):
+    fake.script(
+        Reply(text="x", error_after=0, error_type="api_error", error_message=f"no: {ECHO_KEY}"), Reply(text="fine")
+    )
     provider = make_provider(spec)
     text, error = await everything_from(provider)
     assert error is None and "no: [REDACTED:api-key]" in text
@@ -187,8 +203,13 @@ async def test_the_local_models_exception_text_is_scrubbed(tmp_path):
             return SimpleNamespace(llama=Failing(), lock=threading.Lock())
 
     settings = ProviderSettings(api_key=None, base_url="file://model.gguf", retry=RetryPolicy(retries=0))
-    provider = BrokenLocal(name="local", model="model.gguf", settings=settings, caps=local_capabilities(),
-                           model_ref=LocalModel(tmp_path / "model.gguf", bundled=False))
+    provider = BrokenLocal(
+        name="local",
+        model="model.gguf",
+        settings=settings,
+        caps=local_capabilities(),
+        model_ref=LocalModel(tmp_path / "model.gguf", bundled=False),
+    )
     text, error = await everything_from(provider)
     for thread in threading.enumerate():  # its worker thread ends before this test's event loop
         if thread.name == "driftcheck-local":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from app.source import LineTooLongError, detect_language, load_source, split_lines
+from app.source.model import LineTooLongError, detect_language, load_source, split_lines
 from tests.fake_reviews import SAMPLES
 
 
@@ -14,39 +16,47 @@ def _sample(name: str):
 
 def test_python_symbols_with_decorators_methods_and_ranges():
     text = (
-        "import os\n"            # 1
-        "\n"                     # 2
-        "@dataclass\n"           # 3
-        "class Box:\n"           # 4
-        "    size: int\n"        # 5
-        "\n"                     # 6
+        "import os\n"  # 1
+        "\n"  # 2
+        "@dataclass\n"  # 3
+        "class Box:\n"  # 4
+        "    size: int\n"  # 5
+        "\n"  # 6
         "    def grow(self):\n"  # 7
-        "        return 1\n"     # 8
-        "\n"                     # 9
-        "def main():\n"          # 10
-        "    def inner():\n"     # 11
-        "        pass\n"         # 12
-        "    return inner\n"     # 13
+        "        return 1\n"  # 8
+        "\n"  # 9
+        "def main():\n"  # 10
+        "    def inner():\n"  # 11
+        "        pass\n"  # 12
+        "    return inner\n"  # 13
     )
     source = load_source("box.py", text)
     assert source.language == "python"
     assert [(s.name, s.kind, s.start, s.end) for s in source.symbols] == [
-        ("Box", "class", 3, 8), ("Box.grow", "method", 7, 8),
-        ("main", "function", 10, 13), ("main.inner", "function", 11, 12)]
+        ("Box", "class", 3, 8),
+        ("Box.grow", "method", 7, 8),
+        ("main", "function", 10, 13),
+        ("main.inner", "function", 11, 12),
+    ]
     assert source.symbol_at(1) is None
-    assert source.symbol_at(3).name == "Box"        # the decorator belongs to the class
+    assert source.symbol_at(3).name == "Box"  # the decorator belongs to the class
     assert source.symbol_at(8).name == "Box.grow"
     assert source.symbol_at(12).name == "main.inner"
     assert source.symbol_at(13).name == "main"
     assert source.symbol_at(99) is None
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("upload_service.js", {"isAuthorised", "totalSize", 'router.get("/attachments/:name")',
-                           'router.post("/attachments/:name")'}),
-    ("quota_limiter.go", {"Limit", "Limiter", "NewLimiter", "Limiter.Allow", "Limiter.Refresh", "Limiter.Usage"}),
-    ("ReportExporter.java", {"ReportExporter", "ReportExporter.export", "ReportExporter.countOverdue"}),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "upload_service.js",
+            {"isAuthorised", "totalSize", 'router.get("/attachments/:name")', 'router.post("/attachments/:name")'},
+        ),
+        ("quota_limiter.go", {"Limit", "Limiter", "NewLimiter", "Limiter.Allow", "Limiter.Refresh", "Limiter.Usage"}),
+        ("ReportExporter.java", {"ReportExporter", "ReportExporter.export", "ReportExporter.countOverdue"}),
+    ],
+)
 def test_symbols_in_other_languages(name, expected):
     source = _sample(name)
     assert not source.parse_errors
@@ -66,15 +76,18 @@ def test_enclosing_symbol_of_planted_issues():
     assert js.symbol_at(18).name == 'router.get("/attachments/:name")'  # not the inner readFile callback
 
 
-@pytest.mark.parametrize(("path", "text", "language"), [
-    ("tool", "#!/usr/bin/env python3\nprint(1)\n", "python"),
-    ("tool", "#!/usr/bin/python3.12\nprint(1)\n", "python"),
-    ("run", "#!/bin/sh\necho hi\n", "bash"),
-    ("cli", "#!/usr/bin/env -S node --no-warnings\nconsole.log(1)\n", "javascript"),
-    ("notes.txt", "hello\n", None),
-    ("Makefile", "all:\n\techo\n", None),
-    ("main.GO", "package main\n", "go"),
-])
+@pytest.mark.parametrize(
+    ("path", "text", "language"),
+    [
+        ("tool", "#!/usr/bin/env python3\nprint(1)\n", "python"),
+        ("tool", "#!/usr/bin/python3.12\nprint(1)\n", "python"),
+        ("run", "#!/bin/sh\necho hi\n", "bash"),
+        ("cli", "#!/usr/bin/env -S node --no-warnings\nconsole.log(1)\n", "javascript"),
+        ("notes.txt", "hello\n", None),
+        ("Makefile", "all:\n\techo\n", None),
+        ("main.GO", "package main\n", "go"),
+    ],
+)
 def test_language_from_extension_then_shebang(path, text, language):
     assert detect_language(path, text) == language
 
@@ -115,7 +128,7 @@ def test_chunks_cover_the_file_in_order_within_budget_and_cut_between_symbols():
     chunks = source.chunks(2000)
     assert len(chunks) > 5
     assert chunks[0].start == 1 and chunks[-1].end == source.line_count
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in itertools.pairwise(chunks):
         assert after.start == before.end + 1
     assert all(c.tokens <= 2000 for c in chunks)
     for chunk in chunks[1:]:

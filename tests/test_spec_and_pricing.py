@@ -47,16 +47,19 @@ def test_capabilities_pick_the_token_parameter():
     assert build_provider("anthropic:claude-sonnet-4-6", env=env).caps.token_param == "max_tokens"
     gpt = build_provider("openai:gpt-5.5", env=env).caps
     assert gpt.token_param == "max_completion_tokens" and gpt.reasoning_tokens
-    local = Endpoint(name="vllm", base_url="http://127.0.0.1:8000/v1", token_param="max_completion_tokens",
-                     structured_output=False)
+    local = Endpoint(
+        name="vllm", base_url="http://127.0.0.1:8000/v1", token_param="max_completion_tokens", structured_output=False
+    )
     caps = build_provider("vllm:llama", env=env, endpoints={"vllm": local}).caps
     assert caps.token_param == "max_completion_tokens" and not caps.native_structured_output
 
 
 def test_resolution_order():
     keys = {"OPENAI_API_KEY": "k"}
-    assert default_spec(config_default=None, env={**keys, "LLM_PROVIDER": "anthropic:claude-sonnet-4-6"}) \
+    assert (
+        default_spec(config_default=None, env={**keys, "LLM_PROVIDER": "anthropic:claude-sonnet-4-6"})
         == "anthropic:claude-sonnet-4-6"
+    )
     assert default_spec(config_default="ollama:qwen", env=keys) == "ollama:qwen"
     assert default_spec(config_default=None, env=keys) == "openai:gpt-5.4-mini"
     with pytest.raises(E.ConfigurationError) as raised:
@@ -65,11 +68,15 @@ def test_resolution_order():
 
 
 def test_cost_matches_genai_prices():
-    from genai_prices import Usage as PriceUsage, calc_price
+    from genai_prices import Usage as PriceUsage
+    from genai_prices import calc_price
 
     usage = Usage(input_tokens=1200, output_tokens=300)
-    expected = float(calc_price(PriceUsage(input_tokens=1200, output_tokens=300),
-                                model_ref="claude-haiku-4-5", provider_id="anthropic").total_price)
+    expected = float(
+        calc_price(
+            PriceUsage(input_tokens=1200, output_tokens=300), model_ref="claude-haiku-4-5", provider_id="anthropic"
+        ).total_price
+    )
     assert cost_usd("anthropic", "claude-haiku-4-5", usage) == pytest.approx(expected)
     assert expected > 0
 

@@ -29,16 +29,9 @@ async def events(body: str, content_type: str = "text/event-stream") -> list:
 
 
 async def test_multi_line_data_comments_and_done_marker():
-    body = (": keep-alive comment\n"
-            "event: message_start\n"
-            "data: {\"a\":\n"
-            "data: 1}\n"
-            "\n"
-            "id: 7\n"
-            "data:{\"b\":2}\n"
-            "\n"
-            "data: [DONE]\n"
-            "\n")
+    body = (
+        ': keep-alive comment\nevent: message_start\ndata: {"a":\ndata: 1}\n\nid: 7\ndata:{"b":2}\n\ndata: [DONE]\n\n'
+    )
     assert await events(body) == [{"a": 1}, {"b": 2}]
 
 

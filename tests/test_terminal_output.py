@@ -30,8 +30,9 @@ SAMPLE = "sample_code/inventory_service.py"
 
 def evil_review() -> str:
     first = (ROOT / SAMPLE).read_text().splitlines()[0]
-    finding = plain_finding(1, first.strip(), title=f"Title {EVIL}", explanation=f"Because {EVIL}",
-                            suggestion=f"Do {EVIL}")
+    finding = plain_finding(
+        1, first.strip(), title=f"Title {EVIL}", explanation=f"Because {EVIL}", suggestion=f"Do {EVIL}"
+    )
     return json.dumps(keyed_review("inventory_service.py", extra=(finding,), summary=f"Summary {EVIL}"))
 
 
@@ -58,7 +59,9 @@ def run_raw(run_cli):
 
 def assert_inert(text: str, where: str) -> None:
     found = OBEYED.search(text)
-    assert found is None, f"{where}: {found.group()!r} reached the terminal: {text[max(0, found.start() - 40):found.end() + 40]!r}"
+    assert found is None, (
+        f"{where}: {found.group()!r} reached the terminal: {text[max(0, found.start() - 40) : found.end() + 40]!r}"
+    )
 
 
 def test_neutralise_shows_every_control_character_but_tab_and_newline():
@@ -85,7 +88,7 @@ def test_ask_streams_a_reply_with_escape_sequences_inertly(fake, run_raw):
 
 def test_a_provider_error_with_escape_sequences_is_printed_inertly(fake, run_raw):
     fake.script(HttpError(400, f"rejected {EVIL}"))
-    code, out, err = run_raw("ask", "-p", "openai", "--retries", "0", "hi")
+    code, _out, err = run_raw("ask", "-p", "openai", "--retries", "0", "hi")
     assert code == 3
     assert_inert(err, "driftcheck: error: line")
     assert err.startswith("driftcheck: error: openai:gpt-5.4-mini: the request was rejected: rejected \\x1b]52")
@@ -113,8 +116,11 @@ def test_review_text_markdown_sarif_and_history_show_it_inertly(fake, run_raw, t
         stored = " ".join(str(row) for row in db.execute("SELECT result_json FROM runs"))
     assert "\\u001b]52" in stored or "\x1b]52" in stored
     run_id = json.loads(run_raw("history", "list", "--format", "json")[1])["runs"][0]["id"]
-    for args in (("history", "show", run_id), ("history", "export", run_id, "--format", "markdown"),
-                 ("history", "list")):
+    for args in (
+        ("history", "show", run_id),
+        ("history", "export", run_id, "--format", "markdown"),
+        ("history", "list"),
+    ):
         code, out, err = run_raw(*args)
         assert code == 0, err
         assert_inert(out, " ".join(args))
@@ -177,7 +183,10 @@ def test_no_key_or_escape_in_output_when_the_provider_echoes_everything(fake, ru
 def test_every_rich_console_on_the_command_line_is_the_safe_one():
     """One mechanism: a plain rich Console would send a provider's ESC to the terminal
     (or, under the neutralised standard streams, garble its own colours)."""
-    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "app").rglob("*.py"))
-                 for n, line in enumerate(path.read_text().splitlines(), 1)
-                 if re.search(r"(?<![\w.])Console\(", line)]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "app").rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"(?<![\w.])Console\(", line)
+    ]
     assert offenders == []

@@ -12,7 +12,7 @@ import pytest
 
 from app.tui.app import DriftcheckApp
 from app.tui.compare_screen import CompareScreen
-from app.tui.dialogs import DocumentScreen, HelpScreen, AskPrompt
+from app.tui.dialogs import AskPrompt, DocumentScreen, HelpScreen
 from app.tui.history_screen import HistoryScreen
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
@@ -117,8 +117,10 @@ async def test_bad_input_is_a_notification_and_nothing_is_sent(fake, tui_env, tm
 
 async def test_compare_streams_two_panes_then_the_drift_panel(fake, tui_env):
     fake.script(Reply(text=keyed_review_text("inventory_service.py"), chunk_delay_s=0.001), model="claude-haiku-4-5")
-    fake.script(Reply(text=keyed_review_text("inventory_service.py", drop=("sql-injection",), score=5),
-                      chunk_delay_s=0.001), model="gpt-5.4-mini")
+    fake.script(
+        Reply(text=keyed_review_text("inventory_service.py", drop=("sql-injection",), score=5), chunk_delay_s=0.001),
+        model="gpt-5.4-mini",
+    )
     app = DriftcheckApp(lambda a: CompareScreen(SAMPLE, A, B))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
@@ -136,8 +138,9 @@ async def test_compare_streams_two_panes_then_the_drift_panel(fake, tui_env):
 
 async def test_a_failed_side_shows_its_error_while_the_other_completes(fake, tui_env):
     fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="gpt-5.4-mini")
-    fake.script(Reply(text=keyed_review_text("inventory_service.py"), chunk_size=40, error_after=12),
-                model="claude-haiku-4-5")
+    fake.script(
+        Reply(text=keyed_review_text("inventory_service.py"), chunk_size=40, error_after=12), model="claude-haiku-4-5"
+    )
     app = DriftcheckApp(lambda a: CompareScreen(SAMPLE, B, A))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
@@ -196,14 +199,21 @@ async def test_history_opens_a_run_and_compares_two(fake, tui_env, run_cli):
 
 
 async def test_settings_are_saved_to_toml_and_keys_shown_only_as_present(fake, tui_env, tmp_path):
-    write_private(tmp_path / "config" / "config.toml", '[local]\ncontext_tokens = 4096\n')
+    write_private(tmp_path / "config" / "config.toml", "[local]\ncontext_tokens = 4096\n")
     app = DriftcheckApp(lambda a: SettingsScreen())
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        for key, value in (("default", A), ("compare-0", A), ("compare-1", B), ("judges", "openai:gpt-5.5, " + A),
-                           ("resilience-retries", "3"), ("resilience-hedge_after", "p95"),
-                           ("endpoint-name", "ollama"), ("endpoint-base_url", "http://localhost:11434/v1"),
-                           ("endpoint-models", "qwen2.5-coder:7b")):
+        for key, value in (
+            ("default", A),
+            ("compare-0", A),
+            ("compare-1", B),
+            ("judges", "openai:gpt-5.5, " + A),
+            ("resilience-retries", "3"),
+            ("resilience-hedge_after", "p95"),
+            ("endpoint-name", "ollama"),
+            ("endpoint-base_url", "http://localhost:11434/v1"),
+            ("endpoint-models", "qwen2.5-coder:7b"),
+        ):
             screen.query_one(f"#set-{key}").value = value
         await pilot.press("ctrl+s")
         keys = str(screen.query_one("#settings-keys").render())
@@ -237,15 +247,22 @@ async def test_help_and_the_command_palette_list_every_action(tui_env):
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for title in ("Review a file", "Compare two providers", "Triage an incident", "History", "Settings",
-                      "Cancel the running task", "Help"):
+        for title in (
+            "Review a file",
+            "Compare two providers",
+            "Triage an incident",
+            "History",
+            "Settings",
+            "Cancel the running task",
+            "Help",
+        ):
             assert title in titles
         ids = {b.id for b in app.BINDINGS}
         assert {"app.help", "app.triage", "app.history", "app.settings", "app.quit"} <= ids
 
 
 async def test_the_review_screen_takes_the_command_lines_fallback(fake, tui_env, tmp_path):
-    from app.tui.runs import RouteOptions
+    from app.run.options import RouteOptions
     from tests.fakeserver import overloaded
 
     write_private(tmp_path / "config" / "config.toml", "[resilience]\nretries = 0\n")
@@ -259,10 +276,13 @@ async def test_the_review_screen_takes_the_command_lines_fallback(fake, tui_env,
         assert f"fell back from {A}" in str(screen.pane("a").metrics.render())
 
 
-@pytest.mark.parametrize(("reply", "expected"), [
-    (Reply(text=keyed_review_text("inventory_service.py"), chunk_size=40, error_after=12), 3),
-    (Reply(text=keyed_review_text("inventory_service.py")), 0),
-])
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Reply(text=keyed_review_text("inventory_service.py"), chunk_size=40, error_after=12), 3),
+        (Reply(text=keyed_review_text("inventory_service.py")), 0),
+    ],
+)
 def test_quitting_the_tui_exits_as_the_headless_command_would(fake, tui_env, monkeypatch, reply, expected):
     """run_tui itself, headless: a review that failed mid-stream exits 3 once the user quits."""
     from app.tui.app import run_tui
@@ -286,11 +306,18 @@ async def test_a_failed_judge_in_the_tui_exits_3_unless_judges_are_optional(fake
         fake.script(Reply(text=answer_text("pg-storage.md", "active")), model="claude-haiku-4-5")
         fake.script(HttpError(403, "this key may not use the judge"), model="gpt-5.4-mini")
         text = (ROOT_INCIDENTS / "pg-storage.md").read_text(encoding="utf-8")
-        app = DriftcheckApp(lambda a: TriageScreen(text=text, spec_a=A, judges=[B], start=True),
-                            judge_optional=optional)
+        app = DriftcheckApp(
+            lambda a, text=text: TriageScreen(text=text, spec_a=A, judges=[B], start=True), judge_optional=optional
+        )
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
-            await until(pilot, lambda: screen.specs and not screen.running and "Judge" in str(
-                screen.pane("a").query_one(".summary").render()))
+            await until(
+                pilot,
+                lambda screen=screen: (
+                    screen.specs
+                    and not screen.running
+                    and "Judge" in str(screen.pane("a").query_one(".summary").render())
+                ),
+            )
             await pilot.pause()
         assert app.exit_code == expected

@@ -82,12 +82,14 @@ async def test_triage_actions_and_summary_show_it_inertly(fake, tui_env):
     answer["actions"][0]["action"] = f"Restart {EVIL}"
     answer["root_cause"]["summary"] = f"Cause {EVIL}"
     fake.script(Reply(text=json.dumps(answer), chunk_size=9), model="claude-haiku-4-5")
-    app = DriftcheckApp(lambda a: TriageScreen(text="Consumer lag is growing on orders.", spec_a=A, judges=[],
-                                               start=True))
+    app = DriftcheckApp(
+        lambda a: TriageScreen(text="Consumer lag is growing on orders.", spec_a=A, judges=[], start=True)
+    )
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await until(pilot, lambda: not screen.running and "Root cause" in str(
-            screen.pane("a").query_one(".summary").render()))
+        await until(
+            pilot, lambda: not screen.running and "Root cause" in str(screen.pane("a").query_one(".summary").render())
+        )
         assert_screen_inert(app, "triage screen")
 
 

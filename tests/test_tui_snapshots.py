@@ -22,7 +22,7 @@ DATA = Path(__file__).parent / "data" / "tui"
 SIZE = (120, 40)
 SAMPLE = "sample_code/inventory_service.py"
 CONFIG_DIR = "/tmp/driftcheck-snapshot-config"  # shown on the settings screen, so it is fixed
-DATA_DIR = "/tmp/driftcheck-snapshot-data"      # shown on the history screen
+DATA_DIR = "/tmp/driftcheck-snapshot-data"  # shown on the history screen
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +36,10 @@ def fixed_environment(monkeypatch, tmp_path):
     shutil.rmtree(CONFIG_DIR, ignore_errors=True)
     Path(CONFIG_DIR).mkdir(mode=0o700)
     config = Path(CONFIG_DIR) / "config.toml"
-    config.write_text('default = "anthropic:claude-haiku-4-5"\ncompare = ["anthropic:claude-haiku-4-5", '
-                      '"openai:gpt-5.4-mini"]\n\n[resilience]\nretries = 2\nhedge_after = "p95"\n')
+    config.write_text(
+        'default = "anthropic:claude-haiku-4-5"\ncompare = ["anthropic:claude-haiku-4-5", '
+        '"openai:gpt-5.4-mini"]\n\n[resilience]\nretries = 2\nhedge_after = "p95"\n'
+    )
     config.chmod(0o600)
     monkeypatch.setenv("DRIFTCHECK_CONFIG_DIR", CONFIG_DIR)
     shutil.rmtree(DATA_DIR, ignore_errors=True)
@@ -70,8 +72,10 @@ def test_review_screen_with_a_finding_selected(snap_compare):
 
 def test_compare_screen_with_the_drift_panel(snap_compare):
     report = _stored("compare_report.json")
-    app = DriftcheckApp(lambda a: CompareScreen(SAMPLE, "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini",
-                                                stored=report), record=False)
+    app = DriftcheckApp(
+        lambda a: CompareScreen(SAMPLE, "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini", stored=report),
+        record=False,
+    )
     assert snap_compare(app, terminal_size=SIZE)
 
 
@@ -92,7 +96,7 @@ def _recorded_history(monkeypatch) -> None:
     import itertools
     import time
 
-    import app.store as store_module
+    import app.history.store as store_module
 
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
@@ -102,16 +106,32 @@ def _recorded_history(monkeypatch) -> None:
     monkeypatch.setattr(store_module, "new_run_id", lambda: next(ids))
     report = _stored("compare_report.json")
     store = store_module.Store.open().store
-    for task, sides, result in (("review", ["a"], report["a"]), ("review", ["b"], report["b"]),
-                                ("compare", ["a", "b"], report)):
-        run = store.start_run(task, input_ref=f"/work/{SAMPLE}", input_sha256="0" * 64,
-                              providers=[f"{report[s]['provider']}:{report[s]['model']}" for s in sides])
+    for task, sides, result in (
+        ("review", ["a"], report["a"]),
+        ("review", ["b"], report["b"]),
+        ("compare", ["a", "b"], report),
+    ):
+        run = store.start_run(
+            task,
+            input_ref=f"/work/{SAMPLE}",
+            input_sha256="0" * 64,
+            providers=[f"{report[s]['provider']}:{report[s]['model']}" for s in sides],
+        )
         for side in sides:
-            call = store.start_call(run, role=side if task == "compare" else "candidate",
-                                    provider=report[side]["provider"], model=report[side]["model"])
+            call = store.start_call(
+                run,
+                role=side if task == "compare" else "candidate",
+                provider=report[side]["provider"],
+                model=report[side]["model"],
+            )
             store.finish_call(call, status="ok", text="{}", metrics=report[side]["metrics"])
-        store.finish_run(run, status="ok", score=result.get("result", {}).get("score") if task == "review" else None,
-                         summary=None, result=result)
+        store.finish_run(
+            run,
+            status="ok",
+            score=result.get("result", {}).get("score") if task == "review" else None,
+            summary=None,
+            result=result,
+        )
     store.close()
 
 

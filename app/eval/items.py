@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.cli import UsageError
-from app.triage.reference import REFERENCE_SUFFIX
+from app.errors import UsageError
+from app.resources import bundled_dir
+from app.review.answer_key import KEY_SUFFIX, AnswerKey
+from app.source.inputs import TextInput
+from app.source.model import SourceFile, detect_language
+from app.triage.reference import REFERENCE_SUFFIX, Reference
+from providers import Check
 
 INCIDENT_SUFFIXES = {".md", ".txt", ".log"}
 BUNDLED = {"incidents": "incidents", "samples": "sample_code"}
@@ -24,15 +29,15 @@ MAX_ITEMS = 200
 
 @dataclass
 class EvalItem:
-    id: str                 # how the report names it: a bundled name or the path as given
-    task: str               # triage | review
+    id: str  # how the report names it: a bundled name or the path as given
+    task: str  # triage | review
     path: Path
     difficulty: str
-    text_input: Any
-    reference: Any = None   # triage: the incident's reference answer
-    key: Any = None         # review: the file's answer key
-    source: Any = None      # review: the parsed source
-    flags: list[Any] = field(default_factory=list)
+    text_input: TextInput
+    reference: Reference | None = None  # triage: the incident's reference answer
+    key: AnswerKey | None = None  # review: the file's answer key
+    source: SourceFile | None = None  # review: the parsed source
+    flags: list[Check] = field(default_factory=list)
 
     @property
     def sha256(self) -> str:
@@ -44,19 +49,24 @@ class EvalItem:
         return self.reference is not None or self.key is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "task": self.task, "path": str(self.path), "sha256": self.sha256,
-                "difficulty": self.difficulty, "keyed": self.keyed}
+        return {
+            "id": self.id,
+            "task": self.task,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "difficulty": self.difficulty,
+            "keyed": self.keyed,
+        }
 
 
-def collect_items(selection: list[str]) -> list[EvalItem]:
-    """The items of `--set` values, in a stable order, each loaded and checked."""
-    from app.resources import data_dir
-
+def find_inputs(selection: list[str]) -> list[tuple[str, Path, str]]:
+    """(id, path, task) of every input the `--set` values name, in a stable order; a path
+    named twice is run once. Reading and checking each is the run builder's (app.run.eval)."""
     found: dict[Path, tuple[str, str]] = {}  # path -> (id, task); a path named twice is run once
     for value in selection:
         names = ["incidents", "samples"] if value == "all" else [value] if value in BUNDLED else []
         for name in names:
-            folder = data_dir(BUNDLED[name])
+            folder = bundled_dir(BUNDLED[name])
             for path, task in _inputs_in(folder):
                 found.setdefault(path, (f"{BUNDLED[name]}/{path.name}", task))
         if not names:
@@ -66,7 +76,7 @@ def collect_items(selection: list[str]) -> list[EvalItem]:
         raise UsageError("nothing to evaluate: --set incidents, samples, all, or paths to incidents and source files")
     if len(found) > MAX_ITEMS:
         raise UsageError(f"{len(found)} inputs; an eval takes at most {MAX_ITEMS}. Narrow --set")
-    return [load_item(item_id, path, task) for path, (item_id, task) in found.items()]
+    return [(item_id, path, task) for path, (item_id, task) in found.items()]
 
 
 def _shown(path: Path) -> str:
@@ -78,13 +88,14 @@ def _shown(path: Path) -> str:
 
 def _inputs_in(folder: Path) -> list[tuple[Path, str]]:
     """The incidents and source files in `folder`, with or without a reference or key."""
-    from app.answer_key import KEY_SUFFIX
-    from app.source import detect_language
-
     out = []
     for path in sorted(folder.iterdir()):
-        if (path.name.endswith((KEY_SUFFIX, REFERENCE_SUFFIX)) or path.name.startswith(".")
-                or path.name.upper().startswith("README") or not path.is_file()):
+        if (
+            path.name.endswith((KEY_SUFFIX, REFERENCE_SUFFIX))
+            or path.name.startswith(".")
+            or path.name.upper().startswith("README")
+            or not path.is_file()
+        ):
             continue
         if _is_incident(path):
             out.append((path.resolve(), "triage"))
@@ -104,36 +115,9 @@ def _from_path(value: str) -> list[tuple[Path, str]]:
     if path.is_dir():
         files = _inputs_in(path)
         if not files:
-            raise UsageError(f"--set {value}: no incident ({', '.join(sorted(INCIDENT_SUFFIXES))}) and no source "
-                             f"file in a language driftcheck knows in this folder")
+            raise UsageError(
+                f"--set {value}: no incident ({', '.join(sorted(INCIDENT_SUFFIXES))}) and no source "
+                f"file in a language driftcheck knows in this folder"
+            )
         return files
     return [(path.resolve(), "triage" if _is_incident(path) else "review")]
-
-
-def load_item(item_id: str, path: Path, task: str) -> EvalItem:
-    if task == "triage":
-        from app.triage_cli import load_incident, read_incident
-
-        text_input, flags, reference = load_incident(read_incident(str(path)), None)
-        return EvalItem(item_id, task, path, reference.difficulty if reference and reference.difficulty else "",
-                        text_input, reference=reference, flags=flags)
-    from app.review_cli import load_review_input
-
-    text_input, source, key = load_review_input(str(path), None)
-    return EvalItem(item_id, task, path, key.difficulty if key and key.difficulty else "", text_input,
-                    key=key, source=source)
-
-
-def reload_items(stored: list[dict[str, Any]]) -> list[EvalItem]:
-    """The items of a stored plan, read again and checked to be byte for byte the same."""
-    items = []
-    for entry in stored:
-        path = Path(entry["path"])
-        if not path.is_file():
-            raise UsageError(f"cannot resume: {entry['id']} ({path}) is gone")
-        item = load_item(entry["id"], path, entry["task"])
-        if item.sha256 != entry["sha256"]:
-            raise UsageError(f"cannot resume: {entry['id']} has changed since the eval started "
-                             f"(sha256 {entry['sha256'][:12]}… then, {item.sha256[:12]}… now); start a new eval")
-        items.append(item)
-    return items

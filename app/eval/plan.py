@@ -44,15 +44,19 @@ class EvalPlan:
     def cells(self) -> list[Cell]:
         """Run by run, item by item, model by model: each provider works through its
         share in this order, at its own pace, so the first runs of every item come first."""
-        return [Cell(model, item.id, run) for run in range(self.repeat) for item in self.items
-                for model in self.models]
+        return [Cell(model, item.id, run) for run in range(self.repeat) for item in self.items for model in self.models]
 
     def item(self, item_id: str) -> EvalItem:
         return next(i for i in self.items if i.id == item_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"models": self.models, "judges": self.judges, "repeat": self.repeat, "mode": self.mode,
-                "items": [i.to_dict() for i in self.items]}
+        return {
+            "models": self.models,
+            "judges": self.judges,
+            "repeat": self.repeat,
+            "mode": self.mode,
+            "items": [i.to_dict() for i in self.items],
+        }
 
 
 def task_name(task: str, mode: str) -> str:
@@ -61,22 +65,26 @@ def task_name(task: str, mode: str) -> str:
 
 
 def _tokens(text: str) -> int:
-    from app.source import estimate_tokens
+    from app.source.model import estimate_tokens
 
     return estimate_tokens(text)
 
 
 def _price(provider: Any, input_tokens: int, output_tokens: int) -> float | None:
-    return cost_usd(provider.price_provider, provider.model,
-                    Usage(input_tokens=input_tokens, output_tokens=output_tokens), provider.settings.price_overrides)
+    return cost_usd(
+        provider.price_provider,
+        provider.model,
+        Usage(input_tokens=input_tokens, output_tokens=output_tokens),
+        provider.settings.price_overrides,
+    )
 
 
 @dataclass
 class Estimate:
     """Expected cost: per cell (answer plus every grade), and in total."""
 
-    per_cell: dict[str, float | None]     # cell key -> USD, None when a price is unknown
-    unpriced: list[str]                   # SPECs whose price is not known
+    per_cell: dict[str, float | None]  # cell key -> USD, None when a price is unknown
+    unpriced: list[str]  # SPECs whose price is not known
 
     @property
     def total(self) -> float:

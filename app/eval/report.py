@@ -45,8 +45,13 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 def _stats(values: list[float]) -> dict[str, Any]:
     if not values:
         return {"n": 0, "mean": None, "sd": None, "min": None, "max": None}
-    return {"n": len(values), "mean": _r(mean(values)), "sd": _r(pstdev(values)), "min": _r(min(values)),
-            "max": _r(max(values))}
+    return {
+        "n": len(values),
+        "mean": _r(mean(values)),
+        "sd": _r(pstdev(values)),
+        "min": _r(min(values)),
+        "max": _r(max(values)),
+    }
 
 
 def _spread(values: list[float]) -> dict[str, Any]:
@@ -70,8 +75,12 @@ def measure_of(task: str, judges: list[str], *, keyed: bool = True) -> str:
     return "answer_key" if task == "review" else "reference"
 
 
-MEASURE_LABEL = {"judges": "judges' mean total (0-10)", "reference": "reference coverage × 10",
-                 "answer_key": "answer-key F1 × 10", "none": "none"}
+MEASURE_LABEL = {
+    "judges": "judges' mean total (0-10)",
+    "reference": "reference coverage × 10",
+    "answer_key": "answer-key F1 × 10",
+    "none": "none",
+}
 NAMES_SHOWN = 5
 
 
@@ -87,15 +96,21 @@ def measure_label(measure: str, task: str, unkeyed: list[str], total: int) -> st
     if not unkeyed:
         return label
     if measure == "none":
-        return (f"none: no input has {'an' if task == 'review' else 'a'} {noun} and there are no judges; latency, "
-                f"cost and failures only (add --judges to grade them)")
+        return (
+            f"none: no input has {'an' if task == 'review' else 'a'} {noun} and there are no judges; latency, "
+            f"cost and failures only (add --judges to grade them)"
+        )
     if measure == "judges":
         if len(unkeyed) == total:
             return f"{label}, judge-only: no input has {'an' if task == 'review' else 'a'} {noun}"
-        return f"{label}; judge-only for {len(unkeyed)} of {total} inputs, without {'an' if task == 'review' else 'a'} " \
-               f"{noun}: {_names(unkeyed)}"
-    return (f"{label} for {total - len(unkeyed)} of {total} inputs; no quality measure (no {noun}, no judges) for "
-            f"{_names(unkeyed)}; add --judges to grade them")
+        return (
+            f"{label}; judge-only for {len(unkeyed)} of {total} inputs, without {'an' if task == 'review' else 'a'} "
+            f"{noun}: {_names(unkeyed)}"
+        )
+    return (
+        f"{label} for {total - len(unkeyed)} of {total} inputs; no quality measure (no {noun}, no judges) for "
+        f"{_names(unkeyed)}; add --judges to grade them"
+    )
 
 
 def quality(record: dict[str, Any], measure: str) -> float | None:
@@ -123,8 +138,9 @@ def _difficulty_key(name: str) -> tuple[int, str]:
 # --- per model -----------------------------------------------------------------------------
 
 
-def _model_row(spec: str, records: list[dict[str, Any]], items: dict[str, dict[str, Any]],
-               judges: list[str]) -> dict[str, Any]:
+def _model_row(
+    spec: str, records: list[dict[str, Any]], items: dict[str, dict[str, Any]], judges: list[str]
+) -> dict[str, Any]:
     answers = [r["answer"] for r in records if r["answer"]["status"] != "skipped"]
     ok = [a for a in answers if a["status"] == "ok"]
     values = [r["quality"] for r in records if r["quality"] is not None]
@@ -136,34 +152,54 @@ def _model_row(spec: str, records: list[dict[str, Any]], items: dict[str, dict[s
     cost_per_call = mean(costs) if costs and all(c is not None for c in costs) else None
     mean_quality = mean(values) if values else None
     row: dict[str, Any] = {
-        "model": spec, "calls": len(answers), "failed": len(answers) - len(ok),
+        "model": spec,
+        "calls": len(answers),
+        "failed": len(answers) - len(ok),
         "skipped": len(records) - len(answers),
-        "failures": sorted({(r["answer"]["error"] or {}).get("kind", "unknown") for r in records
-                            if r["answer"]["status"] != "ok"}),
+        "failures": sorted(
+            {(r["answer"]["error"] or {}).get("kind", "unknown") for r in records if r["answer"]["status"] != "ok"}
+        ),
         "quality": _stats(values),
-        "by_difficulty": {d: _stats(v) for d, v in sorted(by_difficulty.items(), key=lambda kv: _difficulty_key(kv[0]))},
+        "by_difficulty": {
+            d: _stats(v) for d, v in sorted(by_difficulty.items(), key=lambda kv: _difficulty_key(kv[0]))
+        },
         "ttft_ms": _spread([a["metrics"]["ttft_ms"] for a in ok if a["metrics"]["ttft_ms"] is not None]),
         "latency_ms": _spread([a["metrics"]["latency_ms"] for a in ok if a["metrics"]["latency_ms"] is not None]),
         "cost_per_call_usd": _r(cost_per_call, 10),
-        "cost_per_point_usd": _r(cost_per_call / mean_quality, 10) if cost_per_call is not None and mean_quality else None,
-        "judge_cost_usd": _r(sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"]), 6),
+        "cost_per_point_usd": _r(cost_per_call / mean_quality, 10)
+        if cost_per_call is not None and mean_quality
+        else None,
+        "judge_cost_usd": _r(
+            sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"]), 6
+        ),
     }
     if judges:
-        row["by_judge"] = {j: _r(mean(t)) if (t := [g["total"] for r in records for g in r["grades"]
-                                                      if g["judge"] == j and g.get("total") is not None]) else None
-                           for j in judges}
+        row["by_judge"] = {
+            j: _r(mean(t))
+            if (
+                t := [
+                    g["total"] for r in records for g in r["grades"] if g["judge"] == j and g.get("total") is not None
+                ]
+            )
+            else None
+            for j in judges
+        }
     checks = [a.get("reference_checks") for a in ok if a.get("reference_checks")]
     if checks:
         coverage = [c["coverage"] for c in checks if c.get("coverage") is not None]
-        row["reference"] = {"coverage": _r(mean(coverage)) if coverage else None,
-                            "violations": sum(_violations(r) for r in records),
-                            "answers_with_violations": sum(1 for r in records if _violations(r)),
-                            "all_actionable": sum(1 for c in checks if c.get("all_actionable"))}
+        row["reference"] = {
+            "coverage": _r(mean(coverage)) if coverage else None,
+            "violations": sum(_violations(r) for r in records),
+            "answers_with_violations": sum(1 for r in records if _violations(r)),
+            "all_actionable": sum(1 for c in checks if c.get("all_actionable")),
+        }
     keys = [a["answer_key"] for a in ok if a.get("answer_key")]
     if keys:
         precision = [k["precision"] for k in keys if k["precision"] is not None]
-        row["answer_key"] = {"recall": _r(mean(k["recall"] for k in keys)),
-                             "precision": _r(mean(precision)) if precision else None}
+        row["answer_key"] = {
+            "recall": _r(mean(k["recall"] for k in keys)),
+            "precision": _r(mean(precision)) if precision else None,
+        }
     return row
 
 
@@ -176,29 +212,56 @@ def _judges_section(records: list[dict[str, Any]], judges: list[str]) -> dict[st
         scored = [g for g in record["grades"] if g.get("total") is not None]
         if len(scored) < 2:
             continue
-        spread = {dim: max(g[dim] for g in scored) - min(g[dim] for g in scored)
-                  for dim in ("diagnosis", "quality", "total")}
+        spread = {
+            dim: max(g[dim] for g in scored) - min(g[dim] for g in scored) for dim in ("diagnosis", "quality", "total")
+        }
         per_item.setdefault(record["item"], []).append(
-            {"model": record["model"], "run": record["run"], **spread,
-             "scores": {g["judge"]: g["total"] for g in scored},
-             "notable": spread["diagnosis"] >= NOTABLE_SPREAD or spread["quality"] >= NOTABLE_SPREAD})
-    disagreement = [{"item": item, "max_spread": max(e["total"] for e in entries),
-                     "mean_spread": _r(mean(e["total"] for e in entries)),
-                     "notable": [e for e in entries if e["notable"]]}
-                    for item, entries in per_item.items()]
+            {
+                "model": record["model"],
+                "run": record["run"],
+                **spread,
+                "scores": {g["judge"]: g["total"] for g in scored},
+                "notable": spread["diagnosis"] >= NOTABLE_SPREAD or spread["quality"] >= NOTABLE_SPREAD,
+            }
+        )
+    disagreement = [
+        {
+            "item": item,
+            "max_spread": max(e["total"] for e in entries),
+            "mean_spread": _r(mean(e["total"] for e in entries)),
+            "notable": [e for e in entries if e["notable"]],
+        }
+        for item, entries in per_item.items()
+    ]
     self_grading = []
     for judge in judges:
         for model in dict.fromkeys(r["model"] for r in records):
-            mine = [g for r in records if r["model"] == model for g in r["grades"]
-                    if g["judge"] == judge and g.get("total") is not None]
+            mine = [
+                g
+                for r in records
+                if r["model"] == model
+                for g in r["grades"]
+                if g["judge"] == judge and g.get("total") is not None
+            ]
             if not mine or not mine[0]["self_graded"]:
                 continue
-            others = [g["total"] for r in records if r["model"] == model for g in r["grades"]
-                      if g["judge"] != judge and g.get("total") is not None]
+            others = [
+                g["total"]
+                for r in records
+                if r["model"] == model
+                for g in r["grades"]
+                if g["judge"] != judge and g.get("total") is not None
+            ]
             own = mean(g["total"] for g in mine)
-            self_grading.append({"judge": judge, "model": model, "own_mean": _r(own),
-                                 "others_mean": _r(mean(others)) if others else None,
-                                 "preference": _r(own - mean(others)) if others else None})
+            self_grading.append(
+                {
+                    "judge": judge,
+                    "model": model,
+                    "own_mean": _r(own),
+                    "others_mean": _r(mean(others)) if others else None,
+                    "preference": _r(own - mean(others)) if others else None,
+                }
+            )
     return {"disagreement": disagreement, "self_grading": self_grading}
 
 
@@ -209,16 +272,28 @@ def _gist(answer: dict[str, Any]) -> dict[str, Any]:
     """An answer in a few lines, for setting answers side by side."""
     result = answer.get("result")
     if answer["status"] != "ok" or result is None:
-        return {"status": "skipped" if answer["status"] == "skipped" else "failed",
-                "error": (answer.get("error") or {}).get("message")}
+        return {
+            "status": "skipped" if answer["status"] == "skipped" else "failed",
+            "error": (answer.get("error") or {}).get("message"),
+        }
     if answer["task"] == "review":
         key = answer.get("answer_key") or {}
-        return {"status": "ok", "score": result["score"], "findings": len(result["findings"]),
-                "found": [p["issue"] for p in key.get("pairs", [])], "missed": key.get("missed", [])}
+        return {
+            "status": "ok",
+            "score": result["score"],
+            "findings": len(result["findings"]),
+            "found": [p["issue"] for p in key.get("pairs", [])],
+            "missed": key.get("missed", []),
+        }
     actions = result.get("actions", result.get("follow_ups")) or []
-    return {"status": "ok", "severity": result["severity"], "escalation": (result.get("escalation") or {}).get(
-        "decision"), "root_cause": result["root_cause"]["summary"], "first_actions": [a["action"] for a in actions[:3]],
-        "violations": [v["action"] for v in (answer.get("reference_checks") or {}).get("must_not_violations") or []]}
+    return {
+        "status": "ok",
+        "severity": result["severity"],
+        "escalation": (result.get("escalation") or {}).get("decision"),
+        "root_cause": result["root_cause"]["summary"],
+        "first_actions": [a["action"] for a in actions[:3]],
+        "violations": [v["action"] for v in (answer.get("reference_checks") or {}).get("must_not_violations") or []],
+    }
 
 
 def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str]) -> list[dict[str, Any]]:
@@ -230,8 +305,11 @@ def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str
             values = [r["quality"] for r in here if r["model"] == model and r["quality"] is not None]
             means[model] = _r(mean(values)) if values else None
         known = [v for v in means.values() if v is not None]
-        severities = {r["answer"]["result"]["severity"] for r in here
-                      if r["answer"]["status"] == "ok" and r["answer"]["task"] == "triage"}
+        severities = {
+            r["answer"]["result"]["severity"]
+            for r in here
+            if r["answer"]["status"] == "ok" and r["answer"]["task"] == "triage"
+        }
         gap = max(known) - min(known) if len(known) > 1 else 0.0
         failed = [m for m in models if any(r["model"] == m and r["answer"]["status"] != "ok" for r in here)]
         reasons = []
@@ -243,8 +321,14 @@ def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str
             reasons.append("no answer from " + ", ".join(failed))
         if reasons:
             first = {m: next((r for r in here if r["model"] == m), None) for m in models}
-            out.append({"item": item, "why": "; ".join(reasons), "quality": means,
-                        "answers": {m: _gist(r["answer"]) for m, r in first.items() if r is not None}})
+            out.append(
+                {
+                    "item": item,
+                    "why": "; ".join(reasons),
+                    "quality": means,
+                    "answers": {m: _gist(r["answer"]) for m, r in first.items() if r is not None},
+                }
+            )
     return out
 
 
@@ -254,8 +338,13 @@ def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str
 def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_ids: list[str]) -> dict[str, Any]:
     rated = [r for r in rows if r["quality"]["mean"] is not None]
     if not rated:
-        return {"model": None, "best": None, "uncertain": True,
-                "text": "no recommendation: no model produced a gradable answer.", "comparisons": []}
+        return {
+            "model": None,
+            "best": None,
+            "uncertain": True,
+            "text": "no recommendation: no model produced a gradable answer.",
+            "comparisons": [],
+        }
 
     def cost_key(row: dict[str, Any]) -> tuple[int, float]:
         cost = row["cost_per_call_usd"]
@@ -269,8 +358,7 @@ def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_i
     safest = min(harm(r) for r in rated)
 
     def runs(model: str, item: str) -> list[float]:
-        return [r["quality"] for r in records if r["model"] == model and r["item"] == item
-                and r["quality"] is not None]
+        return [r["quality"] for r in records if r["model"] == model and r["item"] == item and r["quality"] is not None]
 
     def failure_share(row: dict[str, Any]) -> float:
         return row["failed"] / row["calls"] if row["calls"] else 1.0
@@ -283,26 +371,46 @@ def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_i
         p = 1.0 if row is best else paired_p(groups)
         reasons = []
         if row is not best and gap > 0 and p <= MAX_CHANCE:
-            reasons.append(f"scores lower than {best['model']} ({row['quality']['mean']:g} vs "
-                           f"{best['quality']['mean']:g}, p = {p:.2f})")
+            reasons.append(
+                f"scores lower than {best['model']} ({row['quality']['mean']:g} vs "
+                f"{best['quality']['mean']:g}, p = {p:.2f})"
+            )
         if failure_share(row) > failure_share(best) + FAILURE_SLACK:
             reasons.append(f"failed {row['failed']} of {row['calls']} calls")
         if harm(row) > safest:
             reasons.append(f"recommended a harmful action {harm(row)} time(s)")
-        comparisons.append({"model": row["model"], "gap": _r(gap), "p": _r(p, 3), "items": len(groups),
-                            "min_p": _r(min_p(groups), 3), "eligible": not reasons, "why_not": reasons,
-                            "cost_per_call_usd": row["cost_per_call_usd"]})
+        comparisons.append(
+            {
+                "model": row["model"],
+                "gap": _r(gap),
+                "p": _r(p, 3),
+                "items": len(groups),
+                "min_p": _r(min_p(groups), 3),
+                "eligible": not reasons,
+                "why_not": reasons,
+                "cost_per_call_usd": row["cost_per_call_usd"],
+            }
+        )
     eligible = [c for c in comparisons if c["eligible"]]
     if not eligible:
         why = "; ".join(f"{c['model']} {', '.join(c['why_not'])}" for c in comparisons)
-        return {"model": None, "best": best["model"], "uncertain": True, "comparisons": comparisons,
-                "text": f"no recommendation: no model is both as good as the best and as safe as the safest ({why})"}
+        return {
+            "model": None,
+            "best": best["model"],
+            "uncertain": True,
+            "comparisons": comparisons,
+            "text": f"no recommendation: no model is both as good as the best and as safe as the safest ({why})",
+        }
     chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r["model"] == c["model"])))
     undecidable = [c for c in comparisons if c["model"] != best["model"] and c["min_p"] > MAX_CHANCE]
     uncertain = bool(undecidable) or (chosen["model"] != best["model"] and chosen["p"] <= 2 * MAX_CHANCE)
-    return {"model": chosen["model"], "best": best["model"], "uncertain": uncertain,
-            "text": _recommendation_text(chosen, best, comparisons, undecidable),
-            "comparisons": comparisons}
+    return {
+        "model": chosen["model"],
+        "best": best["model"],
+        "uncertain": uncertain,
+        "text": _recommendation_text(chosen, best, comparisons, undecidable),
+        "comparisons": comparisons,
+    }
 
 
 def _money(value: float | None) -> str:
@@ -311,24 +419,37 @@ def _money(value: float | None) -> str:
     return format_cost(value) if value is not None else "unknown cost"
 
 
-def _recommendation_text(chosen: dict[str, Any], best: dict[str, Any], comparisons: list[dict[str, Any]],
-                         undecidable: list[dict[str, Any]]) -> str:
+def _recommendation_text(
+    chosen: dict[str, Any], best: dict[str, Any], comparisons: list[dict[str, Any]], undecidable: list[dict[str, Any]]
+) -> str:
     if chosen["model"] == best["model"]:
-        text = (f"{best['model']}: the best quality here ({best['quality']['mean']:g}), and no model that costs "
-                f"less is as good")
+        text = (
+            f"{best['model']}: the best quality here ({best['quality']['mean']:g}), and no model that costs "
+            f"less is as good"
+        )
     else:
-        text = (f"{chosen['model']}: the cheapest model whose quality is not distinguishable from the best "
-                f"({best['model']}, {best['quality']['mean']:g}; gap {chosen['gap']:g}, p = {chosen['p']:.2f} "
-                f"over {chosen['items']} item(s)), at {_money(chosen['cost_per_call_usd'])} per call against "
-                f"{_money(best['cost_per_call_usd'])}")
-    cheaper_out = [c for c in comparisons if not c["eligible"] and c["cost_per_call_usd"] is not None
-                   and chosen["cost_per_call_usd"] is not None and c["cost_per_call_usd"] < chosen["cost_per_call_usd"]]
+        text = (
+            f"{chosen['model']}: the cheapest model whose quality is not distinguishable from the best "
+            f"({best['model']}, {best['quality']['mean']:g}; gap {chosen['gap']:g}, p = {chosen['p']:.2f} "
+            f"over {chosen['items']} item(s)), at {_money(chosen['cost_per_call_usd'])} per call against "
+            f"{_money(best['cost_per_call_usd'])}"
+        )
+    cheaper_out = [
+        c
+        for c in comparisons
+        if not c["eligible"]
+        and c["cost_per_call_usd"] is not None
+        and chosen["cost_per_call_usd"] is not None
+        and c["cost_per_call_usd"] < chosen["cost_per_call_usd"]
+    ]
     for c in cheaper_out:
         text += f". {c['model']} costs less but {'; '.join(c['why_not'])}"
     if undecidable:
         worst = max(c["min_p"] for c in undecidable)
-        text += (f". Uncertain: with this few items and runs no gap can be told from noise (the smallest "
-                 f"possible p is {worst:.2f}); add items or --repeat to decide")
+        text += (
+            f". Uncertain: with this few items and runs no gap can be told from noise (the smallest "
+            f"possible p is {worst:.2f}); add items or --repeat to decide"
+        )
     elif chosen["model"] != best["model"] and chosen["p"] <= 2 * MAX_CHANCE:
         text += ". Uncertain: the gap to the best is close to significant; --repeat would settle it"
     return text + "."
@@ -336,9 +457,14 @@ def _recommendation_text(chosen: dict[str, Any], best: dict[str, Any], compariso
 
 # --- the whole report ----------------------------------------------------------------------
 
-UNMEASURED = {"model": None, "best": None, "uncertain": True, "comparisons": [],
-              "text": "no recommendation: nothing measures quality here (no reference or answer key, and no "
-                      "judges); compare the models on latency, cost and failures, or add --judges."}
+UNMEASURED = {
+    "model": None,
+    "best": None,
+    "uncertain": True,
+    "comparisons": [],
+    "text": "no recommendation: nothing measures quality here (no reference or answer key, and no "
+    "judges); compare the models on latency, cost and failures, or add --judges.",
+}
 
 
 def cell_counts(records: list[dict[str, Any]], expected: int) -> dict[str, int]:
@@ -346,9 +472,14 @@ def cell_counts(records: list[dict[str, Any]], expected: int) -> dict[str, int]:
     (skipped); and how many grades failed or were not sent."""
     statuses = [r["answer"]["status"] for r in records]
     grades = [g["status"] for r in records for g in r["grades"]]
-    return {"expected": expected, "done": sum(1 for s in statuses if s != "skipped"),
-            "failed": statuses.count("failed"), "skipped": statuses.count("skipped"),
-            "grades_failed": grades.count("failed"), "grades_skipped": grades.count("skipped")}
+    return {
+        "expected": expected,
+        "done": sum(1 for s in statuses if s != "skipped"),
+        "failed": statuses.count("failed"),
+        "skipped": statuses.count("skipped"),
+        "grades_failed": grades.count("failed"),
+        "grades_skipped": grades.count("skipped"),
+    }
 
 
 def eval_status(cells: dict[str, int]) -> str:
@@ -362,14 +493,19 @@ def eval_status(cells: dict[str, int]) -> str:
     return "partial"
 
 
-def eval_report(plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: str | None,
-                stopped: dict[str, Any] | None = None) -> dict[str, Any]:
+def eval_report(
+    plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: str | None, stopped: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """`plan` is EvalPlan.to_dict(); `records` one per finished cell: model, item, run,
     answer (public JSON) and grades (public judge objects)."""
     items = {i["id"]: i for i in plan["items"]}
     expected = len(plan["items"]) * len(plan["models"]) * plan["repeat"]
-    order = {(m, i["id"], run): n for n, (run, i, m) in enumerate(
-        (run, i, m) for run in range(plan["repeat"]) for i in plan["items"] for m in plan["models"])}
+    order = {
+        (m, i["id"], run): n
+        for n, (run, i, m) in enumerate(
+            (run, i, m) for run in range(plan["repeat"]) for i in plan["items"] for m in plan["models"]
+        )
+    }
     records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
     cells = cell_counts(records, expected)
     tasks = []
@@ -381,30 +517,53 @@ def eval_report(plan: dict[str, Any], records: list[dict[str, Any]], *, run_id: 
         # Each finished cell's quality, worked out once for every table of this task.
         mine = [{**r, "quality": quality(r, measure)} for r in records if r["item"] in item_ids]
         rows = [_model_row(m, [r for r in mine if r["model"] == m], items, plan["judges"]) for m in plan["models"]]
-        tasks.append({
-            "task": name, "items": item_ids, "measure": measure,
-            "measure_label": measure_label(measure, kind, unkeyed, len(item_ids)),
-            "judge_only": unkeyed if measure == "judges" else [],
-            "unmeasured": [] if measure == "judges" else unkeyed,
-            "difficulties": sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
-            "models": rows, "judges": _judges_section(mine, plan["judges"]) if plan["judges"] else None,
-            "splits": _splits(mine, plan["models"], item_ids),
-            "recommendation": _recommend(rows, mine, item_ids) if measure != "none" else dict(UNMEASURED)})
+        tasks.append(
+            {
+                "task": name,
+                "items": item_ids,
+                "measure": measure,
+                "measure_label": measure_label(measure, kind, unkeyed, len(item_ids)),
+                "judge_only": unkeyed if measure == "judges" else [],
+                "unmeasured": [] if measure == "judges" else unkeyed,
+                "difficulties": sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
+                "models": rows,
+                "judges": _judges_section(mine, plan["judges"]) if plan["judges"] else None,
+                "splits": _splits(mine, plan["models"], item_ids),
+                "recommendation": _recommend(rows, mine, item_ids) if measure != "none" else dict(UNMEASURED),
+            }
+        )
     asked = cells["done"]
     if asked < expected:
         for task in tasks:
             rec = task["recommendation"]
             rec["uncertain"] = True
-            rec["text"] += (f" Incomplete: {asked} of {expected} cells are done, and models may be at "
-                            f"different points; resume the eval before acting on this.")
+            rec["text"] += (
+                f" Incomplete: {asked} of {expected} cells are done, and models may be at "
+                f"different points; resume the eval before acting on this."
+            )
     cost_answers = sum((r["answer"]["metrics"] or {}).get("cost_usd") or 0 for r in records)
     cost_grades = sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"])
-    return {"task": "eval", "run_id": run_id, "status": eval_status(cells),
-            "plan": plan, "cells": cells, "stopped": stopped,
-            "cost_usd": {"answers": _r(cost_answers, 6), "grades": _r(cost_grades, 6),
-                         "total": _r(cost_answers + cost_grades, 6)},
-            "tasks": tasks,
-            "latency_samples_ms": {m: [r["answer"]["metrics"]["latency_ms"] for r in records if r["model"] == m
-                                       and r["answer"]["status"] == "ok"
-                                       and r["answer"]["metrics"]["latency_ms"] is not None]
-                                   for m in plan["models"]}}
+    return {
+        "task": "eval",
+        "run_id": run_id,
+        "status": eval_status(cells),
+        "plan": plan,
+        "cells": cells,
+        "stopped": stopped,
+        "cost_usd": {
+            "answers": _r(cost_answers, 6),
+            "grades": _r(cost_grades, 6),
+            "total": _r(cost_answers + cost_grades, 6),
+        },
+        "tasks": tasks,
+        "latency_samples_ms": {
+            m: [
+                r["answer"]["metrics"]["latency_ms"]
+                for r in records
+                if r["model"] == m
+                and r["answer"]["status"] == "ok"
+                and r["answer"]["metrics"]["latency_ms"] is not None
+            ]
+            for m in plan["models"]
+        },
+    }

@@ -22,12 +22,21 @@ def propose_routes(report: dict[str, Any], config: Any) -> list[dict[str, Any]]:
             continue
         current = config.routes.get(task["task"])
         if current is not None and (current.fallback is not None or current.hedge_after is not None):
-            value: Any = {"spec": chosen, **({"fallback": current.fallback} if current.fallback is not None else {}),
-                          **({"hedge_after": current.hedge_after} if current.hedge_after is not None else {})}
+            value: Any = {
+                "spec": chosen,
+                **({"fallback": current.fallback} if current.fallback is not None else {}),
+                **({"hedge_after": current.hedge_after} if current.hedge_after is not None else {}),
+            }
         else:
             value = chosen
-        out.append({"route": task["task"], "current": current.spec if current else None, "proposed": chosen,
-                    "changes": current is None or current.spec != chosen,
-                    "uncertain": task["recommendation"]["uncertain"],
-                    "change": {f"routes.{task['task']}": value}})
+        out.append(
+            {
+                "route": task["task"],
+                "current": current.spec if current else None,
+                "proposed": chosen,
+                "changes": current is None or current.spec != chosen,
+                "uncertain": task["recommendation"]["uncertain"],
+                "change": {f"routes.{task['task']}": value},
+            }
+        )
     return out

@@ -21,7 +21,7 @@ from typing import Any
 
 from app.eval import tasks
 from app.eval.limits import Budget, ProviderLimit
-from app.eval.plan import Cell, EvalPlan, Estimate
+from app.eval.plan import Cell, Estimate, EvalPlan
 from providers.errors import stop_scope
 
 MAX_REQUEUES = 3
@@ -64,8 +64,8 @@ def cost_of(record: dict[str, Any] | None) -> float:
 @dataclass
 class EvalRunner:
     plan: EvalPlan
-    providers: dict[str, Any]          # SPEC -> provider (recorded)
-    judges: dict[str, Any]             # SPEC -> judge provider (recorded)
+    providers: dict[str, Any]  # SPEC -> provider (recorded)
+    judges: dict[str, Any]  # SPEC -> judge provider (recorded)
     prepared: dict[tuple[str, str], tasks.Prepared]
     subjects: dict[tuple[str, str], str]  # (judge SPEC, item id) -> what the judge reads
     estimate: Estimate
@@ -93,8 +93,9 @@ class EvalRunner:
 
     def finished(self, cell: Cell) -> bool:
         answer = self.part(answer_part(cell))
-        return answer is not None and (answer["status"] != "ok" or all(
-            self.part(grade_part(cell, j)) is not None for j in self.judges))
+        return answer is not None and (
+            answer["status"] != "ok" or all(self.part(grade_part(cell, j)) is not None for j in self.judges)
+        )
 
     def refusal(self, provider: Any) -> dict[str, Any] | None:
         """The error with which this provider (or this model) refused an earlier call."""
@@ -152,12 +153,18 @@ class EvalRunner:
                 elif not self._admit(cell, estimate):
                     return
                 if answer["status"] == "ok":
-                    await asyncio.gather(*(self._grade(cell, spec, answer) for spec in self.judges
-                                           if grade_part(cell, spec) not in self.done))
+                    await asyncio.gather(
+                        *(
+                            self._grade(cell, spec, answer)
+                            for spec in self.judges
+                            if grade_part(cell, spec) not in self.done
+                        )
+                    )
             finally:
                 if cell.key in self.budget.reserved:  # admitted: its real cost replaces the reservation
-                    self.budget.settle(cell.key, cell.model, estimate, cost_of(answer) + sum(
-                        cost_of(g) for g in self._grades(cell)))
+                    self.budget.settle(
+                        cell.key, cell.model, estimate, cost_of(answer) + sum(cost_of(g) for g in self._grades(cell))
+                    )
         await queue.put(CellDone(cell, answer, self._grades(cell), reused=reused))
 
     async def _answer(self, cell: Cell, queue: asyncio.Queue[Any], estimate: float | None) -> dict[str, Any] | None:
@@ -172,11 +179,15 @@ class EvalRunner:
                     return tasks.skipped_answer(provider, item, refused)
                 if attempt == 0 and not self._admit(cell, estimate):
                     return None
-                answer = await tasks.answer(provider, item, self.prepared[(cell.model, cell.item)],
-                                            mode=self.plan.mode, max_tokens=self.max_tokens)
+                answer = await tasks.answer(
+                    provider,
+                    item,
+                    self.prepared[(cell.model, cell.item)],
+                    mode=self.plan.mode,
+                    max_tokens=self.max_tokens,
+                )
                 self._note_refusal(provider, answer)  # before the slot opens for the next cell
-                slot.rate_limited = (answer["status"] != "ok"
-                                     and (answer["error"] or {}).get("kind") == "rate_limited")
+                slot.rate_limited = answer["status"] != "ok" and (answer["error"] or {}).get("kind") == "rate_limited"
             self.budget.spend(cost_of(answer))
             if not slot.rate_limited or attempt == MAX_REQUEUES:
                 break
@@ -195,8 +206,9 @@ class EvalRunner:
             if (refused := self.refusal(judge)) is not None:
                 self.skipped[grade_part(cell, spec)] = tasks.skipped_grade(judge, refused)
                 return
-            grade = await tasks.grade(judge, self.plan.item(cell.item), answer, self.subjects[(spec, cell.item)],
-                                      mode=self.plan.mode)
+            grade = await tasks.grade(
+                judge, self.plan.item(cell.item), answer, self.subjects[(spec, cell.item)], mode=self.plan.mode
+            )
             self._note_refusal(judge, grade)
         self.budget.spend(cost_of(grade))
         self._keep(grade_part(cell, spec), grade)
@@ -207,8 +219,17 @@ class EvalRunner:
 
     def records(self) -> list[dict[str, Any]]:
         """Every finished cell as the report takes it: model, item, run, answer, grades."""
-        return [{"model": c.model, "item": c.item, "run": c.run, "answer": self.part(answer_part(c)),
-                 "grades": self._grades(c)} for c in self.plan.cells() if self.finished(c)]
+        return [
+            {
+                "model": c.model,
+                "item": c.item,
+                "run": c.run,
+                "answer": self.part(answer_part(c)),
+                "grades": self._grades(c),
+            }
+            for c in self.plan.cells()
+            if self.finished(c)
+        ]
 
     def _grades(self, cell: Cell) -> list[dict[str, Any]]:
         return [g for j in self.judges if (g := self.part(grade_part(cell, j))) is not None]

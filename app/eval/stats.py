@@ -62,6 +62,8 @@ def paired_p(groups: list[tuple[list[float], list[float]]]) -> float:
             hits += relabelled(list(choice)) >= observed - eps
         return hits / count
     rng = random.Random(0)
-    hits = sum(relabelled([tuple(rng.sample(range(len(pool)), n)) for pool, n in pools]) >= observed - eps
-               for _ in range(SAMPLES))
+    hits = sum(
+        relabelled([tuple(rng.sample(range(len(pool)), n)) for pool, n in pools]) >= observed - eps
+        for _ in range(SAMPLES)
+    )
     return (hits + 1) / (SAMPLES + 1)

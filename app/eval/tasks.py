@@ -13,45 +13,42 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.calls.outbound import outbound
 from app.eval.items import EvalItem
+from app.notes import Notify
+from app.review.plan import ReviewPlan
+from app.source.inputs import TextInput
 from app.triage.judge import JudgeResult, judge_request, model_family, run_judge
-from providers import Provider
+from providers import Check, Provider
+
 
 @dataclass
 class Prepared:
-    """What one model is sent for one item: the input as it may leave the machine."""
+    """What one model is sent for one item: the input as it may leave the machine (made by
+    app.run.eval)."""
 
-    text_input: Any
-    flags: list[Any]
-    review: Any = None  # review_cli.ReviewPlan for a source file
-
-
-def prepare(provider: Provider, item: EvalItem, *, judges: list[Provider], allow_secrets: bool,
-            max_tokens: int | None) -> Prepared:
-    """Secrets, chunks and token limits for one model and item; problems are UsageErrors.
-    The judges count as readers: they grade an answer that may quote the input."""
-    if item.task == "triage":
-        from app.triage_cli import redacted_for
-
-        text_input, flags, _ = redacted_for([provider, *judges], item.text_input, item.flags, {}, allow=allow_secrets)
-        return Prepared(text_input, flags)
-    from app.review_cli import plan_review, review_options
-
-    plan = plan_review(provider, item.source, review_options(allow_secrets=allow_secrets, max_tokens=max_tokens),
-                       judges=judges)
-    return Prepared(item.text_input, plan.flags, plan)
+    text_input: TextInput
+    flags: list[Check]
+    review: ReviewPlan | None = None  # for a source file
 
 
-async def answer(provider: Provider, item: EvalItem, prepared: Prepared, *, mode: str,
-                 max_tokens: int | None) -> dict[str, Any]:
+async def answer(
+    provider: Provider, item: EvalItem, prepared: Prepared, *, mode: str, max_tokens: int | None
+) -> dict[str, Any]:
     """The model's answer as the task's public JSON (status failed, never an exception,
     when the provider fails)."""
     if item.task == "triage":
         from app.triage.task import TriageFinished, triage_events, triage_json
 
-        async for event in triage_events(provider, prepared.text_input, mode=mode, context={},
-                                         max_tokens=max_tokens or 4096, reference=item.reference,
-                                         input_flags=prepared.flags):
+        async for event in triage_events(
+            provider,
+            prepared.text_input,
+            mode=mode,
+            context={},
+            max_tokens=max_tokens or 4096,
+            reference=item.reference,
+            input_flags=prepared.flags,
+        ):
             if isinstance(event, TriageFinished):
                 return triage_json(event.outcome)
     else:
@@ -59,8 +56,15 @@ async def answer(provider: Provider, item: EvalItem, prepared: Prepared, *, mode
         from app.review.task import ReviewFinished, review_events
 
         plan = prepared.review
-        async for event in review_events(provider, plan.source, item.text_input, plan.chunks,
-                                         max_tokens=plan.max_tokens, key=item.key, input_flags=plan.flags):
+        async for event in review_events(
+            provider,
+            plan.source,
+            item.text_input,
+            plan.chunks,
+            max_tokens=plan.max_tokens,
+            key=item.key,
+            input_flags=plan.flags,
+        ):
             if isinstance(event, ReviewFinished):
                 return review_json(event.outcome)
     raise AssertionError("the task ended without its outcome")
@@ -68,45 +72,66 @@ async def answer(provider: Provider, item: EvalItem, prepared: Prepared, *, mode
 
 def _not_sent(provider: Provider, refused: dict[str, Any]) -> dict[str, Any]:
     scope = "this model" if refused.get("kind") == "permission_denied" else provider.name
-    return {"kind": refused.get("kind"), "message": f"not sent: {scope} refused an earlier request of this eval "
-                                                    f"({refused.get('message')})", "status": None,
-            "request_id": None, "retries": 0}
+    return {
+        "kind": refused.get("kind"),
+        "message": f"not sent: {scope} refused an earlier request of this eval ({refused.get('message')})",
+        "status": None,
+        "request_id": None,
+        "retries": 0,
+    }
 
 
 def skipped_answer(provider: Provider, item: EvalItem, refused: dict[str, Any]) -> dict[str, Any]:
     """The answer of a cell that was not sent because its provider refused the key (or
     this model) earlier: status "skipped", with that refusal as the reason."""
-    return {"task": item.task, "provider": provider.name, "model": provider.model, "status": "skipped",
-            "error": _not_sent(provider, refused), "result": None, "partial_text": None, "metrics": None,
-            "checks": []}
+    return {
+        "task": item.task,
+        "provider": provider.name,
+        "model": provider.model,
+        "status": "skipped",
+        "error": _not_sent(provider, refused),
+        "result": None,
+        "partial_text": None,
+        "metrics": None,
+        "checks": [],
+    }
 
 
 def skipped_grade(judge: Provider, refused: dict[str, Any]) -> dict[str, Any]:
     """A grade not asked for the same reason, shaped as the public judge object."""
-    return {"judge": judge.spec, "status": "skipped", "self_graded": False, "diagnosis": None,
-            "diagnosis_reason": None, "quality": None, "quality_reason": None, "total": None,
-            "error": _not_sent(judge, refused), "metrics": None}
+    return {
+        "judge": judge.spec,
+        "status": "skipped",
+        "self_graded": False,
+        "diagnosis": None,
+        "diagnosis_reason": None,
+        "quality": None,
+        "quality_reason": None,
+        "total": None,
+        "error": _not_sent(judge, refused),
+        "metrics": None,
+    }
 
 
-def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool) -> str:
+def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool, notify: Notify) -> str:
     """What a judge reads besides the answer: the incident, or the numbered source, with
     secrets redacted for a remote judge exactly as for a remote candidate."""
-    from app.outbound import outbound
-
-    text = item.text_input.text if item.task == "triage" else item.source.numbered()
-    return outbound(text, [judge], allow=allow_secrets, label=item.id).text
+    text = item.source.numbered() if item.source is not None else item.text_input.text
+    return outbound(text, [judge], allow=allow_secrets, label=item.id, notify=notify).text
 
 
-async def grade(judge: Provider, item: EvalItem, answer_json: dict[str, Any], subject: str, *,
-                mode: str) -> dict[str, Any]:
+async def grade(
+    judge: Provider, item: EvalItem, answer_json: dict[str, Any], subject: str, *, mode: str
+) -> dict[str, Any]:
     """One judge's grade of a stored answer, as the public judge object."""
     answer_text = json.dumps(answer_json["result"], indent=1, ensure_ascii=False)
     if item.task == "triage":
         request = judge_request(subject, answer_text, item.reference.as_prompt() if item.reference else None, mode)
     else:
         language = item.source.language or "plain text"
-        request = judge_request(subject, answer_text, item.key.as_prompt() if item.key else None, language,
-                                task="review")
+        request = judge_request(
+            subject, answer_text, item.key.as_prompt() if item.key else None, language, task="review"
+        )
     family = model_family(answer_json["provider"], answer_json["model"])
     result: JudgeResult = await run_judge(judge, request, candidate_family=family)
     return result.to_dict()

@@ -14,10 +14,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from app.render.markdown import cell, details_block
-from app.render.triage import judge_line, reference_line
 from app.render.styles import SEVERITY_STYLE
 from app.render.terminal import inert_text
 from app.render.text import answer_key_line
+from app.render.triage import judge_line, reference_line
 from providers.pricing import format_cost
 
 SIDE_STYLE = {"a": "bold cyan", "b": "bold magenta"}
@@ -30,9 +30,9 @@ def side_label(side: str, run: int, repeat: int) -> str:
 
 def progress_line(item: Any, repeat: int) -> str | None:
     """One line of rich markup for a streamed event of one side, or None to stay quiet."""
+    from app.render.text import route_event_line
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished
     from app.triage.task import ItemFound, JudgingStarted, TriageFinished
-    from app.render.text import route_event_line
 
     event = item.event
     label = f"[{SIDE_STYLE[item.side]}]{side_label(item.side, item.run, repeat):<4}[/]"
@@ -42,11 +42,16 @@ def progress_line(item: Any, repeat: int) -> str | None:
         return f"{label}[{SEVERITY_STYLE[f.severity]}]{f.severity:>8}[/]  {where:<9} {escape(f.title)}"
     if isinstance(event, ItemFound):
         number = getattr(event.item, "priority", "·")
-        return f"{label}{number:>3}. {escape(event.item.action)} [dim]({escape(event.item.owner)}, " \
-               f"{escape(event.item.timeline)})[/]"
+        return (
+            f"{label}{number:>3}. {escape(event.item.action)} [dim]({escape(event.item.owner)}, "
+            f"{escape(event.item.timeline)})[/]"
+        )
     if isinstance(event, ChunkStarted):
-        return None if event.total == 1 else \
-            f"{label}[dim]lines {event.start}-{event.end} (part {event.index + 1} of {event.total})[/]"
+        return (
+            None
+            if event.total == 1
+            else f"{label}[dim]lines {event.start}-{event.end} (part {event.index + 1} of {event.total})[/]"
+        )
     if (line := route_event_line(event)) is not None:
         return f"{label}[dim]{escape(line)}[/]"
     if isinstance(event, JudgingStarted):
@@ -57,8 +62,11 @@ def progress_line(item: Any, repeat: int) -> str | None:
             return f"{label}[red]failed after {outcome.elapsed_s:.1f} s:[/] {escape(outcome.error.one_line())}"
         result = outcome.result
         took = outcome.response.total_s if outcome.response is not None else outcome.elapsed_s
-        what = (f"score {result.score}/10, {len(result.findings)} finding(s)" if isinstance(event, ReviewFinished)
-                else f"{result.severity}, {len(getattr(result, 'actions', None) or result.follow_ups)} action(s)")
+        what = (
+            f"score {result.score}/10, {len(result.findings)} finding(s)"
+            if isinstance(event, ReviewFinished)
+            else f"{result.severity}, {len(getattr(result, 'actions', None) or result.follow_ups)} action(s)"
+        )
         return f"{label}[green]done[/] in {took:.1f} s: {what}"
     return None
 
@@ -96,17 +104,28 @@ def _review_rows(a: dict[str, Any], b: dict[str, Any]) -> list[Row]:
     ra, rb = a.get("result") or {}, b.get("result") or {}
 
     def findings(r: dict[str, Any]) -> str:
-        return "\n".join(f"{f['severity']:<8} L{f['line_start']:<4} {f['title']}" for f in r.get("findings") or []) \
+        return (
+            "\n".join(f"{f['severity']:<8} L{f['line_start']:<4} {f['title']}" for f in r.get("findings") or [])
             or "(none)"
+        )
 
     def score(r: dict[str, Any]) -> str:
         return "n/a" if r.get("score") is None else f"{r['score']}/10"
 
-    rows: list[Row] = [("score", score(ra), score(rb), ""), ("summary", ra.get("summary", ""), rb.get("summary", ""), ""),
-                       ("findings", findings(ra), findings(rb), "")]
+    rows: list[Row] = [
+        ("score", score(ra), score(rb), ""),
+        ("summary", ra.get("summary", ""), rb.get("summary", ""), ""),
+        ("findings", findings(ra), findings(rb), ""),
+    ]
     if a.get("answer_key") or b.get("answer_key"):
-        rows.append(("answer key", answer_key_line(a["answer_key"]) if a.get("answer_key") else "",
-                     answer_key_line(b["answer_key"]) if b.get("answer_key") else "", ""))
+        rows.append(
+            (
+                "answer key",
+                answer_key_line(a["answer_key"]) if a.get("answer_key") else "",
+                answer_key_line(b["answer_key"]) if b.get("answer_key") else "",
+                "",
+            )
+        )
     return rows
 
 
@@ -120,25 +139,51 @@ def _triage_rows(a: dict[str, Any], b: dict[str, Any]) -> list[Row]:
 
     def actions(r: dict[str, Any]) -> str:
         items = r.get("actions", r.get("follow_ups")) or []
-        return "\n".join(f"{i.get('priority', n)}. {i['action']} ({i['owner']}, {i['timeline']})"
-                         for n, i in enumerate(items, start=1)) or "(none)"
+        return (
+            "\n".join(
+                f"{i.get('priority', n)}. {i['action']} ({i['owner']}, {i['timeline']})"
+                for n, i in enumerate(items, start=1)
+            )
+            or "(none)"
+        )
 
     rows: list[Row] = [
-        ("severity", f"{get(ra, 'severity')} {get(ra, 'severity_reason')}".strip(),
-         f"{get(rb, 'severity')} {get(rb, 'severity_reason')}".strip(), ""),
-        ("root cause", f"({get(ra, 'root_cause', 'confidence')}) {get(ra, 'root_cause', 'summary')}" if ra else "",
-         f"({get(rb, 'root_cause', 'confidence')}) {get(rb, 'root_cause', 'summary')}" if rb else "", "")]
+        (
+            "severity",
+            f"{get(ra, 'severity')} {get(ra, 'severity_reason')}".strip(),
+            f"{get(rb, 'severity')} {get(rb, 'severity_reason')}".strip(),
+            "",
+        ),
+        (
+            "root cause",
+            f"({get(ra, 'root_cause', 'confidence')}) {get(ra, 'root_cause', 'summary')}" if ra else "",
+            f"({get(rb, 'root_cause', 'confidence')}) {get(rb, 'root_cause', 'summary')}" if rb else "",
+            "",
+        ),
+    ]
     if "escalation" in ra or "escalation" in rb:
         rows.append(("escalation", get(ra, "escalation", "decision"), get(rb, "escalation", "decision"), ""))
     rows.append(("actions", actions(ra), actions(rb), ""))
     if ra.get("cautions") or rb.get("cautions"):
         rows.append(("cautions", "\n".join(ra.get("cautions") or []), "\n".join(rb.get("cautions") or []), ""))
     if a.get("reference_checks") or b.get("reference_checks"):
-        rows.append(("reference", reference_line(a["reference_checks"]) if a.get("reference_checks") else "",
-                     reference_line(b["reference_checks"]) if b.get("reference_checks") else "", ""))
+        rows.append(
+            (
+                "reference",
+                reference_line(a["reference_checks"]) if a.get("reference_checks") else "",
+                reference_line(b["reference_checks"]) if b.get("reference_checks") else "",
+                "",
+            )
+        )
     if a.get("judges") or b.get("judges"):
-        rows.append(("judges", "\n".join(judge_line(j) for j in a.get("judges") or []),
-                     "\n".join(judge_line(j) for j in b.get("judges") or []), ""))
+        rows.append(
+            (
+                "judges",
+                "\n".join(judge_line(j) for j in a.get("judges") or []),
+                "\n".join(judge_line(j) for j in b.get("judges") or []),
+                "",
+            )
+        )
     return rows
 
 
@@ -147,17 +192,36 @@ def side_rows(report: dict[str, Any]) -> list[Row]:
     a, b, drift = report["a"], report["b"], report["drift"]
     rows: list[Row] = [("provider", _spec(a), _spec(b), ""), ("status", _status(a), _status(b), "")]
     rows += _review_rows(a, b) if report["compared"] == "review" else _triage_rows(a, b)
-    rows.append(("checks", ", ".join(c["name"] for c in a.get("checks") or []) or "none",
-                 ", ".join(c["name"] for c in b.get("checks") or []) or "none", ""))
+    rows.append(
+        (
+            "checks",
+            ", ".join(c["name"] for c in a.get("checks") or []) or "none",
+            ", ".join(c["name"] for c in b.get("checks") or []) or "none",
+            "",
+        )
+    )
     m = drift["metrics"]
     rows += [
         ("first token", _ms(m["ttft_ms"]["a"]), _ms(m["ttft_ms"]["b"]), _ratio(m["ttft_ms"]["ratio_b_to_a"])),
         ("total time", _s(m["latency_ms"]["a"]), _s(m["latency_ms"]["b"]), _ratio(m["latency_ms"]["ratio_b_to_a"])),
-        ("tokens in", _tokens(m["input_tokens"]["a"]), _tokens(m["input_tokens"]["b"]),
-         _ratio(m["input_tokens"]["ratio_b_to_a"])),
-        ("tokens out", _tokens(m["output_tokens"]["a"]), _tokens(m["output_tokens"]["b"]),
-         _ratio(m["output_tokens"]["ratio_b_to_a"])),
-        ("cost", format_cost(m["cost_usd"]["a"]), format_cost(m["cost_usd"]["b"]), _ratio(m["cost_usd"]["ratio_b_to_a"])),
+        (
+            "tokens in",
+            _tokens(m["input_tokens"]["a"]),
+            _tokens(m["input_tokens"]["b"]),
+            _ratio(m["input_tokens"]["ratio_b_to_a"]),
+        ),
+        (
+            "tokens out",
+            _tokens(m["output_tokens"]["a"]),
+            _tokens(m["output_tokens"]["b"]),
+            _ratio(m["output_tokens"]["ratio_b_to_a"]),
+        ),
+        (
+            "cost",
+            format_cost(m["cost_usd"]["a"]),
+            format_cost(m["cost_usd"]["b"]),
+            _ratio(m["cost_usd"]["ratio_b_to_a"]),
+        ),
     ]
     return rows
 
@@ -167,24 +231,32 @@ def _pct(value: float | None) -> str:
 
 
 def _review_drift_lines(drift: dict[str, Any]) -> list[str]:
-    lines = [f"{len(drift['matched'])} matched · {len(drift['only_a'])} only in A · {len(drift['only_b'])} only in B"
-             f" · agreement {_pct(drift['agreement'])} · {len(drift['severity_disagreements'])} severity "
-             f"disagreement(s)"]
+    lines = [
+        f"{len(drift['matched'])} matched · {len(drift['only_a'])} only in A · {len(drift['only_b'])} only in B"
+        f" · agreement {_pct(drift['agreement'])} · {len(drift['severity_disagreements'])} severity "
+        f"disagreement(s)"
+    ]
     for pair in drift["matched"]:
         sev = pair["severity"]
-        lines.append(f"  = A {pair['a']} L{pair['lines'][0]} ~ B {pair['b']} L{pair['lines'][1]}: {pair['title'][0]}"
-                     + (f" (severity {sev[0]} → {sev[1]})" if sev[0] != sev[1] else ""))
+        lines.append(
+            f"  = A {pair['a']} L{pair['lines'][0]} ~ B {pair['b']} L{pair['lines'][1]}: {pair['title'][0]}"
+            + (f" (severity {sev[0]} → {sev[1]})" if sev[0] != sev[1] else "")
+        )
     lines += [f"  - only A: {f['id']} L{f['line']} {f['severity']}: {f['title']}" for f in drift["only_a"]]
     lines += [f"  + only B: {f['id']} L{f['line']} {f['severity']}: {f['title']}" for f in drift["only_b"]]
     score = drift["score"]
     delta = "" if score["delta"] is None else f" ({score['delta']:+d})"
-    lines.append(f"score {score['a'] if score['a'] is not None else 'n/a'} → "
-                 f"{score['b'] if score['b'] is not None else 'n/a'}{delta} · by severity: "
-                 + ", ".join(f"{s} {c['a']} → {c['b']}" for s, c in drift["counts"].items() if c["a"] or c["b"]))
+    lines.append(
+        f"score {score['a'] if score['a'] is not None else 'n/a'} → "
+        f"{score['b'] if score['b'] is not None else 'n/a'}{delta} · by severity: "
+        + ", ".join(f"{s} {c['a']} → {c['b']}" for s, c in drift["counts"].items() if c["a"] or c["b"])
+    )
     keys = drift.get("answer_key")
     if keys and keys.get("a") and keys.get("b"):
-        lines.append(f"answer key: recall {keys['a']['recall']:.2f} → {keys['b']['recall']:.2f}, precision "
-                     f"{_num(keys['a']['precision'])} → {_num(keys['b']['precision'])}")
+        lines.append(
+            f"answer key: recall {keys['a']['recall']:.2f} → {keys['b']['recall']:.2f}, precision "
+            f"{_num(keys['a']['precision'])} → {_num(keys['b']['precision'])}"
+        )
     return lines
 
 
@@ -198,24 +270,34 @@ def _triage_drift_lines(drift: dict[str, Any]) -> list[str]:
     if esc is not None:
         lines.append(f"escalation {esc['a']} → {esc['b']} ({'same' if esc['same'] else 'DIFFERENT'})")
     if cause["similarity"] is not None:
-        lines.append(f"root cause: {_pct(cause['similarity'])} of the words in common "
-                     f"(confidence {cause['confidence'][0]} → {cause['confidence'][1]})")
-    lines.append(f"actions: {len(actions['matched'])} in common · {len(actions['only_a'])} only in A · "
-                 f"{len(actions['only_b'])} only in B · agreement {_pct(actions['agreement'])}")
+        lines.append(
+            f"root cause: {_pct(cause['similarity'])} of the words in common "
+            f"(confidence {cause['confidence'][0]} → {cause['confidence'][1]})"
+        )
+    lines.append(
+        f"actions: {len(actions['matched'])} in common · {len(actions['only_a'])} only in A · "
+        f"{len(actions['only_b'])} only in B · agreement {_pct(actions['agreement'])}"
+    )
     lines += [f"  = A {m['a']} ~ B {m['b']}: {m['action'][0]}" for m in actions["matched"]]
     lines += [f"  - only A {i['n']}: {i['action']}" for i in actions["only_a"]]
     lines += [f"  + only B {i['n']}: {i['action']}" for i in actions["only_b"]]
     act = drift["actionability"]
-    lines.append(f"with an owner and a timeline: A {act['a']['with_owner_and_timeline']} of {act['a']['actions']}, "
-                 f"B {act['b']['with_owner_and_timeline']} of {act['b']['actions']}")
+    lines.append(
+        f"with an owner and a timeline: A {act['a']['with_owner_and_timeline']} of {act['a']['actions']}, "
+        f"B {act['b']['with_owner_and_timeline']} of {act['b']['actions']}"
+    )
     ref = drift.get("reference")
     if ref and ref.get("a") and ref.get("b"):
-        lines.append(f"reference coverage {_pct(ref['a']['coverage'])} → {_pct(ref['b']['coverage'])}; harmful "
-                     f"actions recommended {ref['a']['must_not_violations']} → {ref['b']['must_not_violations']}")
+        lines.append(
+            f"reference coverage {_pct(ref['a']['coverage'])} → {_pct(ref['b']['coverage'])}; harmful "
+            f"actions recommended {ref['a']['must_not_violations']} → {ref['b']['must_not_violations']}"
+        )
     judges = drift.get("judges")
     if judges:
-        per = "; ".join(f"{j['judge']} {j['a'] if j['a'] is not None else '—'} → {j['b'] if j['b'] is not None else '—'}"
-                        for j in judges["by_judge"])
+        per = "; ".join(
+            f"{j['judge']} {j['a'] if j['a'] is not None else '—'} → {j['b'] if j['b'] is not None else '—'}"
+            for j in judges["by_judge"]
+        )
         delta = "" if judges["delta"] is None else f" ({judges['delta']:+g})"
         lines.append(f"judge total (mean, of 10) {_num(judges['a'])} → {_num(judges['b'])}{delta}: {per}")
     return lines
@@ -228,13 +310,17 @@ def _noise_lines(noise: dict[str, Any]) -> list[str]:
         lines.append(f"runs: A {runs['ok_a']} of {runs['a']} finished, B {runs['ok_b']} of {runs['b']}")
         for m in noise["measures"]:
             if "within" in m:
-                lines.append(f"  {m['measure']}: within a provider {_pct(m['within'])} (lowest "
-                             f"{_pct(m['within_min'])}), between them {_pct(m['between'])} (highest "
-                             f"{_pct(m['between_max'])})")
+                lines.append(
+                    f"  {m['measure']}: within a provider {_pct(m['within'])} (lowest "
+                    f"{_pct(m['within_min'])}), between them {_pct(m['between'])} (highest "
+                    f"{_pct(m['between_max'])})"
+                )
             elif "mean_a" in m:
-                lines.append(f"  {m['measure']}: A {_span(m['a'])} (mean {m['mean_a']:g}), "
-                             f"B {_span(m['b'])} (mean {m['mean_b']:g})"
-                             + (" — separated" if m["separated"] else " — overlapping"))
+                lines.append(
+                    f"  {m['measure']}: A {_span(m['a'])} (mean {m['mean_a']:g}), "
+                    f"B {_span(m['b'])} (mean {m['mean_b']:g})"
+                    + (" — separated" if m["separated"] else " — overlapping")
+                )
             else:
                 lines.append(f"  {m['measure']}: A {', '.join(m['a'])}; B {', '.join(m['b'])}")
         for side in ("a", "b"):
@@ -252,8 +338,10 @@ def _failure_note(report: dict[str, Any]) -> list[str]:
         return []
     who = " and ".join(failed)
     if report["compared"] == "review":
-        return [f"{who} failed: the drift compares what {'each' if len(failed) == 2 else 'it'} reported before "
-                f"failing, so it is incomplete"]
+        return [
+            f"{who} failed: the drift compares what {'each' if len(failed) == 2 else 'it'} reported before "
+            f"failing, so it is incomplete"
+        ]
     return [f"{who} failed before a complete answer: there is no triage to compare with"]
 
 
@@ -265,9 +353,11 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     elif drift["comparable"]:
         lines += _triage_drift_lines(drift)
     m = drift["metrics"]
-    said = [f"{label} {_ratio(m[key]['ratio_b_to_a'])}" for key, label in
-            (("ttft_ms", "first token"), ("latency_ms", "total time"), ("cost_usd", "cost"))
-            if m[key]["ratio_b_to_a"] is not None]
+    said = [
+        f"{label} {_ratio(m[key]['ratio_b_to_a'])}"
+        for key, label in (("ttft_ms", "first token"), ("latency_ms", "total time"), ("cost_usd", "cost"))
+        if m[key]["ratio_b_to_a"] is not None
+    ]
     if said:
         lines.append("B against A: " + " · ".join(said))
     return lines
@@ -286,8 +376,11 @@ def _title(report: dict[str, Any]) -> str:
 
 
 def _failed_texts(report: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(side.upper(), report[side]["partial_text"]) for side in ("a", "b")
-            if report[side]["status"] != "ok" and report[side].get("partial_text")]
+    return [
+        (side.upper(), report[side]["partial_text"])
+        for side in ("a", "b")
+        if report[side]["status"] != "ok" and report[side].get("partial_text")
+    ]
 
 
 # --- layouts -------------------------------------------------------------------------------------
@@ -303,8 +396,12 @@ def print_compare(console: Console, report: dict[str, Any]) -> None:
     for what, a, b, ratio in side_rows(report):
         style_a = "red" if what == "status" and a != "ok" else ""
         style_b = "red" if what == "status" and b != "ok" else ""
-        table.add_row(what, f"[{style_a}]{escape(a)}[/]" if style_a else escape(a),
-                      f"[{style_b}]{escape(b)}[/]" if style_b else escape(b), ratio)
+        table.add_row(
+            what,
+            f"[{style_a}]{escape(a)}[/]" if style_a else escape(a),
+            f"[{style_b}]{escape(b)}[/]" if style_b else escape(b),
+            ratio,
+        )
     console.print(table)
     for side, text in _failed_texts(report):
         console.print(f"[yellow]{side}: text received before the failure ({len(text)} characters):[/]")

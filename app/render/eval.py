@@ -46,21 +46,30 @@ def model_table(task: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     header += ["failed", "TTFT p50/p95", "total p50/p95", "cost/call", "cost/point"]
     rows = []
     for row in task["models"]:
-        cells = [row["model"], _q(row["quality"]),
-                 *(_q(row["by_difficulty"][d]) if d in row["by_difficulty"] else "–" for d in difficulties)]
+        cells = [
+            row["model"],
+            _q(row["quality"]),
+            *(_q(row["by_difficulty"][d]) if d in row["by_difficulty"] else "–" for d in difficulties),
+        ]
         if has_reference:
             ref = row.get("reference") or {}
-            cells += ["–" if ref.get("coverage") is None else f"{ref['coverage']:.0%}",
-                      str(ref.get("violations", "–"))]
+            cells += ["–" if ref.get("coverage") is None else f"{ref['coverage']:.0%}", str(ref.get("violations", "–"))]
         if has_key:
             key = row.get("answer_key") or {}
-            cells += ["–" if key.get("recall") is None else f"{key['recall']:.0%}",
-                      "–" if key.get("precision") is None else f"{key['precision']:.0%}"]
+            cells += [
+                "–" if key.get("recall") is None else f"{key['recall']:.0%}",
+                "–" if key.get("precision") is None else f"{key['precision']:.0%}",
+            ]
         not_sent = f", {row['skipped']} not sent" if row.get("skipped") else ""
-        cells += [f"{row['failed']}/{row['calls']}{not_sent}", _ms(row["ttft_ms"]), _ms(row["latency_ms"]),
-                  _cost(row["cost_per_call_usd"]),
-                  "–" if row["cost_per_point_usd"] is None and row["cost_per_call_usd"] is not None
-                  else _cost(row["cost_per_point_usd"])]
+        cells += [
+            f"{row['failed']}/{row['calls']}{not_sent}",
+            _ms(row["ttft_ms"]),
+            _ms(row["latency_ms"]),
+            _cost(row["cost_per_call_usd"]),
+            "–"
+            if row["cost_per_point_usd"] is None and row["cost_per_call_usd"] is not None
+            else _cost(row["cost_per_point_usd"]),
+        ]
         rows.append(cells)
     return header, rows
 
@@ -68,9 +77,19 @@ def model_table(task: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 def judge_table(task: dict[str, Any], judges: list[str]) -> tuple[list[str], list[list[str]]]:
     """Each judge's mean total per model, with * where the judge graded its own family."""
     own = {(s["judge"], s["model"]) for s in (task["judges"] or {}).get("self_grading", [])}
-    rows = [[row["model"], *("–" if row["by_judge"].get(j) is None else
-                             f"{row['by_judge'][j]:g}{' *' if (j, row['model']) in own else ''}" for j in judges)]
-            for row in task["models"] if "by_judge" in row]
+    rows = [
+        [
+            row["model"],
+            *(
+                "–"
+                if row["by_judge"].get(j) is None
+                else f"{row['by_judge'][j]:g}{' *' if (j, row['model']) in own else ''}"
+                for j in judges
+            ),
+        ]
+        for row in task["models"]
+        if "by_judge" in row
+    ]
     return ["model", *judges], rows
 
 
@@ -78,14 +97,23 @@ def disagreement_lines(task: dict[str, Any]) -> list[str]:
     section = task["judges"] or {}
     lines = []
     for entry in section.get("disagreement", []):
-        notable = "; ".join(f"{n['model']}: " + ", ".join(f"{j} {t}" for j, t in n["scores"].items())
-                            for n in entry["notable"])
-        lines.append(f"{entry['item']}: judges differ by up to {entry['max_spread']} point(s) "
-                     f"(mean {entry['mean_spread']:g})" + (f" — {notable}" if notable else ""))
+        notable = "; ".join(
+            f"{n['model']}: " + ", ".join(f"{j} {t}" for j, t in n["scores"].items()) for n in entry["notable"]
+        )
+        lines.append(
+            f"{entry['item']}: judges differ by up to {entry['max_spread']} point(s) "
+            f"(mean {entry['mean_spread']:g})" + (f" — {notable}" if notable else "")
+        )
     for s in section.get("self_grading", []):
-        pref = "" if s["preference"] is None else (
-            ", the same as the other judges" if s["preference"] == 0 else
-            f", {s['preference']:+g} against the other judges ({s['others_mean']:g})")
+        pref = (
+            ""
+            if s["preference"] is None
+            else (
+                ", the same as the other judges"
+                if s["preference"] == 0
+                else f", {s['preference']:+g} against the other judges ({s['others_mean']:g})"
+            )
+        )
         lines.append(f"self-grading: {s['judge']} graded {s['model']} (its own family): {s['own_mean']:g}{pref}")
     return lines
 
@@ -105,11 +133,21 @@ def split_lines(split: dict[str, Any]) -> list[tuple[str, str]]:
         elif "severity" in gist:
             harm = f"; HARMFUL: {gist['violations'][0]}" if gist["violations"] else ""
             first = gist["first_actions"][0] if gist["first_actions"] else "no actions"
-            out.append((model, f"{head}{gist['severity']}, {gist['escalation']} — {_clip(gist['root_cause'], 100)} "
-                               f"— first: {_clip(first, 80)}{harm}"))
+            out.append(
+                (
+                    model,
+                    f"{head}{gist['severity']}, {gist['escalation']} — {_clip(gist['root_cause'], 100)} "
+                    f"— first: {_clip(first, 80)}{harm}",
+                )
+            )
         else:
-            out.append((model, f"{head}score {gist['score']}, {gist['findings']} findings; found "
-                               f"{', '.join(gist['found']) or 'none'}; missed {', '.join(gist['missed']) or 'none'}"))
+            out.append(
+                (
+                    model,
+                    f"{head}score {gist['score']}, {gist['findings']} findings; found "
+                    f"{', '.join(gist['found']) or 'none'}; missed {', '.join(gist['missed']) or 'none'}",
+                )
+            )
     return out
 
 
@@ -120,22 +158,32 @@ def headline(report: dict[str, Any]) -> str:
     plan, cells = report["plan"], report["cells"]
     judges = f", graded by {len(plan['judges'])} judge(s)" if plan["judges"] else ", no judges"
     cost = report["cost_usd"]
-    missing = "".join(f", {cells[key]} {what}" for key, what in (
-        ("skipped", "not sent"), ("grades_failed", "grade(s) failed"), ("grades_skipped", "grade(s) not sent"))
-        if cells.get(key))
-    return (f"{STATUS_SAID[report['status']]}{len(plan['models'])} models × {len(plan['items'])} inputs × "
-            f"{plan['repeat']} run(s){judges}: {cells['done']} of {cells['expected']} cells done, {cells['failed']} "
-            f"failed{missing}; cost {format_cost(cost['total'])} (answers {format_cost(cost['answers'])}, grades "
-            f"{format_cost(cost['grades'])})")
+    missing = "".join(
+        f", {cells[key]} {what}"
+        for key, what in (
+            ("skipped", "not sent"),
+            ("grades_failed", "grade(s) failed"),
+            ("grades_skipped", "grade(s) not sent"),
+        )
+        if cells.get(key)
+    )
+    return (
+        f"{STATUS_SAID[report['status']]}{len(plan['models'])} models × {len(plan['items'])} inputs × "
+        f"{plan['repeat']} run(s){judges}: {cells['done']} of {cells['expected']} cells done, {cells['failed']} "
+        f"failed{missing}; cost {format_cost(cost['total'])} (answers {format_cost(cost['answers'])}, grades "
+        f"{format_cost(cost['grades'])})"
+    )
 
 
 def stopped_line(report: dict[str, Any]) -> str | None:
     stopped = report.get("stopped")
     if not stopped:
         return None
-    return (f"Stopped at the budget: {format_cost(stopped['spent_usd'])} spent of {format_cost(stopped['limit_usd'])}, "
-            f"{stopped['cells_left']} cell(s) not run. Resume with a larger --budget: driftcheck eval --resume "
-            f"{report['run_id']} --budget USD")
+    return (
+        f"Stopped at the budget: {format_cost(stopped['spent_usd'])} spent of {format_cost(stopped['limit_usd'])}, "
+        f"{stopped['cells_left']} cell(s) not run. Resume with a larger --budget: driftcheck eval --resume "
+        f"{report['run_id']} --budget USD"
+    )
 
 
 # --- terminal ------------------------------------------------------------------------------
@@ -146,7 +194,7 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
     from rich.table import Table
 
     console.print(f"[bold]driftcheck eval[/] {report['run_id'] or ''} · {escape(headline(report))}")
-    if (line := stopped_line(report)):
+    if line := stopped_line(report):
         console.print(f"[yellow]{escape(line)}[/]")
     for task in report["tasks"]:
         console.print()
@@ -164,8 +212,9 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
                 table.add_row(*(escape(row[n]) for n in columns))
             console.print(table)
         rec = task["recommendation"]
-        console.print(f"[bold]{'Recommendation (uncertain)' if rec['uncertain'] else 'Recommendation'}:[/] "
-                      f"{escape(rec['text'])}")
+        console.print(
+            f"[bold]{'Recommendation (uncertain)' if rec['uncertain'] else 'Recommendation'}:[/] {escape(rec['text'])}"
+        )
         if task["judges"] is not None:
             header, rows = judge_table(task, report["plan"]["judges"])
             judges = Table(title="judges' mean totals (* = grading its own family)", title_justify="left")
@@ -195,7 +244,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
     out = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return out + [""]
+    return [*out, ""]
 
 
 @inert_text
@@ -203,7 +252,7 @@ def eval_markdown(report: dict[str, Any]) -> str:
     from app.render.markdown import cell
 
     out = [f"## driftcheck eval {report['run_id'] or ''}".rstrip(), "", headline(report) + ".", ""]
-    if (line := stopped_line(report)):
+    if line := stopped_line(report):
         out += [f"> {line}", ""]
     for task in report["tasks"]:
         out += [f"### {task['task']}", "", f"Quality: {task['measure_label']}; {len(task['items'])} input(s).", ""]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.metrics import metrics_line
+from app.calls.metrics import metrics_line
 from app.render.terminal import inert_text
 from app.render.text import answer_key_line, counts_line, lines_label
 from app.review.task import ReviewOutcome
@@ -31,8 +31,10 @@ def details_block(summary: str, text: str) -> list[str]:
 def review_markdown(outcome: ReviewOutcome) -> str:
     result = outcome.result
     out = [f"## driftcheck review: `{outcome.input.path}`", ""]
-    out.append(f"Reviewed by `{outcome.provider}:{outcome.model}`"
-               + (f" · **failed**: {outcome.error.one_line()}" if outcome.error else ""))
+    out.append(
+        f"Reviewed by `{outcome.provider}:{outcome.model}`"
+        + (f" · **failed**: {outcome.error.one_line()}" if outcome.error else "")
+    )
     out.append("")
     if result is not None:
         if result.score is not None:
@@ -42,17 +44,28 @@ def review_markdown(outcome: ReviewOutcome) -> str:
             out += ["| | Severity | Lines | Category | Symbol | Finding |", "|---|---|---|---|---|---|"]
             for f in result.findings:
                 lines = lines_label(f) + ("" if f.lines_valid else " ⚠")
-                out.append(f"| {f.id} | {_BADGE[f.severity]} | {lines} | {f.category} | "
-                           f"{cell(f'`{f.symbol}`' if f.symbol else '')} | {cell(f.title)} |")
+                out.append(
+                    f"| {f.id} | {_BADGE[f.severity]} | {lines} | {f.category} | "
+                    f"{cell(f'`{f.symbol}`' if f.symbol else '')} | {cell(f.title)} |"
+                )
             out.append("")
             for f in result.findings:
-                out += [f"### {f.id} · {cell(f.title)} ({lines_label(f)})", "", f.explanation, "",
-                        f"**Fix:** {f.suggestion}", ""]
+                out += [
+                    f"### {f.id} · {cell(f.title)} ({lines_label(f)})",
+                    "",
+                    f.explanation,
+                    "",
+                    f"**Fix:** {f.suggestion}",
+                    "",
+                ]
     if outcome.answer_key:
         out += [answer_key_line(outcome.answer_key), ""]
     if outcome.checks:
-        out += ["**Checks**", ""] + [f"- `{c.name}` ({c.severity}): {c.message}. {c.diagnosis}"
-                                     for c in outcome.checks] + [""]
+        out += (
+            ["**Checks**", ""]
+            + [f"- `{c.name}` ({c.severity}): {c.message}. {c.diagnosis}" for c in outcome.checks]
+            + [""]
+        )
     if outcome.partial_text:
         out += details_block("Text received before the failure", outcome.partial_text)
     response = outcome.response

@@ -50,8 +50,10 @@ def _rule(rule_id: str) -> dict[str, Any]:
         "id": rule_id,
         "name": "".join(part.capitalize() for part in f"{category} {severity}".replace("-", " ").split()),
         "shortDescription": {"text": f"{severity.capitalize()} {words} problem found by an LLM review"},
-        "fullDescription": {"text": f"A {severity} {words} problem reported by driftcheck's LLM code review. "
-                                    "Findings come from a language model: verify each before acting."},
+        "fullDescription": {
+            "text": f"A {severity} {words} problem reported by driftcheck's LLM code review. "
+            "Findings come from a language model: verify each before acting."
+        },
         "defaultConfiguration": {"level": _LEVEL[severity]},
         "properties": properties,
     }
@@ -62,7 +64,9 @@ def _fingerprint(finding: Finding) -> str:
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 
 
-def _result(finding: Finding, rule_index: int, uri: str, base: str | None, language_symbols: dict[str, str]) -> dict[str, Any]:
+def _result(
+    finding: Finding, rule_index: int, uri: str, base: str | None, language_symbols: dict[str, str]
+) -> dict[str, Any]:
     artifact: dict[str, Any] = {"uri": uri, "index": 0}
     if base:
         artifact["uriBaseId"] = base
@@ -71,20 +75,31 @@ def _result(finding: Finding, rule_index: int, uri: str, base: str | None, langu
         physical["region"] = {"startLine": finding.line_start, "endLine": finding.line_end}
     location: dict[str, Any] = {"physicalLocation": physical}
     if finding.symbol:
-        location["logicalLocations"] = [{
-            "fullyQualifiedName": finding.symbol, "name": finding.symbol.rsplit(".", 1)[-1],
-            "kind": language_symbols.get(finding.symbol, "function")}]
+        location["logicalLocations"] = [
+            {
+                "fullyQualifiedName": finding.symbol,
+                "name": finding.symbol.rsplit(".", 1)[-1],
+                "kind": language_symbols.get(finding.symbol, "function"),
+            }
+        ]
     text = f"{finding.title}. {finding.explanation} Suggested fix: {finding.suggestion}"
-    properties: dict[str, Any] = {"severity": finding.severity, "category": finding.category,
-                                  "driftcheckId": finding.id}
+    properties: dict[str, Any] = {
+        "severity": finding.severity,
+        "category": finding.category,
+        "driftcheckId": finding.id,
+    }
     if finding.cited_lines:
         properties["citedLines"] = finding.cited_lines
     if not finding.lines_valid:
         properties["linesValid"] = False
     return {
-        "ruleId": _rule_id(finding), "ruleIndex": rule_index, "level": _LEVEL[finding.severity],
-        "message": {"text": text, "markdown": f"**{finding.title}**\n\n{finding.explanation}\n\n"
-                                              f"*Suggested fix:* {finding.suggestion}"},
+        "ruleId": _rule_id(finding),
+        "ruleIndex": rule_index,
+        "level": _LEVEL[finding.severity],
+        "message": {
+            "text": text,
+            "markdown": f"**{finding.title}**\n\n{finding.explanation}\n\n*Suggested fix:* {finding.suggestion}",
+        },
         "locations": [location],
         "partialFingerprints": {"driftcheckFinding/v1": _fingerprint(finding)},
         "properties": properties,
@@ -93,33 +108,49 @@ def _result(finding: Finding, rule_index: int, uri: str, base: str | None, langu
 
 def review_sarif(outcome: ReviewOutcome) -> dict[str, Any]:
     findings = outcome.result.findings if outcome.result else []
-    rule_ids = sorted({_rule_id(f) for f in findings},
-                      key=lambda r: (r.split("/")[0], SEVERITIES.index(r.split("/")[1])))
+    rule_ids = sorted(
+        {_rule_id(f) for f in findings}, key=lambda r: (r.split("/")[0], SEVERITIES.index(r.split("/")[1]))
+    )
     index = {rule_id: n for n, rule_id in enumerate(rule_ids)}
     uri, base = artifact_uri(outcome.input.path)
     kinds = {s.name: _SYMBOL_KIND.get(s.kind, "function") for s in outcome.source.symbols}
-    artifact: dict[str, Any] = {"location": {"uri": uri, **({"uriBaseId": base} if base else {})},
-                                "hashes": {"sha-256": outcome.input.sha256}}
+    artifact: dict[str, Any] = {
+        "location": {"uri": uri, **({"uriBaseId": base} if base else {})},
+        "hashes": {"sha-256": outcome.input.sha256},
+    }
     if outcome.source.language:
         artifact["sourceLanguage"] = outcome.source.language
     invocation: dict[str, Any] = {"executionSuccessful": outcome.error is None}
-    notifications = [{"level": "error" if c.severity == "error" else "warning",
-                      "message": {"text": f"{c.name}: {c.message}. {c.diagnosis}"}} for c in outcome.checks]
+    notifications = [
+        {
+            "level": "error" if c.severity == "error" else "warning",
+            "message": {"text": f"{c.name}: {c.message}. {c.diagnosis}"},
+        }
+        for c in outcome.checks
+    ]
     if outcome.error is not None:
         notifications.insert(0, {"level": "error", "message": {"text": outcome.error.one_line()}})
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "driftcheck", "semanticVersion": __version__,
-                            "informationUri": "https://pypi.org/project/driftcheck/",
-                            "rules": [_rule(r) for r in rule_ids]}},
+        "tool": {
+            "driver": {
+                "name": "driftcheck",
+                "semanticVersion": __version__,
+                "informationUri": "https://pypi.org/project/driftcheck/",
+                "rules": [_rule(r) for r in rule_ids],
+            }
+        },
         "automationDetails": {"id": f"driftcheck/review/{outcome.provider}:{outcome.model}/"},
         "artifacts": [artifact],
         "invocations": [invocation],
         "results": [_result(f, index[_rule_id(f)], uri, base, kinds) for f in findings],
-        "properties": {"provider": outcome.provider, "model": outcome.model,
-                       "score": outcome.result.score if outcome.result else None,
-                       "summary": outcome.result.summary if outcome.result else None},
+        "properties": {
+            "provider": outcome.provider,
+            "model": outcome.model,
+            "score": outcome.result.score if outcome.result else None,
+            "summary": outcome.result.summary if outcome.result else None,
+        },
     }
     if base:
         run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": Path(os.getcwd()).resolve().as_uri() + "/"}}

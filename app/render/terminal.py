@@ -52,9 +52,11 @@ F = TypeVar("F", bound=Callable[..., str])
 def inert_text(render: F) -> F:
     """For a renderer whose text goes to a terminal or a file someone will `cat`
     (Markdown): its output, neutralised."""
+
     @wraps(render)
     def wrapper(*args: Any, **kwargs: Any) -> str:
         return neutralise(render(*args, **kwargs))
+
     return wrapper  # type: ignore[return-value]
 
 

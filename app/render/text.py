@@ -10,11 +10,10 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from app.metrics import metrics_line
+from app.calls.metrics import metrics_line
 from app.render.styles import SEVERITY_STYLE
 from app.review.model import SEVERITIES, Finding
 from app.review.task import ReviewOutcome
-
 
 
 def lines_label(finding: Finding) -> str:
@@ -27,8 +26,9 @@ def print_finding(console: Console, finding: Finding) -> None:
     style = SEVERITY_STYLE[finding.severity]
     where = lines_label(finding) + ("" if finding.lines_valid else " (not in file)")
     symbol = f"  [dim]in[/] {escape(finding.symbol)}" if finding.symbol else ""
-    console.print(f"[{style}]{finding.severity.upper():>8}[/]  {finding.id:<4} {where:<10} "
-                  f"[dim]{finding.category}[/]{symbol}")
+    console.print(
+        f"[{style}]{finding.severity.upper():>8}[/]  {finding.id:<4} {where:<10} [dim]{finding.category}[/]{symbol}"
+    )
     console.print(f"          [bold]{escape(finding.title)}[/]")
     console.print(f"          {escape(finding.explanation)}", soft_wrap=False)
     console.print(f"          [green]fix:[/] {escape(finding.suggestion)}")
@@ -49,8 +49,10 @@ def print_verdict(console: Console, outcome: ReviewOutcome) -> None:
         if result.score is not None:
             console.print(f"[bold]Score {result.score}/10[/]  {escape(result.summary)}")
         elif result.findings:
-            console.print(f"[yellow]No score: {escape(result.summary)}; the {len(result.findings)} "
-                          f"finding(s) above arrived before the failure.[/]")
+            console.print(
+                f"[yellow]No score: {escape(result.summary)}; the {len(result.findings)} "
+                f"finding(s) above arrived before the failure.[/]"
+            )
         console.print(f"Findings: {counts_line(result.counts())}")
     if outcome.error is not None:
         print_partial_text(console, outcome.partial_text, "The review is incomplete")
@@ -72,16 +74,19 @@ def print_checks_and_metrics(console: Console, outcome: Any) -> None:
     """The end of every task's text output: each check, then the metrics line."""
     for check in outcome.checks:
         colour = "red" if check.severity == "error" else "yellow"
-        console.print(f"[{colour}]{check.severity}: {check.name}:[/] {escape(check.message)}. "
-                      f"[dim]{escape(check.diagnosis)}[/]")
+        console.print(
+            f"[{colour}]{check.severity}: {check.name}:[/] {escape(check.message)}. [dim]{escape(check.diagnosis)}[/]"
+        )
     if outcome.response is not None:
         console.print(f"[dim]{escape(metrics_line(outcome.response))}[/]")
 
 
 def answer_key_line(report: dict[str, Any]) -> str:
     precision = "n/a" if report["precision"] is None else f"{report['precision']:.2f}"
-    line = (f"Answer key {report['key']}: {report['matched']} of {report['expected']} planted issues found "
-            f"(recall {report['recall']:.2f}, precision {precision})")
+    line = (
+        f"Answer key {report['key']}: {report['matched']} of {report['expected']} planted issues found "
+        f"(recall {report['recall']:.2f}, precision {precision})"
+    )
     if report["missed"]:
         line += f"; missed: {', '.join(report['missed'])}"
     return line
@@ -91,7 +96,7 @@ def route_event_line(event: Any) -> str | None:
     """A retry or a routing decision as one line for stderr or a status bar; None otherwise."""
     from providers import RetryScheduled
     from providers.pricing import format_cost
-    from providers.resilience import (
+    from providers.types import (
         CooldownSkipped,
         CooldownStarted,
         FallbackTaken,
@@ -111,10 +116,14 @@ def route_event_line(event: Any) -> str | None:
     if isinstance(event, HedgeStarted):
         return f"no first token from {event.primary} after {event.after_s:g} s: hedging with {event.hedge}"
     if isinstance(event, HedgeWithheld):
-        return (f"no first token from {event.primary} after {event.after_s:g} s, but no hedge to {event.hedge}: "
-                f"the hedge budget ({event.budget:.0%} of requests) is spent; waiting for {event.primary} "
-                f"(raise [resilience] hedge_budget to hedge more often)")
+        return (
+            f"no first token from {event.primary} after {event.after_s:g} s, but no hedge to {event.hedge}: "
+            f"the hedge budget ({event.budget:.0%} of requests) is spent; waiting for {event.primary} "
+            f"(raise [resilience] hedge_budget to hedge more often)"
+        )
     if isinstance(event, HedgeDecided):
-        return (f"hedge: {event.winner} streamed first; {event.loser} cancelled "
-                f"(its cost so far, estimated: {format_cost(event.loser_cost_usd)})")
+        return (
+            f"hedge: {event.winner} streamed first; {event.loser} cancelled "
+            f"(its cost so far, estimated: {format_cost(event.loser_cost_usd)})"
+        )
     return None

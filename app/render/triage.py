@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from app.metrics import metrics_line
+from app.calls.metrics import metrics_line
 from app.render.markdown import cell
 from app.render.terminal import inert_text
 from app.render.text import print_checks_and_metrics, print_partial_text
@@ -22,8 +22,10 @@ _SEVERITY_STYLE = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", 
 def _row(cells: tuple[str, ...]) -> list[str]:
     wrapped = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, _WIDTHS, strict=True)]
     height = max(len(w) for w in wrapped)
-    return ["  ".join((w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, _WIDTHS, strict=True))
-            .rstrip() for i in range(height)]
+    return [
+        "  ".join((w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, _WIDTHS, strict=True)).rstrip()
+        for i in range(height)
+    ]
 
 
 class ItemRows:
@@ -59,8 +61,10 @@ def print_triage(console: Console, outcome: Any) -> None:
             for caution in result.cautions:
                 console.print(f"[yellow]Caution:[/] {escape(caution)}")
         else:
-            for label, items in (("Contributing", result.contributing_factors),
-                                 ("Detection gap", result.detection_gaps)):
+            for label, items in (
+                ("Contributing", result.contributing_factors),
+                ("Detection gap", result.detection_gaps),
+            ):
                 for item in items:
                     console.print(f"[bold]{label}:[/] {escape(item)}")
             for hyp in result.alternative_hypotheses:
@@ -74,9 +78,11 @@ def print_triage(console: Console, outcome: Any) -> None:
         console.print(escape(judge_line(judge.to_dict())))
     spread = disagreement(outcome.judges)
     if spread:
-        console.print(("[yellow]" if spread["notable"] else "[dim]")
-                      + f"Judges differ by {spread['diagnosis']} on diagnosis, {spread['quality']} on quality, "
-                        f"{spread['total']} in total[/]")
+        console.print(
+            ("[yellow]" if spread["notable"] else "[dim]")
+            + f"Judges differ by {spread['diagnosis']} on diagnosis, {spread['quality']} on quality, "
+            f"{spread['total']} in total[/]"
+        )
     print_checks_and_metrics(console, outcome)
 
 
@@ -84,9 +90,15 @@ def reference_line(ref: dict[str, Any]) -> str:
     line = f"Actions with an owner and a timeline: {ref['actions_with_owner_and_timeline']} of {ref['actions']}"
     if ref.get("reference"):
         covered = sum(p["covered"] for p in ref["must_make"])
-        line = (f"Reference {ref['reference']}: {covered} of {len(ref['must_make'])} key points made; "
-                + (f"RECOMMENDS WHAT IT MUST NOT: {'; '.join(v['action'] for v in ref['must_not_violations'])}; "
-                   if ref["must_not_violations"] else "no harmful action recommended; ") + line.lower())
+        line = (
+            f"Reference {ref['reference']}: {covered} of {len(ref['must_make'])} key points made; "
+            + (
+                f"RECOMMENDS WHAT IT MUST NOT: {'; '.join(v['action'] for v in ref['must_not_violations'])}; "
+                if ref["must_not_violations"]
+                else "no harmful action recommended; "
+            )
+            + line.lower()
+        )
     return line
 
 
@@ -94,23 +106,35 @@ def judge_line(judge: dict[str, Any]) -> str:
     if judge["status"] != "ok":
         return f"Judge {judge['judge']}: failed — {judge['error']['message']}"
     flag = " (same model family as the answer: may favour it)" if judge["self_graded"] else ""
-    return (f"Judge {judge['judge']}: diagnosis {judge['diagnosis']}/5, quality {judge['quality']}/5, "
-            f"total {judge['total']}/10{flag}. {judge['diagnosis_reason']} {judge['quality_reason']}")
+    return (
+        f"Judge {judge['judge']}: diagnosis {judge['diagnosis']}/5, quality {judge['quality']}/5, "
+        f"total {judge['total']}/10{flag}. {judge['diagnosis_reason']} {judge['quality_reason']}"
+    )
 
 
 @inert_text
 def triage_markdown(outcome: Any) -> str:
-    out = [f"## driftcheck triage ({outcome.mode}): `{outcome.input.path}`", "",
-           f"Triaged by `{outcome.provider}:{outcome.model}`"
-           + (f" · **failed**: {outcome.error.one_line()}" if outcome.error else ""), ""]
+    out = [
+        f"## driftcheck triage ({outcome.mode}): `{outcome.input.path}`",
+        "",
+        f"Triaged by `{outcome.provider}:{outcome.model}`"
+        + (f" · **failed**: {outcome.error.one_line()}" if outcome.error else ""),
+        "",
+    ]
     result = outcome.result
     if result is not None:
-        out += [f"**{result.severity}** — {result.severity_reason}", "",
-                f"**Root cause** ({result.root_cause.confidence} confidence): {result.root_cause.summary}", ""]
+        out += [
+            f"**{result.severity}** — {result.severity_reason}",
+            "",
+            f"**Root cause** ({result.root_cause.confidence} confidence): {result.root_cause.summary}",
+            "",
+        ]
         items = result.actions if outcome.mode == "active" else result.follow_ups
         out += ["| # | Action | Owner | Timeline |", "|---|---|---|---|"]
-        out += [f"| {getattr(a, 'priority', n)} | {cell(a.action)} | {cell(a.owner)} | {cell(a.timeline)} |"
-                for n, a in enumerate(items, start=1)]
+        out += [
+            f"| {getattr(a, 'priority', n)} | {cell(a.action)} | {cell(a.owner)} | {cell(a.timeline)} |"
+            for n, a in enumerate(items, start=1)
+        ]
         out.append("")
         if outcome.mode == "active":
             out += [f"**Escalation:** {result.escalation.decision} — {result.escalation.reason}", ""]
@@ -120,8 +144,10 @@ def triage_markdown(outcome: Any) -> str:
     if outcome.judges:
         out += ["| Judge | Diagnosis | Quality | Total | Same family |", "|---|---|---|---|---|"]
         for j in (judge.to_dict() for judge in outcome.judges):
-            out.append(f"| `{j['judge']}` | {j['diagnosis'] or '—'} | {j['quality'] or '—'} | {j['total'] or '—'} | "
-                       f"{'yes' if j['self_graded'] else 'no'} |")
+            out.append(
+                f"| `{j['judge']}` | {j['diagnosis'] or '—'} | {j['quality'] or '—'} | {j['total'] or '—'} | "
+                f"{'yes' if j['self_graded'] else 'no'} |"
+            )
         out.append("")
     if outcome.response is not None:
         out += [f"<sub>{metrics_line(outcome.response)}</sub>", ""]

@@ -15,24 +15,55 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
-Category = Literal["security", "correctness", "error-handling", "performance", "concurrency",
-                   "resource-management", "best-practice", "maintainability"]
+Category = Literal[
+    "security",
+    "correctness",
+    "error-handling",
+    "performance",
+    "concurrency",
+    "resource-management",
+    "best-practice",
+    "maintainability",
+]
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 
 _CATEGORY_SYNONYMS = {
-    "error handling": "error-handling", "error_handling": "error-handling", "errors": "error-handling",
-    "exception handling": "error-handling", "reliability": "error-handling",
-    "bug": "correctness", "logic": "correctness", "logic error": "correctness", "correctness bug": "correctness",
-    "best practice": "best-practice", "best practices": "best-practice", "best_practice": "best-practice",
-    "style": "best-practice", "idiom": "best-practice", "readability": "maintainability",
-    "resource management": "resource-management", "resource leak": "resource-management",
-    "resources": "resource-management", "race condition": "concurrency", "thread safety": "concurrency",
-    "perf": "performance", "efficiency": "performance", "vulnerability": "security",
+    "error handling": "error-handling",
+    "error_handling": "error-handling",
+    "errors": "error-handling",
+    "exception handling": "error-handling",
+    "reliability": "error-handling",
+    "bug": "correctness",
+    "logic": "correctness",
+    "logic error": "correctness",
+    "correctness bug": "correctness",
+    "best practice": "best-practice",
+    "best practices": "best-practice",
+    "best_practice": "best-practice",
+    "style": "best-practice",
+    "idiom": "best-practice",
+    "readability": "maintainability",
+    "resource management": "resource-management",
+    "resource leak": "resource-management",
+    "resources": "resource-management",
+    "race condition": "concurrency",
+    "thread safety": "concurrency",
+    "perf": "performance",
+    "efficiency": "performance",
+    "vulnerability": "security",
 }
-_SEVERITY_SYNONYMS = {"blocker": "critical", "major": "high", "moderate": "medium", "minor": "low",
-                      "warning": "medium", "note": "info", "informational": "info", "trivial": "info"}
+_SEVERITY_SYNONYMS = {
+    "blocker": "critical",
+    "major": "high",
+    "moderate": "medium",
+    "minor": "low",
+    "warning": "medium",
+    "note": "info",
+    "informational": "info",
+    "trivial": "info",
+}
 
 
 def severity_rank(severity: str) -> int:
@@ -105,7 +136,7 @@ class Finding(FindingReply):
 
     id: str
     symbol: str | None = None
-    lines_valid: bool = True          # False: the cited lines are not in the file (see checks)
+    lines_valid: bool = True  # False: the cited lines are not in the file (see checks)
     cited_lines: list[int] | None = None  # where the model pointed, when driftcheck corrected it
 
     def as_public(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from string import Template
 
 from app.resources import load_prompt, marker_tag
 from app.review.model import ReviewReply
-from app.source import Chunk, SourceFile
+from app.source.model import Chunk, SourceFile
 from providers import Request
 
 
@@ -20,17 +20,27 @@ def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
     if total_chunks == 1:
         scope = f"This is the whole file: lines 1-{source.line_count}."
     else:
-        scope = (f"This request covers lines {chunk.start}-{chunk.end} of {source.line_count} "
-                 f"(part {chunk.index + 1} of {total_chunks}). Report only problems within these "
-                 f"lines; the rest of the file is reviewed separately.")
+        scope = (
+            f"This request covers lines {chunk.start}-{chunk.end} of {source.line_count} "
+            f"(part {chunk.index + 1} of {total_chunks}). Report only problems within these "
+            f"lines; the rest of the file is reviewed separately."
+        )
     # Template substitutes in one pass, so a `$name` inside the code stays as written.
     return Template(load_prompt("review_user")).substitute(
         language=source.language or "source (language not recognised; plain text)",
-        path=source.path, scope=scope, outline=source.outline(),
-        begin_marker=f"<<<CODE {tag} BEGIN>>>", end_marker=f"<<<CODE {tag} END>>>",
-        code=source.numbered(chunk.start, chunk.end))
+        path=source.path,
+        scope=scope,
+        outline=source.outline(),
+        begin_marker=f"<<<CODE {tag} BEGIN>>>",
+        end_marker=f"<<<CODE {tag} END>>>",
+        code=source.numbered(chunk.start, chunk.end),
+    )
 
 
 def review_request(source: SourceFile, chunk: Chunk, total_chunks: int, *, max_tokens: int) -> Request:
-    return Request.ask(review_prompt(source, chunk, total_chunks), system=load_prompt("review_system"),
-                       max_tokens=max_tokens, output_schema=ReviewReply)
+    return Request.ask(
+        review_prompt(source, chunk, total_chunks),
+        system=load_prompt("review_system"),
+        max_tokens=max_tokens,
+        output_schema=ReviewReply,
+    )

@@ -13,20 +13,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.answer_key import AnswerKey, score_against_key
-from app.injection import scan_lines
-from app.inputs import TextInput
-from app.outcome import CallsOutcome
-from app.partial import ListStreamer
+from app.calls.outcome import CallsOutcome
+from app.calls.partial import ListStreamer
+from app.calls.structured import final_reply, stream_items
+from app.review.answer_key import AnswerKey, score_against_key
 from app.review.model import Finding, FindingReply, ReviewResult
 from app.review.prompt import review_request
 from app.review.validate import LineProblems, validate_finding
-from app.source import Chunk, SourceFile, estimate_tokens
-from app.structured_reply import final_reply, stream_items
+from app.source.injection import scan_lines
+from app.source.inputs import TextInput
+from app.source.model import Chunk, SourceFile, estimate_tokens
 from providers import Provider, Response, RetryScheduled, Usage
-from providers.checks import Check
 from providers.errors import ProviderError
 from providers.pricing import cost_usd
+from providers.types import Check
 
 # Source tokens per request. Large enough for ~1,000 lines of ordinary code at once,
 # small enough that a model still reads all of it closely and its reply fits the limit.
@@ -85,43 +85,78 @@ class ReviewOutcome(CallsOutcome):
 def estimate_cost(provider: Provider, source: SourceFile, chunks: list[Chunk]) -> Estimate:
     """What the review will send and roughly cost, before anything is sent."""
     input_tokens = sum(c.tokens for c in chunks) + len(chunks) * (
-        PROMPT_OVERHEAD_TOKENS + estimate_tokens(source.outline()))
+        PROMPT_OVERHEAD_TOKENS + estimate_tokens(source.outline())
+    )
     output_tokens = len(chunks) * EXPECTED_REPLY_TOKENS
-    cost = cost_usd(provider.price_provider, provider.model,
-                    Usage(input_tokens=input_tokens, output_tokens=output_tokens),
-                    provider.settings.price_overrides)
+    cost = cost_usd(
+        provider.price_provider,
+        provider.model,
+        Usage(input_tokens=input_tokens, output_tokens=output_tokens),
+        provider.settings.price_overrides,
+    )
     return Estimate(len(chunks), input_tokens, output_tokens, cost)
 
 
 def input_checks(source: SourceFile, text_input: TextInput) -> list[Check]:
     """What is worth knowing about the input before the model's answer arrives."""
     # Anything but UTF-8 was decoded with care, and the decoder's note (always the first) says how.
-    checks = [] if text_input.encoding == "utf-8" else [
-        Check("input_decoding", "warning", text_input.notes[0], "Line numbers are unaffected.")]
+    checks = (
+        []
+        if text_input.encoding == "utf-8"
+        else [Check("input_decoding", "warning", text_input.notes[0], "Line numbers are unaffected.")]
+    )
     flags = scan_lines(source.lines)
     if flags:
         shown = "; ".join(f"line {f.line}: {f.reason} ({f.excerpt})" for f in flags[:8])
         more = f"; and {len(flags) - 8} more" if len(flags) > 8 else ""
-        checks.append(Check(
-            "prompt_injection", "warning", f"{len(flags)} line(s) in the code address the model: {shown}{more}",
-            "They were sent as data with an instruction not to obey them. Check that the score and "
-            "findings still make sense, and find out why the text is there."))
+        checks.append(
+            Check(
+                "prompt_injection",
+                "warning",
+                f"{len(flags)} line(s) in the code address the model: {shown}{more}",
+                "They were sent as data with an instruction not to obey them. Check that the score and "
+                "findings still make sense, and find out why the text is there.",
+            )
+        )
     if source.language is None:
-        checks.append(Check("language_unknown", "warning",
-                            f"no grammar for {source.path}; reviewed as plain numbered text",
-                            "Findings have no enclosing symbol, and large files are cut at blank lines."))
+        checks.append(
+            Check(
+                "language_unknown",
+                "warning",
+                f"no grammar for {source.path}; reviewed as plain numbered text",
+                "Findings have no enclosing symbol, and large files are cut at blank lines.",
+            )
+        )
     elif source.parse_errors:
-        checks.append(Check("parse_errors", "warning",
-                            f"the {source.language} parser found syntax errors in {source.path}",
-                            "The file may not compile; symbols near the errors may be missing."))
+        checks.append(
+            Check(
+                "parse_errors",
+                "warning",
+                f"the {source.language} parser found syntax errors in {source.path}",
+                "The file may not compile; symbols near the errors may be missing.",
+            )
+        )
     return checks
 
 
-async def review_events(provider: Provider, source: SourceFile, text_input: TextInput, chunks: list[Chunk], *,
-                        max_tokens: int, key: AnswerKey | None = None,
-                        input_flags: list[Check] | None = None) -> AsyncIterator[ReviewEvent]:
-    outcome = ReviewOutcome(provider=provider.name, model=provider.model, input=text_input, source=source,
-                            chunks=chunks, checks=[*(input_flags or []), *input_checks(source, text_input)])
+async def review_events(
+    provider: Provider,
+    source: SourceFile,
+    text_input: TextInput,
+    chunks: list[Chunk],
+    *,
+    max_tokens: int,
+    key: AnswerKey | None = None,
+    input_flags: list[Check] | None = None,
+) -> AsyncIterator[ReviewEvent]:
+    outcome = ReviewOutcome(
+        provider=provider.name,
+        model=provider.model,
+        input=text_input,
+        source=source,
+        chunks=chunks,
+        checks=[*(input_flags or []), *input_checks(source, text_input)],
+    )
     started = time.perf_counter()
     problems = LineProblems()
     findings: list[Finding] = []
@@ -135,8 +170,7 @@ async def review_events(provider: Provider, source: SourceFile, text_input: Text
         try:
             async for kind, value in stream_items(provider, request, streamer):
                 if kind == "item":
-                    finding = validate_finding(value, f"F{len(findings) + len(streamed) + 1}", source,
-                                               LineProblems())
+                    finding = validate_finding(value, f"F{len(findings) + len(streamed) + 1}", source, LineProblems())
                     streamed.append(finding)
                     yield FindingFound(finding)
                 elif kind == "event":
@@ -146,8 +180,13 @@ async def review_events(provider: Provider, source: SourceFile, text_input: Text
             assert response is not None
             outcome.responses.append(response)
             reply, response_checks, repaired = await final_reply(
-                provider, request, response, outcome.responses, what="review",
-                limit_hint="Raise --max-tokens, or review a smaller part of the file (--chunk-tokens).")
+                provider,
+                request,
+                response,
+                outcome.responses,
+                what="review",
+                limit_hint="Raise --max-tokens, or review a smaller part of the file (--chunk-tokens).",
+            )
             outcome.repaired = outcome.repaired or repaired
         except ProviderError as error:
             outcome.record_failure(error, response)
@@ -155,10 +194,11 @@ async def review_events(provider: Provider, source: SourceFile, text_input: Text
             break
         outcome.checks.extend(response_checks)
         # The final parse is canonical; findings not yet streamed are emitted now.
-        final = [validate_finding(r, f"F{len(findings) + n + 1}", source, problems)
-                 for n, r in enumerate(reply.findings)]
+        final = [
+            validate_finding(r, f"F{len(findings) + n + 1}", source, problems) for n, r in enumerate(reply.findings)
+        ]
         if not outcome.repaired:
-            for finding in final[len(streamed):]:
+            for finding in final[len(streamed) :]:
                 yield FindingFound(finding)
         findings.extend(final)
         summaries.append((chunk, reply.summary, reply.score))
@@ -175,10 +215,13 @@ def _merge(summaries: list[tuple[Chunk, str, int]], findings: list[Finding], *, 
     """One result for the whole file. The score is the weakest part's: a file is as safe
     to ship as its worst section, however clean the rest."""
     if not summaries:
-        return ReviewResult(score=None, summary="(incomplete: the review failed before a complete answer arrived)" if partial else "",
-                            findings=findings)
+        return ReviewResult(
+            score=None,
+            summary="(incomplete: the review failed before a complete answer arrived)" if partial else "",
+            findings=findings,
+        )
     if len(summaries) == 1:
-        chunk, summary, score = summaries[0]
+        _chunk, summary, score = summaries[0]
     else:
         summary = " ".join(f"Lines {c.start}-{c.end}: {s}" for c, s, _ in summaries)
         score = min(s for _, _, s in summaries)

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from app.review.model import Finding, FindingReply
-from app.source import SourceFile
-from providers.checks import Check
+from app.source.model import SourceFile
+from providers.types import Check
 
 # How far from the cited line we look for quoted code before calling it "not found".
 SEARCH_WINDOW = 25
@@ -37,22 +37,34 @@ class LineProblems:
     def checks(self, line_count: int) -> list[Check]:
         out: list[Check] = []
         if self.out_of_range:
-            out.append(Check(
-                "line_out_of_range", "warning",
-                f"{_list(self.out_of_range)} cite lines beyond the end of the file ({line_count} lines)",
-                "These findings are kept but marked invalid: the model's line numbers are wrong, so "
-                "check where it meant before acting on them."))
+            out.append(
+                Check(
+                    "line_out_of_range",
+                    "warning",
+                    f"{_list(self.out_of_range)} cite lines beyond the end of the file ({line_count} lines)",
+                    "These findings are kept but marked invalid: the model's line numbers are wrong, so "
+                    "check where it meant before acting on them.",
+                )
+            )
         if self.moved:
-            out.append(Check(
-                "line_mismatch", "warning",
-                f"{_list(self.moved)} cited lines that do not hold the code they quote; moved to where it is",
-                "The model's line numbers were off. The original citation is kept in cited_lines."))
+            out.append(
+                Check(
+                    "line_mismatch",
+                    "warning",
+                    f"{_list(self.moved)} cited lines that do not hold the code they quote; moved to where it is",
+                    "The model's line numbers were off. The original citation is kept in cited_lines.",
+                )
+            )
         if self.unconfirmed:
-            out.append(Check(
-                "evidence_not_found", "warning",
-                f"{_list(self.unconfirmed)} quote code that is not at or near the cited lines",
-                "The lines are in range but could not be confirmed; the model may have paraphrased "
-                "the code or pointed at the wrong place."))
+            out.append(
+                Check(
+                    "evidence_not_found",
+                    "warning",
+                    f"{_list(self.unconfirmed)} quote code that is not at or near the cited lines",
+                    "The lines are in range but could not be confirmed; the model may have paraphrased "
+                    "the code or pointed at the wrong place.",
+                )
+            )
         return out
 
 
@@ -60,8 +72,7 @@ def _list(items: list[str]) -> str:
     return ", ".join(items[:12]) + (f" and {len(items) - 12} more" if len(items) > 12 else "")
 
 
-def validate_finding(reply: FindingReply, finding_id: str, source: SourceFile,
-                     problems: LineProblems) -> Finding:
+def validate_finding(reply: FindingReply, finding_id: str, source: SourceFile, problems: LineProblems) -> Finding:
     finding = Finding(id=finding_id, **reply.model_dump())
     n = source.line_count
     if finding.line_start > n:
@@ -74,7 +85,7 @@ def validate_finding(reply: FindingReply, finding_id: str, source: SourceFile,
         problems.out_of_range.append(f"{finding_id} (ends at {finding.cited_lines[1]})")
 
     if source.redacted:  # the model saw redacted code; its quote is compared (and kept) redacted too
-        from app.secrets import redact_line
+        from app.source.secrets import redact_line
 
         finding.evidence = redact_line(finding.evidence)[0]
     evidence = _norm(_NUMBER_PREFIX.sub("", finding.evidence.strip().split("\n", 1)[0]))
@@ -90,8 +101,7 @@ def _locate(finding: Finding, evidence: str, source: SourceFile, problems: LineP
     if any(evidence in _norm(source.line(i)) for i in cited):
         return
     # Some quotes span two lines of the original; accept them where they start.
-    if any(evidence in _norm(source.line(i) + " " + source.line(i + 1))
-           for i in cited if i < source.line_count):
+    if any(evidence in _norm(source.line(i) + " " + source.line(i + 1)) for i in cited if i < source.line_count):
         return
     lo = max(1, finding.line_start - SEARCH_WINDOW)
     hi = min(source.line_count, finding.line_end + SEARCH_WINDOW)

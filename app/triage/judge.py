@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.metrics import metrics_dict
+from app.calls.metrics import metrics_dict
+from app.calls.structured import final_reply
 from app.resources import load_prompt, marker_tag
-from app.structured_reply import final_reply
 from providers import Provider, Request, Response
 from providers.errors import ProviderError
 
@@ -47,45 +47,68 @@ class JudgeResult:
     def to_dict(self) -> dict[str, Any]:
         s = self.scores
         responses = self.responses or []
-        return {"judge": self.spec, "status": "ok" if s else "failed", "self_graded": self.self_graded,
-                "diagnosis": s.diagnosis if s else None, "diagnosis_reason": s.diagnosis_reason if s else None,
-                "quality": s.quality if s else None, "quality_reason": s.quality_reason if s else None,
-                "total": s.diagnosis + s.quality if s else None,
-                "error": None if self.error is None else self.error.to_dict(),
-                "metrics": metrics_dict(responses[-1] if responses else None)}
+        return {
+            "judge": self.spec,
+            "status": "ok" if s else "failed",
+            "self_graded": self.self_graded,
+            "diagnosis": s.diagnosis if s else None,
+            "diagnosis_reason": s.diagnosis_reason if s else None,
+            "quality": s.quality if s else None,
+            "quality_reason": s.quality_reason if s else None,
+            "total": s.diagnosis + s.quality if s else None,
+            "error": None if self.error is None else self.error.to_dict(),
+            "metrics": metrics_dict(responses[-1] if responses else None),
+        }
 
 
 def model_family(provider_name: str, model: str) -> str:
     """Who made the model, as far as its name tells: graders favour their own family."""
     name = model.lower().rsplit("/", 1)[-1]
-    for family, pattern in (("anthropic", r"^claude"), ("openai", r"^(gpt|o\d|chatgpt)"),
-                            ("google", r"^gemini|^gemma"), ("meta", r"^llama"), ("alibaba", r"^qwen"),
-                            ("mistral", r"^(mistral|mixtral|codestral)"), ("huggingface", r"^smollm")):
+    for family, pattern in (
+        ("anthropic", r"^claude"),
+        ("openai", r"^(gpt|o\d|chatgpt)"),
+        ("google", r"^gemini|^gemma"),
+        ("meta", r"^llama"),
+        ("alibaba", r"^qwen"),
+        ("mistral", r"^(mistral|mixtral|codestral)"),
+        ("huggingface", r"^smollm"),
+    ):
         if re.match(pattern, name):
             return family
     return provider_name
 
 
-def judge_request(incident: str, answer: str, reference: str | None, mode: str, *,
-                  task: str = "triage") -> Request:
+def judge_request(incident: str, answer: str, reference: str | None, mode: str, *, task: str = "triage") -> Request:
     """The grading request for a triage answer, or (task "review") for a review, where
     `incident` is the numbered source, `reference` the planted issues and `mode` the language."""
     prompt = "judge" if task == "triage" else "judge_review"
     tag = marker_tag(incident, answer)
     user = Template(load_prompt(f"{prompt}_user")).substitute(
-        mode=mode, incident=incident, answer=answer, reference=reference or "(none for this input)",
-        begin_marker=f"<<<DATA {tag} BEGIN>>>", end_marker=f"<<<DATA {tag} END>>>")
+        mode=mode,
+        incident=incident,
+        answer=answer,
+        reference=reference or "(none for this input)",
+        begin_marker=f"<<<DATA {tag} BEGIN>>>",
+        end_marker=f"<<<DATA {tag} END>>>",
+    )
     return Request.ask(user, system=load_prompt(f"{prompt}_system"), max_tokens=2048, output_schema=JudgeScores)
 
 
 async def run_judge(judge: Provider, request: Request, *, candidate_family: str) -> JudgeResult:
-    result = JudgeResult(spec=judge.spec, self_graded=model_family(judge.name, judge.model) == candidate_family,
-                         responses=[])
+    result = JudgeResult(
+        spec=judge.spec, self_graded=model_family(judge.name, judge.model) == candidate_family, responses=[]
+    )
     try:
         response = await judge.complete(request)
         result.responses.append(response)  # type: ignore[union-attr]
-        scores, _, _ = await final_reply(judge, request, response, result.responses,  # type: ignore[arg-type]
-                                         what="judgement", limit_hint="Raise the judge's token limit.")
+        scores, _, _ = await final_reply(
+            judge,
+            request,
+            response,
+            result.responses,  # type: ignore[arg-type]
+            what="judgement",
+            limit_hint="Raise the judge's token limit.",
+        )
         result.scores = scores
     except ProviderError as error:
         result.error = error
@@ -97,8 +120,10 @@ def disagreement(results: list[JudgeResult]) -> dict[str, Any] | None:
     scored = [r.scores for r in results if r.scores is not None]
     if len(scored) < 2:
         return None
-    spread = {dim: max(getattr(s, dim) for s in scored) - min(getattr(s, dim) for s in scored)
-              for dim in ("diagnosis", "quality")}
+    spread = {
+        dim: max(getattr(s, dim) for s in scored) - min(getattr(s, dim) for s in scored)
+        for dim in ("diagnosis", "quality")
+    }
     totals = [s.diagnosis + s.quality for s in scored]
     spread["total"] = max(totals) - min(totals)
     spread["notable"] = any(v >= NOTABLE_SPREAD for k, v in spread.items() if k != "notable")

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.errors import InputError
+
 REFERENCE_SUFFIX = ".reference.toml"
 _NEGATION = re.compile(r"\b(?:do not|don't|never|avoid|without|instead of|not)\b[^.;]*$", re.IGNORECASE)
 
 
-class ReferenceError(Exception):
+class ReferenceError(InputError):
     """The reference file exists but is malformed."""
 
 
@@ -39,8 +41,11 @@ class Reference:
     must_not: tuple[Point, ...]
 
     def as_prompt(self) -> str:
-        lines = [f"Root cause: {self.root_cause}", "Key signals: " + "; ".join(self.key_signals),
-                 "A good answer makes these points:"]
+        lines = [
+            f"Root cause: {self.root_cause}",
+            "Key signals: " + "; ".join(self.key_signals),
+            "A good answer makes these points:",
+        ]
         lines += [f"- {p.text}" for p in self.must_make]
         lines += ["A good answer must not recommend:"] + [f"- {p.text}" for p in self.must_not]
         return "\n".join(lines)
@@ -56,12 +61,18 @@ def load_reference(path: Path) -> Reference:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return Reference(
-            path=path, title=str(data["title"]), difficulty=str(data.get("difficulty", "")),
-            root_cause=str(data["root_cause"]), key_signals=tuple(str(s) for s in data.get("key_signals", [])),
-            must_make=tuple(Point(str(p["point"]), tuple(k.lower() for k in p["keywords"]))
-                            for p in data.get("must_make", [])),
-            must_not=tuple(Point(str(p["action"]), tuple(k.lower() for k in p["keywords"]))
-                           for p in data.get("must_not", [])))
+            path=path,
+            title=str(data["title"]),
+            difficulty=str(data.get("difficulty", "")),
+            root_cause=str(data["root_cause"]),
+            key_signals=tuple(str(s) for s in data.get("key_signals", [])),
+            must_make=tuple(
+                Point(str(p["point"]), tuple(k.lower() for k in p["keywords"])) for p in data.get("must_make", [])
+            ),
+            must_not=tuple(
+                Point(str(p["action"]), tuple(k.lower() for k in p["keywords"])) for p in data.get("must_not", [])
+            ),
+        )
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise ReferenceError(f"reference {path}: {exc}") from None
 
@@ -79,18 +90,25 @@ def reference_checks(reference: Reference | None, result: Any, mode: str) -> dic
         return None
     actions = result.actions if mode == "active" else result.follow_ups
     actionable = sum(1 for a in actions if a.owner.strip() and a.timeline.strip())
-    out: dict[str, Any] = {"actions": len(actions), "actions_with_owner_and_timeline": actionable,
-                           "all_actionable": bool(actions) and actionable == len(actions)}
+    out: dict[str, Any] = {
+        "actions": len(actions),
+        "actions_with_owner_and_timeline": actionable,
+        "all_actionable": bool(actions) and actionable == len(actions),
+    }
     if reference is None:
         return {**out, "reference": None}
     text = result.model_dump_json().lower()
     covered = [{"point": p.text, "covered": any(k in text for k in p.keywords)} for p in reference.must_make]
     action_texts = [a.action for a in actions]
-    violations = [{"action": p.text, "recommended_in": [t for t in action_texts if any(_recommends(t, k)
-                                                                                      for k in p.keywords)]}
-                  for p in reference.must_not]
+    violations = [
+        {"action": p.text, "recommended_in": [t for t in action_texts if any(_recommends(t, k) for k in p.keywords)]}
+        for p in reference.must_not
+    ]
     violations = [v for v in violations if v["recommended_in"]]
-    return {**out, "reference": reference.path.name,
-            "must_make": covered,
-            "coverage": round(sum(c["covered"] for c in covered) / len(covered), 3) if covered else None,
-            "must_not_violations": violations}
+    return {
+        **out,
+        "reference": reference.path.name,
+        "must_make": covered,
+        "coverage": round(sum(c["covered"] for c in covered) / len(covered), 3) if covered else None,
+        "must_not_violations": violations,
+    }

@@ -15,19 +15,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.injection import scan_lines
-from app.inputs import TextInput
-from app.outcome import CallsOutcome
-from app.partial import ListStreamer
+from app.calls.outcome import CallsOutcome
+from app.calls.partial import ListStreamer
+from app.calls.structured import final_reply, stream_items
 from app.resources import load_prompt, marker_tag
-from app.source import split_lines
-from app.structured_reply import final_reply, stream_items
+from app.source.injection import scan_lines
+from app.source.inputs import TextInput
+from app.source.model import split_lines
 from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judge
 from app.triage.model import result_model, streamed_list
 from app.triage.reference import Reference, reference_checks
 from providers import Provider, Request, Response
-from providers.checks import Check
 from providers.errors import ProviderError
+from providers.types import Check
 
 # Business context the prompt names explicitly; other keys are passed through as given.
 KNOWN_CONTEXT = {
@@ -83,10 +83,15 @@ def context_text(context: dict[str, str]) -> str:
 def triage_request(incident: str, mode: str, context: dict[str, str], *, max_tokens: int) -> Request:
     tag = marker_tag(incident)
     user = Template(load_prompt("triage_user")).substitute(
-        mode=mode, context=context_text(context), incident=incident,
-        begin_marker=f"<<<INCIDENT {tag} BEGIN>>>", end_marker=f"<<<INCIDENT {tag} END>>>")
-    return Request.ask(user, system=load_prompt(f"triage_{mode}"), max_tokens=max_tokens,
-                       output_schema=result_model(mode))
+        mode=mode,
+        context=context_text(context),
+        incident=incident,
+        begin_marker=f"<<<INCIDENT {tag} BEGIN>>>",
+        end_marker=f"<<<INCIDENT {tag} END>>>",
+    )
+    return Request.ask(
+        user, system=load_prompt(f"triage_{mode}"), max_tokens=max_tokens, output_schema=result_model(mode)
+    )
 
 
 def input_checks(text_input: TextInput) -> list[Check]:
@@ -94,16 +99,36 @@ def input_checks(text_input: TextInput) -> list[Check]:
     if not flags:
         return []
     shown = "; ".join(f"line {f.line}: {f.reason} ({f.excerpt})" for f in flags[:8])
-    return [Check("prompt_injection", "warning", f"{len(flags)} line(s) in the incident address the model: {shown}",
-                  "They were sent as data with an instruction not to obey them; check the severity and actions.")]
+    return [
+        Check(
+            "prompt_injection",
+            "warning",
+            f"{len(flags)} line(s) in the incident address the model: {shown}",
+            "They were sent as data with an instruction not to obey them; check the severity and actions.",
+        )
+    ]
 
 
-async def triage_events(provider: Provider, text_input: TextInput, *, mode: str, context: dict[str, str],
-                        max_tokens: int, reference: Reference | None = None, judges: list[Provider] = (),
-                        input_flags: list[Check] | None = None) -> AsyncIterator[Any]:
-    outcome = TriageOutcome(provider=provider.name, model=provider.model, mode=mode, input=text_input,
-                            context=context, reference=reference,
-                            checks=[*(input_flags or []), *input_checks(text_input)])
+async def triage_events(
+    provider: Provider,
+    text_input: TextInput,
+    *,
+    mode: str,
+    context: dict[str, str],
+    max_tokens: int,
+    reference: Reference | None = None,
+    judges: list[Provider] = (),
+    input_flags: list[Check] | None = None,
+) -> AsyncIterator[Any]:
+    outcome = TriageOutcome(
+        provider=provider.name,
+        model=provider.model,
+        mode=mode,
+        input=text_input,
+        context=context,
+        reference=reference,
+        checks=[*(input_flags or []), *input_checks(text_input)],
+    )
     started = time.perf_counter()
     request = triage_request(text_input.text, mode, context, max_tokens=max_tokens)
     field_name, item_model = streamed_list(mode)
@@ -120,8 +145,8 @@ async def triage_events(provider: Provider, text_input: TextInput, *, mode: str,
         assert response is not None
         outcome.responses.append(response)
         outcome.result, checks, _ = await final_reply(
-            provider, request, response, outcome.responses, what="triage",
-            limit_hint="Raise --max-tokens.")
+            provider, request, response, outcome.responses, what="triage", limit_hint="Raise --max-tokens."
+        )
         outcome.checks.extend(checks)
     except ProviderError as error:
         outcome.record_failure(error, response)
@@ -131,8 +156,12 @@ async def triage_events(provider: Provider, text_input: TextInput, *, mode: str,
     if outcome.result is not None and judges:
         yield JudgingStarted([j.spec for j in judges])
         family = model_family(provider.name, provider.model)
-        jr = judge_request(text_input.text, outcome.result.model_dump_json(indent=1),
-                           reference.as_prompt() if reference else None, mode)
+        jr = judge_request(
+            text_input.text,
+            outcome.result.model_dump_json(indent=1),
+            reference.as_prompt() if reference else None,
+            mode,
+        )
         outcome.judges = list(await asyncio.gather(*(run_judge(j, jr, candidate_family=family) for j in judges)))
     yield TriageFinished(outcome)
 
@@ -140,8 +169,16 @@ async def triage_events(provider: Provider, text_input: TextInput, *, mode: str,
 def triage_json(outcome: TriageOutcome) -> dict[str, Any]:
     return outcome.public_json(
         "triage",
-        input={"path": outcome.input.path, "sha256": outcome.input.sha256, "chars": len(outcome.input.text),
-               "encoding": outcome.input.encoding},
+        input={
+            "path": outcome.input.path,
+            "sha256": outcome.input.sha256,
+            "chars": len(outcome.input.text),
+            "encoding": outcome.input.encoding,
+        },
         result=None if outcome.result is None else outcome.result.model_dump(),
-        mode=outcome.mode, context=outcome.context, reference_checks=outcome.reference_checks,
-        judges=[j.to_dict() for j in outcome.judges], judge_disagreement=disagreement(outcome.judges))
+        mode=outcome.mode,
+        context=outcome.context,
+        reference_checks=outcome.reference_checks,
+        judges=[j.to_dict() for j in outcome.judges],
+        judge_disagreement=disagreement(outcome.judges),
+    )

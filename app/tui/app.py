@@ -26,13 +26,17 @@ Pick a task below, or press [b]ctrl+p[/] for every action by name, [b]f1[/] for 
 
 class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
-        from app.resources import data_dir
+        from app.resources import bundled_dir
 
         yield Header()
         yield Static(HOME_TEXT, id="home-text")
-        options = [Option("Triage an incident (t)", id="triage"), Option("History (h)", id="history"),
-                   Option("Settings (s)", id="settings"), None]
-        samples = sorted(p for p in data_dir("sample_code").iterdir() if p.suffix in (".py", ".js", ".go", ".java"))
+        options = [
+            Option("Triage an incident (t)", id="triage"),
+            Option("History (h)", id="history"),
+            Option("Settings (s)", id="settings"),
+            None,
+        ]
+        samples = sorted(p for p in bundled_dir("sample_code").iterdir() if p.suffix in (".py", ".js", ".go", ".java"))
         options += [Option(f"Review sample_code/{p.name}", id=f"review:{p}") for p in samples]
         options += [Option(f"Compare two providers on sample_code/{p.name}", id=f"compare:{p}") for p in samples]
         yield OptionList(*options, id="home-menu")
@@ -61,15 +65,20 @@ class DriftcheckApp(App[None]):
         # Navigation keys are listed in the help and the palette, not in every footer: each
         # footer key is a widget to build before the first frame.
         Binding("v", "open_review_prompt", "Review", show=False, id="app.review"),
-        Binding("c", "open_compare_prompt", "Compare", show=False, id="app.compare"),
+        Binding("c", "open_compare_prompt", "Compare", show=False, id="app.compare.events"),
         Binding("t", "open_triage", "Triage", show=False, id="app.triage"),
         Binding("h", "open_history", "History", show=False, id="app.history"),
         Binding("s", "open_settings", "Settings", show=False, id="app.settings"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True,
-                 judge_optional: bool = False) -> None:
+    def __init__(
+        self,
+        start: Callable[[DriftcheckApp], Screen[Any]] | None = None,
+        *,
+        record: bool = True,
+        judge_optional: bool = False,
+    ) -> None:
         super().__init__()
         self._start = start
         self.record = record
@@ -88,10 +97,14 @@ class DriftcheckApp(App[None]):
 
     def on_run_ended(self, message: Any) -> None:
         """Every screen's run end (RunEnded bubbles up): the exit code follows the last one."""
-        from app.exit_codes import EXIT_CANCELLED, outcome_exit
+        from app.errors import ExitCode
+        from app.task_exit import outcome_exit
 
-        self.exit_code = EXIT_CANCELLED if message.status == "cancelled" else outcome_exit(
-            message.sides.values(), judge_optional=self.judge_optional)
+        self.exit_code = (
+            ExitCode.CANCELLED
+            if message.status == "cancelled"
+            else outcome_exit(message.sides.values(), judge_optional=self.judge_optional)
+        )
 
     def on_run_failed_to_start(self, message: Any) -> None:
         self.exit_code = message.exit_code
@@ -110,13 +123,14 @@ class DriftcheckApp(App[None]):
         self.push_screen(ReviewScreen(path, spec, record=self.record))
 
     def open_compare(self, path: str, spec_a: str | None = None, spec_b: str | None = None) -> None:
-        from app.cli import UsageError, _load_config
-        from app.compare_cli import pick_sides
+        from app.config.load import load_config
+        from app.errors import DriftcheckError
+        from app.run.compare import pick_sides
         from app.tui.compare_screen import CompareScreen
 
         try:
-            a, b = pick_sides(spec_a, spec_b, _load_config())
-        except UsageError as exc:
+            a, b = pick_sides(spec_a, spec_b, load_config())
+        except DriftcheckError as exc:
             self.notify(str(exc), title="Compare", severity="error", timeout=10)
             return
         self.push_screen(CompareScreen(path, a, b, record=self.record))
@@ -160,19 +174,27 @@ class DriftcheckApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Review a file", "Review one source file with a provider", self.action_open_review_prompt)
-        yield SystemCommand("Compare two providers", "The same review on two providers, and the drift",
-                            self.action_open_compare_prompt)
-        yield SystemCommand("Triage an incident", "Paste an incident: severity, cause, actions", self.action_open_triage)
+        yield SystemCommand(
+            "Compare two providers", "The same review on two providers, and the drift", self.action_open_compare_prompt
+        )
+        yield SystemCommand(
+            "Triage an incident", "Paste an incident: severity, cause, actions", self.action_open_triage
+        )
         yield SystemCommand("History", "Past runs: open one, compare two", self.action_open_history)
-        yield SystemCommand("Settings", "Default provider, compare pair, judges, endpoints, timeouts, hedging",
-                            self.action_open_settings)
-        yield SystemCommand("Cancel the running task", "Stop the calls in flight (recorded as cancelled)",
-                            self.action_cancel_run)
+        yield SystemCommand(
+            "Settings",
+            "Default provider, compare pair, judges, endpoints, timeouts, hedging",
+            self.action_open_settings,
+        )
+        yield SystemCommand(
+            "Cancel the running task", "Stop the calls in flight (recorded as cancelled)", self.action_cancel_run
+        )
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 
 
-def run_tui(start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True,
-            judge_optional: bool = False) -> int:
+def run_tui(
+    start: Callable[[DriftcheckApp], Screen[Any]] | None = None, *, record: bool = True, judge_optional: bool = False
+) -> int:
     """Run the app; exit as the headless command would have after the last run (3 when its
     provider failed; --fail-on does not apply here), or with Textual's code if the app failed."""
     app = DriftcheckApp(start, record=record, judge_optional=judge_optional)

@@ -31,7 +31,8 @@ class DriftPanel(Vertical):
         lines = drift_lines(report)
         noise = report["noise"]["verdict"]
         self.query_one("#drift-summary", Static).update(
-            "\n".join(escape(line) for line in lines if not line.startswith("  ")) + f"\n[dim]{escape(noise)}[/]")
+            "\n".join(escape(line) for line in lines if not line.startswith("  ")) + f"\n[dim]{escape(noise)}[/]"
+        )
         pairs = self.query_one("#pairs", OptionList)
         pairs.clear_options()
         drift = report["drift"]
@@ -39,22 +40,32 @@ class DriftPanel(Vertical):
         for n, pair in enumerate(drift.get("matched", [])):
             sev = pair["severity"]
             differs = f"  [yellow]{sev[0]} → {sev[1]}[/]" if sev[0] != sev[1] else ""
-            options.append(Option(f"= A {pair['a']} L{pair['lines'][0]} ~ B {pair['b']} L{pair['lines'][1]}: "
-                                  f"{escape(pair['title'][0])}{differs}", id=f"pair{n}"))
+            options.append(
+                Option(
+                    f"= A {pair['a']} L{pair['lines'][0]} ~ B {pair['b']} L{pair['lines'][1]}: "
+                    f"{escape(pair['title'][0])}{differs}",
+                    id=f"pair{n}",
+                )
+            )
         for side, sign in (("only_a", "- only A"), ("only_b", "+ only B")):
-            options += [Option(f"[dim]{sign}: {f['id']} L{f['line']} {f['severity']} {escape(f['title'])}[/]",
-                               disabled=True) for f in drift.get(side, [])]
+            options += [
+                Option(f"[dim]{sign}: {f['id']} L{f['line']} {f['severity']} {escape(f['title'])}[/]", disabled=True)
+                for f in drift.get(side, [])
+            ]
         pairs.add_options(options)
 
 
 class CompareScreen(TaskScreen):
     what = "Compare"
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel run", id="compare.cancel"),
-                Binding("r", "rerun", "Re-run", id="compare.rerun")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel run", id="compare.cancel"),
+        Binding("r", "rerun", "Re-run", id="compare.rerun"),
+    ]
 
-    def __init__(self, path: str, spec_a: str, spec_b: str, *, record: bool = True,
-                 stored: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, path: str, spec_a: str, spec_b: str, *, record: bool = True, stored: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.path = path
         self.stored = stored  # a finished compare report, shown as it was
@@ -83,9 +94,9 @@ class CompareScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_compare(self) -> None:
-        prepared = await self.prepare(prepare_review, self.path, self.specs, record=self.record)
-        if prepared is not None:
-            await self.drive(prepared)
+        run = await self.prepare(prepare_review, self.path, dict(self.specs), record=self.record)
+        if run is not None:
+            await self.drive(run)
 
     @on(RunEnded)
     def _ended(self, message: RunEnded) -> None:
@@ -105,4 +116,3 @@ class CompareScreen(TaskScreen):
     def action_rerun(self) -> None:
         if not self.running:
             self.run_compare()
-

@@ -83,4 +83,3 @@ class DocumentScreen(ModalScreen[None]):
 
         with VerticalScroll(classes="dialog wide"):
             yield Markdown(self.markdown)
-

@@ -23,7 +23,8 @@ def run_markdown(run: dict[str, Any]) -> str:
         texts = [c for c in run["calls"] if c.get("text")]
         body = "No result was recorded." + "".join(
             f"\n\n**{c['role']} · {c['provider']}:{c['model']} · {c['status']}**\n\n```\n{c['text']}\n```"
-            for c in texts)
+            for c in texts
+        )
         return head + body
     if record.get("task") == "review":
         from app.render.markdown import review_markdown
@@ -57,10 +58,12 @@ def run_screen(run: dict[str, Any]) -> Screen[None]:
 
 
 class HistoryScreen(Screen[None]):
-    BINDINGS = [Binding("enter", "open", "Open", id="history.open", priority=True),
-                Binding("space", "mark", "Mark", id="history.mark"),
-                Binding("d", "diff", "Compare marked", id="history.diff"),
-                Binding("f5", "refresh", "Refresh", id="history.refresh")]
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="history.open", priority=True),
+        Binding("space", "mark", "Mark", id="history.mark"),
+        Binding("d", "diff", "Compare marked", id="history.diff"),
+        Binding("f5", "refresh", "Refresh", id="history.refresh"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -81,13 +84,13 @@ class HistoryScreen(Screen[None]):
         self.action_refresh()
 
     def _store(self) -> Any:
-        from app.store import Store
+        from app.history.store import Store
 
         return Store.open(for_reading=True).store
 
     def action_refresh(self) -> None:
-        from app.history_cli import _cost, _short
-        from app.store import StoreError
+        from app.errors import StoreError
+        from app.render.history import cost_text, short_ref
 
         table = self.query_one(DataTable)
         table.clear()
@@ -104,13 +107,22 @@ class HistoryScreen(Screen[None]):
             store.close()
         for run in self.runs:
             latency = "" if run["latency_ms"] is None else f"{run['latency_ms'] / 1000:.1f} s"
-            table.add_row("●" if run["id"] in self.marked else "", run["id"],
-                          time.strftime("%Y-%m-%d %H:%M", time.localtime(run["created_at"])), run["task"],
-                          _short(run["input_ref"]), run["providers"], run["status"],
-                          "" if run["score"] is None else str(run["score"]),
-                          _cost(run["cost_usd"], run["calls_without_cost"] or 0), latency, key=run["id"])
+            table.add_row(
+                "●" if run["id"] in self.marked else "",
+                run["id"],
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(run["created_at"])),
+                run["task"],
+                short_ref(run["input_ref"]),
+                run["providers"],
+                run["status"],
+                "" if run["score"] is None else str(run["score"]),
+                cost_text(run["cost_usd"], run["calls_without_cost"] or 0),
+                latency,
+                key=run["id"],
+            )
         self.query_one("#history-note", Static).update(
-            f"{len(self.runs)} run(s) in {where} · enter opens · space marks · d compares two marked reviews")
+            f"{len(self.runs)} run(s) in {where} · enter opens · space marks · d compares two marked reviews"
+        )
 
     def _current(self) -> dict[str, Any] | None:
         table = self.query_one(DataTable)
@@ -143,7 +155,7 @@ class HistoryScreen(Screen[None]):
             table.update_cell(run["id"], "mark", "●" if run["id"] in self.marked else "")
 
     def action_diff(self) -> None:
-        from app.compare import compare_report
+        from app.compare.report import compare_report
         from app.render.compare import compare_markdown
 
         if len(self.marked) != 2:
@@ -151,8 +163,10 @@ class HistoryScreen(Screen[None]):
             return
         runs = [self._get(run_id) for run_id in self.marked]
         records = [r["result"] if r else None for r in runs]
-        if any(r is None or r.get("task") not in ("review", "triage") for r in records) or \
-                records[0]["task"] != records[1]["task"]:
+        if (
+            any(r is None or r.get("task") not in ("review", "triage") for r in records)
+            or records[0]["task"] != records[1]["task"]
+        ):
             self.notify("Compare two finished reviews, or two finished triages.", severity="warning")
             return
         report = compare_report(records[0]["task"], {"a": [records[0]], "b": [records[1]]})

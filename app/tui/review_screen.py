@@ -12,8 +12,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header
 
+from app.run.options import RouteOptions
 from app.tui.dialogs import AskPrompt
-from app.tui.runs import RouteOptions, RunEnded, prepare_review
+from app.tui.runs import RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import CodeView, FindingList, ResultPane
 
@@ -27,8 +28,15 @@ class ReviewScreen(TaskScreen):
         Binding("r", "rerun", "Re-run", id="review.rerun"),
     ]
 
-    def __init__(self, path: str, spec: str | None = None, *, record: bool = True,
-                 stored: dict[str, Any] | None = None, route: RouteOptions = RouteOptions()) -> None:
+    def __init__(
+        self,
+        path: str,
+        spec: str | None = None,
+        *,
+        record: bool = True,
+        stored: dict[str, Any] | None = None,
+        route: RouteOptions = RouteOptions(),
+    ) -> None:
         super().__init__()
         self.route = route
         self.path = path
@@ -61,14 +69,17 @@ class ReviewScreen(TaskScreen):
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:
-        prepared = await self.prepare(prepare_review, self.path, {"a": self.spec or ""}, record=self.record,
-                                      route=self.route)
-        if prepared is None:
+        run = await self.prepare(
+            prepare_review, self.path, {"a": self.spec or None}, record=self.record, route=self.route
+        )
+        if run is None:
             self.query_one(ResultPane).show_checks([], {"message": "nothing was sent (see the notification)"})
             return
-        self.query_one(CodeView).show_source(prepared.source.text, prepared.source.language)
-        self.spec = prepared.specs["a"]
-        await self.drive(prepared)
+        source = run.prepared.source
+        if source is not None:
+            self.query_one(CodeView).show_source(source.text, source.language)
+        self.spec = run.prepared.specs["a"]
+        await self.drive(run)
 
     @on(RunEnded)
     def _ended(self, message: RunEnded) -> None:
@@ -99,5 +110,11 @@ class ReviewScreen(TaskScreen):
                 self.spec = spec
                 self.start()
 
-        self.app.push_screen(AskPrompt(f"Re-run the review of {Path(self.path).name} with", self.spec or "",
-                                       "provider:model, e.g. openai:gpt-5.4-mini"), chosen)
+        self.app.push_screen(
+            AskPrompt(
+                f"Re-run the review of {Path(self.path).name} with",
+                self.spec or "",
+                "provider:model, e.g. openai:gpt-5.4-mini",
+            ),
+            chosen,
+        )

@@ -13,13 +13,18 @@ History keeps the raw text; the screens get the inert copy.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from app.notes import Note, Notes
 from app.render.terminal import neutralise
+from app.run.options import RouteOptions
+
+if TYPE_CHECKING:
+    from app.run.prepared import PreparedRun
 
 
 def shown(value: Any) -> Any:
@@ -63,8 +68,9 @@ class RunEnded(Message):
     """The run is over: each side's public JSON (absent when cancelled), the report, and
     what history holds of the run."""
 
-    def __init__(self, status: str, sides: dict[str, dict[str, Any]], report: dict[str, Any] | None = None,
-                 recording: Any = None) -> None:
+    def __init__(
+        self, status: str, sides: dict[str, dict[str, Any]], report: dict[str, Any] | None = None, recording: Any = None
+    ) -> None:
         super().__init__()
         self.status = status
         self.sides = shown(sides)
@@ -97,152 +103,96 @@ class RunFailedToStart(Message):
 
 
 @dataclass
-class PreparedRun:
-    """Everything a run needs, checked before anything is sent."""
+class ScreenRun:
+    """A run prepared for a screen (by the same run builder as the command line), and what
+    its preparation said: shown as notifications when it starts."""
 
-    task: str
-    text_input: Any
-    starts: dict[str, Callable[[int], AsyncIterator[Any]]]
-    specs: dict[str, str]
-    closing: list[Any] = field(default_factory=list)
-    source: Any = None
-    recorder: Any = None
-
-    @property
-    def notes(self) -> list[str]:
-        """What the CLI would print on stderr before the run: the input's notes, and that
-        the bundled model is demo-grade. The screen shows them as notifications."""
-        from providers.local import DEMO_GRADE_NOTE
-
-        notes = list(self.text_input.notes)
-        if any(getattr(getattr(p, "model_ref", None), "bundled", False) for p in self.closing):
-            notes.append(DEMO_GRADE_NOTE)
-        if self.recorder is not None and self.recorder.start_note:  # e.g. history is off for this run
-            notes.append(self.recorder.start_note)
-        return notes
+    prepared: PreparedRun
+    notes: list[Note]
 
 
-@dataclass(frozen=True)
-class RouteOptions:
-    """--fallback and --hedge-after as given on the command line (None: the config's)."""
-
-    fallback: list[str] | None = None
-    hedge_after: str | None = None
-
-
-def _side_provider(spec: str, config: Any, sides: int, task: str, route: RouteOptions) -> Any:
-    """One provider runs its task's route (fallback, hedging); the sides of a compare run
-    exactly their SPECs, so the drift is theirs."""
-    from app.cli import resolve_provider
-
-    if sides == 1:  # no SPEC: the route, else the default
-        return resolve_provider(spec or None, config, task=task, fallback=route.fallback,
-                                hedge_after=route.hedge_after)
-    return resolve_provider(spec, config, fallback=[], hedge_after="off")
-
-
-def prepare_review(path: str, specs: dict[str, str], *, record: bool = True,
-                   route: RouteOptions = RouteOptions()) -> PreparedRun:
-    """A review of `path` by one provider ({"a": SPEC}) or two (a compare). Raises
-    UsageError or ProviderError with a message meant for the user."""
-    from app.cli import _load_config
-    from app.recording import RunRecorder
-    from app.review.task import review_events
-    from app.review_cli import load_review_input, plan_review, review_options
-
-    text_input, source, key = load_review_input(path, None)
-    config = _load_config()
-    providers = {side: _side_provider(spec, config, len(specs), "review", route) for side, spec in specs.items()}
-    plans = {side: plan_review(p, source, review_options()) for side, p in providers.items()}
+def prepare_review(
+    path: str, specs: dict[str, str | None], *, record: bool = True, route: RouteOptions = RouteOptions()
+) -> ScreenRun:
+    """A review of `path` by one provider ({"a": SPEC}) or two (a compare). Raises an error
+    meant for the user (DriftcheckError or ProviderError); nothing was sent then."""
     from pathlib import Path
 
-    recorder = RunRecorder.start("review" if len(specs) == 1 else "compare", input_ref=str(Path(path).resolve()),
-                                 input_sha256=text_input.sha256, providers=[p.spec for p in providers.values()],
-                                 enabled=record)
-    role = None if len(specs) == 1 else "side"
+    from app.config.load import load_config
+    from app.run.providers import ProviderResolver
+    from app.run.review import load_review_input
+    from app.run.review import prepare_review as prepare
 
-    def starter(side: str) -> Callable[[int], AsyncIterator[Any]]:
-        plan = plans[side]
-        provider = recorder.recorded(plan.provider, side if role else None)
-        return lambda run: review_events(provider, plan.source, text_input, plan.chunks,
-                                         max_tokens=plan.max_tokens, key=key, input_flags=plan.flags)
+    said = Notes()
+    prepared = prepare(
+        load_review_input(path, None),
+        specs,
+        resolver=ProviderResolver(load_config(), notify=said),
+        compare=len(specs) > 1,
+        route=route,
+        record=record,
+        input_ref=str(Path(path).resolve()),
+    )
+    return ScreenRun(prepared, said.kept)
 
-    return PreparedRun("review", text_input, {side: starter(side) for side in specs},
-                       {side: p.spec for side, p in providers.items()}, list(providers.values()), source, recorder)
 
-
-def prepare_triage(text: str, label: str, specs: dict[str, str], *, mode: str, context: dict[str, str],
-                   judges: list[str] | None, record: bool = True, route: RouteOptions = RouteOptions()) -> PreparedRun:
+def prepare_triage(
+    text: str,
+    label: str,
+    specs: dict[str, str | None],
+    *,
+    mode: str,
+    context: dict[str, str],
+    judges: list[str] | None,
+    record: bool = True,
+    route: RouteOptions = RouteOptions(),
+) -> ScreenRun:
     """A triage of pasted text by one provider or two, judged by `judges` (None: the config's)."""
-    from app.cli import _load_config
-    from app.inputs import InputError, decode_text
-    from app.recording import RunRecorder
-    from app.triage.task import triage_events
-    from app.triage_cli import load_incident, redacted_for, resolve_judges
+    from app.config.load import load_config
+    from app.run.providers import ProviderResolver
+    from app.run.triage import incident_from_text, load_incident
+    from app.run.triage import prepare_triage as prepare
 
-    try:
-        text_input = decode_text(text.encode("utf-8", "surrogateescape"), label, what="incident")
-    except InputError as exc:
-        from app.cli import UsageError
-
-        raise UsageError(str(exc)) from None
-    text_input, flags, reference = load_incident(text_input, None)
-    config = _load_config()
-    providers = {side: _side_provider(spec, config, len(specs), f"triage.{mode}", route)
-                 for side, spec in specs.items()}
-    judge_providers = resolve_judges(judges, config, None)
-    recorder = RunRecorder.start("triage" if len(specs) == 1 else "compare", input_ref=label,
-                                 input_sha256=text_input.sha256,
-                                 providers=[p.spec for p in (*providers.values(), *judge_providers)], enabled=record)
-    several = len(specs) > 1
-
-    side_input, side_flags, context = redacted_for([*providers.values(), *judge_providers], text_input, flags, context,
-                                                   allow=False)
-
-    def starter(side: str) -> Callable[[int], AsyncIterator[Any]]:
-        provider = recorder.recorded(providers[side], side if several else None)
-        side_judges = [recorder.recorded(j, f"{side}-judge" if several else "judge") for j in judge_providers]
-        return lambda run: triage_events(provider, side_input, mode=mode, context=context, max_tokens=4096,
-                                         reference=reference, judges=side_judges, input_flags=side_flags)
-
-    return PreparedRun("triage", text_input, {side: starter(side) for side in specs},
-                       {side: p.spec for side, p in providers.items()},
-                       [*providers.values(), *judge_providers], None, recorder)
+    said = Notes()
+    incident = load_incident(incident_from_text(text, label), None)
+    prepared = prepare(
+        incident,
+        specs,
+        resolver=ProviderResolver(load_config(), notify=said),
+        compare=len(specs) > 1,
+        mode=mode,
+        context=context,
+        judges=judges,
+        route=route,
+        record=record,
+        input_ref=label,
+    )
+    return ScreenRun(prepared, said.kept)
 
 
-def public_json(event: Any) -> dict[str, Any] | None:
-    """The public JSON of a finished task event, else None."""
-    from app.review.task import ReviewFinished
-    from app.triage.task import TriageFinished
-
-    if isinstance(event, ReviewFinished):
-        from app.review.report import review_json
-
-        return review_json(event.outcome)
-    if isinstance(event, TriageFinished):
-        from app.triage.task import triage_json
-
-        return triage_json(event.outcome)
-    return None
-
-
-async def prepare_off_loop(prepare: Callable[..., PreparedRun], *args: Any, **kwargs: Any) -> PreparedRun:
+async def prepare_off_loop(prepare: Callable[..., ScreenRun], *args: Any, **kwargs: Any) -> ScreenRun:
     """Prepare in a thread: parsing the input, building providers and loading their SDKs
     (anthropic takes about 2 s to import) or a local model must not freeze the screen."""
     import asyncio
     import importlib
 
-    def work() -> PreparedRun:
-        prepared = prepare(*args, **kwargs)
-        for provider in prepared.closing:
+    def work() -> ScreenRun:
+        run = prepare(*args, **kwargs)
+        for provider in run.prepared.closing:
             provider.preload()
         # What the run's events and its end will need, imported here rather than on the
         # event loop at the first finding or the end of a side (the triage models alone
         # take ~35 ms to import).
-        for module in ("app.compare", "app.render.compare", "app.review.report", "app.review.stored",
-                       "app.triage.task"):
+        for module in (
+            "app.compare.events",
+            "app.compare.report",
+            "app.render.compare",
+            "app.review.report",
+            "app.review.stored",
+            "app.triage.task",
+        ):
             importlib.import_module(module)
-        return prepared
+        return run
 
     return await asyncio.to_thread(work)
 
@@ -262,7 +212,7 @@ class TextBatcher:
         self.loop = asyncio.get_running_loop()
 
     def add(self, side: str, run: int, event: Any, public: dict[str, Any] | None = None) -> None:
-        from app.structured_reply import TextArrived
+        from app.calls.structured import TextArrived
 
         if isinstance(event, TextArrived):
             self.held.setdefault((side, run), []).append(event.text)
@@ -273,7 +223,7 @@ class TextBatcher:
         self.post(TaskUpdate(side, run, event, public))
 
     def flush(self) -> None:
-        from app.structured_reply import TextArrived
+        from app.calls.structured import TextArrived
 
         if self.timer is not None:
             self.timer.cancel()
@@ -283,21 +233,23 @@ class TextBatcher:
             self.post(TaskUpdate(side, run, TextArrived("".join(parts))))
 
 
-async def drive(prepared: PreparedRun, post: Callable[[Message], Any]) -> None:
+async def drive(run: ScreenRun, post: Callable[[Message], Any]) -> None:
     """Run both sides to the end, posting their events (text batched per frame); record and
     report the end. A cancellation (Escape) is recorded as such and re-raised."""
     import asyncio
 
-    from app.compare import compare_events
+    from app.compare.events import compare_events
+    from app.run.prepared import task_json
 
+    prepared = run.prepared
     sides: dict[str, dict[str, Any]] = {}
     status = "cancelled"
-    for note in prepared.notes:
-        post(RunNote(note))
+    for note in run.notes:
+        post(RunNote(note.text))
     batcher = TextBatcher(post)
     try:
         async for item in compare_events(prepared.starts):
-            data = public_json(item.event)
+            data = task_json(item.event)
             batcher.add(item.side, item.run, item.event, data)
             if data is not None:
                 sides[item.side] = data
@@ -312,20 +264,5 @@ async def drive(prepared: PreparedRun, post: Callable[[Message], Any]) -> None:
             await provider.aclose()
     # The report (pairing hundreds of findings, perhaps) and the history write are done in a
     # thread, so the panes can show their final results meanwhile.
-    report, recording = await asyncio.to_thread(_finish, prepared, sides, status)
+    report, recording = await asyncio.to_thread(prepared.finish, {side: [data] for side, data in sides.items()})
     post(RunEnded(status, sides, report, recording))
-
-
-def _finish(prepared: PreparedRun, sides: dict[str, dict[str, Any]], status: str) -> tuple[dict[str, Any] | None, Any]:
-    """The compare report when there were two sides; the run written to history, and what
-    history holds of it."""
-    from app.compare import compare_report
-
-    if len(sides) == 2:
-        report = compare_report(prepared.task, {"a": [sides["a"]], "b": [sides["b"]]})
-        return report, prepared.recorder.finish(status=status, result=report)
-    only = sides["a"]
-    result = only.get("result") or {}
-    return None, prepared.recorder.finish(
-        status=status, score=result.get("score"), result=only,
-        summary=result.get("summary") or (result.get("root_cause") or {}).get("summary"))

@@ -33,8 +33,13 @@ FIELDS = (
     ("endpoint.api_key_env", "Endpoint key variable", "e.g. OLLAMA_API_KEY (empty: no key)"),
     ("endpoint.models", "Endpoint models", "model, model"),
 )
-_NUMBERS = {"resilience.connect_timeout_s", "resilience.first_token_timeout_s", "resilience.timeout_s",
-            "resilience.retries", "resilience.hedge_budget"}
+_NUMBERS = {
+    "resilience.connect_timeout_s",
+    "resilience.first_token_timeout_s",
+    "resilience.timeout_s",
+    "resilience.retries",
+    "resilience.hedge_budget",
+}
 
 
 def current_values(path: Any) -> dict[str, str]:
@@ -44,23 +49,32 @@ def current_values(path: Any) -> dict[str, str]:
     data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     res = data.get("resilience", {})
     compare = data.get("compare", [])
-    values = {"default": data.get("default", ""), "compare.0": compare[0] if compare else "",
-              "compare.1": compare[1] if len(compare) > 1 else "", "judges": ", ".join(data.get("judges", []))}
+    values = {
+        "default": data.get("default", ""),
+        "compare.0": compare[0] if compare else "",
+        "compare.1": compare[1] if len(compare) > 1 else "",
+        "judges": ", ".join(data.get("judges", [])),
+    }
     for key in ("connect_timeout_s", "first_token_timeout_s", "timeout_s", "retries", "hedge_after", "hedge_budget"):
         values[f"resilience.{key}"] = "" if key not in res else str(res[key])
     values["resilience.fallback"] = ", ".join(res.get("fallback", []))
     endpoints = data.get("endpoints", {})
     if endpoints:
         name, entry = next(iter(endpoints.items()))
-        values.update({"endpoint.name": name, "endpoint.base_url": entry.get("base_url", ""),
-                       "endpoint.api_key_env": entry.get("api_key_env", ""),
-                       "endpoint.models": ", ".join(entry.get("models", []))})
+        values.update(
+            {
+                "endpoint.name": name,
+                "endpoint.base_url": entry.get("base_url", ""),
+                "endpoint.api_key_env": entry.get("api_key_env", ""),
+                "endpoint.models": ", ".join(entry.get("models", [])),
+            }
+        )
     return {k: str(v) for k, v in values.items()}
 
 
 def changes_from(values: dict[str, str]) -> dict[str, Any]:
     """Field values to `update_config` changes (empty removes the setting)."""
-    from app.config import ConfigError
+    from app.errors import ConfigError
 
     def number(key: str, text: str) -> Any:
         try:
@@ -74,10 +88,13 @@ def changes_from(values: dict[str, str]) -> dict[str, Any]:
     pair = [values["compare.0"].strip(), values["compare.1"].strip()]
     if bool(pair[0]) != bool(pair[1]):
         raise ConfigError("compare needs both A and B, or neither")
-    changes: dict[str, Any] = {"default": values["default"].strip() or None, "compare": pair if pair[0] else None,
-                               "judges": spec_list(values["judges"]) or None,
-                               "resilience.fallback": spec_list(values["resilience.fallback"]) or None,
-                               "resilience.hedge_after": values["resilience.hedge_after"].strip() or None}
+    changes: dict[str, Any] = {
+        "default": values["default"].strip() or None,
+        "compare": pair if pair[0] else None,
+        "judges": spec_list(values["judges"]) or None,
+        "resilience.fallback": spec_list(values["resilience.fallback"]) or None,
+        "resilience.hedge_after": values["resilience.hedge_after"].strip() or None,
+    }
     for key in _NUMBERS:
         text = values[key].strip()
         changes[key] = number(key, text) if text else None
@@ -93,16 +110,22 @@ def key_lines(endpoint_env: str | None = None) -> list[str]:
     from providers.spec import KINDS
 
     names = [kind.key_env for kind in KINDS.values()] + ([endpoint_env] if endpoint_env else [])
-    return [f"{escape(name)}: " + ("[green]set[/]" if os.environ.get(name, "").strip() else
-                                   f"[red]not set[/] — export {escape(name)}=... before starting driftcheck")
-            for name in names]
+    return [
+        f"{escape(name)}: "
+        + (
+            "[green]set[/]"
+            if os.environ.get(name, "").strip()
+            else f"[red]not set[/] — export {escape(name)}=... before starting driftcheck"
+        )
+        for name in names
+    ]
 
 
 class SettingsScreen(Screen[None]):
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings.save")]
 
     def compose(self) -> ComposeResult:
-        from app.config import config_path
+        from app.locations import config_path
 
         yield Header()
         with VerticalScroll(id="settings"):
@@ -116,27 +139,29 @@ class SettingsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        from app.config import config_path
+        from app.locations import config_path
 
         self.title = "settings"
         try:
             values = current_values(config_path())
-        except Exception as exc:  # noqa: BLE001 - a broken file is shown, not raised
+        except Exception as exc:
             self.notify(f"The config could not be read: {exc}", severity="error")
             values = {}
         for key, _, _ in FIELDS:
             self.query_one(f"#set-{key.replace('.', '-')}", Input).value = values.get(key, "")
         self.query_one("#settings-keys", Static).update(
             "[b]API keys[/] (from the environment only; never shown or stored)\n"
-            + "\n".join(key_lines(values.get("endpoint.api_key_env") or None)))
+            + "\n".join(key_lines(values.get("endpoint.api_key_env") or None))
+        )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
             self.action_save()
 
     def action_save(self) -> None:
-        from app.config import ConfigError, config_path
-        from app.config_write import update_config
+        from app.config.writer import update_config
+        from app.errors import ConfigError
+        from app.locations import config_path
 
         values = {key: self.query_one(f"#set-{key.replace('.', '-')}", Input).value for key, _, _ in FIELDS}
         try:

@@ -9,7 +9,7 @@ from typing import Any
 from textual import on
 from textual.screen import Screen
 
-from app.tui.runs import PreparedRun, RunEnded, RunFailedToStart, TaskUpdate, drive, prepare_off_loop
+from app.tui.runs import RunEnded, RunFailedToStart, ScreenRun, TaskUpdate, drive, prepare_off_loop
 from app.tui.widgets import ResultPane
 
 
@@ -38,32 +38,32 @@ class TaskScreen(Screen[None]):
         recording = message.recording
         line = None if recording is None else recording.message("the panes on this screen")
         if line is not None:
-            self.notify(line, title="History", severity="information" if recording.complete else "warning",
-                        timeout=4 if recording.complete else 12)
+            self.notify(
+                line,
+                title="History",
+                severity="information" if recording.complete else "warning",
+                timeout=4 if recording.complete else 12,
+            )
 
-    async def prepare(self, prepare: Callable[..., PreparedRun], *args: Any, **kwargs: Any) -> PreparedRun | None:
+    async def prepare(self, prepare: Callable[..., ScreenRun], *args: Any, **kwargs: Any) -> ScreenRun | None:
         """Check the input and build the providers in a thread; None (and a notification)
         when that fails, in which case nothing was sent."""
-        from app.cli import UsageError
-        from app.exit_codes import EXIT_PROVIDER, EXIT_USAGE
-        from providers.errors import ConfigurationError, ProviderError
+        from app.errors import DriftcheckError, error_line, exit_code_for
+        from providers.errors import ProviderError
 
         try:
             return await prepare_off_loop(prepare, *args, **kwargs)
-        except UsageError as exc:
-            self.post_message(RunFailedToStart(str(exc), EXIT_USAGE))
-        except ProviderError as exc:
-            self.post_message(RunFailedToStart(exc.one_line(), EXIT_USAGE if isinstance(exc, ConfigurationError)
-                                               else EXIT_PROVIDER))
+        except (DriftcheckError, ProviderError) as exc:
+            self.post_message(RunFailedToStart(error_line(exc), exit_code_for(exc)))
         return None
 
-    async def drive(self, prepared: PreparedRun) -> None:
+    async def drive(self, run: ScreenRun) -> None:
         """Clear each side's pane and run to the end; events arrive as messages."""
-        self.specs = dict(prepared.specs)
+        self.specs = dict(run.prepared.specs)
         for side, spec in self.specs.items():
             self.pane(side).start(spec)
         self.running = True
-        await drive(prepared, self.post_message)
+        await drive(run, self.post_message)
 
     @on(RunFailedToStart)
     def _failed_to_start(self, message: RunFailedToStart) -> None:

@@ -13,30 +13,48 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
-from app.tui.runs import RouteOptions, RunEnded, prepare_triage
+from app.run.options import RouteOptions
+from app.tui.runs import RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import ResultPane, escape
 
-CONTEXT_FIELDS = (("users_affected", "users affected, e.g. 30%"), ("revenue_impact", "revenue impact"),
-                  ("sla_at_risk", "SLA at risk (yes/no)"), ("customer_facing", "customer-facing (yes/no)"))
+CONTEXT_FIELDS = (
+    ("users_affected", "users affected, e.g. 30%"),
+    ("revenue_impact", "revenue impact"),
+    ("sla_at_risk", "SLA at risk (yes/no)"),
+    ("customer_facing", "customer-facing (yes/no)"),
+)
 
 
 def incident_files() -> list[tuple[str, str]]:
-    from app.resources import data_dir
+    from app.resources import bundled_dir
 
-    folder = data_dir("incidents")
+    folder = bundled_dir("incidents")
     return [(p.name, str(p)) for p in sorted(folder.glob("*.md")) if p.name != "README.md"]
 
 
 class TriageScreen(TaskScreen):
     what = "Triage"
 
-    BINDINGS = [Binding("ctrl+r", "run", "Run triage", id="triage.run"),
-                Binding("escape", "cancel", "Cancel run", id="triage.cancel")]
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run triage", id="triage.run"),
+        Binding("escape", "cancel", "Cancel run", id="triage.cancel"),
+    ]
 
-    def __init__(self, *, text: str = "", label: str = "pasted incident", spec_a: str = "", spec_b: str = "",
-                 mode: str = "active", judges: list[str] | None = None, context: dict[str, str] | None = None,
-                 start: bool = False, record: bool = True, route: RouteOptions = RouteOptions()) -> None:
+    def __init__(
+        self,
+        *,
+        text: str = "",
+        label: str = "pasted incident",
+        spec_a: str = "",
+        spec_b: str = "",
+        mode: str = "active",
+        judges: list[str] | None = None,
+        context: dict[str, str] | None = None,
+        start: bool = False,
+        record: bool = True,
+        route: RouteOptions = RouteOptions(),
+    ) -> None:
         super().__init__()
         self.route = route
         self.initial = {"text": text, "spec_a": spec_a, "spec_b": spec_b, "mode": mode}
@@ -54,17 +72,23 @@ class TriageScreen(TaskScreen):
             with VerticalScroll(id="triage-form"):
                 yield Select(incident_files(), prompt="Load an incident from incidents/", id="incident-file")
                 yield TextArea(self.initial["text"], id="incident", soft_wrap=True)
-                yield Select([("active: what to do now", "active"), ("postmortem: thorough analysis", "postmortem")],
-                             value=self.initial["mode"], allow_blank=False, id="mode")
+                yield Select(
+                    [("active: what to do now", "active"), ("postmortem: thorough analysis", "postmortem")],
+                    value=self.initial["mode"],
+                    allow_blank=False,
+                    id="mode",
+                )
                 yield Label("Business context")
                 for key, placeholder in CONTEXT_FIELDS:
                     yield Input(self.context.get(key, ""), placeholder=placeholder, id=f"ctx-{key}")
                 yield Label("Providers")
                 yield Input(self.initial["spec_a"], placeholder="A: provider:model (default from config)", id="spec-a")
-                yield Input(self.initial["spec_b"], placeholder="B (optional): compare with provider:model",
-                            id="spec-b")
-                yield Input(", ".join(self.judges or []), placeholder="judges: SPEC, SPEC (default from config)",
-                            id="judges")
+                yield Input(
+                    self.initial["spec_b"], placeholder="B (optional): compare with provider:model", id="spec-b"
+                )
+                yield Input(
+                    ", ".join(self.judges or []), placeholder="judges: SPEC, SPEC (default from config)", id="judges"
+                )
                 yield Button("Run triage (ctrl+r)", id="run", variant="primary")
             with Vertical(id="triage-results"):
                 with Horizontal(id="triage-panes"):
@@ -98,10 +122,13 @@ class TriageScreen(TaskScreen):
             specs["b"] = spec_b
         judges_text = self.query_one("#judges", Input).value.strip()
         context = {key: self.query_one(f"#ctx-{key}", Input).value.strip() for key, _ in CONTEXT_FIELDS}
-        return {"text": self.query_one("#incident", TextArea).text, "specs": specs,
-                "mode": self.query_one("#mode", Select).value,
-                "context": {k: v for k, v in context.items() if v},
-                "judges": [j.strip() for j in judges_text.split(",") if j.strip()] if judges_text else self.judges}
+        return {
+            "text": self.query_one("#incident", TextArea).text,
+            "specs": specs,
+            "mode": self.query_one("#mode", Select).value,
+            "context": {k: v for k, v in context.items() if v},
+            "judges": [j.strip() for j in judges_text.split(",") if j.strip()] if judges_text else self.judges,
+        }
 
     def action_run(self) -> None:
         if not self.running:
@@ -110,16 +137,25 @@ class TriageScreen(TaskScreen):
     @work(exclusive=True, group="run")
     async def run_triage(self) -> None:
         form = self._form()
-        prepared = await self.prepare(prepare_triage, form["text"], self.label, form["specs"], mode=form["mode"],
-                                      context=form["context"], judges=form["judges"], record=self.record,
-                                      route=self.route)
-        if prepared is None:
+        run = await self.prepare(
+            prepare_triage,
+            form["text"],
+            self.label,
+            form["specs"],
+            mode=form["mode"],
+            context=form["context"],
+            judges=form["judges"],
+            record=self.record,
+            route=self.route,
+        )
+        if run is None:
             return
-        self.pane("b").set_class("b" not in prepared.specs, "hidden")
+        specs = run.prepared.specs
+        self.pane("b").set_class("b" not in specs, "hidden")
         self.query_one("#triage-drift", Static).update("")
-        for side, spec in prepared.specs.items():
+        for side, spec in specs.items():
             self.pane(side).border_title = f"{side.upper()} · {spec}"
-        await self.drive(prepared)
+        await self.drive(run)
 
     @on(RunEnded)
     def _ended(self, message: RunEnded) -> None:
@@ -128,4 +164,5 @@ class TriageScreen(TaskScreen):
             from app.render.compare import drift_lines
 
             self.query_one("#triage-drift", Static).update(
-                "[b]Drift from A to B[/]\n" + "\n".join(escape(line) for line in drift_lines(message.report)))
+                "[b]Drift from A to B[/]\n" + "\n".join(escape(line) for line in drift_lines(message.report))
+            )

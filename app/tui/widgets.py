@@ -14,12 +14,13 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.document._document import Selection
 from textual.message import Message
 from textual.widgets import Log, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import Selection
 
 from app.render.styles import SEVERITY_STYLE
+
 
 def escape(text: str) -> str:
     """`text` as literal Textual markup. rich's `escape` only escapes what looks like a rich
@@ -29,16 +30,28 @@ def escape(text: str) -> str:
 
 
 # TextArea's names for the grammars driftcheck's source module knows.
-_TEXTAREA_LANGUAGE = {"python": "python", "javascript": "javascript", "go": "go", "java": "java", "rust": "rust",
-                      "bash": "bash"}
+_TEXTAREA_LANGUAGE = {
+    "python": "python",
+    "javascript": "javascript",
+    "go": "go",
+    "java": "java",
+    "rust": "rust",
+    "bash": "bash",
+}
 
 
 class CodeView(TextArea):
     """The reviewed file, read-only, numbered and highlighted; `show_lines` selects a range."""
 
     def __init__(self, text: str = "", language: str | None = None, **kwargs: Any) -> None:
-        super().__init__(text, language=_TEXTAREA_LANGUAGE.get(language or ""), read_only=True,
-                         show_line_numbers=True, soft_wrap=False, **kwargs)
+        super().__init__(
+            text,
+            language=_TEXTAREA_LANGUAGE.get(language or ""),
+            read_only=True,
+            show_line_numbers=True,
+            soft_wrap=False,
+            **kwargs,
+        )
 
     def show_source(self, text: str, language: str | None) -> None:
         from app.render.terminal import neutralise
@@ -152,7 +165,7 @@ class LiveText(Vertical):
                 buffer = buffer[cut:]
             else:
                 lines.append(buffer[:cut])
-                buffer = buffer[cut + 1:]
+                buffer = buffer[cut + 1 :]
         self._partial = buffer
         if lines:
             self.query_one(Log).write_lines(lines)
@@ -167,8 +180,10 @@ def finding_prompt(finding: Any) -> str:
     where = f"L{finding.line_start}" + (f"-{finding.line_end}" if finding.line_end != finding.line_start else "")
     symbol = f" [dim]in {escape(finding.symbol)}[/]" if finding.symbol else ""
     valid = "" if finding.lines_valid else " [red](not in file)[/]"
-    return (f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity.upper():>8}[/] {finding.id:<4} {where:<9}"
-            f"{valid} {escape(finding.title)}{symbol}")
+    return (
+        f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity.upper():>8}[/] {finding.id:<4} {where:<9}"
+        f"{valid} {escape(finding.title)}{symbol}"
+    )
 
 
 class FindingList(OptionList):
@@ -193,9 +208,13 @@ class FindingList(OptionList):
 
     def add_item(self, item: Any, number: int) -> None:
         self.findings.append(item)
-        self.add_option(Option(f"[b]{getattr(item, 'priority', number):>2}.[/] {escape(item.action)} "
-                               f"[dim]({escape(item.owner)}, {escape(item.timeline)})[/]",
-                               id=f"f{len(self.findings) - 1}"))
+        self.add_option(
+            Option(
+                f"[b]{getattr(item, 'priority', number):>2}.[/] {escape(item.action)} "
+                f"[dim]({escape(item.owner)}, {escape(item.timeline)})[/]",
+                id=f"f{len(self.findings) - 1}",
+            )
+        )
 
     def replace_findings(self, findings: list[Any]) -> None:
         """The final list (after validation or a repair) replaces what streamed, when it
@@ -254,15 +273,16 @@ class ResultPane(Vertical):
 
     def count_note(self, spec: str, score: int | None = None) -> None:
         """The live count (and score once known) while the side streams."""
-        self.metrics.show_running(spec, f" · {len(self.findings.findings)} so far"
-                                  + (f" · score {score}/10" if score is not None else ""))
+        self.metrics.show_running(
+            spec, f" · {len(self.findings.findings)} so far" + (f" · score {score}/10" if score is not None else "")
+        )
 
     def apply(self, event: Any, spec: str, public: dict[str, Any] | None = None) -> None:
         """One of the task's events, as it happened; a side is shown complete (from its
         public JSON) the moment it ends, whatever the other side is doing."""
+        from app.calls.structured import TextArrived
         from app.render.text import route_event_line
         from app.review.task import FindingFound, ReviewFinished
-        from app.structured_reply import TextArrived
         from app.triage.task import ItemFound, JudgingStarted, TriageFinished
 
         if isinstance(event, TextArrived):
@@ -285,14 +305,17 @@ class ResultPane(Vertical):
     def show_summary(self, text: str) -> None:
         self.query_one(".summary", Static).update(text)
 
-    def show_checks(self, checks: list[dict[str, Any]], error: dict[str, Any] | None = None,
-                    partial_text: str | None = None) -> None:
+    def show_checks(
+        self, checks: list[dict[str, Any]], error: dict[str, Any] | None = None, partial_text: str | None = None
+    ) -> None:
         lines = []
         if error:
             lines.append(f"[b red]failed:[/] {escape(error['message'])}")
             if partial_text:
-                lines.append(f"[dim]{len(partial_text):,} characters arrived before the failure; they are "
-                             f"in the live view below and in history[/]")
+                lines.append(
+                    f"[dim]{len(partial_text):,} characters arrived before the failure; they are "
+                    f"in the live view below and in history[/]"
+                )
         for check in checks:
             colour = "red" if check["severity"] == "error" else "yellow"
             lines.append(f"[{colour}]⚠ {check['name']}:[/] {escape(check['message'])}")
@@ -309,8 +332,14 @@ class ResultPane(Vertical):
             self.findings.replace_findings(result.findings)
             score = f"[b]Score {result.score}/10[/]  " if result.score is not None else "[b]No score[/]  "
             key = data.get("answer_key")
-            recall = (f"\n[dim]Answer key: {key['matched']} of {key['expected']} planted issues found "
-                      f"(recall {key['recall']:.2f})[/]") if key else ""
+            recall = (
+                (
+                    f"\n[dim]Answer key: {key['matched']} of {key['expected']} planted issues found "
+                    f"(recall {key['recall']:.2f})[/]"
+                )
+                if key
+                else ""
+            )
             self.show_summary(score + escape(result.summary) + recall)
         self.show_checks(data.get("checks") or [], data.get("error"), data.get("partial_text"))
         self.metrics.show_metrics(f"{data['provider']}:{data['model']}", data.get("metrics"), data["status"])
@@ -328,8 +357,9 @@ class ResultPane(Vertical):
             cause = result["root_cause"]
             lines.append(f"[b]Root cause[/] ({cause['confidence']}): {escape(cause['summary'])}")
             if "escalation" in result:
-                lines.append(f"[b]Escalation:[/] {result['escalation']['decision']} — "
-                             f"{escape(result['escalation']['reason'])}")
+                lines.append(
+                    f"[b]Escalation:[/] {result['escalation']['decision']} — {escape(result['escalation']['reason'])}"
+                )
             lines += [f"[yellow]Caution:[/] {escape(c)}" for c in result.get("cautions", [])]
         if data.get("reference_checks"):
             lines.append(f"[dim]{escape(reference_line(data['reference_checks']))}[/]")
@@ -337,8 +367,10 @@ class ResultPane(Vertical):
         spread = data.get("judge_disagreement")
         if spread:
             colour = "yellow" if spread["notable"] else "dim"
-            lines.append(f"[{colour}]Judges differ by {spread['diagnosis']} on diagnosis, {spread['quality']} on "
-                         f"quality, {spread['total']} in total[/]")
+            lines.append(
+                f"[{colour}]Judges differ by {spread['diagnosis']} on diagnosis, {spread['quality']} on "
+                f"quality, {spread['total']} in total[/]"
+            )
         self.show_summary("\n".join(lines))
         self.show_checks(data.get("checks") or [], data.get("error"), data.get("partial_text"))
         self.metrics.show_metrics(f"{data['provider']}:{data['model']}", data.get("metrics"), data["status"])

@@ -40,8 +40,16 @@ def main() -> None:
     print(f"driftcheck --help      {help_ * 1000:7.1f} ms  ({help_ / bare:.2f}x bare)")
     print(f"driftcheck ask --help  {providers_help * 1000:7.1f} ms  ({providers_help / bare:.2f}x bare)")
     print(f"budget --help <= 300 ms: {'met' if help_ <= 0.3 else 'NOT met'}")
-    print(json.dumps({"benchmark": "cli_startup", "bare_ms": bare * 1000, "help_ms": help_ * 1000,
-                      "ask_help_ms": providers_help * 1000}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "cli_startup",
+                "bare_ms": bare * 1000,
+                "help_ms": help_ * 1000,
+                "ask_help_ms": providers_help * 1000,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -37,10 +37,15 @@ SIDES = {"a": ("anthropic:claude-haiku-4-5", 0.6, 0.012), "b": ("openai:gpt-5.4-
 
 
 def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
-    delays = [arg for spec, first, chunk in SIDES.values()
-              for arg in ("--delay", f"{spec.split(':')[1]}={first}:{chunk}")]
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakeserver", "--reply-file", reply_file,
-                             "--chunk-size", "16", *delays], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    delays = [
+        arg for spec, first, chunk in SIDES.values() for arg in ("--delay", f"{spec.split(':')[1]}={first}:{chunk}")
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakeserver", "--reply-file", reply_file, "--chunk-size", "16", *delays],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     anthropic_url = proc.stdout.readline().strip().split("=", 1)[1]
     openai_url = proc.stdout.readline().strip().split("=", 1)[1]
@@ -48,10 +53,10 @@ def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
 
 
 async def measure(env: dict[str, str], rounds: int) -> dict[str, float]:
-    from app.compare import compare_events
-    from app.inputs import decode_text
+    from app.compare.events import compare_events
     from app.review.task import ReviewFinished, review_events
-    from app.source import load_source
+    from app.source.inputs import decode_text
+    from app.source.model import load_source
     from providers import Request, build_provider
 
     text = (ROOT / "sample_code" / SAMPLE).read_text()
@@ -62,8 +67,9 @@ async def measure(env: dict[str, str], rounds: int) -> dict[str, float]:
         await provider.complete(Request.ask("warm up", max_tokens=16))
 
     def start(side: str):
-        return lambda run: review_events(providers[side], source, decode_text(text.encode(), SAMPLE), chunks,
-                                         max_tokens=4096)
+        return lambda run: review_events(
+            providers[side], source, decode_text(text.encode(), SAMPLE), chunks, max_tokens=4096
+        )
 
     async def alone(side: str) -> None:
         async for event in start(side)(0):
@@ -81,7 +87,7 @@ async def measure(env: dict[str, str], rounds: int) -> dict[str, float]:
     contenders = [("a", lambda: alone("a")), ("b", lambda: alone("b")), ("compare", both)]
     times: dict[str, list[float]] = {name: [] for name, _ in contenders}
     for i in range(rounds):
-        for name, fn in contenders[i % 3:] + contenders[:i % 3]:
+        for name, fn in contenders[i % 3 :] + contenders[: i % 3]:
             started = time.perf_counter()
             await fn()
             times[name].append(time.perf_counter() - started)
@@ -89,8 +95,13 @@ async def measure(env: dict[str, str], rounds: int) -> dict[str, float]:
         await provider.aclose()
     med = {name: statistics.median(values) for name, values in times.items()}
     slower = max(med["a"], med["b"])
-    return {"a_alone_s": med["a"], "b_alone_s": med["b"], "compare_s": med["compare"],
-            "compare_over_slower_side": med["compare"] / slower, "compare_over_sum": med["compare"] / (med["a"] + med["b"])}
+    return {
+        "a_alone_s": med["a"],
+        "b_alone_s": med["b"],
+        "compare_s": med["compare"],
+        "compare_over_slower_side": med["compare"] / slower,
+        "compare_over_sum": med["compare"] / (med["a"] + med["b"]),
+    }
 
 
 def cli_times(env: dict[str, str]) -> dict[str, float]:
@@ -98,12 +109,18 @@ def cli_times(env: dict[str, str]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as home:
         run_env = {**os.environ, **env, "DRIFTCHECK_DATA_DIR": home, "DRIFTCHECK_CONFIG_DIR": home}
         out = {}
-        for name, args in (("cli_review_a_s", ["review", f"sample_code/{SAMPLE}", "-p", SIDES["a"][0]]),
-                           ("cli_compare_s", ["compare", f"sample_code/{SAMPLE}", "-a", SIDES["a"][0],
-                                              "-b", SIDES["b"][0]])):
+        for name, args in (
+            ("cli_review_a_s", ["review", f"sample_code/{SAMPLE}", "-p", SIDES["a"][0]]),
+            ("cli_compare_s", ["compare", f"sample_code/{SAMPLE}", "-a", SIDES["a"][0], "-b", SIDES["b"][0]]),
+        ):
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "app", *args, "--format", "json", "--no-history"], cwd=ROOT,
-                           env=run_env, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "app", *args, "--format", "json", "--no-history"],
+                cwd=ROOT,
+                env=run_env,
+                check=True,
+                capture_output=True,
+            )
             out[name] = time.perf_counter() - started
         return out
 
@@ -116,8 +133,12 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         handle.write(keyed_review_text(SAMPLE))
     proc, anthropic_url, openai_url = start_server(handle.name)
-    env = {"ANTHROPIC_API_KEY": "bench", "OPENAI_API_KEY": "bench",
-           "ANTHROPIC_BASE_URL": anthropic_url, "OPENAI_BASE_URL": openai_url}
+    env = {
+        "ANTHROPIC_API_KEY": "bench",
+        "OPENAI_API_KEY": "bench",
+        "ANTHROPIC_BASE_URL": anthropic_url,
+        "OPENAI_BASE_URL": openai_url,
+    }
     try:
         result = asyncio.run(measure(env, args.rounds))
         if not args.no_cli:

@@ -48,14 +48,18 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
 
     server = FakeServer().start()
     total = args.warmup + 3 * args.requests  # enough delays for both conditions and the hedges
-    server.latency_profile("claude-haiku-4-5", heavy_tailed_delays(total, scale=args.scale, seed=args.seed),
-                           Reply(text="ok, here is the answer", chunk_size=8))
+    server.latency_profile(
+        "claude-haiku-4-5",
+        heavy_tailed_delays(total, scale=args.scale, seed=args.seed),
+        Reply(text="ok, here is the answer", chunk_size=8),
+    )
     env = {"ANTHROPIC_API_KEY": "bench", "ANTHROPIC_BASE_URL": server.anthropic_base_url}
     make = lambda: build_provider(SPEC, env=env, retry=RetryPolicy(retries=0))  # noqa: E731
     registry = HealthRegistry()
     plain = ResilientProvider([make()], registry=registry)
-    hedged = ResilientProvider([make(), make()], registry=registry,
-                               hedge=HedgePolicy(percentile=95, budget=args.budget))
+    hedged = ResilientProvider(
+        [make(), make()], registry=registry, hedge=HedgePolicy(percentile=95, budget=args.budget)
+    )
     request = Request.ask("status?", max_tokens=16)
     limit = asyncio.Semaphore(args.concurrency)
 
@@ -67,7 +71,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     results: dict[str, list[float]] = {"plain": [], "hedged": []}
     block = 50
     for start in range(0, args.requests, block):
-        for name, provider in (("plain", plain), ("hedged", hedged))[::1 if start // block % 2 == 0 else -1]:
+        for name, provider in (("plain", plain), ("hedged", hedged))[:: 1 if start // block % 2 == 0 else -1]:
             results[name] += await asyncio.gather(*(one(provider) for _ in range(min(block, args.requests - start))))
     health = registry.get(SPEC)
     hedges = health.hedges

@@ -71,7 +71,7 @@ async def main() -> None:
     direct(llama, direct_kwargs(), args.tokens)
     ours, theirs = [], []
     for run in range(args.runs):
-        for side in ((0, 1) if run % 2 == 0 else (1, 0)):
+        for side in (0, 1) if run % 2 == 0 else (1, 0):
             if side == 0:
                 n, elapsed = await through_driftcheck(provider, request)
                 ours.append(n / elapsed)
@@ -85,8 +85,17 @@ async def main() -> None:
     print(f"llama-cpp-python directly   {theirs_med:7.1f} tokens/s")
     print(f"driftcheck local provider   {ours_med:7.1f} tokens/s  ({delta:+.1f} %)")
     print(f"budget within 5 %: {'met' if abs(delta) <= 5 or delta > 0 else 'NOT met'}")
-    print(json.dumps({"benchmark": "local_throughput", "schema": args.schema, "direct_tps": theirs_med,
-                      "driftcheck_tps": ours_med, "delta_pct": delta}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "local_throughput",
+                "schema": args.schema,
+                "direct_tps": theirs_med,
+                "driftcheck_tps": ours_med,
+                "delta_pct": delta,
+            }
+        )
+    )
     await provider.aclose()
 
 

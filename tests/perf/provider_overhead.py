@@ -34,8 +34,12 @@ from providers import Request, RetryPolicy, build_provider  # noqa: E402
 
 
 def start_server(chars: int) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakeserver", "--reply-chars", str(chars)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakeserver", "--reply-chars", str(chars)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     anthropic_url = proc.stdout.readline().strip().split("=", 1)[1]
     openai_url = proc.stdout.readline().strip().split("=", 1)[1]
@@ -44,8 +48,9 @@ def start_server(chars: int) -> tuple[subprocess.Popen[str], str, str]:
 
 async def raw_anthropic(client, model: str, prompt: str) -> str:
     parts = []
-    stream = await client.messages.create(model=model, max_tokens=4096, stream=True,
-                                          messages=[{"role": "user", "content": prompt}])
+    stream = await client.messages.create(
+        model=model, max_tokens=4096, stream=True, messages=[{"role": "user", "content": prompt}]
+    )
     async for event in stream:
         if event.type == "content_block_delta" and event.delta.type == "text_delta":
             parts.append(event.delta.text)
@@ -55,8 +60,12 @@ async def raw_anthropic(client, model: str, prompt: str) -> str:
 async def raw_openai(client, model: str, prompt: str) -> str:
     parts = []
     stream = await client.chat.completions.create(
-        model=model, max_completion_tokens=4096, stream=True, stream_options={"include_usage": True},
-        messages=[{"role": "user", "content": prompt}])
+        model=model,
+        max_completion_tokens=4096,
+        stream=True,
+        stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": prompt}],
+    )
     async for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
             parts.append(chunk.choices[0].delta.content)
@@ -80,22 +89,40 @@ async def measure(kind: str, base_url: str, runs: int) -> dict[str, float]:
     import anthropic
     import openai
 
-    env = {"ANTHROPIC_API_KEY": "bench", "OPENAI_API_KEY": "bench",
-           "ANTHROPIC_BASE_URL": base_url, "OPENAI_BASE_URL": base_url}
+    env = {
+        "ANTHROPIC_API_KEY": "bench",
+        "OPENAI_API_KEY": "bench",
+        "ANTHROPIC_BASE_URL": base_url,
+        "OPENAI_BASE_URL": base_url,
+    }
     spec = "anthropic:claude-haiku-4-5" if kind == "anthropic" else "openai:gpt-5.4-mini"
     provider = build_provider(spec, env=env, retry=RetryPolicy(retries=0))
     messages = [{"role": "user", "content": "bench"}]
     if kind == "anthropic":
         client = anthropic.AsyncAnthropic(api_key="bench", base_url=base_url, max_retries=0)
         raw = lambda: raw_anthropic(client, provider.model, "bench")  # noqa: E731
-        wire = lambda: bare_wire(lambda: client.messages.with_streaming_response.create(  # noqa: E731
-            model=provider.model, max_tokens=4096, stream=True, messages=messages))
+
+        def wire():
+            return bare_wire(
+                lambda: client.messages.with_streaming_response.create(
+                    model=provider.model, max_tokens=4096, stream=True, messages=messages
+                )
+            )
     else:
         client = openai.AsyncOpenAI(api_key="bench", base_url=base_url, max_retries=0)
         raw = lambda: raw_openai(client, provider.model, "bench")  # noqa: E731
-        wire = lambda: bare_wire(lambda: client.chat.completions.with_streaming_response.create(  # noqa: E731
-            model=provider.model, max_completion_tokens=4096, stream=True,
-            stream_options={"include_usage": True}, messages=messages))
+
+        def wire():
+            return bare_wire(
+                lambda: client.chat.completions.with_streaming_response.create(
+                    model=provider.model,
+                    max_completion_tokens=4096,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    messages=messages,
+                )
+            )
+
     request = Request.ask("bench", max_tokens=4096)
 
     async def ours() -> str:
@@ -106,17 +133,20 @@ async def measure(kind: str, base_url: str, runs: int) -> dict[str, float]:
     times: dict[str, list[float]] = {"raw": [], "wire": [], "ours": []}
     contenders = [("raw", raw), ("wire", wire), ("ours", ours)]
     for i in range(runs):
-        for name, fn in contenders[i % 3:] + contenders[:i % 3]:  # rotate who goes first
+        for name, fn in contenders[i % 3 :] + contenders[: i % 3]:  # rotate who goes first
             started = time.perf_counter()
             await fn()
             times[name].append(time.perf_counter() - started)
     await client.close()
     await provider.aclose()
     med = {name: statistics.median(values) for name, values in times.items()}
-    return {"raw_sdk_median_ms": med["raw"] * 1000, "bare_wire_median_ms": med["wire"] * 1000,
-            "driftcheck_median_ms": med["ours"] * 1000,
-            "overhead_vs_raw_sdk_pct": (med["ours"] / med["raw"] - 1) * 100,
-            "overhead_vs_bare_wire_pct": (med["ours"] / med["wire"] - 1) * 100}
+    return {
+        "raw_sdk_median_ms": med["raw"] * 1000,
+        "bare_wire_median_ms": med["wire"] * 1000,
+        "driftcheck_median_ms": med["ours"] * 1000,
+        "overhead_vs_raw_sdk_pct": (med["ours"] / med["raw"] - 1) * 100,
+        "overhead_vs_bare_wire_pct": (med["ours"] / med["wire"] - 1) * 100,
+    }
 
 
 def main() -> None:
@@ -136,13 +166,19 @@ def main() -> None:
     print(f"provider layer vs raw SDK: {args.runs} runs each, {args.chars // 4} streamed events per reply (medians)")
     print(f"{'API':10} {'raw SDK':>10} {'bare wire':>10} {'driftcheck':>11} {'vs raw SDK':>11} {'vs bare wire':>13}")
     for kind, r in results.items():
-        print(f"{kind:10} {r['raw_sdk_median_ms']:8.1f}ms {r['bare_wire_median_ms']:8.1f}ms "
-              f"{r['driftcheck_median_ms']:9.1f}ms {r['overhead_vs_raw_sdk_pct']:+10.1f}% "
-              f"{r['overhead_vs_bare_wire_pct']:+12.1f}%")
+        print(
+            f"{kind:10} {r['raw_sdk_median_ms']:8.1f}ms {r['bare_wire_median_ms']:8.1f}ms "
+            f"{r['driftcheck_median_ms']:9.1f}ms {r['overhead_vs_raw_sdk_pct']:+10.1f}% "
+            f"{r['overhead_vs_bare_wire_pct']:+12.1f}%"
+        )
     budget_ok = all(r["overhead_vs_raw_sdk_pct"] <= 2.0 for r in results.values())
     print(f"budget <= 2 %: {'met' if budget_ok else 'NOT met'}")
-    print(json.dumps({"benchmark": "provider_overhead", "runs": args.runs, "events": args.chars // 4,
-                      "results": results}), flush=True)
+    print(
+        json.dumps(
+            {"benchmark": "provider_overhead", "runs": args.runs, "events": args.chars // 4, "results": results}
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ position in it (quadratic) shows up as a time per MB that grows with the line le
 linear means the per-MB times at 8k, 32k and 1M are within 2x of each other. The old
 assignment rule took 173 s on one 32k-character line of `BLOB = "aaa…"`.
 
-The scan is `app.secrets.redact_lines`, what every text passes before it leaves the
-machine; the prompt-injection scan (`app.injection.scan_lines`), which reads the same
+The scan is `app.source.secrets.redact_lines`, what every text passes before it leaves the
+machine; the prompt-injection scan (`app.source.injection.scan_lines`), which reads the same
 text, is measured beside it. The baseline is one pass over the same text of a regex that
 is tried at every position and never matches (the least any rule can cost), in the same
 run, so a slow machine shows up as a slow baseline.
@@ -28,12 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from app.injection import scan_lines  # noqa: E402
-from app.secrets import redact_lines  # noqa: E402
+from app.source.injection import scan_lines  # noqa: E402
+from app.source.secrets import redact_lines  # noqa: E402
 
 LENGTHS = (8_000, 32_000, 1_000_000)
-ORDINARY = ('total = sum(item.price * item.quantity for item in order.items); logger.info("order %s total %s", '
-            'order.id, total); headers = {"Accept": "application/json", "X-Request-Id": request_id}; ')
+ORDINARY = (
+    'total = sum(item.price * item.quantity for item in order.items); logger.info("order %s total %s", '
+    'order.id, total); headers = {"Accept": "application/json", "X-Request-Id": request_id}; '
+)
 # Each repeats a piece that one rule or another used to re-read from every position.
 ADVERSARIAL = {
     "word run in a string": ('BLOB = "', "a"),
@@ -66,10 +68,16 @@ def main() -> None:
     args = parser.parse_args()
 
     inputs = {"ordinary code": ("", ORDINARY), **ADVERSARIAL}
-    cells = {(name, length): lines_of(length, head, unit, args.mb)
-             for name, (head, unit) in inputs.items() for length in LENGTHS}
-    scans = {"baseline": lambda lines: [_BASELINE.search(line) for line in lines],
-             "secrets": redact_lines, "injection": scan_lines}
+    cells = {
+        (name, length): lines_of(length, head, unit, args.mb)
+        for name, (head, unit) in inputs.items()
+        for length in LENGTHS
+    }
+    scans = {
+        "baseline": lambda lines: [_BASELINE.search(line) for line in lines],
+        "secrets": redact_lines,
+        "injection": scan_lines,
+    }
     best: dict[tuple[str, int, str], float] = {}
     # Rounds go over every cell in turn, so a burst of load on a shared machine lands on
     # one round of many cells, not on every round of one cell.
@@ -84,10 +92,19 @@ def main() -> None:
     print(f"{'input':30} {'line':>6} | {'secrets s/MB':>12} {'x base':>7} | {'injection s/MB':>14} {'x base':>7}")
     for name, length in cells:
         base, secrets, injection = (best[(name, length, scan)] for scan in scans)
-        rows.append({"input": name, "line": length, "secrets_s_per_mb": secrets,
-                     "injection_s_per_mb": injection, "baseline_s_per_mb": base})
-        print(f"{name:30} {length // 1000:>5}k | {secrets:12.3f} {secrets / base:7.1f} | "
-              f"{injection:14.3f} {injection / base:7.1f}")
+        rows.append(
+            {
+                "input": name,
+                "line": length,
+                "secrets_s_per_mb": secrets,
+                "injection_s_per_mb": injection,
+                "baseline_s_per_mb": base,
+            }
+        )
+        print(
+            f"{name:30} {length // 1000:>5}k | {secrets:12.3f} {secrets / base:7.1f} | "
+            f"{injection:14.3f} {injection / base:7.1f}"
+        )
     print()
     linear = True
     for name in inputs:

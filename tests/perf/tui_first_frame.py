@@ -75,8 +75,14 @@ else:
 
 
 def first_frame(which: str, env: dict[str, str]) -> tuple[float, str]:
-    out = subprocess.run([sys.executable, "-c", CHILD, repr(time.time()), which], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, repr(time.time()), which],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)
     if "FIRST_FRAME" not in lines:
         raise SystemExit(f"{which}: no frame\n{out.stdout}\n{out.stderr}")
@@ -89,25 +95,39 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         # An address nothing listens on: the review's request fails fast, after the frame.
-        env = {**os.environ, "DRIFTCHECK_DATA_DIR": home, "DRIFTCHECK_CONFIG_DIR": home,
-               "ANTHROPIC_API_KEY": "bench", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
+        env = {
+            **os.environ,
+            "DRIFTCHECK_DATA_DIR": home,
+            "DRIFTCHECK_CONFIG_DIR": home,
+            "ANTHROPIC_API_KEY": "bench",
+            "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+        }
         for which in ("bare", "home", "review"):  # warm the file cache
             first_frame(which, env)
         times: dict[str, list[float]] = {"bare": [], "home": [], "review": []}
         heavy: set[str] = set()
         order = list(times)
         for i in range(args.runs):
-            for which in order[i % 3:] + order[:i % 3]:
+            for which in order[i % 3 :] + order[: i % 3]:
                 took, loaded = first_frame(which, env)
                 times[which].append(took)
                 heavy |= set(loaded.split(",")) - {"none"}
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(json.dumps({"bare_textual_ms": round(med["bare"] * 1000, 1), "home_ms": round(med["home"] * 1000, 1),
-                      "review_screen_ms": round(med["review"] * 1000, 1),
-                      "home_over_bare": round(med["home"] / med["bare"], 3),
-                      "review_over_bare": round(med["review"] / med["bare"], 3), "budget": 1.15,
-                      "sdk_or_price_table_loaded_before_first_frame": sorted(heavy),
-                      "home_within_budget": med["home"] / med["bare"] <= 1.15}, indent=2))
+    print(
+        json.dumps(
+            {
+                "bare_textual_ms": round(med["bare"] * 1000, 1),
+                "home_ms": round(med["home"] * 1000, 1),
+                "review_screen_ms": round(med["review"] * 1000, 1),
+                "home_over_bare": round(med["home"] / med["bare"], 3),
+                "review_over_bare": round(med["review"] / med["bare"], 3),
+                "budget": 1.15,
+                "sdk_or_price_table_loaded_before_first_frame": sorted(heavy),
+                "home_within_budget": med["home"] / med["bare"] <= 1.15,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

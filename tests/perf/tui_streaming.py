@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -49,8 +50,16 @@ def long_review(tokens: int) -> str:
     while size < tokens * CHARS_PER_TOKEN:
         line, evidence = code[n % len(code)]
         words = " ".join(f"word{(n * 7 + k) % 97}" for k in range(70))
-        finding = {"line_start": line, "line_end": line, "severity": "low", "category": "maintainability",
-                   "title": f"Finding {n}", "explanation": words, "suggestion": words[:200], "evidence": evidence}
+        finding = {
+            "line_start": line,
+            "line_end": line,
+            "severity": "low",
+            "category": "maintainability",
+            "title": f"Finding {n}",
+            "explanation": words,
+            "suggestion": words[:200],
+            "evidence": evidence,
+        }
         findings.append(finding)
         size += len(json.dumps(finding))
         n += 1
@@ -58,17 +67,22 @@ def long_review(tokens: int) -> str:
 
 
 def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakeserver", "--reply-file", reply_file,
-                             "--chunk-size", str(CHARS_PER_TOKEN)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakeserver", "--reply-file", reply_file, "--chunk-size", str(CHARS_PER_TOKEN)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip().split("=", 1)[1], proc.stdout.readline().strip().split("=", 1)[1]
 
 
 async def with_screen(tokens: int) -> dict[str, float]:
-    from textual import on
-    from textual._time import get_time
+    from time import monotonic as get_time  # the clock Textual itself reads on POSIX
 
-    from app.structured_reply import TextArrived
+    from textual import on
+
+    from app.calls.structured import TextArrived
     from app.tui.app import DriftcheckApp
     from app.tui.compare_screen import CompareScreen
     from app.tui.runs import RunEnded, TaskUpdate
@@ -112,23 +126,29 @@ async def with_screen(tokens: int) -> dict[str, float]:
         report = app.screen.report
     assert report is not None and report["a"]["status"] == report["b"]["status"] == "ok", "a side failed"
     # Both panes together: the time for the slower of the two to take its next 1,000 tokens.
-    both = [max(x, y) for x, y in zip(*(
-        [b - a for a, b in zip(m, m[1:])] for m in (marks["a"], marks["b"])))]
+    both = [
+        max(x, y)
+        for x, y in zip(*([b - a for a, b in itertools.pairwise(m)] for m in (marks["a"], marks["b"])), strict=False)
+    ]
     first, last = statistics.median(both[:5]), statistics.median(both[-5:])
-    return {"tokens_per_side": received["a"] / CHARS_PER_TOKEN,
-            "panes_done_after_last_token_ms": (panes_painted[0] - last_token[0]) * 1000,
-            "drift_panel_done_after_last_token_ms": (finished_at[0] - last_token[0]) * 1000,
-            "total_s": finished_at[0] - started,
-            "first_5k_median_per_1k_ms": first * 1000, "last_5k_median_per_1k_ms": last * 1000,
-            "median_per_1k_ms": statistics.median(both) * 1000, "last_over_first": last / first}
+    return {
+        "tokens_per_side": received["a"] / CHARS_PER_TOKEN,
+        "panes_done_after_last_token_ms": (panes_painted[0] - last_token[0]) * 1000,
+        "drift_panel_done_after_last_token_ms": (finished_at[0] - last_token[0]) * 1000,
+        "total_s": finished_at[0] - started,
+        "first_5k_median_per_1k_ms": first * 1000,
+        "last_5k_median_per_1k_ms": last * 1000,
+        "median_per_1k_ms": statistics.median(both) * 1000,
+        "last_over_first": last / first,
+    }
 
 
 async def without_screen() -> float:
     """The same two streams, consumed by the review task with nothing on screen."""
-    from app.compare import compare_events
+    from app.compare.events import compare_events
     from app.tui.runs import prepare_review
 
-    prepared = prepare_review(SAMPLE, {"a": A, "b": B}, record=False)
+    prepared = prepare_review(SAMPLE, {"a": A, "b": B}, record=False).prepared
     started = time.perf_counter()
     async for _ in compare_events(prepared.starts):
         pass
@@ -146,8 +166,16 @@ def main() -> None:
         handle.write(long_review(args.tokens))
     proc, anthropic_url, openai_url = start_server(handle.name)
     with tempfile.TemporaryDirectory() as home:
-        os.environ.update({"ANTHROPIC_API_KEY": "bench", "OPENAI_API_KEY": "bench", "ANTHROPIC_BASE_URL": anthropic_url,
-                           "OPENAI_BASE_URL": openai_url, "DRIFTCHECK_DATA_DIR": home, "DRIFTCHECK_CONFIG_DIR": home})
+        os.environ.update(
+            {
+                "ANTHROPIC_API_KEY": "bench",
+                "OPENAI_API_KEY": "bench",
+                "ANTHROPIC_BASE_URL": anthropic_url,
+                "OPENAI_BASE_URL": openai_url,
+                "DRIFTCHECK_DATA_DIR": home,
+                "DRIFTCHECK_CONFIG_DIR": home,
+            }
+        )
         try:
             bare = asyncio.run(without_screen())
             runs = [asyncio.run(with_screen(args.tokens)) for _ in range(args.repeats)]

@@ -1,0 +1,1 @@
+"""Measuring a provider: the latency bench (N identical requests and how they spread)."""

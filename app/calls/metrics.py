@@ -1,0 +1,120 @@
+"""One way to show what a call cost and how long it took, shared by every command.
+
+`metrics_dict` is the `metrics` object of the public JSON contract; `metrics_line` is
+the one-line human form printed after a streamed answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.pricing import format_cost
+from providers.types import Response
+
+
+def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, Any]:
+    if response is None:
+        return {
+            "ttft_ms": None,
+            "latency_ms": None,
+            "input_tokens": None,
+            "output_tokens": None,
+            "reasoning_tokens": None,
+            "cache_read_tokens": None,
+            "cache_write_tokens": None,
+            "cost_usd": None,
+            "retries": retries,
+            "hedged": False,
+            "fallback_from": None,
+            "hedge_cost_usd": None,
+        }
+    usage = response.usage
+    return {
+        "ttft_ms": None if response.ttft_s is None else round(response.ttft_s * 1000, 1),
+        "latency_ms": round(response.total_s * 1000, 1),
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        # Parts of input_tokens (which counts all input): read from and written to the provider's cache.
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "cost_usd": response.cost_usd,
+        "retries": response.retries,
+        "hedged": response.hedged,
+        "fallback_from": response.fallback_from,
+        "hedge_cost_usd": response.extra_cost_usd if response.hedged else None,
+    }
+
+
+def _tokens(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def metrics_line(response: Response) -> str:
+    usage = response.usage
+    ttft = "n/a" if response.ttft_s is None else f"{response.ttft_s * 1000:,.0f} ms"
+    parts = [
+        response.spec,
+        f"first token {ttft}",
+        f"total {response.total_s:,.2f} s",
+        f"tokens in {_tokens(usage.input_tokens)} / out {_tokens(usage.output_tokens)}"
+        + (f" (reasoning {usage.reasoning_tokens:,})" if usage.reasoning_tokens else ""),
+        format_cost(response.cost_usd),
+    ]
+    if response.retries:
+        parts.append(f"{response.retries} {'retry' if response.retries == 1 else 'retries'}")
+    if response.fallback_from:
+        parts.append(f"fell back from {response.fallback_from}")
+    if response.hedged:
+        parts.append(f"hedged (the other call: {format_cost(response.extra_cost_usd)})")
+    if response.request_id:
+        parts.append(response.request_id)
+    return " · ".join(parts)
+
+
+def combined_response(responses: list[Response]) -> Response | None:
+    """Several calls for one task (chunks, a repair) as one set of metrics.
+
+    Tokens and cost add up; a cost is unknown if any part's is. Time to first token is
+    the first call's, total time spans all of them, which ran one after another.
+    """
+    if not responses:
+        return None
+    if len(responses) == 1:
+        return responses[0]
+    from dataclasses import replace
+
+    from providers.types import Usage
+
+    def total(name: str) -> int | None:
+        values = [getattr(r.usage, name) for r in responses]
+        return None if all(v is None for v in values) else sum(v or 0 for v in values)
+
+    costs = [r.cost_usd for r in responses]
+    return replace(
+        responses[-1],
+        text="".join(r.text for r in responses),
+        usage=Usage(
+            **{
+                name: total(name)
+                for name in (
+                    "input_tokens",
+                    "output_tokens",
+                    "reasoning_tokens",
+                    "cache_read_tokens",
+                    "cache_write_tokens",
+                )
+            }
+        ),
+        ttft_s=responses[0].ttft_s,
+        total_s=sum(r.total_s for r in responses),
+        cost_usd=None if any(c is None for c in costs) else sum(costs),  # type: ignore[arg-type]
+        retries=sum(r.retries for r in responses),
+        request_id=responses[0].request_id,
+        checks=[c for r in responses for c in r.checks],
+        hedged=any(r.hedged for r in responses),
+        fallback_from=next((r.fallback_from for r in responses if r.fallback_from), None),
+        extra_cost_usd=None
+        if any(r.extra_cost_usd is None for r in responses)
+        else sum(r.extra_cost_usd or 0.0 for r in responses),
+    )

@@ -1,0 +1,68 @@
+"""What every task's outcome (review, triage) says about its calls, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.calls.metrics import combined_response
+from providers import Response
+from providers.errors import InterruptedStreamError, InvalidOutputError, ProviderError
+
+
+class CallsOutcome:
+    """A mixin for outcome dataclasses with `responses`, `error` and `elapsed_s`."""
+
+    responses: list[Response]
+    error: Any
+    elapsed_s: float
+    partial_text: str
+    checks: list[Any]
+
+    provider: str
+    model: str
+
+    def public_json(self, task: str, *, input: dict[str, Any], result: Any, **extra: Any) -> dict[str, Any]:
+        """The public output contract every task shares, plus its own keys."""
+        from app.calls.metrics import metrics_dict
+
+        error = self.error
+        response = self.response
+        # Who answered: after a fallback or a won hedge, not the provider first asked
+        # (metrics.fallback_from and metrics.hedged say what happened).
+        provider, model = (response.provider, response.model) if response is not None else (self.provider, self.model)
+        return {
+            "task": task,
+            "provider": provider,
+            "model": model,
+            "status": self.status,
+            "error": None if error is None else error.to_dict(),
+            "input": input,
+            "result": result,
+            "partial_text": self.partial_text or None,
+            "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
+            "checks": [c.to_dict() for c in self.checks],
+            **extra,
+        }
+
+    def record_failure(self, error: ProviderError, response: Response | None) -> None:
+        """Keep the error, every character received before it, and the failed reply's checks."""
+        self.error = error
+        self.partial_text += (
+            error.partial_text
+            if isinstance(error, InterruptedStreamError)
+            else (response.text if response is not None else "")
+        )
+        if isinstance(error, InvalidOutputError) and error.response is not None:
+            self.checks.extend(error.response.checks)
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.error is not None else "ok"
+
+    @property
+    def response(self) -> Response | None:
+        """All calls of the task as one set of metrics; wall time when there were several."""
+        combined = combined_response(self.responses)
+        if combined is not None and len(self.responses) > 1:
+            combined.total_s = self.elapsed_s
+        return combined

@@ -1,0 +1,177 @@
+"""What every command shares: argument types, the route options, when to open the TUI,
+and how the command line speaks — one line per error, note or decision on stderr.
+
+Imported while `--help` is built: nothing heavier than argparse at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.errors import UsageError
+
+if TYPE_CHECKING:
+    from app.history.recording import RecordOutcome
+    from app.notes import Note
+    from app.run.options import RouteOptions
+
+    # What add_subparsers() returns; argparse has no public name for its type.
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
+
+
+# --- argument types ----------------------------------------------------------------------------
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def max_tokens_arg(text: str) -> int:
+    """--max-tokens: a whole number no model would refuse as absurd (each model's own limit
+    is checked once the provider is known, in app.run.providers)."""
+    from providers.capabilities import OUTPUT_TOKENS_CEILING
+
+    value = positive_int(text)
+    if value > OUTPUT_TOKENS_CEILING:
+        raise argparse.ArgumentTypeError(
+            f"{value:,} is more than any model writes in one answer (at most {OUTPUT_TOKENS_CEILING:,})"
+        )
+    return value
+
+
+def bounded_int(top: int) -> Callable[[str], int]:
+    """An argparse type for a whole number from 1 to `top`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 1 <= value <= top:
+            raise argparse.ArgumentTypeError(f"between 1 and {top}")
+        return value
+
+    return parse
+
+
+def spec_text(text: str) -> str:
+    """An argparse type for a SPEC option: an empty one is refused, never read as "the default"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the SPEC is empty: give provider:model (e.g. anthropic:claude-haiku-4-5), "
+            "or leave the option out to use the default"
+        )
+    return text
+
+
+def retries_arg(text: str) -> int:
+    value = positive_int(text) if text != "0" else 0
+    if value > 10:
+        raise argparse.ArgumentTypeError("at most 10")
+    return value
+
+
+def add_route_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--fallback",
+        action="append",
+        default=None,
+        type=spec_text,
+        metavar="SPEC",
+        help="try SPEC if the provider fails before answering (repeatable, in order; "
+        "overrides the route and [resilience] fallback)",
+    )
+    command.add_argument(
+        "--hedge-after",
+        metavar="WHEN",
+        help="send the same request to the next provider if no first token arrives by WHEN: "
+        "p95 (the provider's observed p95), a time such as 2.5s, or off",
+    )
+
+
+def route_options(args: argparse.Namespace) -> RouteOptions:
+    """--fallback and --hedge-after, for commands that have them."""
+    from app.run.options import RouteOptions
+
+    return RouteOptions(getattr(args, "fallback", None), getattr(args, "hedge_after", None))
+
+
+# --- the terminal --------------------------------------------------------------------------------
+
+
+def interactive() -> bool:
+    """A person at a terminal: the TUI opens (unless --no-tui or another format was asked for)."""
+    return sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def use_tui(args: argparse.Namespace) -> bool:
+    return (
+        interactive()
+        and not getattr(args, "no_tui", False)
+        and getattr(args, "format", "text") == "text"
+        and not getattr(args, "out", None)
+    )
+
+
+def check_writable(out: str) -> None:
+    """--out names a file that can be written, checked before anything is sent."""
+    path = Path(out)
+    if path.is_dir():
+        raise UsageError(f"--out {out} is a directory; give a file name")
+    if not path.parent.exists():
+        raise UsageError(f"--out {out}: the directory {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"--out {out}: cannot write in {path.parent}")
+
+
+# --- speaking on stderr ----------------------------------------------------------------------------
+
+
+def say(line: str) -> None:
+    print(f"driftcheck: {line}", file=sys.stderr, flush=True)
+
+
+def fail(message: str) -> None:
+    say(f"error: {message}")
+
+
+def print_note(note: Note) -> None:
+    """A note from the domain, on stderr, the moment it arrives."""
+    say(note.text if note.level == "info" else f"{note.level}: {note.text}")
+
+
+def print_notes(notes: Iterable[Note]) -> None:
+    for note in notes:
+        print_note(note)
+
+
+def print_route_event(event: Any) -> None:
+    """A retry, fallback, cooldown or hedge decision, on stderr; anything else is ignored."""
+    from app.render.text import route_event_line
+
+    line = route_event_line(event)
+    if line:
+        say(line)
+
+
+def print_recording(
+    outcome: RecordOutcome, result_in: str = "this command's output", *, quiet_when_recorded: bool = False
+) -> None:
+    """The end of every recording command: what history holds of its run. A command whose
+    output ends with its own footer (ask's metrics line) may say only what went wrong."""
+    line = outcome.message(result_in)
+    if line is not None and not (quiet_when_recorded and outcome.complete):
+        say(line if outcome.complete else f"warning: {line}")

@@ -1,0 +1,219 @@
+"""`driftcheck review FILE`: the headless review, for a terminal, a pipe or CI.
+
+Everything the user might have got wrong is checked before a provider is contacted.
+Text streams findings to stdout as they arrive; JSON, Markdown and SARIF are written
+once the review ends (to stdout, or to --out while the text streams to the terminal).
+A provider failure still writes the output, with what arrived before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.cli.common import (
+    SEVERITY_CHOICES,
+    add_route_options,
+    fail,
+    max_tokens_arg,
+    positive_int,
+    print_note,
+    print_recording,
+    print_route_event,
+    retries_arg,
+    say,
+    spec_text,
+    use_tui,
+)
+from app.errors import exit_code_for
+from app.review import DEFAULT_MAX_REQUESTS
+
+if TYPE_CHECKING:
+    from app.cli.common import SubParsers
+    from app.review.plan import ReviewOptions
+    from app.review.task import ReviewOutcome
+    from providers import Provider
+
+
+def add_parser(sub: SubParsers) -> None:
+    review = sub.add_parser(
+        "review",
+        help="review one source file: findings with lines, severity and a score",
+        description="Review one source file. Findings stream as they arrive; the exit code is 1 when "
+        "a finding is at or above --fail-on, 2 for bad input, 3 when the provider failed.",
+    )
+    review.add_argument("file", help="the file to review")
+    review.add_argument(
+        "-p",
+        "--provider",
+        type=spec_text,
+        metavar="SPEC",
+        help="provider:model (default: LLM_PROVIDER, config, or a key in the environment)",
+    )
+    review.add_argument(
+        "--format",
+        choices=("text", "json", "markdown", "sarif"),
+        default="text",
+        help="text streams findings as they arrive (default); json follows the public contract; "
+        "sarif is for code scanning",
+    )
+    review.add_argument(
+        "--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)"
+    )
+    review.add_argument(
+        "--fail-on",
+        choices=(*SEVERITY_CHOICES, "none"),
+        default="none",
+        metavar="SEVERITY",
+        help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)",
+    )
+    review.add_argument(
+        "--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)"
+    )
+    review.add_argument(
+        "--max-tokens",
+        type=max_tokens_arg,
+        metavar="N",
+        help="output token limit per request (default 4096; 16384 for reasoning models)",
+    )
+    review.add_argument(
+        "--chunk-tokens",
+        type=positive_int,
+        metavar="N",
+        help="source tokens per request before the file is split at symbol boundaries (default 12000)",
+    )
+    review.add_argument(
+        "--max-requests",
+        type=positive_int,
+        default=DEFAULT_MAX_REQUESTS,
+        metavar="N",
+        help=f"refuse a file that needs more than N requests (default {DEFAULT_MAX_REQUESTS})",
+    )
+    review.add_argument(
+        "--retries", type=retries_arg, metavar="N", help="retries on transient failures (default from config, else 2)"
+    )
+    review.add_argument(
+        "--allow-secrets",
+        action="store_true",
+        help="send lines that look like secrets as they are (default: redacted for remote providers)",
+    )
+    review.add_argument("--no-history", action="store_true", help="do not record this run in history")
+    add_route_options(review)
+    review.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
+
+
+def review_options(args: argparse.Namespace) -> ReviewOptions:
+    """The review command's options as the plan reads them (review and compare FILE)."""
+    from app.review.plan import ReviewOptions
+
+    return ReviewOptions(
+        allow_secrets=args.allow_secrets,
+        max_tokens=args.max_tokens,
+        chunk_tokens=args.chunk_tokens,
+        max_requests=args.max_requests,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.cli.common import check_writable, route_options
+    from app.config.load import load_config
+    from app.run.providers import ProviderResolver
+    from app.run.review import load_review_input, prepare_review
+    from app.task_exit import findings_exit
+
+    review = load_review_input(args.file, args.key)
+    if args.out:
+        check_writable(args.out)
+    config = load_config()
+    if use_tui(args) and not args.key:
+        return open_review_tui(args)
+    prepared = prepare_review(
+        review,
+        {"a": args.provider},
+        resolver=ProviderResolver(config, retries=args.retries, notify=print_note),
+        options=review_options(args),
+        route=route_options(args),
+        record=not args.no_history,
+        input_ref=str(Path(args.file).resolve()),
+    )
+    live = args.format == "text" or bool(args.out)
+    try:
+        outcome = asyncio.run(stream_review(prepared.starts["a"](0), prepared.providers["a"], live=live))
+    except KeyboardInterrupt:
+        prepared.recorder.finish(status="cancelled")
+        raise
+    from app.review.report import review_json
+
+    # Written to history before the run is reported done.
+    _, recording = prepared.finish({"a": [review_json(outcome)]})
+    write_output(args, outcome)
+    print_recording(recording, args.out or "this command's output")
+    if outcome.error is not None:
+        fail(outcome.error.one_line())
+        if outcome.partial_text or (outcome.result and outcome.result.findings):
+            say(
+                "what arrived before the failure is kept in the output above"
+                + (f" and in {args.out}" if args.out else "")
+            )
+        return exit_code_for(outcome.error)
+    return findings_exit(outcome.result, args.fail_on)
+
+
+def open_review_tui(args: argparse.Namespace) -> int:
+    from app.cli.common import route_options
+    from app.tui.app import run_tui
+    from app.tui.review_screen import ReviewScreen
+
+    route = route_options(args)
+    return run_tui(
+        lambda app: ReviewScreen(args.file, args.provider, record=not args.no_history, route=route),
+        record=not args.no_history,
+    )
+
+
+async def stream_review(events: AsyncIterator[Any], provider: Provider, *, live: bool) -> ReviewOutcome:
+    """The review's events as they happen: findings printed (live), parts and route
+    decisions said on stderr; the outcome when it ends."""
+    from app.render.console import SafeConsole
+    from app.render.text import print_finding, print_verdict
+    from app.review.task import ChunkStarted, FindingFound, ReviewFinished
+
+    console = SafeConsole(highlight=False, soft_wrap=True)
+    outcome = None
+    try:
+        async for event in events:
+            if isinstance(event, FindingFound):
+                if live:
+                    print_finding(console, event.finding)
+            elif isinstance(event, ChunkStarted):
+                if event.total > 1:
+                    say(f"reviewing lines {event.start}-{event.end} (part {event.index + 1} of {event.total})")
+            elif isinstance(event, ReviewFinished):
+                outcome = event.outcome
+            else:
+                print_route_event(event)
+    finally:
+        await provider.aclose()
+    assert outcome is not None
+    if live:
+        print_verdict(console, outcome)
+    return outcome
+
+
+def write_output(args: argparse.Namespace, outcome: ReviewOutcome) -> None:
+    from app.render.review import review_output
+
+    if not args.out:
+        if args.format != "text":
+            sys.stdout.write(review_output(outcome, args.format))
+            sys.stdout.flush()
+        return
+    from app.source.files import write_atomically
+
+    write_atomically(Path(args.out), review_output(outcome, args.format))
+    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

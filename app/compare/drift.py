@@ -1,0 +1,176 @@
+"""The drift between two answers to the same task: what a provider switch would change.
+
+Reviews: findings are paired one to one with the rule the answer key uses
+(`app.review.matching`), so "matched" means the same thing in both places. From the pairing come
+the agreement rate, the severity disagreements on matched pairs, the findings only one
+side has, the score and count deltas. Triage: severity and escalation, how alike the root
+causes are, actions in common and on one side only, actionability, reference coverage and
+judge totals. Both: latency, tokens and cost side by side with the ratio B/A.
+Works on the public JSON (dicts) so a stored run and a live one compare alike.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from app.review.matching import align, finding_citation, pair_best_first, text_similarity, word_share, words_of
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+_METRICS = ("ttft_ms", "latency_ms", "input_tokens", "output_tokens", "cost_usd")
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or a == 0:
+        return None
+    return round(b / a, 3)
+
+
+def review_drift(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Drift between two public review results (`review_json` objects or stored ones)."""
+    fa = [SimpleNamespace(**f) for f in ((a.get("result") or {}).get("findings") or [])]
+    fb = [SimpleNamespace(**f) for f in ((b.get("result") or {}).get("findings") or [])]
+    alignment = align([finding_citation(f) for f in fa], [finding_citation(f) for f in fb])
+    matched = [
+        {
+            "a": fa[i].id,
+            "b": fb[j].id,
+            "lines": [fa[i].line_start, fb[j].line_start],
+            "severity": [fa[i].severity, fb[j].severity],
+            "similarity": score,
+            "title": [fa[i].title, fb[j].title],
+        }
+        for i, j, score in alignment.pairs
+    ]
+    union = len(fa) + len(fb) - len(matched)
+    counts_a = {s: sum(f.severity == s for f in fa) for s in SEVERITIES}
+    counts_b = {s: sum(f.severity == s for f in fb) for s in SEVERITIES}
+    score_a, score_b = (a.get("result") or {}).get("score"), (b.get("result") or {}).get("score")
+    keys = a.get("answer_key"), b.get("answer_key")
+    return {
+        "matched": matched,
+        "only_a": [
+            {"id": fa[i].id, "line": fa[i].line_start, "severity": fa[i].severity, "title": fa[i].title}
+            for i in alignment.only_a
+        ],
+        "only_b": [
+            {"id": fb[j].id, "line": fb[j].line_start, "severity": fb[j].severity, "title": fb[j].title}
+            for j in alignment.only_b
+        ],
+        # Share of all distinct problems (either side) that both sides reported.
+        "agreement": round(len(matched) / union, 3) if union else 1.0,
+        "severity_disagreements": [m for m in matched if m["severity"][0] != m["severity"][1]],
+        "score": {
+            "a": score_a,
+            "b": score_b,
+            "delta": None if score_a is None or score_b is None else score_b - score_a,
+        },
+        "counts": {s: {"a": counts_a[s], "b": counts_b[s], "delta": counts_b[s] - counts_a[s]} for s in SEVERITIES},
+        "answer_key": None
+        if not any(keys)
+        else {
+            side: None if k is None else {"recall": k["recall"], "precision": k["precision"]}
+            for side, k in zip(("a", "b"), keys, strict=True)
+        },
+        "metrics": metrics_drift(a, b),
+    }
+
+
+def metrics_drift(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    metrics_a, metrics_b = a.get("metrics") or {}, b.get("metrics") or {}
+    return {
+        m: {"a": metrics_a.get(m), "b": metrics_b.get(m), "ratio_b_to_a": _ratio(metrics_a.get(m), metrics_b.get(m))}
+        for m in _METRICS
+    }
+
+
+def _items(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The actions (active) or follow-ups (postmortem), numbered as shown to the user."""
+    items = result.get("actions", result.get("follow_ups")) or []
+    return [{"n": item.get("priority", n), **item} for n, item in enumerate(items, start=1)]
+
+
+def _actionable(items: list[dict[str, Any]]) -> dict[str, int]:
+    return {
+        "actions": len(items),
+        "with_owner_and_timeline": sum(1 for i in items if i["owner"].strip() and i["timeline"].strip()),
+    }
+
+
+def _judge_totals(side: dict[str, Any]) -> dict[str, int]:
+    return {j["judge"]: j["total"] for j in side.get("judges") or [] if j.get("total") is not None}
+
+
+def triage_drift(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Drift between two public triage results (`triage_json` objects or stored ones)."""
+    ra, rb = a.get("result") or {}, b.get("result") or {}
+    ia, ib = _items(ra), _items(rb)
+    alignment = pair_best_first(len(ia), len(ib), lambda i, j: text_similarity(ia[i]["action"], ib[j]["action"]))
+    union = len(ia) + len(ib) - alignment.matched
+    cause_a, cause_b = (ra.get("root_cause") or {}), (rb.get("root_cause") or {})
+    esc_a, esc_b = (ra.get("escalation") or {}).get("decision"), (rb.get("escalation") or {}).get("decision")
+    judges_a, judges_b = _judge_totals(a), _judge_totals(b)
+    mean_a = sum(judges_a.values()) / len(judges_a) if judges_a else None
+    mean_b = sum(judges_b.values()) / len(judges_b) if judges_b else None
+    refs = a.get("reference_checks"), b.get("reference_checks")
+    return {
+        "comparable": bool(ra and rb),  # False when a side gave no complete answer
+        "severity": {
+            "a": ra.get("severity"),
+            "b": rb.get("severity"),
+            "same": ra.get("severity") == rb.get("severity") if ra and rb else None,
+        },
+        "escalation": None
+        if esc_a is None and esc_b is None
+        else {"a": esc_a, "b": esc_b, "same": esc_a == esc_b if ra and rb else None},
+        "root_cause": {
+            "a": cause_a.get("summary"),
+            "b": cause_b.get("summary"),
+            "confidence": [cause_a.get("confidence"), cause_b.get("confidence")],
+            # Share of the shorter cause's words found in the other: 1.0 is the same cause.
+            "similarity": round(
+                word_share(words_of(cause_a.get("summary") or ""), words_of(cause_b.get("summary") or "")), 3
+            )
+            if ra and rb
+            else None,
+        },
+        "actions": {
+            "matched": [
+                {"a": ia[i]["n"], "b": ib[j]["n"], "similarity": score, "action": [ia[i]["action"], ib[j]["action"]]}
+                for i, j, score in alignment.pairs
+            ],
+            "only_a": [{"n": ia[i]["n"], "action": ia[i]["action"]} for i in alignment.only_a],
+            "only_b": [{"n": ib[j]["n"], "action": ib[j]["action"]} for j in alignment.only_b],
+            "agreement": round(alignment.matched / union, 3) if union else 1.0,
+        },
+        "actionability": {"a": _actionable(ia), "b": _actionable(ib)},
+        "reference": None
+        if not any(refs)
+        else {
+            side: None
+            if r is None or r.get("reference") is None
+            else {"coverage": r["coverage"], "must_not_violations": len(r["must_not_violations"])}
+            for side, r in zip(("a", "b"), refs, strict=True)
+        },
+        "judges": None
+        if not (judges_a or judges_b)
+        else {
+            "a": mean_a,
+            "b": mean_b,
+            "delta": None if mean_a is None or mean_b is None else round(mean_b - mean_a, 2),
+            "by_judge": [
+                {
+                    "judge": name,
+                    "a": judges_a.get(name),
+                    "b": judges_b.get(name),
+                    "delta": None if name not in judges_a or name not in judges_b else judges_b[name] - judges_a[name],
+                }
+                for name in dict.fromkeys([*judges_a, *judges_b])
+            ],
+        },
+        "metrics": metrics_drift(a, b),
+    }
+
+
+def task_drift(task: str, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return review_drift(a, b) if task == "review" else triage_drift(a, b)

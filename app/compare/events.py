@@ -1,0 +1,75 @@
+"""Running one task on two providers at once (the report that sets them side by side is
+app.compare.report).
+
+Each side's runs (one, or N with --repeat) go one after another — concurrent requests to
+one provider would skew its latency — while the two sides run at the same time, so a
+compare takes about as long as its slower side. Events from both come out interleaved as
+they arrive, each tagged with its side and run, for the CLI to print and the TUI to
+render. A side's failure ends only that side: the task events never raise a provider
+error, so the other side carries on and both outcomes arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SideEvent:
+    """One of a task's own events (a finding, an action, a retry, its end) from one side."""
+
+    side: str
+    run: int
+    event: Any
+
+
+_DONE = object()
+
+
+async def interleave(streams: dict[str, AsyncIterator[Any]]) -> AsyncIterator[tuple[str, Any]]:
+    """Every stream's events as they arrive, tagged with the stream's key. A stream that
+    raises stops the rest, and the error reaches the caller."""
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    async def pump(key: str, stream: AsyncIterator[Any]) -> None:
+        try:
+            async for event in stream:
+                await queue.put((key, event))
+        except BaseException as exc:
+            await queue.put((key, exc))
+            return
+        await queue.put((key, _DONE))
+
+    tasks = [asyncio.create_task(pump(key, stream)) for key, stream in streams.items()]
+    open_streams = len(tasks)
+    try:
+        while open_streams:
+            key, event = await queue.get()
+            if event is _DONE:
+                open_streams -= 1
+            elif isinstance(event, BaseException):
+                raise event
+            else:
+                yield key, event
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _runs(start: Callable[[int], AsyncIterator[Any]], repeat: int) -> AsyncIterator[tuple[int, Any]]:
+    for run in range(repeat):
+        async for event in start(run):
+            yield run, event
+
+
+async def compare_events(
+    starts: dict[str, Callable[[int], AsyncIterator[Any]]], *, repeat: int = 1
+) -> AsyncIterator[SideEvent]:
+    """Run each side's task `repeat` times (`starts[side](run)` begins one run), the sides
+    concurrently; yield their events tagged with side and run."""
+    async for side, (run, event) in interleave({side: _runs(start, repeat) for side, start in starts.items()}):
+        yield SideEvent(side, run, event)

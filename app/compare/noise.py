@@ -1,0 +1,199 @@
+"""Is the difference between two providers larger than the difference between two runs
+of the same provider? With `--repeat N` each side ran N times; this module sets the
+spread within each side against the gap between them, measure by measure.
+
+The rule is deliberately plain: a measure drifts when every run of one side lies beyond
+every run of the other (the ranges do not overlap), and that separation would be
+unlikely from noise alone. If all 2N runs came from one provider, the chance that the
+N labelled "A" happen to be the N lowest or the N highest is 2 / C(2N, N): 0.33 at N=2,
+0.10 at N=3, 0.03 at N=4. Separation counts as drift only when that chance is at most
+10 %, so N=1 and N=2 never claim drift; they say the difference is not distinguishable
+at this N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import combinations
+from math import comb
+from statistics import mean
+from typing import Any
+
+from app.compare.drift import task_drift
+
+# Separation counts as drift when noise alone would produce it at most this often.
+MAX_CHANCE = 0.10
+
+
+def separation_chance(n_a: int, n_b: int) -> float:
+    """How often exchangeable runs split into two non-overlapping groups by side."""
+    return min(1.0, 2 / comb(n_a + n_b, n_a))
+
+
+def _numeric(name: str, a: list[float], b: list[float]) -> dict[str, Any] | None:
+    if not a or not b:
+        return None
+    separated = max(a) < min(b) or max(b) < min(a)
+    chance = separation_chance(len(a), len(b))
+    return {
+        "measure": name,
+        "a": a,
+        "b": b,
+        "mean_a": round(mean(a), 2),
+        "mean_b": round(mean(b), 2),
+        "spread_a": max(a) - min(a),
+        "spread_b": max(b) - min(b),
+        "separated": separated,
+        "chance": round(chance, 3),
+        "drift": separated and chance <= MAX_CHANCE,
+    }
+
+
+def _categorical(name: str, a: list[str], b: list[str]) -> dict[str, Any] | None:
+    if not a or not b:
+        return None
+    # Each side always says the same thing, and the two sides say different things.
+    separated = len(set(a)) == 1 and len(set(b)) == 1 and a[0] != b[0]
+    chance = separation_chance(len(a), len(b))
+    return {
+        "measure": name,
+        "a": a,
+        "b": b,
+        "separated": separated,
+        "chance": round(chance, 3),
+        "drift": separated and chance <= MAX_CHANCE,
+    }
+
+
+def _agreement(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Agreement of every pair of runs: within A, within B, and between the sides."""
+
+    def agreement(x: dict[str, Any], y: dict[str, Any]) -> float:
+        drift = task_drift(task, x, y)
+        return drift["agreement"] if task == "review" else drift["actions"]["agreement"]
+
+    within = [agreement(x, y) for runs in (runs_a, runs_b) for x, y in combinations(runs, 2)]
+    if not within or not runs_a or not runs_b:  # one run per side: no noise to compare with
+        return None
+    between = [agreement(x, y) for x in runs_a for y in runs_b]
+    chance = separation_chance(len(runs_a), len(runs_b))
+    separated = max(between) < min(within)
+    return {
+        "measure": "findings agreement" if task == "review" else "actions agreement",
+        "within": round(mean(within), 3),
+        "within_min": min(within),
+        "between": round(mean(between), 3),
+        "between_max": max(between),
+        "separated": separated,
+        "chance": round(chance, 3),
+        "drift": separated and chance <= MAX_CHANCE,
+    }
+
+
+def come_and_go(
+    items_per_run: list[list[Any]], same: Callable[[Any, Any], bool], label: Callable[[Any], str]
+) -> dict[str, Any]:
+    """Group one side's items (findings, actions) across its runs; those not in every run
+    come and go with sampling, however confident each single run sounded."""
+    groups: list[tuple[Any, set[int]]] = []
+    for run, items in enumerate(items_per_run):
+        for item in items:
+            for first, seen in groups:
+                if run not in seen and same(first, item):
+                    seen.add(run)
+                    break
+            else:
+                groups.append((item, {run}))
+    runs = len(items_per_run)
+    return {
+        "stable": sum(1 for _, seen in groups if len(seen) == runs),
+        "come_and_go": [
+            {"item": label(first), "seen_in": len(seen), "runs": runs} for first, seen in groups if len(seen) < runs
+        ],
+    }
+
+
+def _review_items(run: dict[str, Any]) -> list[dict[str, Any]]:
+    return (run.get("result") or {}).get("findings") or []
+
+
+def _same_finding(x: dict[str, Any], y: dict[str, Any]) -> bool:
+    from types import SimpleNamespace
+
+    from app.review.matching import finding_citation, similarity
+
+    return similarity(finding_citation(SimpleNamespace(**x)), finding_citation(SimpleNamespace(**y))) is not None
+
+
+def _triage_items(run: dict[str, Any]) -> list[dict[str, Any]]:
+    result = run.get("result") or {}
+    return result.get("actions", result.get("follow_ups")) or []
+
+
+def _same_action(x: dict[str, Any], y: dict[str, Any]) -> bool:
+    from app.review.matching import text_similarity
+
+    return text_similarity(x["action"], y["action"]) is not None
+
+
+def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> dict[str, Any]:
+    """Spread within each side against the gap between them, with a plain verdict. Only
+    runs that finished are counted; failed ones are reported by the caller."""
+    ok_a = [r for r in runs_a if r.get("status") == "ok" and r.get("result")]
+    ok_b = [r for r in runs_b if r.get("status") == "ok" and r.get("result")]
+    measures: list[dict[str, Any] | None]
+    if task == "review":
+        measures = [
+            _numeric(
+                "score",
+                [r["result"]["score"] for r in ok_a if r["result"].get("score") is not None],
+                [r["result"]["score"] for r in ok_b if r["result"].get("score") is not None],
+            ),
+            _numeric("findings", [len(_review_items(r)) for r in ok_a], [len(_review_items(r)) for r in ok_b]),
+            _agreement(task, ok_a, ok_b),
+        ]
+        items, same, label = _review_items, _same_finding, lambda f: f"L{f['line_start']} {f['title']}"
+    else:
+        totals = [[_judge_mean(r) for r in runs] for runs in (ok_a, ok_b)]
+        measures = [
+            _categorical("severity", [r["result"]["severity"] for r in ok_a], [r["result"]["severity"] for r in ok_b]),
+            _numeric("judge total", [t for t in totals[0] if t is not None], [t for t in totals[1] if t is not None]),
+            _numeric("actions", [len(_triage_items(r)) for r in ok_a], [len(_triage_items(r)) for r in ok_b]),
+            _agreement(task, ok_a, ok_b),
+        ]
+        items, same, label = _triage_items, _same_action, lambda a: a["action"]
+    kept = [m for m in measures if m is not None]
+    drifting = [m["measure"] for m in kept if m["drift"]]
+    runs = {"a": len(runs_a), "b": len(runs_b), "ok_a": len(ok_a), "ok_b": len(ok_b)}
+    return {
+        "runs": runs,
+        "measures": kept,
+        "within": {
+            "a": come_and_go([items(r) for r in ok_a], same, label),
+            "b": come_and_go([items(r) for r in ok_b], same, label),
+        },
+        "drift_beyond_noise": drifting,
+        "verdict": _verdict(drifting, len(ok_a), len(ok_b)),
+    }
+
+
+def _judge_mean(run: dict[str, Any]) -> float | None:
+    totals = [j["total"] for j in run.get("judges") or [] if j.get("total") is not None]
+    return round(mean(totals), 2) if totals else None
+
+
+def _verdict(drifting: list[str], n_a: int, n_b: int) -> str:
+    if drifting:
+        return (
+            f"drift larger than noise in {', '.join(drifting)}: every run of one provider lies beyond "
+            f"every run of the other (noise alone would do that {separation_chance(n_a, n_b):.0%} of the time)"
+        )
+    if n_a < 1 or n_b < 1:
+        return "no verdict: a side has no finished run"
+    if separation_chance(n_a, n_b) > MAX_CHANCE:
+        more = "--repeat 3 or more" if n_a == n_b else "more runs"
+        return (
+            f"not distinguishable at this N ({n_a} finished run(s) against {n_b}): a difference this size "
+            f"can be sampling noise; run with {more} to tell"
+        )
+    return f"not distinguishable from noise: the sides' runs overlap on every measure at N={max(n_a, n_b)}"

@@ -1,0 +1,40 @@
+"""The compare report: both sides' public JSON, the drift between them and, with several
+runs, the noise within each side; and its one-line summary for history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.compare.drift import task_drift
+from app.compare.noise import repeat_report
+
+
+def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline: str | None = None) -> dict[str, Any]:
+    """The public compare object: `a` and `b` (each side's first run, in the task's own
+    JSON), `drift` between them, and with several runs `runs` and the `noise` analysis."""
+    a, b = runs["a"][0], runs["b"][0]
+    report: dict[str, Any] = {
+        "task": "compare",
+        "compared": task,
+        "baseline": baseline,
+        "status": "ok" if a["status"] == b["status"] == "ok" else "failed",
+        "input": b.get("input"),
+        "a": a,
+        "b": b,
+        "drift": task_drift(task, a, b),
+    }
+    if max(len(r) for r in runs.values()) > 1:
+        report["runs"] = runs
+    report["noise"] = repeat_report(task, runs["a"], runs["b"])
+    return report
+
+
+def report_summary(report: dict[str, Any]) -> str:
+    """The line history keeps for a compare run."""
+    drift = report["drift"]
+    if report["compared"] == "review":
+        return (
+            f"{len(drift['matched'])} matched, {len(drift['only_a'])} only A, {len(drift['only_b'])} only B; "
+            f"score {drift['score']['a']} → {drift['score']['b']}"
+        )
+    return f"severity {drift['severity']['a']} → {drift['severity']['b']}; {len(drift['actions']['matched'])} actions in common"

@@ -1,0 +1,127 @@
+"""What one provider is sent for a review: the source as it may leave the machine (the
+secret policy), its chunks for this provider's context window, the token limit, and the
+guard against a file that would need too many requests.
+
+Problems are UsageErrors, found before anything is sent; what the user should know (a
+secret redacted, the estimate of a large or split review) goes to `notify`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.calls.outbound import outbound
+from app.errors import UsageError
+from app.notes import Note, Notify
+from app.review import DEFAULT_MAX_REQUESTS
+from app.review.task import DEFAULT_CHUNK_TOKENS, PROMPT_OVERHEAD_TOKENS, estimate_cost
+from app.source.model import Chunk, LineTooLongError, SourceFile, estimate_tokens, load_source
+from providers import Check, Provider
+from providers.pricing import format_cost
+
+# Above this many source tokens, the estimate of tokens and cost is said before sending.
+ESTIMATE_ABOVE_TOKENS = 20_000
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """How a review is planned: the review command's options, at its defaults for callers
+    without a command line (the TUI, eval)."""
+
+    allow_secrets: bool = False
+    max_tokens: int | None = None  # None: default_max_tokens(provider)
+    chunk_tokens: int | None = None  # None: DEFAULT_CHUNK_TOKENS, within the context window
+    max_requests: int = DEFAULT_MAX_REQUESTS
+
+
+@dataclass
+class ReviewPlan:
+    """What one provider is sent for a review: the source as it may leave the machine, its
+    chunks for this provider's context window, the token limit and the input checks."""
+
+    provider: Provider
+    source: SourceFile
+    chunks: list[Chunk]
+    max_tokens: int
+    flags: list[Check]
+
+
+def default_max_tokens(provider: Provider) -> int:
+    # Reasoning models spend part of the budget thinking; the seeds' GPT-5.5 spent all of
+    # a small one and returned nothing, billed.
+    caps = provider.caps
+    if caps.reasoning_tokens and caps.token_param == "max_completion_tokens":
+        return 16_384
+    if caps.context_tokens:  # a small local window: leave at least half of it for the code
+        return min(4_096, caps.context_tokens // 2)
+    return 4_096
+
+
+def chunk_budget(provider: Provider, source: SourceFile, requested: int | None, max_tokens: int) -> int:
+    """Source tokens per request: as asked (or the default), and never more than the
+    provider's context window leaves once the instructions and the reply are counted."""
+    budget = requested or DEFAULT_CHUNK_TOKENS
+    window = provider.caps.context_tokens
+    if window:
+        room = window - max_tokens - PROMPT_OVERHEAD_TOKENS - estimate_tokens(source.outline())
+        if room < 256:
+            raise UsageError(
+                f"{provider.spec} has a {window:,}-token context, too small for a review with "
+                f"--max-tokens {max_tokens:,}; lower --max-tokens or raise [local] context_tokens"
+            )
+        budget = min(budget, room)
+    return budget
+
+
+def redacted_source(
+    source: SourceFile, audience: Sequence[Provider], *, allow: bool, notify: Notify
+) -> tuple[SourceFile, list[Check]]:
+    """The code as `audience` (the reviewer, and any judge that reads its findings) may see
+    it: app.calls.outbound's one policy for everything that leaves the machine, re-parsed
+    when something was redacted (line numbers are unchanged)."""
+    sent = outbound(source.text, audience, allow=allow, label=source.path, notify=notify)
+    if not sent.redacted:
+        return source, [sent.check] if sent.check else []
+    clean = load_source(source.path, sent.text, source.language)
+    clean.redacted = True
+    return clean, [sent.check] if sent.check else []
+
+
+def plan_review(
+    provider: Provider,
+    source: SourceFile,
+    options: ReviewOptions,
+    *,
+    judges: Sequence[Provider] = (),
+    notify: Notify,
+) -> ReviewPlan:
+    """Secrets, token limit, chunks and the request guard for one provider (and the judges
+    that will read its findings); the estimate is said when the review is large or split."""
+    source, flags = redacted_source(source, [provider, *judges], allow=options.allow_secrets, notify=notify)
+    max_tokens = options.max_tokens or default_max_tokens(provider)
+    budget = chunk_budget(provider, source, options.chunk_tokens, max_tokens)
+    try:
+        chunks = source.chunks(budget)
+    except LineTooLongError as exc:
+        raise UsageError(
+            f"{source.path}: {exc}. It looks minified or generated; review the source it was "
+            f"built from, or reformat it first (e.g. prettier, black, gofmt)"
+        ) from None
+    estimate = estimate_cost(provider, source, chunks)
+    if len(chunks) > options.max_requests:
+        raise UsageError(
+            f"{source.path} needs {len(chunks)} requests to {provider.spec} (~{estimate.input_tokens:,} input "
+            f"tokens, {format_cost(estimate.cost_usd)} estimated); the limit is {options.max_requests}. "
+            f"Pass --max-requests {len(chunks)} to go ahead, or raise --chunk-tokens"
+        )
+    if sum(c.tokens for c in chunks) > ESTIMATE_ABOVE_TOKENS or len(chunks) > 1:
+        notify(
+            Note(
+                "info",
+                f"{source.path}: {source.line_count:,} lines, about {estimate.input_tokens:,} input "
+                f"tokens in {len(chunks)} request(s) to {provider.spec}; estimated {format_cost(estimate.cost_usd)}"
+                f" (at ~{estimate.output_tokens:,} output tokens)",
+            )
+        )
+    return ReviewPlan(provider, source, chunks, max_tokens, flags)
