@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from app import __version__
-from app.cli import ask, bench, compare, config, history, providers, review, triage
+from app.cli import ask, bench, compare, config, history, providers, review, schema, triage
 from app.cli import eval as eval_command  # not to shadow the builtin
 from app.cli.common import fail, interactive
 from app.errors import DriftcheckError, ExitCode, error_line, exit_code_for
@@ -29,6 +29,7 @@ COMMANDS = {
     "eval": eval_command,
     "config": config,
     "history": history,
+    "schema": schema,
 }
 
 

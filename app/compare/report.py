@@ -5,28 +5,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.compare.drift import task_drift
-from app.compare.noise import repeat_report
+from app.compare.contract import CompareOutput
+from app.compare.drift import drift_of
+from app.compare.noise import noise_of
 
 
 def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline: str | None = None) -> dict[str, Any]:
     """The public compare object: `a` and `b` (each side's first run, in the task's own
     JSON), `drift` between them, and with several runs `runs` and the `noise` analysis."""
     a, b = runs["a"][0], runs["b"][0]
-    report: dict[str, Any] = {
-        "task": "compare",
-        "compared": task,
-        "baseline": baseline,
-        "status": "ok" if a["status"] == b["status"] == "ok" else "failed",
-        "input": b.get("input"),
-        "a": a,
-        "b": b,
-        "drift": task_drift(task, a, b),
-    }
-    if max(len(r) for r in runs.values()) > 1:
-        report["runs"] = runs
-    report["noise"] = repeat_report(task, runs["a"], runs["b"])
-    return report
+    several = max(len(r) for r in runs.values()) > 1
+    # The sides are the tasks' public JSON (live or stored): validated into their models here.
+    report = CompareOutput.model_validate(
+        {
+            "task": "compare",
+            "compared": task,
+            "baseline": baseline,
+            "status": "ok" if a["status"] == b["status"] == "ok" else "failed",
+            "input": b.get("input"),
+            "a": a,
+            "b": b,
+            "drift": drift_of(task, a, b),
+            "noise": noise_of(task, runs["a"], runs["b"]),
+            **({"runs": runs} if several else {}),
+        }
+    )
+    return report.public()
 
 
 def report_summary(report: dict[str, Any]) -> str:

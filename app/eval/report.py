@@ -26,6 +26,7 @@ from __future__ import annotations
 from statistics import mean, pstdev
 from typing import Any
 
+from app.eval.contract import EvalCost, EvalReport
 from app.eval.plan import task_name
 from app.eval.stats import MAX_CHANCE, min_p, paired_p
 from providers.health import percentile
@@ -543,18 +544,17 @@ def eval_report(
             )
     cost_answers = sum((r["answer"]["metrics"] or {}).get("cost_usd") or 0 for r in records)
     cost_grades = sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"])
-    return {
+    # The sections are dicts (the tables amend them as they go); the contract checks the whole.
+    report = {
         "task": "eval",
         "run_id": run_id,
         "status": eval_status(cells),
         "plan": plan,
         "cells": cells,
         "stopped": stopped,
-        "cost_usd": {
-            "answers": _r(cost_answers, 6),
-            "grades": _r(cost_grades, 6),
-            "total": _r(cost_answers + cost_grades, 6),
-        },
+        "cost_usd": EvalCost(
+            answers=round(cost_answers, 6), grades=round(cost_grades, 6), total=round(cost_answers + cost_grades, 6)
+        ),
         "tasks": tasks,
         "latency_samples_ms": {
             m: [
@@ -567,3 +567,4 @@ def eval_report(
             for m in plan["models"]
         },
     }
+    return EvalReport.model_validate(report).public()

@@ -139,11 +139,6 @@ class Finding(FindingReply):
     lines_valid: bool = True  # False: the cited lines are not in the file (see checks)
     cited_lines: list[int] | None = None  # where the model pointed, when driftcheck corrected it
 
-    def as_public(self) -> dict[str, Any]:
-        # Every key always present (null when unknown), so consumers can rely on the shape.
-        data = self.model_dump()
-        return {"id": data.pop("id"), **data}
-
 
 class ReviewResult(BaseModel):
     score: int | None

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from string import Template
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -22,6 +22,7 @@ from app.resources import load_prompt, marker_tag
 from app.source.injection import scan_lines
 from app.source.inputs import TextInput
 from app.source.model import split_lines
+from app.triage.contract import ReferenceChecks, TriageInput, TriageMode, TriageOutput
 from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judge
 from app.triage.model import result_model, streamed_list
 from app.triage.reference import Reference, reference_checks
@@ -166,19 +167,26 @@ async def triage_events(
     yield TriageFinished(outcome)
 
 
-def triage_json(outcome: TriageOutcome) -> dict[str, Any]:
-    return outcome.public_json(
-        "triage",
-        input={
-            "path": outcome.input.path,
-            "sha256": outcome.input.sha256,
-            "chars": len(outcome.input.text),
-            "encoding": outcome.input.encoding,
-        },
+def triage_output(outcome: TriageOutcome) -> TriageOutput:
+    return TriageOutput(
+        task="triage",
+        input=TriageInput(
+            path=outcome.input.path,
+            sha256=outcome.input.sha256,
+            chars=len(outcome.input.text),
+            encoding=outcome.input.encoding,
+        ),
         result=None if outcome.result is None else outcome.result.model_dump(),
-        mode=outcome.mode,
+        mode=cast(TriageMode, outcome.mode),  # one of MODES: the run builder refuses any other
         context=outcome.context,
-        reference_checks=outcome.reference_checks,
-        judges=[j.to_dict() for j in outcome.judges],
+        reference_checks=None
+        if outcome.reference_checks is None
+        else ReferenceChecks.model_validate(outcome.reference_checks),
+        judges=[j.output() for j in outcome.judges],
         judge_disagreement=disagreement(outcome.judges),
+        **outcome.envelope(),
     )
+
+
+def triage_json(outcome: TriageOutcome) -> dict[str, Any]:
+    return triage_output(outcome).public()

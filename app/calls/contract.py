@@ -1,0 +1,101 @@
+"""The public JSON contract's shared pieces: the base every output model derives from, and
+the objects every task's output holds (`metrics`, `error`, `checks`).
+
+Each output is a pydantic model next to the domain that builds it (`app.review.contract`,
+`app.triage.contract`, ...); `driftcheck schema NAME` prints its JSON Schema. The field
+order of a model is the key order of its JSON, so a field is added at the end of its
+class, never between others, and never renamed or dropped: readers depend on the names.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, WithJsonSchema, model_serializer
+
+from providers.types import CheckSeverity
+
+# A JSON number: an int stays an int (a float field would print 3 as 3.0).
+Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
+
+
+class Contract(BaseModel):
+    """A closed object of the public JSON: an unknown key is an error, so a field added to an
+    output without its model fails the contract tests (tests/test_contract.py).
+
+    A key that is sometimes absent (not null: absent) is named in `absent_unless_set`; it
+    is left out of the JSON unless it was given when the object was built."""
+
+    model_config = ConfigDict(extra="forbid")
+    absent_unless_set: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_absent(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.absent_unless_set - self.model_fields_set:
+                data.pop(name, None)
+        return data
+
+    def public(self) -> dict[str, Any]:
+        """The object as the JSON the commands print and history stores."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        return data
+
+
+class Metrics(Contract):
+    """What a call (or all calls of a task) took: time, tokens, cost, retries, hedging."""
+
+    ttft_ms: Number | None
+    latency_ms: Number | None
+    input_tokens: int | None
+    output_tokens: int | None
+    reasoning_tokens: int | None
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None
+    cost_usd: Number | None
+    retries: int
+    hedged: bool
+    fallback_from: str | None
+    hedge_cost_usd: Number | None
+
+
+class ErrorInfo(Contract):
+    """Why a call failed. `phase` is a timeout's; `cause` and `partial_chars` an interrupted
+    stream's (what broke it, how many characters arrived first)."""
+
+    absent_unless_set = frozenset({"status", "request_id", "retries", "phase", "cause", "partial_chars"})
+
+    kind: str
+    message: str
+    status: int | None = None
+    request_id: str | None = None
+    retries: int = 0
+    phase: str | None = None
+    cause: str | None = None
+    partial_chars: int | None = None
+
+
+class CheckInfo(Contract):
+    """A silent failure or an input problem found around a call."""
+
+    name: str
+    severity: CheckSeverity
+    message: str
+    diagnosis: str
+
+
+class TaskOutput(Contract):
+    """What every task's output holds, in this order; each task narrows `task`, `input` and
+    `result` and adds its own keys after these (docs/commands.md, "The JSON contract")."""
+
+    task: str
+    provider: str
+    model: str
+    status: Literal["ok", "failed"]
+    error: ErrorInfo | None
+    input: Any
+    result: Any
+    partial_text: str | None
+    metrics: Metrics
+    checks: list[CheckInfo]

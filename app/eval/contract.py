@@ -1,0 +1,234 @@
+"""The eval report's public JSON, as models (`driftcheck schema eval`), and what history
+stores as any run's result (`driftcheck schema history`: the output of the run's task).
+
+The report's sections are built as plain dicts by `app.eval.report`, whose tables and
+recommendation read and amend them as they go; `eval_report` passes the whole through
+`EvalReport`, so what leaves the domain is checked against this contract.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from app.ask import AskOutput
+from app.bench.contract import StoredBench
+from app.calls.contract import Contract, Number
+from app.compare.contract import CompareOutput
+from app.review.contract import ReviewOutput
+from app.triage.contract import TriageOutput
+
+
+class PlanItem(Contract):
+    """One input of the eval: an incident (task triage) or a source file (task review)."""
+
+    id: str
+    task: Literal["review", "triage"]
+    path: str
+    sha256: str
+    difficulty: str | None
+    keyed: bool
+
+
+class Plan(Contract):
+    models: list[str]
+    judges: list[str]
+    repeat: int
+    mode: str
+    items: list[PlanItem]
+
+
+class Cells(Contract):
+    """Cells (model × input × run) to do, asked, failed and not sent; grades failed and not sent."""
+
+    expected: int
+    done: int
+    failed: int
+    skipped: int
+    grades_failed: int
+    grades_skipped: int
+
+
+class Stopped(Contract):
+    """Why the eval stopped early: the budget was reached."""
+
+    spent_usd: Number
+    limit_usd: Number | None
+    cells_left: int
+
+
+class EvalCost(Contract):
+    answers: Number
+    grades: Number
+    total: Number
+
+
+class Stats(Contract):
+    n: int
+    mean: Number | None
+    sd: Number | None
+    min: Number | None
+    max: Number | None
+
+
+class Spread(Contract):
+    median: Number | None
+    p95: Number | None
+
+
+class RowReference(Contract):
+    coverage: Number | None
+    violations: int
+    answers_with_violations: int
+    all_actionable: int
+
+
+class RowKey(Contract):
+    recall: Number
+    precision: Number | None
+
+
+class ModelRow(Contract):
+    """One model on one task. `by_judge` is present with judges; `reference` when an answer
+    had reference checks; `answer_key` when one was scored against an answer key."""
+
+    absent_unless_set = frozenset({"by_judge", "reference", "answer_key"})
+
+    model: str
+    calls: int
+    failed: int
+    skipped: int
+    failures: list[str]
+    quality: Stats
+    by_difficulty: dict[str, Stats]
+    ttft_ms: Spread
+    latency_ms: Spread
+    cost_per_call_usd: Number | None
+    cost_per_point_usd: Number | None
+    judge_cost_usd: Number | None
+    by_judge: dict[str, Number | None] | None = None
+    reference: RowReference | None = None
+    answer_key: RowKey | None = None
+
+
+class JudgeSpreadEntry(Contract):
+    model: str
+    run: int
+    diagnosis: int
+    quality: int
+    total: int
+    scores: dict[str, int]
+    notable: bool
+
+
+class ItemDisagreement(Contract):
+    item: str
+    max_spread: int
+    mean_spread: Number | None
+    notable: list[JudgeSpreadEntry]
+
+
+class SelfGrading(Contract):
+    """A judge grading its own family's answers, against the other judges' grades of them."""
+
+    judge: str
+    model: str
+    own_mean: Number | None
+    others_mean: Number | None
+    preference: Number | None
+
+
+class JudgesSection(Contract):
+    disagreement: list[ItemDisagreement]
+    self_grading: list[SelfGrading]
+
+
+class FailedGist(Contract):
+    status: Literal["failed", "skipped"]
+    error: str | None
+
+
+class ReviewGist(Contract):
+    status: Literal["ok"]
+    score: int | None
+    findings: int
+    found: list[str]
+    missed: list[str]
+
+
+class TriageGist(Contract):
+    status: Literal["ok"]
+    severity: str
+    escalation: str | None
+    root_cause: str
+    first_actions: list[str]
+    violations: list[str]
+
+
+class Split(Contract):
+    """An input where the models split: quality far apart, severities differ, or some failed."""
+
+    item: str
+    why: str
+    quality: dict[str, Number | None]
+    answers: dict[str, FailedGist | ReviewGist | TriageGist]
+
+
+class Comparison(Contract):
+    """A model against the best: the quality gap, the paired test's p and the smallest p this
+    design allows, and why it may not be recommended."""
+
+    model: str
+    gap: Number | None
+    p: Number | None
+    items: int
+    min_p: Number | None
+    eligible: bool
+    why_not: list[str]
+    cost_per_call_usd: Number | None
+
+
+class Recommendation(Contract):
+    model: str | None
+    best: str | None
+    uncertain: bool
+    text: str
+    comparisons: list[Comparison]
+
+
+class EvalTask(Contract):
+    """One task of the eval (review, triage.active or triage.postmortem): how quality is
+    measured, a row per model, the judges, the splits and the recommendation."""
+
+    task: str
+    items: list[str]
+    measure: Literal["judges", "reference", "answer_key", "none"]
+    measure_label: str
+    judge_only: list[str]
+    unmeasured: list[str]
+    difficulties: list[str]
+    models: list[ModelRow]
+    judges: JudgesSection | None
+    splits: list[Split]
+    recommendation: Recommendation
+
+
+class EvalReport(Contract):
+    """`eval --format json`: the plan, how much of it ran, the cost, and per task the report."""
+
+    task: Literal["eval"]
+    run_id: str | None
+    status: Literal["ok", "partial", "failed"]
+    plan: Plan
+    cells: Cells
+    stopped: Stopped | None
+    cost_usd: EvalCost
+    tasks: list[EvalTask]
+    latency_samples_ms: dict[str, list[Number]]
+
+
+# What history keeps as a run's result: the public output of the run's task.
+StoredResult = Annotated[
+    ReviewOutput | TriageOutput | CompareOutput | EvalReport | StoredBench | AskOutput, Field(discriminator="task")
+]

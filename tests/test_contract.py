@@ -1,0 +1,379 @@
+"""The public JSON contract: every command's `--format json` output validates against the
+JSON Schema `driftcheck schema NAME` prints, and a mutated output does not.
+
+The schemas come from the pydantic models the domain builds its outputs with; they are
+closed (additionalProperties false), so a field added to an output without its model, or
+a field dropped from one, fails here. Runs against the fake server, as a user runs them.
+
+With CONTRACT_CAPTURE=DIR set, each output is also written to DIR/NAME.json (how the
+change to models was checked for the same JSON, key order included, as before it).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sqlite3
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests import fake_eval
+from tests.fake_reviews import keyed_review_text
+from tests.fake_triage import answer_text, verdict
+from tests.fakeserver import Reply, heavy_tailed_delays
+
+ROOT = Path(__file__).resolve().parent.parent
+HAIKU, MINI, SONNET, GPT55 = (
+    "anthropic:claude-haiku-4-5",
+    "openai:gpt-5.4-mini",
+    "anthropic:claude-sonnet-4-6",
+    "openai:gpt-5.5",
+)
+SAMPLE = "sample_code/inventory_service.py"
+INCIDENT = "incidents/pg-storage.md"
+
+
+@cache
+def _schema(name: str) -> dict[str, Any]:
+    from app.cli.schema import schema_of
+
+    schema = schema_of(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def _valid(name: str, data: Any) -> None:
+    """Validate `data` against schema NAME (and keep it for the before/after check)."""
+    capture = os.environ.get("CONTRACT_CAPTURE")
+    if capture:
+        label = f"{name}-{os.environ.get('PYTEST_CURRENT_TEST', '').split('::')[-1].split(' ')[0]}"
+        path = Path(capture) / f"{label}.json"
+        while path.exists():
+            path = path.with_name(path.stem + "+.json")
+        path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        if os.environ.get("CONTRACT_CAPTURE_ONLY"):
+            return
+    jsonschema.validate(data, _schema(name), cls=jsonschema.Draft202012Validator)
+
+
+def _invalid(name: str, data: Any) -> None:
+    if os.environ.get("CONTRACT_CAPTURE_ONLY"):
+        return
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, _schema(name), cls=jsonschema.Draft202012Validator)
+
+
+def _run_id(stderr: str) -> str:
+    return stderr.split("recorded as ")[1].split()[0]
+
+
+def _export(run_cli, stderr: str) -> dict[str, Any]:
+    result = run_cli("history", "export", _run_id(stderr), "--format", "json")
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# --- review -----------------------------------------------------------------------------------
+
+
+def test_review_json_validates_and_so_does_its_history_export(fake, run_cli):
+    fake.script(Reply(text=keyed_review_text("inventory_service.py", drop=("bare-except",), score=3)))
+    result = run_cli("review", SAMPLE, "-p", MINI, "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    _valid("review", data)
+    exported = _export(run_cli, result.stderr)
+    assert exported == data
+    _valid("history", exported)
+
+    # Negative checks: the schema is strict enough to fail an output that broke the contract.
+    for mutate in (
+        lambda d: d.pop("metrics"),
+        lambda d: d["result"]["findings"][0].pop("line_start"),
+        lambda d: d["result"]["findings"][0].update(severity="severe"),
+        lambda d: d["metrics"].update(surprise=1),
+        lambda d: d.update(status="fine"),
+        lambda d: d["input"].update(lines="85"),
+    ):
+        broken = copy.deepcopy(data)
+        mutate(broken)
+        _invalid("review", broken)
+        _invalid("history", broken)
+
+
+def test_chunked_review_json_validates(fake, run_cli, tmp_path):
+    path = tmp_path / "big.py"
+    path.write_text("".join(f"def f{n}(x):\n    y = x + {n}\n    return y * 2\n\n" for n in range(400)))
+    result = run_cli("review", str(path), "-p", MINI, "--chunk-tokens", "1500", "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["input"]["chunks"]) > 1
+    _valid("review", data)
+
+
+def test_a_review_failed_mid_stream_validates(fake, run_cli, tmp_path):
+    text = keyed_review_text("inventory_service.py")
+    fake.script(Reply(text=text, chunk_size=20, drop_after=text.index('"line_start": 49') // 20))
+    out = tmp_path / "partial.json"
+    result = run_cli("review", SAMPLE, "-p", HAIKU, "--format", "json", "--out", str(out))
+    assert result.code == 3
+    data = json.loads(out.read_text())
+    assert data["status"] == "failed" and data["error"]["kind"] == "interrupted" and data["partial_text"]
+    _valid("review", data)
+    broken = copy.deepcopy(data)
+    broken["error"].pop("message")  # an error always says what happened
+    _invalid("review", broken)
+
+
+# --- triage -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["active", "postmortem"])
+def test_triage_json_with_judges_validates_in_both_modes(fake, run_cli, mode):
+    fake.script(Reply(text=answer_text("pg-storage.md", mode)), model="claude-haiku-4-5")
+    fake.script(Reply(text=verdict(5, 4)), model="gpt-5.4-mini")
+    fake.script(Reply(text=verdict(3, 4)), model="claude-sonnet-4-6")
+    result = run_cli(
+        "triage", INCIDENT, "-p", HAIKU, "--mode", mode, "--judge", MINI, "--judge", SONNET, "--format", "json"
+    )
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["judge_disagreement"] is not None and data["reference_checks"]["reference"]
+    _valid("triage", data)
+    _valid("history", _export(run_cli, result.stderr))
+    broken = copy.deepcopy(data)
+    broken["judges"][0]["total"] = "nine"
+    _invalid("triage", broken)
+
+
+def test_triage_json_without_a_reference_or_judges_validates(fake, run_cli):
+    fake.script(Reply(text=answer_text("pg-storage.md", "active")))
+    pasted = (ROOT / INCIDENT).read_text(encoding="utf-8")
+    result = run_cli("triage", "-", "-p", HAIKU, "--format", "json", stdin=pasted)
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["reference_checks"]["reference"] is None and "coverage" not in data["reference_checks"]
+    _valid("triage", data)
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+
+def test_compare_of_reviews_with_repeat_validates(fake, run_cli):
+    for score in (3, 4):
+        fake.script(Reply(text=keyed_review_text("inventory_service.py", score=score)), model="claude-haiku-4-5")
+    for score in (7, 8):
+        fake.script(
+            Reply(text=keyed_review_text("inventory_service.py", score=score, drop=("bare-except",))),
+            model="gpt-5.4-mini",
+        )
+    result = run_cli("compare", SAMPLE, "-a", HAIKU, "-b", MINI, "--repeat", "2", "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["runs"]["a"]) == 2 and data["noise"]["measures"]
+    _valid("compare", data)
+    _valid("history", _export(run_cli, result.stderr))
+    broken = copy.deepcopy(data)
+    broken["drift"]["score"].pop("delta")
+    _invalid("compare", broken)
+
+
+def test_compare_of_triage_with_judges_and_repeat_validates(fake, run_cli):
+    for _ in range(2):
+        fake.script(Reply(text=answer_text("pg-storage.md", "active", severity="P1")), model="claude-haiku-4-5")
+        fake.script(
+            Reply(text=answer_text("pg-storage.md", "active", harmful=True, severity="P2")), model="gpt-5.4-mini"
+        )
+    for _ in range(4):
+        fake.script(Reply(text=verdict(4, 4)), model="gpt-5.5")
+    result = run_cli(
+        "compare", "--incident", INCIDENT, "-a", HAIKU, "-b", MINI, "--judge", GPT55, "--repeat", "2",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["compared"] == "triage" and data["drift"]["judges"] is not None
+    _valid("compare", data)
+    broken = copy.deepcopy(data)
+    broken["a"]["task"] = "review"  # a triage's keys under a review's name
+    _invalid("compare", broken)
+
+
+def test_compare_of_one_run_each_has_no_runs_key_and_validates(fake, run_cli):
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="gpt-5.4-mini")
+    result = run_cli("compare", SAMPLE, "-a", HAIKU, "-b", MINI, "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "runs" not in data
+    _valid("compare", data)
+
+
+# --- eval, bench, ask, providers ----------------------------------------------------------------
+
+
+def test_eval_json_validates(fake, run_cli, tmp_path):
+    for name in ("pg-storage.md", "pg-storage.md.reference.toml", "kafka-lag.md"):
+        (tmp_path / name).write_text((ROOT / "incidents" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "inventory.py").write_text((ROOT / SAMPLE).read_text(encoding="utf-8"), encoding="utf-8")
+    fake_eval.script(fake)
+    fake.reply_when("gpt-5.4-mini", ("inventory",), Reply(text=keyed_review_text("inventory_service.py")))
+    fake.reply_when("claude-haiku-4-5", ("inventory",), Reply(text=keyed_review_text("inventory_service.py")))
+    result = run_cli(
+        "eval", "--models", f"{MINI},{HAIKU}", "--judges", f"{GPT55},{SONNET}", "--set", str(tmp_path),
+        "--format", "json", timeout=180,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {t["task"] for t in data["tasks"]} == {"review", "triage.active"}
+    _valid("eval", data)
+    _valid("history", _export(run_cli, result.stderr))
+    broken = copy.deepcopy(data)
+    broken["tasks"][0]["models"][0]["quality"]["mean"] = "high"
+    _invalid("eval", broken)
+
+
+def test_bench_json_validates(fake, run_cli):
+    fake.latency_profile(
+        "claude-haiku-4-5", heavy_tailed_delays(40, scale=0.01), Reply(text="Check the last deploy.", chunk_size=6)
+    )
+    result = run_cli("bench", "latency", "-p", HAIKU, "-n", "12", "--concurrency", "4", "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["length"] is not None
+    _valid("bench", data)
+    broken = copy.deepcopy(data)
+    broken["ttft"].pop("p95")
+    _invalid("bench", broken)
+
+
+def test_ask_and_providers_json_validate(fake, run_cli):
+    fake.script(Reply(text="An answer."))
+    result = run_cli("ask", "-p", MINI, "--format", "json", "hi")
+    assert result.code == 0, result.stderr
+    _valid("ask", json.loads(result.stdout))
+    result = run_cli("providers", "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    _valid("providers", data)
+    broken = copy.deepcopy(data)
+    broken["providers"][0]["usable"] = "yes"
+    _invalid("providers", broken)
+
+
+# --- history: a row stored before the models existed --------------------------------------------
+
+# A review as the hand-built dicts wrote it (the shape of the public JSON before the models).
+OLD_REVIEW = {
+    "task": "review",
+    "provider": "anthropic",
+    "model": "claude-haiku-4-5",
+    "status": "ok",
+    "error": None,
+    "input": {
+        "path": "sample_code/quota_limiter.go",
+        "sha256": "0" * 64,
+        "language": "go",
+        "lines": 40,
+        "encoding": "utf-8",
+        "chunks": [{"start": 1, "end": 40}],
+    },
+    "result": {
+        "score": 4,
+        "summary": "Races on the counter.",
+        "counts": {"critical": 0, "high": 1, "medium": 0, "low": 0, "info": 0},
+        "findings": [
+            {
+                "id": "F1",
+                "line_start": 12,
+                "line_end": 14,
+                "severity": "high",
+                "category": "concurrency",
+                "title": "Unsynchronised counter",
+                "explanation": "Two goroutines write it.",
+                "suggestion": "Use a mutex.",
+                "evidence": "count++",
+                "symbol": "Allow",
+                "lines_valid": True,
+                "cited_lines": None,
+            }
+        ],
+    },
+    "partial_text": None,
+    "metrics": {
+        "ttft_ms": 80.0,
+        "latency_ms": 900.5,
+        "input_tokens": 1200,
+        "output_tokens": 300,
+        "reasoning_tokens": None,
+        "cache_read_tokens": None,
+        "cache_write_tokens": None,
+        "cost_usd": 0.0027,
+        "retries": 0,
+        "hedged": False,
+        "fallback_from": None,
+        "hedge_cost_usd": None,
+    },
+    "checks": [],
+    "answer_key": None,
+}
+
+
+def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env):
+    assert run_cli("history", "list").code == 0  # creates the database
+    conn = sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db")
+    with conn:
+        conn.execute(
+            "INSERT INTO runs (id, created_at, finished_at, task, input_ref, input_sha256, providers, status,"
+            " score, summary, result_json) VALUES ('rold1', ?, ?, 'review', 'sample_code/quota_limiter.go', ?,"
+            " 'anthropic:claude-haiku-4-5', 'ok', 4, 'Races on the counter.', ?)",
+            (time.time() - 86400, time.time() - 86399, "0" * 64, json.dumps(OLD_REVIEW)),
+        )
+    conn.close()
+    shown = run_cli("history", "show", "rold1")
+    assert shown.code == 0, shown.stderr
+    assert "Score 4/10" in shown.stdout and "Unsynchronised counter" in shown.stdout
+    as_json = json.loads(run_cli("history", "show", "rold1", "--format", "json").stdout)
+    assert as_json["result"] == OLD_REVIEW
+    exported = run_cli("history", "export", "rold1", "--format", "json")
+    assert exported.code == 0 and json.loads(exported.stdout) == OLD_REVIEW
+    _valid("history", OLD_REVIEW)
+    assert run_cli("history", "export", "rold1", "--format", "sarif").code == 0
+
+
+# --- the schema command and the config schema -----------------------------------------------------
+
+
+def test_schema_prints_a_json_schema_for_each_name(run_cli):
+    for name in ("review", "triage", "compare", "eval", "bench", "history", "config", "ask", "providers"):
+        result = run_cli("schema", name)
+        assert result.code == 0, result.stderr
+        schema = json.loads(result.stdout)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        assert schema == _schema(name)
+
+
+def test_schema_of_an_unknown_name_is_one_line_listing_the_names(run_cli):
+    result = run_cli("schema", "reviews")
+    assert result.code == 2 and result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert "reviews" in line and "review, triage, compare, eval, bench, history, config, ask, providers" in line
+
+
+def test_the_documented_config_validates_against_the_config_schema():
+    import tomllib
+
+    text = (ROOT / "docs" / "providers.md").read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    data = tomllib.loads(example)
+    assert {"default", "endpoints", "resilience"} <= data.keys()
+    _valid("config", data)
+    _invalid("config", {**data, "defualt": data["default"]})
+    _invalid("config", {**data, "resilience": {**data["resilience"], "retries": "two"}})
