@@ -399,8 +399,8 @@ def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_i
             "model": None,
             "best": best["model"],
             "uncertain": True,
-            "comparisons": comparisons,
             "text": f"no recommendation: no model is both as good as the best and as safe as the safest ({why})",
+            "comparisons": comparisons,
         }
     chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r["model"] == c["model"])))
     undecidable = [c for c in comparisons if c["model"] != best["model"] and c["min_p"] > MAX_CHANCE]
@@ -462,9 +462,9 @@ UNMEASURED = {
     "model": None,
     "best": None,
     "uncertain": True,
-    "comparisons": [],
     "text": "no recommendation: nothing measures quality here (no reference or answer key, and no "
     "judges); compare the models on latency, cost and failures, or add --judges.",
+    "comparisons": [],
 }
 
 
