@@ -1,9 +1,8 @@
 """The eval report's public JSON, as models (`driftcheck schema eval`), and what history
 stores as any run's result (`driftcheck schema history`: the output of the run's task).
 
-The report's sections are built as plain dicts by `app.eval.report`, whose tables and
-recommendation read and amend them as they go; `eval_report` passes the whole through
-`EvalReport`, so what leaves the domain is checked against this contract.
+`app.eval.report` builds the report from these models; the plan comes in as
+`EvalPlan.to_dict()` and is validated into `Plan`.
 """
 
 from __future__ import annotations
@@ -19,16 +18,22 @@ from app.compare.contract import CompareOutput
 from app.review.contract import ReviewOutput
 from app.triage.contract import TriageOutput
 
+Measure = Literal["judges", "reference", "answer_key", "none"]
+EvalStatus = Literal["ok", "partial", "failed"]
+
 
 class PlanItem(Contract):
-    """One input of the eval: an incident (task triage) or a source file (task review)."""
+    """One input of the eval: an incident (task triage) or a source file (task review).
+    `keyed`: it has a reference or an answer key (absent in plans made before it existed)."""
+
+    absent_unless_set = frozenset({"keyed"})
 
     id: str
     task: Literal["review", "triage"]
     path: str
     sha256: str
     difficulty: str | None
-    keyed: bool
+    keyed: bool = True
 
 
 class Plan(Contract):
@@ -203,7 +208,7 @@ class EvalTask(Contract):
 
     task: str
     items: list[str]
-    measure: Literal["judges", "reference", "answer_key", "none"]
+    measure: Measure
     measure_label: str
     judge_only: list[str]
     unmeasured: list[str]
@@ -219,7 +224,7 @@ class EvalReport(Contract):
 
     task: Literal["eval"]
     run_id: str | None
-    status: Literal["ok", "partial", "failed"]
+    status: EvalStatus
     plan: Plan
     cells: Cells
     stopped: Stopped | None
