@@ -91,6 +91,11 @@ def test_review_json_validates_and_so_does_its_history_export(fake, run_cli):
     exported = _export(run_cli, result.stderr)
     assert exported == data
     _valid("history", exported)
+    listed = run_cli("history", "list", "--format", "json")
+    _valid("history-list", json.loads(listed.stdout))
+    shown = json.loads(run_cli("history", "show", _run_id(result.stderr), "--format", "json").stdout)
+    assert shown["result"] == data and shown["calls"]
+    _valid("history-show", shown)
 
     # Negative checks: the schema is strict enough to fail an output that broke the contract.
     for mutate in (
@@ -126,6 +131,9 @@ def test_a_review_failed_mid_stream_validates(fake, run_cli, tmp_path):
     data = json.loads(out.read_text())
     assert data["status"] == "failed" and data["error"]["kind"] == "interrupted" and data["partial_text"]
     _valid("review", data)
+    shown = json.loads(run_cli("history", "show", _run_id(result.stderr), "--format", "json").stdout)
+    assert shown["calls"][0]["status"] == "failed" and shown["calls"][0]["parsed"] is None
+    _valid("history-show", shown)
     broken = copy.deepcopy(data)
     broken["error"].pop("message")  # an error always says what happened
     _invalid("review", broken)
@@ -341,6 +349,7 @@ def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env
     assert "Score 4/10" in shown.stdout and "Unsynchronised counter" in shown.stdout
     as_json = json.loads(run_cli("history", "show", "rold1", "--format", "json").stdout)
     assert as_json["result"] == OLD_REVIEW
+    _valid("history-show", as_json)
     exported = run_cli("history", "export", "rold1", "--format", "json")
     assert exported.code == 0 and json.loads(exported.stdout) == OLD_REVIEW
     _valid("history", OLD_REVIEW)
@@ -351,7 +360,8 @@ def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env
 
 
 def test_schema_prints_a_json_schema_for_each_name(run_cli):
-    for name in ("review", "triage", "compare", "eval", "bench", "history", "config", "ask", "providers"):
+    names = ("review", "triage", "compare", "eval", "bench", "history", "history-list", "history-show", "config")
+    for name in (*names, "ask", "providers"):
         result = run_cli("schema", name)
         assert result.code == 0, result.stderr
         schema = json.loads(result.stdout)
@@ -364,7 +374,8 @@ def test_schema_of_an_unknown_name_is_one_line_listing_the_names(run_cli):
     result = run_cli("schema", "reviews")
     assert result.code == 2 and result.stdout == ""
     [line] = result.stderr.strip().splitlines()
-    assert "reviews" in line and "review, triage, compare, eval, bench, history, config, ask, providers" in line
+    assert "reviews" in line
+    assert "review, triage, compare, eval, bench, history, history-list, history-show, config, ask, providers" in line
 
 
 def test_the_documented_config_validates_against_the_config_schema():

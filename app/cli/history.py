@@ -88,7 +88,9 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
     runs = store.list_runs(task=args.task, provider=args.provider, status=args.status, limit=args.limit)
     if args.format == "json":
-        print(json.dumps({"runs": runs, "database": str(store.path)}, indent=2))
+        from app.history.contract import HistoryList
+
+        print(json.dumps(HistoryList.model_validate({"runs": runs, "database": str(store.path)}).public(), indent=2))
         return ExitCode.OK
     from rich.markup import escape
     from rich.table import Table
@@ -153,9 +155,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
     run = _run_or_fail(store, args.run_id)
     if args.format == "json":
+        from app.history.contract import StoredRun
         from app.render.terminal import json_text
 
-        print(json_text(run))
+        print(json_text(StoredRun.model_validate(run).public()))
         return ExitCode.OK
     from rich.markup import escape
 
