@@ -158,6 +158,9 @@ def test_triage_json_with_judges_validates_in_both_modes(fake, run_cli, mode):
     broken = copy.deepcopy(data)
     broken["judges"][0]["total"] = "nine"
     _invalid("triage", broken)
+    broken = copy.deepcopy(data)
+    broken["result"]["root_cause"]["blame"] = "the DBA"  # closed down to the nested objects
+    _invalid("triage", broken)
 
 
 def test_triage_json_without_a_reference_or_judges_validates(fake, run_cli):

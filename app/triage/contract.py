@@ -9,7 +9,15 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from app.calls.contract import Contract, ErrorInfo, Metrics, Number, TaskOutput
-from app.triage.model import ActiveTriage, PostmortemTriage
+from app.triage.model import (
+    Action,
+    ActiveTriage,
+    EscalationDecision,
+    FollowUp,
+    Hypothesis,
+    PostmortemTriage,
+    RootCause,
+)
 
 TriageMode = Literal["active", "postmortem"]
 
@@ -21,16 +29,49 @@ class TriageInput(Contract):
     encoding: str
 
 
-class ActiveResult(ActiveTriage):
-    """An `active` answer as reported (the reply model, closed)."""
+# The answer as reported: the reply models of app.triage.model (whose validators forgive a
+# model's spelling), closed, down to every nested object.
+_CLOSED = ConfigDict(extra="forbid")
 
-    model_config = ConfigDict(extra="forbid")
+
+class ActionOut(Action):
+    model_config = _CLOSED
+
+
+class RootCauseOut(RootCause):
+    model_config = _CLOSED
+
+
+class EscalationOut(EscalationDecision):
+    model_config = _CLOSED
+
+
+class HypothesisOut(Hypothesis):
+    model_config = _CLOSED
+
+
+class FollowUpOut(FollowUp):
+    model_config = _CLOSED
+
+
+class ActiveResult(ActiveTriage):
+    """An `active` answer: actions in order, severity and why, the likely cause, the
+    escalation decision and cautions."""
+
+    model_config = _CLOSED
+    actions: list[ActionOut]  # type: ignore[assignment]  # the closed item model; lists are invariant
+    root_cause: RootCauseOut
+    escalation: EscalationOut
 
 
 class PostmortemResult(PostmortemTriage):
-    """A `postmortem` answer as reported (the reply model, closed)."""
+    """A `postmortem` answer: follow-ups, severity, cause, contributing factors, the
+    hypotheses ruled out, detection gaps and the timeline."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _CLOSED
+    follow_ups: list[FollowUpOut]  # type: ignore[assignment]  # the closed item model; lists are invariant
+    root_cause: RootCauseOut
+    alternative_hypotheses: list[HypothesisOut]  # type: ignore[assignment]  # the closed item model; lists are invariant
 
 
 class PointCovered(Contract):
