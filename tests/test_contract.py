@@ -112,6 +112,20 @@ def test_review_json_validates_and_so_does_its_history_export(fake, run_cli):
         _invalid("history", broken)
 
 
+def test_history_diff_json_validates(fake, run_cli):
+    fake.script(Reply(text=keyed_review_text("inventory_service.py", score=3)))
+    fake.script(Reply(text=keyed_review_text("inventory_service.py", score=5, drop=("bare-except",))))
+    first, second = (run_cli("review", SAMPLE, "-p", MINI, "--format", "json") for _ in range(2))
+    result = run_cli("history", "diff", _run_id(first.stderr), _run_id(second.stderr), "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["same_input"] is True and len(data["only_a"]) == 1
+    _valid("history-diff", data)
+    broken = copy.deepcopy(data)
+    broken["cost_usd"] = "free"
+    _invalid("history-diff", broken)
+
+
 def test_chunked_review_json_validates(fake, run_cli, tmp_path):
     path = tmp_path / "big.py"
     path.write_text("".join(f"def f{n}(x):\n    y = x + {n}\n    return y * 2\n\n" for n in range(400)))
@@ -363,8 +377,8 @@ def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env
 
 
 def test_schema_prints_a_json_schema_for_each_name(run_cli):
-    names = ("review", "triage", "compare", "eval", "bench", "history", "history-list", "history-show", "config")
-    for name in (*names, "ask", "providers"):
+    history = ("history", "history-list", "history-show", "history-diff")
+    for name in ("review", "triage", "compare", "eval", "bench", *history, "config", "ask", "providers"):
         result = run_cli("schema", name)
         assert result.code == 0, result.stderr
         schema = json.loads(result.stdout)
@@ -378,7 +392,7 @@ def test_schema_of_an_unknown_name_is_one_line_listing_the_names(run_cli):
     assert result.code == 2 and result.stdout == ""
     [line] = result.stderr.strip().splitlines()
     assert "reviews" in line
-    assert "review, triage, compare, eval, bench, history, history-list, history-show, config, ask, providers" in line
+    assert "review, triage, compare, eval, bench, history, history-list, history-show, history-diff, config" in line
 
 
 def test_the_documented_config_validates_against_the_config_schema():

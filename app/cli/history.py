@@ -228,20 +228,16 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
         raise UsageError("diff compares two finished reviews; `history show ID --format json` shows any run")
     drift = review_drift(a["result"], b["result"])
     cost = {r["id"]: sum(c["cost_usd"] or 0 for c in r["calls"]) for r in (a, b)}
-    report = {
-        "a": a["id"],
-        "b": b["id"],
-        "same_input": a["input_sha256"] == b["input_sha256"],
-        "cost_usd": [cost[a["id"]], cost[b["id"]]],
-        **drift,
-    }
+    same_input = a["input_sha256"] == b["input_sha256"]
     if args.format == "json":
-        print(json.dumps(report, indent=2))
+        from app.compare.contract import HistoryDiff
+
+        head = {"a": a["id"], "b": b["id"], "same_input": same_input, "cost_usd": [cost[a["id"]], cost[b["id"]]]}
+        print(json.dumps(HistoryDiff.model_validate({**head, **drift}).public(), indent=2))
         return ExitCode.OK
     score = drift["score"]
     print(
-        f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})"
-        + ("" if report["same_input"] else " — different inputs")
+        f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})" + ("" if same_input else " — different inputs")
     )
     print(f"score {score['a']} → {score['b']} · cost {cost_text(cost[a['id']])} → {cost_text(cost[b['id']])}")
     print(

@@ -111,6 +111,21 @@ class ReviewDrift(Contract):
     metrics: MetricsDrift
 
 
+class DiffHead(Contract):
+    """Which two stored runs `history diff` compares, whether they reviewed the same bytes,
+    and what each cost."""
+
+    a: str
+    b: str
+    same_input: bool
+    cost_usd: list[Number]
+
+
+class HistoryDiff(ReviewDrift, DiffHead):
+    """`history diff A B --format json`: the two runs, then the drift between their reviews
+    (DiffHead's keys come first: pydantic takes the last base's fields first)."""
+
+
 # --- triage ----------------------------------------------------------------------------------
 
 
