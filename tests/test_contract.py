@@ -273,6 +273,9 @@ def test_bench_json_validates(fake, run_cli):
     data = json.loads(result.stdout)
     assert data["length"] is not None
     _valid("bench", data)
+    stored = _export(run_cli, result.stderr)
+    assert stored == {"task": "bench", **data}
+    _valid("history", stored)
     broken = copy.deepcopy(data)
     broken["ttft"].pop("p95")
     _invalid("bench", broken)
