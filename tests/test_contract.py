@@ -26,7 +26,7 @@ import pytest
 from tests import fake_eval
 from tests.fake_reviews import keyed_review_text
 from tests.fake_triage import answer_text, verdict
-from tests.fakeserver import Reply, heavy_tailed_delays
+from tests.fakeserver import Reply, empty_billed, heavy_tailed_delays
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIKU, MINI, SONNET, GPT55 = (
@@ -286,6 +286,13 @@ def test_ask_and_providers_json_validate(fake, run_cli):
     result = run_cli("ask", "-p", MINI, "--format", "json", "hi")
     assert result.code == 0, result.stderr
     _valid("ask", json.loads(result.stdout))
+    # A billed answer with no text: failed by its check, whose error has only kind and message.
+    fake.script(empty_billed(reasoning_tokens=2000))
+    result = run_cli("ask", "-p", "openai:gpt-5.5", "--max-tokens", "2000", "--format", "json", "hi")
+    assert result.code == 3
+    failed = json.loads(result.stdout)
+    assert failed["status"] == "failed" and set(failed["error"]) == {"kind", "message"}
+    _valid("ask", failed)
     result = run_cli("providers", "--format", "json")
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
