@@ -383,6 +383,37 @@ def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env
     assert run_cli("history", "export", "rold1", "--format", "sarif").code == 0
 
 
+def test_a_baseline_stored_before_fields_were_added_is_compared_as_it_was(fake, run_cli, cli_env):
+    """An older driftcheck stored reviews without the cache-token and hedge metrics: a
+    compare against one works, and keeps that side exactly as stored."""
+    import hashlib
+
+    path = "sample_code/inventory_service.py"
+    sha = hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
+    older = copy.deepcopy(OLD_REVIEW)
+    older["input"].update(path=path, sha256=sha, language="python", lines=85, chunks=[{"start": 1, "end": 85}])
+    for key in ("cache_read_tokens", "cache_write_tokens", "hedge_cost_usd"):
+        del older["metrics"][key]
+    assert run_cli("history", "list").code == 0  # creates the database
+    conn = sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db")
+    with conn:
+        conn.execute(
+            "INSERT INTO runs (id, created_at, finished_at, task, input_ref, input_sha256, providers, status,"
+            " score, summary, result_json) VALUES ('rold2', ?, ?, 'review', ?, ?, 'anthropic:claude-haiku-4-5',"
+            " 'ok', 4, 'Races on the counter.', ?)",
+            (time.time() - 86400, time.time() - 86399, path, sha, json.dumps(older)),
+        )
+    conn.close()
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="gpt-5.4-mini")
+    result = run_cli("compare", path, "--baseline", "rold2", "-b", MINI, "--format", "json")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["a"] == older and report["b"]["model"] == "gpt-5.4-mini"
+    assert report["drift"]["metrics"]["cost_usd"]["a"] == older["metrics"]["cost_usd"]
+    _valid("review", report["b"])
+    _invalid("review", report["a"])  # it is not the current contract, and is reported as it was
+
+
 # --- the schema command and the config schema -----------------------------------------------------
 
 
@@ -395,6 +426,20 @@ def test_schema_prints_a_json_schema_for_each_name(run_cli):
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert schema == _schema(name)
+
+
+def test_every_object_of_every_schema_is_closed():
+    """A model added to an output with extra keys allowed would let a field slip past the
+    contract: every object with properties must forbid others (additionalProperties false)."""
+    from app.cli.schema import SCHEMAS
+
+    for name in SCHEMAS:
+        schema = _schema(name)
+        objects = {**schema.get("$defs", {}), "(top)": schema}
+        open_objects = [
+            k for k, v in objects.items() if "properties" in v and v.get("additionalProperties") is not False
+        ]
+        assert open_objects == [], f"schema {name}: {open_objects} accept keys they do not name"
 
 
 def test_schema_of_an_unknown_name_is_one_line_listing_the_names(run_cli):
