@@ -58,7 +58,7 @@ class RetryPolicy:
         if error.retry_after_s is not None:
             return min(error.retry_after_s, self.max_retry_after_s)
         base = min(self.backoff_s * (2**attempt), self.max_backoff_s)
-        return base * (0.5 + random.random() / 2)  # jitter so parallel callers spread out
+        return float(base * (0.5 + random.random() / 2))  # jitter so parallel callers spread out
 
 
 @dataclass(slots=True)
@@ -222,7 +222,7 @@ class BaseProvider(ABC):
 
     @staticmethod
     @abstractmethod
-    def convert(event: Any) -> Converted:
+    def convert(event: Any, /) -> Converted:
         """Pure: one SDK stream event to project events — a bare TextDelta for a plain
         text chunk (the hot path), else a tuple or list of zero or more events."""
 
@@ -274,7 +274,7 @@ class BaseProvider(ABC):
                                 if acc.first_token_at is None:
                                     acc.first_token_at = time.perf_counter()
                                     watch.text_started()
-                                text = feed(event.text)  # type: ignore[union-attr]
+                                text = feed(event.text)
                                 if not text:
                                     continue
                                 append(text)

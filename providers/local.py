@@ -245,12 +245,12 @@ class LocalProvider(BaseProvider):
             with loaded.lock:
                 if stop.is_set():
                     return put(_DONE)
-                counts = {"prompt": None, "completion": 0}
+                counts: dict[str, int | None] = {"prompt": None, "completion": 0}
 
                 def count(input_ids: Any, scores: Any) -> Any:
                     if counts["prompt"] is None:
                         counts["prompt"] = len(input_ids)
-                    counts["completion"] += 1
+                    counts["completion"] = (counts["completion"] or 0) + 1
                     return scores
 
                 try:

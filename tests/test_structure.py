@@ -208,3 +208,9 @@ def test_ruff_finds_nothing():
 def test_the_code_is_formatted():
     result = run_tool(tool("ruff"), "format", "--check", "--no-cache", ".")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_mypy_finds_nothing():
+    """Strict for providers/ and the domain, every body checked elsewhere (pyproject.toml)."""
+    result = run_tool(tool("mypy"))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -76,31 +76,29 @@ def spread(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"median": None, "p95": None, "max": None, "p95_over_median": None}
     median = statistics.median(values)
-    p95 = percentile(values, 95)
+    p95 = percentile(values, 95) or 0.0  # not None: values is not empty
     return {
         "median": round(median, 3),
         "p95": round(p95, 3),
-        "max": round(max(values), 3),  # type: ignore[arg-type]
+        "max": round(max(values), 3),
         "p95_over_median": round(p95 / median, 2) if median else None,
-    }  # type: ignore[operator]
+    }
 
 
 def length_effect(samples: list[Sample]) -> dict[str, Any] | None:
     """Were the slow calls slow because they were long? Output tokens of the slowest tenth
     against the others, and Pearson's r between total time and output tokens."""
-    known = [s for s in samples if s.total_s is not None and s.output_tokens is not None]
+    known = [(s.total_s, s.output_tokens) for s in samples if s.total_s is not None and s.output_tokens is not None]
     if len(known) < 10:
         return None
-    ordered = sorted(known, key=lambda s: s.total_s)  # type: ignore[arg-type, return-value]
+    ordered = sorted(known, key=lambda pair: pair[0])
     cut = max(1, len(ordered) // 10)
     slow, rest = ordered[-cut:], ordered[:-cut]
-    times = [s.total_s for s in known]
-    tokens = [float(s.output_tokens) for s in known]  # type: ignore[arg-type]
     return {
-        "slowest_tenth_output_tokens": round(statistics.mean(s.output_tokens for s in slow), 1),  # type: ignore[misc]
-        "others_output_tokens": round(statistics.mean(s.output_tokens for s in rest), 1),  # type: ignore[misc]
-        "r_total_vs_output": _pearson(times, tokens),
-    }  # type: ignore[arg-type]
+        "slowest_tenth_output_tokens": round(statistics.mean(tokens for _, tokens in slow), 1),
+        "others_output_tokens": round(statistics.mean(tokens for _, tokens in rest), 1),
+        "r_total_vs_output": _pearson([t for t, _ in known], [float(n) for _, n in known]),
+    }
 
 
 def _pearson(x: list[float], y: list[float]) -> float | None:

@@ -52,7 +52,7 @@ class CallsOutcome:
             if isinstance(error, InterruptedStreamError)
             else (response.text if response is not None else "")
         )
-        if isinstance(error, InvalidOutputError) and error.response is not None:
+        if isinstance(error, InvalidOutputError) and isinstance(error.response, Response):
             self.checks.extend(error.response.checks)
 
     @property

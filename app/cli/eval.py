@@ -198,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(args.out)
     config = load_config()
-    resumed, parts = None, {}
+    resumed: str | None = None
+    parts: dict[str, Any] = {}
     if args.resume:
         plan, resumed, parts = _resumed_plan(args)
     else:

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
-    run = store.get_run(run_id)  # an ambiguous prefix is an error that lists the runs
+    run: dict[str, Any] | None = store.get_run(run_id)  # an ambiguous prefix is an error that lists the runs
     if run is None:
         raise UsageError(f"no run {run_id!r} in history (see `driftcheck history list`)")
     return run

@@ -70,7 +70,7 @@ def _agreement(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, A
 
     def agreement(x: dict[str, Any], y: dict[str, Any]) -> float:
         drift = task_drift(task, x, y)
-        return drift["agreement"] if task == "review" else drift["actions"]["agreement"]
+        return float(drift["agreement"] if task == "review" else drift["actions"]["agreement"])
 
     within = [agreement(x, y) for runs in (runs_a, runs_b) for x, y in combinations(runs, 2)]
     if not within or not runs_a or not runs_b:  # one run per side: no noise to compare with

@@ -351,7 +351,7 @@ def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_i
         return (1, 0.0) if cost is None else (0, cost)
 
     def harm(row: dict[str, Any]) -> int:
-        return (row.get("reference") or {}).get("violations", 0)
+        return int((row.get("reference") or {}).get("violations", 0))
 
     # Ties go to the model that recommended less harm, then to the cheaper one.
     best = max(rated, key=lambda r: (r["quality"]["mean"], -harm(r), tuple(-x for x in cost_key(r))))
@@ -457,7 +457,7 @@ def _recommendation_text(
 
 # --- the whole report ----------------------------------------------------------------------
 
-UNMEASURED = {
+UNMEASURED: dict[str, Any] = {
     "model": None,
     "best": None,
     "uncertain": True,
@@ -508,7 +508,7 @@ def eval_report(
     }
     records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
     cells = cell_counts(records, expected)
-    tasks = []
+    tasks: list[dict[str, Any]] = []
     for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
         kind = "review" if name == "review" else "triage"
         item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
@@ -535,7 +535,7 @@ def eval_report(
     asked = cells["done"]
     if asked < expected:
         for task in tasks:
-            rec = task["recommendation"]
+            rec: dict[str, Any] = task["recommendation"]
             rec["uncertain"] = True
             rec["text"] += (
                 f" Incomplete: {asked} of {expected} cells are done, and models may be at "

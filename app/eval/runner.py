@@ -165,6 +165,7 @@ class EvalRunner:
                     self.budget.settle(
                         cell.key, cell.model, estimate, cost_of(answer) + sum(cost_of(g) for g in self._grades(cell))
                     )
+        assert answer is not None  # a finished cell has its answer (see `finished`)
         await queue.put(CellDone(cell, answer, self._grades(cell), reused=reused))
 
     async def _answer(self, cell: Cell, queue: asyncio.Queue[Any], estimate: float | None) -> dict[str, Any] | None:

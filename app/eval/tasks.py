@@ -56,6 +56,7 @@ async def answer(
         from app.review.task import ReviewFinished, review_events
 
         plan = prepared.review
+        assert plan is not None  # a review item is always prepared with its plan
         async for event in review_events(
             provider,
             plan.source,
@@ -128,7 +129,7 @@ async def grade(
     if item.task == "triage":
         request = judge_request(subject, answer_text, item.reference.as_prompt() if item.reference else None, mode)
     else:
-        language = item.source.language or "plain text"
+        language = (item.source.language if item.source else None) or "plain text"
         request = judge_request(
             subject, answer_text, item.key.as_prompt() if item.key else None, language, task="review"
         )

@@ -357,7 +357,8 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 (run_id, seq + 1, role, provider, model, json.dumps(params or {}), now, now),
             )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None  # sqlite sets it after an INSERT
+        return cursor.lastrowid
 
     def reopen_run(self, run_id: str) -> None:
         """A resumed run is running again, in this process."""
@@ -494,8 +495,8 @@ class Store:
                     "spec": spec,
                     "calls": len(outcomes),
                     "error_rate": round(1 - sum(outcomes) / len(outcomes), 3),
-                    "ttft_p50_ms": None if not ttfts else round(percentile(ttfts, 50) * 1000),
-                    "ttft_p95_ms": None if not ttfts else round(percentile(ttfts, 95) * 1000),
+                    "ttft_p50_ms": None if not ttfts else round((percentile(ttfts, 50) or 0.0) * 1000),
+                    "ttft_p95_ms": None if not ttfts else round((percentile(ttfts, 95) or 0.0) * 1000),
                     "failures_in_a_row": record["failures_in_a_row"],
                     "last_call_at": record["last_call_at"],
                 }
@@ -603,9 +604,9 @@ def _in_progress(run: sqlite3.Row) -> bool:
     ran it, not its work."""
     host = os.uname().nodename if hasattr(os, "uname") else None
     if run["host"] != host:
-        return run["status"] == "running"
+        return bool(run["status"] == "running")
     finished = run["finished_at"] if run["status"] != "running" else None
-    return _alive(run["pid"]) and (finished is None or not _started_after(run["pid"], finished))
+    return bool(_alive(run["pid"]) and (finished is None or not _started_after(run["pid"], finished)))
 
 
 def _started_after(pid: int, moment: float) -> bool:

@@ -60,7 +60,7 @@ def progress_line(item: Any, repeat: int) -> str | None:
         outcome = event.outcome
         if outcome.error is not None:
             return f"{label}[red]failed after {outcome.elapsed_s:.1f} s:[/] {escape(outcome.error.one_line())}"
-        result = outcome.result
+        result: Any = outcome.result  # present: the outcome has no error
         took = outcome.response.total_s if outcome.response is not None else outcome.elapsed_s
         what = (
             f"score {result.score}/10, {len(result.findings)} finding(s)"

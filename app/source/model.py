@@ -16,7 +16,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tree_sitter
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -232,13 +235,18 @@ def has_grammar(language: str | None) -> bool:
     return language is not None and language_grammar(language) is not None
 
 
+def node_text(node: tree_sitter.Node) -> str:
+    """A node's source text; tree-sitter types it optional (a node of an edited tree may have none)."""
+    return (node.text or b"").decode("utf-8", "replace")
+
+
 def load_source(path: str, text: str, language: str | None = None) -> SourceFile:
     """Parse `text` into a SourceFile. Never fails: without a grammar it is plain text."""
     lines = split_lines(text)
     language = language or detect_language(path, text)
     source = SourceFile(path=path, text=text, lines=lines, language=language)
     grammar = language_grammar(language) if language else None
-    if grammar is None:
+    if grammar is None or language is None:
         return source
     import tree_sitter
 
@@ -253,11 +261,11 @@ def load_source(path: str, text: str, language: str | None = None) -> SourceFile
         if node.parent is not None and node.parent.type == "decorated_definition":
             start = node.parent.start_point.row  # decorators belong to what they decorate
         key = (start + 1, node.end_point.row + 1)
-        label = name.text.decode("utf-8", "replace")
+        label = node_text(name)
         if "receiver" in captures:
-            label = f"{captures['receiver'][0].text.decode('utf-8', 'replace')}.{label}"
+            label = f"{node_text(captures['receiver'][0])}.{label}"
         if "label" in captures:
-            label = f"{label}({captures['label'][0].text.decode('utf-8', 'replace')})"
+            label = f"{label}({node_text(captures['label'][0])})"
         # Where two patterns name the same node, the earlier (more specific) one wins.
         if key not in found or pattern < found[key][0]:
             found[key] = (pattern, kinds[pattern], label)

@@ -109,6 +109,6 @@ def reference_checks(reference: Reference | None, result: Any, mode: str) -> dic
         **out,
         "reference": reference.path.name,
         "must_make": covered,
-        "coverage": round(sum(c["covered"] for c in covered) / len(covered), 3) if covered else None,
+        "coverage": round(sum(bool(c["covered"]) for c in covered) / len(covered), 3) if covered else None,
         "must_not_violations": violations,
     }

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from string import Template
 from typing import Any
-
-from pydantic import BaseModel
 
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
@@ -23,7 +21,7 @@ from app.source.injection import scan_lines
 from app.source.inputs import TextInput
 from app.source.model import split_lines
 from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judge
-from app.triage.model import result_model, streamed_list
+from app.triage.model import Action, FollowUp, result_model, streamed_list
 from app.triage.reference import Reference, reference_checks
 from providers import Provider, Request, Response
 from providers.errors import ProviderError
@@ -43,7 +41,7 @@ KNOWN_CONTEXT = {
 class ItemFound:
     """One action (active) or follow-up (postmortem), the moment it is complete."""
 
-    item: BaseModel
+    item: Action | FollowUp
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ async def triage_events(
     context: dict[str, str],
     max_tokens: int,
     reference: Reference | None = None,
-    judges: list[Provider] = (),
+    judges: Sequence[Provider] = (),
     input_flags: list[Check] | None = None,
 ) -> AsyncIterator[Any]:
     outcome = TriageOutcome(

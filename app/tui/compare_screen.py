@@ -107,9 +107,10 @@ class CompareScreen(TaskScreen):
 
     @on(OptionList.OptionSelected, "#pairs")
     def _pair(self, event: OptionList.OptionSelected) -> None:
-        if self.report is None or not (event.option.id or "").startswith("pair"):
+        option_id = event.option.id or ""
+        if self.report is None or not option_id.startswith("pair"):
             return
-        pair = self.report["drift"]["matched"][int(event.option.id[4:])]
+        pair = self.report["drift"]["matched"][int(option_id[4:])]
         self.pane("a").findings.highlight_id(pair["a"])
         self.pane("b").findings.highlight_id(pair["b"])
 

@@ -133,7 +133,8 @@ class HistoryScreen(Screen[None]):
     def _get(self, run_id: str) -> dict[str, Any] | None:
         store = self._store()
         try:
-            return shown(store.get_run(run_id))  # as recorded, with its control characters made visible
+            run: dict[str, Any] | None = shown(store.get_run(run_id))  # as recorded, control characters made visible
+            return run
         finally:
             store.close()
 
@@ -162,12 +163,14 @@ class HistoryScreen(Screen[None]):
             self.notify("Mark two runs with space first.", severity="warning")
             return
         runs = [self._get(run_id) for run_id in self.marked]
-        records = [r["result"] if r else None for r in runs]
+        first, second = (r["result"] if r else None for r in runs)
         if (
-            any(r is None or r.get("task") not in ("review", "triage") for r in records)
-            or records[0]["task"] != records[1]["task"]
+            first is None
+            or second is None
+            or first.get("task") not in ("review", "triage")
+            or second.get("task") != first["task"]
         ):
             self.notify("Compare two finished reviews, or two finished triages.", severity="warning")
             return
-        report = compare_report(records[0]["task"], {"a": [records[0]], "b": [records[1]]})
+        report = compare_report(first["task"], {"a": [first], "b": [second]})
         self.app.push_screen(DocumentScreen(f"# {self.marked[0]} → {self.marked[1]}\n\n" + compare_markdown(report)))
