@@ -51,7 +51,13 @@ def test_an_eval_model_with_no_answer_shows_a_dash_not_an_unknown_price():
     from app.render.eval import model_table
 
     none = {"median": None, "p95": None}
-    row = {"quality": {"mean": None}, "by_difficulty": {}, "ttft_ms": none, "latency_ms": none, "cost_per_point_usd": None}
+    row = {
+        "quality": {"mean": None},
+        "by_difficulty": {},
+        "ttft_ms": none,
+        "latency_ms": none,
+        "cost_per_point_usd": None,
+    }
     task = {
         "difficulties": [],
         "models": [
