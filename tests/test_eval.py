@@ -94,8 +94,9 @@ def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env
         assert row["ttft_ms"]["median"] == round(percentile(ttfts, 50), 1)
     cost = {m: _row(task, m)["cost_per_call_usd"] for m in MODELS}
     assert cost[MINI] < cost[HAIKU] < cost[SONNET] < cost[GPT55]  # the real price table's order
-    ttft = {m: _row(task, m)["ttft_ms"]["median"] for m in MODELS}
-    assert ttft[MINI] < ttft[HAIKU] < min(ttft[SONNET], ttft[GPT55])
+    # Each model's TTFT is at least its scripted delay and is what history recorded (above).
+    # No order between models: their scripted delays differ by 50-280 ms, and scheduling
+    # noise on a loaded 2-core machine was larger (Haiku 290 ms above Sonnet's 279 ms).
 
     rec = task["recommendation"]
     assert rec["model"] == MINI and rec["best"] == GPT55 and not rec["uncertain"]

@@ -156,18 +156,28 @@ async def run_bench(
 
 
 def histogram(values: list[float], *, bins: int = 12, width: int = 40) -> list[str]:
-    """A text histogram, one line per bin: range, bar, count."""
+    """A text histogram, one line per bin: range, bar, count. Under a second the ranges are
+    in milliseconds, and every range shows enough decimals that no two bins read the same."""
     if not values:
         return []
     low, high = min(values), max(values)
-    step = (high - low) / bins or 1.0
+    scale, unit = (1000.0, "ms") if high < 1.0 else (1.0, "s")
+    step = (high - low) / bins or (1.0 / scale)
+    base = 0 if unit == "ms" else 2
+    scaled = step * scale
+    decimals = max(base, math.ceil(-math.log10(scaled)) + 1) if scaled < 1 else base
     counts = [0] * bins
     for v in values:
         counts[min(bins - 1, int((v - low) / step))] += 1
     top = max(counts)
+
+    def edge(i: int) -> str:
+        return f"{(low + i * step) * scale:.{decimals}f}"
+
+    ranges = [f"{edge(i)}–{edge(i + 1)}" for i in range(bins)]
+    pad = max(len(r) for r in ranges)
     return [
-        f"{low + i * step:7.2f}–{low + (i + 1) * step:<7.2f} s {'█' * round(c / top * width):<{width}} {c}"
-        for i, c in enumerate(counts)
+        f"{r:>{pad}} {unit:<2} {'█' * round(c / top * width):<{width}} {c}" for r, c in zip(ranges, counts, strict=True)
     ]
 
 

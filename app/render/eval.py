@@ -61,13 +61,15 @@ def model_table(task: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
                 "–" if key.get("precision") is None else f"{key['precision']:.0%}",
             ]
         not_sent = f", {row['skipped']} not sent" if row.get("skipped") else ""
+        # No answer at all: there is no cost per call to know, which is not an unknown price.
+        answered = row["failed"] < row["calls"]
         cells += [
             f"{row['failed']}/{row['calls']}{not_sent}",
             _ms(row["ttft_ms"]),
             _ms(row["latency_ms"]),
-            _cost(row["cost_per_call_usd"]),
+            _cost(row["cost_per_call_usd"]) if answered else "–",
             "–"
-            if row["cost_per_point_usd"] is None and row["cost_per_call_usd"] is not None
+            if not answered or (row["cost_per_point_usd"] is None and row["cost_per_call_usd"] is not None)
             else _cost(row["cost_per_point_usd"]),
         ]
         rows.append(cells)
