@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.compare.attribution import attribute
 from app.compare.drift import task_drift
 from app.compare.noise import repeat_report
 
@@ -23,6 +24,8 @@ def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline
         "b": b,
         "drift": task_drift(task, a, b),
     }
+    if baseline is not None:  # a stored run against one made now: say what changed between them
+        report["attribution"] = attribute(a.get("provenance"), b.get("provenance"))
     if max(len(r) for r in runs.values()) > 1:
         report["runs"] = runs
     report["noise"] = repeat_report(task, runs["a"], runs["b"])

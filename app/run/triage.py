@@ -154,6 +154,18 @@ def prepare_triage(
         allow=allow_secrets,
         notify=notify,
     )
+    # The reference answer leaves the machine too, to every judge: the same policy applies.
+    judge_reference = (
+        outbound(
+            incident.reference.as_prompt(),
+            judge_providers,
+            allow=allow_secrets,
+            label=f"the reference answer {incident.reference.path.name}",
+            notify=notify,
+        ).text
+        if incident.reference is not None and judge_providers
+        else None
+    )
     recorder = RunRecorder.start(
         "compare" if compare else "triage",
         input_ref=input_ref,
@@ -176,6 +188,7 @@ def prepare_triage(
                 max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
                 reference=incident.reference,
                 judges=side_judges,
+                judge_reference=judge_reference,
                 input_flags=side_flags,
             )
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
+from app.calls.provenance import labelled
 from app.calls.structured import final_reply, stream_items
 from app.resources import load_prompt, marker_tag
 from app.source.injection import scan_lines
@@ -89,8 +90,12 @@ def triage_request(incident: str, mode: str, context: dict[str, str], *, max_tok
         begin_marker=f"<<<INCIDENT {tag} BEGIN>>>",
         end_marker=f"<<<INCIDENT {tag} END>>>",
     )
-    return Request.ask(
+    request = Request.ask(
         user, system=load_prompt(f"triage_{mode}"), max_tokens=max_tokens, output_schema=result_model(mode)
+    )
+    # The input is the incident and the business context: both change what a triage says.
+    return labelled(
+        request, templates=("triage_user", f"triage_{mode}"), input_text=f"{incident}\n{context_text(context)}"
     )
 
 
@@ -118,8 +123,12 @@ async def triage_events(
     max_tokens: int,
     reference: Reference | None = None,
     judges: list[Provider] = (),
+    judge_reference: str | None = None,
     input_flags: list[Check] | None = None,
 ) -> AsyncIterator[Any]:
+    """The triage as events; then, when there are `judges`, their grades. `judge_reference`
+    is the reference answer as the judges may read it (app.calls.outbound: the run builder
+    redacts it for a remote judge like everything else that leaves the machine)."""
     outcome = TriageOutcome(
         provider=provider.name,
         model=provider.model,
@@ -159,7 +168,7 @@ async def triage_events(
         jr = judge_request(
             text_input.text,
             outcome.result.model_dump_json(indent=1),
-            reference.as_prompt() if reference else None,
+            judge_reference,
             mode,
         )
         outcome.judges = list(await asyncio.gather(*(run_judge(j, jr, candidate_family=family) for j in judges)))
