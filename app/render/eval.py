@@ -115,7 +115,7 @@ def disagreement_lines(task: dict[str, Any]) -> list[str]:
             )
         )
         lines.append(f"self-grading: {s['judge']} graded {s['model']} (its own family): {s['own_mean']:g}{pref}")
-    return lines
+    return lines + (section.get("reliability") or {}).get("text", [])
 
 
 def _clip(text: str, width: int) -> str:
