@@ -205,3 +205,90 @@ async def test_an_eval_judge_reads_the_answer_key_redacted(make_provider, tmp_pa
     reads = judge_subject(item, make_provider(MINI), allow_secrets=False, notify=notes.append)
     assert AWS_KEY_ID not in reads.reference and "[REDACTED" in reads.reference
     assert any("answer key of incident.md" in n.text for n in notes)
+
+
+# --- pairwise judging ----------------------------------------------------------------------------
+
+
+def _pick(better: str) -> Reply:
+    return Reply(text=json.dumps({"reason": f"The {better} one is sounder.", "better": better}))
+
+
+def test_pairwise_mode_reports_a_position_biased_judge_as_inconsistent(fake, run_cli):
+    fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md", severity="P1"))), model="claude-haiku-4-5")
+    fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md", harmful=True))), model="gpt-5.4-mini")
+    # The biased judge prefers whatever it reads first; the other prefers B in both orders
+    # (A first: "second"; then B first: "first").
+    fake.script(_pick("first"), _pick("first"), model="gpt-5.5")
+    fake.script(_pick("second"), _pick("first"), model="claude-sonnet-4-6")
+    result = run_cli(
+        "compare",
+        "--incident",
+        "incidents/cdn-404s.md",
+        "-a",
+        HAIKU,
+        "-b",
+        MINI,
+        "--judge",
+        PARTIAL,
+        "--judge",
+        "anthropic:claude-sonnet-4-6",
+        "--judge-mode",
+        "pairwise",
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["a"]["judges"] == [] and report["b"]["judges"] == []  # no pointwise grades
+    pairwise = report["pairwise"]
+    verdicts = {v["judge"]: v for v in pairwise["judges"]}
+    biased, steady = verdicts[PARTIAL], verdicts["anthropic:claude-sonnet-4-6"]
+    assert (biased["a_first"], biased["b_first"], biased["consistent"]) == ("a", "b", False)
+    assert biased["position_bias"] == "first" and biased["winner"] == "inconsistent"
+    assert (steady["a_first"], steady["b_first"], steady["winner"]) == ("b", "b", "b")
+    assert pairwise["position_consistency"] == 0.5 and pairwise["winner"] == "b"
+    assert pairwise["votes"] == {"a": 0, "b": 1, "tie": 0}
+    # Both orders were really asked: A's answer first in one request, B's in the other.
+    asked = [r.body["messages"][-1]["content"] for r in fake.requests if r.model == "gpt-5.5"]
+    assert len(asked) == 2 and asked[0] != asked[1]
+    assert asked[0].index('"P1"') < asked[0].index("Second answer")  # A (severity P1) first
+    assert asked[1].index('"P1"') > asked[1].index("Second answer")  # then B first
+
+    # Against the stored A side, in words: the biased judge is named and not counted.
+    fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md", harmful=True))), model="gpt-5.4-mini")
+    fake.script(_pick("first"), _pick("first"), model="gpt-5.5")
+    run_id = result.stderr.split("recorded as ", 1)[1].split()[0]
+    text = run_cli(
+        "compare",
+        "--incident",
+        "incidents/cdn-404s.md",
+        "--baseline",
+        f"{run_id}:a",
+        "-b",
+        MINI,
+        "--judge",
+        PARTIAL,
+        "--judge-mode",
+        "pairwise",
+        "--no-tui",
+    )
+    assert text.code == 0, text.stderr
+    shown = " ".join(text.stdout.split())
+    assert "pairwise: position consistency 0 of 1 judge(s); no verdict" in shown
+    assert "inconsistent when the order was swapped (it chose the first answer both times)" in shown
+
+
+def test_a_failed_pairwise_judge_fails_the_compare_unless_judges_are_optional(fake, run_cli):
+    from tests.fakeserver import unauthorized
+
+    args = ("compare", "--incident", "incidents/cdn-404s.md", "-a", HAIKU, "-b", MINI, "--judge", PARTIAL)
+    for optional, code in ((False, 3), (True, 0)):
+        fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md"))), model="claude-haiku-4-5")
+        fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md"))), model="gpt-5.4-mini")
+        fake.script(unauthorized(), unauthorized(), model="gpt-5.5")
+        extra = ("--judge-optional",) if optional else ()
+        result = run_cli(*args, "--judge-mode", "pairwise", "--format", "json", *extra)
+        assert result.code == code, result.stderr
+        assert f"pairwise: judge {PARTIAL} failed" in result.stderr
+        assert json.loads(result.stdout)["pairwise"]["winner"] is None
