@@ -215,3 +215,43 @@ def test_attribution_names_what_it_cannot_compare_and_every_cause():
     assert both["verdict"] == "input_changed"
     assert both["causes"] == ["input_changed", "prompt_or_settings_changed"]
     assert "cannot be put on one of them alone" in both["text"] and both["also_changed"] == ["sdk_version"]
+
+
+# --- the history screen shows it -----------------------------------------------------------------
+
+
+@pytest.fixture
+def tui_env(monkeypatch, cli_env):
+    import os
+
+    for key in list(os.environ):
+        if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
+            monkeypatch.delenv(key, raising=False)
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    return cli_env
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_history_screen_shows_the_highlighted_runs_provenance(fake, tui_env, run_cli, size):
+    from app.tui.app import DriftcheckApp
+    from app.tui.history_screen import HistoryScreen
+
+    fake.script(
+        Reply(text="first", served_model="claude-haiku-4-5-20251001"),
+        Reply(text="second", system_fingerprint="fp_\x1b[31mred"),  # what the API says is shown inertly
+    )
+    assert run_cli("ask", "-p", HAIKU, "hello").code == 0
+    assert run_cli("ask", "-p", MINI, "hello").code == 0
+    app = DriftcheckApp(lambda a: HistoryScreen(), record=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        panel = app.screen.query_one("#history-provenance")
+        newest = str(panel.render())
+        assert "call 1 · candidate · openai:gpt-5.4-mini" in newest and "fingerprint fp_" in newest
+        assert "\x1b" not in newest
+        await pilot.press("down")
+        await pilot.pause()
+        older = str(panel.render())
+        assert "served by claude-haiku-4-5-20251001" in older and "tier standard" in older
+        assert f"anthropic {version('anthropic')}" in older
