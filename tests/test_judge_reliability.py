@@ -62,6 +62,7 @@ def test_spearman_uses_average_ranks_for_ties():
 MINI, HAIKU = "openai:gpt-5.4-mini", "anthropic:claude-haiku-4-5"
 PARTIAL, NEUTRAL = "openai:gpt-5.5", "lab:qwen2.5-72b"  # an OpenAI judge, and one of a third family
 ITEMS = ("cdn-404s.md", "kafka-lag.md", "pg-storage.md")
+INCIDENT = "incidents/cdn-404s.md"
 
 
 def _script_panel(fake) -> None:
@@ -221,23 +222,8 @@ def test_pairwise_mode_reports_a_position_biased_judge_as_inconsistent(fake, run
     # (A first: "second"; then B first: "first").
     fake.script(_pick("first"), _pick("first"), model="gpt-5.5")
     fake.script(_pick("second"), _pick("first"), model="claude-sonnet-4-6")
-    result = run_cli(
-        "compare",
-        "--incident",
-        "incidents/cdn-404s.md",
-        "-a",
-        HAIKU,
-        "-b",
-        MINI,
-        "--judge",
-        PARTIAL,
-        "--judge",
-        "anthropic:claude-sonnet-4-6",
-        "--judge-mode",
-        "pairwise",
-        "--format",
-        "json",
-    )
+    judges = ("--judge", PARTIAL, "--judge", "anthropic:claude-sonnet-4-6", "--judge-mode", "pairwise")
+    result = run_cli("compare", "--incident", INCIDENT, "-a", HAIKU, "-b", MINI, *judges, "--format", "json")
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["a"]["judges"] == [] and report["b"]["judges"] == []  # no pointwise grades
@@ -292,3 +278,26 @@ def test_a_failed_pairwise_judge_fails_the_compare_unless_judges_are_optional(fa
         assert result.code == code, result.stderr
         assert f"pairwise: judge {PARTIAL} failed" in result.stderr
         assert json.loads(result.stdout)["pairwise"]["winner"] is None
+
+
+def test_no_self_judging_in_a_triage_and_a_pairwise_compare_leaves_out_the_family_judge(fake, run_cli):
+    sonnet = "anthropic:claude-sonnet-4-6"
+    fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md"))), model="claude-haiku-4-5")
+    fake.script(Reply(text=verdict(4, 4)), model="gpt-5.5")
+    judges = ("--judge", PARTIAL, "--judge", sonnet, "--no-self-judging")
+    result = run_cli("triage", INCIDENT, "-p", HAIKU, *judges, "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [j["judge"] for j in data["judges"]] == [PARTIAL] and data["judges_dropped"] == [sonnet]
+    assert not [r for r in fake.requests if r.model == "claude-sonnet-4-6"]  # never asked
+
+    # Pairwise: Haiku (Anthropic) against GPT-5.4-mini (OpenAI) leaves neither judge.
+    fake.requests.clear()
+    fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md"))), model="claude-haiku-4-5")
+    fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md"))), model="gpt-5.4-mini")
+    pairwise = ("--judge-mode", "pairwise")
+    result = run_cli("compare", "--incident", INCIDENT, "-a", HAIKU, "-b", MINI, *judges, *pairwise, "--format", "json")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["pairwise"]["judges"] == [] and report["pairwise"]["winner"] is None
+    assert {r.model for r in fake.requests} == {"claude-haiku-4-5", "gpt-5.4-mini"}

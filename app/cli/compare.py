@@ -106,6 +106,11 @@ def add_parser(sub: SubParsers) -> None:
         help="pointwise (default): each judge grades each answer on the rubric; pairwise: each judge says "
         "which of A and B is better, asked in both orders, and the report gives position consistency",
     )
+    compare.add_argument(
+        "--no-self-judging",
+        action="store_true",
+        help="for a triage: a judge does not grade an answer from its own model family",
+    )
     compare.add_argument("--reference", metavar="PATH", help="reference answer for the incident")
     compare.add_argument("--key", metavar="PATH", help="answer key for the file (default: FILE.key.toml)")
     compare.add_argument("--max-tokens", type=max_tokens_arg, metavar="N", help="output token limit per request")
@@ -147,6 +152,7 @@ def task_of(args: argparse.Namespace) -> str:
                 ("--judge", args.judge),
                 ("--judge-optional", args.judge_optional),
                 ("--judge-mode", args.judge_mode),
+                ("--no-self-judging", args.no_self_judging),
                 ("--reference", args.reference),
             )
             if value
@@ -205,7 +211,12 @@ def run(args: argparse.Namespace) -> int:
         specs = {"b": args.spec_b or f"{baseline['provider']}:{baseline['model']}"}
     else:
         specs = dict(zip(("a", "b"), pick_sides(args.spec_a, args.spec_b, config), strict=True))
-    if use_tui(args) and baseline is None and args.repeat == 1 and not (args.key or args.reference):
+    if (
+        use_tui(args)
+        and baseline is None
+        and args.repeat == 1
+        and not (args.key or args.reference or args.judge_mode or args.no_self_judging)
+    ):
         return open_compare_tui(task, args, text_input, specs)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
     # would report someone else's drift.
@@ -237,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
             context=context,
             judges=args.judge,
             judge_mode=args.judge_mode or "pointwise",
+            self_judging=not args.no_self_judging,
             max_tokens=args.max_tokens,
             allow_secrets=args.allow_secrets,
             record=not args.no_history,

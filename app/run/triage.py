@@ -26,6 +26,7 @@ from app.run.review import input_notes
 from app.source.inputs import TextInput, decode_text, read_text_file
 from app.triage import DEFAULT_MAX_TOKENS
 from app.triage.incident import check_incident_text
+from app.triage.judge import model_family
 from app.triage.pairwise import judge_pair, pairwise_summary
 from app.triage.reference import Reference, find_reference, load_reference
 from app.triage.task import triage_events
@@ -130,6 +131,7 @@ def prepare_triage(
     context: dict[str, str] | None = None,
     judges: list[str] | None = None,
     judge_mode: str = "pointwise",
+    self_judging: bool = True,
     max_tokens: int | None = None,
     allow_secrets: bool = False,
     route: RouteOptions = RouteOptions(),
@@ -197,6 +199,7 @@ def prepare_triage(
                 reference=incident.reference,
                 judges=side_judges,
                 judge_reference=judge_reference,
+                self_judging=self_judging,
                 input_flags=side_flags,
             )
 
@@ -207,7 +210,13 @@ def prepare_triage(
         if a.get("result") is None or b.get("result") is None:
             return None  # a side without an answer: nothing to choose between
         first, second = (json.dumps(side["result"], indent=1, ensure_ascii=False) for side in (a, b))
-        judged = [recorder.recorded(j, "pairwise-judge") for j in judge_providers]
+        # Without self-judging, a judge of either side's family would be choosing its own.
+        families = {model_family(side["provider"], side["model"]) for side in (a, b)}
+        judged = [
+            recorder.recorded(j, "pairwise-judge")
+            for j in judge_providers
+            if self_judging or model_family(j.name, j.model) not in families
+        ]
         try:
             verdicts = await asyncio.gather(
                 *(judge_pair(j, side_input.text, first, second, judge_reference, mode) for j in judged)

@@ -72,6 +72,7 @@ class TriageOutcome(CallsOutcome):
     reference: Reference | None = None
     reference_checks: dict[str, Any] | None = None
     judges: list[JudgeResult] = field(default_factory=list)
+    judges_dropped: list[str] = field(default_factory=list)  # --no-self-judging: the candidate's own family
     elapsed_s: float = 0.0
 
 
@@ -124,11 +125,13 @@ async def triage_events(
     reference: Reference | None = None,
     judges: list[Provider] = (),
     judge_reference: str | None = None,
+    self_judging: bool = True,
     input_flags: list[Check] | None = None,
 ) -> AsyncIterator[Any]:
     """The triage as events; then, when there are `judges`, their grades. `judge_reference`
     is the reference answer as the judges may read it (app.calls.outbound: the run builder
-    redacts it for a remote judge like everything else that leaves the machine)."""
+    redacts it for a remote judge like everything else that leaves the machine). Without
+    `self_judging`, a judge of the candidate's own model family is not asked."""
     outcome = TriageOutcome(
         provider=provider.name,
         model=provider.model,
@@ -162,9 +165,12 @@ async def triage_events(
     outcome.elapsed_s = time.perf_counter() - started
     outcome.reference_checks = reference_checks(reference, outcome.result, mode)
 
+    family = model_family(provider.name, provider.model)
+    if not self_judging:
+        outcome.judges_dropped = [j.spec for j in judges if model_family(j.name, j.model) == family]
+        judges = [j for j in judges if j.spec not in outcome.judges_dropped]
     if outcome.result is not None and judges:
         yield JudgingStarted([j.spec for j in judges])
-        family = model_family(provider.name, provider.model)
         jr = judge_request(
             text_input.text,
             outcome.result.model_dump_json(indent=1),
@@ -190,4 +196,5 @@ def triage_json(outcome: TriageOutcome) -> dict[str, Any]:
         reference_checks=outcome.reference_checks,
         judges=[j.to_dict() for j in outcome.judges],
         judge_disagreement=disagreement(outcome.judges),
+        judges_dropped=outcome.judges_dropped,
     )
