@@ -420,13 +420,15 @@ class BaseProvider(ABC):
         return params
 
     def _provenance(self, request: Request, served: StreamStarted | None) -> Provenance:
-        def clean(value: Any) -> str | None:  # what the API said is untrusted: text only, keys scrubbed
-            return scrub(value) if isinstance(value, str) and value else None
-
+        said = (served.model, served.system_fingerprint, served.service_tier) if served else (None, None, None)
+        # What the API said is untrusted: text only, keys scrubbed. One scrub for the three
+        # (a scan has a fixed cost that matters on a short call), one line each.
+        lines = [" ".join(v.split()) if isinstance(v, str) else "" for v in said]
+        model, fingerprint, tier = (v or None for v in scrub("\n".join(lines)).split("\n"))
         return Provenance(
-            served_model=clean(served.model) if served else None,
-            system_fingerprint=clean(served.system_fingerprint) if served else None,
-            service_tier=clean(served.service_tier) if served else None,
+            served_model=model,
+            system_fingerprint=fingerprint,
+            service_tier=tier,
             sdk=self.sdk_package,
             sdk_version=package_version(self.sdk_package),
             params=self.effective_params(request),

@@ -42,6 +42,15 @@ async def test_an_anthropic_call_reports_the_served_model_tier_request_id_and_sd
     assert response.model == "claude-haiku-4-5"  # what was asked for stays what was asked for
 
 
+async def test_what_the_api_says_about_itself_is_scrubbed_and_kept_to_one_line(fake, make_provider):
+    from tests.conftest import CANARY_ANTHROPIC
+
+    fake.script(Reply(text="ok", served_model=CANARY_ANTHROPIC, service_tier="priority\x1b[2J\nnow"))
+    p = (await make_provider(HAIKU).complete(Request.ask("hi"))).provenance
+    assert CANARY_ANTHROPIC not in str(p) and "[REDACTED" in str(p.served_model)
+    assert p.service_tier == "priority\x1b[2J now"  # one line; the terminal layer neutralises the rest
+
+
 async def test_an_openai_call_reports_its_system_fingerprint(fake, make_provider):
     fake.script(Reply(text="ok", served_model="gpt-5.4-mini-2026-03-01", system_fingerprint="fp_3b9e1c"))
     response = await make_provider(MINI).complete(Request.ask("hi", max_tokens=32))
@@ -255,3 +264,29 @@ async def test_the_history_screen_shows_the_highlighted_runs_provenance(fake, tu
         older = str(panel.render())
         assert "served by claude-haiku-4-5-20251001" in older and "tier standard" in older
         assert f"anthropic {version('anthropic')}" in older
+
+
+def test_a_history_from_before_provenance_is_migrated_and_read_as_unknown(fake, run_cli, cli_env):
+    import sqlite3
+
+    fake.script(
+        Reply(text=keyed_review_text("inventory_service.py")), Reply(text=keyed_review_text("inventory_service.py"))
+    )
+    _, first = _review(run_cli)
+    _, second = _review(run_cli)
+    # Make it the database an older driftcheck left: schema 3, no provenance anywhere.
+    db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("ALTER TABLE calls DROP COLUMN provenance_json")
+        for run_id, result in conn.execute("SELECT id, result_json FROM runs").fetchall():
+            record = json.loads(result)
+            del record["provenance"]
+            conn.execute("UPDATE runs SET result_json = ? WHERE id = ?", (json.dumps(record), run_id))
+        conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    shown = json.loads(run_cli("history", "show", first, "--format", "json").stdout)  # migrated on opening
+    assert shown["calls"][0]["provenance"] is None
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 4
+    why = _diff(run_cli, first, second)["attribution"]
+    assert why["verdict"] == "unknown" and why["text"].startswith("cannot tell why the runs differ")

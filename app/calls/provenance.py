@@ -11,6 +11,7 @@ each call in history.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -49,12 +50,18 @@ def template_sha256(names: Sequence[str]) -> str:
     return sha256_json({name: load_prompt(name) for name in names})
 
 
+@functools.cache
+def schema_sha256(model: type[Any]) -> str:
+    """A pydantic model's JSON Schema, hashed once per process (making it costs a few ms)."""
+    return sha256_json(model.model_json_schema())
+
+
 def labelled(request: Request, *, templates: Sequence[str], input_text: str | None) -> Request:
     """`request` labelled with the hashes of its prompt templates, its output schema and the
     input it was made from (what was sent: redacted text, not the file on disk)."""
     labels = {"prompt_sha256": template_sha256(templates) if templates else None}
     if request.output_schema is not None:
-        labels["schema_sha256"] = sha256_json(request.output_schema.model_json_schema())
+        labels["schema_sha256"] = schema_sha256(request.output_schema)
     if input_text is not None:
         labels["input_sha256"] = sha256_text(input_text)
     return replace(request, labels=tuple((k, v) for k, v in labels.items() if v is not None))

@@ -40,13 +40,14 @@ def attribute(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, A
     prompt_or_settings_changed, served_model_changed, same_everything, or unknown),
     `changed` and `unknown` (provenance fields), `also_changed` (named for the reader,
     never blamed) and `text`, the verdict in words."""
+    recorded = bool(a) and bool(b)  # a run from before provenance has none at all
     a, b = a or {}, b or {}
     changed: list[str] = []
     unknown: list[str] = []
     for _, fields in CAUSES:
         for name in fields:
             va, vb = a.get(name), b.get(name)
-            if va is None and vb is None:
+            if va is None and vb is None and recorded:
                 continue  # neither call has one (a fingerprint outside OpenAI): nothing to compare
             if va is None or vb is None:
                 unknown.append(name)
