@@ -263,6 +263,7 @@ def test_pairwise_mode_reports_a_position_biased_judge_as_inconsistent(fake, run
     shown = " ".join(text.stdout.split())
     assert "pairwise: position consistency 0 of 1 judge(s); no verdict" in shown
     assert "inconsistent when the order was swapped (it chose the first answer both times)" in shown
+    assert "why they differ: " in shown  # against a baseline, the attribution too
 
 
 def test_a_failed_pairwise_judge_fails_the_compare_unless_judges_are_optional(fake, run_cli):
