@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.calls.metrics import metrics_dict
+from app.calls.provenance import provenance_dict
 from providers import Provider, Response
 from providers.errors import ProviderError
 
@@ -21,8 +22,9 @@ def ask_json(
     failed_check = next((c for c in response.checks if c.severity == "error"), None) if response else None
     return {
         "task": "ask",
-        "provider": provider.name,
-        "model": provider.model,
+        # Who answered: after a fallback, the provider that did, not the one first asked.
+        "provider": response.provider if response is not None else provider.name,
+        "model": response.model if response is not None else provider.model,
         "status": "failed" if ask_failed(response, error) else "ok",
         "error": error.to_dict()
         if error is not None
@@ -35,5 +37,6 @@ def ask_json(
             else (error.request_id if error is not None else None),
         },
         "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
+        "provenance": provenance_dict(response),
         "checks": [c.to_dict() for c in response.checks] if response is not None else [],
     }

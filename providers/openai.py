@@ -78,7 +78,11 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
             continue
         delta = choice.get("delta") or {}
         if delta.get("role"):
-            out.append(StreamStarted(chunk.get("id"), chunk.get("model")))
+            out.append(
+                StreamStarted(
+                    chunk.get("id"), chunk.get("model"), chunk.get("system_fingerprint"), chunk.get("service_tier")
+                )
+            )
         if delta.get("content"):
             out.append(TextDelta(delta["content"]))
         raw = choice.get("finish_reason")
@@ -92,6 +96,7 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
 class OpenAIProvider(BaseProvider):
     kind = "openai"
     price_provider: str | None = "openai"
+    sdk_package = "openai"
     convert = staticmethod(convert_chunk)
 
     def _sdk_client(self) -> Any:

@@ -24,6 +24,7 @@ class CallsOutcome:
     def public_json(self, task: str, *, input: dict[str, Any], result: Any, **extra: Any) -> dict[str, Any]:
         """The public output contract every task shares, plus its own keys."""
         from app.calls.metrics import metrics_dict
+        from app.calls.provenance import provenance_dict
 
         error = self.error
         response = self.response
@@ -40,6 +41,7 @@ class CallsOutcome:
             "result": result,
             "partial_text": self.partial_text or None,
             "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
+            "provenance": provenance_dict(response),
             "checks": [c.to_dict() for c in self.checks],
             **extra,
         }

@@ -99,6 +99,18 @@ def add_parser(sub: SubParsers) -> None:
     compare.add_argument(
         "--judge-optional", action="store_true", help="for a triage: a judge that fails is a warning, not exit 3"
     )
+    compare.add_argument(
+        "--judge-mode",
+        choices=("pointwise", "pairwise"),
+        default=None,
+        help="pointwise (default): each judge grades each answer on the rubric; pairwise: each judge says "
+        "which of A and B is better, asked in both orders, and the report gives position consistency",
+    )
+    compare.add_argument(
+        "--no-self-judging",
+        action="store_true",
+        help="for a triage: a judge does not grade an answer from its own model family",
+    )
     compare.add_argument("--reference", metavar="PATH", help="reference answer for the incident")
     compare.add_argument("--key", metavar="PATH", help="answer key for the file (default: FILE.key.toml)")
     compare.add_argument("--max-tokens", type=max_tokens_arg, metavar="N", help="output token limit per request")
@@ -139,6 +151,8 @@ def task_of(args: argparse.Namespace) -> str:
                 ("--context", args.context),
                 ("--judge", args.judge),
                 ("--judge-optional", args.judge_optional),
+                ("--judge-mode", args.judge_mode),
+                ("--no-self-judging", args.no_self_judging),
                 ("--reference", args.reference),
             )
             if value
@@ -197,7 +211,12 @@ def run(args: argparse.Namespace) -> int:
         specs = {"b": args.spec_b or f"{baseline['provider']}:{baseline['model']}"}
     else:
         specs = dict(zip(("a", "b"), pick_sides(args.spec_a, args.spec_b, config), strict=True))
-    if use_tui(args) and baseline is None and args.repeat == 1 and not (args.key or args.reference):
+    if (
+        use_tui(args)
+        and baseline is None
+        and args.repeat == 1
+        and not (args.key or args.reference or args.judge_mode or args.no_self_judging)
+    ):
         return open_compare_tui(task, args, text_input, specs)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
     # would report someone else's drift.
@@ -228,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
             mode=mode,
             context=context,
             judges=args.judge,
+            judge_mode=args.judge_mode or "pointwise",
+            self_judging=not args.no_self_judging,
             max_tokens=args.max_tokens,
             allow_secrets=args.allow_secrets,
             record=not args.no_history,
@@ -240,7 +261,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     if baseline is not None:
         runs["a"] = [baseline]
-    report, recording = prepared.finish(runs, baseline=baseline_id)
+    pairwise = asyncio.run(prepared.pairwise(runs["a"][0], runs["b"][0])) if prepared.pairwise else None
+    report, recording = prepared.finish(runs, baseline=baseline_id, pairwise=pairwise)
     assert report is not None
     print_report(report, args.format)
     print_recording(recording)
@@ -253,6 +275,8 @@ def run(args: argparse.Namespace) -> int:
     for where, run in labelled.items():
         if run["status"] != "ok":
             fail(f"{where}: {run['error']['message']}")
+    if report.get("pairwise"):  # a pairwise judge that failed counts as a failed grade does
+        labelled["pairwise"] = {"status": "ok", "judges": report["pairwise"]["judges"]}
     print_notes(failed_judge_notes(labelled, judge_optional=args.judge_optional))
     return outcome_exit(labelled.values(), judge_optional=args.judge_optional)
 

@@ -91,6 +91,11 @@ def add_parser(sub: SubParsers) -> None:
         "(default: exit 3, as for an answer that failed)",
     )
     ev.add_argument("--no-history", action="store_true", help="do not record the eval (it then cannot be resumed)")
+    ev.add_argument(
+        "--no-self-judging",
+        action="store_true",
+        help="a judge does not grade answers from its own model family (models favour their own)",
+    )
 
 
 def _usd(text: str) -> float:
@@ -140,7 +145,7 @@ def _new_plan(args: argparse.Namespace, config: Any) -> Any:
         judges = []
     else:
         judges = _specs(args.judges, "--judges")
-    return EvalPlan(models, judges, items, args.repeat or 1, args.mode or "active")
+    return EvalPlan(models, judges, items, args.repeat or 1, args.mode or "active", not args.no_self_judging)
 
 
 def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
@@ -158,6 +163,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
             ("--set", args.set),
             ("--mode", args.mode),
             ("--repeat", args.repeat),
+            ("--no-self-judging", args.no_self_judging or None),
         )
         if value is not None
     ]
@@ -169,7 +175,14 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
     stored = parts.pop("plan", None)
     if stored is None:
         raise UsageError(f"run {run['id']} has no stored plan to resume")
-    plan = EvalPlan(stored["models"], stored["judges"], reload_items(stored["items"]), stored["repeat"], stored["mode"])
+    plan = EvalPlan(
+        stored["models"],
+        stored["judges"],
+        reload_items(stored["items"]),
+        stored["repeat"],
+        stored["mode"],
+        stored.get("self_judging", True),
+    )
     if args.retry_failed:
         parts = {k: v for k, v in parts.items() if v.get("status") != "failed"}
     return plan, run["id"], parts

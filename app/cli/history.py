@@ -149,7 +149,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
 
 def _show(store: Any, args: argparse.Namespace) -> int:
-    from app.render.history import cost_text, when_text
+    from app.render.history import cost_text, provenance_text, when_text
 
     run = _run_or_fail(store, args.run_id)
     if args.format == "json":
@@ -193,6 +193,9 @@ def _show(store: Any, args: argparse.Namespace) -> int:
             f"{call['output_tokens'] if call['output_tokens'] is not None else '?'} · {cost}"
             + (f" · retries {call['retries']}" if call["retries"] else "")
         )
+        provenance = provenance_text(call.get("provenance"))
+        if provenance:
+            console.print(f"    [dim]{escape(provenance)}[/]")
         if call["error_message"]:
             console.print(f"    [red]{escape(call['error_message'])}[/]")
         if call["status"] != "ok" and call["text"]:
@@ -215,6 +218,7 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
 
 def _diff(store: Any, args: argparse.Namespace) -> int:
+    from app.compare.attribution import attribute
     from app.compare.drift import review_drift
     from app.render.history import cost_text
 
@@ -231,6 +235,7 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
         "same_input": a["input_sha256"] == b["input_sha256"],
         "cost_usd": [cost[a["id"]], cost[b["id"]]],
         **drift,
+        "attribution": attribute(a["result"].get("provenance"), b["result"].get("provenance")),
     }
     if args.format == "json":
         print(json.dumps(report, indent=2))
@@ -246,6 +251,7 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
         f"{len(drift['only_b'])} only in {b['id']} · agreement {drift['agreement']:.0%} · "
         f"{len(drift['severity_disagreements'])} severity disagreement(s)"
     )
+    print(f"why: {report['attribution']['text']}")
     for pair in drift["matched"]:
         sev = pair["severity"]
         print(f"  = {pair['a']} ~ {pair['b']}" + (f"  severity {sev[0]} → {sev[1]}" if sev[0] != sev[1] else ""))

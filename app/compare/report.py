@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.compare.attribution import attribute
 from app.compare.drift import task_drift
 from app.compare.noise import repeat_report
 
 
-def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline: str | None = None) -> dict[str, Any]:
+def compare_report(
+    task: str,
+    runs: dict[str, list[dict[str, Any]]],
+    *,
+    baseline: str | None = None,
+    pairwise: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The public compare object: `a` and `b` (each side's first run, in the task's own
     JSON), `drift` between them, and with several runs `runs` and the `noise` analysis."""
     a, b = runs["a"][0], runs["b"][0]
@@ -23,6 +30,10 @@ def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline
         "b": b,
         "drift": task_drift(task, a, b),
     }
+    if pairwise is not None:  # the judges asked which answer is better, in both orders
+        report["pairwise"] = pairwise
+    if baseline is not None:  # a stored run against one made now: say what changed between them
+        report["attribution"] = attribute(a.get("provenance"), b.get("provenance"))
     if max(len(r) for r in runs.values()) > 1:
         report["runs"] = runs
     report["noise"] = repeat_report(task, runs["a"], runs["b"])

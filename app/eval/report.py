@@ -27,6 +27,7 @@ from statistics import mean, pstdev
 from typing import Any
 
 from app.eval.plan import task_name
+from app.eval.reliability import judge_reliability
 from app.eval.stats import MAX_CHANCE, min_p, paired_p
 from providers.health import percentile
 
@@ -206,7 +207,9 @@ def _model_row(
 # --- judges --------------------------------------------------------------------------------
 
 
-def _judges_section(records: list[dict[str, Any]], judges: list[str]) -> dict[str, Any]:
+def _judges_section(
+    records: list[dict[str, Any]], judges: list[str], *, kind: str, self_judging: bool = True
+) -> dict[str, Any]:
     per_item: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         scored = [g for g in record["grades"] if g.get("total") is not None]
@@ -262,7 +265,9 @@ def _judges_section(records: list[dict[str, Any]], judges: list[str]) -> dict[st
                     "preference": _r(own - mean(others)) if others else None,
                 }
             )
-    return {"disagreement": disagreement, "self_grading": self_grading}
+    objective = [quality(r, "answer_key" if kind == "review" else "reference") for r in records]
+    reliability = judge_reliability(records, judges, objective=objective, self_judging=self_judging)
+    return {"disagreement": disagreement, "self_grading": self_grading, "reliability": reliability}
 
 
 # --- where the models split ----------------------------------------------------------------
@@ -527,7 +532,9 @@ def eval_report(
                 "unmeasured": [] if measure == "judges" else unkeyed,
                 "difficulties": sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
                 "models": rows,
-                "judges": _judges_section(mine, plan["judges"]) if plan["judges"] else None,
+                "judges": _judges_section(mine, plan["judges"], kind=kind, self_judging=plan.get("self_judging", True))
+                if plan["judges"]
+                else None,
                 "splits": _splits(mine, plan["models"], item_ids),
                 "recommendation": _recommend(rows, mine, item_ids) if measure != "none" else dict(UNMEASURED),
             }

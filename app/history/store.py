@@ -98,6 +98,11 @@ _MIGRATIONS: list[str] = [
     ALTER TABLE calls ADD COLUMN cache_read_tokens INTEGER;
     ALTER TABLE calls ADD COLUMN cache_write_tokens INTEGER;
     """,
+    # 3 -> 4: each call's provenance (app.calls.provenance: the served model, fingerprint,
+    # tier, SDK and the hashes of what was sent), so that two runs' difference can be traced.
+    """
+    ALTER TABLE calls ADD COLUMN provenance_json TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -396,13 +401,14 @@ class Store:
         error_kind: str | None = None,
         error_message: str | None = None,
         request_id: str | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
         m = metrics or {}
         self.conn.execute(
             "UPDATE calls SET status = ?, text = ?, parsed_json = ?, error_kind = ?, error_message = ?,"
             " input_tokens = ?, output_tokens = ?, reasoning_tokens = ?, cache_read_tokens = ?,"
             " cache_write_tokens = ?, cost_usd = ?, ttft_ms = ?, latency_ms = ?, retries = ?, fallback_from = ?,"
-            " request_id = ?, updated_at = ? WHERE id = ?",
+            " request_id = ?, provenance_json = ?, updated_at = ? WHERE id = ?",
             (
                 status,
                 text,
@@ -420,6 +426,7 @@ class Store:
                 m.get("retries", 0),
                 m.get("fallback_from"),
                 request_id,
+                None if provenance is None else json.dumps(provenance),
                 time.time(),
                 call_id,
             ),
@@ -558,6 +565,7 @@ class Store:
             call = dict(call_row)
             call["params"] = json.loads(call.pop("params_json") or "{}")
             call["parsed"] = json.loads(call.pop("parsed_json")) if call.get("parsed_json") else None
+            call["provenance"] = json.loads(call.pop("provenance_json")) if call.get("provenance_json") else None
             run["calls"].append(call)
         return run
 

@@ -360,6 +360,9 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     ]
     if said:
         lines.append("B against A: " + " · ".join(said))
+    if report.get("attribution"):
+        lines.append(f"why they differ: {report['attribution']['text']}")
+    lines += [f"pairwise: {line}" for line in (report.get("pairwise") or {}).get("text", [])]
     return lines
 
 

@@ -117,7 +117,8 @@ def disagreement_lines(task: dict[str, Any]) -> list[str]:
             )
         )
         lines.append(f"self-grading: {s['judge']} graded {s['model']} (its own family): {s['own_mean']:g}{pref}")
-    return lines
+    reliability: list[str] = (section.get("reliability") or {}).get("text", [])
+    return lines + reliability
 
 
 def _clip(text: str, width: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from string import Template
 
+from app.calls.provenance import labelled
 from app.resources import load_prompt, marker_tag
 from app.review.model import ReviewReply
 from app.source.model import Chunk, SourceFile
@@ -38,9 +39,10 @@ def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
 
 
 def review_request(source: SourceFile, chunk: Chunk, total_chunks: int, *, max_tokens: int) -> Request:
-    return Request.ask(
+    request = Request.ask(
         review_prompt(source, chunk, total_chunks),
         system=load_prompt("review_system"),
         max_tokens=max_tokens,
         output_schema=ReviewReply,
     )
+    return labelled(request, templates=("review_system", "review_user"), input_text=source.text)

@@ -15,6 +15,7 @@ from typing import Any
 
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
+from app.calls.provenance import labelled
 from app.calls.structured import final_reply, stream_items
 from app.resources import load_prompt, marker_tag
 from app.source.injection import scan_lines
@@ -69,6 +70,7 @@ class TriageOutcome(CallsOutcome):
     reference: Reference | None = None
     reference_checks: dict[str, Any] | None = None
     judges: list[JudgeResult] = field(default_factory=list)
+    judges_dropped: list[str] = field(default_factory=list)  # --no-self-judging: the candidate's own family
     elapsed_s: float = 0.0
 
 
@@ -87,8 +89,12 @@ def triage_request(incident: str, mode: str, context: dict[str, str], *, max_tok
         begin_marker=f"<<<INCIDENT {tag} BEGIN>>>",
         end_marker=f"<<<INCIDENT {tag} END>>>",
     )
-    return Request.ask(
+    request = Request.ask(
         user, system=load_prompt(f"triage_{mode}"), max_tokens=max_tokens, output_schema=result_model(mode)
+    )
+    # The input is the incident and the business context: both change what a triage says.
+    return labelled(
+        request, templates=("triage_user", f"triage_{mode}"), input_text=f"{incident}\n{context_text(context)}"
     )
 
 
@@ -116,8 +122,14 @@ async def triage_events(
     max_tokens: int,
     reference: Reference | None = None,
     judges: Sequence[Provider] = (),
+    judge_reference: str | None = None,
+    self_judging: bool = True,
     input_flags: list[Check] | None = None,
 ) -> AsyncIterator[Any]:
+    """The triage as events; then, when there are `judges`, their grades. `judge_reference`
+    is the reference answer as the judges may read it (app.calls.outbound: the run builder
+    redacts it for a remote judge like everything else that leaves the machine). Without
+    `self_judging`, a judge of the candidate's own model family is not asked."""
     outcome = TriageOutcome(
         provider=provider.name,
         model=provider.model,
@@ -151,13 +163,16 @@ async def triage_events(
     outcome.elapsed_s = time.perf_counter() - started
     outcome.reference_checks = reference_checks(reference, outcome.result, mode)
 
+    family = model_family(provider.name, provider.model)
+    if not self_judging:
+        outcome.judges_dropped = [j.spec for j in judges if model_family(j.name, j.model) == family]
+        judges = [j for j in judges if j.spec not in outcome.judges_dropped]
     if outcome.result is not None and judges:
         yield JudgingStarted([j.spec for j in judges])
-        family = model_family(provider.name, provider.model)
         jr = judge_request(
             text_input.text,
             outcome.result.model_dump_json(indent=1),
-            reference.as_prompt() if reference else None,
+            judge_reference,
             mode,
         )
         outcome.judges = list(await asyncio.gather(*(run_judge(j, jr, candidate_family=family) for j in judges)))
@@ -179,4 +194,5 @@ def triage_json(outcome: TriageOutcome) -> dict[str, Any]:
         reference_checks=outcome.reference_checks,
         judges=[j.to_dict() for j in outcome.judges],
         judge_disagreement=disagreement(outcome.judges),
+        judges_dropped=outcome.judges_dropped,
     )

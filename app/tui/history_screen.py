@@ -1,5 +1,7 @@
-"""The history screen: past runs with task, providers, status, score, cost and latency.
-Enter opens a run as it was; space marks runs and `d` compares the two marked."""
+"""The history screen: past runs with task, providers, status, score, cost and latency,
+and under the table the provenance of the highlighted run's calls (who served each one,
+with what, and hashes of what was sent). Enter opens a run as it was; space marks runs
+and `d` compares the two marked."""
 
 from __future__ import annotations
 
@@ -57,6 +59,26 @@ def run_screen(run: dict[str, Any]) -> Screen[None]:
     return DocumentScreen(run_markdown(run))
 
 
+PROVENANCE_SHOWN = 3  # calls whose provenance is listed under the table
+
+
+def provenance_lines(run: dict[str, Any]) -> str:
+    """The provenance of a run's calls, one line each (as markup: the values are escaped)."""
+    from rich.markup import escape
+
+    from app.render.history import provenance_text
+
+    calls = run.get("calls") or []
+    lines = [
+        f"call {call['seq']} · {escape(call['role'])} · {escape(call['provider'])}:{escape(call['model'])}: "
+        + escape(provenance_text(call.get("provenance")) or "no provenance recorded (a run from before it was kept)")
+        for call in calls[:PROVENANCE_SHOWN]
+    ]
+    if len(calls) > PROVENANCE_SHOWN:
+        lines.append(f"… and {len(calls) - PROVENANCE_SHOWN} more call(s): enter opens the run")
+    return "\n".join(lines) or "no calls recorded"
+
+
 class HistoryScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "open", "Open", id="history.open", priority=True),
@@ -74,6 +96,7 @@ class HistoryScreen(Screen[None]):
         yield Header()
         yield Static("", id="history-note")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="history-provenance")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -123,6 +146,20 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-note", Static).update(
             f"{len(self.runs)} run(s) in {where} · enter opens · space marks · d compares two marked reviews"
         )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the provenance of the highlighted run's calls."""
+        from rich.markup import escape
+
+        from app.errors import StoreError
+
+        panel = self.query_one("#history-provenance", Static)
+        try:
+            run = self._get(event.row_key.value) if event.row_key.value else None
+        except StoreError as exc:  # the database went away since the list was read
+            panel.update(f"[red]{escape(str(exc))}[/]")
+            return
+        panel.update(provenance_lines(run) if run else "")
 
     def _current(self) -> dict[str, Any] | None:
         table = self.query_one(DataTable)
