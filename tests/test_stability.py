@@ -1,0 +1,111 @@
+"""Finding-level stability over `--repeat N`, scripted on the fake server: each side finds
+planted issues of a sample at known rates, and the clusters, counts, verdicts, words,
+intervals and the exit-code gates (`--consensus`, `--agree`) are checked against them."""
+
+from __future__ import annotations
+
+import json
+from statistics import stdev
+
+import pytest
+
+from app.compare.significance import minimum_detectable, repeats_to_detect
+from tests.fake_reviews import key_issues, keyed_review
+from tests.fakeserver import Reply
+
+A, B = "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"
+MODEL = {"a": "claude-haiku-4-5", "b": "gpt-5.4-mini"}
+SAMPLE = "inventory_service.py"
+ALL = [i["id"] for i in key_issues(SAMPLE)]
+
+
+def script_side(fake, side: str, drops: list[tuple[str, ...]], scores: list[int] | None = None) -> None:
+    """One reply per run: run n leaves out the key's issues in drops[n]."""
+    for n, drop in enumerate(drops):
+        score = scores[n] if scores else 4
+        fake.script(Reply(text=json.dumps(keyed_review(SAMPLE, drop=drop, score=score))), model=MODEL[side])
+
+
+def cluster_of(report: dict, line: int) -> dict:
+    return next(c for c in report["noise"]["clusters"] if c["line"] == line)
+
+
+def compare(run_cli, repeat: int, *extra: str):
+    return run_cli("compare", f"sample_code/{SAMPLE}", "-a", A, "-b", B, "--repeat", str(repeat), *extra)
+
+
+def test_a_finding_one_side_always_makes_and_the_other_never_is_drift(fake, run_cli):
+    # A finds every planted issue in all five runs; B never finds the SQL injection, and
+    # both flicker on the weak password hash (A 3 of 5, B 2 of 5).
+    a_scores, b_scores = [3, 3, 4, 3, 4], [6, 7, 6, 7, 7]
+    script_side(fake, "a", [(), (), (), ("weak-password-hash",), ("weak-password-hash",)], a_scores)
+    drops_b = [("sql-injection", "weak-password-hash")] * 3 + [("sql-injection",)] * 2
+    script_side(fake, "b", drops_b, b_scores)
+    result = compare(run_cli, 5, "--format", "json")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    noise = report["noise"]
+    assert noise["stability"] == {"stable": len(ALL) - 2, "drift": 1, "one_side": 0, "flicker": 1}
+    sql = cluster_of(report, 35)
+    assert (sql["found_a"], sql["found_b"], sql["repeat_a"], sql["repeat_b"]) == (5, 0, 5, 5)
+    assert (sql["verdict"], sql["favours"], sql["severity"]) == ("drift", "a", "critical")
+    assert sql["p"] == round(2 / 252, 4) and sql["q"] <= 0.10
+    assert list(sql["runs_a"]) == ["1", "2", "3", "4", "5"] and sql["runs_b"] == {}
+    weak = cluster_of(report, 73)
+    assert (weak["found_a"], weak["found_b"], weak["verdict"], weak["p"]) == (3, 2, "flicker", 1.0)
+    # The ranking: stable on both sides, then drift, then flicker.
+    assert [c["verdict"] for c in noise["clusters"]] == ["stable"] * (len(ALL) - 2) + ["drift", "flicker"]
+
+    # The score: B − A with its Welch interval, and what N=5 could have seen.
+    score = next(m for m in noise["measures"] if m["measure"] == "score")
+    assert score["difference"]["estimate"] == pytest.approx(3.2, abs=1e-3)
+    assert 0 < score["difference"]["low"] < 3.2 < score["difference"]["high"]
+    detectable = minimum_detectable(stdev(a_scores), stdev(b_scores), 5)
+    assert score["power"]["detectable"] == round(detectable, 3) and score["power"]["runs"] == 5
+    assert score["power"]["repeats_for_target"] == repeats_to_detect(stdev(a_scores), stdev(b_scores), 1.0)
+    recall = next(m for m in noise["measures"] if m["measure"] == "recall")
+    assert recall["a"] == [1.0, 1.0, 1.0, round(8 / 9, 3), round(8 / 9, 3)]
+
+    # In words, for people.
+    script_side(fake, "a", [(), (), (), ("weak-password-hash",), ("weak-password-hash",)], a_scores)
+    script_side(fake, "b", drops_b, b_scores)
+    text = compare(run_cli, 5, "--format", "text").stdout
+    assert 'B never finds "Sql injection problem" (L35) that A finds 5 of 5 times: drift (p = 0.008' in text
+    assert '"Md5 password problem" (L73): A 3 of 5, B 2 of 5: flicker within each side, not drift' in text
+    assert "findings across runs: 7 stable on both sides, 1 drift, 0 on one side only" in text
+    needed = repeats_to_detect(stdev(a_scores), stdev(b_scores), 1.0)
+    assert f"with N=5 a score gap under {detectable:.2g} is invisible; N={needed} detects 1 point at 80% power" in text
+    assert "B − A +3.20 (95% interval" in text
+
+
+def test_three_of_five_against_two_of_five_is_flicker_not_drift(fake, run_cli):
+    script_side(fake, "a", [(), (), ("sql-injection",), ("sql-injection",), ()])
+    script_side(fake, "b", [("sql-injection",)] * 3 + [(), ()])
+    report = json.loads(compare(run_cli, 5, "--format", "json").stdout)
+    sql = cluster_of(report, 35)
+    assert (sql["found_a"], sql["found_b"], sql["verdict"]) == (3, 2, "flicker")
+    assert report["noise"]["stability"]["drift"] == 0
+
+
+def test_two_runs_cannot_call_a_one_sided_finding_drift(fake, run_cli):
+    script_side(fake, "a", [(), ()])
+    script_side(fake, "b", [("sql-injection",)] * 2)
+    result = compare(run_cli, 2, "--format", "text")
+    assert result.code == 0, result.stderr
+    assert (
+        'B never finds "Sql injection problem" (L35) that A finds 2 of 2 times: too few runs to call it drift '
+        "(p = 0.33); --repeat more to tell"
+    ) in result.stdout
+
+
+def test_a_later_run_that_fails_fails_the_compare(fake, run_cli):
+    # Backlog bug: the status came from each side's first run only, so a second run that
+    # failed gave exit 3 with "status": "ok".
+    script_side(fake, "a", [(), ()])
+    fake.script(Reply(text=json.dumps(keyed_review(SAMPLE))), model=MODEL["b"])
+    fake.script(Reply(text=json.dumps(keyed_review(SAMPLE)), chunk_size=40, error_after=5), model=MODEL["b"])
+    result = compare(run_cli, 2, "--format", "json", "--retries", "0")
+    report = json.loads(result.stdout)
+    assert result.code == 3, result.stderr
+    assert [r["status"] for r in report["runs"]["b"]] == ["ok", "failed"]
+    assert report["status"] == "failed"
