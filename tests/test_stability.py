@@ -109,3 +109,74 @@ def test_a_later_run_that_fails_fails_the_compare(fake, run_cli):
     assert result.code == 3, result.stderr
     assert [r["status"] for r in report["runs"]["b"]] == ["ok", "failed"]
     assert report["status"] == "failed"
+
+
+# --- the gates: --fail-on with --consensus K and --agree -----------------------------------------
+
+
+def _flickering_sql(fake) -> None:
+    """A reports the critical SQL injection in 2 of 3 runs, B in 1 of 3; every other
+    issue (high at most, after the shell injection is left out) both report every time."""
+    script_side(fake, "a", [("shell-injection",), ("shell-injection",), ("shell-injection", "sql-injection")])
+    script_side(
+        fake, "b", [("shell-injection",), ("shell-injection", "sql-injection"), ("shell-injection", "sql-injection")]
+    )
+
+
+@pytest.mark.parametrize(
+    ("gate", "code", "said"),
+    [
+        # Without --consensus any run counts: the injection was critical in some run.
+        ((), 1, '1 finding(s) at or above critical in any of the 3 runs: "Sql injection problem" (L35)'),
+        # A found it in 2 of 3 runs: K=2 keeps it (on either side), K=3 drops it.
+        (("--consensus", "2"), 1, "at or above critical in at least 2 of 3 runs"),
+        (("--consensus", "3"), 0, "1 finding(s) reached critical but not at or above critical in at least 3 of 3"),
+        # Both providers report it (in one run at least): it gates with --agree ...
+        (("--agree",), 1, "reported by both providers"),
+        # ... but B reports it in only 1 of 3 runs, so not with --agree --consensus 2.
+        (("--agree", "--consensus", "2"), 0, "reached critical but not"),
+    ],
+)
+def test_consensus_and_agree_choose_the_findings_that_gate(fake, run_cli, gate, code, said):
+    _flickering_sql(fake)
+    result = compare(run_cli, 3, "--format", "json", "--fail-on", "critical", *gate)
+    assert result.code == code, result.stderr
+    assert said in result.stderr
+    report = json.loads(result.stdout)
+    assert report["gate"]["exit"] == code and report["gate"]["agree"] == ("--agree" in gate)
+    assert [f["item"] for f in report["gate"]["findings"]] == (["Sql injection problem"] if code else [])
+
+
+def test_agree_gates_only_on_findings_both_providers_report(fake, run_cli):
+    # A finds the critical SQL injection, B never does: without --agree it gates, with it not.
+    script_side(fake, "a", [("shell-injection",)])
+    script_side(fake, "b", [("shell-injection", "sql-injection")])
+    assert compare(run_cli, 1, "--fail-on", "critical", "--format", "json").code == 1
+    script_side(fake, "a", [("shell-injection",)])
+    script_side(fake, "b", [("shell-injection", "sql-injection")])
+    assert compare(run_cli, 1, "--fail-on", "critical", "--agree", "--format", "json").code == 0
+    # Both report high findings (the weak password hash): --agree gates on them.
+    script_side(fake, "a", [("shell-injection",)])
+    script_side(fake, "b", [("shell-injection", "sql-injection")])
+    assert compare(run_cli, 1, "--fail-on", "high", "--agree", "--format", "json").code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--fail-on", "high", "--consensus", "2"), "--consensus 2 counts runs: give --repeat N"),
+        (("--repeat", "3", "--fail-on", "high", "--consensus", "4"), "--consensus 4 is more than --repeat 3"),
+        (("--repeat", "3", "--consensus", "2"), "--consensus chooses which findings gate --fail-on"),
+        (("--agree",), "--agree chooses which findings gate --fail-on"),
+        (("--repeat", "3", "--fail-on", "high", "--consensus", "0"), "must be greater than 0"),
+    ],
+)
+def test_bad_gate_combinations_are_one_line_and_exit_2(fake, run_cli, args, message):
+    result = run_cli("compare", f"sample_code/{SAMPLE}", "-a", A, "-b", B, *args)
+    assert result.code == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not fake.requests
+
+
+def test_fail_on_is_for_a_review_not_an_incident(fake, run_cli):
+    result = run_cli("compare", "--incident", "incidents/kafka-lag.md", "-a", A, "-b", B, "--fail-on", "high")
+    assert result.code == 2 and "--fail-on apply to a review (FILE)" in result.stderr

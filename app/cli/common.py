@@ -84,6 +84,39 @@ def retries_arg(text: str) -> int:
     return value
 
 
+def add_gate_options(command: argparse.ArgumentParser, *, compare: bool) -> None:
+    """--consensus (and --agree for compare): which findings gate --fail-on over --repeat N."""
+    command.add_argument(
+        "--consensus",
+        type=positive_int,
+        metavar="K",
+        help="with --repeat N: only findings reported (at or above --fail-on) in at least K of the N runs "
+        "gate the exit code" + (" (on either side; with --agree, on both)" if compare else ""),
+    )
+    if compare:
+        command.add_argument(
+            "--agree",
+            action="store_true",
+            help="gate --fail-on only on findings both providers report (in at least K runs each with --consensus)",
+        )
+
+
+def check_gate_options(args: argparse.Namespace) -> None:
+    """The bad combinations of --fail-on, --consensus, --agree and --repeat, each one line."""
+    consensus, agree = args.consensus, getattr(args, "agree", False)
+    if (consensus is not None or agree) and args.fail_on == "none":
+        flag = "--consensus" if consensus is not None else "--agree"
+        raise UsageError(f"{flag} chooses which findings gate --fail-on: give --fail-on SEVERITY as well")
+    if consensus is None:
+        return
+    if args.repeat == 1:
+        raise UsageError(f"--consensus {consensus} counts runs: give --repeat N (N >= {max(consensus, 2)}) as well")
+    if consensus > args.repeat:
+        raise UsageError(
+            f"--consensus {consensus} is more than --repeat {args.repeat}: a finding cannot be in more runs than ran"
+        )
+
+
 def add_route_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--fallback",

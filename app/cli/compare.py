@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
+    SEVERITY_CHOICES,
+    add_gate_options,
     bounded_int,
+    check_gate_options,
     fail,
     max_tokens_arg,
     positive_int,
@@ -80,6 +83,14 @@ def add_parser(sub: SubParsers) -> None:
         "For a stored compare, RUN_ID:a or RUN_ID:b picks the side",
     )
     compare.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    compare.add_argument(
+        "--fail-on",
+        choices=(*SEVERITY_CHOICES, "none"),
+        default="none",
+        metavar="SEVERITY",
+        help="for a review: exit 1 when a finding of either side is at or above SEVERITY (default none)",
+    )
+    add_gate_options(compare, compare=True)
     compare.add_argument("--mode", choices=("active", "postmortem"), help="triage mode (default active)")
     compare.add_argument(
         "--context",
@@ -146,8 +157,17 @@ def task_of(args: argparse.Namespace) -> str:
         if misplaced:
             raise UsageError(f"{', '.join(misplaced)} apply to a triage (--incident); {args.file} is reviewed")
         return "review"
-    if args.key or args.chunk_tokens:
-        raise UsageError("--key and --chunk-tokens apply to a review (FILE), not to an incident")
+    if args.key or args.chunk_tokens or args.fail_on != "none":
+        flags = [
+            f
+            for f, v in (
+                ("--key", args.key),
+                ("--chunk-tokens", args.chunk_tokens),
+                ("--fail-on", args.fail_on != "none"),
+            )
+            if v
+        ]
+        raise UsageError(f"{', '.join(flags)} apply to a review (FILE), not to an incident")
     return "triage"
 
 
@@ -174,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
     from app.task_exit import failed_judge_notes, outcome_exit
 
     task = task_of(args)
+    check_gate_options(args)
     if args.baseline and args.spec_a:
         raise UsageError("--baseline is side A; drop -a (use -b for the provider to run now)")
     if task == "review":
@@ -197,7 +218,12 @@ def run(args: argparse.Namespace) -> int:
         specs = {"b": args.spec_b or f"{baseline['provider']}:{baseline['model']}"}
     else:
         specs = dict(zip(("a", "b"), pick_sides(args.spec_a, args.spec_b, config), strict=True))
-    if use_tui(args) and baseline is None and args.repeat == 1 and not (args.key or args.reference):
+    if (
+        use_tui(args)
+        and baseline is None
+        and args.repeat == 1
+        and not (args.key or args.reference or args.fail_on != "none")
+    ):
         return open_compare_tui(task, args, text_input, specs)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
     # would report someone else's drift.
@@ -242,6 +268,7 @@ def run(args: argparse.Namespace) -> int:
         runs["a"] = [baseline]
     report, recording = prepared.finish(runs, baseline=baseline_id)
     assert report is not None
+    gate_code, gate_notes = compare_gate_exit(report, args)
     print_report(report, args.format)
     print_recording(recording)
     # What ran now: a baseline side was read from history, not asked.
@@ -254,7 +281,36 @@ def run(args: argparse.Namespace) -> int:
         if run["status"] != "ok":
             fail(f"{where}: {run['error']['message']}")
     print_notes(failed_judge_notes(labelled, judge_optional=args.judge_optional))
-    return outcome_exit(labelled.values(), judge_optional=args.judge_optional)
+    code = outcome_exit(labelled.values(), judge_optional=args.judge_optional)
+    if code != 0:
+        return code
+    print_notes(gate_notes)
+    return gate_code
+
+
+def compare_gate_exit(report: dict[str, Any], args: argparse.Namespace) -> tuple[int, list[Any]]:
+    """--fail-on over the findings clustered across both sides' runs (with --consensus K:
+    in at least K runs; with --agree: on both sides). The gate goes in the report too."""
+    from app.compare.stability import compare_gate
+    from app.task_exit import gate_exit
+
+    if args.fail_on == "none" or report["compared"] != "review":
+        return 0, []
+    clusters = report["noise"]["clusters"]
+    consensus = args.consensus or 1
+    gating = compare_gate(clusters, args.fail_on, consensus=consensus, agree=args.agree)
+    candidates = len(compare_gate(clusters, args.fail_on, consensus=1, agree=False))
+    code, notes = gate_exit(gating, candidates, args.fail_on, consensus=consensus, repeat=args.repeat, agree=args.agree)
+    report["gate"] = {
+        "fail_on": args.fail_on,
+        "consensus": consensus,
+        "agree": args.agree,
+        "findings": [
+            {"item": c["item"], "line": c["line"], "found_a": c["found_a"], "found_b": c["found_b"]} for c in gating
+        ],
+        "exit": int(code),
+    }
+    return code, notes
 
 
 def open_compare_tui(task: str, args: argparse.Namespace, text_input: TextInput, specs: dict[str, str | None]) -> int:

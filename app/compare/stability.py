@@ -176,22 +176,88 @@ def runs_at_or_above(severities: list[str | None], fail_on: str) -> int:
     return sum(1 for s in severities if s in SEVERITY_RANK and SEVERITY_RANK[s] <= top)
 
 
-def gating_clusters(
-    clusters: list[dict[str, Any]],
-    fail_on: str,
-    *,
-    consensus: int,
-    agree: bool = False,
-    sides: Sequence[str] = ("a", "b"),
-) -> list[dict[str, Any]]:
-    """The clusters that fail a `--fail-on` gate: reported at or above `fail_on` in at
-    least `consensus` runs of a side (of every side in `sides` when `agree`, the
-    findings both providers report; of any of them otherwise)."""
+def passes_gate(severities_per_side: list[list[str | None]], fail_on: str, *, consensus: int, agree: bool) -> bool:
+    """Does a cluster fail a `--fail-on` gate? It must be reported at or above `fail_on`
+    in at least `consensus` runs of a side (of every side when `agree`: the findings both
+    providers report; of any side otherwise). A side with fewer runs than `consensus` (a
+    stored baseline) needs all of its runs."""
     if fail_on == "none":
-        return []
-    gating = []
-    for cluster in clusters:
-        enough = [runs_at_or_above(cluster[f"severities_{side}"], fail_on) >= consensus for side in sides]
-        if all(enough) if agree else any(enough):
-            gating.append(cluster)
-    return gating
+        return False
+    enough = [
+        runs_at_or_above(severities, fail_on) >= min(consensus, max(len(severities), 1))
+        for severities in severities_per_side
+    ]
+    return all(enough) if agree else any(enough)
+
+
+def compare_gate(clusters: list[dict[str, Any]], fail_on: str, *, consensus: int, agree: bool) -> list[dict[str, Any]]:
+    """The clusters of a compare that fail the gate (see passes_gate)."""
+    return [
+        c
+        for c in clusters
+        if passes_gate([_padded(c, "a"), _padded(c, "b")], fail_on, consensus=consensus, agree=agree)
+    ]
+
+
+def _padded(cluster: dict[str, Any], side: str) -> list[str | None]:
+    # One entry per run of the side: the runs that did not find it count as None.
+    severities: list[str | None] = list(cluster[f"severities_{side}"])
+    return severities + [None] * (cluster[f"repeat_{side}"] - len(severities))
+
+
+# --- one side's runs (review --repeat) -------------------------------------------------------
+
+
+def one_side_view(cluster: dict[str, Any]) -> dict[str, Any]:
+    """A cluster of one provider's runs: how many of its runs found it, and in which."""
+    return {
+        "item": cluster["item"],
+        "line": cluster["line"],
+        "severity": cluster["severity"],
+        "found": cluster["found_a"],
+        "repeat": cluster["repeat_a"],
+        "runs": cluster["runs_a"],
+        "severities": cluster["severities_a"],
+        # Found in every run, or only in some: a finding that comes and goes with sampling.
+        "verdict": "stable" if cluster["found_a"] == cluster["repeat_a"] else "flicker",
+    }
+
+
+def review_repeat_record(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One review's public JSON for `review --repeat N`: the first run as the contract
+    reads it, every run under `runs`, and the stability of each finding across the runs
+    that finished. The status is failed when any run failed."""
+    finished = [r for r in runs if r.get("status") == "ok" and r.get("result")]
+    clusters = stability_clusters([(r["result"].get("findings") or []) for r in finished], [])
+    first_failure = next((r for r in runs if r.get("status") != "ok"), None)
+    record = {**runs[0], "repeat": len(runs), "runs": runs}
+    if first_failure is not None:
+        record["status"], record["error"] = first_failure["status"], first_failure.get("error")
+    record["stability"] = {
+        "runs": len(runs),
+        "finished": len(finished),
+        "clusters": [one_side_view(c) for c in clusters],
+    }
+    return record
+
+
+def consensus_sentence(cluster: dict[str, Any]) -> str:
+    """One provider's finding over its runs, in words."""
+    where = f" (L{cluster['line']})" if cluster.get("line") is not None else ""
+    if cluster["verdict"] == "stable":
+        return f'"{cluster["item"]}"{where}: in every run ({cluster["found"]} of {cluster["repeat"]})'
+    return f'"{cluster["item"]}"{where}: in {cluster["found"]} of {cluster["repeat"]} runs, comes and goes'
+
+
+def review_gate(clusters: list[dict[str, Any]], fail_on: str, *, consensus: int) -> list[dict[str, Any]]:
+    """The clusters of a repeated review (one_side_view) that fail the gate."""
+    return [
+        c
+        for c in clusters
+        if passes_gate(
+            [[*c["severities"], *[None] * (c["repeat"] - len(c["severities"]))]],
+            fail_on,
+            consensus=consensus,
+            agree=False,
+        )
+    ]
