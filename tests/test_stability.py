@@ -5,8 +5,10 @@ intervals and the exit-code gates (`--consensus`, `--agree`) are checked against
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from statistics import stdev
 
+import jsonschema
 import pytest
 
 from app.compare.significance import minimum_detectable, repeats_to_detect
@@ -180,3 +182,69 @@ def test_bad_gate_combinations_are_one_line_and_exit_2(fake, run_cli, args, mess
 def test_fail_on_is_for_a_review_not_an_incident(fake, run_cli):
     result = run_cli("compare", "--incident", "incidents/kafka-lag.md", "-a", A, "-b", B, "--fail-on", "high")
     assert result.code == 2 and "--fail-on apply to a review (FILE)" in result.stderr
+
+
+# --- review --repeat N ---------------------------------------------------------------------
+
+
+def test_review_repeat_reports_stability_and_gates_on_consensus(fake, run_cli):
+    # The SQL injection (critical) in 2 of 3 runs; every other issue but the shell
+    # injection (the other critical one, left out) in all three.
+    def script() -> None:
+        script_side(fake, "a", [("shell-injection",), ("shell-injection", "sql-injection"), ("shell-injection",)])
+
+    script()
+    result = run_cli("review", f"sample_code/{SAMPLE}", "-p", A, "--repeat", "3", "--format", "json")
+    assert result.code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert (record["task"], record["status"], record["repeat"], len(record["runs"])) == ("review", "ok", 3, 3)
+    clusters = record["stability"]["clusters"]
+    sql = next(c for c in clusters if c["line"] == 35)
+    assert (sql["found"], sql["repeat"], sql["verdict"], sorted(sql["runs"])) == (2, 3, "flicker", ["1", "3"])
+    assert sum(c["verdict"] == "stable" for c in clusters) == len(ALL) - 2
+
+    # --fail-on critical: any run (no --consensus) and K=2 gate on it; K=3 does not.
+    for gate, code in (((), 1), (("--consensus", "2"), 1), (("--consensus", "3"), 0)):
+        script()
+        gated = run_cli("review", f"sample_code/{SAMPLE}", "-p", A, "--repeat", "3", "--fail-on", "critical", *gate)
+        assert gated.code == code, (gate, gated.stderr)
+    assert "reached critical but not at or above critical in at least 3 of 3 runs" in gated.stderr
+    assert '"Sql injection problem" (L35): in 2 of 3 runs, comes and goes' in gated.stdout
+
+    # SARIF: one result per finding across the runs, with its stability as properties.
+    script()
+    sarif = json.loads(run_cli("review", f"sample_code/{SAMPLE}", "-p", A, "--repeat", "3", "--format", "sarif").stdout)
+    schema = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+    jsonschema.validate(sarif, json.loads(schema.read_text()))
+    results = sarif["runs"][0]["results"]
+    assert len(results) == len(ALL) - 1 and sarif["runs"][0]["properties"]["repeat"] == 3
+    sql_result = next(r for r in results if r["properties"]["category"] == "security" and "Sql" in r["message"]["text"])
+    assert {k: sql_result["properties"][k] for k in ("foundInRuns", "repeat", "stability", "runs")} == {
+        "foundInRuns": 2,
+        "repeat": 3,
+        "stability": "flicker",
+        "runs": [1, 3],
+    }
+
+
+def test_review_repeat_with_a_failed_run_exits_3_and_keeps_the_others(fake, run_cli):
+    script_side(fake, "a", [()])
+    fake.script(Reply(text=json.dumps(keyed_review(SAMPLE)), chunk_size=40, error_after=5), model=MODEL["a"])
+    result = run_cli("review", f"sample_code/{SAMPLE}", "-p", A, "--repeat", "2", "--retries", "0", "--format", "json")
+    assert result.code == 3 and "run 2 of 2:" in result.stderr
+    record = json.loads(result.stdout)
+    assert record["status"] == "failed" and [r["status"] for r in record["runs"]] == ["ok", "failed"]
+    assert record["stability"]["finished"] == 1 and record["result"]["findings"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--fail-on", "high", "--consensus", "2"), "--consensus 2 counts runs: give --repeat N"),
+        (("--repeat", "2", "--fail-on", "high", "--consensus", "3"), "--consensus 3 is more than --repeat 2"),
+        (("--repeat", "2", "--consensus", "2"), "--consensus chooses which findings gate --fail-on"),
+    ],
+)
+def test_review_gate_mistakes_are_one_line_and_exit_2(fake, run_cli, args, message):
+    result = run_cli("review", f"sample_code/{SAMPLE}", "-p", A, *args)
+    assert result.code == 2 and message in result.stderr and not fake.requests, result.stderr

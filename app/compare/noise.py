@@ -167,8 +167,11 @@ def _same_action(x: dict[str, Any], y: dict[str, Any]) -> bool:
 def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> dict[str, Any]:
     """Spread within each side against the gap between them, with a plain verdict. Only
     runs that finished are counted; failed ones are reported by the caller."""
-    ok_a = [r for r in runs_a if r.get("status") == "ok" and r.get("result")]
-    ok_b = [r for r in runs_b if r.get("status") == "ok" and r.get("result")]
+    numbers = tuple(
+        [n for n, r in enumerate(runs, start=1) if r.get("status") == "ok" and r.get("result")]
+        for runs in (runs_a, runs_b)
+    )
+    ok_a, ok_b = [runs_a[n - 1] for n in numbers[0]], [runs_b[n - 1] for n in numbers[1]]
     measures: list[dict[str, Any] | None]
     if task == "review":
         measures = [
@@ -182,7 +185,9 @@ def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str
             _agreement(task, ok_a, ok_b),
         ]
         items, same, label = _review_items, _same_finding, lambda f: f"L{f['line_start']} {f['title']}"
-        clusters = stability_clusters([items(r) for r in ok_a], [items(r) for r in ok_b], aligner=align_findings)
+        clusters = stability_clusters(
+            [items(r) for r in ok_a], [items(r) for r in ok_b], aligner=align_findings, numbers=(numbers[0], numbers[1])
+        )
     else:
         totals = [[_judge_mean(r) for r in runs] for runs in (ok_a, ok_b)]
         measures = [
@@ -193,7 +198,11 @@ def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str
         ]
         items, same, label = _triage_items, _same_action, lambda a: a["action"]
         clusters = stability_clusters(
-            [items(r) for r in ok_a], [items(r) for r in ok_b], aligner=align_actions, label=label
+            [items(r) for r in ok_a],
+            [items(r) for r in ok_b],
+            aligner=align_actions,
+            label=label,
+            numbers=(numbers[0], numbers[1]),
         )
     kept = [m for m in measures if m is not None]
     drifting = [m["measure"] for m in kept if m["drift"]]

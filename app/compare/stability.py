@@ -94,10 +94,13 @@ def stability_clusters(
     *,
     aligner: Aligner = align_findings,
     label: Callable[[dict[str, Any]], str] = lambda f: str(f["title"]),
+    numbers: tuple[Sequence[int], Sequence[int]] | None = None,
 ) -> list[dict[str, Any]]:
     """The clusters of both sides' items over their finished runs (each a list of
-    findings, or of actions with `aligner=align_actions`), ranked by verdict."""
+    findings, or of actions with `aligner=align_actions`), ranked by verdict. `numbers`
+    are the finished runs' numbers among all runs (1, 2, 4 when the third failed)."""
     n_a, n_b = len(runs_a), len(runs_b)
+    num_a, num_b = numbers or (range(1, n_a + 1), range(1, n_b + 1))
     clusters = _grow({"a": runs_a, "b": runs_b}, aligner)
     p_values = [fisher_exact(len(c.members["a"]), n_a, len(c.members["b"]), n_b) for c in clusters]
     q_values = benjamini_hochberg(p_values)
@@ -114,8 +117,8 @@ def stability_clusters(
             "repeat_a": n_a,
             "repeat_b": n_b,
             # Which run of each side found it, and that run's finding id (gates and SARIF use them).
-            "runs_a": {str(run + 1): m.get("id") for run, m in sorted(cluster.members["a"].items())},
-            "runs_b": {str(run + 1): m.get("id") for run, m in sorted(cluster.members["b"].items())},
+            "runs_a": {str(num_a[run]): m.get("id") for run, m in sorted(cluster.members["a"].items())},
+            "runs_b": {str(num_b[run]): m.get("id") for run, m in sorted(cluster.members["b"].items())},
             "severities_a": [m.get("severity") for _, m in sorted(cluster.members["a"].items())],
             "severities_b": [m.get("severity") for _, m in sorted(cluster.members["b"].items())],
             "p": round(p, 4),
@@ -227,8 +230,9 @@ def review_repeat_record(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One review's public JSON for `review --repeat N`: the first run as the contract
     reads it, every run under `runs`, and the stability of each finding across the runs
     that finished. The status is failed when any run failed."""
-    finished = [r for r in runs if r.get("status") == "ok" and r.get("result")]
-    clusters = stability_clusters([(r["result"].get("findings") or []) for r in finished], [])
+    numbers = [n for n, r in enumerate(runs, start=1) if r.get("status") == "ok" and r.get("result")]
+    finished = [runs[n - 1] for n in numbers]
+    clusters = stability_clusters([(r["result"].get("findings") or []) for r in finished], [], numbers=(numbers, []))
     first_failure = next((r for r in runs if r.get("status") != "ok"), None)
     record = {**runs[0], "repeat": len(runs), "runs": runs}
     if first_failure is not None:
