@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from statistics import mean, pstdev
+from statistics import mean, pstdev, stdev
 
 import pytest
 
@@ -146,3 +146,71 @@ def test_repeats_to_detect_is_the_first_n_whose_detectable_difference_is_small_e
     assert minimum_detectable(1.0, 1.0, 2) is None  # two runs a side: too few to plan on
     assert minimum_detectable(0.0, 0.0, 5) is None  # no spread: nothing to scale
     assert repeats_to_detect(10.0, 10.0, 0.1) is None  # more than any advice would ask
+
+
+# --- the eval recommendation with intervals ------------------------------------------------------
+
+
+def _cell(model: str, item: str, run: int, quality: float, cost: float) -> dict:
+    """A finished eval cell: a triage answer and one judge's total."""
+    answer = {
+        "task": "triage",
+        "status": "ok",
+        "error": None,
+        "result": {"severity": "P2", "root_cause": {"summary": "x"}, "actions": []},
+        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
+        "reference_checks": {"coverage": 1.0, "must_not_violations": []},
+    }
+    grade = {
+        "judge": "openai:judge",
+        "status": "ok",
+        "self_graded": False,
+        "total": quality,
+        "metrics": {"cost_usd": 0.0},
+    }
+    return {"model": model, "item": item, "run": run, "answer": answer, "grades": [grade]}
+
+
+def test_every_model_is_set_against_the_recommended_one_with_an_interval():
+    from app.eval.report import eval_report
+
+    best, cheap = "openai:best", "openai:cheap"
+    cheap_scores = [8, 7, 9, 8, 7]  # per input; best scores 8 on every one, both runs alike
+    records = [
+        cell
+        for n, score in enumerate(cheap_scores)
+        for run in (0, 1)
+        for cell in (_cell(best, f"i{n}", run, 8, 0.008), _cell(cheap, f"i{n}", run, score, 0.005))
+    ]
+    plan = {
+        "models": [best, cheap],
+        "judges": ["openai:judge"],
+        "repeat": 2,
+        "mode": "active",
+        "items": [{"id": f"i{n}", "task": "triage", "difficulty": "simple"} for n in range(5)],
+    }
+    task = next(t for t in eval_report(plan, records, run_id=None)["tasks"])
+    rec = task["recommendation"]
+    assert rec["model"] == cheap  # not distinguishable from the best, and cheaper
+    [against] = rec["against_recommended"]
+    # best − cheap per input, its two runs one cluster: with identical runs the clustered
+    # interval is the paired t interval over the five inputs (t on 4 degrees of freedom).
+    diffs = [8 - s for s in cheap_scores]
+    half = t_quantile(0.975, 4) * stdev(diffs) / math.sqrt(5)
+    assert against["model"] == best and against["against"] == cheap and against["items"] == 5
+    assert against["quality_difference"]["estimate"] == round(mean(diffs), 2)
+    assert against["quality_difference"]["half_width"] == round(half, 2)
+    assert against["cost_ratio"] == 1.6
+    assert against["text"] == f"openai:best: 60% dearer, quality +0.2 ± {half:.1f} (95 %), not distinguishable"
+
+    # The cheap model against an expensive recommended one reads as the issue's example.
+    records = [
+        cell
+        for n, score in enumerate(cheap_scores)
+        for run in (0, 1)
+        for cell in (_cell(best, f"i{n}", run, 8, 0.008), _cell(cheap, f"i{n}", run, score - 2, 0.005))
+    ]
+    rec = next(t for t in eval_report(plan, records, run_id=None)["tasks"])["recommendation"]
+    [against] = rec["against_recommended"]
+    assert rec["model"] == best and against["text"].startswith("openai:cheap: 38% cheaper, quality -2.2 ± ")
+    assert against["text"].endswith("(95 %), worse")

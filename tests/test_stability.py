@@ -248,3 +248,27 @@ def test_review_repeat_with_a_failed_run_exits_3_and_keeps_the_others(fake, run_
 def test_review_gate_mistakes_are_one_line_and_exit_2(fake, run_cli, args, message):
     result = run_cli("review", f"sample_code/{SAMPLE}", "-p", A, *args)
     assert result.code == 2 and message in result.stderr and not fake.requests, result.stderr
+
+
+# --- the TUI's drift panel ------------------------------------------------------------------------
+
+
+async def test_the_drift_panel_shows_each_pairs_stability_and_the_score_interval():
+    from textual.widgets import OptionList, Static
+
+    from app.tui.app import DriftcheckApp
+    from app.tui.compare_screen import CompareScreen
+
+    report = json.loads((Path(__file__).parent / "data" / "tui" / "compare_report_repeat.json").read_text())
+    app = DriftcheckApp(lambda a: CompareScreen(f"sample_code/{SAMPLE}", A, B, stored=report), record=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pairs = app.screen.query_one("#pairs", OptionList)
+        prompts = [str(pairs.get_option_at_index(n).prompt) for n in range(pairs.option_count)]
+        # Matched in the first run and found by every run of both sides.
+        assert any("Hardcoded token problem" in p and "5/5 · 5/5" in p for p in prompts)
+        # Found by A in every run and by B in none: the drift.
+        assert any("only A" in p and "Sql injection problem" in p and "5/5 · 0/5" in p for p in prompts)
+        assert any("only A" in p and "Md5 password problem" in p and "3/5 · 2/5" in p for p in prompts)
+        summary = str(app.screen.query_one("#drift-summary", Static).render())
+        assert "score B − A +3.20 (95% interval +2.40 to +4.00), excludes 0" in summary

@@ -491,3 +491,27 @@ def compare_markdown(report: dict[str, Any]) -> str:
     out += ["### Drift from A to B", ""] + [f"- {line.strip()}" for line in drift_lines(report)] + [""]
     out += ["### Noise", ""] + [f"- {line.strip()}" for line in _noise_lines(report["noise"])] + [""]
     return "\n".join(out)
+
+
+def pair_stability(report: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """With --repeat N: for each first-run finding (side, id), how many runs of each side
+    found it, as "5/5 · 0/5". Empty for a single run (or a report stored before clusters)."""
+    noise = report.get("noise") or {}
+    runs = noise.get("runs") or {}
+    if max(runs.get("a", 1), runs.get("b", 1)) < 2:
+        return {}
+    shown: dict[tuple[str, str], str] = {}
+    for cluster in noise.get("clusters") or []:
+        said = f"{cluster['found_a']}/{cluster['repeat_a']} · {cluster['found_b']}/{cluster['repeat_b']}"
+        for side in ("a", "b"):
+            first = cluster[f"runs_{side}"].get("1")
+            if first is not None:
+                shown[(side, first)] = said
+    return shown
+
+
+def score_interval_line(report: dict[str, Any]) -> str | None:
+    """The score difference's interval, for the drift panel (None with one run a side)."""
+    score = next((m for m in (report.get("noise") or {}).get("measures", []) if m["measure"] == "score"), None)
+    said = interval_line(score) if score else None
+    return f"score {said}" if said else None

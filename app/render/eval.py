@@ -215,6 +215,8 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
         console.print(
             f"[bold]{'Recommendation (uncertain)' if rec['uncertain'] else 'Recommendation'}:[/] {escape(rec['text'])}"
         )
+        for line in against_lines(rec):
+            console.print(f"  {escape(line)}", soft_wrap=True)
         if task["judges"] is not None:
             header, rows = judge_table(task, report["plan"]["judges"])
             judges = Table(title="judges' mean totals (* = grading its own family)", title_justify="left")
@@ -234,6 +236,14 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
             more = len(task["splits"]) - TERMINAL_SPLITS
             if more > 0:
                 console.print(f"  … and {more} more (all of them in --format markdown or html)")
+
+
+def against_lines(rec: dict[str, Any]) -> list[str]:
+    """Every other model against the recommended one, one sentence each."""
+    against = rec.get("against_recommended") or []
+    if not against:
+        return []
+    return [f"against {against[0]['against']}:"] + [f"  {a['text']}" for a in against]
 
 
 # --- Markdown ------------------------------------------------------------------------------
@@ -259,6 +269,8 @@ def eval_markdown(report: dict[str, Any]) -> str:
         out += _md_table(*model_table(task))
         rec = task["recommendation"]
         out += [f"**Recommendation{' (uncertain)' if rec['uncertain'] else ''}:** {rec['text']}", ""]
+        if against := against_lines(rec):
+            out += [f"- {line}" for line in against] + [""]
         if task["judges"] is not None:
             out += ["Judges' mean totals (* = grading its own family):", ""]
             out += _md_table(*judge_table(task, report["plan"]["judges"]))
