@@ -44,7 +44,7 @@ def test_t_quantiles_match_the_printed_table(p, df, expected):
 
 
 def test_incomplete_beta_special_cases():
-    # I_x(1, 1) = x (the uniform distribution), I_x(a, b) = 1 − I_{1−x}(b, a) (A&S 26.5.2).
+    # I_x(1, 1) = x (the uniform distribution), and the symmetry I_x(a, b) = 1 − I_{1−x}(b, a).
     assert incomplete_beta(1, 1, 0.3) == pytest.approx(0.3)
     assert incomplete_beta(2.5, 0.5, 0.7) == pytest.approx(1 - incomplete_beta(0.5, 2.5, 0.3))
     # The t CDF with one degree of freedom is the Cauchy CDF: 1/2 + atan(t)/π.
@@ -53,7 +53,7 @@ def test_incomplete_beta_special_cases():
 
 def test_fisher_exact_on_the_lady_tasting_tea():
     # Fisher (1935), The Design of Experiments, ch. 2: 3 of 4 cups right against 1 of 4;
-    # the two-sided p is 0.486 (Agresti, Categorical Data Analysis, 3rd ed., 3.5.2).
+    # the two-sided p is 0.486 (Agresti, Categorical Data Analysis, the tea-tasting example).
     assert round(fisher_exact(3, 4, 1, 4), 3) == 0.486
     # A side finding it in 5 of 5 runs and the other in 0 of 5: only the two extreme
     # tables of C(10, 5) = 252 are as unlikely, p = 2/252.
