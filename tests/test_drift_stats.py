@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from statistics import mean, pstdev, stdev
+from statistics import NormalDist, mean, pstdev, stdev
 
 import pytest
 
@@ -201,7 +201,15 @@ def test_every_model_is_set_against_the_recommended_one_with_an_interval():
     assert against["quality_difference"]["estimate"] == round(mean(diffs), 2)
     assert against["quality_difference"]["half_width"] == round(half, 2)
     assert against["cost_ratio"] == 1.6
-    assert against["text"] == f"openai:best: 60% dearer, quality +0.2 ± {half:.1f} (95 %), not distinguishable"
+    # ... and the gap these five inputs could see, from the same standard error (A&S 26.7.10).
+    se = stdev(diffs) / math.sqrt(5)
+    t = t_quantile(0.975, 4)
+    detectable = se * (t + NormalDist().inv_cdf(0.8) * math.sqrt(1 + t * t / 8))
+    assert against["detectable"] == round(detectable, 2)
+    assert against["text"] == (
+        f"openai:best: 60% dearer, quality +0.2 ± {half:.1f} (95 %), not distinguishable; "
+        f"over 5 inputs a gap under {detectable:.1f} is invisible at 80 % power"
+    )
 
     # The cheap model against an expensive recommended one reads as the example.
     records = [
@@ -213,4 +221,4 @@ def test_every_model_is_set_against_the_recommended_one_with_an_interval():
     rec = next(t for t in eval_report(plan, records, run_id=None)["tasks"])["recommendation"]
     [against] = rec["against_recommended"]
     assert rec["model"] == best and against["text"].startswith("openai:cheap: 38% cheaper, quality -2.2 ± ")
-    assert against["text"].endswith("(95 %), worse")
+    assert "(95 %), worse; over 5 inputs a gap under" in against["text"]

@@ -152,6 +152,7 @@ class Interval:
     low: float
     high: float
     df: float | None  # the t distribution's degrees of freedom; None when exact (no spread)
+    se: float = 0.0  # the standard error the interval was built from
 
     @property
     def half_width(self) -> float:
@@ -189,7 +190,7 @@ def difference_interval(a: Sequence[float], b: Sequence[float], level: float = L
         return Interval(diff, diff, diff, None)
     df = welch_df(va, len(a), vb, len(b))
     half = t_quantile(0.5 + level / 2, df) * se
-    return Interval(diff, diff - half, diff + half, df)
+    return Interval(diff, diff - half, diff + half, df, se)
 
 
 def clustered_se(clusters: Sequence[Sequence[float]]) -> float:
@@ -217,7 +218,7 @@ def clustered_interval(clusters: Sequence[Sequence[float]], level: float = LEVEL
         return Interval(estimate, estimate, estimate, None)
     df = float(len(clusters) - 1)
     half = t_quantile(0.5 + level / 2, df) * se
-    return Interval(estimate, estimate - half, estimate + half, df)
+    return Interval(estimate, estimate - half, estimate + half, df, se)
 
 
 # --- power ----------------------------------------------------------------------------------
@@ -236,10 +237,14 @@ def minimum_detectable(sd_a: float, sd_b: float, n: int, *, level: float = LEVEL
     None below three runs (too few to trust) or without any spread."""
     if n < MIN_RUNS_FOR_POWER or (sd_a == 0 and sd_b == 0):
         return None
-    df = welch_df(sd_a**2, n, sd_b**2, n)
+    return detectable_at(math.sqrt((sd_a**2 + sd_b**2) / n), welch_df(sd_a**2, n, sd_b**2, n), level=level, power=power)
+
+
+def detectable_at(se: float, df: float, *, level: float = LEVEL, power: float = POWER) -> float:
+    """The true difference a two-sided t interval with this standard error and these
+    degrees of freedom tells from zero with probability `power` (see minimum_detectable)."""
     critical = t_quantile(0.5 + level / 2, df)
-    ncp = critical + NormalDist().inv_cdf(power) * math.sqrt(1 + critical**2 / (2 * df))
-    return ncp * math.sqrt((sd_a**2 + sd_b**2) / n)
+    return se * (critical + NormalDist().inv_cdf(power) * math.sqrt(1 + critical**2 / (2 * df)))
 
 
 def repeats_to_detect(

@@ -26,7 +26,7 @@ from __future__ import annotations
 from statistics import mean, pstdev
 from typing import Any
 
-from app.compare.significance import Interval, clustered_interval
+from app.compare.significance import Interval, clustered_interval, detectable_at
 from app.eval.plan import task_name
 from app.eval.stats import MAX_CHANCE, min_p, paired_p
 from providers.health import percentile
@@ -439,6 +439,8 @@ def against_recommended(
         mine, theirs = quality_by_run(records, row["model"], item), quality_by_run(records, chosen["model"], item)
         clusters.append([mine[run] - theirs[run] for run in sorted(mine.keys() & theirs.keys())])
     interval = clustered_interval(clusters)
+    # What this design could see: the gap detected at 80 % power with the standard error observed.
+    detectable = None if interval is None or interval.df is None else detectable_at(interval.se, interval.df)
     cost, chosen_cost = row["cost_per_call_usd"], chosen["cost_per_call_usd"]
     cost_ratio = cost / chosen_cost if cost is not None and chosen_cost else None
     return {
@@ -446,8 +448,14 @@ def against_recommended(
         "against": chosen["model"],
         "items": sum(1 for c in clusters if c),
         "quality_difference": None if interval is None else interval.as_dict(2),
+        "detectable": _r(detectable),
         "cost_ratio": _r(cost_ratio, 3),
-        "text": _against_text(row["model"], interval, cost_ratio),
+        "text": _against_text(row["model"], interval, cost_ratio)
+        + (
+            ""
+            if detectable is None
+            else f"; over {sum(1 for c in clusters if c)} inputs a gap under {detectable:.1f} is invisible at 80 % power"
+        ),
     }
 
 
