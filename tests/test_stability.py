@@ -272,3 +272,66 @@ async def test_the_drift_panel_shows_each_pairs_stability_and_the_score_interval
         assert any("only A" in p and "Md5 password problem" in p and "3/5 · 2/5" in p for p in prompts)
         summary = str(app.screen.query_one("#drift-summary", Static).render())
         assert "score B − A +3.20 (95% interval +2.40 to +4.00), excludes 0" in summary
+
+
+# --- eval --repeat N: stability per model, drift against the recommended one -----------------------
+
+
+def _review_cell(model: str, run: int, drop: tuple[str, ...], cost: float) -> dict:
+    reply = keyed_review(SAMPLE, drop=drop)
+    findings = [{"id": f"F{n}", "symbol": None, **f} for n, f in enumerate(reply["findings"], start=1)]
+    recall = round(len(findings) / len(ALL), 3)
+    answer = {
+        "task": "review",
+        "status": "ok",
+        "error": None,
+        "result": {"score": 4, "summary": "x", "findings": findings},
+        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
+        "answer_key": {"recall": recall, "precision": 1.0},
+    }
+    return {"model": model, "item": SAMPLE, "run": run, "answer": answer, "grades": []}
+
+
+def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recommended():
+    from app.eval.report import eval_report
+    from app.render.eval import against_lines, stability_line
+
+    best, cheap = "openai:best", "openai:cheap"
+    records = [_review_cell(best, run, (), 0.008) for run in range(5)]
+    # The cheap model never finds the SQL injection and finds the weak hash in 3 of 5 runs.
+    records += [
+        _review_cell(cheap, run, ("sql-injection",) + (("weak-password-hash",) if run < 2 else ()), 0.002)
+        for run in range(5)
+    ]
+    plan = {
+        "models": [best, cheap],
+        "judges": [],
+        "repeat": 5,
+        "mode": "active",
+        "items": [{"id": SAMPLE, "task": "review", "difficulty": "complex"}],
+    }
+    task = eval_report(plan, records, run_id=None)["tasks"][0]
+    rows = {row["model"]: row for row in task["models"]}
+    assert rows[best]["stability"] == {"stable": len(ALL), "flicker": 0, "stable_share": 1.0, "come_and_go": []}
+    assert rows[cheap]["stability"]["flicker"] == 1
+    assert rows[cheap]["stability"]["come_and_go"][0] == {
+        "input": SAMPLE,
+        "item": "Md5 password problem",
+        "line": 73,
+        "found": 3,
+        "repeat": 5,
+    }
+    rec = task["recommendation"]
+    assert rec["model"] == best  # the cheap one scores lower on every run
+    [against] = rec["against_recommended"]
+    [sql] = against["findings_drift"]
+    assert (sql["line"], sql["found_a"], sql["found_b"], sql["repeat_a"]) == (35, 0, 5, 5)
+    assert sql["text"] == (
+        f'{SAMPLE}: openai:cheap never finds "Sql injection problem" (L35) that openai:best finds 5 of 5 times: '
+        f"drift (p = 0.008, adjusted {sql['q']:.3f})"
+    )
+    assert any("openai:cheap never finds" in line for line in against_lines(rec))
+    assert (
+        stability_line(task)
+        == f"findings made in every run of an input: openai:best {len(ALL)} of {len(ALL)}, openai:cheap {len(ALL) - 2} of {len(ALL) - 1}"
+    )

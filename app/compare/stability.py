@@ -142,27 +142,29 @@ def _times(found: int, runs: int) -> str:
     return f"{found} of {runs} time{'s' if runs != 1 else ''}"
 
 
-def cluster_sentence(cluster: dict[str, Any]) -> str:
-    """The cluster in words: "B never finds "SQL injection" (L12) that A finds 5 of 5 times"."""
+def cluster_sentence(cluster: dict[str, Any], names: tuple[str, str] = ("A", "B")) -> str:
+    """The cluster in words: "B never finds "SQL injection" (L12) that A finds 5 of 5 times"
+    (`names` are what sides a and b are called: "A" and "B", or two models)."""
     where = f" (L{cluster['line']})" if cluster.get("line") is not None else ""
     what = f'"{cluster["item"]}"{where}'
-    fa, fb, na, nb = cluster["found_a"], cluster["found_b"], cluster["repeat_a"], cluster["repeat_b"]
+    found = {"a": (cluster["found_a"], cluster["repeat_a"]), "b": (cluster["found_b"], cluster["repeat_b"])}
+    name = dict(zip("ab", names, strict=True))
+    counts = f"{name['a']} {found['a'][0]} of {found['a'][1]}, {name['b']} {found['b'][0]} of {found['b'][1]}"
     verdict = cluster["verdict"]
     if verdict == "stable":
-        return f"both find {what} every time (A {fa} of {na}, B {fb} of {nb})"
+        return f"both find {what} every time ({counts})"
     if verdict in ("drift", "one_side"):
-        more, less = ("A", "B") if cluster["favours"] == "a" else ("B", "A")
-        found_more, runs_more = (fa, na) if more == "A" else (fb, nb)
-        found_less, runs_less = (fb, nb) if more == "A" else (fa, na)
+        more = cluster["favours"]
+        less = "b" if more == "a" else "a"
         said = (
-            f"{less} never finds {what} that {more} finds {_times(found_more, runs_more)}"
-            if found_less == 0
-            else f"{more} finds {what} {_times(found_more, runs_more)}, {less} only {_times(found_less, runs_less)}"
+            f"{name[less]} never finds {what} that {name[more]} finds {_times(*found[more])}"
+            if found[less][0] == 0
+            else f"{name[more]} finds {what} {_times(*found[more])}, {name[less]} only {_times(*found[less])}"
         )
         if verdict == "drift":
             return f"{said}: drift (p = {cluster['p']:.3f}, adjusted {cluster['q']:.3f})"
         return f"{said}: too few runs to call it drift (p = {cluster['p']:.2f}); --repeat more to tell"
-    return f"{what}: A {fa} of {na}, B {fb} of {nb}: flicker within each side, not drift (p = {cluster['p']:.2f})"
+    return f"{what}: {counts}: flicker within each side, not drift (p = {cluster['p']:.2f})"
 
 
 def stability_summary(clusters: list[dict[str, Any]]) -> dict[str, int]:

@@ -28,6 +28,7 @@ from typing import Any
 
 from app.compare.significance import Interval, clustered_interval, detectable_at
 from app.eval.plan import task_name
+from app.eval.repeat import drift_against, model_stability
 from app.eval.stats import MAX_CHANCE, min_p, paired_p
 from providers.health import percentile
 
@@ -579,6 +580,15 @@ def eval_report(
         # Each finished cell's quality, worked out once for every table of this task.
         mine = [{**r, "quality": quality(r, measure)} for r in records if r["item"] in item_ids]
         rows = [_model_row(m, [r for r in mine if r["model"] == m], items, plan["judges"]) for m in plan["models"]]
+        if plan["repeat"] > 1:
+            for row in rows:
+                row["stability"] = model_stability(mine, row["model"], item_ids, kind)
+        recommendation = _recommend(rows, mine, item_ids) if measure != "none" else dict(UNMEASURED)
+        if plan["repeat"] > 1 and recommendation["model"] is not None:
+            for against in recommendation["against_recommended"]:
+                against["findings_drift"] = drift_against(
+                    mine, against["model"], recommendation["model"], item_ids, kind
+                )
         tasks.append(
             {
                 "task": name,
@@ -591,7 +601,7 @@ def eval_report(
                 "models": rows,
                 "judges": _judges_section(mine, plan["judges"]) if plan["judges"] else None,
                 "splits": _splits(mine, plan["models"], item_ids),
-                "recommendation": _recommend(rows, mine, item_ids) if measure != "none" else dict(UNMEASURED),
+                "recommendation": recommendation,
             }
         )
     asked = cells["done"]
