@@ -84,8 +84,23 @@ def retries_arg(text: str) -> int:
     return value
 
 
-def add_gate_options(command: argparse.ArgumentParser, *, compare: bool) -> None:
-    """--consensus (and --agree for compare): which findings gate --fail-on over --repeat N."""
+MAX_REPEAT = 20  # runs per side, model or input for --repeat
+
+
+def add_repeat_option(command: argparse.ArgumentParser, help_text: str, *, default: int | None = 1) -> None:
+    command.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=default, metavar="N", help=help_text)
+
+
+def add_gate_options(command: argparse.ArgumentParser, *, compare: bool, fail_on_help: str) -> None:
+    """--fail-on, and --consensus (and --agree for compare): which findings gate the exit
+    code, over --repeat N."""
+    command.add_argument(
+        "--fail-on",
+        choices=(*SEVERITY_CHOICES, "none"),
+        default="none",
+        metavar="SEVERITY",
+        help=fail_on_help,
+    )
     command.add_argument(
         "--consensus",
         type=positive_int,

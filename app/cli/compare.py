@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
-    SEVERITY_CHOICES,
     add_gate_options,
-    bounded_int,
+    add_repeat_option,
     check_gate_options,
     fail,
     max_tokens_arg,
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     from app.cli.common import SubParsers
     from app.run.prepared import PreparedRun, Start
     from app.source.inputs import TextInput
-
-MAX_REPEAT = 20
 
 
 def add_parser(sub: SubParsers) -> None:
@@ -68,13 +65,10 @@ def add_parser(sub: SubParsers) -> None:
         dest="spec_b",
         help="provider B (default: the config's compare pair, else the next usable provider)",
     )
-    compare.add_argument(
-        "--repeat",
-        type=bounded_int(MAX_REPEAT),
-        default=1,
-        metavar="N",
-        help="run each side N times and set the spread within each provider against the "
-        "difference between them (default 1)",
+    add_repeat_option(
+        compare,
+        "run each side N times and set the spread within each provider against the difference between them, "
+        "finding by finding (default 1)",
     )
     compare.add_argument(
         "--baseline",
@@ -83,14 +77,11 @@ def add_parser(sub: SubParsers) -> None:
         "For a stored compare, RUN_ID:a or RUN_ID:b picks the side",
     )
     compare.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    compare.add_argument(
-        "--fail-on",
-        choices=(*SEVERITY_CHOICES, "none"),
-        default="none",
-        metavar="SEVERITY",
-        help="for a review: exit 1 when a finding of either side is at or above SEVERITY (default none)",
+    add_gate_options(
+        compare,
+        compare=True,
+        fail_on_help="for a review: exit 1 when a finding of either side is at or above SEVERITY (default none)",
     )
-    add_gate_options(compare, compare=True)
     compare.add_argument("--mode", choices=("active", "postmortem"), help="triage mode (default active)")
     compare.add_argument(
         "--context",

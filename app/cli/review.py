@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
-    SEVERITY_CHOICES,
     add_gate_options,
+    add_repeat_option,
     add_route_options,
-    bounded_int,
     check_gate_options,
     fail,
     max_tokens_arg,
@@ -33,8 +32,6 @@ from app.cli.common import (
 )
 from app.errors import exit_code_for
 from app.review import DEFAULT_MAX_REQUESTS
-
-MAX_REPEAT = 20
 
 if TYPE_CHECKING:
     from app.cli.common import SubParsers
@@ -69,21 +66,14 @@ def add_parser(sub: SubParsers) -> None:
     review.add_argument(
         "--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)"
     )
-    review.add_argument(
-        "--fail-on",
-        choices=(*SEVERITY_CHOICES, "none"),
-        default="none",
-        metavar="SEVERITY",
-        help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)",
+    add_gate_options(
+        review,
+        compare=False,
+        fail_on_help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)",
     )
-    review.add_argument(
-        "--repeat",
-        type=bounded_int(MAX_REPEAT),
-        default=1,
-        metavar="N",
-        help="review N times and report which findings every run makes and which come and go (default 1)",
+    add_repeat_option(
+        review, "review N times and report which findings every run makes and which come and go (default 1)"
     )
-    add_gate_options(review, compare=False)
     review.add_argument(
         "--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)"
     )
