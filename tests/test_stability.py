@@ -335,3 +335,21 @@ def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recomm
         stability_line(task)
         == f"findings made in every run of an input: openai:best {len(ALL)} of {len(ALL)}, openai:cheap {len(ALL) - 2} of {len(ALL) - 1}"
     )
+
+
+def test_a_triage_compare_clusters_actions_across_runs():
+    from app.compare.noise import repeat_report
+
+    def run(*actions: str) -> dict:
+        items = [{"priority": n, "action": a, "owner": "on-call", "timeline": "now"} for n, a in enumerate(actions, 1)]
+        return {"status": "ok", "result": {"severity": "P2", "root_cause": {"summary": "disk"}, "actions": items}}
+
+    roll = "Roll back the config deploy that raised the connection limit"
+    page = "Page the database owner about replication lag on the primary"
+    a = [run(roll, page), run(roll, page), run(roll, page), run(roll, page), run(roll)]
+    b = [run(page), run(page), run(page), run(page), run(page)]
+    report = repeat_report("triage", a, b)
+    clusters = {c["item"]: c for c in report["clusters"]}
+    assert (clusters[roll]["found_a"], clusters[roll]["found_b"], clusters[roll]["verdict"]) == (5, 0, "drift")
+    assert (clusters[page]["found_a"], clusters[page]["found_b"], clusters[page]["verdict"]) == (4, 5, "flicker")
+    assert clusters[roll]["line"] is None and clusters[roll]["severity"] is None
