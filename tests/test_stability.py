@@ -353,3 +353,26 @@ def test_a_triage_compare_clusters_actions_across_runs():
     assert (clusters[roll]["found_a"], clusters[roll]["found_b"], clusters[roll]["verdict"]) == (5, 0, "drift")
     assert (clusters[page]["found_a"], clusters[page]["found_b"], clusters[page]["verdict"]) == (4, 5, "flicker")
     assert clusters[roll]["line"] is None and clusters[roll]["severity"] is None
+
+
+def test_stability_sentences_and_gate_notes_reach_the_terminal_inertly(fake, run_cli):
+    from tests.test_terminal_output import EVIL, assert_inert
+
+    def evil_reply() -> Reply:
+        reply = keyed_review(SAMPLE)
+        for finding in reply["findings"]:
+            finding["title"] = f"{finding['title']} {EVIL}"
+        return Reply(text=json.dumps(reply))
+
+    for args in (("--format", "text"), ("--format", "markdown")):
+        fake.script(evil_reply(), model=MODEL["a"])
+        fake.script(Reply(text=json.dumps(keyed_review(SAMPLE, drop=("sql-injection",)))), model=MODEL["a"])
+        fake.script(evil_reply(), evil_reply(), model=MODEL["b"])
+        result = compare(run_cli, 2, "--fail-on", "high", *args)
+        assert result.code == 1, result.stderr
+        assert "flicker within each side" in result.stdout and "FORGED" in result.stdout
+        assert_inert(result.stdout + result.stderr, f"compare --repeat 2 {args}")
+    fake.script(evil_reply(), Reply(text=json.dumps(keyed_review(SAMPLE, drop=("sql-injection",)))), model=MODEL["a"])
+    result = run_cli("review", f"sample_code/{SAMPLE}", "-p", A, "--repeat", "2", "--fail-on", "high")
+    assert result.code == 1 and "comes and goes" in result.stdout
+    assert_inert(result.stdout + result.stderr, "review --repeat 2")
