@@ -219,6 +219,14 @@ def test_review_repeat_reports_stability_and_gates_on_consensus(fake, run_cli):
     results = sarif["runs"][0]["results"]
     assert len(results) == len(ALL) - 1 and sarif["runs"][0]["properties"]["repeat"] == 3
     sql_result = next(r for r in results if r["properties"]["category"] == "security" and "Sql" in r["message"]["text"])
+    # History exports the same SARIF, stability included, from the recorded run.
+    script()
+    recorded = run_cli("review", f"sample_code/{SAMPLE}", "-p", A, "--repeat", "3", "--format", "sarif")
+    run_id = recorded.stderr.split("recorded as ")[1].split()[0]
+    exported = json.loads(run_cli("history", "export", run_id, "--format", "sarif").stdout)
+    assert [r["properties"] for r in exported["runs"][0]["results"]] == [r["properties"] for r in results]
+    markdown = run_cli("history", "export", run_id, "--format", "markdown").stdout
+    assert '"Sql injection problem" (L35): in 2 of 3 runs, comes and goes' in markdown
     assert {k: sql_result["properties"][k] for k in ("foundInRuns", "repeat", "stability", "runs")} == {
         "foundInRuns": 2,
         "repeat": 3,
