@@ -48,6 +48,7 @@ def test_a_finding_one_side_always_makes_and_the_other_never_is_drift(fake, run_
     report = json.loads(result.stdout)
     noise = report["noise"]
     assert noise["stability"] == {"stable": len(ALL) - 2, "drift": 1, "one_side": 0, "flicker": 1}
+    assert noise["verdict"].endswith("; 1 finding(s) differ between the sides beyond each side's flicker")
     sql = cluster_of(report, 35)
     assert (sql["found_a"], sql["found_b"], sql["repeat_a"], sql["repeat_b"]) == (5, 0, 5, 5)
     assert (sql["verdict"], sql["favours"], sql["severity"]) == ("drift", "a", "critical")
@@ -86,7 +87,7 @@ def test_three_of_five_against_two_of_five_is_flicker_not_drift(fake, run_cli):
     report = json.loads(compare(run_cli, 5, "--format", "json").stdout)
     sql = cluster_of(report, 35)
     assert (sql["found_a"], sql["found_b"], sql["verdict"]) == (3, 2, "flicker")
-    assert report["noise"]["stability"]["drift"] == 0
+    assert report["noise"]["stability"]["drift"] == 0 and "flicker" not in report["noise"]["verdict"]
 
 
 def test_two_runs_cannot_call_a_one_sided_finding_drift(fake, run_cli):

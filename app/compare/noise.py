@@ -215,7 +215,7 @@ def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str
             "b": come_and_go([items(r) for r in ok_b], same, label),
         },
         "drift_beyond_noise": drifting,
-        "verdict": _verdict(drifting, len(ok_a), len(ok_b)),
+        "verdict": _verdict(drifting, len(ok_a), len(ok_b)) + _findings_verdict(clusters, task),
         # Finding by finding (action by action): how many runs of each side found it.
         "clusters": clusters,
         "stability": stability_summary(clusters),
@@ -230,6 +230,15 @@ def _key_values(runs: list[dict[str, Any]], measure: str) -> list[float]:
 def _judge_mean(run: dict[str, Any]) -> float | None:
     totals = [j["total"] for j in run.get("judges") or [] if j.get("total") is not None]
     return round(mean(totals), 2) if totals else None
+
+
+def _findings_verdict(clusters: list[dict[str, Any]], task: str) -> str:
+    """The finding-level part of the verdict: how many findings (actions) drift."""
+    drifting = sum(1 for c in clusters if c["verdict"] == "drift")
+    if not drifting:
+        return ""
+    what = "finding(s)" if task == "review" else "action(s)"
+    return f"; {drifting} {what} differ between the sides beyond each side's flicker"
 
 
 def _verdict(drifting: list[str], n_a: int, n_b: int) -> str:
