@@ -79,6 +79,17 @@ def test_compare_screen_with_the_drift_panel(snap_compare):
     assert snap_compare(app, terminal_size=SIZE)
 
 
+@pytest.mark.parametrize("size", [(80, 24), SIZE])
+def test_compare_screen_with_repeat_runs_shows_stability_per_pair(snap_compare, size):
+    # A stored `compare --repeat 5`: each pair with how many runs of A and of B found it.
+    report = _stored("compare_report_repeat.json")
+    app = DriftcheckApp(
+        lambda a: CompareScreen(SAMPLE, "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini", stored=report),
+        record=False,
+    )
+    assert snap_compare(app, terminal_size=size)
+
+
 def test_triage_screen_form(snap_compare):
     assert snap_compare(DriftcheckApp(lambda a: TriageScreen(), record=False), terminal_size=SIZE)
 

@@ -84,6 +84,54 @@ def retries_arg(text: str) -> int:
     return value
 
 
+MAX_REPEAT = 20  # runs per side, model or input for --repeat
+
+
+def add_repeat_option(command: argparse.ArgumentParser, help_text: str, *, default: int | None = 1) -> None:
+    command.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=default, metavar="N", help=help_text)
+
+
+def add_gate_options(command: argparse.ArgumentParser, *, compare: bool, fail_on_help: str) -> None:
+    """--fail-on, and --consensus (and --agree for compare): which findings gate the exit
+    code, over --repeat N."""
+    command.add_argument(
+        "--fail-on",
+        choices=(*SEVERITY_CHOICES, "none"),
+        default="none",
+        metavar="SEVERITY",
+        help=fail_on_help,
+    )
+    command.add_argument(
+        "--consensus",
+        type=positive_int,
+        metavar="K",
+        help="with --repeat N: only findings reported (at or above --fail-on) in at least K of the N runs "
+        "gate the exit code" + (" (on either side; with --agree, on both)" if compare else ""),
+    )
+    if compare:
+        command.add_argument(
+            "--agree",
+            action="store_true",
+            help="gate --fail-on only on findings both providers report (in at least K runs each with --consensus)",
+        )
+
+
+def check_gate_options(args: argparse.Namespace) -> None:
+    """The bad combinations of --fail-on, --consensus, --agree and --repeat, each one line."""
+    consensus, agree = args.consensus, getattr(args, "agree", False)
+    if (consensus is not None or agree) and args.fail_on == "none":
+        flag = "--consensus" if consensus is not None else "--agree"
+        raise UsageError(f"{flag} chooses which findings gate --fail-on: give --fail-on SEVERITY as well")
+    if consensus is None:
+        return
+    if args.repeat == 1:
+        raise UsageError(f"--consensus {consensus} counts runs: give --repeat N (N >= {max(consensus, 2)}) as well")
+    if consensus > args.repeat:
+        raise UsageError(
+            f"--consensus {consensus} is more than --repeat {args.repeat}: a finding cannot be in more runs than ran"
+        )
+
+
 def add_route_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--fallback",

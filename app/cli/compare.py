@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
-    bounded_int,
+    add_gate_options,
+    add_repeat_option,
+    check_gate_options,
     fail,
     max_tokens_arg,
     positive_int,
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
     from app.cli.common import SubParsers
     from app.run.prepared import PreparedRun, Start
     from app.source.inputs import TextInput
-
-MAX_REPEAT = 20
 
 
 def add_parser(sub: SubParsers) -> None:
@@ -65,13 +65,10 @@ def add_parser(sub: SubParsers) -> None:
         dest="spec_b",
         help="provider B (default: the config's compare pair, else the next usable provider)",
     )
-    compare.add_argument(
-        "--repeat",
-        type=bounded_int(MAX_REPEAT),
-        default=1,
-        metavar="N",
-        help="run each side N times and set the spread within each provider against the "
-        "difference between them (default 1)",
+    add_repeat_option(
+        compare,
+        "run each side N times and set the spread within each provider against the difference between them, "
+        "finding by finding (default 1)",
     )
     compare.add_argument(
         "--baseline",
@@ -80,6 +77,11 @@ def add_parser(sub: SubParsers) -> None:
         "For a stored compare, RUN_ID:a or RUN_ID:b picks the side",
     )
     compare.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    add_gate_options(
+        compare,
+        compare=True,
+        fail_on_help="for a review: exit 1 when a finding of either side is at or above SEVERITY (default none)",
+    )
     compare.add_argument("--mode", choices=("active", "postmortem"), help="triage mode (default active)")
     compare.add_argument(
         "--context",
@@ -160,8 +162,17 @@ def task_of(args: argparse.Namespace) -> str:
         if misplaced:
             raise UsageError(f"{', '.join(misplaced)} apply to a triage (--incident); {args.file} is reviewed")
         return "review"
-    if args.key or args.chunk_tokens:
-        raise UsageError("--key and --chunk-tokens apply to a review (FILE), not to an incident")
+    if args.key or args.chunk_tokens or args.fail_on != "none":
+        flags = [
+            f
+            for f, v in (
+                ("--key", args.key),
+                ("--chunk-tokens", args.chunk_tokens),
+                ("--fail-on", args.fail_on != "none"),
+            )
+            if v
+        ]
+        raise UsageError(f"{', '.join(flags)} apply to a review (FILE), not to an incident")
     return "triage"
 
 
@@ -188,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
     from app.task_exit import failed_judge_notes, outcome_exit
 
     task = task_of(args)
+    check_gate_options(args)
     if args.baseline and args.spec_a:
         raise UsageError("--baseline is side A; drop -a (use -b for the provider to run now)")
     if task == "review":
@@ -215,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         use_tui(args)
         and baseline is None
         and args.repeat == 1
-        and not (args.key or args.reference or args.judge_mode or args.no_self_judging)
+        and not (args.key or args.reference or args.judge_mode or args.no_self_judging or args.fail_on != "none")
     ):
         return open_compare_tui(task, args, text_input, specs)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
@@ -264,6 +276,7 @@ def run(args: argparse.Namespace) -> int:
     pairwise = asyncio.run(prepared.pairwise(runs["a"][0], runs["b"][0])) if prepared.pairwise else None
     report, recording = prepared.finish(runs, baseline=baseline_id, pairwise=pairwise)
     assert report is not None
+    gate_code, gate_notes = compare_gate_exit(report, args)
     print_report(report, args.format)
     print_recording(recording)
     # What ran now: a baseline side was read from history, not asked.
@@ -278,7 +291,36 @@ def run(args: argparse.Namespace) -> int:
     if report.get("pairwise"):  # a pairwise judge that failed counts as a failed grade does
         labelled["pairwise"] = {"status": "ok", "judges": report["pairwise"]["judges"]}
     print_notes(failed_judge_notes(labelled, judge_optional=args.judge_optional))
-    return outcome_exit(labelled.values(), judge_optional=args.judge_optional)
+    code = outcome_exit(labelled.values(), judge_optional=args.judge_optional)
+    if code != 0:
+        return code
+    print_notes(gate_notes)
+    return gate_code
+
+
+def compare_gate_exit(report: dict[str, Any], args: argparse.Namespace) -> tuple[int, list[Any]]:
+    """--fail-on over the findings clustered across both sides' runs (with --consensus K:
+    in at least K runs; with --agree: on both sides). The gate goes in the report too."""
+    from app.compare.stability import compare_gate
+    from app.task_exit import gate_exit
+
+    if args.fail_on == "none" or report["compared"] != "review":
+        return 0, []
+    clusters = report["noise"]["clusters"]
+    consensus = args.consensus or 1
+    gating = compare_gate(clusters, args.fail_on, consensus=consensus, agree=args.agree)
+    candidates = len(compare_gate(clusters, args.fail_on, consensus=1, agree=False))
+    code, notes = gate_exit(gating, candidates, args.fail_on, consensus=consensus, repeat=args.repeat, agree=args.agree)
+    report["gate"] = {
+        "fail_on": args.fail_on,
+        "consensus": consensus,
+        "agree": args.agree,
+        "findings": [
+            {"item": c["item"], "line": c["line"], "found_a": c["found_a"], "found_b": c["found_b"]} for c in gating
+        ],
+        "exit": int(code),
+    }
+    return code, notes
 
 
 def open_compare_tui(task: str, args: argparse.Namespace, text_input: TextInput, specs: dict[str, str | None]) -> int:

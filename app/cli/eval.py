@@ -14,13 +14,21 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import bounded_int, fail, max_tokens_arg, print_note, print_recording, retries_arg, say
+from app.cli.common import (
+    add_repeat_option,
+    bounded_int,
+    fail,
+    max_tokens_arg,
+    print_note,
+    print_recording,
+    retries_arg,
+    say,
+)
 from app.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from app.cli.common import SubParsers
 
-MAX_REPEAT = 20
 MAX_CONCURRENCY = 32
 
 
@@ -48,12 +56,8 @@ def add_parser(sub: SubParsers) -> None:
         "of them; inputs without a reference or answer key are graded by the judges alone",
     )
     ev.add_argument("--mode", choices=("active", "postmortem"), default=None, help="triage mode (default active)")
-    ev.add_argument(
-        "--repeat",
-        type=bounded_int(MAX_REPEAT),
-        default=None,
-        metavar="N",
-        help="answers per model and input (default 1; 3 or more lets gaps be told from noise)",
+    add_repeat_option(
+        ev, "answers per model and input (default 1; 3 or more lets gaps be told from noise)", default=None
     )
     ev.add_argument(
         "--concurrency",

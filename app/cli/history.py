@@ -276,9 +276,12 @@ def _export(store: Any, args: argparse.Namespace) -> int:
         return ExitCode.OK
     if record.get("task") != "review":
         raise UsageError(f"--format {args.format} exports reviews; run {run['id']} is a {record.get('task')}")
-    from app.render.review import review_output
+    from app.render.review import repeat_output, review_output
     from app.review.stored import outcome_from_json
 
+    if record.get("stability") and record.get("runs"):  # review --repeat N: every run, and the stability
+        sys.stdout.write(repeat_output([outcome_from_json(r) for r in record["runs"]], record, args.format))
+        return ExitCode.OK
     sys.stdout.write(review_output(outcome_from_json(record), args.format))
     return ExitCode.OK
 

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
-    SEVERITY_CHOICES,
+    add_gate_options,
+    add_repeat_option,
     add_route_options,
+    check_gate_options,
     fail,
     max_tokens_arg,
     positive_int,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from app.cli.common import SubParsers
     from app.review.plan import ReviewOptions
     from app.review.task import ReviewOutcome
+    from app.run.prepared import PreparedRun
     from providers import Provider
 
 
@@ -63,12 +66,13 @@ def add_parser(sub: SubParsers) -> None:
     review.add_argument(
         "--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)"
     )
-    review.add_argument(
-        "--fail-on",
-        choices=(*SEVERITY_CHOICES, "none"),
-        default="none",
-        metavar="SEVERITY",
-        help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)",
+    add_gate_options(
+        review,
+        compare=False,
+        fail_on_help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)",
+    )
+    add_repeat_option(
+        review, "review N times and report which findings every run makes and which come and go (default 1)"
     )
     review.add_argument(
         "--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)"
@@ -126,11 +130,12 @@ def run(args: argparse.Namespace) -> int:
     from app.run.review import load_review_input, prepare_review
     from app.task_exit import findings_exit
 
+    check_gate_options(args)
     review = load_review_input(args.file, args.key)
     if args.out:
         check_writable(args.out)
     config = load_config()
-    if use_tui(args) and not args.key:
+    if use_tui(args) and not args.key and args.repeat == 1:
         return open_review_tui(args)
     prepared = prepare_review(
         review,
@@ -142,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
         input_ref=str(Path(args.file).resolve()),
     )
     live = args.format == "text" or bool(args.out)
+    if args.repeat > 1:
+        return run_repeated(args, prepared, live=live)
     try:
         outcome = asyncio.run(stream_review(prepared.starts["a"](0), prepared.providers["a"], live=live))
     except KeyboardInterrupt:
@@ -164,6 +171,67 @@ def run(args: argparse.Namespace) -> int:
     return findings_exit(outcome.result, args.fail_on)
 
 
+def run_repeated(args: argparse.Namespace, prepared: PreparedRun, *, live: bool) -> int:
+    """`review --repeat N`: N reviews one after another on the same provider; the output
+    holds every run and the stability of each finding, and --fail-on gates on the
+    findings in at least --consensus K of the runs (any run without it)."""
+    import asyncio
+
+    from app.compare.stability import review_gate, review_repeat_record
+    from app.render.review import repeat_output
+    from app.review.report import review_json
+    from app.task_exit import gate_exit
+
+    try:
+        outcomes = asyncio.run(stream_runs(prepared, args.repeat, live=live))
+    except KeyboardInterrupt:
+        prepared.recorder.finish(status="cancelled")
+        raise
+    record = review_repeat_record([review_json(o) for o in outcomes])
+    _, recording = prepared.finish({"a": [record]})
+    text = repeat_output(outcomes, record, args.format)
+    if args.out:
+        from app.source.files import write_atomically
+
+        write_atomically(Path(args.out), text)
+        say(f"wrote {args.format} to {args.out}")
+    elif args.format != "text":
+        sys.stdout.write(text)
+    else:
+        from app.render.review import stability_lines
+        from app.render.terminal import neutralise
+
+        print(neutralise("\n".join(stability_lines(record))))
+    print_recording(recording, args.out or "this command's output")
+    failed = [(n, o) for n, o in enumerate(outcomes, start=1) if o.error is not None]
+    for n, outcome in failed:
+        assert outcome.error is not None
+        fail(f"run {n} of {args.repeat}: {outcome.error.one_line()}")
+    if failed:
+        assert failed[0][1].error is not None
+        return exit_code_for(failed[0][1].error)
+    clusters = record["stability"]["clusters"]
+    consensus = args.consensus or 1
+    gating = review_gate(clusters, args.fail_on, consensus=consensus)
+    candidates = len(review_gate(clusters, args.fail_on, consensus=1))
+    code, notes = gate_exit(gating, candidates, args.fail_on, consensus=consensus, repeat=args.repeat)
+    for note in notes:
+        print_note(note)
+    return code
+
+
+async def stream_runs(prepared: PreparedRun, repeat: int, *, live: bool) -> list[ReviewOutcome]:
+    """Each run's review streamed in turn (one provider, so no run skews another's latency)."""
+    outcomes = []
+    try:
+        for run in range(repeat):
+            say(f"run {run + 1} of {repeat}")
+            outcomes.append(await stream_review(prepared.starts["a"](run), None, live=live))
+    finally:
+        await prepared.providers["a"].aclose()
+    return outcomes
+
+
 def open_review_tui(args: argparse.Namespace) -> int:
     from app.cli.common import route_options
     from app.tui.app import run_tui
@@ -176,9 +244,10 @@ def open_review_tui(args: argparse.Namespace) -> int:
     )
 
 
-async def stream_review(events: AsyncIterator[Any], provider: Provider, *, live: bool) -> ReviewOutcome:
+async def stream_review(events: AsyncIterator[Any], provider: Provider | None, *, live: bool) -> ReviewOutcome:
     """The review's events as they happen: findings printed (live), parts and route
-    decisions said on stderr; the outcome when it ends."""
+    decisions said on stderr; the outcome when it ends. `provider` is closed at the end
+    (None: the caller closes it)."""
     from app.render.console import SafeConsole
     from app.render.text import print_finding, print_verdict
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished
@@ -198,7 +267,8 @@ async def stream_review(events: AsyncIterator[Any], provider: Provider, *, live:
             else:
                 print_route_event(event)
     finally:
-        await provider.aclose()
+        if provider is not None:
+            await provider.aclose()
     assert outcome is not None
     if live:
         print_verdict(console, outcome)

@@ -24,7 +24,8 @@ def compare_report(
         "task": "compare",
         "compared": task,
         "baseline": baseline,
-        "status": "ok" if a["status"] == b["status"] == "ok" else "failed",
+        # Every run of both sides: a later run that failed fails the compare, as its exit code says.
+        "status": "ok" if all(r["status"] == "ok" for side in ("a", "b") for r in runs[side]) else "failed",
         "input": b.get("input"),
         "a": a,
         "b": b,

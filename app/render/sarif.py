@@ -106,8 +106,44 @@ def _result(
     }
 
 
-def review_sarif(outcome: ReviewOutcome) -> dict[str, Any]:
-    findings = outcome.result.findings if outcome.result else []
+def _stability_properties(cluster: dict[str, Any]) -> dict[str, Any]:
+    """How a finding held up over `review --repeat N`, as SARIF result properties."""
+    return {
+        "foundInRuns": cluster["found"],
+        "repeat": cluster["repeat"],
+        "stability": cluster["verdict"],
+        "runs": sorted(int(n) for n in cluster["runs"]),
+    }
+
+
+def repeated_findings(
+    outcomes: list[ReviewOutcome], clusters: list[dict[str, Any]]
+) -> list[tuple[Finding, dict[str, Any]]]:
+    """Each cluster of a repeated review as the finding of the first run that made it,
+    with its stability: what the SARIF of `review --repeat N` reports."""
+    out = []
+    for cluster in clusters:
+        run, finding_id = min((int(n), fid) for n, fid in cluster["runs"].items())
+        result = outcomes[run - 1].result
+        finding = next(f for f in (result.findings if result else []) if f.id == finding_id)
+        out.append((finding, _stability_properties(cluster)))
+    return out
+
+
+def _with_properties(result: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    result["properties"].update(extra)
+    return result
+
+
+def review_sarif(
+    outcome: ReviewOutcome, repeated: list[tuple[Finding, dict[str, Any]]] | None = None, repeat: int | None = None
+) -> dict[str, Any]:
+    """SARIF of one review; with `repeated` (review --repeat N), one result per finding
+    clustered across the runs, each carrying its stability as properties."""
+    with_stability = (
+        repeated if repeated is not None else [(f, {}) for f in (outcome.result.findings if outcome.result else [])]
+    )
+    findings = [f for f, _ in with_stability]
     rule_ids = sorted(
         {_rule_id(f) for f in findings}, key=lambda r: (r.split("/")[0], SEVERITIES.index(r.split("/")[1]))
     )
@@ -144,7 +180,9 @@ def review_sarif(outcome: ReviewOutcome) -> dict[str, Any]:
         "automationDetails": {"id": f"driftcheck/review/{outcome.provider}:{outcome.model}/"},
         "artifacts": [artifact],
         "invocations": [invocation],
-        "results": [_result(f, index[_rule_id(f)], uri, base, kinds) for f in findings],
+        "results": [
+            _with_properties(_result(f, index[_rule_id(f)], uri, base, kinds), extra) for f, extra in with_stability
+        ],
         "properties": {
             "provider": outcome.provider,
             "model": outcome.model,
@@ -152,6 +190,8 @@ def review_sarif(outcome: ReviewOutcome) -> dict[str, Any]:
             "summary": outcome.result.summary if outcome.result else None,
         },
     }
+    if repeat is not None:
+        run["properties"]["repeat"] = repeat
     if base:
         run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": Path(os.getcwd()).resolve().as_uri() + "/"}}
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
