@@ -138,11 +138,22 @@ class Finding(FindingReply):
     symbol: str | None = None
     lines_valid: bool = True  # False: the cited lines are not in the file (see checks)
     cited_lines: list[int] | None = None  # where the model pointed, when driftcheck corrected it
+    # Set only in a review of several files or of a change (a lone file's JSON keeps its shape):
+    path: str | None = None
+    outside_change: bool | None = None  # True: the finding cites no changed line
+    fingerprint: str | None = None  # app.review.fingerprint: stable across moves and providers
 
     def as_public(self) -> dict[str, Any]:
-        # Every key always present (null when unknown), so consumers can rely on the shape.
+        # Every key always present (null when unknown), so consumers can rely on the shape;
+        # the multi-file keys appear in a multi-file review, always, and nowhere else.
         data = self.model_dump()
+        for key in _MULTI_FILE_KEYS:
+            if data[key] is None:
+                del data[key]
         return {"id": data.pop("id"), **data}
+
+
+_MULTI_FILE_KEYS = ("path", "outside_change", "fingerprint")
 
 
 class ReviewResult(BaseModel):
