@@ -41,11 +41,39 @@ if TYPE_CHECKING:
 def add_parser(sub: SubParsers) -> None:
     review = sub.add_parser(
         "review",
-        help="review one source file: findings with lines, severity and a score",
-        description="Review one source file. Findings stream as they arrive; the exit code is 1 when "
-        "a finding is at or above --fail-on, 2 for bad input, 3 when the provider failed.",
+        help="review source files or a change: findings with lines, severity and a score",
+        description="Review a source file, several files and directories, or a change (--diff, --staged). "
+        "Findings stream as they arrive; the exit code is 1 when a finding is at or above --fail-on, 2 for "
+        "bad input, 3 when the provider failed.",
     )
-    review.add_argument("file", help="the file to review")
+    review.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files and directories to review (directories are walked with their .gitignore); with "
+        "--diff or --staged, the parts of the change to review",
+    )
+    review.add_argument(
+        "--diff",
+        nargs="?",
+        const="",
+        metavar="RANGE",
+        help="review a git change: the working tree against HEAD (no RANGE), a revision (HEAD~1) or a range "
+        "(main...HEAD); '-' reads a unified diff from stdin",
+    )
+    review.add_argument("--staged", action="store_true", help="review the staged change (git's index)")
+    review.add_argument(
+        "--changed-only",
+        action="store_true",
+        help="with a change: drop findings that cite no changed line (default: kept, marked outside_change)",
+    )
+    review.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help="files reviewed at once against the provider (default 4)",
+    )
     review.add_argument(
         "-p",
         "--provider",
@@ -126,6 +154,11 @@ def run(args: argparse.Namespace) -> int:
     from app.run.review import load_review_input, prepare_review
     from app.task_exit import findings_exit
 
+    if is_many(args):
+        from app.cli.review_change import run_change
+
+        return run_change(args, review_options(args))
+    args.file = args.paths[0]
     review = load_review_input(args.file, args.key)
     if args.out:
         check_writable(args.out)
@@ -162,6 +195,28 @@ def run(args: argparse.Namespace) -> int:
             )
         return exit_code_for(outcome.error)
     return findings_exit(outcome.result, args.fail_on)
+
+
+def is_many(args: argparse.Namespace) -> bool:
+    """A review of a change or of several files (not today's one file); UsageError for
+    options that do not fit together."""
+    from pathlib import Path
+
+    from app.errors import UsageError
+
+    change = args.diff is not None or args.staged
+    if args.staged and args.diff:
+        raise UsageError("--staged reviews the index; it does not take a --diff RANGE as well")
+    if args.diff == "-" and args.paths:
+        raise UsageError("--diff - reads the change from stdin; it takes no PATH")
+    if not change and not args.paths:
+        raise UsageError("give a file or directory to review, or --diff / --staged for a git change")
+    if args.changed_only and not change:
+        raise UsageError("--changed-only needs a change to compare against: use it with --diff or --staged")
+    many = change or len(args.paths) > 1 or Path(args.paths[0]).is_dir()
+    if many and args.key:
+        raise UsageError("--key names one file's answer key; for several files, each FILE.key.toml beside it is used")
+    return many
 
 
 def open_review_tui(args: argparse.Namespace) -> int:

@@ -71,6 +71,13 @@ def repo_root(cwd: Path) -> Path:
     return Path(result.stdout.decode("utf-8", "replace").strip())
 
 
+def is_revision(root: Path, rev: str) -> bool:
+    """Whether git reads `rev` as a revision or a range (not as a path)."""
+    if rev.startswith("-"):
+        return False
+    return _git(root, "rev-parse", "--quiet", rev, "--").returncode == 0
+
+
 def diff_text(root: Path, spec: ChangeSpec, paths: list[str]) -> str:
     """The unified diff of `spec`, limited to `paths` (relative to `root`) when given."""
     if spec.rev is not None and (spec.rev.startswith("-") or not spec.rev.strip()):

@@ -51,8 +51,11 @@ def skip_reason(relative: str, head: bytes) -> str | None:
     parts = Path(relative).parts
     if any(part in VENDORED_DIRS for part in parts[:-1]):
         return "vendored"
-    if _GENERATED_NAME.search(parts[-1] if parts else relative):
+    name = parts[-1] if parts else relative
+    if _GENERATED_NAME.search(name):
         return "generated"
+    if name.endswith(".key.toml"):
+        return "answer key"
     sniff = head[:_SNIFF_BYTES]
     if b"\x00" in sniff and not sniff.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "binary"

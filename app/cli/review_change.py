@@ -1,0 +1,155 @@
+"""`driftcheck review` of several files or of a change (--diff, --staged): the files read
+and planned before anything is sent, reviewed concurrently, a progress bar on a terminal
+(one line per file otherwise), findings printed by file as each file finishes, and the
+output written once the review ends, whatever failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.cli.common import fail, print_note, print_recording, say
+
+if TYPE_CHECKING:
+    from app.review.change import ChangeOutcome
+    from app.review.files import ChangeInput
+    from app.review.plan import ReviewOptions
+    from providers import Provider
+
+
+def load_change(args: argparse.Namespace) -> ChangeInput:
+    from app.run.change import STDIN, load_git_change, load_paths, load_stdin_change
+    from app.source.git import ChangeSpec
+
+    if args.diff == STDIN:
+        return load_stdin_change(sys.stdin.read(), Path.cwd())
+    if args.diff is not None or args.staged:
+        return load_git_change(ChangeSpec(args.diff or None, args.staged), args.paths, Path.cwd())
+    return load_paths(args.paths)
+
+
+def run_change(args: argparse.Namespace, options: ReviewOptions) -> int:
+    import asyncio
+
+    from app.cli.common import check_writable, route_options
+    from app.config.load import load_config
+    from app.errors import exit_code_for
+    from app.review.change import change_json
+    from app.run.change import check_reviewable, prepare_change
+    from app.run.providers import ProviderResolver
+    from app.task_exit import findings_exit
+
+    change = load_change(args)
+    if args.out:
+        check_writable(args.out)
+    nothing = check_reviewable(change)
+    if nothing is not None:
+        say(nothing)
+        return 0
+    prepared = prepare_change(
+        change,
+        args.provider,
+        resolver=ProviderResolver(load_config(), retries=args.retries, notify=print_note),
+        options=options,
+        route=route_options(args),
+        record=not args.no_history,
+        changed_only=args.changed_only,
+        concurrency=args.concurrency,
+    )
+    live = args.format == "text" or bool(args.out)
+    try:
+        outcome = asyncio.run(stream_change(prepared.start(), prepared.provider, live=live))
+    except KeyboardInterrupt:
+        prepared.recorder.finish(status="cancelled")
+        raise
+    record = change_json(outcome)
+    recording = prepared.finish(record)  # in history before the run is reported done
+    write_change_output(args, outcome)
+    print_recording(recording, args.out or "this command's output")
+    if outcome.error is not None:
+        failed = [path for path, o in outcome.outcomes.items() if o is None or o.error is not None]
+        fail(f"{len(failed)} of {len(outcome.outcomes)} file(s) not reviewed in full: {outcome.error.one_line()}")
+        say("the other files' findings are in the output" + (f" and in {args.out}" if args.out else ""))
+        return exit_code_for(outcome.error)
+    return findings_exit(outcome.result, args.fail_on)
+
+
+async def stream_change(events: AsyncIterator[Any], provider: Provider, *, live: bool) -> ChangeOutcome:
+    """The files' events as they happen: a progress bar on a terminal (a line per file
+    otherwise), each file's findings printed when it finishes (live); the outcome."""
+    from app.cli.common import print_route_event
+    from app.render.change import file_heading, print_change_verdict, print_file
+    from app.render.console import SafeConsole
+    from app.review.change import ChangeFinished, FileEvent, FileFinished
+
+    console = SafeConsole(highlight=False, soft_wrap=True)
+    progress = _Progress()
+    outcome = None
+    try:
+        async for event in events:
+            if isinstance(event, FileFinished):
+                progress.advance(event, file_heading(event.file, event.outcome))
+                if live:
+                    print_file(console, event.file, event.outcome)
+            elif isinstance(event, FileEvent):
+                print_route_event(event.event)
+            elif isinstance(event, ChangeFinished):
+                outcome = event.outcome
+    finally:
+        progress.stop()
+        await provider.aclose()
+    assert outcome is not None
+    if live:
+        print_change_verdict(console, outcome)
+    return outcome
+
+
+class _Progress:
+    """A bar on stderr when it is a terminal; otherwise one line per finished file."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+
+    def advance(self, event: Any, line: str) -> None:
+        if not sys.stderr.isatty():
+            say(f"[{event.done}/{event.total}] {line}")
+            return
+        if self.bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            from app.render.console import SafeConsole
+
+            self.bar = Progress(
+                TextColumn("reviewing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=SafeConsole(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("", total=event.total)
+        self.bar.update(self.task, completed=event.done, description=event.file.path)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def write_change_output(args: argparse.Namespace, outcome: ChangeOutcome) -> None:
+    from app.render.change import change_output
+
+    if not args.out:
+        if args.format != "text":
+            sys.stdout.write(change_output(outcome, args.format))
+            sys.stdout.flush()
+        return
+    from app.source.files import write_atomically
+
+    write_atomically(Path(args.out), change_output(outcome, args.format))
+    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

@@ -1,0 +1,334 @@
+"""`driftcheck review` of a change and of several files: temporary git repositories, the
+fake provider server behind the real SDK, and its request log to prove what was sent —
+and that unchanged files never were."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_in_process
+from tests.fakeserver import HttpError, Reply, _prompt_text
+from tests.gitrepo import Repo
+
+MINI = "openai:gpt-5.4-mini"
+
+CALC = """\
+def add(a, b):
+    return a + b
+
+
+def divide(a, b):
+    return a / b
+
+
+def scale(values, factor):
+    out = []
+    for v in values:
+        out.append(v * factor)
+    return out
+"""
+
+UTIL_JS = """\
+function greet(name) {
+  return "hello " + name;
+}
+
+module.exports = { greet };
+"""
+
+
+def sent_paths(fake) -> list[str]:
+    """The file each request reviewed, from the prompt's `File:` line."""
+    return [m.group(1) for r in fake.requests for m in [re.search(r"^File: (.+)$", _prompt_text(r.body), re.M)] if m]
+
+
+def finding(line: int, evidence: str, *, title: str = "Division by zero", severity: str = "high") -> dict:
+    return {
+        "line_start": line,
+        "line_end": line,
+        "severity": severity,
+        "category": "correctness",
+        "title": title,
+        "explanation": "It fails on some input.",
+        "suggestion": "Check it first.",
+        "evidence": evidence,
+    }
+
+
+def reply(*findings: dict, score: int = 6) -> Reply:
+    return Reply(text=json.dumps({"findings": list(findings), "summary": "ok", "score": score}))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo(tmp_path / "repo")
+    repo.write("calc.py", CALC)
+    repo.write("web/util.js", UTIL_JS)
+    repo.write("notes.txt", "plain notes\n")
+    repo.commit("base")
+    return repo
+
+
+@pytest.fixture
+def review(cli_env):
+    def run(repo: Repo | None, *args: str, stdin: str | None = None, cwd: Path | None = None):
+        where = cwd or (repo.path if repo is not None else None)
+        assert where is not None
+        return run_in_process(("review", *args, "-p", MINI), env=cli_env, stdin=stdin, cwd=where)
+
+    return run
+
+
+# --- what is reviewed -------------------------------------------------------------------------
+
+
+def test_the_working_tree_change_sends_only_the_changed_file(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    result = review(repo, "--diff", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert sent_paths(fake) == ["calc.py"]  # util.js and notes.txt are unchanged: never sent
+    data = json.loads(result.stdout)
+    assert [f["path"] for f in data["files"]] == ["calc.py"]
+    assert data["files"][0]["change"] == "modified" and data["files"][0]["status"] == "ok"
+    assert data["input"]["kind"] == "change"
+    assert all(f["path"] == "calc.py" and len(f["fingerprint"]) == 32 for f in data["result"]["findings"])
+
+
+def test_staged_reviews_the_index_not_the_working_tree(fake, repo, review):
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    repo.git("add", "web/util.js")
+    repo.write("calc.py", CALC + "\n\nx = 1\n")  # changed but not staged
+    result = review(repo, "--staged", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert sent_paths(fake) == ["web/util.js"]
+    assert [f["path"] for f in json.loads(result.stdout)["files"]] == ["web/util.js"]
+
+
+def test_a_range_reviews_the_new_side_as_committed(fake, repo, review):
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("calc.py", CALC.replace("return a / b", "return a // b"))
+    repo.commit("integer division")
+    repo.write("calc.py", "overwritten in the working tree\n")  # not part of main...HEAD
+    result = review(repo, "--diff", "main...HEAD", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert sent_paths(fake) == ["calc.py"]
+    prompt = _prompt_text(fake.requests[0].body)
+    assert "6 + |     return a // b" in prompt  # new-file numbering, the changed line marked
+    assert "overwritten" not in prompt
+    data = json.loads(result.stdout)
+    assert data["input"]["range"] == "main...HEAD"
+
+
+def test_a_single_revision_is_compared_with_the_working_tree(fake, repo, review):
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hey "))
+    repo.commit("greeting")
+    result = review(repo, "--diff", "HEAD~1", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert sent_paths(fake) == ["web/util.js"]
+
+
+def test_a_diff_on_stdin_uses_the_working_tree_file_when_it_agrees(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    diff = repo.git("diff")
+    result = review(repo, "--diff", "-", "--format", "json", stdin=diff)
+    assert result.code == 0, result.stderr
+    assert sent_paths(fake) == ["calc.py"]
+    data = json.loads(result.stdout)
+    assert data["files"][0]["hunks_only"] is False
+    assert "hunks alone" not in result.stderr
+
+
+def test_a_diff_on_stdin_without_the_files_reviews_the_hunks_alone(fake, repo, review, tmp_path):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    diff = repo.git("diff")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    fake.script(reply(finding(6, "return a / b  # may be zero")))
+    result = review(repo, "--diff", "-", "--format", "json", stdin=diff, cwd=elsewhere)
+    assert result.code == 0, result.stderr
+    assert "reviewing the hunks alone" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["files"][0]["hunks_only"] is True
+    [found] = data["result"]["findings"]
+    assert found["line_start"] == 6 and found["lines_valid"] and found["outside_change"] is False
+    prompt = _prompt_text(fake.requests[0].body)
+    assert "def add" not in prompt  # line 1 is outside every hunk: not known, not sent
+
+
+def test_changed_lines_are_sent_with_their_enclosing_symbol_not_the_whole_file(fake, tmp_path, review):
+    repo = Repo(tmp_path / "big")
+    body = "".join(f"def f{n}(x):\n    y = x + {n}\n    return y\n\n\n" for n in range(60))
+    repo.write("big.py", body)
+    repo.commit("base")
+    repo.write("big.py", body.replace("y = x + 30\n", "y = x + 30\n    y = y / 0\n"))
+    result = review(repo, "--diff", "--format", "json")
+    assert result.code == 0, result.stderr
+    prompt = _prompt_text(fake.requests[0].body)
+    assert "def f30(x):" in prompt and "+ |     y = y / 0" in prompt
+    assert "def f5(x):" not in prompt and "def f55(x):" not in prompt
+    assert len(fake.requests) == 1
+
+
+def test_findings_outside_the_change_are_marked_and_changed_only_drops_them(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    both = reply(
+        finding(6, "return a / b  # may be zero"),
+        finding(5, "def divide(a, b):", title="No docstring", severity="low"),
+    )
+    fake.script(both)
+    data = json.loads(review(repo, "--diff", "--format", "json").stdout)
+    marks = {f["title"]: f["outside_change"] for f in data["result"]["findings"]}
+    assert marks == {"Division by zero": False, "No docstring": True}
+    fake.script(both)
+    kept = json.loads(review(repo, "--diff", "--changed-only", "--format", "json").stdout)
+    assert [f["title"] for f in kept["result"]["findings"]] == ["Division by zero"]
+
+
+def test_text_groups_findings_by_file(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    fake.reply_when(MINI.split(":")[1], ["File: calc.py"], reply(finding(6, "return a / b  # may be zero")))
+    fake.reply_when(MINI.split(":")[1], ["File: web/util.js"], reply(score=9))
+    result = review(repo, "--diff")
+    assert result.code == 0, result.stderr
+    out = result.stdout
+    assert "── calc.py (modified): 1 finding(s), score 6/10" in out
+    assert "── web/util.js (modified): 0 finding(s), score 9/10" in out
+    assert "Score 6/10 (the weakest file's)" in out
+    assert "[1/2]" in result.stderr and "[2/2]" in result.stderr  # one line per file in a pipe
+
+
+def test_one_file_failing_keeps_the_others(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    model = MINI.split(":")[1]
+    fake.reply_when(model, ["File: calc.py"], reply(finding(6, "return a / b  # may be zero")))
+    fake.reply_when(model, ["File: web/util.js"], HttpError(500, "boom"))
+    result = review(repo, "--diff", "--format", "json", "--retries", "0")
+    assert result.code == 3
+    data = json.loads(result.stdout)
+    status = {f["path"]: f["status"] for f in data["files"]}
+    assert status == {"calc.py": "ok", "web/util.js": "failed"}
+    assert [f["path"] for f in data["result"]["findings"]] == ["calc.py"]
+    assert "1 of 2 file(s) not reviewed in full" in result.stderr
+
+
+def test_fail_on_applies_over_all_files(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    model = MINI.split(":")[1]
+    fake.reply_when(model, ["File: calc.py"], reply())
+    fake.reply_when(model, ["File: web/util.js"], reply(finding(2, 'return "hi " + name;', severity="critical")))
+    assert review(repo, "--diff", "--format", "json", "--fail-on", "high").code == 1
+
+
+def test_markdown_groups_by_file_for_a_pr_comment(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    fake.script(reply(finding(6, "return a / b  # may be zero")))
+    md = review(repo, "--diff", "--format", "markdown").stdout
+    assert md.startswith("## driftcheck review: the working tree's change")
+    assert "| `calc.py` | 🟧 high | L6 | correctness | Division by zero |" in md
+    assert "### `calc.py`" in md
+
+
+# --- several files and directories -------------------------------------------------------------
+
+
+def test_directories_are_walked_with_gitignore_and_skips_are_said(fake, tmp_path, review):
+    repo = Repo(tmp_path / "walk")
+    repo.write(".gitignore", "ignored/\n*.log\n")
+    repo.write("src/a.py", "def a():\n    return 1\n")
+    repo.write("src/b.js", "function b() { return 2; }\n")
+    repo.write("src/ignored/c.py", "def c():\n    return 3\n")
+    repo.write("src/debug.log", "log line\n")
+    repo.write("src/node_modules/lib/index.js", "module.exports = 1;\n")
+    repo.write("src/logo.bin", b"\x89PNG\x00\x00\x00")
+    repo.write("src/app.min.js", "var a=1;\n")
+    repo.write("src/gen.py", "# Code generated by protoc. DO NOT EDIT.\nx = 1\n")
+    result = review(repo, "src", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert sorted(sent_paths(fake)) == ["src/a.py", "src/b.js"]
+    data = json.loads(result.stdout)
+    assert data["input"]["kind"] == "files"
+    left = {f["path"]: f["reason"] for f in data["files"] if f["status"] == "left_out"}
+    assert left == {
+        "src/node_modules/": "vendored",
+        "src/logo.bin": "binary",
+        "src/app.min.js": "generated",
+        "src/gen.py": "generated",
+    }
+    assert "src/logo.bin: not reviewed (binary)" in result.stderr
+
+
+def test_several_named_files_are_each_reviewed(fake, repo, review):
+    result = review(repo, "calc.py", "web/util.js", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert sorted(sent_paths(fake)) == ["calc.py", "web/util.js"]
+    data = json.loads(result.stdout)
+    assert all("outside_change" not in f for f in data["result"]["findings"])  # not a change
+
+
+def test_a_single_file_keeps_todays_json_shape(fake, repo, review):
+    data = json.loads(review(repo, "calc.py", "--format", "json").stdout)
+    assert "files" not in data
+    assert all({"path", "fingerprint", "outside_change"}.isdisjoint(f) for f in data["result"]["findings"])
+
+
+# --- bad input: one line, exit 2, nothing sent ---------------------------------------------------
+
+
+def _refused(result, fake, *words: str, code: int = 2) -> None:
+    assert result.code == code, (result.stdout, result.stderr)
+    line = result.stderr.strip().splitlines()[-1]
+    for word in words:
+        assert word in line, line
+    assert fake.requests == []
+
+
+def test_not_a_git_repository(fake, tmp_path, review):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    _refused(review(None, "--diff", cwd=plain), fake, "not inside a git repository")
+
+
+def test_an_unknown_revision(fake, repo, review):
+    _refused(review(repo, "--diff", "nosuchbranch...HEAD"), fake, "nosuchbranch...HEAD", "unknown revision")
+
+
+def test_an_empty_change_says_nothing_to_review(fake, repo, review):
+    result = review(repo, "--diff")
+    _refused(result, fake, "nothing to review", code=0)
+
+
+def test_a_diff_that_does_not_parse(fake, repo, review):
+    _refused(review(repo, "--diff", "-", stdin="this is not a diff\n"), fake, "not a unified diff")
+    broken = "--- a/x.py\n+++ b/x.py\n@@ -1,3 +1,3 @@\n only one line\n"
+    _refused(review(repo, "--diff", "-", stdin=broken), fake, "not a unified diff")
+
+
+def test_a_binary_only_change(fake, repo, review):
+    repo.write("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    repo.git("add", "logo.png")
+    _refused(review(repo, "--staged"), fake, "only binary files")
+
+
+def test_a_path_outside_the_repository(fake, repo, review, tmp_path):
+    _refused(review(repo, "--diff", "HEAD", str(tmp_path)), fake, "outside the repository")
+    evil = "--- a/../../etc/passwd\n+++ b/../../etc/passwd\n@@ -1 +1 @@\n-a\n+b\n"
+    _refused(review(repo, "--diff", "-", stdin=evil), fake, "outside the repository")
+
+
+def test_a_change_larger_than_the_request_guard(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a // b"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    _refused(review(repo, "--diff", "--max-requests", "1"), fake, "needs 2 requests", "--max-requests 2")
+
+
+def test_options_that_do_not_fit_together(fake, repo, review):
+    _refused(review(repo, "--staged", "--diff", "HEAD"), fake, "--staged")
+    _refused(review(repo, "calc.py", "--changed-only"), fake, "--changed-only")
+    _refused(review(repo), fake, "--diff")
