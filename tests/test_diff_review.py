@@ -332,3 +332,72 @@ def test_options_that_do_not_fit_together(fake, repo, review):
     _refused(review(repo, "--staged", "--diff", "HEAD"), fake, "--staged")
     _refused(review(repo, "calc.py", "--changed-only"), fake, "--changed-only")
     _refused(review(repo), fake, "--diff")
+
+
+# --- new findings only ---------------------------------------------------------------------------
+
+
+def _run_id(stderr: str) -> str:
+    match = re.search(r"recorded as (\w+)", stderr)
+    assert match, stderr
+    return match.group(1)
+
+
+def test_baseline_says_what_is_new_unchanged_and_fixed(fake, repo, review):
+    fake.script(
+        reply(finding(6, "return a / b"), finding(2, "return a + b", title="Overflow", severity="low")),
+    )
+    base = review(repo, "calc.py", "notes.txt", "--format", "json")
+    assert base.code == 0, base.stderr
+    base_id = _run_id(base.stderr)
+
+    repo.write("calc.py", CALC.replace("return a + b", "return a - b").replace("out = []", "out = [] * 2"))
+    division = finding(6, "return a / b", title="Zero division, worded otherwise")
+    fake.script(reply(division, finding(11, "out = [] * 2", title="Odd list")))
+    result = review(repo, "--diff", "--baseline", base_id, "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    report = data["baseline"]
+    assert (report["run_id"], report["new"], report["unchanged"], report["fixed"]) == (base_id, 1, 1, 1)
+    assert [f["title"] for f in report["fixed_findings"]] == ["Overflow"]
+    assert {f["title"]: f["baseline"] for f in data["result"]["findings"]} == {
+        "Zero division, worded otherwise": "unchanged",
+        "Odd list": "new",
+    }
+
+    fake.script(reply(division, finding(11, "out = [] * 2", title="Odd list")))
+    new_only = review(repo, "--diff", "--baseline", base_id, "--new-only")
+    assert new_only.code == 0, new_only.stderr
+    assert "Odd list" in new_only.stdout and "worded otherwise" not in new_only.stdout
+    assert "1 new, 1 unchanged, 1 fixed (only the new findings are shown)" in new_only.stdout
+
+
+def test_new_only_gates_ci_on_new_findings_alone(fake, repo, review):
+    fake.script(reply(finding(6, "return a / b", severity="critical")))
+    base_id = _run_id(review(repo, "calc.py", "notes.txt", "--format", "json").stderr)
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # still"))
+    fake.script(reply(finding(6, "return a / b  # still", severity="critical")))
+    # The critical finding is the base's own problem (same code? no: the line changed, so it is new).
+    assert review(repo, "--diff", "--baseline", base_id, "--new-only", "--fail-on", "high").code == 1
+    repo.write("calc.py", CALC.replace("return a + b", "return b + a"))
+    fake.script(reply(finding(6, "return a / b", severity="critical")))
+    assert review(repo, "--diff", "--baseline", base_id, "--new-only", "--fail-on", "high").code == 0
+
+
+def test_a_baseline_must_be_a_stored_review_with_fingerprints(fake, repo, review):
+    single = review(repo, "calc.py", "--format", "json")
+    run_id = _run_id(single.stderr)
+    fake.reset()
+    repo.write("calc.py", CALC + "\nx = 1\n")
+    _refused(review(repo, "--diff", "--baseline", run_id), fake, "no fingerprints")
+    _refused(review(repo, "--diff", "--baseline", "nosuchrun"), fake, "no run 'nosuchrun' in history")
+    _refused(review(repo, "--diff", "--new-only"), fake, "--new-only needs --baseline")
+
+
+def test_a_base_finding_in_code_the_change_left_alone_is_not_fixed(fake, repo, review):
+    fake.script(reply(finding(12, "out.append(v * factor)", title="Slow loop", severity="low")))
+    base_id = _run_id(review(repo, "calc.py", "notes.txt", "--format", "json").stderr)
+    repo.write("calc.py", CALC.replace("return a + b", "return b + a"))  # add() only: scale() is not sent
+    fake.script(reply())
+    data = json.loads(review(repo, "--diff", "--baseline", base_id, "--format", "json").stdout)
+    assert data["baseline"]["fixed"] == 0  # scale() was not looked at again: only its first lines, as context

@@ -68,6 +68,15 @@ def add_parser(sub: SubParsers) -> None:
         help="with a change: drop findings that cite no changed line (default: kept, marked outside_change)",
     )
     review.add_argument(
+        "--baseline",
+        metavar="RUN_ID",
+        help="a stored review of the base (from history): say which findings are new, unchanged or fixed, "
+        "by fingerprint",
+    )
+    review.add_argument(
+        "--new-only", action="store_true", help="with --baseline: report (and --fail-on) only the new findings"
+    )
+    review.add_argument(
         "--concurrency",
         type=positive_int,
         default=4,
@@ -214,6 +223,10 @@ def is_many(args: argparse.Namespace) -> bool:
     if args.changed_only and not change:
         raise UsageError("--changed-only needs a change to compare against: use it with --diff or --staged")
     many = change or len(args.paths) > 1 or Path(args.paths[0]).is_dir()
+    if args.new_only and not args.baseline:
+        raise UsageError("--new-only needs --baseline RUN_ID: the stored review to compare with")
+    if args.baseline and not many:
+        raise UsageError("--baseline compares a review of a change or of several files (--diff, --staged, PATH...)")
     if many and args.key:
         raise UsageError("--key names one file's answer key; for several files, each FILE.key.toml beside it is used")
     return many

@@ -39,10 +39,11 @@ def run_change(args: argparse.Namespace, options: ReviewOptions) -> int:
     from app.config.load import load_config
     from app.errors import exit_code_for
     from app.review.change import change_json
-    from app.run.change import check_reviewable, prepare_change
+    from app.run.change import check_reviewable, load_review_baseline, prepare_change
     from app.run.providers import ProviderResolver
     from app.task_exit import findings_exit
 
+    baseline = load_review_baseline(args.baseline) if args.baseline else None
     change = load_change(args)
     if args.out:
         check_writable(args.out)
@@ -59,6 +60,8 @@ def run_change(args: argparse.Namespace, options: ReviewOptions) -> int:
         record=not args.no_history,
         changed_only=args.changed_only,
         concurrency=args.concurrency,
+        baseline=baseline,
+        new_only=args.new_only,
     )
     live = args.format == "text" or bool(args.out)
     try:

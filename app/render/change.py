@@ -5,6 +5,7 @@ every format (JSON and SARIF included)."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -58,6 +59,8 @@ def print_change_verdict(console: Console, outcome: ChangeOutcome) -> None:
     outside = sum(1 for f in result.findings if f.outside_change)
     if outside:
         console.print(f"[dim]{outside} finding(s) are outside the changed lines (--changed-only drops them)[/]")
+    if outcome.baseline is not None:
+        console.print(escape(baseline_line(outcome.baseline)))
     for left in outcome.change.left_out:
         console.print(f"[dim]not reviewed: {escape(left.path)} ({escape(left.reason)})[/]")
     answer_key = change_json(outcome)["answer_key"]
@@ -70,6 +73,16 @@ def print_change_verdict(console: Console, outcome: ChangeOutcome) -> None:
         )
     if outcome.response is not None:
         console.print(f"[dim]{escape(metrics_line(outcome.response))}[/]")
+
+
+def baseline_line(report: dict[str, Any]) -> str:
+    line = (
+        f"Against baseline {report['run_id']}: {report['new']} new, {report['unchanged']} unchanged, "
+        f"{report['fixed']} fixed"
+    )
+    if report["new_only"]:
+        line += " (only the new findings are shown)"
+    return line
 
 
 def change_text(outcome: ChangeOutcome) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from bisect import bisect_left
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,18 @@ class ChangeFinished:
     outcome: ChangeOutcome
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """A stored review of the base (--baseline): its run id and its findings' public JSON."""
+
+    run_id: str
+    findings: list[dict[str, Any]]
+
+    @property
+    def fingerprints(self) -> frozenset[str]:
+        return frozenset(str(f["fingerprint"]) for f in self.findings if f.get("fingerprint"))
+
+
 @dataclass
 class ChangeOutcome(CallsOutcome):
     """A review of several files: each file's outcome, and what they add up to."""
@@ -74,6 +87,7 @@ class ChangeOutcome(CallsOutcome):
     checks: list[Check] = field(default_factory=list)
     partial_text: str = ""
     elapsed_s: float = 0.0
+    baseline: dict[str, Any] | None = None  # with --baseline: what is new, unchanged and fixed
 
     @property
     def findings(self) -> list[Finding]:
@@ -98,6 +112,8 @@ async def change_events(
     *,
     limit: ProviderLimit | None = None,
     changed_only: bool = False,
+    baseline: Baseline | None = None,
+    new_only: bool = False,
 ) -> AsyncIterator[Any]:
     """Every file's review events as they happen (FileStarted, FileEvent, FileFinished),
     then ChangeFinished. `provider` is the one every file is sent to (recorded, routed)."""
@@ -106,6 +122,8 @@ async def change_events(
     outcome.outcomes = dict.fromkeys(change.paths)
     queue: asyncio.Queue[Any] = asyncio.Queue()
     fatal: list[ProviderError] = []
+    seen: set[str] = set()
+    known = baseline.fingerprints if baseline is not None else None
     done = 0
     started = time.perf_counter()
 
@@ -122,7 +140,14 @@ async def change_events(
         async with limit.slot() as slot:
             if not fatal:
                 await queue.put(FileStarted(file.path, index, len(plans)))
-                scope = FileScope(file.path, file.changed, changed_only and file.changed is not None)
+                scope = FileScope(
+                    file.path,
+                    file.changed,
+                    changed_only=changed_only and file.changed is not None,
+                    baseline=known,
+                    new_only=new_only,
+                    seen=seen,
+                )
                 events = review_events(
                     provider,
                     plan.source,
@@ -167,7 +192,65 @@ async def change_events(
             outcome.error = file_outcome.error
     if fatal and outcome.error is None:
         outcome.error = fatal[0]
+    if baseline is not None:
+        reviewed = {
+            file.path: _symbols_sent(plan, file)
+            for plan, file in zip(plans, change.files, strict=True)
+            if (o := outcome.outcomes.get(file.path)) is not None and o.error is None
+        }
+        outcome.baseline = _against_baseline(baseline, outcome.findings, seen, reviewed, new_only)
     yield ChangeFinished(outcome)
+
+
+def _symbols_sent(plan: ReviewPlan, file: ChangedFile) -> set[str | None] | None:
+    """The symbols a file's requests showed the model whole, or that the change touched
+    (None in the set: module level); None when the whole file was sent."""
+    if file.changed is None:
+        return None
+    parts = [part for chunk in plan.chunks for part in chunk.parts]
+    changed = sorted(file.changed)
+
+    def touched(start: int, end: int) -> bool:  # a changed line within start..end, by bisection
+        at = bisect_left(changed, start)
+        return at < len(changed) and changed[at] <= end
+
+    return {None} | {
+        s.name
+        for s in plan.source.symbols
+        if touched(s.start, s.end) or any(a <= s.start and s.end <= b for a, b in parts)
+    }
+
+
+def _against_baseline(
+    baseline: Baseline,
+    findings: list[Finding],
+    seen: set[str],
+    reviewed: dict[str, set[str | None] | None],
+    new_only: bool,
+) -> dict[str, Any]:
+    """New, unchanged and fixed by fingerprint. Fixed is what the base had where this
+    review looked again (the same file, and for a change the same symbol) and no longer
+    finds: code the change left alone was not looked at, so it has fixed nothing."""
+
+    def looked_again(stored: dict[str, Any]) -> bool:
+        path = stored.get("path")
+        if path not in reviewed:
+            return False
+        symbols = reviewed[path]
+        return symbols is None or stored.get("symbol") in symbols
+
+    fixed = [f for f in baseline.findings if f.get("fingerprint") and f["fingerprint"] not in seen and looked_again(f)]
+    unchanged = len({fp for fp in seen if fp in baseline.fingerprints})
+    return {
+        "run_id": baseline.run_id,
+        "new": sum(1 for f in findings if f.baseline == "new"),
+        "unchanged": unchanged,
+        "fixed": len(fixed),
+        "new_only": new_only,
+        "fixed_findings": [
+            {k: f.get(k) for k in ("path", "line_start", "severity", "category", "title", "fingerprint")} for f in fixed
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -203,6 +286,7 @@ def change_json(outcome: ChangeOutcome) -> dict[str, Any]:
         },
         answer_key=combined_answer_key(outcome),
         files=files,
+        **({"baseline": outcome.baseline} if outcome.baseline is not None else {}),
     )
 
 

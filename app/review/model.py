@@ -142,10 +142,12 @@ class Finding(FindingReply):
     path: str | None = None
     outside_change: bool | None = None  # True: the finding cites no changed line
     fingerprint: str | None = None  # app.review.fingerprint: stable across moves and providers
+    baseline: str | None = None  # with --baseline: "new", or "unchanged" (the stored review had it)
 
     def as_public(self) -> dict[str, Any]:
         # Every key always present (null when unknown), so consumers can rely on the shape;
-        # the multi-file keys appear in a multi-file review, always, and nowhere else.
+        # the multi-file keys appear only where they apply: path and fingerprint in a review
+        # of several files or a change, outside_change in a change, baseline with --baseline.
         data = self.model_dump()
         for key in _MULTI_FILE_KEYS:
             if data[key] is None:
@@ -153,7 +155,7 @@ class Finding(FindingReply):
         return {"id": data.pop("id"), **data}
 
 
-_MULTI_FILE_KEYS = ("path", "outside_change", "fingerprint")
+_MULTI_FILE_KEYS = ("path", "outside_change", "fingerprint", "baseline")
 
 
 class ReviewResult(BaseModel):

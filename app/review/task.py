@@ -228,6 +228,9 @@ class FileScope:
     path: str
     changed: frozenset[int] | None = None  # the new lines a change touched; None: the whole file
     changed_only: bool = False  # drop findings that cite no changed line
+    baseline: frozenset[str] | None = None  # the fingerprints of a stored review (--baseline)
+    new_only: bool = False  # drop findings the baseline already had
+    seen: set[str] = field(default_factory=set, compare=False)  # fingerprints found, dropped ones too
 
 
 def _in_scope(finding: Finding, source: SourceFile, scope: FileScope | None) -> bool:
@@ -236,6 +239,11 @@ def _in_scope(finding: Finding, source: SourceFile, scope: FileScope | None) -> 
         return True
     finding.path = scope.path
     finding.fingerprint = finding_fingerprint(finding, source)
+    scope.seen.add(finding.fingerprint)
+    if scope.baseline is not None:
+        finding.baseline = "unchanged" if finding.fingerprint in scope.baseline else "new"
+        if scope.new_only and finding.baseline == "unchanged":
+            return False
     if scope.changed is not None:
         cited = range(finding.line_start, finding.line_end + 1)
         finding.outside_change = not (finding.lines_valid and any(line in scope.changed for line in cited))

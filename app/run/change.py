@@ -17,9 +17,10 @@ from app.history.recording import RecordOutcome, RunRecorder
 from app.history.summary import run_summary
 from app.notes import Note, Notify
 from app.review.answer_key import find_key
-from app.review.change import DEFAULT_FILE_CONCURRENCY, change_events
+from app.review.change import DEFAULT_FILE_CONCURRENCY, Baseline, change_events
 from app.review.files import ChangedFile, ChangeInput, LeftOut
 from app.review.plan import ReviewOptions, plan_change
+from app.run.compare import read_stored_run
 from app.run.options import RouteOptions
 from app.run.providers import ProviderResolver
 from app.source import git
@@ -217,6 +218,8 @@ def prepare_change(
     record: bool = True,
     changed_only: bool = False,
     concurrency: int = DEFAULT_FILE_CONCURRENCY,
+    baseline: Baseline | None = None,
+    new_only: bool = False,
     notify: Notify | None = None,
 ) -> PreparedChange:
     """The provider, each file's plan and the recorder. Raises an error meant for the user
@@ -243,7 +246,9 @@ def prepare_change(
     limit = ProviderLimit(concurrency)
 
     def start() -> AsyncIterator[Any]:
-        return change_events(plans, recorded, change, limit=limit, changed_only=changed_only)
+        return change_events(
+            plans, recorded, change, limit=limit, changed_only=changed_only, baseline=baseline, new_only=new_only
+        )
 
     return PreparedChange(change, provider, start, recorder)
 
@@ -255,3 +260,20 @@ def _change_sha(change: ChangeInput) -> str:
     for file in change.files:
         digest.update(f"{file.path}\0{file.text_input.sha256}\0".encode())
     return digest.hexdigest()
+
+
+def load_review_baseline(ref: str) -> Baseline:
+    """--baseline RUN_ID: a stored review of several files or of a change, whose findings
+    carry fingerprints; UsageError for anything else."""
+    run = read_stored_run(ref, "--baseline")
+    record = run["result"]
+    if run["task"] != "review" or not record or "files" not in record:
+        raise UsageError(
+            f"--baseline {ref}: run {run['id']} is not a review of a change or of several files (it has no "
+            f"fingerprints); record the base with `driftcheck review --diff RANGE` or `driftcheck review PATH...`"
+        )
+    if record.get("status") != "ok" or record.get("result") is None:
+        raise UsageError(
+            f"--baseline {ref}: run {run['id']} did not finish ({record.get('status')}); a baseline has to be complete"
+        )
+    return Baseline(str(run["id"]), list(record["result"]["findings"]))
