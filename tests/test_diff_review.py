@@ -401,3 +401,42 @@ def test_a_base_finding_in_code_the_change_left_alone_is_not_fixed(fake, repo, r
     fake.script(reply())
     data = json.loads(review(repo, "--diff", "--baseline", base_id, "--format", "json").stdout)
     assert data["baseline"]["fixed"] == 0  # scale() was not looked at again: only its first lines, as context
+
+
+# --- the keyed change ----------------------------------------------------------------------------
+
+
+def _keyed_reply(keyed, file: str, *, drop: tuple[str, ...] = (), extra: tuple[dict, ...] = ()) -> Reply:
+    lines = (keyed.repo.path / file).read_text().splitlines()
+    found = [
+        {
+            **finding(i["lines"][0], lines[i["lines"][0] - 1].strip(), severity=i["severity"]),
+            "category": i["category"],
+            "title": f"{i['keywords'][0].capitalize()} {i['keywords'][1]} problem",
+            "explanation": f"A {' '.join(i['keywords'])} issue.",
+        }
+        for i in keyed.issues
+        if i["file"] == file and i["id"] not in drop
+    ]
+    return reply(*found, *extra)
+
+
+def test_the_keyed_change_reports_recall_and_precision(fake, tmp_path, review):
+    from tests.change_fixture import build_keyed_change
+
+    keyed = build_keyed_change(tmp_path / "shop")
+    model = MINI.split(":")[1]
+    noise = finding(2, "import sqlite3", title="Unused import", severity="low")
+    fake.reply_when(model, ["File: shop/orders.py"], _keyed_reply(keyed, "shop/orders.py", extra=(noise,)))
+    fake.reply_when(model, ["File: shop/export.py"], _keyed_reply(keyed, "shop/export.py"))
+    fake.reply_when(model, ["File: web/session.js"], _keyed_reply(keyed, "web/session.js", drop=("weak-token",)))
+    result = review(keyed.repo, "--diff", keyed.range, "--format", "json")
+    assert result.code == 0, result.stderr
+    assert sorted(sent_paths(fake)) == ["shop/export.py", "shop/orders.py", "web/session.js"]
+    data = json.loads(result.stdout)
+    key = data["answer_key"]
+    assert (key["expected"], key["matched"]) == (5, 4)
+    assert key["recall"] == 0.8 and key["precision"] == 0.8  # 4 of 5 findings were planted issues
+    assert key["missed"] == ["web/session.js:weak-token"]
+    languages = {f["path"]: f["language"] for f in data["files"] if f["status"] == "ok"}
+    assert set(languages.values()) == {"python", "javascript"}
