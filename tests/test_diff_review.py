@@ -440,3 +440,18 @@ def test_the_keyed_change_reports_recall_and_precision(fake, tmp_path, review):
     assert key["missed"] == ["web/session.js:weak-token"]
     languages = {f["path"]: f["language"] for f in data["files"] if f["status"] == "ok"}
     assert set(languages.values()) == {"python", "javascript"}
+
+
+# --- the CI recipes ------------------------------------------------------------------------------
+
+
+def test_the_pre_commit_hook_reviews_the_staged_change_and_stops_on_high(fake, repo, cli_env):
+    hooks = (Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text()
+    entry = re.search(r"^\s*entry: (.+)$", hooks, re.M).group(1).split()
+    assert entry[:2] == ["driftcheck", "review"]
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.git("add", "calc.py")
+    fake.script(reply(finding(6, "return a / b  # may be zero", severity="high")))
+    result = run_in_process((*entry[1:], "-p", MINI), env=cli_env, cwd=repo.path)
+    assert result.code == 1, result.stderr
+    assert sent_paths(fake) == ["calc.py"]
