@@ -87,14 +87,23 @@ async def stream_change(events: AsyncIterator[Any], provider: Provider, *, live:
     from app.cli.common import print_route_event
     from app.render.change import file_heading, print_change_verdict, print_file
     from app.render.console import SafeConsole
-    from app.review.change import ChangeFinished, FileEvent, FileFinished
+    from app.review.change import ChangeFinished, FileEvent, FileFinished, FileStarted
 
     console = SafeConsole(highlight=False, soft_wrap=True)
-    progress = _Progress()
+    # The bar shares the console the findings print on when both reach the same terminal,
+    # so each file's findings appear above the bar rather than through it.
+    if live and sys.stdout.isatty():
+        progress = _Progress(console)
+    elif sys.stderr.isatty():
+        progress = _Progress(SafeConsole(stderr=True))
+    else:
+        progress = _Progress(None)
     outcome = None
     try:
         async for event in events:
-            if isinstance(event, FileFinished):
+            if isinstance(event, FileStarted):
+                progress.started(event.path, event.total)
+            elif isinstance(event, FileFinished):
                 progress.advance(event, file_heading(event.file, event.outcome))
                 if live:
                     print_file(console, event.file, event.outcome)
@@ -112,32 +121,39 @@ async def stream_change(events: AsyncIterator[Any], provider: Provider, *, live:
 
 
 class _Progress:
-    """A bar on stderr when it is a terminal; otherwise one line per finished file."""
+    """A bar on a terminal (`console`); with none, one line per finished file on stderr."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: Any) -> None:
+        self.console = console
         self.bar: Any = None
         self.task: Any = None
 
+    def started(self, path: str, total: int) -> None:
+        if self.console is not None:
+            self._bar(total)
+            self.bar.update(self.task, description=path)
+
     def advance(self, event: Any, line: str) -> None:
-        if not sys.stderr.isatty():
+        if self.console is None:
             say(f"[{event.done}/{event.total}] {line}")
             return
+        self._bar(event.total)
+        self.bar.update(self.task, completed=event.done)
+
+    def _bar(self, total: int) -> None:
         if self.bar is None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            from app.render.console import SafeConsole
 
             self.bar = Progress(
                 TextColumn("reviewing"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.description}"),
-                console=SafeConsole(stderr=True),
+                console=self.console,
                 transient=True,
             )
             self.bar.start()
-            self.task = self.bar.add_task("", total=event.total)
-        self.bar.update(self.task, completed=event.done, description=event.file.path)
+            self.task = self.bar.add_task("", total=total)
 
     def stop(self) -> None:
         if self.bar is not None:
