@@ -455,3 +455,33 @@ def test_the_pre_commit_hook_reviews_the_staged_change_and_stops_on_high(fake, r
     result = run_in_process((*entry[1:], "-p", MINI), env=cli_env, cwd=repo.path)
     assert result.code == 1, result.stderr
     assert sent_paths(fake) == ["calc.py"]
+
+
+# --- compare on a change -------------------------------------------------------------------------
+
+
+def test_compare_on_a_change_gives_the_drift_per_file_and_in_total(fake, repo, cli_env):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    zero = finding(6, "return a / b  # may be zero")
+    greet = finding(2, 'return "hi " + name;', title="Unescaped name", severity="medium")
+    for model, calc, util in (
+        ("claude-haiku-4-5", reply(zero), reply(greet)),
+        ("gpt-5.4-mini", reply({**zero, "severity": "critical"}), reply()),
+    ):
+        fake.reply_when(model, ["File: calc.py"], calc)
+        fake.reply_when(model, ["File: web/util.js"], util)
+    args = ("compare", "--diff", "-a", "anthropic:claude-haiku-4-5", "-b", MINI)
+    result = run_in_process((*args, "--format", "json"), env=cli_env, cwd=repo.path)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    drift = report["drift"]
+    per_file = {f["path"]: (f["matched"], f["only_a"], f["only_b"]) for f in drift["files"]}
+    assert per_file == {"calc.py": (1, 0, 0), "web/util.js": (0, 1, 0)}
+    assert len(drift["matched"]) == 1 and drift["matched"][0]["path"] == "calc.py"
+    assert drift["severity_disagreements"][0]["severity"] == ["high", "critical"]
+    assert drift["agreement"] == 0.5
+    assert sorted(sent_paths(fake)) == ["calc.py", "calc.py", "web/util.js", "web/util.js"]
+    text = run_in_process(args, env=cli_env, cwd=repo.path)
+    assert text.code == 0, text.stderr
+    assert "calc.py" in text.stdout and "web/util.js" in text.stdout

@@ -22,6 +22,7 @@ from app.review.files import ChangedFile, ChangeInput, LeftOut
 from app.review.plan import ReviewOptions, plan_change
 from app.run.compare import read_stored_run
 from app.run.options import RouteOptions
+from app.run.prepared import PreparedRun, Start
 from app.run.providers import ProviderResolver
 from app.source import git
 from app.source.diff import FileChange, parse_diff
@@ -228,11 +229,7 @@ def prepare_change(
     if changed_only and not change.is_change:
         raise UsageError("--changed-only needs a change to compare against: use it with --diff or --staged")
     provider = resolver.provider(spec, task="review", route=route, max_tokens=options.max_tokens)
-    for file in change.files:
-        for text in file.text_input.notes:
-            notify(Note("note", text))
-    for left in change.left_out:
-        notify(Note("note", f"{left.path}: not reviewed ({left.reason})"))
+    change_notes(change, notify)
     plans = plan_change(provider, change, options, notify=notify)
     recorder = RunRecorder.start(
         "review",
@@ -251,6 +248,52 @@ def prepare_change(
         )
 
     return PreparedChange(change, provider, start, recorder)
+
+
+def change_notes(change: ChangeInput, notify: Notify) -> None:
+    """What reading the files found worth saying, and each file left out and why."""
+    for file in change.files:
+        for text in file.text_input.notes:
+            notify(Note("note", text))
+    for left in change.left_out:
+        notify(Note("note", f"{left.path}: not reviewed ({left.reason})"))
+
+
+def prepare_change_compare(
+    change: ChangeInput,
+    specs: dict[str, str],
+    *,
+    resolver: ProviderResolver,
+    options: ReviewOptions = ReviewOptions(),
+    record: bool = True,
+    concurrency: int = DEFAULT_FILE_CONCURRENCY,
+) -> PreparedRun:
+    """The same change on two providers, each exactly its SPEC, each with its own plan (its
+    context window) and its own limit; recorded as one compare."""
+    notify = resolver.notify
+    providers = {side: resolver.exactly(spec, max_tokens=options.max_tokens) for side, spec in specs.items()}
+    change_notes(change, notify)
+    plans = {side: plan_change(provider, change, options, notify=notify) for side, provider in providers.items()}
+    sha256 = _change_sha(change)
+    recorder = RunRecorder.start(
+        "compare",
+        input_ref=change.label,
+        input_sha256=sha256,
+        providers=[p.spec for p in providers.values()],
+        enabled=record,
+        notify=notify,
+    )
+
+    def starter(side: str) -> Start:
+        recorded = recorder.recorded(providers[side], side)
+
+        def start(run: int) -> AsyncIterator[Any]:
+            return change_events(plans[side], recorded, change, limit=ProviderLimit(concurrency))
+
+        return start
+
+    label = TextInput(path=change.label, text="", encoding="utf-8", sha256=sha256, size_bytes=0)
+    return PreparedRun("review", True, label, providers, {side: starter(side) for side in providers}, recorder)
 
 
 def _change_sha(change: ChangeInput) -> str:
