@@ -35,11 +35,11 @@ def load_change(args: argparse.Namespace) -> ChangeInput:
 def run_change(args: argparse.Namespace, options: ReviewOptions) -> int:
     import asyncio
 
-    from app.cli.common import check_writable, route_options
+    from app.cli.common import check_writable, route_options, use_tui
     from app.config.load import load_config
     from app.errors import exit_code_for
     from app.review.change import change_json
-    from app.run.change import check_reviewable, load_review_baseline, prepare_change
+    from app.run.change import STDIN, check_reviewable, load_review_baseline, prepare_change
     from app.run.providers import ProviderResolver
     from app.task_exit import findings_exit
 
@@ -51,6 +51,8 @@ def run_change(args: argparse.Namespace, options: ReviewOptions) -> int:
     if nothing is not None:
         say(nothing)
         return 0
+    if change.is_change and use_tui(args) and args.diff != STDIN:
+        return open_change_tui(args, change, options)
     prepared = prepare_change(
         change,
         args.provider,
@@ -79,6 +81,25 @@ def run_change(args: argparse.Namespace, options: ReviewOptions) -> int:
         say("the other files' findings are in the output" + (f" and in {args.out}" if args.out else ""))
         return exit_code_for(outcome.error)
     return findings_exit(outcome.result, args.fail_on)
+
+
+def open_change_tui(args: argparse.Namespace, change: ChangeInput, options: ReviewOptions) -> int:
+    from app.cli.common import route_options
+    from app.tui.app import run_tui
+    from app.tui.change_screen import ChangeScreen
+
+    record = not args.no_history
+    return run_tui(
+        lambda app: ChangeScreen(
+            change,
+            args.provider,
+            record=record,
+            route=route_options(args),
+            options=options,
+            changed_only=args.changed_only,
+        ),
+        record=record,
+    )
 
 
 async def stream_change(events: AsyncIterator[Any], provider: Provider, *, live: bool) -> ChangeOutcome:

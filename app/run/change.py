@@ -19,7 +19,7 @@ from app.notes import Note, Notify
 from app.review.answer_key import find_key
 from app.review.change import DEFAULT_FILE_CONCURRENCY, Baseline, change_events
 from app.review.files import ChangedFile, ChangeInput, LeftOut
-from app.review.plan import ReviewOptions, plan_change
+from app.review.plan import ReviewOptions, ReviewPlan, plan_change
 from app.run.compare import read_stored_run
 from app.run.options import RouteOptions
 from app.run.prepared import PreparedRun, Start
@@ -203,6 +203,7 @@ class PreparedChange:
     provider: Provider  # as resolved (close it when done)
     start: Callable[[], AsyncIterator[Any]]
     recorder: RunRecorder
+    plans: list[ReviewPlan]  # each file's, in the change's order
 
     def finish(self, record: dict[str, Any]) -> RecordOutcome:
         score, summary = run_summary(record)
@@ -247,7 +248,7 @@ def prepare_change(
             plans, recorded, change, limit=limit, changed_only=changed_only, baseline=baseline, new_only=new_only
         )
 
-    return PreparedChange(change, provider, start, recorder)
+    return PreparedChange(change, provider, start, recorder, plans)
 
 
 def change_notes(change: ChangeInput, notify: Notify) -> None:
