@@ -1,5 +1,5 @@
 """The review of a change: the changed files on the left with their finding counts as each
-file finishes; the selected file's changed parts (what the model was shown, changed lines
+file finishes (coloured by the worst severity; `-` not sent, `!` failed); the selected file's changed parts (what the model was shown, changed lines
 marked `+`) beside its findings. Picking a finding brings its line into view.
 
 `driftcheck review --diff ...` (or `--staged`) opens it on a terminal. The change is read
@@ -20,12 +20,17 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from app.render.styles import SEVERITY_STYLE
 from app.render.terminal import neutralise
 from app.review.files import ChangedFile, ChangeInput
+from app.review.model import SEVERITIES
 from app.review.plan import ReviewOptions
 from app.run.options import RouteOptions
 from app.tui.runs import shown
 from app.tui.widgets import FindingList, escape
+
+# As git abbreviates them: added, modified, renamed; a file named rather than changed has none.
+_STATUS_LETTER = {"added": "A", "modified": "M", "renamed": "R"}
 
 
 class ChangedFiles(OptionList):
@@ -36,11 +41,11 @@ class ChangedFiles(OptionList):
         self.clear_options()
         for file in change.files:
             label = escape(neutralise(file.path))
-            self.add_option(Option(f"{label} [dim]({file.status})[/]  {counts.get(file.path, '…')}", id=file.path))
-        for left in change.left_out:
-            self.add_option(
-                Option(f"[dim]{escape(neutralise(left.path))} (not reviewed: {escape(left.reason)})[/]", disabled=True)
-            )
+            status = _STATUS_LETTER.get(file.status, " ")
+            self.add_option(Option(f"{counts.get(file.path, '[dim]  …[/]')} [dim]{status}[/] {label}", id=file.path))
+        for left in change.left_out:  # listed, greyed, with the reason
+            reason = escape(left.reason)
+            self.add_option(Option(f"[dim]    {escape(neutralise(left.path))} ({reason})[/]", disabled=True))
         self.highlighted = highlighted if highlighted is not None else (0 if change.files else None)
 
 
@@ -163,17 +168,17 @@ class ChangeScreen(Screen[None]):
     def file_done(self, event: Any) -> None:
         outcome = event.outcome
         path = event.file.path
+        # A short badge before the name: the count, in the colour of the worst severity.
         if outcome is None:
-            self.counts[path] = "[dim]not sent[/]"
+            self.counts[path] = "[dim]  -[/]"
         elif outcome.error is not None:
-            self.counts[path] = "[red]failed[/]"
+            self.counts[path] = "[red]  ![/]"
         else:
             findings = outcome.result.findings if outcome.result else []
             self.findings[path] = [shown(f) for f in findings]
-            worst = min(
-                (f.severity for f in findings), key=("critical", "high", "medium", "low", "info").index, default=None
-            )
-            self.counts[path] = f"{len(findings)} finding(s)" + (f" [dim]worst {worst}[/]" if worst else "")
+            worst = min((f.severity for f in findings), key=SEVERITIES.index, default=None)
+            style = SEVERITY_STYLE[worst] if worst else "green"
+            self.counts[path] = f"[{style}]{len(findings):>3}[/]"
         self.query_one(ChangedFiles).show_files(self.change, self.counts)
         self.status(f"{event.done} of {event.total} file(s) reviewed …")
         if path == self.selected:
