@@ -485,3 +485,24 @@ def test_compare_on_a_change_gives_the_drift_per_file_and_in_total(fake, repo, c
     text = run_in_process(args, env=cli_env, cwd=repo.path)
     assert text.code == 0, text.stderr
     assert "calc.py" in text.stdout and "web/util.js" in text.stdout
+
+
+def test_a_wrong_key_is_found_out_by_one_request_not_one_per_file(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a // b"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    repo.write("notes.txt", "changed notes\n")
+    fake.script(HttpError(401, "invalid x-api-key", type="authentication_error"))
+    result = review(repo, "--diff", "--format", "json")
+    assert result.code in (2, 3), result.stderr
+    assert len(fake.requests) == 1  # the limiter sends a provider's first request alone
+    data = json.loads(result.stdout)
+    assert sorted(f["status"] for f in data["files"]) == ["failed", "not_sent", "not_sent"]
+
+
+def test_escape_sequences_in_a_diffs_paths_never_reach_the_terminal(fake, repo, review):
+    evil = "ev\x1b]52;c;aGk=\x07il.py"
+    diff = f"--- a/{evil}\n+++ b/{evil}\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    result = review(repo, "--diff", "-", stdin=diff)
+    assert result.code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "il.py" in result.stdout

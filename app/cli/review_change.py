@@ -26,6 +26,12 @@ def load_change(args: argparse.Namespace) -> ChangeInput:
     from app.source.git import ChangeSpec
 
     if args.diff == STDIN:
+        if sys.stdin is None or sys.stdin.isatty():
+            from app.errors import UsageError
+
+            raise UsageError(
+                "--diff - reads a unified diff from stdin: pipe one in (git diff main | driftcheck review --diff -)"
+            )
         return load_stdin_change(sys.stdin.read(), Path.cwd())
     if args.diff is not None or args.staged:
         return load_git_change(ChangeSpec(args.diff or None, args.staged), args.paths, Path.cwd())

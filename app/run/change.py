@@ -192,7 +192,9 @@ def check_reviewable(change: ChangeInput) -> str | None:
     if not change.left_out:
         return f"nothing to review: {change.label} is empty"
     shown = ", ".join(f"{left.path} ({left.reason})" for left in change.left_out[:5])
-    return f"nothing to review: {change.label} has no changed text to review ({shown})"
+    more = f" and {len(change.left_out) - 5} more" if len(change.left_out) > 5 else ""
+    what = "has no changed text to review" if change.is_change else "holds no file to review"
+    return f"nothing to review: {change.label} {what} ({shown}{more})"
 
 
 @dataclass
