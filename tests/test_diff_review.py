@@ -506,3 +506,14 @@ def test_escape_sequences_in_a_diffs_paths_never_reach_the_terminal(fake, repo, 
     assert result.code == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "il.py" in result.stdout
+
+
+def test_a_diff_on_stdin_never_reads_through_a_symlink_out_of_the_tree(fake, repo, review, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x = 2\nTOP SECRET\n")
+    (repo.path / "link.py").symlink_to(outside)
+    diff = "--- a/link.py\n+++ b/link.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    result = review(repo, "--diff", "-", stdin=diff)
+    assert result.code == 0, result.stderr
+    assert "TOP SECRET" not in json.dumps([r.body for r in fake.requests])
+    assert "reviewing the hunks alone" in result.stderr

@@ -87,8 +87,11 @@ def load_stdin_change(text: str, cwd: Path) -> ChangeInput:
         root = cwd
 
     def read(path: str) -> bytes | None:
+        target = (root / path).resolve()
+        if not target.is_relative_to(root.resolve()):  # a symlink out of the tree: the hunks alone
+            return None
         try:
-            return (root / path).read_bytes()
+            return target.read_bytes()
         except OSError:
             return None
 
