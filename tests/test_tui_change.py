@@ -5,7 +5,6 @@ its findings, a finding bringing its line into view; and SVG snapshots at 80×24
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,9 @@ from app.tui.change_screen import ChangedFiles, ChangeScreen
 from app.tui.widgets import FindingList
 from tests.gitrepo import Repo
 from tests.test_diff_review import CALC, UTIL_JS, finding, reply
+from tests.test_tui import tui_env, until  # noqa: F401 (a fixture, used by name)
 
 MINI = "openai:gpt-5.4-mini"
-
-
-@pytest.fixture
-def tui_env(monkeypatch, cli_env):
-    for key in list(os.environ):
-        if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
-            monkeypatch.delenv(key, raising=False)
-    for key, value in cli_env.items():
-        monkeypatch.setenv(key, value)
-    return cli_env
 
 
 @pytest.fixture
@@ -57,14 +47,6 @@ def change(fake, tmp_path: Path):
 
 def _app(change) -> DriftcheckApp:
     return DriftcheckApp(lambda app: ChangeScreen(change, MINI, record=False), record=False)
-
-
-async def until(pilot, condition, timeout=20.0):
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the screen never got there")
 
 
 async def test_files_with_counts_then_a_file_its_diff_and_findings(fake, tui_env, change):

@@ -175,3 +175,17 @@ def print_recording(
     line = outcome.message(result_in)
     if line is not None and not (quiet_when_recorded and outcome.complete):
         say(line if outcome.complete else f"warning: {line}")
+
+
+def write_output(args: argparse.Namespace, formatted: Callable[[str], str]) -> None:
+    """The result in --format: to stdout (text has streamed already), or to --out, written
+    atomically while the text streamed to the terminal."""
+    if not args.out:
+        if args.format != "text":
+            sys.stdout.write(formatted(args.format))
+            sys.stdout.flush()
+        return
+    from app.source.files import write_atomically
+
+    write_atomically(Path(args.out), formatted(args.format))
+    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

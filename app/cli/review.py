@@ -9,7 +9,6 @@ A provider failure still writes the output, with what arrived before it.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from app.cli.common import (
     say,
     spec_text,
     use_tui,
+    write_output,
 )
 from app.errors import exit_code_for
 from app.review import DEFAULT_MAX_REQUESTS
@@ -193,7 +193,9 @@ def run(args: argparse.Namespace) -> int:
 
     # Written to history before the run is reported done.
     _, recording = prepared.finish({"a": [review_json(outcome)]})
-    write_output(args, outcome)
+    from app.render.review import review_output
+
+    write_output(args, lambda fmt: review_output(outcome, fmt))
     print_recording(recording, args.out or "this command's output")
     if outcome.error is not None:
         fail(outcome.error.one_line())
@@ -271,17 +273,3 @@ async def stream_review(events: AsyncIterator[Any], provider: Provider, *, live:
     if live:
         print_verdict(console, outcome)
     return outcome
-
-
-def write_output(args: argparse.Namespace, outcome: ReviewOutcome) -> None:
-    from app.render.review import review_output
-
-    if not args.out:
-        if args.format != "text":
-            sys.stdout.write(review_output(outcome, args.format))
-            sys.stdout.flush()
-        return
-    from app.source.files import write_atomically
-
-    write_atomically(Path(args.out), review_output(outcome, args.format))
-    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

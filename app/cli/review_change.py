@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import fail, print_note, print_recording, say
+from app.cli.common import fail, print_note, print_recording, say, write_output
 
 if TYPE_CHECKING:
     from app.review.change import ChangeOutcome
@@ -79,7 +79,9 @@ def run_change(args: argparse.Namespace, options: ReviewOptions) -> int:
         raise
     record = change_json(outcome)
     recording = prepared.finish(record)  # in history before the run is reported done
-    write_change_output(args, outcome)
+    from app.render.change import change_output
+
+    write_output(args, lambda fmt: change_output(outcome, fmt))
     print_recording(recording, args.out or "this command's output")
     if outcome.error is not None:
         failed = [path for path, o in outcome.outcomes.items() if o is None or o.error is not None]
@@ -185,17 +187,3 @@ class _Progress:
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def write_change_output(args: argparse.Namespace, outcome: ChangeOutcome) -> None:
-    from app.render.change import change_output
-
-    if not args.out:
-        if args.format != "text":
-            sys.stdout.write(change_output(outcome, args.format))
-            sys.stdout.flush()
-        return
-    from app.source.files import write_atomically
-
-    write_atomically(Path(args.out), change_output(outcome, args.format))
-    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

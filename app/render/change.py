@@ -15,7 +15,7 @@ from app.render.console import SafeConsole
 from app.render.markdown import cell, details_block
 from app.render.sarif import change_sarif
 from app.render.terminal import inert_text, json_text
-from app.render.text import answer_key_line, counts_line, lines_label, print_finding
+from app.render.text import answer_key_line, counts_line, lines_label, print_checks_and_metrics, print_finding
 from app.review.change import ChangeOutcome, change_json
 from app.review.files import ChangedFile
 from app.review.task import ReviewOutcome
@@ -66,13 +66,7 @@ def print_change_verdict(console: Console, outcome: ChangeOutcome) -> None:
     answer_key = change_json(outcome)["answer_key"]
     if answer_key:
         console.print(escape(answer_key_line(answer_key)))
-    for check in outcome.checks:
-        colour = "red" if check.severity == "error" else "yellow"
-        console.print(
-            f"[{colour}]{check.severity}: {check.name}:[/] {escape(check.message)}. [dim]{escape(check.diagnosis)}[/]"
-        )
-    if outcome.response is not None:
-        console.print(f"[dim]{escape(metrics_line(outcome.response))}[/]")
+    print_checks_and_metrics(console, outcome)
 
 
 def baseline_line(report: dict[str, Any]) -> str:
