@@ -517,3 +517,16 @@ def test_a_diff_on_stdin_never_reads_through_a_symlink_out_of_the_tree(fake, rep
     assert result.code == 0, result.stderr
     assert "TOP SECRET" not in json.dumps([r.body for r in fake.requests])
     assert "reviewing the hunks alone" in result.stderr
+
+
+def test_codequality_is_gitlabs_report_with_the_stable_fingerprint(fake, repo, review):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    fake.script(reply(finding(6, "return a / b  # may be zero")))
+    result = review(repo, "--diff", "--format", "codequality")
+    assert result.code == 0, result.stderr
+    [issue] = json.loads(result.stdout)
+    assert issue["location"] == {"path": "calc.py", "lines": {"begin": 6, "end": 6}}
+    assert issue["severity"] == "critical" and issue["check_name"] == "driftcheck/correctness"
+    assert len(issue["fingerprint"]) == 32
+    fake.reset()
+    _refused(review(repo, "calc.py", "--format", "codequality"), fake, "codequality")

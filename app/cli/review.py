@@ -92,10 +92,10 @@ def add_parser(sub: SubParsers) -> None:
     )
     review.add_argument(
         "--format",
-        choices=("text", "json", "markdown", "sarif"),
+        choices=("text", "json", "markdown", "sarif", "codequality"),
         default="text",
         help="text streams findings as they arrive (default); json follows the public contract; "
-        "sarif is for code scanning",
+        "sarif is for code scanning; codequality is GitLab's report (several files or a change)",
     )
     review.add_argument(
         "--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)"
@@ -225,6 +225,8 @@ def is_many(args: argparse.Namespace) -> bool:
     if args.changed_only and not change:
         raise UsageError("--changed-only needs a change to compare against: use it with --diff or --staged")
     many = change or len(args.paths) > 1 or Path(args.paths[0]).is_dir()
+    if args.format == "codequality" and not many:
+        raise UsageError("--format codequality is for several files or a change (--diff, --staged, PATH...)")
     if args.new_only and not args.baseline:
         raise UsageError("--new-only needs --baseline RUN_ID: the stored review to compare with")
     if args.baseline and not many:

@@ -136,6 +136,10 @@ def change_output(outcome: ChangeOutcome, fmt: str) -> str:
         return json_text(change_json(outcome)) + "\n"
     if fmt == "sarif":
         return json_text(change_sarif(outcome)) + "\n"
+    if fmt == "codequality":
+        from app.render.codequality import change_codequality
+
+        return json_text(change_codequality(outcome)) + "\n"
     if fmt == "markdown":
         return change_markdown(outcome)
     return change_text(outcome)
