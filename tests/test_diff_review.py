@@ -530,3 +530,19 @@ def test_codequality_is_gitlabs_report_with_the_stable_fingerprint(fake, repo, r
     assert len(issue["fingerprint"]) == 32
     fake.reset()
     _refused(review(repo, "calc.py", "--format", "codequality"), fake, "codequality")
+
+
+def test_a_stored_change_review_exports_as_it_was(fake, repo, review, cli_env):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    model = MINI.split(":")[1]
+    fake.reply_when(model, ["File: calc.py"], reply(finding(6, "return a / b  # may be zero")))
+    fake.reply_when(model, ["File: web/util.js"], reply(finding(2, 'return "hi " + name;', severity="low")))
+    live = review(repo, "--diff", "--format", "sarif")
+    run_id = _run_id(live.stderr)
+    exported = run_in_process(("history", "export", run_id, "--format", "sarif"), env=cli_env, cwd=repo.path)
+    assert exported.code == 0, exported.stderr
+    assert json.loads(exported.stdout)["runs"][0]["results"] == json.loads(live.stdout)["runs"][0]["results"]
+    assert json.loads(exported.stdout)["runs"][0]["artifacts"][1]["location"]["uri"] == "web/util.js"
+    md = run_in_process(("history", "export", run_id, "--format", "markdown"), env=cli_env, cwd=repo.path)
+    assert "### `calc.py`" in md.stdout and "### `web/util.js`" in md.stdout

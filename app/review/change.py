@@ -275,6 +275,7 @@ def change_json(outcome: ChangeOutcome) -> dict[str, Any]:
             "kind": "change" if change.is_change else "files",
             "label": change.label,
             "range": change.range,
+            "root": change.root,
             "files": len(change.files),
             "left_out": len(change.left_out),
         },
