@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,18 +207,19 @@ def _symbols_sent(plan: ReviewPlan, file: ChangedFile) -> set[str | None] | None
     (None in the set: module level); None when the whole file was sent."""
     if file.changed is None:
         return None
-    parts = [part for chunk in plan.chunks for part in chunk.parts]
+    parts = sorted(part for chunk in plan.chunks for part in chunk.parts)  # disjoint ranges
+    starts = [a for a, _ in parts]
     changed = sorted(file.changed)
 
     def touched(start: int, end: int) -> bool:  # a changed line within start..end, by bisection
         at = bisect_left(changed, start)
         return at < len(changed) and changed[at] <= end
 
-    return {None} | {
-        s.name
-        for s in plan.source.symbols
-        if touched(s.start, s.end) or any(a <= s.start and s.end <= b for a, b in parts)
-    }
+    def shown_whole(start: int, end: int) -> bool:  # inside one part, found by bisection
+        at = bisect_right(starts, start) - 1
+        return at >= 0 and end <= parts[at][1]
+
+    return {None} | {s.name for s in plan.source.symbols if touched(s.start, s.end) or shown_whole(s.start, s.end)}
 
 
 def _against_baseline(

@@ -8,6 +8,8 @@ module level sends its neighbourhood. Unchanged files are not touched at all.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from app.source.diff import changed_ranges
 from app.source.model import Chunk, SourceFile, estimate_tokens, split_into_chunks
 
@@ -33,7 +35,12 @@ def change_regions(source: SourceFile, changed: set[int], *, known: set[int] | N
                     lo, hi = min(lo, symbol.start), max(hi, min(n, symbol.end))
         regions.append((lo, hi))
     if known is not None:  # only what the hunks show: clip each region to the known lines
-        regions = [(a, b) for lo, hi in regions for a, b in changed_ranges({i for i in known if lo <= i <= hi})]
+        lines = sorted(known)
+        regions = [
+            (a, b)
+            for lo, hi in regions
+            for a, b in changed_ranges(set(lines[bisect_left(lines, lo) : bisect_right(lines, hi)]))
+        ]
     merged: list[tuple[int, int]] = []
     for lo, hi in sorted(regions):
         if merged and lo <= merged[-1][1] + MERGE_GAP:
