@@ -546,3 +546,26 @@ def test_a_stored_change_review_exports_as_it_was(fake, repo, review, cli_env):
     assert json.loads(exported.stdout)["runs"][0]["artifacts"][1]["location"]["uri"] == "web/util.js"
     md = run_in_process(("history", "export", run_id, "--format", "markdown"), env=cli_env, cwd=repo.path)
     assert "### `calc.py`" in md.stdout and "### `web/util.js`" in md.stdout
+
+
+def test_deleted_and_renamed_files(fake, repo, review):
+    repo.git("mv", "web/util.js", "web/greet.js")  # a pure rename: nothing new to review
+    repo.git("rm", "-q", "notes.txt")  # deleted
+    repo.git("mv", "calc.py", "maths.py")
+    repo.write("maths.py", CALC.replace("return a / b", "return a / b  # may be zero"))  # renamed and changed
+    repo.git("add", "-A")
+    result = review(repo, "--staged", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert sent_paths(fake) == ["maths.py"]
+    files = {f["path"]: f for f in json.loads(result.stdout)["files"]}
+    assert files["maths.py"]["change"] == "renamed" and files["maths.py"]["old_path"] == "calc.py"
+    assert (files["web/greet.js"]["status"], files["web/greet.js"]["reason"]) == ("left_out", "renamed only")
+    assert (files["notes.txt"]["status"], files["notes.txt"]["reason"]) == ("left_out", "deleted")
+
+
+def test_a_change_that_only_removes_code_is_looked_at_where_it_was(fake, repo, review):
+    repo.write("calc.py", CALC.replace("def divide(a, b):\n    return a / b\n\n\n", ""))
+    result = review(repo, "--diff", "--format", "json")
+    assert result.code == 0, result.stderr
+    prompt = _prompt_text(fake.requests[0].body)
+    assert "5 + | def scale(values, factor):" in prompt  # the line that now stands where divide was
