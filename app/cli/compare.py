@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
+    add_change_options,
     bounded_int,
     fail,
     max_tokens_arg,
@@ -47,18 +48,7 @@ def add_parser(sub: SubParsers) -> None:
         "change: findings, scores, severities, latency and cost.",
     )
     compare.add_argument("file", nargs="?", metavar="FILE", help="a source file to review")
-    compare.add_argument(
-        "--diff",
-        nargs="?",
-        const="",
-        metavar="RANGE",
-        help="review a git change on both sides: the working tree (no RANGE), a revision or a range "
-        "(main...HEAD); '-' reads a unified diff from stdin. The drift is given per file and in total",
-    )
-    compare.add_argument("--staged", action="store_true", help="review the staged change on both sides")
-    compare.add_argument(
-        "--concurrency", type=positive_int, default=4, metavar="N", help="with --diff: files at once per side"
-    )
+    add_change_options(compare, sides="on both sides")
     compare.add_argument("--incident", metavar="FILE", help="triage this incident instead of reviewing a file")
     compare.add_argument(
         "--incident-text", metavar="TEXT", help="triage this incident text; - reads it from standard input"

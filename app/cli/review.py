@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
     SEVERITY_CHOICES,
+    add_change_options,
     add_route_options,
     fail,
     max_tokens_arg,
@@ -53,15 +54,7 @@ def add_parser(sub: SubParsers) -> None:
         help="files and directories to review (directories are walked with their .gitignore); with "
         "--diff or --staged, the parts of the change to review",
     )
-    review.add_argument(
-        "--diff",
-        nargs="?",
-        const="",
-        metavar="RANGE",
-        help="review a git change: the working tree against HEAD (no RANGE), a revision (HEAD~1) or a range "
-        "(main...HEAD); '-' reads a unified diff from stdin",
-    )
-    review.add_argument("--staged", action="store_true", help="review the staged change (git's index)")
+    add_change_options(review)
     review.add_argument(
         "--changed-only",
         action="store_true",
@@ -75,13 +68,6 @@ def add_parser(sub: SubParsers) -> None:
     )
     review.add_argument(
         "--new-only", action="store_true", help="with --baseline: report (and --fail-on) only the new findings"
-    )
-    review.add_argument(
-        "--concurrency",
-        type=positive_int,
-        default=4,
-        metavar="N",
-        help="files reviewed at once against the provider (default 4)",
     )
     review.add_argument(
         "-p",
