@@ -150,6 +150,28 @@ def add_route_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_change_options(command: argparse.ArgumentParser, *, sides: str = "") -> None:
+    """--diff [RANGE], --staged and --concurrency: a git change as the input (review, compare);
+    `sides` says how the command runs it ("on both sides")."""
+    on = f" {sides}" if sides else ""
+    command.add_argument(
+        "--diff",
+        nargs="?",
+        const="",
+        metavar="RANGE",
+        help=f"review a git change{on}: the working tree against HEAD (no RANGE), a revision (HEAD~1) or a "
+        "range (main...HEAD); '-' reads a unified diff from stdin",
+    )
+    command.add_argument("--staged", action="store_true", help=f"review the staged change (git's index){on}")
+    command.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help=f"files reviewed at once against a provider{on} (default 4)",
+    )
+
+
 def route_options(args: argparse.Namespace) -> RouteOptions:
     """--fallback and --hedge-after, for commands that have them."""
     from app.run.options import RouteOptions
@@ -223,3 +245,17 @@ def print_recording(
     line = outcome.message(result_in)
     if line is not None and not (quiet_when_recorded and outcome.complete):
         say(line if outcome.complete else f"warning: {line}")
+
+
+def write_output(args: argparse.Namespace, formatted: Callable[[str], str]) -> None:
+    """The result in --format: to stdout (text has streamed already), or to --out, written
+    atomically while the text streamed to the terminal."""
+    if not args.out:
+        if args.format != "text":
+            sys.stdout.write(formatted(args.format))
+            sys.stdout.flush()
+        return
+    from app.source.files import write_atomically
+
+    write_atomically(Path(args.out), formatted(args.format))
+    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

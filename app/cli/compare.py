@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
+    add_change_options,
     add_gate_options,
     add_repeat_option,
     check_gate_options,
@@ -47,6 +48,7 @@ def add_parser(sub: SubParsers) -> None:
         "change: findings, scores, severities, latency and cost.",
     )
     compare.add_argument("file", nargs="?", metavar="FILE", help="a source file to review")
+    add_change_options(compare, sides="on both sides")
     compare.add_argument("--incident", metavar="FILE", help="triage this incident instead of reviewing a file")
     compare.add_argument(
         "--incident-text", metavar="TEXT", help="triage this incident text; - reads it from standard input"
@@ -134,18 +136,28 @@ def add_parser(sub: SubParsers) -> None:
 
 
 def task_of(args: argparse.Namespace) -> str:
+    change = args.diff is not None or args.staged
     given = [
         name
-        for name, value in (("FILE", args.file), ("--incident", args.incident), ("--incident-text", args.incident_text))
+        for name, value in (
+            ("FILE", args.file),
+            ("--diff/--staged", change),
+            ("--incident", args.incident),
+            ("--incident-text", args.incident_text),
+        )
         if value
     ]
     if len(given) != 1:
         raise UsageError(
-            "give one input: a FILE to review, --incident FILE, or --incident-text - (stdin)"
+            "give one input: a FILE to review, --diff [RANGE] or --staged, --incident FILE, or --incident-text - (stdin)"
             if not given
             else f"give one input, not {' and '.join(given)}"
         )
-    if args.file:
+    if args.staged and args.diff:
+        raise UsageError("--staged reviews the index; it does not take a --diff RANGE as well")
+    if change and (args.baseline or args.key or args.repeat > 1):
+        raise UsageError("--baseline, --key and --repeat apply to a FILE or an incident, not to --diff / --staged")
+    if args.file or change:
         misplaced = [
             flag
             for flag, value in (
@@ -160,7 +172,9 @@ def task_of(args: argparse.Namespace) -> str:
             if value
         ]
         if misplaced:
-            raise UsageError(f"{', '.join(misplaced)} apply to a triage (--incident); {args.file} is reviewed")
+            raise UsageError(
+                f"{', '.join(misplaced)} apply to a triage (--incident); {args.file or 'the change'} is reviewed"
+            )
         return "review"
     if args.key or args.chunk_tokens or args.fail_on != "none":
         flags = [
@@ -200,6 +214,10 @@ def run(args: argparse.Namespace) -> int:
 
     task = task_of(args)
     check_gate_options(args)
+    if args.diff is not None or args.staged:
+        if args.fail_on != "none":
+            raise UsageError("--fail-on gates a compare of one FILE; for a change, gate each side with review --diff")
+        return run_change_compare(args)
     if args.baseline and args.spec_a:
         raise UsageError("--baseline is side A; drop -a (use -b for the provider to run now)")
     if task == "review":
@@ -321,6 +339,51 @@ def compare_gate_exit(report: dict[str, Any], args: argparse.Namespace) -> tuple
         "exit": int(code),
     }
     return code, notes
+
+
+def run_change_compare(args: argparse.Namespace) -> int:
+    """compare --diff / --staged: the same change on A and B, the drift per file and in total."""
+    import asyncio
+
+    from app.cli.common import say
+    from app.cli.review import review_options
+    from app.cli.review_change import load_change
+    from app.config.load import load_config
+    from app.run.change import check_reviewable, prepare_change_compare
+    from app.run.compare import pick_sides
+    from app.run.providers import ProviderResolver
+    from app.task_exit import outcome_exit
+
+    args.paths = []
+    change = load_change(args)
+    nothing = check_reviewable(change)
+    if nothing is not None:
+        say(nothing)
+        return 0
+    config = load_config()
+    specs = dict(zip(("a", "b"), pick_sides(args.spec_a, args.spec_b, config), strict=True))
+    prepared = prepare_change_compare(
+        change,
+        specs,
+        resolver=ProviderResolver(config, retries=args.retries, notify=print_note),
+        options=review_options(args),
+        record=not args.no_history,
+        concurrency=args.concurrency,
+    )
+    try:
+        runs = asyncio.run(run_sides(prepared.starts, 1, live=args.format == "text", prepared=prepared))
+    except KeyboardInterrupt:
+        prepared.recorder.finish(status="cancelled")
+        raise
+    report, recording = prepared.finish(runs)
+    assert report is not None
+    print_report(report, args.format)
+    print_recording(recording)
+    labelled = {side.upper(): runs[side][0] for side in ("a", "b")}
+    for where, run in labelled.items():
+        if run["status"] != "ok":
+            fail(f"{where}: {run['error']['message']}")
+    return outcome_exit(labelled.values())
 
 
 def open_compare_tui(task: str, args: argparse.Namespace, text_input: TextInput, specs: dict[str, str | None]) -> int:

@@ -276,8 +276,14 @@ def _export(store: Any, args: argparse.Namespace) -> int:
         return ExitCode.OK
     if record.get("task") != "review":
         raise UsageError(f"--format {args.format} exports reviews; run {run['id']} is a {record.get('task')}")
+    from app.review.stored import change_from_json, is_change_record, outcome_from_json
+
+    if is_change_record(record):
+        from app.render.change import change_output
+
+        sys.stdout.write(change_output(change_from_json(record), args.format))
+        return ExitCode.OK
     from app.render.review import repeat_output, review_output
-    from app.review.stored import outcome_from_json
 
     if record.get("stability") and record.get("runs"):  # review --repeat N: every run, and the stability
         sys.stdout.write(repeat_output([outcome_from_json(r) for r in record["runs"]], record, args.format))

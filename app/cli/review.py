@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
+    add_change_options,
     add_gate_options,
     add_repeat_option,
     add_route_options,
@@ -29,6 +30,7 @@ from app.cli.common import (
     say,
     spec_text,
     use_tui,
+    write_output,
 )
 from app.errors import exit_code_for
 from app.review import DEFAULT_MAX_REQUESTS
@@ -44,11 +46,33 @@ if TYPE_CHECKING:
 def add_parser(sub: SubParsers) -> None:
     review = sub.add_parser(
         "review",
-        help="review one source file: findings with lines, severity and a score",
-        description="Review one source file. Findings stream as they arrive; the exit code is 1 when "
-        "a finding is at or above --fail-on, 2 for bad input, 3 when the provider failed.",
+        help="review source files or a change: findings with lines, severity and a score",
+        description="Review a source file, several files and directories, or a change (--diff, --staged). "
+        "Findings stream as they arrive; the exit code is 1 when a finding is at or above --fail-on, 2 for "
+        "bad input, 3 when the provider failed.",
     )
-    review.add_argument("file", help="the file to review")
+    review.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files and directories to review (directories are walked with their .gitignore); with "
+        "--diff or --staged, the parts of the change to review",
+    )
+    add_change_options(review)
+    review.add_argument(
+        "--changed-only",
+        action="store_true",
+        help="with a change: drop findings that cite no changed line (default: kept, marked outside_change)",
+    )
+    review.add_argument(
+        "--baseline",
+        metavar="RUN_ID",
+        help="a stored review of the base (from history): say which findings are new, unchanged or fixed, "
+        "by fingerprint",
+    )
+    review.add_argument(
+        "--new-only", action="store_true", help="with --baseline: report (and --fail-on) only the new findings"
+    )
     review.add_argument(
         "-p",
         "--provider",
@@ -58,10 +82,10 @@ def add_parser(sub: SubParsers) -> None:
     )
     review.add_argument(
         "--format",
-        choices=("text", "json", "markdown", "sarif"),
+        choices=("text", "json", "markdown", "sarif", "codequality"),
         default="text",
         help="text streams findings as they arrive (default); json follows the public contract; "
-        "sarif is for code scanning",
+        "sarif is for code scanning; codequality is GitLab's report (several files or a change)",
     )
     review.add_argument(
         "--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)"
@@ -131,6 +155,11 @@ def run(args: argparse.Namespace) -> int:
     from app.task_exit import findings_exit
 
     check_gate_options(args)
+    if is_many(args):
+        from app.cli.review_change import run_change
+
+        return run_change(args, review_options(args))
+    args.file = args.paths[0]
     review = load_review_input(args.file, args.key)
     if args.out:
         check_writable(args.out)
@@ -158,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
 
     # Written to history before the run is reported done.
     _, recording = prepared.finish({"a": [review_json(outcome)]})
-    write_output(args, outcome)
+    from app.render.review import review_output
+
+    write_output(args, lambda fmt: review_output(outcome, fmt))
     print_recording(recording, args.out or "this command's output")
     if outcome.error is not None:
         fail(outcome.error.one_line())
@@ -232,6 +263,38 @@ async def stream_runs(prepared: PreparedRun, repeat: int, *, live: bool) -> list
     return outcomes
 
 
+def is_many(args: argparse.Namespace) -> bool:
+    """A review of a change or of several files (not today's one file); UsageError for
+    options that do not fit together."""
+    from pathlib import Path
+
+    from app.errors import UsageError
+
+    change = args.diff is not None or args.staged
+    if args.staged and args.diff:
+        raise UsageError("--staged reviews the index; it does not take a --diff RANGE as well")
+    if args.diff == "-" and args.paths:
+        raise UsageError("--diff - reads the change from stdin; it takes no PATH")
+    if not change and not args.paths:
+        raise UsageError("give a file or directory to review, or --diff / --staged for a git change")
+    if args.changed_only and not change:
+        raise UsageError("--changed-only needs a change to compare against: use it with --diff or --staged")
+    many = change or len(args.paths) > 1 or Path(args.paths[0]).is_dir()
+    if args.format == "codequality" and not many:
+        raise UsageError("--format codequality is for several files or a change (--diff, --staged, PATH...)")
+    if args.new_only and not args.baseline:
+        raise UsageError("--new-only needs --baseline RUN_ID: the stored review to compare with")
+    if args.baseline and not many:
+        raise UsageError("--baseline compares a review of a change or of several files (--diff, --staged, PATH...)")
+    if many and args.repeat > 1:
+        raise UsageError(
+            "--repeat reviews one file N times; a change or several files are reviewed once (drop --repeat)"
+        )
+    if many and args.key:
+        raise UsageError("--key names one file's answer key; for several files, each FILE.key.toml beside it is used")
+    return many
+
+
 def open_review_tui(args: argparse.Namespace) -> int:
     from app.cli.common import route_options
     from app.tui.app import run_tui
@@ -273,17 +336,3 @@ async def stream_review(events: AsyncIterator[Any], provider: Provider | None, *
     if live:
         print_verdict(console, outcome)
     return outcome
-
-
-def write_output(args: argparse.Namespace, outcome: ReviewOutcome) -> None:
-    from app.render.review import review_output
-
-    if not args.out:
-        if args.format != "text":
-            sys.stdout.write(review_output(outcome, args.format))
-            sys.stdout.flush()
-        return
-    from app.source.files import write_atomically
-
-    write_atomically(Path(args.out), review_output(outcome, args.format))
-    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

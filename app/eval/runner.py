@@ -19,8 +19,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.calls.limits import ProviderLimit
 from app.eval import tasks
-from app.eval.limits import Budget, ProviderLimit
+from app.eval.limits import Budget
 from app.eval.plan import Cell, Estimate, EvalPlan
 from app.eval.tasks import JudgeReads
 from providers.errors import stop_scope

@@ -30,7 +30,9 @@ def side_label(side: str, run: int, repeat: int) -> str:
 
 def progress_line(item: Any, repeat: int) -> str | None:
     """One line of rich markup for a streamed event of one side, or None to stay quiet."""
+    from app.render.change import file_heading
     from app.render.text import route_event_line
+    from app.review.change import FileFinished
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished
     from app.triage.task import ItemFound, JudgingStarted, TriageFinished
 
@@ -54,6 +56,8 @@ def progress_line(item: Any, repeat: int) -> str | None:
         )
     if (line := route_event_line(event)) is not None:
         return f"{label}[dim]{escape(line)}[/]"
+    if isinstance(event, FileFinished):
+        return f"{label}[dim]{escape(file_heading(event.file, event.outcome))}[/]"
     if isinstance(event, JudgingStarted):
         return f"{label}[dim]judging with {escape(', '.join(event.judges))}[/]"
     if isinstance(event, ReviewFinished | TriageFinished):
@@ -411,6 +415,7 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     lines = _failure_note(report)
     if report["compared"] == "review":
         lines += _review_drift_lines(drift)
+        lines += [_file_drift_line(f) for f in drift.get("files") or []]
     elif drift["comparable"]:
         lines += _triage_drift_lines(drift)
     m = drift["metrics"]
@@ -427,6 +432,16 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _file_drift_line(file: dict[str, Any]) -> str:
+    """One file of a change compared: how its findings paired up, and its score on each side."""
+    score = file["score"]
+    return (
+        f"  {file['path']}: {file['matched']} matched, {file['only_a']} only A, {file['only_b']} only B, "
+        f"agreement {file['agreement']:.0%}, {file['severity_disagreements']} severity disagreement(s); "
+        f"score {score['a']} → {score['b']}"
+    )
+
+
 def _span(values: list[float]) -> str:
     low, high = min(values), max(values)
     return f"{low:g}" if low == high else f"{low:g}–{high:g}"
@@ -434,7 +449,8 @@ def _span(values: list[float]) -> str:
 
 def _title(report: dict[str, Any]) -> str:
     what = report["compared"]
-    path = (report.get("input") or {}).get("path", "")
+    info = report.get("input") or {}
+    path = info.get("path") or info.get("label") or ""
     base = f" · A is baseline run {report['baseline']}" if report.get("baseline") else ""
     return f"driftcheck compare ({what}) {path}{base}"
 

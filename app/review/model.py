@@ -138,11 +138,24 @@ class Finding(FindingReply):
     symbol: str | None = None
     lines_valid: bool = True  # False: the cited lines are not in the file (see checks)
     cited_lines: list[int] | None = None  # where the model pointed, when driftcheck corrected it
+    # Set only in a review of several files or of a change (a lone file's JSON keeps its shape):
+    path: str | None = None
+    outside_change: bool | None = None  # True: the finding cites no changed line
+    fingerprint: str | None = None  # app.review.fingerprint: stable across moves and providers
+    baseline: str | None = None  # with --baseline: "new", or "unchanged" (the stored review had it)
 
     def as_public(self) -> dict[str, Any]:
-        # Every key always present (null when unknown), so consumers can rely on the shape.
+        # Every key always present (null when unknown), so consumers can rely on the shape;
+        # the multi-file keys appear only where they apply: path and fingerprint in a review
+        # of several files or a change, outside_change in a change, baseline with --baseline.
         data = self.model_dump()
+        for key in _MULTI_FILE_KEYS:
+            if data[key] is None:
+                del data[key]
         return {"id": data.pop("id"), **data}
+
+
+_MULTI_FILE_KEYS = ("path", "outside_change", "fingerprint", "baseline")
 
 
 class ReviewResult(BaseModel):

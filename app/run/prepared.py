@@ -67,13 +67,16 @@ class PreparedRun:
 
 
 def task_json(event: Any) -> dict[str, Any] | None:
-    """The public JSON of a task's end event (a review's or a triage's), else None."""
+    """The public JSON of a task's end event (a review's, a change's or a triage's), else None."""
+    from app.review.change import ChangeFinished, change_json
     from app.review.report import review_json
     from app.review.task import ReviewFinished
     from app.triage.task import TriageFinished, triage_json
 
     if isinstance(event, ReviewFinished):
         return review_json(event.outcome)
+    if isinstance(event, ChangeFinished):
+        return change_json(event.outcome)
     if isinstance(event, TriageFinished):
         return triage_json(event.outcome)
     return None

@@ -144,6 +144,13 @@ class Chunk:
     start: int
     end: int
     tokens: int
+    # For a change: the parts of start..end that are sent (changed code and its context);
+    # empty means every line from start to end.
+    ranges: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def parts(self) -> tuple[tuple[int, int], ...]:
+        return self.ranges or ((self.start, self.end),)
 
 
 @dataclass
@@ -171,11 +178,16 @@ class SourceFile:
         index = self._innermost[line - 1]
         return self.symbols[index] if index >= 0 else None
 
-    def numbered(self, start: int = 1, end: int | None = None) -> str:
-        """Lines start..end with their absolute numbers, as the model will cite them."""
+    def numbered(self, start: int = 1, end: int | None = None, *, marked: frozenset[int] = frozenset()) -> str:
+        """Lines start..end with their absolute numbers, as the model will cite them; the
+        `marked` lines (a change's new lines) carry a `+` after the number."""
         end = len(self.lines) if end is None else end
         width = len(str(end))
-        return "\n".join(f"{n:>{width}} | {self.lines[n - 1]}" for n in range(start, end + 1))
+        if not marked:
+            return "\n".join(f"{n:>{width}} | {self.lines[n - 1]}" for n in range(start, end + 1))
+        return "\n".join(
+            f"{n:>{width}} {'+' if n in marked else ' '} | {self.lines[n - 1]}" for n in range(start, end + 1)
+        )
 
     def outline(self, limit: int = 200) -> str:
         """Symbols with their line ranges: what each chunk is told about the whole file."""

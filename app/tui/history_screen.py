@@ -30,8 +30,12 @@ def run_markdown(run: dict[str, Any]) -> str:
         return head + body
     if record.get("task") == "review":
         from app.render.markdown import review_markdown
-        from app.review.stored import outcome_from_json
+        from app.review.stored import change_from_json, is_change_record, outcome_from_json
 
+        if is_change_record(record):
+            from app.render.change import change_markdown
+
+            return head + change_markdown(change_from_json(record))
         return head + review_markdown(outcome_from_json(record))
     if record.get("task") == "compare":
         from app.render.compare import compare_markdown
@@ -43,11 +47,11 @@ def run_markdown(run: dict[str, Any]) -> str:
 
 
 def run_screen(run: dict[str, Any]) -> Screen[None]:
-    """A finished review or review compare opens in its own screen, as it was; anything
-    else (a triage, a failed run, an ask) as a document."""
+    """A finished review of one file, or a review compare, opens in its own screen, as it
+    was; anything else (a review of a change, a triage, a failed run, an ask) as a document."""
     record = run.get("result") or {}
     path = run.get("input_ref") or ""
-    if record.get("task") == "review" and record.get("result"):
+    if record.get("task") == "review" and record.get("result") and "files" not in record:
         from app.tui.review_screen import ReviewScreen
 
         return ReviewScreen(path, f"{record['provider']}:{record['model']}", stored=record)
