@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from app.calls.contract import CheckInfo, Contract, ErrorInfo, Metrics
+from app.calls.contract import CheckInfo, Contract, ErrorInfo, Metrics, Provenance
 from app.calls.metrics import metrics_of
 from app.calls.outcome import check_info, error_info
+from app.calls.provenance import provenance_of
 from providers import Provider, Response
 from providers.errors import ProviderError
 
@@ -28,6 +29,7 @@ class AskOutput(Contract):
     error: ErrorInfo | None
     result: AskResult
     metrics: Metrics
+    provenance: Provenance
     checks: list[CheckInfo]
 
 
@@ -40,8 +42,9 @@ def ask_output(provider: Provider, response: Response | None, error: ProviderErr
     failed_check = next((c for c in response.checks if c.severity == "error"), None) if response else None
     return AskOutput(
         task="ask",
-        provider=provider.name,
-        model=provider.model,
+        # Who answered: after a fallback, the provider that did, not the one first asked.
+        provider=response.provider if response is not None else provider.name,
+        model=response.model if response is not None else provider.model,
         status="failed" if ask_failed(response, error) else "ok",
         error=error_info(error)
         if error is not None
@@ -54,6 +57,7 @@ def ask_output(provider: Provider, response: Response | None, error: ProviderErr
             else (error.request_id if error is not None else None),
         ),
         metrics=metrics_of(response, retries=error.retries if error is not None else 0),
+        provenance=provenance_of(response),
         checks=[check_info(c) for c in response.checks] if response is not None else [],
     )
 

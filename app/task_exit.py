@@ -63,3 +63,27 @@ def failed_judge_notes(labelled: dict[str, dict[str, Any]], *, judge_optional: b
                     )
                 )
     return notes
+
+
+def gate_exit(
+    gating: list[dict[str, Any]], candidates: int, fail_on: str, *, consensus: int, repeat: int, agree: bool = False
+) -> tuple[ExitCode, list[Note]]:
+    """The exit code of a `--fail-on` gate over findings clustered across runs, and what
+    to say about it: `gating` are the clusters that pass the gate, `candidates` how many
+    clusters reached `fail_on` in at least one run."""
+    if fail_on == "none":
+        return ExitCode.OK, []
+    rule = f"at or above {fail_on}"
+    if repeat > 1:
+        rule += f" in at least {consensus} of {repeat} runs" if consensus > 1 else f" in any of the {repeat} runs"
+    if agree:
+        rule += ", reported by both providers"
+    held_back = candidates - len(gating)
+    notes = []
+    if gating:
+        named = ", ".join(f'"{c["item"]}"' + (f" (L{c['line']})" if c.get("line") else "") for c in gating[:5])
+        more = f" and {len(gating) - 5} more" if len(gating) > 5 else ""
+        notes.append(Note("info", f"{len(gating)} finding(s) {rule}: {named}{more}"))
+    if held_back:
+        notes.append(Note("info", f"{held_back} finding(s) reached {fail_on} but not {rule}: they do not gate"))
+    return (ExitCode.FINDINGS if gating else ExitCode.OK), notes

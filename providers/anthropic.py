@@ -52,7 +52,9 @@ def convert_event(event: dict[str, Any]) -> Converted:
         return ()  # thinking, signature and tool-input deltas are not answer text
     if kind == "message_start":
         message = event.get("message") or {}
-        return (StreamStarted(message.get("id"), message.get("model")), UsageUpdate(_usage(message.get("usage") or {})))
+        usage = message.get("usage") or {}
+        started = StreamStarted(message.get("id"), message.get("model"), service_tier=usage.get("service_tier"))
+        return (started, UsageUpdate(_usage(usage)))
     if kind == "message_delta":
         out: list[Any] = []
         if event.get("usage"):
@@ -70,6 +72,7 @@ def convert_event(event: dict[str, Any]) -> Converted:
 class AnthropicProvider(BaseProvider):
     kind = "anthropic"
     price_provider = "anthropic"
+    sdk_package = "anthropic"
     convert = staticmethod(convert_event)
 
     def _sdk_client(self) -> Any:

@@ -12,6 +12,7 @@ Retry rule: an attempt that failed before any text reached the caller is retried
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from abc import ABC, abstractmethod
@@ -27,6 +28,7 @@ from .scrub import StreamScrubber, register_key, scrub, scrub_error
 from .types import (
     Completed,
     FinishReasonSet,
+    Provenance,
     Request,
     Response,
     RetryScheduled,
@@ -58,7 +60,7 @@ class RetryPolicy:
         if error.retry_after_s is not None:
             return min(error.retry_after_s, self.max_retry_after_s)
         base = min(self.backoff_s * (2**attempt), self.max_backoff_s)
-        return base * (0.5 + random.random() / 2)  # jitter so parallel callers spread out
+        return float(base * (0.5 + random.random() / 2))  # jitter so parallel callers spread out
 
 
 @dataclass(slots=True)
@@ -86,6 +88,7 @@ class _Accumulator:
     finish: FinishReasonSet | None = None
     first_token_at: float | None = None
     request_id: str | None = None
+    served_by: StreamStarted | None = None  # the served model, fingerprint and tier, as the API said
 
     @property
     def text(self) -> str:
@@ -167,6 +170,19 @@ def quiet_sdk_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+@functools.cache
+def package_version(distribution: str | None) -> str | None:
+    """An installed distribution's version (read once: it costs a metadata scan)."""
+    if distribution is None:
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
 def text_parts_shown(acc: _Accumulator) -> bool:
     """Whether any text of this attempt reached the caller (then it must not be replayed)."""
     return bool(acc.text_parts)
@@ -183,6 +199,8 @@ class BaseProvider(ABC):
     kind: ClassVar[str]
     #: genai-prices provider id; an instance for a custom endpoint sets None (unknown prices).
     price_provider: str | None = None
+    #: The distribution of the client library that makes the calls (provenance names it).
+    sdk_package: ClassVar[str | None] = None
 
     def __init__(self, *, name: str, model: str, settings: ProviderSettings, caps: Capabilities) -> None:
         self.name = name
@@ -222,7 +240,7 @@ class BaseProvider(ABC):
 
     @staticmethod
     @abstractmethod
-    def convert(event: Any) -> Converted:
+    def convert(event: Any, /) -> Converted:
         """Pure: one SDK stream event to project events — a bare TextDelta for a plain
         text chunk (the hot path), else a tuple or list of zero or more events."""
 
@@ -274,7 +292,7 @@ class BaseProvider(ABC):
                                 if acc.first_token_at is None:
                                     acc.first_token_at = time.perf_counter()
                                     watch.text_started()
-                                text = feed(event.text)  # type: ignore[union-attr]
+                                text = feed(event.text)
                                 if not text:
                                     continue
                                 append(text)
@@ -345,8 +363,10 @@ class BaseProvider(ABC):
             acc.usage = acc.usage.merged(event.usage)  # type: ignore[union-attr]
         elif kind is FinishReasonSet:
             acc.finish = event  # type: ignore[assignment]
-        elif kind is StreamStarted and event.message_id and not acc.request_id:  # type: ignore[union-attr]
-            acc.request_id = event.message_id  # type: ignore[union-attr]
+        elif kind is StreamStarted:
+            acc.served_by = event  # type: ignore[assignment]
+            if event.message_id and not acc.request_id:  # type: ignore[union-attr]
+                acc.request_id = event.message_id  # type: ignore[union-attr]
 
     async def complete(self, request: Request) -> Response:
         """Drain the stream and return the final response."""
@@ -386,9 +406,33 @@ class BaseProvider(ABC):
             cost_usd=cost_usd(self.price_provider, self.model, acc.usage, self.settings.price_overrides),
             retries=retries,
             content_null=finish.content_null and not acc.text_parts,
+            provenance=self._provenance(request, acc.served_by),
+            labels=request.labels,
         )
         response.checks, response.parsed = run_checks(request, response, self.caps)
         return response
+
+    def effective_params(self, request: Request) -> dict[str, Any]:
+        """The generation parameters a call sends besides the prompt and the schema: what
+        provenance hashes, so that a changed setting is told apart from a changed model."""
+        params: dict[str, Any] = {self.caps.token_param: request.max_tokens}
+        params.update((k, v) for k, v in self.settings.extra_body.items() if k != "grammar")
+        return params
+
+    def _provenance(self, request: Request, served: StreamStarted | None) -> Provenance:
+        said = (served.model, served.system_fingerprint, served.service_tier) if served else (None, None, None)
+        # What the API said is untrusted: text only, keys scrubbed. One scrub for the three
+        # (a scan has a fixed cost that matters on a short call), one line each.
+        lines = [" ".join(v.split()) if isinstance(v, str) else "" for v in said]
+        model, fingerprint, tier = (v or None for v in scrub("\n".join(lines)).split("\n"))
+        return Provenance(
+            served_model=model,
+            system_fingerprint=fingerprint,
+            service_tier=tier,
+            sdk=self.sdk_package,
+            sdk_version=package_version(self.sdk_package),
+            params=self.effective_params(request),
+        )
 
     def preload(self) -> None:
         """Do the slow part of a first call now — import the SDK, load a local model — so a

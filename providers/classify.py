@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping
+from typing import TypedDict
 
 from . import errors as E
 
@@ -86,6 +87,15 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+class CommonFields(TypedDict):
+    """What every classified error carries, whatever its class."""
+
+    provider: str
+    status: int | None
+    request_id: str | None
+    original: BaseException
+
+
 def from_status(
     status: int,
     *,
@@ -101,7 +111,9 @@ def from_status(
     """Classify an error response (or an error event inside a 200 stream)."""
     msg = (api_message or "").strip()
     lower = msg.lower()
-    common = dict(provider=provider, status=status if status != 200 else None, request_id=request_id, original=original)
+    common = CommonFields(
+        provider=provider, status=status if status != 200 else None, request_id=request_id, original=original
+    )
     retry_after = retry_after_seconds(headers)
 
     if status == 200 or status is None:  # error event mid-stream: only the body says what
@@ -168,7 +180,7 @@ def from_transport(
 ) -> E.ProviderError:
     """Classify a network-level failure by the httpx2 exception class that caused it."""
     chain = _cause_names(exc)
-    common = dict(provider=provider, request_id=request_id, original=exc)
+    common = CommonFields(provider=provider, status=None, request_id=request_id, original=exc)
     if "ConnectTimeout" in chain:
         return E.ProviderTimeout(
             f"timed out connecting to {base_url}",

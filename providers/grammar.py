@@ -206,7 +206,7 @@ def _fraction_digits(
     for d in range(10):
         state = _step(low, d, lower=True), _step(high, d, lower=False)
         if state[0] != "fail" and state[1] != "fail":
-            groups.setdefault(state, []).append(d)  # type: ignore[index]
+            groups.setdefault(state, []).append(d)
     alternatives = []
     for (next_low, next_high), ds in groups.items():
         rest = _fraction_digits(next_low, next_high, nonempty=False, room=room - 1)

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import BaseProvider, OpenedStream
 from .capabilities import Capabilities
@@ -192,7 +192,10 @@ _ids = itertools.count(1)
 class LocalProvider(BaseProvider):
     kind = "local"
     price_provider = None
+    sdk_package = "llama-cpp-python"
     convert = staticmethod(convert_chunk)
+    #: Sampling settings every local call uses (the bundled model loops without a penalty).
+    SAMPLING: ClassVar[dict[str, float]] = {"temperature": 0.2, "repeat_penalty": 1.1}
 
     def __init__(self, *, model_ref: LocalModel, threads: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -215,8 +218,7 @@ class LocalProvider(BaseProvider):
             "messages": messages,
             "max_tokens": request.max_tokens,
             "stream": True,
-            "temperature": 0.2,
-            "repeat_penalty": 1.1,
+            **self.SAMPLING,
         }
         if request.output_schema is not None:
             # The bundled 135M model rambles: tighter bounds keep a review near a minute.
@@ -224,6 +226,9 @@ class LocalProvider(BaseProvider):
             schema = bounded_schema(request.output_schema.model_json_schema(), **bounds)
             kwargs["grammar_text"] = schema_grammar(json.dumps(schema, sort_keys=True))
         return kwargs
+
+    def effective_params(self, request: Request) -> dict[str, Any]:
+        return {"max_tokens": request.max_tokens, **self.SAMPLING}
 
     async def _open(self, request: Request) -> OpenedStream:
         loaded: _Loaded = self._sdk_client()
@@ -245,12 +250,12 @@ class LocalProvider(BaseProvider):
             with loaded.lock:
                 if stop.is_set():
                     return put(_DONE)
-                counts = {"prompt": None, "completion": 0}
+                counts: dict[str, int | None] = {"prompt": None, "completion": 0}
 
                 def count(input_ids: Any, scores: Any) -> Any:
                     if counts["prompt"] is None:
                         counts["prompt"] = len(input_ids)
-                    counts["completion"] += 1
+                    counts["completion"] = (counts["completion"] or 0) + 1
                     return scores
 
                 try:

@@ -8,6 +8,7 @@ and raises typed HTTP errors, and the chunks are read as wire JSON (see sse.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
@@ -48,8 +49,11 @@ def stream_error(error: Any) -> StreamErrorEvent:
     if not isinstance(error, dict):
         return StreamErrorEvent(None, str(error))
     code = error.get("code")
-    numeric = (isinstance(code, int) and not isinstance(code, bool)) or (isinstance(code, str) and code.isdigit())
-    status = int(code) if numeric and 400 <= int(code) <= 599 else None
+    number = code if isinstance(code, int) and not isinstance(code, bool) else None
+    if isinstance(code, str) and code.isdigit():
+        number = int(code)
+    numeric = number is not None
+    status = number if number is not None and 400 <= number <= 599 else None
     body_type = error.get("type") or (code if isinstance(code, str) and not numeric else None)
     message = error.get("message")
     return StreamErrorEvent(body_type, message if isinstance(message, str) and message else None, status)
@@ -60,7 +64,7 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
     error = chunk.get("error")
     if error:  # as the openai SDK reads a stream: an `error` ends it, whatever else the chunk carries
         raise stream_error(error)
-    choices = chunk.get("choices") or ()
+    choices: Sequence[dict[str, Any]] = chunk.get("choices") or ()
     usage = chunk.get("usage")
     if usage is None and len(choices) == 1:  # the hot path: one plain text chunk
         choice = choices[0]
@@ -74,7 +78,11 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
             continue
         delta = choice.get("delta") or {}
         if delta.get("role"):
-            out.append(StreamStarted(chunk.get("id"), chunk.get("model")))
+            out.append(
+                StreamStarted(
+                    chunk.get("id"), chunk.get("model"), chunk.get("system_fingerprint"), chunk.get("service_tier")
+                )
+            )
         if delta.get("content"):
             out.append(TextDelta(delta["content"]))
         raw = choice.get("finish_reason")
@@ -87,7 +95,8 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
 
 class OpenAIProvider(BaseProvider):
     kind = "openai"
-    price_provider = "openai"
+    price_provider: str | None = "openai"
+    sdk_package = "openai"
     convert = staticmethod(convert_chunk)
 
     def _sdk_client(self) -> Any:

@@ -156,12 +156,10 @@ def build_provider(
     )
     if isinstance(spec, str):
         spec = parse_spec(spec, endpoints)
-    common = dict(
-        timeouts=timeouts or Timeouts(), retry=retry or RetryPolicy(), price_overrides=dict(price_overrides or {})
-    )
+    timeouts, retry = timeouts or Timeouts(), retry or RetryPolicy()
 
     if spec.name == LOCAL:
-        return _build_local(spec, local or LocalOptions(), timeouts or Timeouts(), retry or RetryPolicy())
+        return _build_local(spec, local or LocalOptions(), timeouts, retry)
     if spec.name in KINDS:
         kind = KINDS[spec.name]
         key = env.get(kind.key_env, "").strip()
@@ -176,8 +174,10 @@ def build_provider(
             api_key=key,
             key_env=kind.key_env,
             base_url=env.get(kind.base_url_env, "").strip() or kind.default_base_url,
-            **common,
-        )  # type: ignore[arg-type]
+            timeouts=timeouts,
+            retry=retry,
+            price_overrides=dict(price_overrides or {}),
+        )
         if spec.name == "anthropic":
             from .anthropic import AnthropicProvider
 
@@ -190,15 +190,16 @@ def build_provider(
 
     endpoint = endpoints[spec.name]
     key = env.get(endpoint.api_key_env, "").strip() if endpoint.api_key_env else ""
-    overrides = {**endpoint.prices, **common.pop("price_overrides")}  # type: ignore[dict-item]
+    overrides = {**endpoint.prices, **(price_overrides or {})}
     settings = ProviderSettings(
         api_key=key or None,
         key_env=endpoint.api_key_env,
         base_url=endpoint.base_url,
         price_overrides=overrides,
         extra_body=dict(endpoint.params),
-        **common,
-    )  # type: ignore[arg-type]
+        timeouts=timeouts,
+        retry=retry,
+    )
     from .openai import OpenAIProvider
 
     provider = OpenAIProvider(

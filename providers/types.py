@@ -39,6 +39,9 @@ class Request:
     system: str | None = None
     max_tokens: int = 1024
     output_schema: type[BaseModel] | None = None
+    #: The caller's own labels for this call (what it was made from). Never sent: the
+    #: provider copies them onto the Response untouched, so a caller can trace an answer.
+    labels: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def ask(
@@ -48,8 +51,15 @@ class Request:
         system: str | None = None,
         max_tokens: int = 1024,
         output_schema: type[BaseModel] | None = None,
+        labels: tuple[tuple[str, str], ...] = (),
     ) -> Request:
-        return cls((Message("user", prompt),), system=system, max_tokens=max_tokens, output_schema=output_schema)
+        return cls(
+            (Message("user", prompt),),
+            system=system,
+            max_tokens=max_tokens,
+            output_schema=output_schema,
+            labels=labels,
+        )
 
     @property
     def schema_name(self) -> str:
@@ -102,6 +112,25 @@ def _latest(old: int | None, new: int | None) -> int | None:
     return old if new is None else new
 
 
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Who answered a call, as the wire and this process tell it; None where they do not.
+
+    `served_model` is the model id the API says answered (an alias may resolve to a dated
+    snapshot, a router to another model); `system_fingerprint` is OpenAI's identifier of
+    the backend configuration; `service_tier` the tier that served it; `sdk` and
+    `sdk_version` the client library that made the call; `params` the effective
+    generation parameters sent besides the prompt (token limit, temperature, ...).
+    """
+
+    served_model: str | None = None
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+    sdk: str | None = None
+    sdk_version: str | None = None
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
 @dataclass(slots=True)
 class Response:
     """What one finished call produced, with everything needed to judge and price it."""
@@ -123,6 +152,8 @@ class Response:
     hedged: bool = False  # a hedge was sent; this is the winner's answer
     fallback_from: str | None = None  # the SPEC that failed before this one answered
     extra_cost_usd: float | None = 0.0  # what the cancelled hedge loser cost (estimated)
+    provenance: Provenance = field(default_factory=Provenance)
+    labels: tuple[tuple[str, str], ...] = ()  # the request's labels, passed through
 
     @property
     def spec(self) -> str:
@@ -159,10 +190,12 @@ class UsageUpdate:
 
 @dataclass(frozen=True, slots=True)
 class StreamStarted:
-    """The API accepted the call; carries the identifiers it assigned."""
+    """The API accepted the call; carries the identifiers it assigned and who serves it."""
 
     message_id: str | None = None
     model: str | None = None
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

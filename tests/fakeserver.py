@@ -64,6 +64,12 @@ class Reply:
     stall_s: float = 0.0
     error_code: int | str | None = None  # OpenAI: the error object's `code` (OpenRouter sends 400, 502)
     error_with_choices: bool = False  # OpenAI: the error rides on a whole chunk, choices and all (OpenRouter)
+    # Provenance as the API reports it: the model id that served the call (None: the one
+    # asked for; an alias can resolve to a dated snapshot), OpenAI's backend fingerprint
+    # and the service tier (Anthropic reports it in usage, OpenAI on every chunk).
+    served_model: str | None = None
+    system_fingerprint: str | None = "fp_fake"
+    service_tier: str | None = None
 
 
 @dataclass
@@ -440,7 +446,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "type": "message",
                     "role": "assistant",
                     "content": [],
-                    "model": body.get("model"),
+                    "model": step.served_model or body.get("model"),
                     "stop_reason": None,
                     "stop_sequence": None,
                     "usage": {
@@ -448,6 +454,7 @@ class _Handler(BaseHTTPRequestHandler):
                         "output_tokens": 1,
                         "cache_creation_input_tokens": step.cache_write_tokens,
                         "cache_read_input_tokens": step.cache_read_tokens,
+                        "service_tier": step.service_tier or "standard",
                     },
                 },
             },
@@ -572,9 +579,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "id": chat_id,
                 "object": "chat.completion.chunk",
                 "created": created,
-                "model": model,
-                "service_tier": "default",
-                "system_fingerprint": "fp_fake",
+                "model": step.served_model or model,
+                "service_tier": step.service_tier or "default",
+                "system_fingerprint": step.system_fingerprint,
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else [],
             }
             if include_usage:

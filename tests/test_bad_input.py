@@ -45,7 +45,7 @@ def _setup(tmp: Path, kind: str) -> None:
 ROWS = [
     # review: the file
     (["review", "{tmp}/missing.py"], None, None, 2, ["missing.py: no such file"]),
-    (["review", "{tmp}"], None, None, 2, ["is a directory"]),
+    (["review", "--diff", "nosuchrev...HEAD"], None, None, 2, ["nosuchrev...HEAD: unknown revision or range"]),
     (["review", "{tmp}/empty.py"], "empty", None, 2, ["is empty"]),
     (["review", "{tmp}/blob.py"], "binary", None, 2, ["looks binary"]),
     (["review", "{tmp}/huge.py"], "huge", None, 2, ["more than the 4 MiB limit"]),

@@ -55,9 +55,10 @@ def test_standard_input_is_a_utf8_pipe_read_as_text_or_as_bytes(fake, run_cli):
 
 
 def test_argparse_exits_become_the_exit_code(run_cli):
-    missing = run_cli("review")
+    # (`review` with no input is driftcheck's own one-line error now that PATH is optional.)
+    missing = run_cli("ask")
     assert missing.code == 2 and missing.stdout == ""
-    assert "usage: driftcheck review" in missing.stderr and "required: file" in missing.stderr
+    assert "usage: driftcheck ask" in missing.stderr and "required: prompt" in missing.stderr
     version = run_cli("--version")
     assert version.code == 0 and version.stdout.startswith("driftcheck ")
 

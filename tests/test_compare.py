@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import time
 
 import pytest
 
@@ -223,19 +222,18 @@ async def test_the_sides_run_at_once_and_their_events_interleave(fake, make_prov
             providers[side], source, decode_text(text.encode(), sample), source.chunks(12_000), max_tokens=4096
         )
 
-    started = time.perf_counter()
     order, finished = [], {}
     async for item in compare_events({"a": start("a"), "b": start("b")}):
         if isinstance(item.event, FindingFound):
             order.append(item.side)
         elif isinstance(item.event, ReviewFinished):
             finished[item.side] = item.event.outcome
-    elapsed = time.perf_counter() - started
     assert sorted(finished) == ["a", "b"] and all(o.error is None for o in finished.values())
     assert order.count("a") == order.count("b") == 9
     switches = sum(1 for x, y in itertools.pairwise(order) if x != y)
-    assert switches >= 4, order  # interleaved as they arrived, not one side then the other
-    assert elapsed < 1.1, elapsed
+    # Interleaved as they arrived, not one side then the other: concurrency shown by order,
+    # not by a wall-clock bound that a loaded machine breaks.
+    assert switches >= 4, order
 
 
 def test_repeat_runs_set_the_spread_within_against_the_gap_between(fake, run_cli):

@@ -94,8 +94,9 @@ def test_four_models_two_judges_report_matches_the_script(fake, run_cli, cli_env
         assert row["ttft_ms"]["median"] == round(percentile(ttfts, 50), 1)
     cost = {m: _row(task, m)["cost_per_call_usd"] for m in MODELS}
     assert cost[MINI] < cost[HAIKU] < cost[SONNET] < cost[GPT55]  # the real price table's order
-    ttft = {m: _row(task, m)["ttft_ms"]["median"] for m in MODELS}
-    assert ttft[MINI] < ttft[HAIKU] < min(ttft[SONNET], ttft[GPT55])
+    # Each model's TTFT is at least its scripted delay and is what history recorded (above).
+    # No order between models: their scripted delays differ by 50-280 ms, and scheduling
+    # noise on a loaded 2-core machine was larger (Haiku 290 ms above Sonnet's 279 ms).
 
     rec = task["recommendation"]
     assert rec["model"] == MINI and rec["best"] == GPT55 and not rec["uncertain"]
@@ -242,15 +243,22 @@ def test_an_interrupted_eval_resumes_to_the_same_report_without_repeating_calls(
     db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
     deadline = time.monotonic() + 90
     stored = 0
-    while time.monotonic() < deadline and stored < 12:
+    while time.monotonic() < deadline and stored < 12 and proc.poll() is None:
         time.sleep(0.1)
         if db.exists():
-            with _db(cli_env) as conn:
-                run = conn.execute("SELECT id FROM runs WHERE task = 'eval' AND status = 'running'").fetchone()
-                if run is not None:
-                    stored = conn.execute(
-                        "SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'", (run[0],)
-                    ).fetchone()[0]
+            try:
+                with _db(cli_env) as conn:
+                    run = conn.execute("SELECT id FROM runs WHERE task = 'eval' AND status = 'running'").fetchone()
+                    if run is not None:
+                        stored = conn.execute(
+                            "SELECT COUNT(*) FROM run_parts WHERE run_id = ? AND key != 'plan'", (run[0],)
+                        ).fetchone()[0]
+            except sqlite3.OperationalError:  # the schema is not there yet, or the writer holds a lock
+                continue
+    # Interrupt only a run that is where this test needs it: mid-way, still running. Under
+    # load the poll used to give up and interrupt whatever state the eval was in.
+    assert proc.poll() is None, f"the eval ended before it could be interrupted: {proc.communicate()[1][-2000:]}"
+    assert stored >= 12, "the eval stored fewer than 12 parts in 90 s"
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
+import threading
 
 import pytest
 from pydantic import BaseModel, Field
@@ -105,23 +105,39 @@ async def test_any_schema_constrains_the_output(local):
 
 @slow_model
 async def test_generation_runs_off_the_event_loop(local):
-    gaps: list[float] = []
+    """The model generates in another thread while the loop goes on ticking. Counted, not
+    timed: a wall-clock bound on the loop's gaps fails on a loaded machine."""
+    ticks = 0
     done = asyncio.Event()
 
     async def ticker() -> None:
-        last = time.perf_counter()
+        nonlocal ticks
         while not done.is_set():
-            await asyncio.sleep(0.01)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
+            await asyncio.sleep(0.005)
+            ticks += 1
 
+    llama = local._sdk_client().llama
+    generate = llama.create_chat_completion
+    seen: dict[str, object] = {}
+
+    def watched(**kwargs):
+        seen["thread"] = threading.current_thread()
+        for chunk in generate(**kwargs):
+            seen.setdefault("ticks_at_first_token", ticks)
+            yield chunk
+        seen["ticks_at_last_token"] = ticks
+
+    llama.create_chat_completion = watched
     tick = asyncio.create_task(ticker())
-    await local.complete(Request.ask("Explain what a WAL file is in PostgreSQL.", max_tokens=60))
-    done.set()
-    await tick
-    assert len(gaps) > 20
-    assert max(gaps) < 0.25, f"the loop was blocked for {max(gaps):.2f} s"
+    try:
+        await local.complete(Request.ask("Explain what a WAL file is in PostgreSQL.", max_tokens=60))
+    finally:
+        llama.create_chat_completion = generate
+        done.set()
+        await tick
+    assert seen["thread"] is not threading.main_thread()
+    # While tokens were being generated the loop kept running its other tasks.
+    assert seen["ticks_at_last_token"] > seen["ticks_at_first_token"]
 
 
 @slow_model
@@ -133,10 +149,8 @@ async def test_cancelling_stops_generation(local):
             break  # the consumer stops reading: as Escape in the TUI does
     await stream.aclose()
     loaded = local._sdk_client()
-    started = time.perf_counter()
-    assert loaded.lock.acquire(timeout=5), "generation went on after the stream was closed"
+    assert loaded.lock.acquire(timeout=30), "generation went on after the stream was closed"
     loaded.lock.release()
-    assert time.perf_counter() - started < 5
     # The model is free for the next call at once.
     response = await local.complete(Request.ask("Say OK.", max_tokens=4))
     assert response.usage.output_tokens <= 4

@@ -179,9 +179,8 @@ async def test_dropped_connection_before_text_is_retried(fake, make_provider, sp
 async def test_stall_after_text_times_out_as_interrupted(fake, make_provider, spec):
     fake.script(Reply(text="abcdefgh", chunk_size=4, stall_after=1, stall_s=1.5))
     provider = make_provider(spec, timeouts=Timeouts(connect_s=2, first_token_s=5, stall_s=0.3))
-    started = time.perf_counter()
     _, text, err = await collect(provider)
-    assert time.perf_counter() - started < 1.4, "the stall deadline did not fire"
+    # Had the deadline not fired, the stream would have resumed after 1.5 s and finished.
     assert isinstance(err, E.InterruptedStreamError) and err.partial_text == text == "abcd"
     assert isinstance(err.cause, E.ProviderTimeout) and err.cause.phase == "stall"
     assert "stalled for more than 0.3 s" in err.one_line()

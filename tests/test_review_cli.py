@@ -207,8 +207,12 @@ def test_missing_file(run_cli, fake):
     _bad(run_cli, fake, "nope/missing.py", "nope/missing.py: no such file")
 
 
-def test_directory(run_cli, fake):
-    _bad(run_cli, fake, "sample_code", "sample_code is a directory")
+def test_a_directory_with_nothing_to_review(run_cli, fake, tmp_path):
+    # A directory is walked now (tests/test_diff_review.py); one with nothing in it says so.
+    (tmp_path / "empty").mkdir()
+    result = run_cli("review", str(tmp_path / "empty"), "-p", HAIKU)
+    assert result.code == 0 and "nothing to review" in result.stderr
+    assert fake.requests == []
 
 
 def test_empty_and_whitespace_only(run_cli, fake, tmp_path):

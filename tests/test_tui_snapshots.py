@@ -79,6 +79,17 @@ def test_compare_screen_with_the_drift_panel(snap_compare):
     assert snap_compare(app, terminal_size=SIZE)
 
 
+@pytest.mark.parametrize("size", [(80, 24), SIZE])
+def test_compare_screen_with_repeat_runs_shows_stability_per_pair(snap_compare, size):
+    # A stored `compare --repeat 5`: each pair with how many runs of A and of B found it.
+    report = _stored("compare_report_repeat.json")
+    app = DriftcheckApp(
+        lambda a: CompareScreen(SAMPLE, "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini", stored=report),
+        record=False,
+    )
+    assert snap_compare(app, terminal_size=size)
+
+
 def test_triage_screen_form(snap_compare):
     assert snap_compare(DriftcheckApp(lambda a: TriageScreen(), record=False), terminal_size=SIZE)
 
@@ -124,7 +135,9 @@ def _recorded_history(monkeypatch) -> None:
                 provider=report[side]["provider"],
                 model=report[side]["model"],
             )
-            store.finish_call(call, status="ok", text="{}", metrics=report[side]["metrics"])
+            store.finish_call(
+                call, status="ok", text="{}", metrics=report[side]["metrics"], provenance=_provenance(side)
+            )
         store.finish_run(
             run,
             status="ok",
@@ -135,6 +148,24 @@ def _recorded_history(monkeypatch) -> None:
     store.close()
 
 
-def test_history_screen(snap_compare, monkeypatch):
+def _provenance(side: str) -> dict:
+    """A fixed provenance for each side's call (what app.calls.provenance records)."""
+    return {
+        "served_model": "claude-haiku-4-5-20251001" if side == "a" else "gpt-5.4-mini-2026-03-17",
+        "system_fingerprint": None if side == "a" else "fp_5d8e0c1a",
+        "service_tier": "standard" if side == "a" else "default",
+        "request_id": f"req_{side}0001",
+        "sdk": "anthropic" if side == "a" else "openai",
+        "sdk_version": "2.0.0" if side == "a" else "3.0.0",
+        "prompt_sha256": "1f" * 32,
+        "schema_sha256": "2e" * 32,
+        "params_sha256": "3d" * 32,
+        "input_sha256": "4c" * 32,
+    }
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x40"])
+def test_history_screen(snap_compare, monkeypatch, size):
+    """The runs, and under them the provenance of the highlighted run's calls."""
     _recorded_history(monkeypatch)
-    assert snap_compare(DriftcheckApp(lambda a: HistoryScreen(), record=False), terminal_size=SIZE)
+    assert snap_compare(DriftcheckApp(lambda a: HistoryScreen(), record=False), terminal_size=size)

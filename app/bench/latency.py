@@ -84,8 +84,7 @@ def spread(values: list[float]) -> LatencySpread:
     if not values:
         return LatencySpread(median=None, p95=None, max=None, p95_over_median=None)
     median = statistics.median(values)
-    p95 = percentile(values, 95)
-    assert p95 is not None  # there are values
+    p95 = percentile(values, 95) or 0.0  # not None: values is not empty
     return LatencySpread(
         median=round(median, 3),
         p95=round(p95, 3),
@@ -97,18 +96,16 @@ def spread(values: list[float]) -> LatencySpread:
 def length_effect(samples: list[Sample]) -> LengthEffect | None:
     """Were the slow calls slow because they were long? Output tokens of the slowest tenth
     against the others, and Pearson's r between total time and output tokens."""
-    known = [s for s in samples if s.total_s is not None and s.output_tokens is not None]
+    known = [(s.total_s, s.output_tokens) for s in samples if s.total_s is not None and s.output_tokens is not None]
     if len(known) < 10:
         return None
-    ordered = sorted(known, key=lambda s: s.total_s)  # type: ignore[arg-type, return-value]
+    ordered = sorted(known, key=lambda pair: pair[0])
     cut = max(1, len(ordered) // 10)
     slow, rest = ordered[-cut:], ordered[:-cut]
-    times = [s.total_s for s in known]
-    tokens = [float(s.output_tokens) for s in known]  # type: ignore[arg-type]
     return LengthEffect(
-        slowest_tenth_output_tokens=round(statistics.mean(s.output_tokens or 0 for s in slow), 1),
-        others_output_tokens=round(statistics.mean(s.output_tokens or 0 for s in rest), 1),
-        r_total_vs_output=_pearson(times, tokens),  # type: ignore[arg-type]
+        slowest_tenth_output_tokens=round(statistics.mean(tokens for _, tokens in slow), 1),
+        others_output_tokens=round(statistics.mean(tokens for _, tokens in rest), 1),
+        r_total_vs_output=_pearson([t for t, _ in known], [float(n) for _, n in known]),
     )
 
 
@@ -167,18 +164,28 @@ async def run_bench(
 
 
 def histogram(values: list[float], *, bins: int = 12, width: int = 40) -> list[str]:
-    """A text histogram, one line per bin: range, bar, count."""
+    """A text histogram, one line per bin: range, bar, count. Under a second the ranges are
+    in milliseconds, and every range shows enough decimals that no two bins read the same."""
     if not values:
         return []
     low, high = min(values), max(values)
-    step = (high - low) / bins or 1.0
+    scale, unit = (1000.0, "ms") if high < 1.0 else (1.0, "s")
+    step = (high - low) / bins or (1.0 / scale)
+    base = 0 if unit == "ms" else 2
+    scaled = step * scale
+    decimals = max(base, math.ceil(-math.log10(scaled)) + 1) if scaled < 1 else base
     counts = [0] * bins
     for v in values:
         counts[min(bins - 1, int((v - low) / step))] += 1
     top = max(counts)
+
+    def edge(i: int) -> str:
+        return f"{(low + i * step) * scale:.{decimals}f}"
+
+    ranges = [f"{edge(i)}–{edge(i + 1)}" for i in range(bins)]
+    pad = max(len(r) for r in ranges)
     return [
-        f"{low + i * step:7.2f}–{low + (i + 1) * step:<7.2f} s {'█' * round(c / top * width):<{width}} {c}"
-        for i, c in enumerate(counts)
+        f"{r:>{pad}} {unit:<2} {'█' * round(c / top * width):<{width}} {c}" for r, c in zip(ranges, counts, strict=True)
     ]
 
 

@@ -43,6 +43,17 @@ class Contract(BaseModel):
         return data
 
 
+def task_tag(value: Any) -> str | None:
+    """Which output a JSON object (or model) is, to tell a union of outputs apart: its
+    `task`, with a review of several files or a change (it has `files`) as "review-change"."""
+
+    def get(key: str) -> Any:
+        return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+
+    task = get("task")
+    return "review-change" if task == "review" and get("files") is not None else task
+
+
 class Metrics(Contract):
     """What a call (or all calls of a task) took: time, tokens, cost, retries, hedging."""
 
@@ -85,6 +96,23 @@ class CheckInfo(Contract):
     diagnosis: str
 
 
+class Provenance(Contract):
+    """What made an answer: what the API said about itself (served model, fingerprint, tier,
+    request id), the SDK that called it, and hashes of the prompt templates, output schema,
+    generation parameters and input driftcheck sent. Every field null when unknown."""
+
+    served_model: str | None
+    system_fingerprint: str | None
+    service_tier: str | None
+    request_id: str | None
+    sdk: str | None
+    sdk_version: str | None
+    prompt_sha256: str | None
+    schema_sha256: str | None
+    params_sha256: str | None
+    input_sha256: str | None
+
+
 class TaskOutput(Contract):
     """What every task's output holds, in this order; each task narrows `task`, `input` and
     `result` and adds its own keys after these (docs/commands.md, "The JSON contract")."""
@@ -98,4 +126,5 @@ class TaskOutput(Contract):
     result: Any
     partial_text: str | None
     metrics: Metrics
+    provenance: Provenance
     checks: list[CheckInfo]

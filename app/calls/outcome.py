@@ -27,6 +27,7 @@ class CallsOutcome:
         """The fields of the public output every task shares (`app.calls.contract.TaskOutput`)
         but `task`, `input` and `result`, which are the task's own."""
         from app.calls.metrics import metrics_of
+        from app.calls.provenance import provenance_of
 
         error = self.error
         response = self.response
@@ -40,6 +41,7 @@ class CallsOutcome:
             "error": None if error is None else error_info(error),
             "partial_text": self.partial_text or None,
             "metrics": metrics_of(response, retries=error.retries if error is not None else 0),
+            "provenance": provenance_of(response),
             "checks": [check_info(c) for c in self.checks],
         }
 
@@ -51,7 +53,7 @@ class CallsOutcome:
             if isinstance(error, InterruptedStreamError)
             else (response.text if response is not None else "")
         )
-        if isinstance(error, InvalidOutputError) and error.response is not None:
+        if isinstance(error, InvalidOutputError) and isinstance(error.response, Response):
             self.checks.extend(error.response.checks)
 
     @property

@@ -9,7 +9,7 @@ more turn that shows the model its reply and the validation error.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.calls.partial import ListStreamer
@@ -27,9 +27,7 @@ def repair_request(original: Request, reply_text: str, problem: str) -> Request:
         f"object, following the same instructions and schema."
     )
     messages = (*original.messages, Message("assistant", reply_text or "(empty)"), Message("user", fix))
-    return Request(
-        messages, system=original.system, max_tokens=original.max_tokens, output_schema=original.output_schema
-    )
+    return replace(original, messages=messages)  # the same call, one turn on: labels and all
 
 
 async def final_reply(

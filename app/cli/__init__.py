@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with terminal_streams():  # nothing a provider or a file says is obeyed by the terminal
         try:
-            return COMMANDS[args.command].run(args)
+            return int(COMMANDS[args.command].run(args))
         except (DriftcheckError, ProviderError) as exc:  # one line, and THE exit code for it
             fail(error_line(exc))
             return exit_code_for(exc)

@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from app.ask import ask_failed, ask_json
     from app.calls.metrics import metrics_line
     from app.calls.outbound import outbound
+    from app.calls.provenance import labelled
     from app.cli.common import route_options
     from app.config.load import load_config
     from app.history.recording import RunRecorder
@@ -93,7 +94,11 @@ def run(args: argparse.Namespace) -> int:
         if args.system
         else None
     )
-    request = Request.ask(prompt, system=system, max_tokens=args.max_tokens)
+    request = labelled(
+        Request.ask(prompt, system=system, max_tokens=args.max_tokens),
+        templates=(),
+        input_text=f"{system or ''}\n{prompt}",
+    )
     live = args.format == "text"
     # The prompt is referenced by its hash; the answer is what history keeps.
     recorder = RunRecorder.start(

@@ -84,6 +84,54 @@ def retries_arg(text: str) -> int:
     return value
 
 
+MAX_REPEAT = 20  # runs per side, model or input for --repeat
+
+
+def add_repeat_option(command: argparse.ArgumentParser, help_text: str, *, default: int | None = 1) -> None:
+    command.add_argument("--repeat", type=bounded_int(MAX_REPEAT), default=default, metavar="N", help=help_text)
+
+
+def add_gate_options(command: argparse.ArgumentParser, *, compare: bool, fail_on_help: str) -> None:
+    """--fail-on, and --consensus (and --agree for compare): which findings gate the exit
+    code, over --repeat N."""
+    command.add_argument(
+        "--fail-on",
+        choices=(*SEVERITY_CHOICES, "none"),
+        default="none",
+        metavar="SEVERITY",
+        help=fail_on_help,
+    )
+    command.add_argument(
+        "--consensus",
+        type=positive_int,
+        metavar="K",
+        help="with --repeat N: only findings reported (at or above --fail-on) in at least K of the N runs "
+        "gate the exit code" + (" (on either side; with --agree, on both)" if compare else ""),
+    )
+    if compare:
+        command.add_argument(
+            "--agree",
+            action="store_true",
+            help="gate --fail-on only on findings both providers report (in at least K runs each with --consensus)",
+        )
+
+
+def check_gate_options(args: argparse.Namespace) -> None:
+    """The bad combinations of --fail-on, --consensus, --agree and --repeat, each one line."""
+    consensus, agree = args.consensus, getattr(args, "agree", False)
+    if (consensus is not None or agree) and args.fail_on == "none":
+        flag = "--consensus" if consensus is not None else "--agree"
+        raise UsageError(f"{flag} chooses which findings gate --fail-on: give --fail-on SEVERITY as well")
+    if consensus is None:
+        return
+    if args.repeat == 1:
+        raise UsageError(f"--consensus {consensus} counts runs: give --repeat N (N >= {max(consensus, 2)}) as well")
+    if consensus > args.repeat:
+        raise UsageError(
+            f"--consensus {consensus} is more than --repeat {args.repeat}: a finding cannot be in more runs than ran"
+        )
+
+
 def add_route_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--fallback",
@@ -99,6 +147,28 @@ def add_route_options(command: argparse.ArgumentParser) -> None:
         metavar="WHEN",
         help="send the same request to the next provider if no first token arrives by WHEN: "
         "p95 (the provider's observed p95), a time such as 2.5s, or off",
+    )
+
+
+def add_change_options(command: argparse.ArgumentParser, *, sides: str = "") -> None:
+    """--diff [RANGE], --staged and --concurrency: a git change as the input (review, compare);
+    `sides` says how the command runs it ("on both sides")."""
+    on = f" {sides}" if sides else ""
+    command.add_argument(
+        "--diff",
+        nargs="?",
+        const="",
+        metavar="RANGE",
+        help=f"review a git change{on}: the working tree against HEAD (no RANGE), a revision (HEAD~1) or a "
+        "range (main...HEAD); '-' reads a unified diff from stdin",
+    )
+    command.add_argument("--staged", action="store_true", help=f"review the staged change (git's index){on}")
+    command.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help=f"files reviewed at once against a provider{on} (default 4)",
     )
 
 
@@ -175,3 +245,17 @@ def print_recording(
     line = outcome.message(result_in)
     if line is not None and not (quiet_when_recorded and outcome.complete):
         say(line if outcome.complete else f"warning: {line}")
+
+
+def write_output(args: argparse.Namespace, formatted: Callable[[str], str]) -> None:
+    """The result in --format: to stdout (text has streamed already), or to --out, written
+    atomically while the text streamed to the terminal."""
+    if not args.out:
+        if args.format != "text":
+            sys.stdout.write(formatted(args.format))
+            sys.stdout.flush()
+        return
+    from app.source.files import write_atomically
+
+    write_atomically(Path(args.out), formatted(args.format))
+    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
-    bounded_int,
+    add_change_options,
+    add_gate_options,
+    add_repeat_option,
+    check_gate_options,
     fail,
     max_tokens_arg,
     positive_int,
@@ -35,8 +38,6 @@ if TYPE_CHECKING:
     from app.run.prepared import PreparedRun, Start
     from app.source.inputs import TextInput
 
-MAX_REPEAT = 20
-
 
 def add_parser(sub: SubParsers) -> None:
     compare = sub.add_parser(
@@ -47,6 +48,7 @@ def add_parser(sub: SubParsers) -> None:
         "change: findings, scores, severities, latency and cost.",
     )
     compare.add_argument("file", nargs="?", metavar="FILE", help="a source file to review")
+    add_change_options(compare, sides="on both sides")
     compare.add_argument("--incident", metavar="FILE", help="triage this incident instead of reviewing a file")
     compare.add_argument(
         "--incident-text", metavar="TEXT", help="triage this incident text; - reads it from standard input"
@@ -65,13 +67,10 @@ def add_parser(sub: SubParsers) -> None:
         dest="spec_b",
         help="provider B (default: the config's compare pair, else the next usable provider)",
     )
-    compare.add_argument(
-        "--repeat",
-        type=bounded_int(MAX_REPEAT),
-        default=1,
-        metavar="N",
-        help="run each side N times and set the spread within each provider against the "
-        "difference between them (default 1)",
+    add_repeat_option(
+        compare,
+        "run each side N times and set the spread within each provider against the difference between them, "
+        "finding by finding (default 1)",
     )
     compare.add_argument(
         "--baseline",
@@ -80,6 +79,11 @@ def add_parser(sub: SubParsers) -> None:
         "For a stored compare, RUN_ID:a or RUN_ID:b picks the side",
     )
     compare.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    add_gate_options(
+        compare,
+        compare=True,
+        fail_on_help="for a review: exit 1 when a finding of either side is at or above SEVERITY (default none)",
+    )
     compare.add_argument("--mode", choices=("active", "postmortem"), help="triage mode (default active)")
     compare.add_argument(
         "--context",
@@ -98,6 +102,18 @@ def add_parser(sub: SubParsers) -> None:
     )
     compare.add_argument(
         "--judge-optional", action="store_true", help="for a triage: a judge that fails is a warning, not exit 3"
+    )
+    compare.add_argument(
+        "--judge-mode",
+        choices=("pointwise", "pairwise"),
+        default=None,
+        help="pointwise (default): each judge grades each answer on the rubric; pairwise: each judge says "
+        "which of A and B is better, asked in both orders, and the report gives position consistency",
+    )
+    compare.add_argument(
+        "--no-self-judging",
+        action="store_true",
+        help="for a triage: a judge does not grade an answer from its own model family",
     )
     compare.add_argument("--reference", metavar="PATH", help="reference answer for the incident")
     compare.add_argument("--key", metavar="PATH", help="answer key for the file (default: FILE.key.toml)")
@@ -120,18 +136,28 @@ def add_parser(sub: SubParsers) -> None:
 
 
 def task_of(args: argparse.Namespace) -> str:
+    change = args.diff is not None or args.staged
     given = [
         name
-        for name, value in (("FILE", args.file), ("--incident", args.incident), ("--incident-text", args.incident_text))
+        for name, value in (
+            ("FILE", args.file),
+            ("--diff/--staged", change),
+            ("--incident", args.incident),
+            ("--incident-text", args.incident_text),
+        )
         if value
     ]
     if len(given) != 1:
         raise UsageError(
-            "give one input: a FILE to review, --incident FILE, or --incident-text - (stdin)"
+            "give one input: a FILE to review, --diff [RANGE] or --staged, --incident FILE, or --incident-text - (stdin)"
             if not given
             else f"give one input, not {' and '.join(given)}"
         )
-    if args.file:
+    if args.staged and args.diff:
+        raise UsageError("--staged reviews the index; it does not take a --diff RANGE as well")
+    if change and (args.baseline or args.key or args.repeat > 1):
+        raise UsageError("--baseline, --key and --repeat apply to a FILE or an incident, not to --diff / --staged")
+    if args.file or change:
         misplaced = [
             flag
             for flag, value in (
@@ -139,15 +165,28 @@ def task_of(args: argparse.Namespace) -> str:
                 ("--context", args.context),
                 ("--judge", args.judge),
                 ("--judge-optional", args.judge_optional),
+                ("--judge-mode", args.judge_mode),
+                ("--no-self-judging", args.no_self_judging),
                 ("--reference", args.reference),
             )
             if value
         ]
         if misplaced:
-            raise UsageError(f"{', '.join(misplaced)} apply to a triage (--incident); {args.file} is reviewed")
+            raise UsageError(
+                f"{', '.join(misplaced)} apply to a triage (--incident); {args.file or 'the change'} is reviewed"
+            )
         return "review"
-    if args.key or args.chunk_tokens:
-        raise UsageError("--key and --chunk-tokens apply to a review (FILE), not to an incident")
+    if args.key or args.chunk_tokens or args.fail_on != "none":
+        flags = [
+            f
+            for f, v in (
+                ("--key", args.key),
+                ("--chunk-tokens", args.chunk_tokens),
+                ("--fail-on", args.fail_on != "none"),
+            )
+            if v
+        ]
+        raise UsageError(f"{', '.join(flags)} apply to a review (FILE), not to an incident")
     return "triage"
 
 
@@ -174,6 +213,11 @@ def run(args: argparse.Namespace) -> int:
     from app.task_exit import failed_judge_notes, outcome_exit
 
     task = task_of(args)
+    check_gate_options(args)
+    if args.diff is not None or args.staged:
+        if args.fail_on != "none":
+            raise UsageError("--fail-on gates a compare of one FILE; for a change, gate each side with review --diff")
+        return run_change_compare(args)
     if args.baseline and args.spec_a:
         raise UsageError("--baseline is side A; drop -a (use -b for the provider to run now)")
     if task == "review":
@@ -197,7 +241,12 @@ def run(args: argparse.Namespace) -> int:
         specs = {"b": args.spec_b or f"{baseline['provider']}:{baseline['model']}"}
     else:
         specs = dict(zip(("a", "b"), pick_sides(args.spec_a, args.spec_b, config), strict=True))
-    if use_tui(args) and baseline is None and args.repeat == 1 and not (args.key or args.reference):
+    if (
+        use_tui(args)
+        and baseline is None
+        and args.repeat == 1
+        and not (args.key or args.reference or args.judge_mode or args.no_self_judging or args.fail_on != "none")
+    ):
         return open_compare_tui(task, args, text_input, specs)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
     # would report someone else's drift.
@@ -228,6 +277,8 @@ def run(args: argparse.Namespace) -> int:
             mode=mode,
             context=context,
             judges=args.judge,
+            judge_mode=args.judge_mode or "pointwise",
+            self_judging=not args.no_self_judging,
             max_tokens=args.max_tokens,
             allow_secrets=args.allow_secrets,
             record=not args.no_history,
@@ -240,8 +291,10 @@ def run(args: argparse.Namespace) -> int:
         raise
     if baseline is not None:
         runs["a"] = [baseline]
-    report, recording = prepared.finish(runs, baseline=baseline_id)
+    pairwise = asyncio.run(prepared.pairwise(runs["a"][0], runs["b"][0])) if prepared.pairwise else None
+    report, recording = prepared.finish(runs, baseline=baseline_id, pairwise=pairwise)
     assert report is not None
+    gate_code, gate_notes = compare_gate_exit(report, args)
     print_report(report, args.format)
     print_recording(recording)
     # What ran now: a baseline side was read from history, not asked.
@@ -253,8 +306,85 @@ def run(args: argparse.Namespace) -> int:
     for where, run in labelled.items():
         if run["status"] != "ok":
             fail(f"{where}: {run['error']['message']}")
+    if report.get("pairwise"):  # a pairwise judge that failed counts as a failed grade does
+        labelled["pairwise"] = {"status": "ok", "judges": report["pairwise"]["judges"]}
     print_notes(failed_judge_notes(labelled, judge_optional=args.judge_optional))
-    return outcome_exit(labelled.values(), judge_optional=args.judge_optional)
+    code = outcome_exit(labelled.values(), judge_optional=args.judge_optional)
+    if code != 0:
+        return code
+    print_notes(gate_notes)
+    return gate_code
+
+
+def compare_gate_exit(report: dict[str, Any], args: argparse.Namespace) -> tuple[int, list[Any]]:
+    """--fail-on over the findings clustered across both sides' runs (with --consensus K:
+    in at least K runs; with --agree: on both sides). The gate goes in the report too."""
+    from app.compare.contract import Gate, GateFinding
+    from app.compare.stability import compare_gate
+    from app.task_exit import gate_exit
+
+    if args.fail_on == "none" or report["compared"] != "review":
+        return 0, []
+    clusters = report["noise"]["clusters"]
+    consensus = args.consensus or 1
+    gating = compare_gate(clusters, args.fail_on, consensus=consensus, agree=args.agree)
+    candidates = len(compare_gate(clusters, args.fail_on, consensus=1, agree=False))
+    code, notes = gate_exit(gating, candidates, args.fail_on, consensus=consensus, repeat=args.repeat, agree=args.agree)
+    report["gate"] = Gate(
+        fail_on=args.fail_on,
+        consensus=consensus,
+        agree=args.agree,
+        findings=[
+            GateFinding(item=c["item"], line=c["line"], found_a=c["found_a"], found_b=c["found_b"]) for c in gating
+        ],
+        exit=int(code),
+    ).public()
+    return code, notes
+
+
+def run_change_compare(args: argparse.Namespace) -> int:
+    """compare --diff / --staged: the same change on A and B, the drift per file and in total."""
+    import asyncio
+
+    from app.cli.common import say
+    from app.cli.review import review_options
+    from app.cli.review_change import load_change
+    from app.config.load import load_config
+    from app.run.change import check_reviewable, prepare_change_compare
+    from app.run.compare import pick_sides
+    from app.run.providers import ProviderResolver
+    from app.task_exit import outcome_exit
+
+    args.paths = []
+    change = load_change(args)
+    nothing = check_reviewable(change)
+    if nothing is not None:
+        say(nothing)
+        return 0
+    config = load_config()
+    specs = dict(zip(("a", "b"), pick_sides(args.spec_a, args.spec_b, config), strict=True))
+    prepared = prepare_change_compare(
+        change,
+        specs,
+        resolver=ProviderResolver(config, retries=args.retries, notify=print_note),
+        options=review_options(args),
+        record=not args.no_history,
+        concurrency=args.concurrency,
+    )
+    try:
+        runs = asyncio.run(run_sides(prepared.starts, 1, live=args.format == "text", prepared=prepared))
+    except KeyboardInterrupt:
+        prepared.recorder.finish(status="cancelled")
+        raise
+    report, recording = prepared.finish(runs)
+    assert report is not None
+    print_report(report, args.format)
+    print_recording(recording)
+    labelled = {side.upper(): runs[side][0] for side in ("a", "b")}
+    for where, run in labelled.items():
+        if run["status"] != "ok":
+            fail(f"{where}: {run['error']['message']}")
+    return outcome_exit(labelled.values())
 
 
 def open_compare_tui(task: str, args: argparse.Namespace, text_input: TextInput, specs: dict[str, str | None]) -> int:

@@ -14,13 +14,21 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import bounded_int, fail, max_tokens_arg, print_note, print_recording, retries_arg, say
+from app.cli.common import (
+    add_repeat_option,
+    bounded_int,
+    fail,
+    max_tokens_arg,
+    print_note,
+    print_recording,
+    retries_arg,
+    say,
+)
 from app.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from app.cli.common import SubParsers
 
-MAX_REPEAT = 20
 MAX_CONCURRENCY = 32
 
 
@@ -48,12 +56,8 @@ def add_parser(sub: SubParsers) -> None:
         "of them; inputs without a reference or answer key are graded by the judges alone",
     )
     ev.add_argument("--mode", choices=("active", "postmortem"), default=None, help="triage mode (default active)")
-    ev.add_argument(
-        "--repeat",
-        type=bounded_int(MAX_REPEAT),
-        default=None,
-        metavar="N",
-        help="answers per model and input (default 1; 3 or more lets gaps be told from noise)",
+    add_repeat_option(
+        ev, "answers per model and input (default 1; 3 or more lets gaps be told from noise)", default=None
     )
     ev.add_argument(
         "--concurrency",
@@ -91,6 +95,11 @@ def add_parser(sub: SubParsers) -> None:
         "(default: exit 3, as for an answer that failed)",
     )
     ev.add_argument("--no-history", action="store_true", help="do not record the eval (it then cannot be resumed)")
+    ev.add_argument(
+        "--no-self-judging",
+        action="store_true",
+        help="a judge does not grade answers from its own model family (models favour their own)",
+    )
 
 
 def _usd(text: str) -> float:
@@ -140,7 +149,7 @@ def _new_plan(args: argparse.Namespace, config: Any) -> Any:
         judges = []
     else:
         judges = _specs(args.judges, "--judges")
-    return EvalPlan(models, judges, items, args.repeat or 1, args.mode or "active")
+    return EvalPlan(models, judges, items, args.repeat or 1, args.mode or "active", not args.no_self_judging)
 
 
 def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
@@ -158,6 +167,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
             ("--set", args.set),
             ("--mode", args.mode),
             ("--repeat", args.repeat),
+            ("--no-self-judging", args.no_self_judging or None),
         )
         if value is not None
     ]
@@ -169,7 +179,14 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
     stored = parts.pop("plan", None)
     if stored is None:
         raise UsageError(f"run {run['id']} has no stored plan to resume")
-    plan = EvalPlan(stored["models"], stored["judges"], reload_items(stored["items"]), stored["repeat"], stored["mode"])
+    plan = EvalPlan(
+        stored["models"],
+        stored["judges"],
+        reload_items(stored["items"]),
+        stored["repeat"],
+        stored["mode"],
+        stored.get("self_judging", True),
+    )
     if args.retry_failed:
         parts = {k: v for k, v in parts.items() if v.get("status") != "failed"}
     return plan, run["id"], parts
@@ -198,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(args.out)
     config = load_config()
-    resumed, parts = None, {}
+    resumed: str | None = None
+    parts: dict[str, Any] = {}
     if args.resume:
         plan, resumed, parts = _resumed_plan(args)
     else:

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
-    run = store.get_run(run_id)  # an ambiguous prefix is an error that lists the runs
+    run: dict[str, Any] | None = store.get_run(run_id)  # an ambiguous prefix is an error that lists the runs
     if run is None:
         raise UsageError(f"no run {run_id!r} in history (see `driftcheck history list`)")
     return run
@@ -151,7 +151,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
 
 def _show(store: Any, args: argparse.Namespace) -> int:
-    from app.render.history import cost_text, when_text
+    from app.render.history import cost_text, provenance_text, when_text
 
     run = _run_or_fail(store, args.run_id)
     if args.format == "json":
@@ -196,6 +196,9 @@ def _show(store: Any, args: argparse.Namespace) -> int:
             f"{call['output_tokens'] if call['output_tokens'] is not None else '?'} · {cost}"
             + (f" · retries {call['retries']}" if call["retries"] else "")
         )
+        provenance = provenance_text(call.get("provenance"))
+        if provenance:
+            console.print(f"    [dim]{escape(provenance)}[/]")
         if call["error_message"]:
             console.print(f"    [red]{escape(call['error_message'])}[/]")
         if call["status"] != "ok" and call["text"]:
@@ -218,6 +221,7 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
 
 def _diff(store: Any, args: argparse.Namespace) -> int:
+    from app.compare.attribution import attribute
     from app.compare.drift import review_drift
     from app.render.history import cost_text
 
@@ -229,11 +233,13 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
     drift = review_drift(a["result"], b["result"])
     cost = {r["id"]: sum(c["cost_usd"] or 0 for c in r["calls"]) for r in (a, b)}
     same_input = a["input_sha256"] == b["input_sha256"]
+    attribution = attribute(a["result"].get("provenance"), b["result"].get("provenance"))
     if args.format == "json":
         from app.compare.contract import HistoryDiff
 
         head = {"a": a["id"], "b": b["id"], "same_input": same_input, "cost_usd": [cost[a["id"]], cost[b["id"]]]}
-        print(json.dumps(HistoryDiff.model_validate({**head, **drift}).public(), indent=2))
+        report = HistoryDiff.model_validate({**head, **drift, "attribution": attribution})
+        print(json.dumps(report.public(), indent=2))
         return ExitCode.OK
     score = drift["score"]
     print(
@@ -245,6 +251,7 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
         f"{len(drift['only_b'])} only in {b['id']} · agreement {drift['agreement']:.0%} · "
         f"{len(drift['severity_disagreements'])} severity disagreement(s)"
     )
+    print(f"why: {attribution['text']}")
     for pair in drift["matched"]:
         sev = pair["severity"]
         print(f"  = {pair['a']} ~ {pair['b']}" + (f"  severity {sev[0]} → {sev[1]}" if sev[0] != sev[1] else ""))
@@ -269,9 +276,18 @@ def _export(store: Any, args: argparse.Namespace) -> int:
         return ExitCode.OK
     if record.get("task") != "review":
         raise UsageError(f"--format {args.format} exports reviews; run {run['id']} is a {record.get('task')}")
-    from app.render.review import review_output
-    from app.review.stored import outcome_from_json
+    from app.review.stored import change_from_json, is_change_record, outcome_from_json
 
+    if is_change_record(record):
+        from app.render.change import change_output
+
+        sys.stdout.write(change_output(change_from_json(record), args.format))
+        return ExitCode.OK
+    from app.render.review import repeat_output, review_output
+
+    if record.get("stability") and record.get("runs"):  # review --repeat N: every run, and the stability
+        sys.stdout.write(repeat_output([outcome_from_json(r) for r in record["runs"]], record, args.format))
+        return ExitCode.OK
     sys.stdout.write(review_output(outcome_from_json(record), args.format))
     return ExitCode.OK
 

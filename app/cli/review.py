@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
-    SEVERITY_CHOICES,
+    add_change_options,
+    add_gate_options,
+    add_repeat_option,
     add_route_options,
+    check_gate_options,
     fail,
     max_tokens_arg,
     positive_int,
@@ -27,6 +30,7 @@ from app.cli.common import (
     say,
     spec_text,
     use_tui,
+    write_output,
 )
 from app.errors import exit_code_for
 from app.review import DEFAULT_MAX_REQUESTS
@@ -35,17 +39,40 @@ if TYPE_CHECKING:
     from app.cli.common import SubParsers
     from app.review.plan import ReviewOptions
     from app.review.task import ReviewOutcome
+    from app.run.prepared import PreparedRun
     from providers import Provider
 
 
 def add_parser(sub: SubParsers) -> None:
     review = sub.add_parser(
         "review",
-        help="review one source file: findings with lines, severity and a score",
-        description="Review one source file. Findings stream as they arrive; the exit code is 1 when "
-        "a finding is at or above --fail-on, 2 for bad input, 3 when the provider failed.",
+        help="review source files or a change: findings with lines, severity and a score",
+        description="Review a source file, several files and directories, or a change (--diff, --staged). "
+        "Findings stream as they arrive; the exit code is 1 when a finding is at or above --fail-on, 2 for "
+        "bad input, 3 when the provider failed.",
     )
-    review.add_argument("file", help="the file to review")
+    review.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files and directories to review (directories are walked with their .gitignore); with "
+        "--diff or --staged, the parts of the change to review",
+    )
+    add_change_options(review)
+    review.add_argument(
+        "--changed-only",
+        action="store_true",
+        help="with a change: drop findings that cite no changed line (default: kept, marked outside_change)",
+    )
+    review.add_argument(
+        "--baseline",
+        metavar="RUN_ID",
+        help="a stored review of the base (from history): say which findings are new, unchanged or fixed, "
+        "by fingerprint",
+    )
+    review.add_argument(
+        "--new-only", action="store_true", help="with --baseline: report (and --fail-on) only the new findings"
+    )
     review.add_argument(
         "-p",
         "--provider",
@@ -55,20 +82,21 @@ def add_parser(sub: SubParsers) -> None:
     )
     review.add_argument(
         "--format",
-        choices=("text", "json", "markdown", "sarif"),
+        choices=("text", "json", "markdown", "sarif", "codequality"),
         default="text",
         help="text streams findings as they arrive (default); json follows the public contract; "
-        "sarif is for code scanning",
+        "sarif is for code scanning; codequality is GitLab's report (several files or a change)",
     )
     review.add_argument(
         "--out", metavar="PATH", help="write the formatted result to PATH (text still streams to the terminal)"
     )
-    review.add_argument(
-        "--fail-on",
-        choices=(*SEVERITY_CHOICES, "none"),
-        default="none",
-        metavar="SEVERITY",
-        help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)",
+    add_gate_options(
+        review,
+        compare=False,
+        fail_on_help="exit 1 when a finding is at or above SEVERITY: critical, high, medium, low, info (default none)",
+    )
+    add_repeat_option(
+        review, "review N times and report which findings every run makes and which come and go (default 1)"
     )
     review.add_argument(
         "--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)"
@@ -126,11 +154,17 @@ def run(args: argparse.Namespace) -> int:
     from app.run.review import load_review_input, prepare_review
     from app.task_exit import findings_exit
 
+    check_gate_options(args)
+    if is_many(args):
+        from app.cli.review_change import run_change
+
+        return run_change(args, review_options(args))
+    args.file = args.paths[0]
     review = load_review_input(args.file, args.key)
     if args.out:
         check_writable(args.out)
     config = load_config()
-    if use_tui(args) and not args.key:
+    if use_tui(args) and not args.key and args.repeat == 1:
         return open_review_tui(args)
     prepared = prepare_review(
         review,
@@ -142,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
         input_ref=str(Path(args.file).resolve()),
     )
     live = args.format == "text" or bool(args.out)
+    if args.repeat > 1:
+        return run_repeated(args, prepared, live=live)
     try:
         outcome = asyncio.run(stream_review(prepared.starts["a"](0), prepared.providers["a"], live=live))
     except KeyboardInterrupt:
@@ -151,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
 
     # Written to history before the run is reported done.
     _, recording = prepared.finish({"a": [review_json(outcome)]})
-    write_output(args, outcome)
+    from app.render.review import review_output
+
+    write_output(args, lambda fmt: review_output(outcome, fmt))
     print_recording(recording, args.out or "this command's output")
     if outcome.error is not None:
         fail(outcome.error.one_line())
@@ -162,6 +200,99 @@ def run(args: argparse.Namespace) -> int:
             )
         return exit_code_for(outcome.error)
     return findings_exit(outcome.result, args.fail_on)
+
+
+def run_repeated(args: argparse.Namespace, prepared: PreparedRun, *, live: bool) -> int:
+    """`review --repeat N`: N reviews one after another on the same provider; the output
+    holds every run and the stability of each finding, and --fail-on gates on the
+    findings in at least --consensus K of the runs (any run without it)."""
+    import asyncio
+
+    from app.compare.stability import review_gate, review_repeat_record
+    from app.render.review import repeat_output
+    from app.review.report import review_json
+    from app.task_exit import gate_exit
+
+    try:
+        outcomes = asyncio.run(stream_runs(prepared, args.repeat, live=live))
+    except KeyboardInterrupt:
+        prepared.recorder.finish(status="cancelled")
+        raise
+    record = review_repeat_record([review_json(o) for o in outcomes])
+    _, recording = prepared.finish({"a": [record]})
+    text = repeat_output(outcomes, record, args.format)
+    if args.out:
+        from app.source.files import write_atomically
+
+        write_atomically(Path(args.out), text)
+        say(f"wrote {args.format} to {args.out}")
+    elif args.format != "text":
+        sys.stdout.write(text)
+    else:
+        from app.render.review import stability_lines
+        from app.render.terminal import neutralise
+
+        print(neutralise("\n".join(stability_lines(record))))
+    print_recording(recording, args.out or "this command's output")
+    failed = [(n, o) for n, o in enumerate(outcomes, start=1) if o.error is not None]
+    for n, outcome in failed:
+        assert outcome.error is not None
+        fail(f"run {n} of {args.repeat}: {outcome.error.one_line()}")
+    if failed:
+        assert failed[0][1].error is not None
+        return exit_code_for(failed[0][1].error)
+    clusters = record["stability"]["clusters"]
+    consensus = args.consensus or 1
+    gating = review_gate(clusters, args.fail_on, consensus=consensus)
+    candidates = len(review_gate(clusters, args.fail_on, consensus=1))
+    code, notes = gate_exit(gating, candidates, args.fail_on, consensus=consensus, repeat=args.repeat)
+    for note in notes:
+        print_note(note)
+    return code
+
+
+async def stream_runs(prepared: PreparedRun, repeat: int, *, live: bool) -> list[ReviewOutcome]:
+    """Each run's review streamed in turn (one provider, so no run skews another's latency)."""
+    outcomes = []
+    try:
+        for run in range(repeat):
+            say(f"run {run + 1} of {repeat}")
+            outcomes.append(await stream_review(prepared.starts["a"](run), None, live=live))
+    finally:
+        await prepared.providers["a"].aclose()
+    return outcomes
+
+
+def is_many(args: argparse.Namespace) -> bool:
+    """A review of a change or of several files (not today's one file); UsageError for
+    options that do not fit together."""
+    from pathlib import Path
+
+    from app.errors import UsageError
+
+    change = args.diff is not None or args.staged
+    if args.staged and args.diff:
+        raise UsageError("--staged reviews the index; it does not take a --diff RANGE as well")
+    if args.diff == "-" and args.paths:
+        raise UsageError("--diff - reads the change from stdin; it takes no PATH")
+    if not change and not args.paths:
+        raise UsageError("give a file or directory to review, or --diff / --staged for a git change")
+    if args.changed_only and not change:
+        raise UsageError("--changed-only needs a change to compare against: use it with --diff or --staged")
+    many = change or len(args.paths) > 1 or Path(args.paths[0]).is_dir()
+    if args.format == "codequality" and not many:
+        raise UsageError("--format codequality is for several files or a change (--diff, --staged, PATH...)")
+    if args.new_only and not args.baseline:
+        raise UsageError("--new-only needs --baseline RUN_ID: the stored review to compare with")
+    if args.baseline and not many:
+        raise UsageError("--baseline compares a review of a change or of several files (--diff, --staged, PATH...)")
+    if many and args.repeat > 1:
+        raise UsageError(
+            "--repeat reviews one file N times; a change or several files are reviewed once (drop --repeat)"
+        )
+    if many and args.key:
+        raise UsageError("--key names one file's answer key; for several files, each FILE.key.toml beside it is used")
+    return many
 
 
 def open_review_tui(args: argparse.Namespace) -> int:
@@ -176,9 +307,10 @@ def open_review_tui(args: argparse.Namespace) -> int:
     )
 
 
-async def stream_review(events: AsyncIterator[Any], provider: Provider, *, live: bool) -> ReviewOutcome:
+async def stream_review(events: AsyncIterator[Any], provider: Provider | None, *, live: bool) -> ReviewOutcome:
     """The review's events as they happen: findings printed (live), parts and route
-    decisions said on stderr; the outcome when it ends."""
+    decisions said on stderr; the outcome when it ends. `provider` is closed at the end
+    (None: the caller closes it)."""
     from app.render.console import SafeConsole
     from app.render.text import print_finding, print_verdict
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished
@@ -198,22 +330,9 @@ async def stream_review(events: AsyncIterator[Any], provider: Provider, *, live:
             else:
                 print_route_event(event)
     finally:
-        await provider.aclose()
+        if provider is not None:
+            await provider.aclose()
     assert outcome is not None
     if live:
         print_verdict(console, outcome)
     return outcome
-
-
-def write_output(args: argparse.Namespace, outcome: ReviewOutcome) -> None:
-    from app.render.review import review_output
-
-    if not args.out:
-        if args.format != "text":
-            sys.stdout.write(review_output(outcome, args.format))
-            sys.stdout.flush()
-        return
-    from app.source.files import write_atomically
-
-    write_atomically(Path(args.out), review_output(outcome, args.format))
-    print(f"driftcheck: wrote {args.format} to {args.out}", file=sys.stderr)

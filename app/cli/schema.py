@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # NAME -> (module, model): what each name describes.
 SCHEMAS = {
-    "review": ("app.review.contract", "ReviewOutput"),
+    "review": ("app.review.contract", "AnyReviewOutput"),
     "triage": ("app.triage.contract", "TriageOutput"),
     "compare": ("app.compare.contract", "CompareOutput"),
     "eval": ("app.eval.contract", "EvalReport"),

@@ -74,6 +74,11 @@ def add_parser(sub: SubParsers) -> None:
         help="a judge that fails is a warning: exit 0 with the answer ungraded by it (default: "
         "exit 3, as for a provider failure)",
     )
+    triage.add_argument(
+        "--no-self-judging",
+        action="store_true",
+        help="do not ask a judge of the answering model's own family (models favour their own)",
+    )
     triage.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     triage.add_argument("--max-tokens", type=max_tokens_arg, default=DEFAULT_MAX_TOKENS, metavar="N")
     triage.add_argument("--retries", type=retries_arg, metavar="N")
@@ -109,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     context = parse_context(args.context)
     incident = load_incident(incident_input(args.file), args.reference)
     config = load_config()
-    if use_tui(args) and args.file != "-" and not args.reference:
+    if use_tui(args) and args.file != "-" and not (args.reference or args.no_self_judging):
         return open_triage_tui(incident.text_input, args, specs=[args.provider or ""])
     prepared = prepare_triage(
         incident,
@@ -118,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         mode=args.mode,
         context=context,
         judges=args.judge,
+        self_judging=not args.no_self_judging,
         max_tokens=args.max_tokens,
         allow_secrets=args.allow_secrets,
         route=route_options(args),

@@ -20,6 +20,7 @@ from app.compare.contract import (
     CountDelta,
     CountsDrift,
     EscalationDrift,
+    FileDrift,
     JudgeDelta,
     JudgesDrift,
     KeyRecall,
@@ -52,11 +53,14 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def review_drift(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Drift between two public review results (`review_json` objects or stored ones)."""
+    """Drift between two public review results (`review_json` objects or stored ones); for
+    reviews of a change or of several files, per file and in total (`change_drift_of`)."""
     return review_drift_of(a, b).public()
 
 
 def review_drift_of(a: dict[str, Any], b: dict[str, Any]) -> ReviewDrift:
+    if "files" in a or "files" in b:
+        return change_drift_of(a, b)
     fa = [SimpleNamespace(**f) for f in ((a.get("result") or {}).get("findings") or [])]
     fb = [SimpleNamespace(**f) for f in ((b.get("result") or {}).get("findings") or [])]
     alignment = align([finding_citation(f) for f in fa], [finding_citation(f) for f in fb])
@@ -71,25 +75,43 @@ def review_drift_of(a: dict[str, Any], b: dict[str, Any]) -> ReviewDrift:
         )
         for i, j, score in alignment.pairs
     ]
-    union = len(fa) + len(fb) - len(matched)
-    counts_a = {s: sum(f.severity == s for f in fa) for s in SEVERITIES}
-    counts_b = {s: sum(f.severity == s for f in fb) for s in SEVERITIES}
-    score_a, score_b = (a.get("result") or {}).get("score"), (b.get("result") or {}).get("score")
-    keys = a.get("answer_key"), b.get("answer_key")
 
     def one_side(f: Any) -> OneSideFinding:
         return OneSideFinding(id=f.id, line=f.line_start, severity=f.severity, title=f.title)
 
+    counts_a = {s: sum(f.severity == s for f in fa) for s in SEVERITIES}
+    counts_b = {s: sum(f.severity == s for f in fb) for s in SEVERITIES}
+    only_a = [one_side(fa[i]) for i in alignment.only_a]
+    only_b = [one_side(fb[j]) for j in alignment.only_b]
+    return _drift(a, b, matched, only_a, only_b, counts_a, counts_b)
+
+
+def _drift(
+    a: dict[str, Any],
+    b: dict[str, Any],
+    matched: list[MatchedFinding],
+    only_a: list[OneSideFinding],
+    only_b: list[OneSideFinding],
+    counts_a: dict[str, int],
+    counts_b: dict[str, int],
+) -> ReviewDrift:
+    """The drift object from the pairing: agreement, severities, score, counts, keys, metrics."""
+    union = len(matched) + len(only_a) + len(only_b)
+    score_a, score_b = (a.get("result") or {}).get("score"), (b.get("result") or {}).get("score")
+    keys = a.get("answer_key"), b.get("answer_key")
     return ReviewDrift(
         matched=matched,
-        only_a=[one_side(fa[i]) for i in alignment.only_a],
-        only_b=[one_side(fb[j]) for j in alignment.only_b],
+        only_a=only_a,
+        only_b=only_b,
         # Share of all distinct problems (either side) that both sides reported.
         agreement=round(len(matched) / union, 3) if union else 1.0,
         severity_disagreements=[m for m in matched if m.severity[0] != m.severity[1]],
         score=ScoreDelta(a=score_a, b=score_b, delta=None if score_a is None or score_b is None else score_b - score_a),
         counts=CountsDrift(
-            **{s: CountDelta(a=counts_a[s], b=counts_b[s], delta=counts_b[s] - counts_a[s]) for s in SEVERITIES}
+            **{
+                s: CountDelta(a=counts_a.get(s, 0), b=counts_b.get(s, 0), delta=counts_b.get(s, 0) - counts_a.get(s, 0))
+                for s in SEVERITIES
+            }
         ),
         answer_key=None
         if not any(keys)
@@ -99,6 +121,45 @@ def review_drift_of(a: dict[str, Any], b: dict[str, Any]) -> ReviewDrift:
         ),
         metrics=_metrics_drift(a, b),
     )
+
+
+def change_drift_of(a: dict[str, Any], b: dict[str, Any]) -> ReviewDrift:
+    """Drift between two reviews of the same change: findings are paired within each file
+    (a finding in one file never matches one in another), the drift of each file under
+    `files`, and the totals under the keys a single file's drift has."""
+    paths = list(dict.fromkeys(f["path"] for side in (a, b) for f in side.get("files") or []))
+    files: list[FileDrift] = []
+    matched: list[MatchedFinding] = []
+    only_a: list[OneSideFinding] = []
+    only_b: list[OneSideFinding] = []
+    for path in paths:
+        drift = review_drift_of(_file_record(a, path), _file_record(b, path))
+        # Finding ids restart in every file: each is named by its file too (calc.py:F2).
+        matched += [
+            m.model_copy(update={"a": f"{path}:{m.a}", "b": f"{path}:{m.b}", "path": path}) for m in drift.matched
+        ]
+        only_a += [item.model_copy(update={"id": f"{path}:{item.id}", "path": path}) for item in drift.only_a]
+        only_b += [item.model_copy(update={"id": f"{path}:{item.id}", "path": path}) for item in drift.only_b]
+        files.append(
+            FileDrift(
+                path=path,
+                matched=len(drift.matched),
+                only_a=len(drift.only_a),
+                only_b=len(drift.only_b),
+                agreement=drift.agreement,
+                severity_disagreements=len(drift.severity_disagreements),
+                score=drift.score,
+            )
+        )
+    counts_a, counts_b = ((side.get("result") or {}).get("counts") or {} for side in (a, b))
+    return _drift(a, b, matched, only_a, only_b, counts_a, counts_b).model_copy(update={"files": files})
+
+
+def _file_record(record: dict[str, Any], path: str) -> dict[str, Any]:
+    """One file of a multi-file review, shaped as a single file's review for `review_drift_of`."""
+    entry: dict[str, Any] = next((f for f in record.get("files") or [] if f["path"] == path), {})
+    findings = [f for f in (record.get("result") or {}).get("findings") or [] if f.get("path") == path]
+    return {"result": {"findings": findings, "score": entry.get("score")}, "metrics": {}}
 
 
 def _metrics_drift(a: dict[str, Any], b: dict[str, Any]) -> MetricsDrift:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import combinations
 from math import comb
-from statistics import mean
+from statistics import mean, stdev
 from typing import Any
 
 from app.compare.contract import (
@@ -31,9 +31,13 @@ from app.compare.contract import (
     SidesComeAndGo,
 )
 from app.compare.drift import drift_of
+from app.compare.significance import POWER, difference_interval, minimum_detectable, repeats_to_detect
+from app.compare.stability import align_actions, align_findings, stability_clusters, stability_summary
 
 # Separation counts as drift when noise alone would produce it at most this often.
 MAX_CHANCE = 0.10
+# The difference worth detecting, per measure, for the "N=… detects …" advice.
+TARGETS = {"score": 1.0, "findings": 1.0, "judge total": 1.0, "actions": 1.0, "recall": 0.1, "precision": 0.1}
 
 
 def separation_chance(n_a: int, n_b: int) -> float:
@@ -41,11 +45,32 @@ def separation_chance(n_a: int, n_b: int) -> float:
     return min(1.0, 2 / comb(n_a + n_b, n_a))
 
 
+def power_of(name: str, a: list[float], b: list[float]) -> dict[str, Any] | None:
+    """What this N could see: the smallest difference detected at 80 % power with the
+    spreads observed, and the runs per side that would detect the measure's target."""
+    n = min(len(a), len(b))
+    if n < 2:
+        return None
+    sd_a, sd_b = stdev(a), stdev(b)
+    target = TARGETS.get(name, 1.0)
+    detectable = minimum_detectable(sd_a, sd_b, n)
+    return {
+        "runs": n,
+        "sd_a": round(sd_a, 3),
+        "sd_b": round(sd_b, 3),
+        "detectable": None if detectable is None else round(detectable, 3),
+        "target": target,
+        "repeats_for_target": repeats_to_detect(sd_a, sd_b, target),
+        "power": POWER,
+    }
+
+
 def _numeric(name: str, a: list[float], b: list[float]) -> NumericMeasure | None:
     if not a or not b:
         return None
     separated = max(a) < min(b) or max(b) < min(a)
     chance = separation_chance(len(a), len(b))
+    interval = difference_interval(a, b)
     return NumericMeasure(
         measure=name,
         a=a,
@@ -57,6 +82,9 @@ def _numeric(name: str, a: list[float], b: list[float]) -> NumericMeasure | None
         separated=separated,
         chance=round(chance, 3),
         drift=separated and chance <= MAX_CHANCE,
+        # B − A with its 95 % Welch interval; None with fewer than two runs a side.
+        difference=None if interval is None else interval.as_dict(),
+        power=power_of(name, a, b),
     )
 
 
@@ -149,8 +177,11 @@ def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str
 def noise_of(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> Noise:
     """Spread within each side against the gap between them, with a plain verdict. Only
     runs that finished are counted; failed ones are reported by the caller."""
-    ok_a = [r for r in runs_a if r.get("status") == "ok" and r.get("result")]
-    ok_b = [r for r in runs_b if r.get("status") == "ok" and r.get("result")]
+    numbers = tuple(
+        [n for n, r in enumerate(runs, start=1) if r.get("status") == "ok" and r.get("result")]
+        for runs in (runs_a, runs_b)
+    )
+    ok_a, ok_b = [runs_a[n - 1] for n in numbers[0]], [runs_b[n - 1] for n in numbers[1]]
     measures: list[NumericMeasure | CategoricalMeasure | AgreementMeasure | None]
     if task == "review":
         measures = [
@@ -160,9 +191,13 @@ def noise_of(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any
                 [r["result"]["score"] for r in ok_b if r["result"].get("score") is not None],
             ),
             _numeric("findings", [len(_review_items(r)) for r in ok_a], [len(_review_items(r)) for r in ok_b]),
+            *(_numeric(k, _key_values(ok_a, k), _key_values(ok_b, k)) for k in ("recall", "precision")),
             _agreement(task, ok_a, ok_b),
         ]
         items, same, label = _review_items, _same_finding, lambda f: f"L{f['line_start']} {f['title']}"
+        clusters = stability_clusters(
+            [items(r) for r in ok_a], [items(r) for r in ok_b], aligner=align_findings, numbers=(numbers[0], numbers[1])
+        )
     else:
         totals = [[_judge_mean(r) for r in runs] for runs in (ok_a, ok_b)]
         measures = [
@@ -172,6 +207,13 @@ def noise_of(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any
             _agreement(task, ok_a, ok_b),
         ]
         items, same, label = _triage_items, _same_action, lambda a: a["action"]
+        clusters = stability_clusters(
+            [items(r) for r in ok_a],
+            [items(r) for r in ok_b],
+            aligner=align_actions,
+            label=label,
+            numbers=(numbers[0], numbers[1]),
+        )
     kept = [m for m in measures if m is not None]
     drifting = [m.measure for m in kept if m.drift]
     return Noise(
@@ -182,13 +224,30 @@ def noise_of(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any
             b=come_and_go([items(r) for r in ok_b], same, label),
         ),
         drift_beyond_noise=drifting,
-        verdict=_verdict(drifting, len(ok_a), len(ok_b)),
+        verdict=_verdict(drifting, len(ok_a), len(ok_b)) + _findings_verdict(clusters, task),
+        # Finding by finding (action by action): how many runs of each side found it.
+        clusters=clusters,
+        stability=stability_summary(clusters),
     )
+
+
+def _key_values(runs: list[dict[str, Any]], measure: str) -> list[float]:
+    """Each run's recall or precision against the answer key (runs without one left out)."""
+    return [float(value) for r in runs if (value := (r.get("answer_key") or {}).get(measure)) is not None]
 
 
 def _judge_mean(run: dict[str, Any]) -> float | None:
     totals = [j["total"] for j in run.get("judges") or [] if j.get("total") is not None]
     return round(mean(totals), 2) if totals else None
+
+
+def _findings_verdict(clusters: list[dict[str, Any]], task: str) -> str:
+    """The finding-level part of the verdict: how many findings (actions) drift."""
+    drifting = sum(1 for c in clusters if c["verdict"] == "drift")
+    if not drifting:
+        return ""
+    what = "finding(s)" if task == "review" else "action(s)"
+    return f"; {drifting} {what} differ between the sides beyond each side's flicker"
 
 
 def _verdict(drifting: list[str], n_a: int, n_b: int) -> str:

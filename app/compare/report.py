@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.compare.attribution import attribute
 from app.compare.contract import CompareOutput
 from app.compare.drift import drift_of
 from app.compare.noise import noise_of
 
 
-def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline: str | None = None) -> dict[str, Any]:
+def compare_report(
+    task: str,
+    runs: dict[str, list[dict[str, Any]]],
+    *,
+    baseline: str | None = None,
+    pairwise: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The public compare object: `a` and `b` (each side's first run, in the task's own
     JSON), `drift` between them, and with several runs `runs` and the `noise` analysis."""
     a, b = runs["a"][0], runs["b"][0]
@@ -21,13 +28,18 @@ def compare_report(task: str, runs: dict[str, list[dict[str, Any]]], *, baseline
             "task": "compare",
             "compared": task,
             "baseline": baseline,
-            "status": "ok" if a["status"] == b["status"] == "ok" else "failed",
+            # Every run of both sides: a later run that failed fails the compare, as its exit code says.
+            "status": "ok" if all(r["status"] == "ok" for side in ("a", "b") for r in runs[side]) else "failed",
             "input": b.get("input"),
             "a": a,
             "b": b,
             "drift": drift_of(task, a, b),
-            "noise": noise_of(task, runs["a"], runs["b"]),
+            # The judges asked which answer is better, in both orders.
+            **({"pairwise": pairwise} if pairwise is not None else {}),
+            # A stored run against one made now: what changed between them.
+            **({"attribution": attribute(a.get("provenance"), b.get("provenance"))} if baseline is not None else {}),
             **({"runs": runs} if several else {}),
+            "noise": noise_of(task, runs["a"], runs["b"]),
         }
     )
     return report.public()

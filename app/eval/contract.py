@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Tag
 
 from app.ask import AskOutput
 from app.bench.contract import StoredBench
-from app.calls.contract import Contract, Number
-from app.compare.contract import CompareOutput
-from app.review.contract import ReviewOutput
+from app.calls.contract import Contract, Number, task_tag
+from app.compare.contract import CompareOutput, Interval
+from app.review.contract import ChangeReviewOutput, ReviewOutput
 from app.triage.contract import TriageOutput
 
 Measure = Literal["judges", "reference", "answer_key", "none"]
@@ -37,10 +37,15 @@ class PlanItem(Contract):
 
 
 class Plan(Contract):
+    """`self_judging` false: --no-self-judging (absent in plans made before it existed)."""
+
+    absent_unless_set = frozenset({"self_judging"})
+
     models: list[str]
     judges: list[str]
     repeat: int
     mode: str
+    self_judging: bool = True
     items: list[PlanItem]
 
 
@@ -94,11 +99,30 @@ class RowKey(Contract):
     precision: Number | None
 
 
+class ComeAndGoFinding(Contract):
+    input: str
+    item: str
+    line: int | None
+    found: int
+    repeat: int
+
+
+class ModelStability(Contract):
+    """A model's findings (actions) over its runs of each input: how many held in every run,
+    how many came and went, and which."""
+
+    stable: int
+    flicker: int
+    stable_share: Number | None
+    come_and_go: list[ComeAndGoFinding]
+
+
 class ModelRow(Contract):
     """One model on one task. `by_judge` is present with judges; `reference` when an answer
-    had reference checks; `answer_key` when one was scored against an answer key."""
+    had reference checks; `answer_key` when one was scored against an answer key;
+    `stability` with --repeat above 1."""
 
-    absent_unless_set = frozenset({"by_judge", "reference", "answer_key"})
+    absent_unless_set = frozenset({"by_judge", "reference", "answer_key", "stability"})
 
     model: str
     calls: int
@@ -115,6 +139,7 @@ class ModelRow(Contract):
     by_judge: dict[str, Number | None] | None = None
     reference: RowReference | None = None
     answer_key: RowKey | None = None
+    stability: ModelStability | None = None
 
 
 class JudgeSpreadEntry(Contract):
@@ -144,9 +169,62 @@ class SelfGrading(Contract):
     preference: Number | None
 
 
+class DimensionAgreement(Contract):
+    """The judges' agreement on one dimension over the answers two or more graded:
+    Krippendorff's alpha, and with exactly two judges the weighted kappa that `reading` reads."""
+
+    absent_unless_set = frozenset({"kappa"})
+
+    answers: int
+    alpha: Number | None
+    kappa: Number | None = None
+    reading: Literal["reliable", "tentative", "unreliable", "undefined"]
+
+
+class Dimensions(Contract):
+    diagnosis: DimensionAgreement
+    quality: DimensionAgreement
+    total: DimensionAgreement
+
+
+class JudgeOffset(Contract):
+    """A judge's mean score minus the other judges' on the answers they both graded; the
+    total apart for its own model family's answers and the others'."""
+
+    diagnosis: Number | None
+    quality: Number | None
+    total: Number | None
+    own_family_total: Number | None
+    other_families_total: Number | None
+    answers: int
+
+
+class AgainstKey(Contract):
+    """Spearman's rho of a judge's totals against the answer key's (or reference's) quality."""
+
+    rho: Number | None
+    answers: int
+
+
+class Reliability(Contract):
+    """How far the judges can be trusted: agreement per dimension, each judge's offset and
+    its rank correlation with the key, the judges' families, and per model how many
+    independent judge families graded it; `text` says it in sentences."""
+
+    statistic: Literal["weighted_kappa", "krippendorff_alpha"]
+    dimensions: Dimensions
+    offsets: dict[str, JudgeOffset]
+    against_key: dict[str, AgainstKey]
+    families: list[str]
+    self_judging: bool
+    independent_judges: dict[str, int]
+    text: list[str]
+
+
 class JudgesSection(Contract):
     disagreement: list[ItemDisagreement]
     self_grading: list[SelfGrading]
+    reliability: Reliability
 
 
 class FailedGist(Contract):
@@ -194,12 +272,49 @@ class Comparison(Contract):
     cost_per_call_usd: Number | None
 
 
+class FindingDrift(Contract):
+    """A finding (action) on one input that one model makes beyond the other's flicker."""
+
+    input: str
+    item: str
+    line: int | None
+    found_a: int
+    found_b: int
+    repeat_a: int
+    repeat_b: int
+    p: Number
+    q: Number
+    text: str
+
+
+class AgainstRecommended(Contract):
+    """A model against the recommended one: the quality difference with its 95 % interval
+    clustered by input, the gap the design could detect, the cost ratio; with --repeat the
+    findings that drift between them."""
+
+    absent_unless_set = frozenset({"findings_drift"})
+
+    model: str
+    against: str
+    items: int
+    quality_difference: Interval | None
+    detectable: Number | None
+    cost_ratio: Number | None
+    text: str
+    findings_drift: list[FindingDrift] | None = None
+
+
 class Recommendation(Contract):
+    """`against_recommended` is there when a model is recommended."""
+
+    absent_unless_set = frozenset({"against_recommended"})
+
     model: str | None
     best: str | None
     uncertain: bool
     text: str
     comparisons: list[Comparison]
+    against_recommended: list[AgainstRecommended] | None = None
 
 
 class EvalTask(Contract):
@@ -235,5 +350,12 @@ class EvalReport(Contract):
 
 # What history keeps as a run's result: the public output of the run's task.
 StoredResult = Annotated[
-    ReviewOutput | TriageOutput | CompareOutput | EvalReport | StoredBench | AskOutput, Field(discriminator="task")
+    Annotated[ReviewOutput, Tag("review")]
+    | Annotated[ChangeReviewOutput, Tag("review-change")]
+    | Annotated[TriageOutput, Tag("triage")]
+    | Annotated[CompareOutput, Tag("compare")]
+    | Annotated[EvalReport, Tag("eval")]
+    | Annotated[StoredBench, Tag("bench")]
+    | Annotated[AskOutput, Tag("ask")],
+    Discriminator(task_tag),
 ]

@@ -40,6 +40,15 @@ class EvalPlan:
     items: list[EvalItem]
     repeat: int
     mode: str
+    #: False (--no-self-judging): a judge does not grade answers of its own model family.
+    self_judging: bool = True
+
+    def judges_for(self, model: str) -> list[str]:
+        """The judges that grade `model`'s answers."""
+        if self.self_judging:
+            return list(self.judges)
+        own = family_of(model)
+        return [j for j in self.judges if family_of(j) != own]
 
     def cells(self) -> list[Cell]:
         """Run by run, item by item, model by model: each provider works through its
@@ -55,8 +64,17 @@ class EvalPlan:
             "judges": self.judges,
             "repeat": self.repeat,
             "mode": self.mode,
+            "self_judging": self.self_judging,
             "items": [i.to_dict() for i in self.items],
         }
+
+
+def family_of(spec: str) -> str:
+    """The model family of a SPEC (provider:model), as judges are matched to answers."""
+    from app.triage.judge import model_family
+
+    name, _, model = spec.partition(":")
+    return model_family(name, model)
 
 
 def task_name(task: str, mode: str) -> str:
@@ -98,7 +116,11 @@ def estimate(plan: EvalPlan, providers: dict[str, Any], judges: dict[str, Any]) 
     for cell in plan.cells():
         prompt = sizes[cell.item]
         parts = [(providers[cell.model], _price(providers[cell.model], prompt, EXPECTED_ANSWER_TOKENS))]
-        parts += [(j, _price(j, prompt + EXPECTED_ANSWER_TOKENS, EXPECTED_VERDICT_TOKENS)) for j in judges.values()]
+        parts += [
+            (judges[j], _price(judges[j], prompt + EXPECTED_ANSWER_TOKENS, EXPECTED_VERDICT_TOKENS))
+            for j in plan.judges_for(cell.model)
+            if j in judges
+        ]
         for provider, cost in parts:
             if cost is None:
                 unpriced.add(provider.spec)

@@ -26,7 +26,9 @@ from __future__ import annotations
 from statistics import mean, pstdev
 from typing import Any
 
+from app.compare.significance import Interval, clustered_interval, detectable_at
 from app.eval.contract import (
+    AgainstRecommended,
     Cells,
     Comparison,
     EvalCost,
@@ -34,11 +36,13 @@ from app.eval.contract import (
     EvalStatus,
     EvalTask,
     FailedGist,
+    FindingDrift,
     ItemDisagreement,
     JudgeSpreadEntry,
     JudgesSection,
     Measure,
     ModelRow,
+    ModelStability,
     Plan,
     Recommendation,
     ReviewGist,
@@ -52,6 +56,8 @@ from app.eval.contract import (
     TriageGist,
 )
 from app.eval.plan import task_name
+from app.eval.reliability import judge_reliability
+from app.eval.repeat import drift_against, model_stability
 from app.eval.stats import MAX_CHANCE, min_p, paired_p
 from providers.health import percentile
 
@@ -218,7 +224,9 @@ def _model_row(
 # --- judges --------------------------------------------------------------------------------
 
 
-def _judges_section(records: list[dict[str, Any]], judges: list[str]) -> JudgesSection:
+def _judges_section(
+    records: list[dict[str, Any]], judges: list[str], *, kind: str, self_judging: bool = True
+) -> JudgesSection:
     per_item: dict[str, list[JudgeSpreadEntry]] = {}
     for record in records:
         scored = [g for g in record["grades"] if g.get("total") is not None]
@@ -274,7 +282,9 @@ def _judges_section(records: list[dict[str, Any]], judges: list[str]) -> JudgesS
                     preference=_r(own - mean(others)) if others else None,
                 )
             )
-    return JudgesSection(disagreement=disagreement, self_grading=self_grading)
+    objective = [quality(r, "answer_key" if kind == "review" else "reference") for r in records]
+    reliability = judge_reliability(records, judges, objective=objective, self_judging=self_judging)
+    return JudgesSection(disagreement=disagreement, self_grading=self_grading, reliability=reliability)
 
 
 # --- where the models split ----------------------------------------------------------------
@@ -417,13 +427,75 @@ def _recommend(rows: list[ModelRow], records: list[dict[str, Any]], item_ids: li
     chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r.model == c.model)))
     undecidable = [c for c in comparisons if c.model != best.model and (c.min_p or 0) > MAX_CHANCE]
     uncertain = bool(undecidable) or (chosen.model != best.model and (chosen.p or 0) <= 2 * MAX_CHANCE)
+    by_model = {r.model: r for r in rated}
     return Recommendation(
         model=chosen.model,
         best=best.model,
         uncertain=uncertain,
         text=_recommendation_text(chosen, best, quality_of(best), comparisons, undecidable),
         comparisons=comparisons,
+        against_recommended=[
+            against_recommended(by_model[c.model], by_model[chosen.model], records, item_ids)
+            for c in comparisons
+            if c.model != chosen.model
+        ],
     )
+
+
+def quality_by_run(records: list[dict[str, Any]], model: str, item: str) -> dict[int, float]:
+    return {
+        r["run"]: r["quality"]
+        for r in records
+        if r["model"] == model and r["item"] == item and r["quality"] is not None
+    }
+
+
+def against_recommended(
+    row: ModelRow, chosen: ModelRow, records: list[dict[str, Any]], item_ids: list[str]
+) -> AgainstRecommended:
+    """One model against the recommended one: its quality difference with a 95 % interval
+    clustered by input (each input's runs are one cluster: arXiv 2411.00640), its cost,
+    and the sentence that says both."""
+    clusters = []
+    for item in item_ids:
+        mine, theirs = quality_by_run(records, row.model, item), quality_by_run(records, chosen.model, item)
+        clusters.append([mine[run] - theirs[run] for run in sorted(mine.keys() & theirs.keys())])
+    interval = clustered_interval(clusters)
+    # What this design could see: the gap detected at 80 % power with the standard error observed.
+    detectable = None if interval is None or interval.df is None else detectable_at(interval.se, interval.df)
+    cost, chosen_cost = row.cost_per_call_usd, chosen.cost_per_call_usd
+    cost_ratio = cost / chosen_cost if cost is not None and chosen_cost else None
+    items = sum(1 for c in clusters if c)
+    return AgainstRecommended(
+        model=row.model,
+        against=chosen.model,
+        items=items,
+        quality_difference=None if interval is None else interval.as_dict(2),
+        detectable=_r(detectable),
+        cost_ratio=_r(cost_ratio, 3),
+        text=_against_text(row.model, interval, cost_ratio)
+        + (
+            ""
+            if detectable is None
+            else f"; over {items} inputs a gap under {detectable:.1f} is invisible at 80 % power"
+        ),
+    )
+
+
+def _against_text(model: str, interval: Interval | None, cost_ratio: float | None) -> str:
+    if cost_ratio is None:
+        cost = "cost unknown"
+    elif cost_ratio < 1:
+        cost = f"{1 - cost_ratio:.0%} cheaper"
+    elif cost_ratio == 1:
+        cost = "the same cost"
+    else:
+        cost = f"{cost_ratio - 1:.0%} dearer"
+    if interval is None:
+        return f"{model}: {cost}, quality difference without an interval (fewer than two inputs in common)"
+    quality = f"quality {interval.estimate:+.1f} ± {interval.half_width:.1f} (95 %)"
+    verdict = "not distinguishable" if not interval.excludes_zero else "better" if interval.estimate > 0 else "worse"
+    return f"{model}: {cost}, {quality}, {verdict}"
 
 
 def _money(value: float | None) -> str:
@@ -523,7 +595,7 @@ def eval_report(
     }
     records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
     cells = cell_counts(records, expected)
-    tasks = []
+    tasks: list[EvalTask] = []
     for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
         kind = "review" if name == "review" else "triage"
         item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
@@ -532,6 +604,14 @@ def eval_report(
         # Each finished cell's quality, worked out once for every table of this task.
         mine = [{**r, "quality": quality(r, measure)} for r in records if r["item"] in item_ids]
         rows = [_model_row(m, [r for r in mine if r["model"] == m], items, plan["judges"]) for m in plan["models"]]
+        if plan["repeat"] > 1:
+            for row in rows:
+                row.stability = ModelStability.model_validate(model_stability(mine, row.model, item_ids, kind))
+        recommendation = _recommend(rows, mine, item_ids) if measure != "none" else _unmeasured()
+        if plan["repeat"] > 1 and recommendation.model is not None:
+            for against in recommendation.against_recommended or []:
+                drift = drift_against(mine, against.model, recommendation.model, item_ids, kind)
+                against.findings_drift = [FindingDrift.model_validate(d) for d in drift]
         tasks.append(
             EvalTask(
                 task=name,
@@ -542,9 +622,11 @@ def eval_report(
                 unmeasured=[] if measure == "judges" else unkeyed,
                 difficulties=sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
                 models=rows,
-                judges=_judges_section(mine, plan["judges"]) if plan["judges"] else None,
+                judges=_judges_section(mine, plan["judges"], kind=kind, self_judging=plan.get("self_judging", True))
+                if plan["judges"]
+                else None,
                 splits=_splits(mine, plan["models"], item_ids),
-                recommendation=_recommend(rows, mine, item_ids) if measure != "none" else _unmeasured(),
+                recommendation=recommendation,
             )
         )
     asked = cells.done

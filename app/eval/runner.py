@@ -19,9 +19,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.calls.limits import ProviderLimit
 from app.eval import tasks
-from app.eval.limits import Budget, ProviderLimit
+from app.eval.limits import Budget
 from app.eval.plan import Cell, Estimate, EvalPlan
+from app.eval.tasks import JudgeReads
 from providers.errors import stop_scope
 
 MAX_REQUEUES = 3
@@ -67,7 +69,7 @@ class EvalRunner:
     providers: dict[str, Any]  # SPEC -> provider (recorded)
     judges: dict[str, Any]  # SPEC -> judge provider (recorded)
     prepared: dict[tuple[str, str], tasks.Prepared]
-    subjects: dict[tuple[str, str], str]  # (judge SPEC, item id) -> what the judge reads
+    subjects: dict[tuple[str, str], JudgeReads]  # (judge SPEC, item id) -> what the judge reads
     estimate: Estimate
     budget: Budget
     keep: Callable[[str, Any], None]
@@ -94,8 +96,12 @@ class EvalRunner:
     def finished(self, cell: Cell) -> bool:
         answer = self.part(answer_part(cell))
         return answer is not None and (
-            answer["status"] != "ok" or all(self.part(grade_part(cell, j)) is not None for j in self.judges)
+            answer["status"] != "ok" or all(self.part(grade_part(cell, j)) is not None for j in self.judges_of(cell))
         )
+
+    def judges_of(self, cell: Cell) -> list[str]:
+        """The judges that grade this cell's answer (--no-self-judging leaves out its own family)."""
+        return [j for j in self.plan.judges_for(cell.model) if j in self.judges]
 
     def refusal(self, provider: Any) -> dict[str, Any] | None:
         """The error with which this provider (or this model) refused an earlier call."""
@@ -156,7 +162,7 @@ class EvalRunner:
                     await asyncio.gather(
                         *(
                             self._grade(cell, spec, answer)
-                            for spec in self.judges
+                            for spec in self.judges_of(cell)
                             if grade_part(cell, spec) not in self.done
                         )
                     )
@@ -165,6 +171,7 @@ class EvalRunner:
                     self.budget.settle(
                         cell.key, cell.model, estimate, cost_of(answer) + sum(cost_of(g) for g in self._grades(cell))
                     )
+        assert answer is not None  # a finished cell has its answer (see `finished`)
         await queue.put(CellDone(cell, answer, self._grades(cell), reused=reused))
 
     async def _answer(self, cell: Cell, queue: asyncio.Queue[Any], estimate: float | None) -> dict[str, Any] | None:
@@ -232,4 +239,4 @@ class EvalRunner:
         ]
 
     def _grades(self, cell: Cell) -> list[dict[str, Any]]:
-        return [g for j in self.judges if (g := self.part(grade_part(cell, j))) is not None]
+        return [g for j in self.judges_of(cell) if (g := self.part(grade_part(cell, j))) is not None]

@@ -58,6 +58,7 @@ async def answer(
         from app.review.task import ReviewFinished, review_events
 
         plan = prepared.review
+        assert plan is not None  # a review item is always prepared with its plan
         async for event in review_events(
             provider,
             plan.source,
@@ -115,25 +116,39 @@ def skipped_grade(judge: Provider, refused: dict[str, Any]) -> dict[str, Any]:
     ).public()
 
 
-def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool, notify: Notify) -> str:
-    """What a judge reads besides the answer: the incident, or the numbered source, with
-    secrets redacted for a remote judge exactly as for a remote candidate."""
+@dataclass(frozen=True)
+class JudgeReads:
+    """What a judge reads of an item besides the answer: the incident or the numbered
+    source, and the reference answer or answer key when there is one."""
+
+    subject: str
+    reference: str | None
+
+
+def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool, notify: Notify) -> JudgeReads:
+    """What a judge reads of `item`, with secrets redacted for a remote judge exactly as
+    for a remote candidate: the reference and the key are text that leaves the machine too."""
     text = item.source.numbered() if item.source is not None else item.text_input.text
-    return outbound(text, [judge], allow=allow_secrets, label=item.id, notify=notify).text
+    subject = outbound(text, [judge], allow=allow_secrets, label=item.id, notify=notify).text
+    known = item.reference.as_prompt() if item.reference else (item.key.as_prompt() if item.key else None)
+    reference = (
+        None
+        if known is None
+        else outbound(known, [judge], allow=allow_secrets, label=f"the answer key of {item.id}", notify=notify).text
+    )
+    return JudgeReads(subject, reference)
 
 
 async def grade(
-    judge: Provider, item: EvalItem, answer_json: dict[str, Any], subject: str, *, mode: str
+    judge: Provider, item: EvalItem, answer_json: dict[str, Any], reads: JudgeReads, *, mode: str
 ) -> dict[str, Any]:
     """One judge's grade of a stored answer, as the public judge object."""
     answer_text = json.dumps(answer_json["result"], indent=1, ensure_ascii=False)
     if item.task == "triage":
-        request = judge_request(subject, answer_text, item.reference.as_prompt() if item.reference else None, mode)
+        request = judge_request(reads.subject, answer_text, reads.reference, mode)
     else:
-        language = item.source.language or "plain text"
-        request = judge_request(
-            subject, answer_text, item.key.as_prompt() if item.key else None, language, task="review"
-        )
+        language = (item.source.language if item.source else None) or "plain text"
+        request = judge_request(reads.subject, answer_text, reads.reference, language, task="review")
     family = model_family(answer_json["provider"], answer_json["model"])
     result: JudgeResult = await run_judge(judge, request, candidate_family=family)
     return result.to_dict()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.calls.contract import Contract, Number
+from app.calls.contract import Contract, Number, Provenance
 
 
 class RunSummary(Contract):
@@ -40,9 +40,10 @@ class HistoryList(Contract):
 
 class StoredCall(Contract):
     """One call of a run, as recorded: `text` is everything received (kept when the call
-    failed part way); `params` the request's parameters; `parsed` the structured reply."""
+    failed part way); `params` the request's parameters; `parsed` the structured reply;
+    `provenance` what made it."""
 
-    absent_unless_set = frozenset({"parsed_json", "cache_read_tokens", "cache_write_tokens"})
+    absent_unless_set = frozenset({"parsed_json", "cache_read_tokens", "cache_write_tokens", "provenance_json"})
 
     id: int
     run_id: str
@@ -71,8 +72,13 @@ class StoredCall(Contract):
     updated_at: Number
     cache_read_tokens: int | None = None
     cache_write_tokens: int | None = None
+    # Like parsed_json: present (null) only when the call has no provenance.
+    provenance_json: None = None
     params: dict[str, Any]
     parsed: Any
+    # What made the answer (app.calls.contract.Provenance); null for a call recorded before
+    # provenance was stored.
+    provenance: Provenance | None
 
 
 class StoredRun(Contract):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.calls.metrics import metrics_dict
+from app.calls.provenance import provenance_dict
 from app.errors import StoreError
 from app.history.store import CHECKPOINT_EVERY_S, Store
 from app.notes import Note, Notify, ignore
@@ -361,4 +362,5 @@ def _finish_ok(store: Store, call_id: int, response: Response) -> None:
         error_kind=errors[0].name if errors else None,
         error_message=errors[0].message if errors else None,
         request_id=response.request_id,
+        provenance=provenance_dict(response),
     )

@@ -98,6 +98,11 @@ _MIGRATIONS: list[str] = [
     ALTER TABLE calls ADD COLUMN cache_read_tokens INTEGER;
     ALTER TABLE calls ADD COLUMN cache_write_tokens INTEGER;
     """,
+    # 3 -> 4: each call's provenance (app.calls.provenance: the served model, fingerprint,
+    # tier, SDK and the hashes of what was sent), so that two runs' difference can be traced.
+    """
+    ALTER TABLE calls ADD COLUMN provenance_json TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -357,7 +362,8 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 (run_id, seq + 1, role, provider, model, json.dumps(params or {}), now, now),
             )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None  # sqlite sets it after an INSERT
+        return cursor.lastrowid
 
     def reopen_run(self, run_id: str) -> None:
         """A resumed run is running again, in this process."""
@@ -395,13 +401,14 @@ class Store:
         error_kind: str | None = None,
         error_message: str | None = None,
         request_id: str | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
         m = metrics or {}
         self.conn.execute(
             "UPDATE calls SET status = ?, text = ?, parsed_json = ?, error_kind = ?, error_message = ?,"
             " input_tokens = ?, output_tokens = ?, reasoning_tokens = ?, cache_read_tokens = ?,"
             " cache_write_tokens = ?, cost_usd = ?, ttft_ms = ?, latency_ms = ?, retries = ?, fallback_from = ?,"
-            " request_id = ?, updated_at = ? WHERE id = ?",
+            " request_id = ?, provenance_json = ?, updated_at = ? WHERE id = ?",
             (
                 status,
                 text,
@@ -419,6 +426,7 @@ class Store:
                 m.get("retries", 0),
                 m.get("fallback_from"),
                 request_id,
+                None if provenance is None else json.dumps(provenance),
                 time.time(),
                 call_id,
             ),
@@ -494,8 +502,8 @@ class Store:
                     "spec": spec,
                     "calls": len(outcomes),
                     "error_rate": round(1 - sum(outcomes) / len(outcomes), 3),
-                    "ttft_p50_ms": None if not ttfts else round(percentile(ttfts, 50) * 1000),
-                    "ttft_p95_ms": None if not ttfts else round(percentile(ttfts, 95) * 1000),
+                    "ttft_p50_ms": None if not ttfts else round((percentile(ttfts, 50) or 0.0) * 1000),
+                    "ttft_p95_ms": None if not ttfts else round((percentile(ttfts, 95) or 0.0) * 1000),
                     "failures_in_a_row": record["failures_in_a_row"],
                     "last_call_at": record["last_call_at"],
                 }
@@ -557,6 +565,7 @@ class Store:
             call = dict(call_row)
             call["params"] = json.loads(call.pop("params_json") or "{}")
             call["parsed"] = json.loads(call.pop("parsed_json")) if call.get("parsed_json") else None
+            call["provenance"] = json.loads(call.pop("provenance_json")) if call.get("provenance_json") else None
             run["calls"].append(call)
         return run
 
@@ -603,9 +612,9 @@ def _in_progress(run: sqlite3.Row) -> bool:
     ran it, not its work."""
     host = os.uname().nodename if hasattr(os, "uname") else None
     if run["host"] != host:
-        return run["status"] == "running"
+        return bool(run["status"] == "running")
     finished = run["finished_at"] if run["status"] != "running" else None
-    return _alive(run["pid"]) and (finished is None or not _started_after(run["pid"], finished))
+    return bool(_alive(run["pid"]) and (finished is None or not _started_after(run["pid"], finished)))
 
 
 def _started_after(pid: int, moment: float) -> bool:

@@ -34,13 +34,15 @@ def print_bench(console: Console, data: dict[str, Any], totals: list[float]) -> 
         console.print(line)
     length = data["length"]
     if length:
+        r = length["r_total_vs_output"]
         console.print(
             f"Slowest tenth wrote {length['slowest_tenth_output_tokens']} output tokens on average, the "
-            f"others {length['others_output_tokens']} (r = {length['r_total_vs_output']}): "
+            f"others {length['others_output_tokens']}"
             + (
-                "slowness follows length"
-                if (length["r_total_vs_output"] or 0) >= 0.5
-                else "slowness is not explained by length"
+                ": every answer had the same length, so length cannot explain the slow ones"
+                if r is None
+                else f" (r = {r}): "
+                + ("slowness follows length" if r >= 0.5 else "slowness is not explained by length")
             )
         )
     hedged = data["hedged"]

@@ -30,7 +30,9 @@ def side_label(side: str, run: int, repeat: int) -> str:
 
 def progress_line(item: Any, repeat: int) -> str | None:
     """One line of rich markup for a streamed event of one side, or None to stay quiet."""
+    from app.render.change import file_heading
     from app.render.text import route_event_line
+    from app.review.change import FileFinished
     from app.review.task import ChunkStarted, FindingFound, ReviewFinished
     from app.triage.task import ItemFound, JudgingStarted, TriageFinished
 
@@ -54,13 +56,15 @@ def progress_line(item: Any, repeat: int) -> str | None:
         )
     if (line := route_event_line(event)) is not None:
         return f"{label}[dim]{escape(line)}[/]"
+    if isinstance(event, FileFinished):
+        return f"{label}[dim]{escape(file_heading(event.file, event.outcome))}[/]"
     if isinstance(event, JudgingStarted):
         return f"{label}[dim]judging with {escape(', '.join(event.judges))}[/]"
     if isinstance(event, ReviewFinished | TriageFinished):
         outcome = event.outcome
         if outcome.error is not None:
             return f"{label}[red]failed after {outcome.elapsed_s:.1f} s:[/] {escape(outcome.error.one_line())}"
-        result = outcome.result
+        result: Any = outcome.result  # present: the outcome has no error
         took = outcome.response.total_s if outcome.response is not None else outcome.elapsed_s
         what = (
             f"score {result.score}/10, {len(result.findings)} finding(s)"
@@ -323,12 +327,73 @@ def _noise_lines(noise: dict[str, Any]) -> list[str]:
                 )
             else:
                 lines.append(f"  {m['measure']}: A {', '.join(m['a'])}; B {', '.join(m['b'])}")
-        for side in ("a", "b"):
-            within = noise["within"][side]
-            if within["come_and_go"]:
-                shown = "; ".join(f"{g['item']} ({g['seen_in']} of {g['runs']})" for g in within["come_and_go"][:6])
-                lines.append(f"  {side.upper()}: {within['stable']} stable across its runs; come and go: {shown}")
+            for said in (interval_line(m), power_line(m)):
+                if said:
+                    lines.append(f"    {said}")
+        lines += cluster_lines(
+            noise.get("clusters") or [], "findings" if "findings" in _measure_names(noise) else "actions"
+        )
     lines.append(f"verdict: {noise['verdict']}")
+    return lines
+
+
+def _measure_names(noise: dict[str, Any]) -> list[str]:
+    return [m["measure"] for m in noise["measures"]]
+
+
+_UNITS = {"score": "point", "judge total": "point", "findings": "finding", "actions": "action"}
+SHOWN_CLUSTERS = 12
+
+
+def interval_line(measure: dict[str, Any]) -> str | None:
+    """ "B − A +3.3 (95 % +1.4 to +4.4)" for a measure with an interval."""
+    diff = measure.get("difference")
+    if not diff:
+        return None
+    return f"B − A {diff['estimate']:+.2f} ({diff['level']:.0%} interval {diff['low']:+.2f} to {diff['high']:+.2f})" + (
+        ", excludes 0" if diff["low"] > 0 or diff["high"] < 0 else ", includes 0"
+    )
+
+
+def power_line(measure: dict[str, Any]) -> str | None:
+    """What this N could see, in words: "with N=3 a score gap under 2.1 is invisible; N=8
+    detects 1 point at 80 % power"."""
+    power = measure.get("power")
+    if not power:
+        return None
+    name, n, target = measure["measure"], power["runs"], power["target"]
+    unit = _UNITS.get(name)
+    wanted = f"{target:g} {unit}{'s' if unit and target != 1 else ''}" if unit else f"{target:g}"
+    if power["detectable"] is None:
+        if power["sd_a"] == 0 and power["sd_b"] == 0:
+            return f"no run-to-run spread in {name} at N={n}: nothing to estimate power from"
+        head = f"with N={n} the spread is too uncertain to say which {name} gap is visible"
+    else:
+        head = f"with N={n} a {name} gap under {power['detectable']:.2g} is invisible"
+    more = power["repeats_for_target"]
+    if more is None:
+        return f"{head}; even N=200 would not detect {wanted} at {power['power']:.0%} power"
+    if more <= n:
+        return f"{head}; N={n} already detects {wanted} at {power['power']:.0%} power"
+    return f"{head}; N={more} detects {wanted} at {power['power']:.0%} power"
+
+
+def cluster_lines(clusters: list[dict[str, Any]], what: str) -> list[str]:
+    """The finding-level stability: counts by verdict, then each cluster in words."""
+    if not clusters:
+        return []
+    from app.compare.stability import cluster_sentence, stability_summary
+
+    counts = stability_summary(clusters)
+    lines = [
+        f"  {what} across runs: {counts['stable']} stable on both sides, {counts['drift']} drift, "
+        f"{counts['one_side']} on one side only (too few runs to tell), {counts['flicker']} flicker"
+    ]
+    shown = [c for c in clusters if c["verdict"] != "stable"][:SHOWN_CLUSTERS]
+    lines += [f"    {cluster_sentence(c)}" for c in shown]
+    hidden = sum(1 for c in clusters if c["verdict"] != "stable") - len(shown)
+    if hidden:
+        lines.append(f"    … and {hidden} more (see --format json)")
     return lines
 
 
@@ -350,6 +415,7 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     lines = _failure_note(report)
     if report["compared"] == "review":
         lines += _review_drift_lines(drift)
+        lines += [_file_drift_line(f) for f in drift.get("files") or []]
     elif drift["comparable"]:
         lines += _triage_drift_lines(drift)
     m = drift["metrics"]
@@ -360,7 +426,20 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     ]
     if said:
         lines.append("B against A: " + " · ".join(said))
+    if report.get("attribution"):
+        lines.append(f"why they differ: {report['attribution']['text']}")
+    lines += [f"pairwise: {line}" for line in (report.get("pairwise") or {}).get("text", [])]
     return lines
+
+
+def _file_drift_line(file: dict[str, Any]) -> str:
+    """One file of a change compared: how its findings paired up, and its score on each side."""
+    score = file["score"]
+    return (
+        f"  {file['path']}: {file['matched']} matched, {file['only_a']} only A, {file['only_b']} only B, "
+        f"agreement {file['agreement']:.0%}, {file['severity_disagreements']} severity disagreement(s); "
+        f"score {score['a']} → {score['b']}"
+    )
 
 
 def _span(values: list[float]) -> str:
@@ -370,7 +449,8 @@ def _span(values: list[float]) -> str:
 
 def _title(report: dict[str, Any]) -> str:
     what = report["compared"]
-    path = (report.get("input") or {}).get("path", "")
+    info = report.get("input") or {}
+    path = info.get("path") or info.get("label") or ""
     base = f" · A is baseline run {report['baseline']}" if report.get("baseline") else ""
     return f"driftcheck compare ({what}) {path}{base}"
 
@@ -411,7 +491,8 @@ def print_compare(console: Console, report: dict[str, Any]) -> None:
         console.print(escape(line))
     console.print("[bold]Noise[/]")
     for line in _noise_lines(report["noise"]):
-        console.print(escape(line))
+        # Sentences that quote a finding stay whole in a pipe; a terminal wraps them itself.
+        console.print(escape(line), soft_wrap=True)
 
 
 def _md(text: str) -> str:
@@ -429,3 +510,27 @@ def compare_markdown(report: dict[str, Any]) -> str:
     out += ["### Drift from A to B", ""] + [f"- {line.strip()}" for line in drift_lines(report)] + [""]
     out += ["### Noise", ""] + [f"- {line.strip()}" for line in _noise_lines(report["noise"])] + [""]
     return "\n".join(out)
+
+
+def pair_stability(report: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """With --repeat N: for each first-run finding (side, id), how many runs of each side
+    found it, as "5/5 · 0/5". Empty for a single run (or a report stored before clusters)."""
+    noise = report.get("noise") or {}
+    runs = noise.get("runs") or {}
+    if max(runs.get("a", 1), runs.get("b", 1)) < 2:
+        return {}
+    shown: dict[tuple[str, str], str] = {}
+    for cluster in noise.get("clusters") or []:
+        said = f"{cluster['found_a']}/{cluster['repeat_a']} · {cluster['found_b']}/{cluster['repeat_b']}"
+        for side in ("a", "b"):
+            first = cluster[f"runs_{side}"].get("1")
+            if first is not None:
+                shown[(side, first)] = said
+    return shown
+
+
+def score_interval_line(report: dict[str, Any]) -> str | None:
+    """The score difference's interval, for the drift panel (None with one run a side)."""
+    score = next((m for m in (report.get("noise") or {}).get("measures", []) if m["measure"] == "score"), None)
+    said = interval_line(score) if score else None
+    return f"score {said}" if said else None

@@ -11,7 +11,7 @@ the real stream under `terminal_streams`, which would otherwise neutralise those
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
@@ -21,9 +21,10 @@ from app.render.terminal import neutralise, raw_stream
 
 
 class SafeConsole(Console):
-    @property  # type: ignore[override]
-    def file(self) -> IO[str]:
-        return raw_stream(Console.file.fget(self))  # type: ignore[attr-defined]
+    @property
+    def file(self) -> TextIO:
+        current: TextIO = Console.file.fget(self)  # type: ignore[attr-defined]
+        return raw_stream(current)
 
     @file.setter
     def file(self, new_file: IO[str]) -> None:

@@ -61,13 +61,15 @@ def model_table(task: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
                 "–" if key.get("precision") is None else f"{key['precision']:.0%}",
             ]
         not_sent = f", {row['skipped']} not sent" if row.get("skipped") else ""
+        # No answer at all: there is no cost per call to know, which is not an unknown price.
+        answered = row["failed"] < row["calls"]
         cells += [
             f"{row['failed']}/{row['calls']}{not_sent}",
             _ms(row["ttft_ms"]),
             _ms(row["latency_ms"]),
-            _cost(row["cost_per_call_usd"]),
+            _cost(row["cost_per_call_usd"]) if answered else "–",
             "–"
-            if row["cost_per_point_usd"] is None and row["cost_per_call_usd"] is not None
+            if not answered or (row["cost_per_point_usd"] is None and row["cost_per_call_usd"] is not None)
             else _cost(row["cost_per_point_usd"]),
         ]
         rows.append(cells)
@@ -115,7 +117,8 @@ def disagreement_lines(task: dict[str, Any]) -> list[str]:
             )
         )
         lines.append(f"self-grading: {s['judge']} graded {s['model']} (its own family): {s['own_mean']:g}{pref}")
-    return lines
+    reliability: list[str] = (section.get("reliability") or {}).get("text", [])
+    return lines + reliability
 
 
 def _clip(text: str, width: int) -> str:
@@ -215,6 +218,10 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
         console.print(
             f"[bold]{'Recommendation (uncertain)' if rec['uncertain'] else 'Recommendation'}:[/] {escape(rec['text'])}"
         )
+        for line in against_lines(rec):
+            console.print(f"  {escape(line)}", soft_wrap=True)
+        if held := stability_line(task):
+            console.print(f"  {escape(held)}", soft_wrap=True)
         if task["judges"] is not None:
             header, rows = judge_table(task, report["plan"]["judges"])
             judges = Table(title="judges' mean totals (* = grading its own family)", title_justify="left")
@@ -234,6 +241,36 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
             more = len(task["splits"]) - TERMINAL_SPLITS
             if more > 0:
                 console.print(f"  … and {more} more (all of them in --format markdown or html)")
+
+
+def against_lines(rec: dict[str, Any]) -> list[str]:
+    """Every other model against the recommended one, one sentence each."""
+    against = rec.get("against_recommended") or []
+    if not against:
+        return []
+    lines = [f"against {against[0]['against']}:"]
+    for a in against:
+        lines.append(f"  {a['text']}")
+        drifting = a.get("findings_drift") or []
+        lines += [f"    {d['text']}" for d in drifting[:LISTED_DRIFT]]
+        if len(drifting) > LISTED_DRIFT:
+            lines.append(f"    … and {len(drifting) - LISTED_DRIFT} more (see --format json)")
+    return lines
+
+
+LISTED_DRIFT = 8
+
+
+def stability_line(task: dict[str, Any]) -> str | None:
+    """With --repeat: the share of each model's findings (actions) every run made."""
+    held = [(row["model"], row["stability"]) for row in task["models"] if row.get("stability")]
+    if not held:
+        return None
+    what = "findings" if task["task"] == "review" else "actions"
+    said = ", ".join(
+        f"{model} {s['stable']} of {s['stable'] + s['flicker']}" for model, s in held if s["stable"] + s["flicker"]
+    )
+    return f"{what} made in every run of an input: {said}" if said else None
 
 
 # --- Markdown ------------------------------------------------------------------------------
@@ -259,6 +296,10 @@ def eval_markdown(report: dict[str, Any]) -> str:
         out += _md_table(*model_table(task))
         rec = task["recommendation"]
         out += [f"**Recommendation{' (uncertain)' if rec['uncertain'] else ''}:** {rec['text']}", ""]
+        if against := against_lines(rec):
+            out += [f"- {line}" for line in against] + [""]
+        if held := stability_line(task):
+            out += [f"- {held}", ""]
         if task["judges"] is not None:
             out += ["Judges' mean totals (* = grading its own family):", ""]
             out += _md_table(*judge_table(task, report["plan"]["judges"]))

@@ -4,21 +4,24 @@ Rules are one per category and severity actually found ("security/high"), becaus
 GitHub reads a security alert's severity from its rule's `security-severity`, not from
 the result. The enclosing symbol becomes a logical location; a finding whose lines are
 not in the file keeps its artifact but no region rather than a made-up line. Partial
-fingerprints hash what the finding is about rather than where, so an alert survives
-code moving above it.
+fingerprints (app.review.fingerprint) hash what the finding is about rather than where
+or who said it, so an alert survives code moving above it and a change of provider.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from app import __version__
+from app.review.change import ChangeOutcome
+from app.review.fingerprint import FINGERPRINT_KEY, finding_fingerprint
 from app.review.model import SEVERITIES, Finding
 from app.review.task import ReviewOutcome
+from app.source.model import SourceFile
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -26,11 +29,13 @@ _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": 
 _SYMBOL_KIND = {"class": "type", "type": "type", "method": "member", "function": "function"}
 
 
-def artifact_uri(path: str) -> tuple[str, str | None]:
-    """(uri, uriBaseId): relative to the working directory when inside it, else a file URI."""
-    resolved = Path(path).resolve()
+def artifact_uri(path: str, root: Path | None = None) -> tuple[str, str | None]:
+    """(uri, uriBaseId): relative to `root` (default: the working directory) when inside
+    it, else a file URI."""
+    root = (root or Path(os.getcwd())).resolve()
+    resolved = (root / path).resolve()
     try:
-        relative = resolved.relative_to(Path(os.getcwd()).resolve())
+        relative = resolved.relative_to(root)
     except ValueError:
         return resolved.as_uri(), None
     return quote(relative.as_posix()), "%SRCROOT%"
@@ -59,15 +64,16 @@ def _rule(rule_id: str) -> dict[str, Any]:
     }
 
 
-def _fingerprint(finding: Finding) -> str:
-    basis = "|".join([finding.category, finding.symbol or "", " ".join(finding.evidence.split()), finding.title])
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
-
-
 def _result(
-    finding: Finding, rule_index: int, uri: str, base: str | None, language_symbols: dict[str, str]
+    finding: Finding,
+    rule_index: int,
+    artifact_index: int,
+    uri: str,
+    base: str | None,
+    language_symbols: dict[str, str],
+    fingerprint: str,
 ) -> dict[str, Any]:
-    artifact: dict[str, Any] = {"uri": uri, "index": 0}
+    artifact: dict[str, Any] = {"uri": uri, "index": artifact_index}
     if base:
         artifact["uriBaseId"] = base
     physical: dict[str, Any] = {"artifactLocation": artifact}
@@ -101,25 +107,130 @@ def _result(
             "markdown": f"**{finding.title}**\n\n{finding.explanation}\n\n*Suggested fix:* {finding.suggestion}",
         },
         "locations": [location],
-        "partialFingerprints": {"driftcheckFinding/v1": _fingerprint(finding)},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": properties,
     }
 
 
-def review_sarif(outcome: ReviewOutcome) -> dict[str, Any]:
-    findings = outcome.result.findings if outcome.result else []
+def _stability_properties(cluster: dict[str, Any]) -> dict[str, Any]:
+    """How a finding held up over `review --repeat N`, as SARIF result properties."""
+    return {
+        "foundInRuns": cluster["found"],
+        "repeat": cluster["repeat"],
+        "stability": cluster["verdict"],
+        "runs": sorted(int(n) for n in cluster["runs"]),
+    }
+
+
+def repeated_findings(
+    outcomes: list[ReviewOutcome], clusters: list[dict[str, Any]]
+) -> list[tuple[Finding, dict[str, Any]]]:
+    """Each cluster of a repeated review as the finding of the first run that made it,
+    with its stability: what the SARIF of `review --repeat N` reports."""
+    out = []
+    for cluster in clusters:
+        run, finding_id = min((int(n), fid) for n, fid in cluster["runs"].items())
+        result = outcomes[run - 1].result
+        finding = next(f for f in (result.findings if result else []) if f.id == finding_id)
+        out.append((finding, _stability_properties(cluster)))
+    return out
+
+
+def _with_properties(result: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    result["properties"].update(extra)
+    return result
+
+
+@dataclass
+class Reviewed:
+    """One reviewed file as SARIF sees it: an artifact, and the findings in it."""
+
+    path: str
+    sha256: str
+    source: SourceFile
+    findings: list[Finding]
+    # Result properties per finding, in order (review --repeat N: its stability).
+    extras: list[dict[str, Any]] | None = None
+
+
+def review_sarif(
+    outcome: ReviewOutcome, repeated: list[tuple[Finding, dict[str, Any]]] | None = None, repeat: int | None = None
+) -> dict[str, Any]:
+    """SARIF of one review; with `repeated` (review --repeat N), one result per finding
+    clustered across the runs, each carrying its stability as properties."""
+    with_stability = (
+        repeated if repeated is not None else [(f, {}) for f in (outcome.result.findings if outcome.result else [])]
+    )
+    reviewed = [
+        Reviewed(
+            outcome.input.path,
+            outcome.input.sha256,
+            outcome.source,
+            [f for f, _ in with_stability],
+            [extra for _, extra in with_stability],
+        )
+    ]
+    return sarif_log(
+        outcome,
+        reviewed,
+        outcome.result.score if outcome.result else None,
+        outcome.result.summary if outcome.result else None,
+        repeat=repeat,
+    )
+
+
+def change_sarif(outcome: ChangeOutcome) -> dict[str, Any]:
+    """Every reviewed file an artifact, every finding a result pointing at its file."""
+    reviewed = [
+        Reviewed(f.path, f.text_input.sha256, f.source, (o.result.findings if o is not None and o.result else []))
+        for f in outcome.change.files
+        if (o := outcome.outcomes.get(f.path)) is not None
+    ]
+    result = outcome.result
+    root = Path(outcome.change.root) if outcome.change.root else None
+    return sarif_log(outcome, reviewed, result.score, result.summary, root=root)
+
+
+def sarif_log(
+    outcome: Any,
+    reviewed: list[Reviewed],
+    score: int | None,
+    summary: str | None,
+    *,
+    root: Path | None = None,
+    repeat: int | None = None,
+) -> dict[str, Any]:
+    """The SARIF log of a review (`outcome` gives the provider, checks and error); paths
+    relative to `root` (a change's repository), else to the working directory."""
+    findings = [f for r in reviewed for f in r.findings]
     rule_ids = sorted(
         {_rule_id(f) for f in findings}, key=lambda r: (r.split("/")[0], SEVERITIES.index(r.split("/")[1]))
     )
     index = {rule_id: n for n, rule_id in enumerate(rule_ids)}
-    uri, base = artifact_uri(outcome.input.path)
-    kinds = {s.name: _SYMBOL_KIND.get(s.kind, "function") for s in outcome.source.symbols}
-    artifact: dict[str, Any] = {
-        "location": {"uri": uri, **({"uriBaseId": base} if base else {})},
-        "hashes": {"sha-256": outcome.input.sha256},
-    }
-    if outcome.source.language:
-        artifact["sourceLanguage"] = outcome.source.language
+    artifacts: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    any_base = False
+    for n, file in enumerate(reviewed):
+        uri, base = artifact_uri(file.path, root)
+        any_base = any_base or base is not None
+        kinds = {s.name: _SYMBOL_KIND.get(s.kind, "function") for s in file.source.symbols}
+        artifact: dict[str, Any] = {
+            "location": {"uri": uri, **({"uriBaseId": base} if base else {})},
+            "hashes": {"sha-256": file.sha256},
+        }
+        if file.source.language:
+            artifact["sourceLanguage"] = file.source.language
+        artifacts.append(artifact)
+        extras = file.extras or [{} for _ in file.findings]
+        results += [
+            _with_properties(
+                _result(
+                    f, index[_rule_id(f)], n, uri, base, kinds, f.fingerprint or finding_fingerprint(f, file.source)
+                ),
+                extra,
+            )
+            for f, extra in zip(file.findings, extras, strict=True)
+        ]
     invocation: dict[str, Any] = {"executionSuccessful": outcome.error is None}
     notifications = [
         {
@@ -142,16 +253,18 @@ def review_sarif(outcome: ReviewOutcome) -> dict[str, Any]:
             }
         },
         "automationDetails": {"id": f"driftcheck/review/{outcome.provider}:{outcome.model}/"},
-        "artifacts": [artifact],
+        "artifacts": artifacts,
         "invocations": [invocation],
-        "results": [_result(f, index[_rule_id(f)], uri, base, kinds) for f in findings],
+        "results": results,
         "properties": {
             "provider": outcome.provider,
             "model": outcome.model,
-            "score": outcome.result.score if outcome.result else None,
-            "summary": outcome.result.summary if outcome.result else None,
+            "score": score,
+            "summary": summary,
         },
     }
-    if base:
-        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": Path(os.getcwd()).resolve().as_uri() + "/"}}
+    if repeat is not None:
+        run["properties"]["repeat"] = repeat
+    if any_base:
+        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": (root or Path(os.getcwd())).resolve().as_uri() + "/"}}
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

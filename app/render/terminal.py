@@ -80,7 +80,7 @@ class NeutralisingStream:
         return getattr(self.raw, name)
 
 
-def raw_stream(stream: Any) -> Any:
+def raw_stream(stream: TextIO) -> TextIO:
     """The stream under a NeutralisingStream, or the stream itself."""
     return stream.raw if isinstance(stream, NeutralisingStream) else stream
 
@@ -90,9 +90,9 @@ def terminal_streams() -> Iterator[None]:
     """Within: every plain write to stdout and stderr is neutralised."""
     saved = sys.stdout, sys.stderr
     if sys.stdout is not None:
-        sys.stdout = NeutralisingStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = NeutralisingStream(sys.stdout)
     if sys.stderr is not None:
-        sys.stderr = NeutralisingStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = NeutralisingStream(sys.stderr)
     try:
         yield
     finally:

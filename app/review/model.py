@@ -138,6 +138,11 @@ class Finding(FindingReply):
     symbol: str | None = None
     lines_valid: bool = True  # False: the cited lines are not in the file (see checks)
     cited_lines: list[int] | None = None  # where the model pointed, when driftcheck corrected it
+    # Set only in a review of several files or of a change (a lone file's JSON keeps its shape):
+    path: str | None = None
+    outside_change: bool | None = None  # True: the finding cites no changed line
+    fingerprint: str | None = None  # app.review.fingerprint: stable across moves and providers
+    baseline: str | None = None  # with --baseline: "new", or "unchanged" (the stored review had it)
 
 
 class ReviewResult(BaseModel):

@@ -15,8 +15,10 @@ from app.calls.outbound import outbound
 from app.errors import UsageError
 from app.notes import Note, Notify
 from app.review import DEFAULT_MAX_REQUESTS
+from app.review.files import ChangeInput
 from app.review.task import DEFAULT_CHUNK_TOKENS, PROMPT_OVERHEAD_TOKENS, estimate_cost
 from app.source.model import Chunk, LineTooLongError, SourceFile, estimate_tokens, load_source
+from app.source.regions import change_regions, region_chunks
 from providers import Check, Provider
 from providers.pricing import format_cost
 
@@ -98,17 +100,9 @@ def plan_review(
 ) -> ReviewPlan:
     """Secrets, token limit, chunks and the request guard for one provider (and the judges
     that will read its findings); the estimate is said when the review is large or split."""
-    source, flags = redacted_source(source, [provider, *judges], allow=options.allow_secrets, notify=notify)
-    max_tokens = options.max_tokens or default_max_tokens(provider)
-    budget = chunk_budget(provider, source, options.chunk_tokens, max_tokens)
-    try:
-        chunks = source.chunks(budget)
-    except LineTooLongError as exc:
-        raise UsageError(
-            f"{source.path}: {exc}. It looks minified or generated; review the source it was "
-            f"built from, or reformat it first (e.g. prettier, black, gofmt)"
-        ) from None
-    estimate = estimate_cost(provider, source, chunks)
+    plan = _plan_file(provider, source, options, judges=judges, notify=notify)
+    chunks = plan.chunks
+    estimate = estimate_cost(provider, plan.source, chunks)
     if len(chunks) > options.max_requests:
         raise UsageError(
             f"{source.path} needs {len(chunks)} requests to {provider.spec} (~{estimate.input_tokens:,} input "
@@ -124,4 +118,62 @@ def plan_review(
                 f" (at ~{estimate.output_tokens:,} output tokens)",
             )
         )
+    return plan
+
+
+def plan_change(provider: Provider, change: ChangeInput, options: ReviewOptions, *, notify: Notify) -> list[ReviewPlan]:
+    """Each file's plan (a change's files sent as the regions around their changed lines),
+    the request guard over the whole change, and the estimate for all of it, said before
+    anything is sent."""
+    plans = [
+        _plan_file(provider, f.source, options, notify=notify, changed=f.changed, known=f.known) for f in change.files
+    ]
+    requests = sum(len(p.chunks) for p in plans)
+    estimates = [estimate_cost(provider, p.source, p.chunks) for p in plans]
+    input_tokens = sum(e.input_tokens for e in estimates)
+    output_tokens = sum(e.output_tokens for e in estimates)
+    costs = [e.cost_usd for e in estimates]
+    cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+    if requests > options.max_requests:
+        raise UsageError(
+            f"{change.label} needs {requests} requests to {provider.spec} over {len(plans)} file(s) "
+            f"(~{input_tokens:,} input tokens, {format_cost(cost)} estimated); the limit is {options.max_requests}. "
+            f"Pass --max-requests {requests} to go ahead, or review a narrower change"
+        )
+    notify(
+        Note(
+            "info",
+            f"{change.label}: {len(plans)} file(s), about {input_tokens:,} input tokens in {requests} request(s) "
+            f"to {provider.spec}; estimated {format_cost(cost)} (at ~{output_tokens:,} output tokens)",
+        )
+    )
+    return plans
+
+
+def _plan_file(
+    provider: Provider,
+    source: SourceFile,
+    options: ReviewOptions,
+    *,
+    judges: Sequence[Provider] = (),
+    notify: Notify,
+    changed: frozenset[int] | None = None,
+    known: frozenset[int] | None = None,
+) -> ReviewPlan:
+    """One file's plan: the whole file in symbol-aligned chunks, or for a change the
+    regions around its changed lines."""
+    source, flags = redacted_source(source, [provider, *judges], allow=options.allow_secrets, notify=notify)
+    max_tokens = options.max_tokens or default_max_tokens(provider)
+    budget = chunk_budget(provider, source, options.chunk_tokens, max_tokens)
+    try:
+        if changed is None:
+            chunks = source.chunks(budget)
+        else:
+            regions = change_regions(source, set(changed), known=set(known) if known is not None else None)
+            chunks = region_chunks(source, regions, budget)
+    except LineTooLongError as exc:
+        raise UsageError(
+            f"{source.path}: {exc}. It looks minified or generated; review the source it was "
+            f"built from, or reformat it first (e.g. prettier, black, gofmt)"
+        ) from None
     return ReviewPlan(provider, source, chunks, max_tokens, flags)

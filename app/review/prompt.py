@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from string import Template
 
+from app.calls.provenance import labelled
 from app.resources import load_prompt, marker_tag
 from app.review.model import ReviewReply
 from app.source.model import Chunk, SourceFile
 from providers import Request
 
 
-def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
+def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int, changed: frozenset[int] | None = None) -> str:
     tag = marker_tag(source.text)
-    if total_chunks == 1:
+    if changed is not None:
+        scope = change_scope(source, chunk, total_chunks)
+    elif total_chunks == 1:
         scope = f"This is the whole file: lines 1-{source.line_count}."
     else:
         scope = (
@@ -33,14 +36,33 @@ def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
         outline=source.outline(),
         begin_marker=f"<<<CODE {tag} BEGIN>>>",
         end_marker=f"<<<CODE {tag} END>>>",
-        code=source.numbered(chunk.start, chunk.end),
+        code=change_code(source, chunk, changed) if changed is not None else source.numbered(chunk.start, chunk.end),
     )
 
 
-def review_request(source: SourceFile, chunk: Chunk, total_chunks: int, *, max_tokens: int) -> Request:
-    return Request.ask(
-        review_prompt(source, chunk, total_chunks),
+def change_scope(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
+    shown = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in chunk.parts)
+    part = f" (part {chunk.index + 1} of {total_chunks})" if total_chunks > 1 else ""
+    return (
+        f"This is a change under review. You see the changed parts of the new version of the file "
+        f"(lines {shown} of {source.line_count}{part}); lines marked `+` after their number were added or "
+        f"changed, the others are unchanged context. Report problems the change introduces or leaves in "
+        f"place in the code shown; cite the line numbers as shown."
+    )
+
+
+def change_code(source: SourceFile, chunk: Chunk, changed: frozenset[int]) -> str:
+    """The chunk's parts, numbered with changed lines marked, a `⋮` line between parts."""
+    return "\n   ⋮\n".join(source.numbered(a, b, marked=changed) for a, b in chunk.parts)
+
+
+def review_request(
+    source: SourceFile, chunk: Chunk, total_chunks: int, *, max_tokens: int, changed: frozenset[int] | None = None
+) -> Request:
+    request = Request.ask(
+        review_prompt(source, chunk, total_chunks, changed),
         system=load_prompt("review_system"),
         max_tokens=max_tokens,
         output_schema=ReviewReply,
     )
+    return labelled(request, templates=("review_system", "review_user"), input_text=source.text)

@@ -35,7 +35,7 @@ def review_output(outcome: ReviewOutcome) -> ReviewOutput:
             score=result.score,
             summary=result.summary,
             counts=SeverityCounts(**result.counts()),
-            findings=[PublicFinding.model_validate(f.model_dump()) for f in result.findings],
+            findings=[PublicFinding.of(f) for f in result.findings],
         ),
         answer_key=None if outcome.answer_key is None else AnswerKeyScore.model_validate(outcome.answer_key),
         **outcome.envelope(),

@@ -1,10 +1,13 @@
 """A review outcome rebuilt from its stored public JSON, so history can export a past run
-as Markdown or SARIF exactly as it was, without the file it reviewed."""
+as Markdown or SARIF exactly as it was, without the file it reviewed; a review of a
+change or of several files rebuilt file by file."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from app.review.change import ChangeOutcome
+from app.review.files import ChangedFile, ChangeInput, LeftOut
 from app.review.model import Finding, ReviewResult
 from app.review.task import ReviewOutcome
 from app.source.inputs import TextInput
@@ -63,4 +66,53 @@ def outcome_from_json(record: dict[str, Any]) -> ReviewOutcome:
         partial_text=record.get("partial_text") or "",
         answer_key=record.get("answer_key"),
     )
+    return outcome
+
+
+def is_change_record(record: dict[str, Any]) -> bool:
+    """Whether a stored review covers several files or a change (it has `files`)."""
+    return record.get("task") == "review" and "files" in record
+
+
+def change_from_json(record: dict[str, Any]) -> ChangeOutcome:
+    """A stored review of several files or of a change, as the outcome its renderers read."""
+    info = record.get("input") or {}
+    change = ChangeInput(
+        label=str(info.get("label", "")),
+        is_change=info.get("kind") == "change",
+        range=info.get("range"),
+        root=info.get("root"),
+    )
+    findings = ((record.get("result") or {}).get("findings")) or []
+    outcome = ChangeOutcome(provider=str(record.get("provider", "")), model=str(record.get("model", "")), change=change)
+    for entry in record.get("files") or []:
+        path = str(entry["path"])
+        if entry.get("status") == "left_out":
+            change.left_out.append(LeftOut(path, str(entry.get("change", "")), str(entry.get("reason", ""))))
+            continue
+        file_record = {
+            **record,
+            "input": {**entry, "encoding": "utf-8"},
+            "result": {
+                "score": entry.get("score"),
+                "summary": entry.get("summary") or "",
+                "findings": [f for f in findings if f.get("path") == path],
+            },
+            "error": entry.get("error"),
+            "checks": entry.get("checks") or [],
+            "partial_text": entry.get("partial_text"),
+            "answer_key": entry.get("answer_key"),
+        }
+        file_outcome = outcome_from_json(file_record) if entry.get("status") != "not_sent" else None
+        source = file_outcome.source if file_outcome else SourceFile(path=path, text="", lines=[], language=None)
+        text_input = file_outcome.input if file_outcome else TextInput(path, "", "utf-8", "", 0)
+        change.files.append(
+            ChangedFile(
+                path, text_input, source, status=str(entry.get("change", "file")), old_path=entry.get("old_path")
+            )
+        )
+        outcome.outcomes[path] = file_outcome
+    outcome.error = None if record.get("error") is None else StoredError(record["error"])
+    outcome.checks = [Check(**c) for c in record.get("checks", [])]
+    outcome.baseline = record.get("baseline")
     return outcome

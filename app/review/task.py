@@ -17,6 +17,7 @@ from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
 from app.calls.structured import final_reply, stream_items
 from app.review.answer_key import AnswerKey, score_against_key
+from app.review.fingerprint import finding_fingerprint
 from app.review.model import Finding, FindingReply, ReviewResult
 from app.review.prompt import review_request
 from app.review.validate import LineProblems, validate_finding
@@ -148,7 +149,11 @@ async def review_events(
     max_tokens: int,
     key: AnswerKey | None = None,
     input_flags: list[Check] | None = None,
+    scope: FileScope | None = None,
 ) -> AsyncIterator[ReviewEvent]:
+    """One file's review. With a `scope` (a review of several files or of a change) each
+    finding carries its path and fingerprint, and, for a change, whether it cites a
+    changed line; `scope.changed_only` drops those that do not."""
     outcome = ReviewOutcome(
         provider=provider.name,
         model=provider.model,
@@ -163,7 +168,9 @@ async def review_events(
     summaries: list[tuple[Chunk, str, int]] = []
     for chunk in chunks:
         yield ChunkStarted(chunk.index, len(chunks), chunk.start, chunk.end)
-        request = review_request(source, chunk, len(chunks), max_tokens=max_tokens)
+        request = review_request(
+            source, chunk, len(chunks), max_tokens=max_tokens, changed=scope.changed if scope else None
+        )
         streamer: ListStreamer[FindingReply] = ListStreamer("findings", FindingReply)
         streamed: list[Finding] = []
         response: Response | None = None
@@ -172,7 +179,8 @@ async def review_events(
                 if kind == "item":
                     finding = validate_finding(value, f"F{len(findings) + len(streamed) + 1}", source, LineProblems())
                     streamed.append(finding)
-                    yield FindingFound(finding)
+                    if _in_scope(finding, source, scope):
+                        yield FindingFound(finding)
                 elif kind == "event":
                     yield value
                 else:
@@ -199,16 +207,48 @@ async def review_events(
         ]
         if not outcome.repaired:
             for finding in final[len(streamed) :]:
-                yield FindingFound(finding)
+                if _in_scope(finding, source, scope):
+                    yield FindingFound(finding)
         findings.extend(final)
         summaries.append((chunk, reply.summary, reply.score))
 
     outcome.elapsed_s = time.perf_counter() - started
     outcome.checks.extend(problems.checks(source.line_count))
+    findings = [f for f in findings if _in_scope(f, source, scope)]
     outcome.result = _merge(summaries, findings, partial=outcome.error is not None)
     if key is not None:
         outcome.answer_key = score_against_key(key, outcome.result.findings, source.symbol_at)
     yield ReviewFinished(outcome)
+
+
+@dataclass(frozen=True)
+class FileScope:
+    """A file's place in a review of several files or of a change."""
+
+    path: str
+    changed: frozenset[int] | None = None  # the new lines a change touched; None: the whole file
+    changed_only: bool = False  # drop findings that cite no changed line
+    baseline: frozenset[str] | None = None  # the fingerprints of a stored review (--baseline)
+    new_only: bool = False  # drop findings the baseline already had
+    seen: set[str] = field(default_factory=set, compare=False)  # fingerprints found, dropped ones too
+
+
+def _in_scope(finding: Finding, source: SourceFile, scope: FileScope | None) -> bool:
+    """Mark `finding` with what its scope says of it; False when it is to be dropped."""
+    if scope is None:
+        return True
+    finding.path = scope.path
+    finding.fingerprint = finding_fingerprint(finding, source)
+    scope.seen.add(finding.fingerprint)
+    if scope.baseline is not None:
+        finding.baseline = "unchanged" if finding.fingerprint in scope.baseline else "new"
+        if scope.new_only and finding.baseline == "unchanged":
+            return False
+    if scope.changed is not None:
+        cited = range(finding.line_start, finding.line_end + 1)
+        finding.outside_change = not (finding.lines_valid and any(line in scope.changed for line in cited))
+        return not (scope.changed_only and finding.outside_change)
+    return True
 
 
 def _merge(summaries: list[tuple[Chunk, str, int]], findings: list[Finding], *, partial: bool) -> ReviewResult:

@@ -18,7 +18,7 @@ from providers.types import Check
 
 # How far from the cited line we look for quoted code before calling it "not found".
 SEARCH_WINDOW = 25
-_NUMBER_PREFIX = re.compile(r"^\s*\d+\s*\|\s?")  # the model copied our "12 | " too
+_NUMBER_PREFIX = re.compile(r"^\s*\d+\s*\+?\s*\|\s?")  # the model copied our "12 | " (or "12 + | ") too
 _SPACE = re.compile(r"\s+")
 
 

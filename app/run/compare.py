@@ -26,18 +26,26 @@ def pick_sides(spec_a: str | None, spec_b: str | None, config: Config) -> tuple[
     return a, b
 
 
-def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[str, dict[str, Any]]:
-    """(run id, the stored side's public JSON) for --baseline, checked against this input."""
-    run_id, _, side = ref.partition(":")
+def read_stored_run(ref: str, option: str) -> dict[str, Any]:
+    """The run `ref` (an id, or an id prefix, before any ":side") names in history;
+    UsageError naming `option` when there is no such run or several."""
+    run_id = ref.partition(":")[0]
     opened = Store.open(for_reading=True)
     try:
         run = opened.store.get_run(run_id)
     except StoreError as exc:  # an id prefix of several runs
-        raise UsageError(f"--baseline {ref}: {exc}") from None
+        raise UsageError(f"{option} {ref}: {exc}") from None
     finally:
         opened.store.close()
     if run is None:
-        raise UsageError(f"--baseline {ref}: no run {run_id!r} in history (see `driftcheck history list`)")
+        raise UsageError(f"{option} {ref}: no run {run_id!r} in history (see `driftcheck history list`)")
+    return run
+
+
+def load_baseline(ref: str, task: str, sha256: str, mode: str | None) -> tuple[str, dict[str, Any]]:
+    """(run id, the stored side's public JSON) for --baseline, checked against this input."""
+    side = ref.partition(":")[2]
+    run = read_stored_run(ref, "--baseline")
     record = run["result"]
     if run["task"] == "compare" and record:
         if side not in ("a", "b"):

@@ -10,7 +10,7 @@ from typing import Any
 from app.errors import UsageError
 from app.eval.items import EvalItem, find_inputs
 from app.eval.plan import EvalPlan
-from app.eval.tasks import Prepared, judge_subject
+from app.eval.tasks import JudgeReads, Prepared, judge_subject
 from app.notes import Notify
 from app.review.plan import ReviewOptions, plan_review
 from app.run.review import input_notes, load_review_input
@@ -96,7 +96,7 @@ def prepare_eval(
     allow_secrets: bool,
     max_tokens: int | None,
     notify: Notify,
-) -> tuple[dict[tuple[str, str], Prepared], dict[tuple[str, str], str]]:
+) -> tuple[dict[tuple[str, str], Prepared], dict[tuple[str, str], JudgeReads]]:
     """What each model is sent for each item, and what each judge reads of each item
     (keyed by (SPEC, item id))."""
     for item in plan.items:

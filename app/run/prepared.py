@@ -8,7 +8,7 @@ Nothing has been sent when it exists; every input problem was found while buildi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,8 @@ class PreparedRun:
     recorder: RunRecorder
     judges: list[Provider] = field(default_factory=list)
     source: SourceFile | None = None  # a review's source, as parsed (before any redaction)
+    #: --judge-mode pairwise: the judges' verdict on side A's answer against side B's.
+    pairwise: Callable[[dict[str, Any], dict[str, Any]], Coroutine[Any, Any, dict[str, Any] | None]] | None = None
 
     @property
     def specs(self) -> dict[str, str]:
@@ -46,13 +48,17 @@ class PreparedRun:
         return [*self.providers.values(), *self.judges]
 
     def finish(
-        self, runs: dict[str, list[dict[str, Any]]], *, baseline: str | None = None
+        self,
+        runs: dict[str, list[dict[str, Any]]],
+        *,
+        baseline: str | None = None,
+        pairwise: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any] | None, RecordOutcome]:
         """Write how the run ended to history, and read back what history holds of it.
         `runs` holds each side's public JSON per run; a compare's report is made here and
         returned (None for a single task)."""
         if self.compare:
-            report = compare_report(self.task, {"a": runs["a"], "b": runs["b"]}, baseline=baseline)
+            report = compare_report(self.task, {"a": runs["a"], "b": runs["b"]}, baseline=baseline, pairwise=pairwise)
             _, summary = run_summary(report)
             return report, self.recorder.finish(status=report["status"], summary=summary, result=report)
         [record] = runs["a"]
@@ -61,13 +67,16 @@ class PreparedRun:
 
 
 def task_json(event: Any) -> dict[str, Any] | None:
-    """The public JSON of a task's end event (a review's or a triage's), else None."""
+    """The public JSON of a task's end event (a review's, a change's or a triage's), else None."""
+    from app.review.change import ChangeFinished, change_json
     from app.review.report import review_json
     from app.review.task import ReviewFinished
     from app.triage.task import TriageFinished, triage_json
 
     if isinstance(event, ReviewFinished):
         return review_json(event.outcome)
+    if isinstance(event, ChangeFinished):
+        return change_json(event.outcome)
     if isinstance(event, TriageFinished):
         return triage_json(event.outcome)
     return None

@@ -7,6 +7,8 @@ recorder, and each side's event stream ready to start. Used by `triage`, `compar
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +26,8 @@ from app.run.review import input_notes
 from app.source.inputs import TextInput, decode_text, read_text_file
 from app.triage import DEFAULT_MAX_TOKENS
 from app.triage.incident import check_incident_text
+from app.triage.judge import model_family
+from app.triage.pairwise import judge_pair, pairwise_summary
 from app.triage.reference import Reference, find_reference, load_reference
 from app.triage.task import triage_events
 from providers import Check, Provider
@@ -126,6 +130,8 @@ def prepare_triage(
     mode: str = "active",
     context: dict[str, str] | None = None,
     judges: list[str] | None = None,
+    judge_mode: str = "pointwise",
+    self_judging: bool = True,
     max_tokens: int | None = None,
     allow_secrets: bool = False,
     route: RouteOptions = RouteOptions(),
@@ -154,6 +160,18 @@ def prepare_triage(
         allow=allow_secrets,
         notify=notify,
     )
+    # The reference answer leaves the machine too, to every judge: the same policy applies.
+    judge_reference = (
+        outbound(
+            incident.reference.as_prompt(),
+            judge_providers,
+            allow=allow_secrets,
+            label=f"the reference answer {incident.reference.path.name}",
+            notify=notify,
+        ).text
+        if incident.reference is not None and judge_providers
+        else None
+    )
     recorder = RunRecorder.start(
         "compare" if compare else "triage",
         input_ref=input_ref,
@@ -165,7 +183,11 @@ def prepare_triage(
 
     def starter(side: str) -> Start:
         provider = recorder.recorded(providers[side], side if compare else None)
-        side_judges = [recorder.recorded(j, f"{side}-judge" if compare else "judge") for j in judge_providers]
+        side_judges = (
+            []
+            if judge_mode == "pairwise"
+            else [recorder.recorded(j, f"{side}-judge" if compare else "judge") for j in judge_providers]
+        )
 
         def start(run: int) -> AsyncIterator[Any]:
             return triage_events(
@@ -176,10 +198,42 @@ def prepare_triage(
                 max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
                 reference=incident.reference,
                 judges=side_judges,
+                judge_reference=judge_reference,
+                self_judging=self_judging,
                 input_flags=side_flags,
             )
 
         return start
 
+    async def pairwise(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
+        """Each judge's verdict on A's answer against B's, asked in both orders."""
+        if a.get("result") is None or b.get("result") is None:
+            return None  # a side without an answer: nothing to choose between
+        first, second = (json.dumps(side["result"], indent=1, ensure_ascii=False) for side in (a, b))
+        # Without self-judging, a judge of either side's family would be choosing its own.
+        families = {model_family(side["provider"], side["model"]) for side in (a, b)}
+        judged = [
+            recorder.recorded(j, "pairwise-judge")
+            for j in judge_providers
+            if self_judging or model_family(j.name, j.model) not in families
+        ]
+        try:
+            verdicts = await asyncio.gather(
+                *(judge_pair(j, side_input.text, first, second, judge_reference, mode) for j in judged)
+            )
+        finally:
+            for judge in judge_providers:
+                await judge.aclose()
+        return pairwise_summary(list(verdicts))
+
     starts = {side: starter(side) for side in providers}
-    return PreparedRun("triage", compare, incident.text_input, providers, starts, recorder, judges=judge_providers)
+    return PreparedRun(
+        "triage",
+        compare,
+        incident.text_input,
+        providers,
+        starts,
+        recorder,
+        judges=judge_providers,
+        pairwise=pairwise if judge_mode == "pairwise" and judge_providers else None,
+    )

@@ -16,7 +16,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tree_sitter
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -141,6 +144,13 @@ class Chunk:
     start: int
     end: int
     tokens: int
+    # For a change: the parts of start..end that are sent (changed code and its context);
+    # empty means every line from start to end.
+    ranges: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def parts(self) -> tuple[tuple[int, int], ...]:
+        return self.ranges or ((self.start, self.end),)
 
 
 @dataclass
@@ -168,11 +178,16 @@ class SourceFile:
         index = self._innermost[line - 1]
         return self.symbols[index] if index >= 0 else None
 
-    def numbered(self, start: int = 1, end: int | None = None) -> str:
-        """Lines start..end with their absolute numbers, as the model will cite them."""
+    def numbered(self, start: int = 1, end: int | None = None, *, marked: frozenset[int] = frozenset()) -> str:
+        """Lines start..end with their absolute numbers, as the model will cite them; the
+        `marked` lines (a change's new lines) carry a `+` after the number."""
         end = len(self.lines) if end is None else end
         width = len(str(end))
-        return "\n".join(f"{n:>{width}} | {self.lines[n - 1]}" for n in range(start, end + 1))
+        if not marked:
+            return "\n".join(f"{n:>{width}} | {self.lines[n - 1]}" for n in range(start, end + 1))
+        return "\n".join(
+            f"{n:>{width}} {'+' if n in marked else ' '} | {self.lines[n - 1]}" for n in range(start, end + 1)
+        )
 
     def outline(self, limit: int = 200) -> str:
         """Symbols with their line ranges: what each chunk is told about the whole file."""
@@ -232,13 +247,18 @@ def has_grammar(language: str | None) -> bool:
     return language is not None and language_grammar(language) is not None
 
 
+def node_text(node: tree_sitter.Node) -> str:
+    """A node's source text; tree-sitter types it optional (a node of an edited tree may have none)."""
+    return (node.text or b"").decode("utf-8", "replace")
+
+
 def load_source(path: str, text: str, language: str | None = None) -> SourceFile:
     """Parse `text` into a SourceFile. Never fails: without a grammar it is plain text."""
     lines = split_lines(text)
     language = language or detect_language(path, text)
     source = SourceFile(path=path, text=text, lines=lines, language=language)
     grammar = language_grammar(language) if language else None
-    if grammar is None:
+    if grammar is None or language is None:
         return source
     import tree_sitter
 
@@ -253,11 +273,11 @@ def load_source(path: str, text: str, language: str | None = None) -> SourceFile
         if node.parent is not None and node.parent.type == "decorated_definition":
             start = node.parent.start_point.row  # decorators belong to what they decorate
         key = (start + 1, node.end_point.row + 1)
-        label = name.text.decode("utf-8", "replace")
+        label = node_text(name)
         if "receiver" in captures:
-            label = f"{captures['receiver'][0].text.decode('utf-8', 'replace')}.{label}"
+            label = f"{node_text(captures['receiver'][0])}.{label}"
         if "label" in captures:
-            label = f"{label}({captures['label'][0].text.decode('utf-8', 'replace')})"
+            label = f"{label}({node_text(captures['label'][0])})"
         # Where two patterns name the same node, the earlier (more specific) one wins.
         if key not in found or pattern < found[key][0]:
             found[key] = (pattern, kinds[pattern], label)

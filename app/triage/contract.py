@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from app.calls.contract import Contract, ErrorInfo, Metrics, Number, TaskOutput
+from app.calls.contract import Contract, ErrorInfo, Metrics, Number, Provenance, TaskOutput
 from app.triage.model import (
     Action,
     ActiveTriage,
@@ -104,7 +104,9 @@ class ReferenceChecks(Contract):
 class JudgeOut(Contract):
     """One judge's grade: diagnosis and response quality (1-5 each), their reasons and total.
     `self_graded`: the judge is of the answering model's family. `skipped` (in an eval): not
-    sent, because the judge's provider refused an earlier request."""
+    sent, because the judge's provider refused an earlier request (it has no `provenance`)."""
+
+    absent_unless_set = frozenset({"provenance"})
 
     judge: str
     status: Literal["ok", "failed", "skipped"]
@@ -116,6 +118,7 @@ class JudgeOut(Contract):
     total: int | None
     error: ErrorInfo | None
     metrics: Metrics | None
+    provenance: Provenance | None = None
 
 
 class JudgeSpread(Contract):
@@ -139,3 +142,4 @@ class TriageOutput(TaskOutput):
     reference_checks: ReferenceChecks | None
     judges: list[JudgeOut]
     judge_disagreement: JudgeSpread | None
+    judges_dropped: list[str]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.calls.metrics import metrics_of
 from app.calls.outcome import error_info
+from app.calls.provenance import labelled, provenance_of
 from app.calls.structured import final_reply
 from app.resources import load_prompt, marker_tag
 from app.triage.contract import JudgeOut, JudgeSpread
@@ -60,6 +61,7 @@ class JudgeResult:
             total=s.diagnosis + s.quality if s else None,
             error=None if self.error is None else error_info(self.error),
             metrics=metrics_of(responses[-1] if responses else None),
+            provenance=provenance_of(responses[-1] if responses else None),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +98,10 @@ def judge_request(incident: str, answer: str, reference: str | None, mode: str, 
         begin_marker=f"<<<DATA {tag} BEGIN>>>",
         end_marker=f"<<<DATA {tag} END>>>",
     )
-    return Request.ask(user, system=load_prompt(f"{prompt}_system"), max_tokens=2048, output_schema=JudgeScores)
+    request = Request.ask(user, system=load_prompt(f"{prompt}_system"), max_tokens=2048, output_schema=JudgeScores)
+    return labelled(
+        request, templates=(f"{prompt}_system", f"{prompt}_user"), input_text=f"{incident}\n{answer}\n{reference}"
+    )
 
 
 async def run_judge(judge: Provider, request: Request, *, candidate_family: str) -> JudgeResult:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from string import Template
 from typing import Any, cast
 
-from pydantic import BaseModel
-
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
+from app.calls.provenance import labelled
 from app.calls.structured import final_reply, stream_items
 from app.resources import load_prompt, marker_tag
 from app.source.injection import scan_lines
@@ -24,7 +23,7 @@ from app.source.inputs import TextInput
 from app.source.model import split_lines
 from app.triage.contract import ReferenceChecks, TriageInput, TriageMode, TriageOutput
 from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judge
-from app.triage.model import result_model, streamed_list
+from app.triage.model import Action, FollowUp, result_model, streamed_list
 from app.triage.reference import Reference, reference_checks
 from providers import Provider, Request, Response
 from providers.errors import ProviderError
@@ -44,7 +43,7 @@ KNOWN_CONTEXT = {
 class ItemFound:
     """One action (active) or follow-up (postmortem), the moment it is complete."""
 
-    item: BaseModel
+    item: Action | FollowUp
 
 
 @dataclass(frozen=True)
@@ -72,6 +71,7 @@ class TriageOutcome(CallsOutcome):
     reference: Reference | None = None
     reference_checks: dict[str, Any] | None = None
     judges: list[JudgeResult] = field(default_factory=list)
+    judges_dropped: list[str] = field(default_factory=list)  # --no-self-judging: the candidate's own family
     elapsed_s: float = 0.0
 
 
@@ -90,8 +90,12 @@ def triage_request(incident: str, mode: str, context: dict[str, str], *, max_tok
         begin_marker=f"<<<INCIDENT {tag} BEGIN>>>",
         end_marker=f"<<<INCIDENT {tag} END>>>",
     )
-    return Request.ask(
+    request = Request.ask(
         user, system=load_prompt(f"triage_{mode}"), max_tokens=max_tokens, output_schema=result_model(mode)
+    )
+    # The input is the incident and the business context: both change what a triage says.
+    return labelled(
+        request, templates=("triage_user", f"triage_{mode}"), input_text=f"{incident}\n{context_text(context)}"
     )
 
 
@@ -118,9 +122,15 @@ async def triage_events(
     context: dict[str, str],
     max_tokens: int,
     reference: Reference | None = None,
-    judges: list[Provider] = (),
+    judges: Sequence[Provider] = (),
+    judge_reference: str | None = None,
+    self_judging: bool = True,
     input_flags: list[Check] | None = None,
 ) -> AsyncIterator[Any]:
+    """The triage as events; then, when there are `judges`, their grades. `judge_reference`
+    is the reference answer as the judges may read it (app.calls.outbound: the run builder
+    redacts it for a remote judge like everything else that leaves the machine). Without
+    `self_judging`, a judge of the candidate's own model family is not asked."""
     outcome = TriageOutcome(
         provider=provider.name,
         model=provider.model,
@@ -154,13 +164,16 @@ async def triage_events(
     outcome.elapsed_s = time.perf_counter() - started
     outcome.reference_checks = reference_checks(reference, outcome.result, mode)
 
+    family = model_family(provider.name, provider.model)
+    if not self_judging:
+        outcome.judges_dropped = [j.spec for j in judges if model_family(j.name, j.model) == family]
+        judges = [j for j in judges if j.spec not in outcome.judges_dropped]
     if outcome.result is not None and judges:
         yield JudgingStarted([j.spec for j in judges])
-        family = model_family(provider.name, provider.model)
         jr = judge_request(
             text_input.text,
             outcome.result.model_dump_json(indent=1),
-            reference.as_prompt() if reference else None,
+            judge_reference,
             mode,
         )
         outcome.judges = list(await asyncio.gather(*(run_judge(j, jr, candidate_family=family) for j in judges)))
@@ -184,6 +197,7 @@ def triage_output(outcome: TriageOutcome) -> TriageOutput:
         else ReferenceChecks.model_validate(outcome.reference_checks),
         judges=[j.output() for j in outcome.judges],
         judge_disagreement=disagreement(outcome.judges),
+        judges_dropped=outcome.judges_dropped,
         **outcome.envelope(),
     )
 

@@ -45,7 +45,7 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "driftcheck"
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         choice = event.option.id or ""
         app: DriftcheckApp = self.app  # type: ignore[assignment]
         if choice.startswith("review:"):
@@ -53,7 +53,7 @@ class HomeScreen(Screen[None]):
         elif choice.startswith("compare:"):
             app.open_compare(choice.split(":", 1)[1])
         else:
-            app.run_action(f"open_{choice}")
+            await app.run_action(f"open_{choice}")  # a coroutine: not awaited, nothing opens
 
 
 class DriftcheckApp(App[None]):

@@ -26,13 +26,23 @@ class DriftPanel(Vertical):
         yield OptionList(id="pairs")
 
     def show(self, report: dict[str, Any]) -> None:
-        from app.render.compare import drift_lines
+        from app.render.compare import drift_lines, pair_stability, score_interval_line
 
         lines = drift_lines(report)
         noise = report["noise"]["verdict"]
+        interval = score_interval_line(report)
         self.query_one("#drift-summary", Static).update(
-            "\n".join(escape(line) for line in lines if not line.startswith("  ")) + f"\n[dim]{escape(noise)}[/]"
+            "\n".join(escape(line) for line in lines if not line.startswith("  "))
+            + (f"\n{escape(interval)}" if interval else "")
+            + f"\n[dim]{escape(noise)}[/]"
         )
+        # With --repeat: how many runs of each side found the pair ("5/5 · 0/5").
+        stability = pair_stability(report)
+
+        def runs(side: str, finding: str) -> str:
+            said = stability.get((side, finding))
+            return f"  [b]{said}[/]" if said else ""
+
         pairs = self.query_one("#pairs", OptionList)
         pairs.clear_options()
         drift = report["drift"]
@@ -43,13 +53,17 @@ class DriftPanel(Vertical):
             options.append(
                 Option(
                     f"= A {pair['a']} L{pair['lines'][0]} ~ B {pair['b']} L{pair['lines'][1]}: "
-                    f"{escape(pair['title'][0])}{differs}",
+                    f"{escape(pair['title'][0])}{differs}{runs('a', pair['a'])}",
                     id=f"pair{n}",
                 )
             )
         for side, sign in (("only_a", "- only A"), ("only_b", "+ only B")):
             options += [
-                Option(f"[dim]{sign}: {f['id']} L{f['line']} {f['severity']} {escape(f['title'])}[/]", disabled=True)
+                Option(
+                    f"[dim]{sign}: {f['id']} L{f['line']} {f['severity']} {escape(f['title'])}[/]"
+                    + runs(side[-1], f["id"]),
+                    disabled=True,
+                )
                 for f in drift.get(side, [])
             ]
         pairs.add_options(options)
@@ -107,9 +121,10 @@ class CompareScreen(TaskScreen):
 
     @on(OptionList.OptionSelected, "#pairs")
     def _pair(self, event: OptionList.OptionSelected) -> None:
-        if self.report is None or not (event.option.id or "").startswith("pair"):
+        option_id = event.option.id or ""
+        if self.report is None or not option_id.startswith("pair"):
             return
-        pair = self.report["drift"]["matched"][int(event.option.id[4:])]
+        pair = self.report["drift"]["matched"][int(option_id[4:])]
         self.pane("a").findings.highlight_id(pair["a"])
         self.pane("b").findings.highlight_id(pair["b"])
 

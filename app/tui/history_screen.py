@@ -1,5 +1,7 @@
-"""The history screen: past runs with task, providers, status, score, cost and latency.
-Enter opens a run as it was; space marks runs and `d` compares the two marked."""
+"""The history screen: past runs with task, providers, status, score, cost and latency,
+and under the table the provenance of the highlighted run's calls (who served each one,
+with what, and hashes of what was sent). Enter opens a run as it was; space marks runs
+and `d` compares the two marked."""
 
 from __future__ import annotations
 
@@ -28,8 +30,12 @@ def run_markdown(run: dict[str, Any]) -> str:
         return head + body
     if record.get("task") == "review":
         from app.render.markdown import review_markdown
-        from app.review.stored import outcome_from_json
+        from app.review.stored import change_from_json, is_change_record, outcome_from_json
 
+        if is_change_record(record):
+            from app.render.change import change_markdown
+
+            return head + change_markdown(change_from_json(record))
         return head + review_markdown(outcome_from_json(record))
     if record.get("task") == "compare":
         from app.render.compare import compare_markdown
@@ -41,11 +47,11 @@ def run_markdown(run: dict[str, Any]) -> str:
 
 
 def run_screen(run: dict[str, Any]) -> Screen[None]:
-    """A finished review or review compare opens in its own screen, as it was; anything
-    else (a triage, a failed run, an ask) as a document."""
+    """A finished review of one file, or a review compare, opens in its own screen, as it
+    was; anything else (a review of a change, a triage, a failed run, an ask) as a document."""
     record = run.get("result") or {}
     path = run.get("input_ref") or ""
-    if record.get("task") == "review" and record.get("result"):
+    if record.get("task") == "review" and record.get("result") and "files" not in record:
         from app.tui.review_screen import ReviewScreen
 
         return ReviewScreen(path, f"{record['provider']}:{record['model']}", stored=record)
@@ -55,6 +61,26 @@ def run_screen(run: dict[str, Any]) -> Screen[None]:
         a, b = record["a"], record["b"]
         return CompareScreen(path, f"{a['provider']}:{a['model']}", f"{b['provider']}:{b['model']}", stored=record)
     return DocumentScreen(run_markdown(run))
+
+
+PROVENANCE_SHOWN = 3  # calls whose provenance is listed under the table
+
+
+def provenance_lines(run: dict[str, Any]) -> str:
+    """The provenance of a run's calls, one line each (as markup: the values are escaped)."""
+    from rich.markup import escape
+
+    from app.render.history import provenance_text
+
+    calls = run.get("calls") or []
+    lines = [
+        f"call {call['seq']} · {escape(call['role'])} · {escape(call['provider'])}:{escape(call['model'])}: "
+        + escape(provenance_text(call.get("provenance")) or "no provenance recorded (a run from before it was kept)")
+        for call in calls[:PROVENANCE_SHOWN]
+    ]
+    if len(calls) > PROVENANCE_SHOWN:
+        lines.append(f"… and {len(calls) - PROVENANCE_SHOWN} more call(s): enter opens the run")
+    return "\n".join(lines) or "no calls recorded"
 
 
 class HistoryScreen(Screen[None]):
@@ -74,6 +100,7 @@ class HistoryScreen(Screen[None]):
         yield Header()
         yield Static("", id="history-note")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="history-provenance")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -124,6 +151,20 @@ class HistoryScreen(Screen[None]):
             f"{len(self.runs)} run(s) in {where} · enter opens · space marks · d compares two marked reviews"
         )
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the provenance of the highlighted run's calls."""
+        from rich.markup import escape
+
+        from app.errors import StoreError
+
+        panel = self.query_one("#history-provenance", Static)
+        try:
+            run = self._get(event.row_key.value) if event.row_key.value else None
+        except StoreError as exc:  # the database went away since the list was read
+            panel.update(f"[red]{escape(str(exc))}[/]")
+            return
+        panel.update(provenance_lines(run) if run else "")
+
     def _current(self) -> dict[str, Any] | None:
         table = self.query_one(DataTable)
         if not self.runs or table.cursor_row is None or table.cursor_row >= len(self.runs):
@@ -133,7 +174,8 @@ class HistoryScreen(Screen[None]):
     def _get(self, run_id: str) -> dict[str, Any] | None:
         store = self._store()
         try:
-            return shown(store.get_run(run_id))  # as recorded, with its control characters made visible
+            run: dict[str, Any] | None = shown(store.get_run(run_id))  # as recorded, control characters made visible
+            return run
         finally:
             store.close()
 
@@ -162,12 +204,14 @@ class HistoryScreen(Screen[None]):
             self.notify("Mark two runs with space first.", severity="warning")
             return
         runs = [self._get(run_id) for run_id in self.marked]
-        records = [r["result"] if r else None for r in runs]
+        first, second = (r["result"] if r else None for r in runs)
         if (
-            any(r is None or r.get("task") not in ("review", "triage") for r in records)
-            or records[0]["task"] != records[1]["task"]
+            first is None
+            or second is None
+            or first.get("task") not in ("review", "triage")
+            or second.get("task") != first["task"]
         ):
             self.notify("Compare two finished reviews, or two finished triages.", severity="warning")
             return
-        report = compare_report(records[0]["task"], {"a": [records[0]], "b": [records[1]]})
+        report = compare_report(first["task"], {"a": [first], "b": [second]})
         self.app.push_screen(DocumentScreen(f"# {self.marked[0]} → {self.marked[1]}\n\n" + compare_markdown(report)))

@@ -1,0 +1,97 @@
+"""Finding-level stability in an eval with `--repeat N`: per model, which findings (or
+triage actions) every run on an input makes and which come and go; and, against the
+recommended model, the findings one of them makes and the other does not, beyond what
+each one's flicker explains (app.compare.stability, one input at a time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.compare.stability import align_actions, align_findings, cluster_sentence, stability_clusters
+
+# How many come-and-go findings, and how many drifting ones, a report lists by name.
+LISTED = 10
+
+
+def task_items(kind: str, answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """A finished answer's findings (review) or actions (triage)."""
+    result = answer.get("result") or {}
+    if kind == "review":
+        return list(result.get("findings") or [])
+    return list(result.get("actions", result.get("follow_ups")) or [])
+
+
+def _runs(records: list[dict[str, Any]], model: str, item: str, kind: str) -> list[list[dict[str, Any]]]:
+    mine = sorted(
+        (r for r in records if r["model"] == model and r["item"] == item and r["answer"]["status"] == "ok"),
+        key=lambda r: r["run"],
+    )
+    return [task_items(kind, r["answer"]) for r in mine]
+
+
+def _clusters(
+    kind: str, runs_a: list[list[dict[str, Any]]], runs_b: list[list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    if kind == "review":
+        return stability_clusters(runs_a, runs_b, aligner=align_findings)
+    return stability_clusters(runs_a, runs_b, aligner=align_actions, label=lambda a: str(a["action"]))
+
+
+def model_stability(records: list[dict[str, Any]], model: str, item_ids: list[str], kind: str) -> dict[str, Any]:
+    """How many of a model's findings held over its runs on each input, and which came and went."""
+    stable = flicker = 0
+    come_and_go: list[dict[str, Any]] = []
+    for item in item_ids:
+        runs = _runs(records, model, item, kind)
+        if len(runs) < 2:
+            continue
+        for cluster in _clusters(kind, runs, []):
+            if cluster["found_a"] == cluster["repeat_a"]:
+                stable += 1
+            else:
+                flicker += 1
+                come_and_go.append(
+                    {
+                        "input": item,
+                        "item": cluster["item"],
+                        "line": cluster["line"],
+                        "found": cluster["found_a"],
+                        "repeat": cluster["repeat_a"],
+                    }
+                )
+    total = stable + flicker
+    return {
+        "stable": stable,
+        "flicker": flicker,
+        "stable_share": round(stable / total, 3) if total else None,
+        "come_and_go": come_and_go,
+    }
+
+
+def drift_against(
+    records: list[dict[str, Any]], model: str, chosen: str, item_ids: list[str], kind: str
+) -> list[dict[str, Any]]:
+    """The findings where `model` (side a) and the recommended `chosen` (side b) differ
+    beyond their flicker, input by input (the false-discovery control is per input)."""
+    drifting = []
+    for item in item_ids:
+        runs_a, runs_b = _runs(records, model, item, kind), _runs(records, chosen, item, kind)
+        if len(runs_a) < 2 or len(runs_b) < 2:
+            continue
+        for cluster in _clusters(kind, runs_a, runs_b):
+            if cluster["verdict"] == "drift":
+                drifting.append(
+                    {
+                        "input": item,
+                        "item": cluster["item"],
+                        "line": cluster["line"],
+                        "found_a": cluster["found_a"],
+                        "found_b": cluster["found_b"],
+                        "repeat_a": cluster["repeat_a"],
+                        "repeat_b": cluster["repeat_b"],
+                        "p": cluster["p"],
+                        "q": cluster["q"],
+                        "text": f"{item}: {cluster_sentence(cluster, (model, chosen))}",
+                    }
+                )
+    return drifting

@@ -1,0 +1,95 @@
+"""The TUI's review of a change, driven with Pilot against the fake server: the changed
+files listed with their finding counts, the selected file's changed parts marked beside
+its findings, a finding bringing its line into view; and SVG snapshots at 80×24 and
+120×40 once the review has finished (so nothing on them depends on timing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import TextArea
+
+from app.run.change import load_git_change
+from app.source.git import ChangeSpec
+from app.tui.app import DriftcheckApp
+from app.tui.change_screen import ChangedFiles, ChangeScreen
+from app.tui.widgets import FindingList
+from tests.gitrepo import Repo
+from tests.test_diff_review import CALC, UTIL_JS, finding, reply
+from tests.test_tui import tui_env, until  # noqa: F401 (a fixture, used by name)
+
+MINI = "openai:gpt-5.4-mini"
+
+
+@pytest.fixture
+def change(fake, tmp_path: Path):
+    repo = Repo(tmp_path / "repo")
+    repo.write("calc.py", CALC)
+    repo.write("web/util.js", UTIL_JS)
+    repo.write("logo.png", b"\x89PNG\x00")
+    repo.commit("base")
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    repo.write("logo.png", b"\x89PNG\x00\x01")
+    model = MINI.split(":")[1]
+    fake.reply_when(model, ["File: calc.py"], reply(finding(6, "return a / b  # may be zero")))
+    fake.reply_when(
+        model,
+        ["File: web/util.js"],
+        reply(
+            finding(2, 'return "hi " + name;', title="Unescaped name", severity="medium"),
+            finding(1, "function greet(name) {", title="No docs", severity="low"),
+        ),
+    )
+    return load_git_change(ChangeSpec(), [], repo.path)
+
+
+def _app(change) -> DriftcheckApp:
+    return DriftcheckApp(lambda app: ChangeScreen(change, MINI, record=False), record=False)
+
+
+async def test_files_with_counts_then_a_file_its_diff_and_findings(fake, tui_env, change):
+    app = _app(change)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: screen.result is not None)
+        files = screen.query_one(ChangedFiles)
+        labels = [str(files.get_option_at_index(i).prompt) for i in range(files.option_count)]
+        assert "calc.py" in labels[0] and "  1" in labels[0]
+        assert "web/util.js" in labels[1] and "  2" in labels[1]
+        assert "M[/] calc.py" in labels[0] and "logo.png (binary)" in labels[2]
+        diff = screen.query_one("#change-diff", TextArea)
+        assert " 6 + |     return a / b  # may be zero" in diff.text
+        assert len(screen.query_one(FindingList).findings) == 1
+        files.focus()
+        await pilot.press("down")  # web/util.js
+        await until(pilot, lambda: "hi " in diff.text)
+        assert '2 + |   return "hi " + name;' in diff.text
+        findings = screen.query_one(FindingList)
+        assert [f.title for f in findings.findings] == ["Unescaped name", "No docs"]
+        findings.focus()
+        findings.highlighted = 0
+        await pilot.press("enter")
+        assert diff.cursor_location[0] == 1  # line 2 of the file is the second row shown
+        assert "3 finding(s)" in str(screen.query_one("#change-status").render())
+
+
+async def test_escape_goes_back_once_the_review_is_done(fake, tui_env, change):
+    app = _app(change)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.screen.result is not None)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChangeScreen)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_change_screen_snapshot(fake, tui_env, change, snap_compare, size):
+    async def finished(pilot) -> None:
+        await until(pilot, lambda: pilot.app.screen.result is not None)
+        pilot.app.screen.query_one(ChangedFiles).focus()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(_app(change), terminal_size=size, run_before=finished)
