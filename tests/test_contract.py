@@ -154,6 +154,157 @@ def test_a_review_failed_mid_stream_validates(fake, run_cli, tmp_path):
     _invalid("review", broken)
 
 
+# --- a review of several files or of a change, and review --repeat --------------------------------
+
+CALC = "def add(a, b):\n    return a + b\n\n\ndef divide(a, b):\n    return a / b\n"
+UTIL_JS = 'function greet(name) {\n  return "hello " + name;\n}\n\nmodule.exports = { greet };\n'
+
+
+def _finding(line: int, evidence: str, title: str, severity: str = "high") -> dict[str, Any]:
+    return {
+        "line_start": line,
+        "line_end": line,
+        "severity": severity,
+        "category": "correctness",
+        "title": title,
+        "explanation": "It fails on some input.",
+        "suggestion": "Check it first.",
+        "evidence": evidence,
+    }
+
+
+def _reply(*findings: dict[str, Any]) -> Reply:
+    return Reply(text=json.dumps({"findings": list(findings), "summary": "ok", "score": 6}))
+
+
+@pytest.fixture
+def repo(tmp_path):
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.write("calc.py", CALC)
+    repo.write("web/util.js", UTIL_JS)
+    repo.write("notes.txt", "plain notes\n")
+    repo.commit("base")
+    return repo
+
+
+def _in(repo, cli_env, *args: str):
+    from tests.conftest import run_in_process
+
+    return run_in_process(args, env=cli_env, cwd=repo.path)
+
+
+def test_a_change_review_validates_with_a_baseline_and_a_file_left_out(fake, repo, cli_env):
+    fake.script(_reply(_finding(6, "return a / b", "Division by zero")))
+    base = _in(repo, cli_env, "review", "calc.py", "notes.txt", "-p", MINI, "--format", "json")
+    assert base.code == 0, base.stderr
+    assert json.loads(base.stdout)["input"]["kind"] == "files"
+    _valid("review", json.loads(base.stdout))
+
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    (repo.path / "notes.txt").unlink()  # deleted: left out, with the reason
+    fake.reply_when("gpt-5.4-mini", ["File: calc.py"], _reply(_finding(6, "return a / b  # may be zero", "Div by 0")))
+    fake.reply_when("gpt-5.4-mini", ["File: web/util.js"], _reply(_finding(2, 'return "hi " + name;', "Unescaped")))
+    result = _in(repo, cli_env, "review", "--diff", "-p", MINI, "--baseline", _run_id(base.stderr), "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["input"]["kind"] == "change" and data["baseline"]["fixed_findings"]
+    assert {f["status"] for f in data["files"]} == {"ok", "left_out"}
+    assert all({"path", "fingerprint", "outside_change", "baseline"} <= set(f) for f in data["result"]["findings"])
+    _valid("review", data)
+    _valid("history", _export(run_cli=lambda *a: _in(repo, cli_env, *a), stderr=result.stderr))
+    for mutate in (
+        lambda d: d["files"][0].pop("hunks_only"),
+        lambda d: d["files"][-1].update(status="skipped"),
+        lambda d: d["baseline"].pop("fixed"),
+        lambda d: d["result"]["findings"][0].update(baseline="old"),
+        lambda d: d["input"].update(kind="patch"),
+        lambda d: d.pop("provenance"),
+    ):
+        broken = copy.deepcopy(data)
+        mutate(broken)
+        _invalid("review", broken)
+
+
+def test_a_compare_of_a_change_validates_with_its_drift_per_file(fake, repo, cli_env):
+    repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    zero = _finding(6, "return a / b  # may be zero", "Division by zero")
+    for model, calc, util in (
+        ("claude-haiku-4-5", _reply(zero), _reply(_finding(2, 'return "hi " + name;', "Unescaped", "medium"))),
+        ("gpt-5.4-mini", _reply({**zero, "severity": "critical"}), _reply()),
+    ):
+        fake.reply_when(model, ["File: calc.py"], calc)
+        fake.reply_when(model, ["File: web/util.js"], util)
+    result = _in(repo, cli_env, "compare", "--diff", "-a", HAIKU, "-b", MINI, "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["drift"]["files"] and data["drift"]["matched"][0]["path"] == "calc.py"
+    _valid("compare", data)
+    broken = copy.deepcopy(data)
+    broken["drift"]["files"][0].pop("agreement")
+    _invalid("compare", broken)
+
+
+def _script_repeat(fake, model: str, drops: list[tuple[str, ...]]) -> None:
+    for drop in drops:
+        fake.script(Reply(text=keyed_review_text("inventory_service.py", drop=drop)), model=model)
+
+
+def test_review_repeat_validates_with_the_stability_of_each_finding(fake, run_cli):
+    _script_repeat(fake, "claude-haiku-4-5", [(), ("sql-injection",), ()])
+    result = run_cli("review", SAMPLE, "-p", HAIKU, "--repeat", "3", "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["repeat"] == 3 and len(data["runs"]) == 3 and data["stability"]["clusters"]
+    _valid("review", data)
+    _valid("history", _export(run_cli, result.stderr))
+    broken = copy.deepcopy(data)
+    broken["stability"]["clusters"][0].update(verdict="drift")  # one provider's runs: stable or flicker
+    _invalid("review", broken)
+
+
+def test_compare_repeat_with_a_gate_validates(fake, run_cli):
+    _script_repeat(fake, "claude-haiku-4-5", [(), (), ("sql-injection",)])
+    _script_repeat(fake, "gpt-5.4-mini", [("sql-injection",), ("sql-injection",), ()])
+    args = ("compare", SAMPLE, "-a", HAIKU, "-b", MINI, "--repeat", "3", "--fail-on", "critical", "--consensus", "2")
+    result = run_cli(*args, "--format", "json")
+    assert result.code == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["gate"]["exit"] == 1 and data["gate"]["findings"]
+    noise = data["noise"]
+    assert noise["clusters"] and noise["stability"]
+    score = next(m for m in noise["measures"] if m["measure"] == "score")
+    assert score["difference"] is not None and score["power"] is not None
+    _valid("compare", data)
+    for mutate in (
+        lambda d: d["gate"].pop("exit"),
+        lambda d: d["noise"]["clusters"][0].update(verdict="maybe"),
+        lambda d: d["noise"]["stability"].pop("flicker"),
+        lambda d: next(m for m in d["noise"]["measures"] if m["measure"] == "score")["power"].pop("runs"),
+    ):
+        broken = copy.deepcopy(data)
+        mutate(broken)
+        _invalid("compare", broken)
+
+
+def test_compare_against_a_baseline_validates_with_its_attribution(fake, run_cli):
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
+    first = run_cli("review", SAMPLE, "-p", HAIKU, "--format", "json")
+    assert first.code == 0, first.stderr
+    fake.script(Reply(text=keyed_review_text("inventory_service.py", score=6)), model="gpt-5.4-mini")
+    result = run_cli("compare", SAMPLE, "--baseline", _run_id(first.stderr), "-b", MINI, "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["attribution"]["verdict"] and "pairwise" not in data
+    _valid("compare", data)
+    broken = copy.deepcopy(data)
+    broken["attribution"]["verdict"] = "sunspots"
+    _invalid("compare", broken)
+
+
 # --- triage -----------------------------------------------------------------------------------
 
 
@@ -241,6 +392,28 @@ def test_compare_of_one_run_each_has_no_runs_key_and_validates(fake, run_cli):
     _valid("compare", data)
 
 
+def test_compare_of_triage_with_pairwise_judges_validates(fake, run_cli):
+    fake.script(Reply(text=answer_text("pg-storage.md", "active", severity="P1")), model="claude-haiku-4-5")
+    fake.script(Reply(text=answer_text("pg-storage.md", "active", harmful=True)), model="gpt-5.4-mini")
+    pick = {"first": "The first one is sounder.", "second": "The second one is sounder."}
+    fake.script(
+        *(Reply(text=json.dumps({"reason": pick[p], "better": p})) for p in ("first", "first")), model="gpt-5.5"
+    )
+    judges = ("--judge", GPT55, "--judge-mode", "pairwise")
+    result = run_cli("compare", "--incident", INCIDENT, "-a", HAIKU, "-b", MINI, *judges, "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["pairwise"]["judges"][0]["position_bias"] == "first"
+    _valid("compare", data)
+    for mutate in (
+        lambda d: d["pairwise"]["judges"][0].update(winner="c"),
+        lambda d: d["pairwise"].pop("votes"),
+    ):
+        broken = copy.deepcopy(data)
+        mutate(broken)
+        _invalid("compare", broken)
+
+
 # --- eval, bench, ask, providers ----------------------------------------------------------------
 
 
@@ -258,11 +431,19 @@ def test_eval_json_validates(fake, run_cli, tmp_path):
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
     assert {t["task"] for t in data["tasks"]} == {"review", "triage.active"}
+    reliability = data["tasks"][0]["judges"]["reliability"]
+    assert reliability["statistic"] == "weighted_kappa" and "kappa" in reliability["dimensions"]["total"]
     _valid("eval", data)
     _valid("history", _export(run_cli, result.stderr))
-    broken = copy.deepcopy(data)
-    broken["tasks"][0]["models"][0]["quality"]["mean"] = "high"
-    _invalid("eval", broken)
+    for mutate in (
+        lambda d: d["tasks"][0]["models"][0]["quality"].update(mean="high"),
+        lambda d: d["tasks"][0]["judges"]["reliability"]["dimensions"]["total"].update(reading="fine"),
+        lambda d: d["tasks"][0]["judges"]["reliability"].pop("offsets"),
+        lambda d: d["plan"].update(self_judging="yes"),
+    ):
+        broken = copy.deepcopy(data)
+        mutate(broken)
+        _invalid("eval", broken)
 
 
 def test_bench_json_validates(fake, run_cli):
