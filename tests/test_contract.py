@@ -23,7 +23,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from app.calls.contract import Provenance
 from tests import fake_eval
 from tests.fake_reviews import keyed_review_text
 from tests.fake_triage import answer_text, verdict
@@ -562,6 +561,8 @@ def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env
     exported = run_cli("history", "export", "rold1", "--format", "json")
     assert exported.code == 0 and json.loads(exported.stdout) == OLD_REVIEW
     # Stored before provenance existed: the schema of what is stored today holds once it is added.
+    from app.calls.contract import Provenance
+
     _valid("history", {**OLD_REVIEW, "provenance": dict.fromkeys(Provenance.model_fields)})
     assert run_cli("history", "export", "rold1", "--format", "sarif").code == 0
 

@@ -18,11 +18,21 @@ from typing import Any
 
 from app.calls.limits import ProviderLimit
 from app.calls.outcome import CallsOutcome
-from app.review.contract import ChangeInputOut, ChangeReviewOutput, PublicFinding, ReviewResultOut, SeverityCounts
+from app.review.contract import (
+    ChangeInputOut,
+    ChangeReviewOutput,
+    CombinedAnswerKey,
+    LeftOutFile,
+    NotSentFile,
+    PublicFinding,
+    ReviewedFile,
+    ReviewResultOut,
+    SeverityCounts,
+)
 from app.review.files import ChangedFile, ChangeInput, LeftOut
 from app.review.model import Finding, ReviewResult
 from app.review.plan import ReviewPlan
-from app.review.report import review_json
+from app.review.report import review_output
 from app.review.task import FileScope, ReviewFinished, ReviewOutcome, review_events
 from providers import Provider, Response
 from providers.errors import ProviderError
@@ -273,8 +283,10 @@ def change_output(outcome: ChangeOutcome) -> ChangeReviewOutput:
     (findings carry `path`), plus `files`, one entry per file reviewed or left out."""
     change = outcome.change
     result = outcome.result
-    files = [_file_json(f, outcome.outcomes.get(f.path)) for f in change.files]
-    files += [_left_out_json(left) for left in change.left_out]
+    files: list[ReviewedFile | NotSentFile | LeftOutFile] = [
+        _file_entry(f, outcome.outcomes.get(f.path)) for f in change.files
+    ]
+    files += [_left_out_entry(left) for left in change.left_out]
     return ChangeReviewOutput.model_validate(
         {
             "task": "review",
@@ -300,8 +312,8 @@ def change_output(outcome: ChangeOutcome) -> ChangeReviewOutput:
     )
 
 
-def _file_json(file: ChangedFile, outcome: ReviewOutcome | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {
+def _file_entry(file: ChangedFile, outcome: ReviewOutcome | None) -> ReviewedFile | NotSentFile:
+    entry = {
         "path": file.path,
         "change": file.status,
         "old_path": file.old_path,
@@ -309,31 +321,31 @@ def _file_json(file: ChangedFile, outcome: ReviewOutcome | None) -> dict[str, An
         "hunks_only": file.known is not None,
     }
     if outcome is None:
-        return {**entry, "status": "not_sent", "reason": "an earlier failure showed the provider cannot be used"}
-    public = review_json(outcome)
-    result = public["result"] or {}
-    return {
+        return NotSentFile(**entry, status="not_sent", reason="an earlier failure showed the provider cannot be used")
+    review = review_output(outcome)
+    result = review.result
+    return ReviewedFile(
         **entry,
-        "status": public["status"],
-        "error": public["error"],
-        "language": public["input"]["language"],
-        "lines": public["input"]["lines"],
-        "sha256": public["input"]["sha256"],
-        "chunks": public["input"]["chunks"],
-        "score": result.get("score"),
-        "summary": result.get("summary"),
-        "counts": result.get("counts"),
-        "checks": public["checks"],
-        "partial_text": public["partial_text"],
-        "answer_key": public.get("answer_key"),
-    }
+        status=review.status,
+        error=review.error,
+        language=review.input.language,
+        lines=review.input.lines,
+        sha256=review.input.sha256,
+        chunks=review.input.chunks,
+        score=None if result is None else result.score,
+        summary=None if result is None else result.summary,
+        counts=None if result is None else result.counts,
+        checks=review.checks,
+        partial_text=review.partial_text,
+        answer_key=review.answer_key,
+    )
 
 
-def _left_out_json(left: LeftOut) -> dict[str, Any]:
-    return {"path": left.path, "change": left.status, "status": "left_out", "reason": left.reason}
+def _left_out_entry(left: LeftOut) -> LeftOutFile:
+    return LeftOutFile(path=left.path, change=left.status, status="left_out", reason=left.reason)
 
 
-def combined_answer_key(outcome: ChangeOutcome) -> dict[str, Any] | None:
+def combined_answer_key(outcome: ChangeOutcome) -> CombinedAnswerKey | None:
     """The answer keys of the keyed files as one: recall over every planted issue, precision
     over every finding in the keyed files."""
     keyed = [o.answer_key for o in outcome.outcomes.values() if o is not None and o.answer_key]
@@ -342,16 +354,16 @@ def combined_answer_key(outcome: ChangeOutcome) -> dict[str, Any] | None:
     expected = sum(k["expected"] for k in keyed)
     matched = sum(k["matched"] for k in keyed)
     findings = sum(k["matched"] + len(k["unexpected"]) for k in keyed)
-    return {
-        "key": f"{len(keyed)} keyed file(s)",
-        "expected": expected,
-        "matched": matched,
-        "recall": round(matched / expected, 3) if expected else 0.0,
-        "precision": round(matched / findings, 3) if findings else None,
-        "missed": [
+    return CombinedAnswerKey(
+        key=f"{len(keyed)} keyed file(s)",
+        expected=expected,
+        matched=matched,
+        recall=round(matched / expected, 3) if expected else 0.0,
+        precision=round(matched / findings, 3) if findings else None,
+        missed=[
             f"{path}:{issue}"
             for path, o in outcome.outcomes.items()
             if o is not None and o.answer_key
             for issue in o.answer_key["missed"]
         ],
-    }
+    )
