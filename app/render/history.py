@@ -4,7 +4,9 @@ a short input name, the time, and a cost that says when part of it is unknown.""
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from app.render.listing import Column
 from providers.pricing import format_cost
 
 
@@ -24,3 +26,54 @@ def cost_text(value: float | None, unknown: int = 0) -> str:
     """A cost; "unknown" when no call had a price, "+?" when some had none."""
     text = format_cost(value) if value is not None or not unknown else "unknown"
     return text + ("+?" if unknown and value is not None else "")
+
+
+STATUS_STYLE = {
+    "ok": "green",
+    "failed": "red",
+    "partial": "yellow",
+    "stopped": "yellow",
+    "interrupted": "yellow",
+    "cancelled": "yellow",
+}
+
+
+def latency_text(ms: float | None) -> str:
+    return "" if ms is None else f"{ms / 1000:.1f} s"
+
+
+def _status_style(status: str) -> str:
+    return STATUS_STYLE.get(status, "")
+
+
+# One listing of runs for `history list` and the history screen: at 80 columns the id,
+# time, task, status, score, cost and latency stay; the input, the providers and the call
+# count go first (see app.render.listing).
+RUN_COLUMNS = (
+    Column("id"),
+    Column("when"),
+    Column("task"),
+    Column("input", free=True, min_width=12, drop=3),
+    Column("providers", free=True, min_width=14, drop=4),
+    Column("status", style=_status_style),
+    Column("score", justify="right", drop=1),
+    Column("calls", justify="right", drop=5),
+    Column("cost", justify="right", drop=2),
+    Column("latency", justify="right", drop=2),
+)
+
+
+def run_cells(run: dict[str, Any]) -> list[str]:
+    """A listed run (a row of `Store.list_runs`) as the cells of RUN_COLUMNS."""
+    return [
+        run["id"],
+        when_text(run["created_at"]),
+        run["task"],
+        short_ref(run["input_ref"]),
+        run["providers"] or "",
+        run["status"],
+        "" if run["score"] is None else str(run["score"]),
+        str(run["calls"]),
+        cost_text(run["cost_usd"], run["calls_without_cost"] or 0),
+        latency_text(run["latency_ms"]),
+    ]
