@@ -5,12 +5,14 @@ read again, a screenshot is saved where it says, quitting asks about unsaved set
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from app.history.store import Store
 from app.tui.app import DriftcheckApp, HomeScreen
-from app.tui.dialogs import Confirm, NotificationsScreen
+from app.tui.dialogs import Confirm, DocumentScreen, NotificationsScreen
 from app.tui.history_screen import HistoryScreen
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
@@ -226,3 +228,251 @@ async def test_an_invalid_fallback_spec_is_refused_and_not_saved(tui_env, tmp_pa
         assert "Not saved" in status and "openai gpt-5.4-mini" in status
         assert app.screen.unsaved()
     assert path.read_text() == "[resilience]\nretries = 1\n"
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def _seed_runs(cli_env, count: int) -> list[str]:
+    """Runs recorded straight into the test's history database, newest last."""
+    store = Store.open(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db").store
+    ids = []
+    try:
+        for n in range(count):
+            run_id = store.start_run(
+                "review", input_ref=f"/src/service/file_{n}.py", input_sha256=None, providers=[A, B]
+            )
+            store.finish_run(run_id, status="ok", score=n % 10 + 1, summary=None, result=None)
+            ids.append(run_id)
+    finally:
+        store.close()
+    return ids
+
+
+def _cell_text(app, row: int, column: str) -> str:
+    table = app.screen.query_one("#runs")
+    return str(table.get_cell_at((row, table.get_column_index(column))))
+
+
+async def test_space_marks_a_run_at_once_and_leaves_the_cursor_where_it_was(tui_env):
+    _seed_runs(tui_env, 3)
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#runs")
+        await pilot.press("down", "space")
+        assert table.cursor_row == 1
+        rendered = app.export_screenshot().replace("&#160;", " ")
+        assert "●" in rendered  # on screen now, not after f5
+        assert app.screen.marked == [app.screen.runs[1]["id"]]
+        await pilot.press("f5")
+        assert table.cursor_row == 1 and "●" in app.export_screenshot()
+
+
+async def test_home_and_end_go_to_the_first_and_last_run(tui_env):
+    _seed_runs(tui_env, 30)
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=SMALL) as pilot:
+        table = app.screen.query_one("#runs")
+        await pilot.press("end")
+        assert table.cursor_row == 29
+        await pilot.press("home")
+        assert table.cursor_row == 0
+
+
+@pytest.mark.parametrize("size", [SMALL, SIZE])
+async def test_history_columns_are_chosen_by_width(tui_env, size):
+    _seed_runs(tui_env, 2)
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#runs")
+        names = [str(c.label) for c in table.ordered_columns]
+        for name in ("id", "when", "task", "status", "score", "cost", "latency"):
+            assert name in names, (size, names)
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) <= size[0]
+        if size == SIZE:
+            assert "input" in names
+        run_id = app.screen.runs[0]["id"]
+        assert run_id in app.export_screenshot()
+
+
+async def test_an_empty_history_says_so(tui_env):
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=SMALL):
+        assert "No runs yet" in str(app.screen.query_one("#history-note").render())
+
+
+def _triage(fake, run_cli, *args: str) -> str:
+    from tests.fake_triage import answer_text
+
+    fake.script(Reply(text=answer_text("cert-expiry.md", "active")), model="claude-haiku-4-5")
+    result = run_cli(
+        "triage", "incidents/cert-expiry.md", "-p", A, "--context", "users_affected=30%", "--format", "json", *args
+    )
+    assert result.code == 0, result.stderr
+    return result.stderr.split("recorded as ")[1].split()[0]
+
+
+async def test_a_triage_opens_in_the_triage_screen_as_recorded(fake, tui_env, run_cli):
+    from tests.fake_triage import active_answer
+
+    _triage(fake, run_cli)
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TriageScreen)
+        pane = screen.pane("a")
+        expected = [a["action"] for a in active_answer("cert-expiry.md")["actions"]]
+        assert [f.action for f in pane.findings.findings] == expected
+        assert "P2" in str(pane.query_one(".summary").render())
+        assert screen.query_one("#ctx-users_affected").value == "30%"
+        assert screen.query_one("#spec-a").value == A
+        assert "certificate" in screen.query_one("#incident").text.lower()  # the file, unchanged since
+        assert not screen.running
+        await pilot.press("escape")
+        assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_a_cancelled_triage_says_which_actions_were_recorded(tui_env):
+    from tests.fake_triage import answer_text
+
+    store = Store.open(Path(tui_env["DRIFTCHECK_DATA_DIR"]) / "history.db").store
+    run_id = store.start_run("triage", input_ref="pasted", input_sha256=None, providers=[A])
+    call = store.start_call(run_id, role="candidate", provider="anthropic", model="claude-haiku-4-5")
+    text = answer_text("cert-expiry.md", "active")
+    first_action_end = text.index("}", text.index('"actions"')) + 1
+    store.checkpoint(call, text[:first_action_end])
+    store.finish_run(run_id, status="cancelled", score=None, summary=None, result=None)
+    store.close()
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, DocumentScreen)
+        markdown = app.screen.markdown
+        assert "No result was recorded" not in markdown
+        assert "1 action(s) that had arrived were recorded" in markdown
+        first = json.loads(text)["actions"][0]["action"]
+        assert first in markdown
+
+
+async def test_the_diff_dialog_lists_each_finding_on_its_own_line(fake, tui_env, run_cli):
+    for spec, drop in ((A, ()), (B, ("bare-except",))):
+        fake.script(Reply(text=keyed_review_text("inventory_service.py", drop=drop)))
+        assert run_cli("review", SAMPLE, "-p", spec, "--format", "json").code == 0
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "down", "space", "d")
+        assert isinstance(app.screen, DocumentScreen)
+        markdown = app.screen.markdown
+        assert "<br>" not in markdown
+        assert "### findings: B" in markdown
+        a_findings = markdown.split("### findings: A", 1)[1].split("###", 1)[0]
+        b_findings = markdown.split("### findings: B", 1)[1].split("###", 1)[0]
+        # A is the first marked (the newest run, without the bare except), B the other
+        assert len([line for line in a_findings.splitlines() if line.startswith("- ")]) == 8
+        assert len([line for line in b_findings.splitlines() if line.startswith("- ")]) == 9
+
+
+# --- snapshots at 80×24 and 120×40 ----------------------------------------------------------
+
+SNAPSHOT_CONFIG = "/tmp/driftcheck-global-snapshot-config"  # shown on screen, so fixed
+SNAPSHOT_DATA = "/tmp/driftcheck-global-snapshot-data"
+
+
+@pytest.fixture
+def fixed_screens(monkeypatch):
+    """A fixed config (two endpoints), an empty history, UTC, and a key that is set."""
+    import os
+    import shutil
+    import time
+
+    for key in list(os.environ):
+        if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
+            monkeypatch.delenv(key, raising=False)
+    for folder in (SNAPSHOT_CONFIG, SNAPSHOT_DATA):
+        shutil.rmtree(folder, ignore_errors=True)
+    Path(SNAPSHOT_CONFIG).mkdir(mode=0o700)
+    write_private(
+        Path(SNAPSHOT_CONFIG) / "config.toml",
+        'default = "anthropic:claude-haiku-4-5"\n\n[resilience]\nretries = 2\nfallback = ["openai:gpt-5.4-mini"]\n\n'
+        '[endpoints.ollama]\nbase_url = "http://localhost:11434/v1"\nmodels = ["qwen2.5-coder:7b"]\n\n'
+        '[endpoints.vllm]\nbase_url = "http://gpu-box:8000/v1"\napi_key_env = "VLLM_KEY"\n',
+    )
+    monkeypatch.setenv("DRIFTCHECK_CONFIG_DIR", SNAPSHOT_CONFIG)
+    monkeypatch.setenv("DRIFTCHECK_DATA_DIR", SNAPSHOT_DATA)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-CANARY-snapshot")
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    for folder in (SNAPSHOT_CONFIG, SNAPSHOT_DATA):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fixed_runs(monkeypatch) -> None:
+    """Five runs with fixed ids, times, costs and latencies, one of each kind of status."""
+    import itertools
+
+    import app.history.store as store_module
+
+    clock = itertools.count(1_795_000_000, 7)
+    monkeypatch.setattr(store_module.time, "time", lambda: float(next(clock)))
+    ids = iter(f"rmwsd{n}run{n}" for n in range(5))
+    monkeypatch.setattr(store_module, "new_run_id", lambda: next(ids))
+    store = store_module.Store.open().store
+    rows = (
+        ("review", "ok", 4, [A]),
+        ("review", "ok", 6, [B]),
+        ("compare", "ok", None, [A, B]),
+        ("triage", "cancelled", None, [A]),
+        ("review", "failed", None, [B]),
+    )
+    for n, (task, status, score, specs) in enumerate(rows):
+        run = store.start_run(task, input_ref=f"/work/{SAMPLE}", input_sha256=None, providers=specs)
+        for spec in specs:
+            provider, model = spec.split(":")
+            call = store.start_call(run, role="candidate", provider=provider, model=model)
+            store.finish_call(
+                call, status=status, text="", metrics={"cost_usd": 0.0012 * (n + 1), "latency_ms": 900 + 350 * n}
+            )
+        store.finish_run(run, status=status, score=score, summary=None, result=None)
+    store.close()
+
+
+@pytest.mark.parametrize("size", [SMALL, SIZE], ids=["80x24", "120x40"])
+def test_snapshot_history_with_runs(snap_compare, fixed_screens, monkeypatch, size):
+    _fixed_runs(monkeypatch)
+
+    async def mark(pilot):
+        await pilot.press("down", "space")
+
+    assert snap_compare(DriftcheckApp(lambda a: HistoryScreen(), record=False), terminal_size=size, run_before=mark)
+
+
+@pytest.mark.parametrize("size", [SMALL, SIZE], ids=["80x24", "120x40"])
+def test_snapshot_history_empty(snap_compare, fixed_screens, size):
+    assert snap_compare(DriftcheckApp(lambda a: HistoryScreen(), record=False), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [SMALL, SIZE], ids=["80x24", "120x40"])
+def test_snapshot_settings(snap_compare, fixed_screens, size):
+    assert snap_compare(DriftcheckApp(lambda a: SettingsScreen(), record=False), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [SMALL, SIZE], ids=["80x24", "120x40"])
+def test_snapshot_notifications_log(snap_compare, fixed_screens, monkeypatch, size):
+    import app.tui.app as app_module
+
+    monkeypatch.setattr(app_module.time, "time", lambda: 1_795_000_000.0)
+    app = DriftcheckApp(record=False)
+
+    async def notify_then_open(pilot):
+        app.notify("Saved to /tmp/driftcheck-global-snapshot-config/config.toml", title="Settings", markup=False)
+        app.notify("Mark two runs with space first.", severity="warning")
+        app.notify("unknown provider 'nosuch'. A SPEC is provider:model", title="Nothing was sent", severity="error")
+        await pilot.press("f2")
+        app.clear_notifications()  # the toasts: the log is what is shown
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=notify_then_open)

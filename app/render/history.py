@@ -18,8 +18,9 @@ def short_ref(ref: str | None) -> str:
     return "/".join(parts[-2:])
 
 
-def when_text(ts: float | None) -> str:
-    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+def when_text(ts: float | None, *, short: bool = False) -> str:
+    """The local time; `short` leaves out the year (for a screen at 80 columns)."""
+    return "" if ts is None else time.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M", time.localtime(ts))
 
 
 def cost_text(value: float | None, unknown: int = 0) -> str:
@@ -63,17 +64,18 @@ RUN_COLUMNS = (
 )
 
 
-def run_cells(run: dict[str, Any]) -> list[str]:
-    """A listed run (a row of `Store.list_runs`) as the cells of RUN_COLUMNS."""
+def run_cells(run: dict[str, Any], *, short_time: bool = False) -> list[str]:
+    """A listed run (a row of `Store.list_runs`) as the cells of RUN_COLUMNS; a run that
+    made no call has no cost to show."""
     return [
         run["id"],
-        when_text(run["created_at"]),
+        when_text(run["created_at"], short=short_time),
         run["task"],
         short_ref(run["input_ref"]),
         run["providers"] or "",
         run["status"],
         "" if run["score"] is None else str(run["score"]),
         str(run["calls"]),
-        cost_text(run["cost_usd"], run["calls_without_cost"] or 0),
+        cost_text(run["cost_usd"], run["calls_without_cost"] or 0) if run["calls"] else "",
         latency_text(run["latency_ms"]),
     ]

@@ -160,7 +160,11 @@ def key_lines(endpoint_envs: list[str] | None = None) -> list[str]:
 
 
 class SettingsScreen(Screen[None]):
-    BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings.save")]
+    BINDINGS = [
+        # The app's escape (asks first when a field is not saved), listed first for the footer.
+        Binding("escape", "app.back", "Back", id="settings.back"),
+        Binding("ctrl+s", "save", "Save", id="settings.save"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
