@@ -476,3 +476,85 @@ def test_snapshot_notifications_log(snap_compare, fixed_screens, monkeypatch, si
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=notify_then_open)
+
+
+# --- export and copy ------------------------------------------------------------------------
+
+STORED_REVIEW = Path(__file__).parent / "data" / "tui" / "review.json"
+
+
+def _command(app, title: str):
+    [command] = [c for c in app.get_system_commands(app.screen) if c.title == title]
+    return command
+
+
+@pytest.mark.parametrize(
+    ("title", "suffix", "check"),
+    [
+        ("Export the result as Markdown", ".md", lambda text: text.startswith("#") and "L35" in text),
+        ("Export the result as SARIF", ".sarif", lambda text: json.loads(text)["version"] == "2.1.0"),
+        ("Export the result as JSON", ".json", lambda text: json.loads(text)["task"] == "review"),
+    ],
+)
+async def test_a_review_is_exported_to_a_file_and_the_path_is_said(
+    tui_env, tmp_path, monkeypatch, title, suffix, check
+):
+    monkeypatch.chdir(tmp_path)
+    stored = json.loads(STORED_REVIEW.read_text())
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, stored=stored), record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        _command(app, title).callback()
+        await pilot.pause()
+        await pilot.press("enter")  # the offered path: a new file in the current directory
+        await pilot.pause()
+    [written] = list(tmp_path.glob(f"driftcheck-review-*{suffix}"))
+    assert check(written.read_text())
+    assert app.notices[-1].message == f"Saved to {written}"
+
+
+async def test_an_export_that_cannot_be_written_never_says_saved(tui_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stored = json.loads(STORED_REVIEW.read_text())
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, stored=stored), record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        _command(app, "Export the result as JSON").callback()
+        await pilot.pause()
+        app.screen.query_one("#answer").value = str(tmp_path / "missing-folder" / "out.json")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert not any(n.message.startswith("Saved") for n in app.notices)
+    assert "missing-folder" in app.notices[-1].message and app.notices[-1].severity == "error"
+
+
+async def test_no_export_is_offered_while_a_run_runs_or_before_a_result(tui_env):
+    app = DriftcheckApp(lambda a: TriageScreen(record=False))
+    async with app.run_test(size=SIZE):
+        assert not [c for c in app.get_system_commands(app.screen) if c.title.startswith("Export")]
+
+
+async def test_y_copies_the_highlighted_finding_to_the_clipboard(tui_env):
+    stored = json.loads(STORED_REVIEW.read_text())
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, stored=stored), record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        findings = app.screen.query_one(ResultPane).findings
+        findings.focus()
+        findings.highlighted = 1
+        await pilot.press("y")
+        finding = findings.findings[1]
+        assert app.clipboard.startswith(f"{finding.severity.upper()} {finding.id} L{finding.line_start}")
+        assert finding.suggestion in app.clipboard
+        assert "Copy the highlighted finding or action" in [c.title for c in app.get_system_commands(app.screen)]
+
+
+async def test_the_pane_with_focus_is_marked(tui_env):
+    stored = json.loads(STORED_REVIEW.read_text())
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, stored=stored), record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.screen.query_one(ResultPane)
+        pane.findings.focus()
+        await pilot.pause()
+        focused = pane.styles.border_top
+        app.screen.query_one("#code").focus()
+        await pilot.pause()
+        assert pane.styles.border_top != focused
+        assert app.screen.query_one("#code").styles.border_top != pane.styles.border_top

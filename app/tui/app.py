@@ -104,7 +104,7 @@ class DriftcheckApp(App[None]):
         Binding("s", "open_settings", "Settings", show=False, id="app.settings"),
         # Escape on a screen with nothing to cancel goes back; a running task's screen binds
         # escape to cancel, and hides that binding while idle (TaskScreen.check_action).
-        Binding("escape", "back", "Back", id="app.back"),
+        Binding("escape", "leave", "Back", id="app.back"),
         Binding("f2", "notifications", "Notifications", id="app.notifications"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -141,7 +141,7 @@ class DriftcheckApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in NAVIGATION_ACTIONS and takes_keys(self.focused):
             return False  # the letter is typed or ignored, never a jump to another screen
-        if action == "back":
+        if action == "leave":
             return not isinstance(self.screen, HomeScreen)
         return True
 
@@ -175,16 +175,14 @@ class DriftcheckApp(App[None]):
         elif not isinstance(self.screen, HomeScreen):
             self.switch_screen(HomeScreen())
 
-    def action_back(self) -> None:
+    def action_leave(self) -> None:
         """Escape: leave this screen (asking first when it holds unsaved changes)."""
         self.leave_screen_then(self.go_back)
 
     def unsaved_screen(self) -> Screen[Any] | None:
         """The first screen on the stack that says it holds changes not yet saved."""
-        for screen in reversed(self.screen_stack):
-            if getattr(screen, "unsaved", lambda: False)():
-                return screen
-        return None
+        screens: list[Screen[Any]] = list(reversed(self.screen_stack))
+        return next((screen for screen in screens if getattr(screen, "unsaved", lambda: False)()), None)
 
     def leave_screen_then(self, then: Callable[[], None], *, whole_app: bool = False) -> None:
         """`then`, after asking when what would be left (this screen, or every screen when
@@ -230,6 +228,60 @@ class DriftcheckApp(App[None]):
             self.notify(f"Screenshot saved to {saved}", title="Screenshot", markup=False)
             return
         self.notify("The screenshot was not saved: " + "; ".join(errors), severity="error", markup=False)
+
+    # --- export -----------------------------------------------------------------------------
+    def _export_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Export and copy, offered only where there is something to export or copy."""
+        from app.tui.export import formats_for, shown_result
+
+        record = None if getattr(screen, "running", False) else shown_result(screen)
+        if record is not None:
+            for fmt in formats_for(record):
+                yield SystemCommand(
+                    f"Export the result as {fmt.upper() if fmt != 'markdown' else 'Markdown'}",
+                    f"Write the {record.get('task')} shown here to a file",
+                    lambda fmt=fmt: self.action_export(fmt),
+                )
+        from app.tui.widgets import FindingList
+
+        lists = [w for w in screen.query(FindingList) if w.current() is not None]
+        if lists:
+            yield SystemCommand(
+                "Copy the highlighted finding or action", "Its text, to the clipboard (y)", lists[0].action_copy_item
+            )
+
+    def action_export(self, fmt: str) -> None:
+        """Ask where, write, and say where only once the file is there."""
+        from app.tui.dialogs import AskPrompt
+        from app.tui.export import default_path, shown_result
+
+        record = shown_result(self.screen)
+        if record is None:
+            self.notify("Nothing to export on this screen yet.", severity="warning")
+            return
+        try:
+            folder = Path.cwd()
+        except OSError:
+            from app.locations import data_dir
+
+            folder = data_dir()
+
+        def write(target: str | None) -> None:
+            from app.errors import DriftcheckError
+            from app.tui.export import write_export
+
+            if not target:
+                return
+            try:
+                path = write_export(record, fmt, target)
+            except DriftcheckError as exc:
+                self.notify(str(exc), title="Not exported", severity="error", timeout=10, markup=False)
+                return
+            self.notify(f"Saved to {path}", title="Export", markup=False)
+
+        self.push_screen(
+            AskPrompt(f"Write the {record.get('task')} as {fmt} to", str(default_path(record, fmt, folder))), write
+        )
 
     # --- navigation -----------------------------------------------------------------------
     def open_review(self, path: str, spec: str | None = None) -> None:
@@ -311,6 +363,7 @@ class DriftcheckApp(App[None]):
             "Default provider, compare pair, judges, endpoints, timeouts, hedging",
             self.action_open_settings,
         )
+        yield from self._export_commands(screen)
         if getattr(screen, "running", False):
             yield SystemCommand(
                 "Cancel the running task", "Stop the calls in flight (recorded as cancelled)", self.action_cancel_run

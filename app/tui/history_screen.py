@@ -106,6 +106,7 @@ class StoredTriageScreen(TriageScreen):
         self.run_id = run["id"]
         self.record_sides = sides
         self.report = record if record.get("task") == "compare" else None
+        self.last_result = record  # what export writes
 
     def on_mount(self) -> None:
         from app.triage.model import streamed_list
@@ -193,7 +194,7 @@ class RunTable(DataTable[Any]):
 class HistoryScreen(Screen[None]):
     BINDINGS = [
         # The app's escape, listed first so the footer shows it even at 80 columns.
-        Binding("escape", "app.back", "Back", id="history.back"),
+        Binding("escape", "app.leave", "Back", id="history.back"),
         Binding("enter", "open", "Open", id="history.open", priority=True),
         Binding("space", "mark", "Mark", id="history.mark"),
         Binding("d", "diff", "Compare marked", id="history.diff"),

@@ -162,7 +162,7 @@ def key_lines(endpoint_envs: list[str] | None = None) -> list[str]:
 class SettingsScreen(Screen[None]):
     BINDINGS = [
         # The app's escape (asks first when a field is not saved), listed first for the footer.
-        Binding("escape", "app.back", "Back", id="settings.back"),
+        Binding("escape", "app.leave", "Back", id="settings.back"),
         Binding("ctrl+s", "save", "Save", id="settings.save"),
     ]
 
@@ -181,7 +181,8 @@ class SettingsScreen(Screen[None]):
             with Grid(id="settings-grid"):
                 for key, label, placeholder in FIELDS:
                     yield Label(label)
-                    yield Input(placeholder=placeholder, id=f"set-{key.replace('.', '-')}")
+                    # compact: one row a field, so the whole form fits 80×24 with little scrolling
+                    yield Input(placeholder=placeholder, id=f"set-{key.replace('.', '-')}", compact=True)
             yield Static("", id="settings-endpoints")
             yield Button("Save (ctrl+s)", id="save", variant="primary")
         yield Footer()

@@ -21,6 +21,7 @@ class TaskScreen(Screen[None]):
     running = reactive(False, bindings=True)
     what = "Run"  # for the cancellation notice
     specs: dict[str, str]
+    last_result: dict[str, Any] | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
@@ -38,6 +39,8 @@ class TaskScreen(Screen[None]):
         """The run is over: the live text flushed, a side without a result marked cancelled,
         and what history holds of it."""
         self.running = False
+        # What the screen now shows, for export (app.tui.export): the compare, else the one side.
+        self.last_result = message.report if message.report is not None else message.sides.get("a")
         for side, spec in self.specs.items():
             self.pane(side).live.flush()
             if side not in message.sides:
