@@ -146,7 +146,7 @@ async def test_a_screenshot_is_saved_in_the_current_directory_and_says_where(tui
     async with app.run_test(size=SIZE) as pilot:
         [command] = [c for c in app.get_system_commands(app.screen) if c.title == "Screenshot"]
         command.callback()
-        await pilot.pause()
+        await pilot.pause(0.3)
         [svg] = list(tmp_path.glob("*.svg"))
         assert f"Screenshot saved to {svg.name}" in app.notices[-1].message or str(svg) in app.notices[-1].message
 

@@ -195,7 +195,7 @@ class DriftcheckApp(App[None]):
             return
         self.push_screen(
             Confirm(
-                f"{screen.title or 'This screen'} has changes that are not saved.",
+                f"The {screen.title or 'current'} screen has changes that are not saved.",
                 yes="Leave without saving",
                 no="Stay",
             ),
@@ -345,7 +345,9 @@ class DriftcheckApp(App[None]):
         # Textual's own screenshot goes to ~/Downloads and fails when that does not exist.
         yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
         yield SystemCommand(
-            "Screenshot", "Save an SVG of this screen in the current directory", self.action_save_screenshot
+            "Screenshot",
+            "Save an SVG of this screen in the current directory",
+            lambda: self.set_timer(0.1, self.action_save_screenshot),  # once the palette has closed
         )
         yield SystemCommand(
             "Notifications", "Every message shown so far, errors included (f2)", self.action_notifications

@@ -111,7 +111,8 @@ class StoredTriageScreen(TriageScreen):
     def on_mount(self) -> None:
         from app.triage.model import streamed_list
 
-        self.title = f"triage · {self.run_id} (from history)"
+        # After the triage screen's own on_mount, which names the screen "triage".
+        self.call_after_refresh(setattr, self, "title", f"triage · {self.run_id} (from history)")
         for side, data in self.record_sides.items():
             pane = self.pane(side)
             pane.set_class(False, "hidden")
