@@ -121,3 +121,19 @@ def test_optional_columns_go_first_highest_drop_first():
     assert shown == [0, 1, 3]
     shown, _ = fit_columns(columns, rows, 30, gap=2)
     assert shown == [0, 3]
+
+
+def test_providers_in_a_pipe_keep_each_name_and_url_whole(run_cli, cli_env, tmp_path):
+    (tmp_path / "config" / "config.toml").write_text(
+        '[endpoints.ollama]\nbase_url = "http://localhost:11434/v1"\n\n'
+        '[endpoints.vllm]\nbase_url = "http://gpu-box.internal.example:8000/v1"\napi_key_env = "VLLM_KEY"\n'
+    )
+    (tmp_path / "config" / "config.toml").chmod(0o600)
+    result = run_cli("providers", "--no-check", env={**cli_env, "COLUMNS": "80"})
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    [vllm] = [line for line in lines if line.startswith("vllm (")]
+    assert "vllm (openai-compatible)" in vllm and "http://gpu-box.internal.example:8000/v1" in vllm
+    assert "VLLM_KEY not set" in vllm
+    assert any(line.split()[0] == "anthropic:claude-haiku-4-5" for line in lines)
+    assert not any(c in result.stdout for c in "┏┃│━")

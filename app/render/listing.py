@@ -70,11 +70,13 @@ def fit_widths(columns: Sequence[Column], naturals: Sequence[int], budget: int) 
 
 
 def fit_columns(
-    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, *, gap: int
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, *, gap: int, keep_text: bool = True
 ) -> tuple[list[int], list[int]]:
     """Which columns to show (their indexes) and at what widths, so that the cells plus
     `gap` characters per column fit `width`; optional columns are left out, the highest
-    `drop` first, until they do (or until nothing optional is left)."""
+    `drop` first, until they do. When nothing optional is left and the identifiers alone
+    are too wide, every column keeps its full width (the line is long, nothing is lost),
+    unless `keep_text` is False (a terminal table, which folds its identifiers instead)."""
     shown = list(range(len(columns)))
     naturals = natural_widths(columns, rows)
     while True:
@@ -82,8 +84,14 @@ def fit_columns(
         budget = width - gap * len(shown)
         widths = fit_widths(kept, [naturals[i] for i in shown], budget)
         droppable = [i for i in shown if columns[i].drop > 0]
-        if sum(widths) <= budget or not droppable:
+        if sum(widths) <= budget:
             return shown, widths
+        if not droppable:
+            if not keep_text:
+                return shown, widths
+            # The identifiers alone are wider than the line: cutting the free text would
+            # lose it and still not fit, so every cell keeps its full text.
+            return shown, [naturals[i] for i in shown]
         shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
 
 
@@ -105,11 +113,14 @@ def _print_table(console: Console, columns: Sequence[Column], rows: Sequence[Seq
     from rich.table import Table
 
     # A rich table's cell takes its padding (2) and a rule (1), plus the table's left edge.
-    shown, widths = fit_columns(columns, rows, console.width - 1, gap=3)
+    shown, widths = fit_columns(columns, rows, console.width - 1, gap=3, keep_text=False)
     table = Table(title=escape(title) if title else None, title_justify="left")
     for i, width in zip(shown, widths, strict=True):
         column = columns[i]
-        table.add_column(column.name, justify=column.justify, width=width, no_wrap=True, overflow="ellipsis")
+        if column.free:
+            table.add_column(column.name, justify=column.justify, width=width, no_wrap=True, overflow="ellipsis")
+        else:  # on a terminal narrower than its identifiers, one is folded rather than cut
+            table.add_column(column.name, justify=column.justify, min_width=min(width, 12), overflow="fold")
     for row in rows:
         cells = []
         for i, width in zip(shown, widths, strict=True):
