@@ -21,29 +21,12 @@ from app.tui.widgets import ResultPane
 from tests.conftest import write_private
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply
+from tests.test_tui import tui_env, until  # noqa: F401 (a fixture): the environment and wait of the other TUI tests
 
 SAMPLE = "sample_code/inventory_service.py"
 A, B = "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"
 SIZE = (120, 40)
 SMALL = (80, 24)
-
-
-@pytest.fixture
-def tui_env(monkeypatch, cli_env):
-    for key in list(__import__("os").environ):
-        if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
-            monkeypatch.delenv(key, raising=False)
-    for key, value in cli_env.items():
-        monkeypatch.setenv(key, value)
-    return cli_env
-
-
-async def until(pilot, condition, timeout=20.0):
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the screen never got there")
 
 
 def _footer_keys(app) -> dict[str, str]:
