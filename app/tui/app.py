@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
+
+from app.tui.notices import Notice
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -61,17 +62,6 @@ class HomeScreen(Screen[None]):
             app.open_compare(choice.split(":", 1)[1])
         else:
             app.run_action(f"open_{choice}")
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One notification as it was shown, kept so it can be read after its toast fades."""
-
-    at: float
-    title: str
-    message: str
-    severity: str
-    markup: bool
 
 
 # Keys that open a screen; they act only where typing or pressing is not what a key means.

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 if TYPE_CHECKING:
-    from app.tui.app import Notice
+    from app.tui.notices import Notice
 
 
 class AskPrompt(ModalScreen[str | None]):
