@@ -6,6 +6,7 @@ read again, a screenshot is saved where it says, quitting asks about unsaved set
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -541,3 +542,32 @@ async def test_the_pane_with_focus_is_marked(tui_env):
         await pilot.pause()
         assert pane.styles.border_top != focused
         assert app.screen.query_one("#code").styles.border_top != pane.styles.border_top
+
+
+async def test_journey_diff_two_runs_then_change_a_setting_leave_and_quit(fake, tui_env, run_cli, tmp_path):
+    """From the home screen, by keys only: history, mark two reviews, their drift; back
+    home; settings, change the retries, try to leave, save, leave with Escape, quit."""
+    for spec, drop in ((A, ()), (B, ("bare-except",))):
+        fake.script(Reply(text=keyed_review_text("inventory_service.py", drop=drop)))
+        assert run_cli("review", SAMPLE, "-p", spec, "--format", "json").code == 0
+    app = DriftcheckApp()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("h")
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("space", "down", "space", "d")
+        assert isinstance(app.screen, DocumentScreen) and "### findings: B" in app.screen.markdown
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("s")
+        retries = app.screen.query_one("#set-resilience-retries")
+        retries.focus()
+        await pilot.press("ctrl+a", "backspace", "5")
+        await pilot.press("escape")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("escape")  # stay
+        await pilot.press("ctrl+s")
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("ctrl+q")
+    assert tomllib.loads((tmp_path / "config" / "config.toml").read_text())["resilience"]["retries"] == 5
+    assert app.return_code == 0
