@@ -571,3 +571,23 @@ async def test_journey_diff_two_runs_then_change_a_setting_leave_and_quit(fake, 
         await pilot.press("ctrl+q")
     assert tomllib.loads((tmp_path / "config" / "config.toml").read_text())["resilience"]["retries"] == 5
     assert app.return_code == 0
+
+
+async def test_typing_an_endpoints_name_brings_its_settings_to_edit(tui_env, tmp_path):
+    write_private(
+        tmp_path / "config" / "config.toml",
+        '[endpoints.ollama]\nbase_url = "http://localhost:11434/v1"\n\n'
+        '[endpoints.vllm]\nbase_url = "http://gpu-box:8000/v1"\napi_key_env = "VLLM_KEY"\nmodels = ["qwen"]\n',
+    )
+    app = DriftcheckApp(lambda a: SettingsScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert screen.query_one("#set-endpoint-name").value == "ollama"
+        screen.query_one("#set-endpoint-name").value = "vllm"
+        await pilot.pause()
+        assert screen.query_one("#set-endpoint-base_url").value == "http://gpu-box:8000/v1"
+        assert screen.query_one("#set-endpoint-models").value == "qwen"
+        screen.query_one("#set-endpoint-models").value = "qwen, llama"
+        await pilot.press("ctrl+s")
+    saved = tomllib.loads((tmp_path / "config" / "config.toml").read_text())["endpoints"]
+    assert saved["vllm"]["models"] == ["qwen", "llama"] and saved["ollama"]["base_url"] == "http://localhost:11434/v1"

@@ -169,6 +169,7 @@ class SettingsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.saved: dict[str, str] = {}  # the fields as the file has them: what "unsaved" is against
+        self.endpoints: dict[str, dict[str, Any]] = {}
 
     def compose(self) -> ComposeResult:
         from app.locations import config_path
@@ -202,6 +203,7 @@ class SettingsScreen(Screen[None]):
         except Exception as exc:  # a damaged file: say so, and show empty fields
             self.show_status(f"The config could not be read: {exc}", error=True)
             values, endpoints = {}, {}
+        self.endpoints = endpoints
         for key, _, _ in FIELDS:
             self.query_one(f"#set-{key.replace('.', '-')}", Input).value = values.get(key, "")
         self.saved = self.values()
@@ -211,12 +213,23 @@ class SettingsScreen(Screen[None]):
         )
         self.query_one("#settings-endpoints", Static).update(
             (
-                "[b]Endpoints in the config[/] (the fields above edit one; type another name to add it)\n"
+                "[b]Endpoints in the config[/] (type one's name in Endpoint name to edit it, a new name to add one)\n"
                 + "\n".join(endpoint_line(name, entry) for name, entry in endpoints.items())
             )
             if endpoints
             else "[dim]No endpoints in the config yet: fill in the endpoint fields above to add one.[/]"
         )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Typing the name of a configured endpoint brings its settings into the fields."""
+        entry = self.endpoints.get(event.value.strip().lower()) if event.input.id == "set-endpoint-name" else None
+        if entry is not None:
+            for field, value in (
+                ("base_url", entry.get("base_url", "")),
+                ("api_key_env", entry.get("api_key_env", "")),
+                ("models", ", ".join(str(m) for m in entry.get("models", []))),
+            ):
+                self.query_one(f"#set-endpoint-{field}", Input).value = str(value)
 
     def values(self) -> dict[str, str]:
         return {key: self.query_one(f"#set-{key.replace('.', '-')}", Input).value for key, _, _ in FIELDS}
