@@ -253,7 +253,6 @@ async def test_help_and_the_command_palette_list_every_action(tui_env):
             "Triage an incident",
             "History",
             "Settings",
-            "Cancel the running task",
             "Help",
         ):
             assert title in titles

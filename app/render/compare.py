@@ -500,11 +500,21 @@ def _md(text: str) -> str:
 
 
 @inert_text
-def compare_markdown(report: dict[str, Any]) -> str:
+def compare_markdown(report: dict[str, Any], *, lists_below: bool = False) -> str:
+    """The report as Markdown. A cell of several lines (the findings, the actions) is
+    joined with `<br>`; with `lists_below` (for a viewer that does not read HTML, like
+    the TUI's) it is a list of its own under the table, one line per item."""
     out = [f"## {_title(report)}", "", "| | A | B | B/A |", "|---|---|---|---|"]
+    below: list[str] = []
     for what, a, b, ratio in side_rows(report):
-        out.append(f"| {what} | {_md(a)} | {_md(b)} | {ratio} |")
+        if lists_below and ("\n" in a or "\n" in b):
+            out.append(f"| {what} | listed below | listed below | {ratio} |")
+            for side, text in (("A", a), ("B", b)):
+                below += [f"### {what}: {side}", ""] + [f"- {cell(line)}" for line in text.split("\n")] + [""]
+        else:
+            out.append(f"| {what} | {_md(a)} | {_md(b)} | {ratio} |")
     out.append("")
+    out += below
     for side, text in _failed_texts(report):
         out += details_block(f"{side}: text received before the failure", text)
     out += ["### Drift from A to B", ""] + [f"- {line.strip()}" for line in drift_lines(report)] + [""]

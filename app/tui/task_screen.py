@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import on
+from textual.reactive import reactive
 from textual.screen import Screen
 
 from app.tui.runs import RunEnded, RunFailedToStart, ScreenRun, TaskUpdate, drive, prepare_off_loop
@@ -16,9 +17,16 @@ from app.tui.widgets import ResultPane
 class TaskScreen(Screen[None]):
     """Subclasses compose one `ResultPane` per side, with ids side-a (and side-b)."""
 
-    running = False
+    # The footer follows it: "esc Cancel run" only while a run runs, "esc Back" otherwise.
+    running = reactive(False, bindings=True)
     what = "Run"  # for the cancellation notice
     specs: dict[str, str]
+    last_result: dict[str, Any] | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running  # when idle, escape falls through to the app's "back"
+        return True
 
     def pane(self, side: str) -> ResultPane:
         return self.query_one(f"#side-{side}", ResultPane)
@@ -31,6 +39,8 @@ class TaskScreen(Screen[None]):
         """The run is over: the live text flushed, a side without a result marked cancelled,
         and what history holds of it."""
         self.running = False
+        # What the screen now shows, for export (app.tui.export): the compare, else the one side.
+        self.last_result = message.report if message.report is not None else message.sides.get("a")
         for side, spec in self.specs.items():
             self.pane(side).live.flush()
             if side not in message.sides:
@@ -67,7 +77,11 @@ class TaskScreen(Screen[None]):
 
     @on(RunFailedToStart)
     def _failed_to_start(self, message: RunFailedToStart) -> None:
-        self.notify(message.message, title="Nothing was sent", severity="error", timeout=10)
+        """Said in a toast, and on the screen, where it stays after the toast fades."""
+        from app.tui.widgets import escape
+
+        self.notify(message.message, title="Nothing was sent", severity="error", timeout=10, markup=False)
+        self.pane("a").show_summary(f"[red]Nothing was sent:[/] {escape(message.message)}")
 
     def action_cancel(self) -> None:
         if self.running:
