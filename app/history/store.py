@@ -477,6 +477,17 @@ class Store:
         ).fetchone()[0]
         return {"ttfts_s": ttfts, "outcomes": outcomes, "failures_in_a_row": streak, "last_call_at": last}
 
+    def prompt_rates(self, spec: str, limit: int = 50) -> list[float]:
+        """Prompt tokens read per second before the first token, over a provider's last
+        `limit` good calls (a local model's prompt reading dominates its wait)."""
+        provider, _, model = spec.partition(":")
+        rows = self.conn.execute(
+            "SELECT input_tokens, ttft_ms FROM calls WHERE provider = ? AND model = ? AND status = 'ok'"
+            " AND input_tokens > 0 AND ttft_ms > 0 ORDER BY id DESC LIMIT ?",
+            (provider, model, limit),
+        ).fetchall()
+        return [r["input_tokens"] / (r["ttft_ms"] / 1000) for r in rows]
+
     def provider_health(self, limit: int = 200) -> list[dict[str, Any]]:
         """Per provider SPEC seen in history: calls, error rate, p50/p95 time to first token
         over its last `limit` finished calls, failures in a row, when the last call finished."""
