@@ -229,6 +229,7 @@ async def test_compare_at_80x24_gives_a_failed_side_the_screen_to_read_its_error
         screen = app.screen
         assert "Answer key" not in text_of(screen.pane("b").query_one(".summary"))  # B failed
         assert "Answer key: 8 of 9" in text_of(screen.pane("a").query_one(".summary"))
+        assert "recall 0.89 → n/a (failed)" in text_of(screen.query_one("#drift-summary"))
         assert "not retried because it was already shown" not in screen_text(app)  # too small
         await pilot.press("b")
         assert screen.maximized is screen.pane("b")
