@@ -195,26 +195,8 @@ class CompareScreen(TaskScreen):
         )
         pane.scroll_page_down(animate=False) if direction > 0 else pane.scroll_page_up(animate=False)
 
-    def action_rerun(self) -> None:
-        if not self.refuse_while_running():
-            self.start()
-
     def action_rerun_with(self) -> None:
-        from app.tui.provider_picker import ProviderPicker
+        def use(specs: list[str]) -> None:
+            self.specs = {"a": specs[0], "b": specs[1]}
 
-        if self.refuse_while_running():
-            return
-
-        def chosen(specs: list[str] | None) -> None:
-            if specs:
-                self.specs = {"a": specs[0], "b": specs[1]}
-                self.start()
-
-        self.app.push_screen(
-            ProviderPicker(
-                "Compare with which providers?",
-                [("A", self.specs["a"]), ("B", self.specs["b"])],
-                self.endpoints(),
-            ),
-            chosen,
-        )
+        self.pick_providers("Compare with which providers?", [("A", self.specs["a"]), ("B", self.specs["b"])], use)

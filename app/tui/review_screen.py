@@ -121,28 +121,12 @@ class ReviewScreen(TaskScreen):
         finding = message.finding
         self.query_one(CodeView).show_lines(finding.line_start, finding.line_end)
 
-    def action_rerun(self) -> None:
-        if not self.refuse_while_running():
-            self.start()
-
     def action_rerun_with(self) -> None:
-        from app.tui.provider_picker import ProviderPicker
+        def use(specs: list[str]) -> None:
+            self.spec = specs[0]
 
-        if self.refuse_while_running():
-            return
-
-        def chosen(specs: list[str] | None) -> None:
-            if specs:
-                self.spec = specs[0]
-                self.start()
-
-        self.app.push_screen(
-            ProviderPicker(
-                f"Re-run the review of {Path(self.path).name} with",
-                [("provider:model", self.spec or "")],
-                self.endpoints(),
-            ),
-            chosen,
+        self.pick_providers(
+            f"Re-run the review of {Path(self.path).name} with", [("provider:model", self.spec or "")], use
         )
 
     def action_maximise(self) -> None:

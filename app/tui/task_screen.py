@@ -155,6 +155,28 @@ class TaskScreen(Screen[None]):
             pane.show_summary("")
             pane.show_checks([], {"message": f"nothing was sent: {message.message}"})
 
+    def start(self) -> None:
+        """Start (or re-start) the screen's run; review and compare define it."""
+        raise NotImplementedError
+
+    def action_rerun(self) -> None:
+        if not self.refuse_while_running():
+            self.start()
+
+    def pick_providers(self, question: str, fields: list[tuple[str, str]], then: Callable[[list[str]], None]) -> None:
+        """Ask for one SPEC per field from the usable providers; with them, `then`, and run again."""
+        from app.tui.provider_picker import ProviderPicker
+
+        if self.refuse_while_running():
+            return
+
+        def chosen(specs: list[str] | None) -> None:
+            if specs:
+                then(specs)
+                self.start()
+
+        self.app.push_screen(ProviderPicker(question, fields, self.endpoints()), chosen)
+
     def refuse_while_running(self) -> bool:
         """A run key pressed during a run: say so (and how to stop it) rather than ignore it."""
         if self.running:
