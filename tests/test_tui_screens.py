@@ -112,8 +112,11 @@ async def test_the_review_screen_shows_the_file_and_what_it_prepares_before_any_
         await until(pilot, lambda: "resolving the providers" in text_of(pane.query_one(".summary")))
         assert "Stock-keeping helpers" in screen.query_one(CodeView).text  # the file, at once
         assert "Preparing: reading the input" in text_of(pane.query_one(".summary")) and A in text_of(pane.metrics)
+        await pilot.press("r")  # a re-run asked for while it prepares: said, not started twice
+        assert any("already running" in n.message for n in app._notifications)
         go_on.set()
         await until(pilot, lambda: screen.result is not None)
+    assert len(fake.requests) == 1
 
 
 async def test_the_first_finding_is_selected_as_it_arrives_so_enter_jumps_to_it(fake, tui_env):

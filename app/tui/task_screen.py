@@ -4,6 +4,7 @@ run's notes on the screen, and Escape — cancel when running, else go back."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ class TaskScreen(Screen[None]):
     specs: dict[str, str]
     notes: list[str]
     reading: set[str] = set()  # sides whose model is still reading its prompt
+    driving = False  # prepared and under way (`running` is already true while preparing)
 
     def run_notes(self) -> Static:
         """Where the run's notes stay (each screen composes it)."""
@@ -81,6 +83,7 @@ class TaskScreen(Screen[None]):
         """At once, before the slow part: the old result cleared and the pane saying what
         is being prepared, so a (re-)run is seen to start."""
         self.specs = {side: spec or "the default provider" for side, spec in specs.items()}
+        self.running, self.driving = True, False  # a run key now says it is under way
         self.notes = []
         self.query_one("#run-notes", Static).add_class("hidden")
         for side, spec in self.specs.items():
@@ -93,7 +96,7 @@ class TaskScreen(Screen[None]):
 
     def show_stage(self, text: str) -> None:
         for pane in self.query(ResultPane):
-            if not self.running:
+            if not self.driving:
                 pane.show_summary(f"[dim]Preparing: {escape(text)}…[/]")
 
     @on(RunNote)
@@ -132,7 +135,14 @@ class TaskScreen(Screen[None]):
         try:
             return await prepare_off_loop(prepare, *args, stage=self.show_stage, **kwargs)
         except (DriftcheckError, ProviderError) as exc:
+            self.running = False
             self.post_message(RunFailedToStart(error_line(exc), exit_code_for(exc)))
+        except asyncio.CancelledError:  # Escape while preparing: nothing was sent
+            self.running = False
+            for side, spec in self.specs.items():
+                self.pane(side).metrics.update(f"[b]{escape(spec)}[/] · [yellow]cancelled[/] before anything was sent")
+                self.pane(side).show_summary("")
+            raise
         return None
 
     async def drive(self, run: ScreenRun) -> None:
@@ -143,7 +153,7 @@ class TaskScreen(Screen[None]):
             if side in run.reading:  # a local model reads its prompt first: say how long
                 self.pane(side).metrics.show_running(spec, run.reading[side])
         self.reading = set(run.reading)
-        self.running = True
+        self.running = self.driving = True
         await drive(run, self.post_message)
 
     @on(RunFailedToStart)
