@@ -538,6 +538,7 @@ def test_triage_screen_snapshots(snap_compare, snapshot_env, size, state):
 
     async def into_state(pilot):
         await pilot.pause()
+        app.screen.query_one("#incident", TextArea).cursor_blink = False  # the same frame every time
         TRIAGE_STATES[state](app.screen)
         await pilot.pause()
 
