@@ -5,7 +5,7 @@ where one SPEC belongs is a message in the dialog, not a failed run."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from textual import on
@@ -61,9 +61,13 @@ def spec_problem(text: str, endpoints: Mapping[str, Endpoint]) -> str | None:
 
 
 class SpecValidator(Validator):
-    """An Input's check of a SPEC as it is typed; `optional` lets an empty field through."""
+    """An Input's check of a SPEC as it is typed; `optional` lets an empty field through.
+    `endpoints` is asked for the config's endpoints at the first check, not when the form
+    is built (reading the config would cost the form's first frame ~80 ms)."""
 
-    def __init__(self, endpoints: Mapping[str, Endpoint], *, optional: bool = False, many: bool = False) -> None:
+    def __init__(
+        self, endpoints: Callable[[], Mapping[str, Endpoint]], *, optional: bool = False, many: bool = False
+    ) -> None:
         super().__init__()
         self.endpoints = endpoints
         self.optional = optional
@@ -75,7 +79,7 @@ class SpecValidator(Validator):
             return self.success() if self.optional else self.failure("a SPEC is needed: provider:model")
         parts = [p.strip() for p in text.split(",")] if self.many else [text]
         for part in parts:
-            problem = spec_problem(part, self.endpoints) if part else "an empty SPEC between commas"
+            problem = spec_problem(part, self.endpoints()) if part else "an empty SPEC between commas"
             if problem is not None:
                 return self.failure(problem)
         return self.success()
@@ -110,7 +114,7 @@ class ProviderPicker(ModalScreen[list[str] | None]):
                     placeholder="provider:model",
                     id=f"spec-{n}",
                     suggester=SuggestFromList(specs, case_sensitive=False),
-                    validators=[SpecValidator(self.endpoints)],
+                    validators=[SpecValidator(lambda: self.endpoints)],
                 )
                 field.border_title = label
                 yield field

@@ -74,11 +74,15 @@ class ReviewScreen(TaskScreen):
         self.show_result(self.stored)
 
     def show_file_now(self) -> None:
-        """The file in the first frame, as it is on disk (its language from its name); the
-        run shows it again as it was read and parsed."""
+        """The file in the first frame, as it is on disk; its highlighting (a tree-sitter
+        parse) right after that frame. The run shows it again as it was read and parsed."""
         from app.source.model import detect_language
 
-        self.query_one(CodeView).show_file(self.path, detect_language(self.path, ""))
+        code = self.query_one(CodeView)
+        code.show_file(self.path, None)
+        language = detect_language(self.path, code.text)
+        if language is not None:
+            self.call_after_refresh(lambda: code.show_source(code.text, language) if self.result is None else None)
 
     def start(self) -> None:
         """Start (or re-start) the review: the pane shows at once that it started."""

@@ -29,6 +29,7 @@ class TaskScreen(Screen[None]):
     notes: list[str]
     reading: set[str] = set()  # sides whose model is still reading its prompt
     driving = False  # prepared and under way (`running` is already true while preparing)
+    known_endpoints: Mapping[str, Endpoint] | None = None
 
     def run_notes(self) -> Static:
         """Where the run's notes stay (each screen composes it)."""
@@ -44,13 +45,15 @@ class TaskScreen(Screen[None]):
     def endpoints(self) -> Mapping[str, Endpoint]:
         """The config's endpoints, for the provider picker (none when the config is bad:
         the run itself says what is wrong with it)."""
-        from app.config.load import load_config
-        from app.errors import DriftcheckError
+        if self.known_endpoints is None:  # read once, when first asked
+            from app.config.load import load_config
+            from app.errors import DriftcheckError
 
-        try:
-            return load_config().endpoints
-        except DriftcheckError:
-            return {}
+            try:
+                self.known_endpoints = load_config().endpoints
+            except DriftcheckError:
+                self.known_endpoints = {}
+        return self.known_endpoints
 
     def toggle_maximised(self) -> None:
         """The focused pane (a side, the code) on the whole screen, or back."""

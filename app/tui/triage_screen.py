@@ -84,7 +84,6 @@ class TriageScreen(TaskScreen):
         self.specs: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        endpoints = self.endpoints()
         initial = {
             "spec-a": self.initial["spec_a"],
             "spec-b": self.initial["spec_b"],
@@ -120,7 +119,7 @@ class TriageScreen(TaskScreen):
                         initial[field_id],
                         placeholder=placeholder,
                         id=field_id,
-                        validators=[SpecValidator(endpoints, optional=optional, many=many)],
+                        validators=[SpecValidator(self.endpoints, optional=optional, many=many)],
                     )
                     field.border_title = label
                     yield field
