@@ -119,6 +119,32 @@ async def test_the_review_screen_shows_the_file_and_what_it_prepares_before_any_
     assert len(fake.requests) == 1
 
 
+async def test_escape_while_a_review_prepares_stops_it_before_anything_is_sent(fake, tui_env, monkeypatch):
+    import threading
+
+    import app.tui.review_screen as review_screen
+
+    go_on = threading.Event()
+    prepare = review_screen.prepare_review
+
+    def slow_prepare(*args: Any, **kwargs: Any) -> Any:
+        go_on.wait(10)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(review_screen, "prepare_review", slow_prepare)
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))
+    async with app.run_test(size=WIDE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: "resolving the providers" in text_of(screen.pane("a").query_one(".summary")))
+        await pilot.press("escape")
+        await until(pilot, lambda: not screen.running)
+        assert "cancelled before anything was sent" in text_of(screen.pane("a").metrics)
+        go_on.set()
+        await pilot.press("escape")  # idle now: Escape goes back
+        assert not isinstance(app.screen, ReviewScreen)
+    assert fake.requests == []
+
+
 async def test_the_first_finding_is_selected_as_it_arrives_so_enter_jumps_to_it(fake, tui_env):
     fake.script(Reply(text=keyed_review_text("inventory_service.py"), chunk_delay_s=0.002), model="claude-haiku-4-5")
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))
