@@ -234,7 +234,7 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def _review_drift_lines(drift: dict[str, Any]) -> list[str]:
+def _review_drift_lines(drift: dict[str, Any], failed: frozenset[str] = frozenset()) -> list[str]:
     lines = [
         f"{len(drift['matched'])} matched · {len(drift['only_a'])} only in A · {len(drift['only_b'])} only in B"
         f" · agreement {_pct(drift['agreement'])} · {len(drift['severity_disagreements'])} severity "
@@ -257,9 +257,14 @@ def _review_drift_lines(drift: dict[str, Any]) -> list[str]:
     )
     keys = drift.get("answer_key")
     if keys and keys.get("a") and keys.get("b"):
+
+        def scored(side: str, name: str) -> str:
+            # A side that failed answered nothing to score: its recall would read as a verdict.
+            return "n/a (failed)" if side in failed else _num(keys[side][name])
+
         lines.append(
-            f"answer key: recall {keys['a']['recall']:.2f} → {keys['b']['recall']:.2f}, precision "
-            f"{_num(keys['a']['precision'])} → {_num(keys['b']['precision'])}"
+            f"answer key: recall {scored('a', 'recall')} → {scored('b', 'recall')}, precision "
+            f"{scored('a', 'precision')} → {scored('b', 'precision')}"
         )
     return lines
 
@@ -414,7 +419,7 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     drift = report["drift"]
     lines = _failure_note(report)
     if report["compared"] == "review":
-        lines += _review_drift_lines(drift)
+        lines += _review_drift_lines(drift, frozenset(s for s in ("a", "b") if report[s]["status"] != "ok"))
         lines += [_file_drift_line(f) for f in drift.get("files") or []]
     elif drift["comparable"]:
         lines += _triage_drift_lines(drift)

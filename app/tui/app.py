@@ -293,9 +293,9 @@ class DriftcheckApp(App[None]):
         self.push_screen(CompareScreen(path, a, b, record=self.record))
 
     def _prompt_path(self, question: str, then: Callable[[str], None]) -> None:
-        from app.tui.dialogs import AskPrompt
+        from app.tui.file_picker import PathPrompt
 
-        self.push_screen(AskPrompt(question, placeholder="path/to/file.py"), lambda path: then(path) if path else None)
+        self.push_screen(PathPrompt(question), lambda path: then(path) if path else None)
 
     def action_open_review_prompt(self) -> None:
         self._prompt_path("Review which file?", self.open_review)

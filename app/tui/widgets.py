@@ -355,7 +355,7 @@ class ResultPane(Vertical):
                     f"\n[dim]Answer key: {key['matched']} of {key['expected']} planted issues found "
                     f"(recall {key['recall']:.2f})[/]"
                 )
-                if key
+                if key and data["status"] == "ok"  # a failed side found nothing: no recall to show
                 else ""
             )
             self.show_summary(score + escape(result.summary) + recall)
