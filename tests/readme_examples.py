@@ -323,7 +323,7 @@ def history(ws: Workspace) -> None:
     )
     for spec in ("anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"):
         ws.run("review", SAMPLE, "-p", spec)
-    ws.run("history", COLUMNS="150")  # the run table is wide
+    ws.run("history", COLUMNS="150")  # wide enough for every column
     listing = subprocess.run(
         [sys.executable, "-m", "app", "history", "--format", "json"],
         cwd=ROOT,

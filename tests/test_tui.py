@@ -12,8 +12,9 @@ import pytest
 
 from app.tui.app import DriftcheckApp
 from app.tui.compare_screen import CompareScreen
-from app.tui.dialogs import AskPrompt, DocumentScreen, HelpScreen
+from app.tui.dialogs import DocumentScreen, HelpScreen
 from app.tui.history_screen import HistoryScreen
+from app.tui.provider_picker import ProviderPicker
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
@@ -97,8 +98,8 @@ async def test_rerun_with_another_provider_from_the_screen(fake, tui_env):
         screen = app.screen
         await until(pilot, lambda: screen.result is not None)
         await pilot.press("p")
-        assert isinstance(app.screen, AskPrompt)
-        prompt = app.screen.query_one("#answer")
+        assert isinstance(app.screen, ProviderPicker)
+        prompt = app.screen.query_one("#spec-0")
         prompt.value = B
         await pilot.press("enter")
         await until(pilot, lambda: screen.result is not None and screen.result["provider"] == "openai")
@@ -253,7 +254,6 @@ async def test_help_and_the_command_palette_list_every_action(tui_env):
             "Triage an incident",
             "History",
             "Settings",
-            "Cancel the running task",
             "Help",
         ):
             assert title in titles

@@ -91,7 +91,13 @@ def test_compare_screen_with_repeat_runs_shows_stability_per_pair(snap_compare, 
 
 
 def test_triage_screen_form(snap_compare):
-    assert snap_compare(DriftcheckApp(lambda a: TriageScreen(), record=False), terminal_size=SIZE)
+    async def steady_cursor(pilot):  # the incident box has the focus: its cursor would blink
+        pilot.app.screen.query_one("#incident").cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(
+        DriftcheckApp(lambda a: TriageScreen(), record=False), terminal_size=SIZE, run_before=steady_cursor
+    )
 
 
 def test_settings_screen(snap_compare):

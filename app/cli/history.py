@@ -12,7 +12,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import say
+from app.cli.common import positive_int, say
 from app.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--status", choices=("ok", "failed", "partial", "stopped", "interrupted", "cancelled", "running")
     )
-    parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--limit", type=positive_int, default=30, metavar="N", help="at most N runs, newest first")
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
@@ -84,7 +84,7 @@ def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
 
 
 def _list(store: Any, args: argparse.Namespace) -> int:
-    from app.render.history import cost_text, short_ref, when_text
+    from app.render.history import cost_text
 
     runs = store.list_runs(task=args.task, provider=args.provider, status=args.status, limit=args.limit)
     if args.format == "json":
@@ -93,51 +93,20 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         print(json.dumps(HistoryList.model_validate({"runs": runs, "database": str(store.path)}).public(), indent=2))
         return ExitCode.OK
     from rich.markup import escape
-    from rich.table import Table
 
     from app.render.console import SafeConsole
+    from app.render.history import RUN_COLUMNS, run_cells
+    from app.render.listing import print_listing
 
     console = SafeConsole(highlight=False)
     if not runs:
-        console.print(f"No runs yet. History lives in {escape(str(store.path))}.")
-        return ExitCode.OK
-    table = Table(title=f"History ({escape(str(store.path))})", title_justify="left")
-    for column, justify in (
-        ("id", "left"),
-        ("when", "left"),
-        ("task", "left"),
-        ("input", "left"),
-        ("providers", "left"),
-        ("status", "left"),
-        ("score", "right"),
-        ("calls", "right"),
-        ("cost", "right"),
-        ("latency", "right"),
-    ):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    colours = {
-        "ok": "green",
-        "failed": "red",
-        "partial": "yellow",
-        "stopped": "yellow",
-        "interrupted": "yellow",
-        "cancelled": "yellow",
-    }
-    for run in runs:
-        latency = "" if run["latency_ms"] is None else f"{run['latency_ms'] / 1000:.1f} s"
-        table.add_row(
-            run["id"],
-            when_text(run["created_at"]),
-            run["task"],
-            escape(short_ref(run["input_ref"])),
-            escape(run["providers"]),
-            f"[{colours.get(run['status'], 'white')}]{run['status']}[/]",
-            "" if run["score"] is None else str(run["score"]),
-            str(run["calls"]),
-            cost_text(run["cost_usd"], run["calls_without_cost"] or 0),
-            latency,
+        filtered = args.task or args.provider or args.status
+        console.print(
+            ("No runs match these filters" if filtered else "No runs yet")
+            + f". History lives in {escape(str(store.path))}."
         )
-    console.print(table)
+        return ExitCode.OK
+    print_listing(console, RUN_COLUMNS, [run_cells(run) for run in runs], title=f"History ({store.path})")
     total = sum(r["cost_usd"] or 0 for r in runs)
     unknown = sum(r["calls_without_cost"] or 0 for r in runs)
     latencies = sorted(r["latency_ms"] for r in runs if r["latency_ms"] is not None)

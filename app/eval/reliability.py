@@ -41,7 +41,11 @@ def judge_reliability(
 ) -> dict[str, Any]:
     """The public `reliability` object of a task's judges. `records` are the task's cells
     (answer and grades), `objective` each one's key-based quality (None without one)."""
-    grades = [{g["judge"]: g for g in r["grades"] if g.get("total") is not None} for r in records]
+    # A grade counts where it scored every dimension (a failed grade, or one stored without
+    # the parts of its total, has nothing to agree on).
+    grades = [
+        {g["judge"]: g for g in r["grades"] if all(g.get(dim) is not None for dim in DIMENSIONS)} for r in records
+    ]
     dimensions = {dim: _agreement(grades, judges, dim) for dim in DIMENSIONS}
     families = [family_of(r["model"]) for r in records]
     offsets = {j: _offset(grades, families, judges, j) for j in judges}

@@ -61,3 +61,18 @@ def seed_health(registry: HealthRegistry, specs: list[str], resilience: Resilien
                 health.cooldown_until = registry.clock() + left
     finally:
         store.close()
+
+
+def prompt_rate(spec: str) -> float | None:
+    """The median prompt-reading rate (tokens a second) history has measured for `spec`."""
+    import statistics
+
+    try:
+        store = Store.open(for_reading=True).store
+    except StoreError:
+        return None
+    try:
+        rates = store.prompt_rates(spec)
+    finally:
+        store.close()
+    return statistics.median(rates) if rates else None

@@ -459,12 +459,7 @@ class Store:
     def recent_calls(self, spec: str, limit: int = 200) -> tuple[list[float], list[bool]]:
         """The last `limit` finished calls to a provider, oldest first: times to first token
         (seconds) of the successful ones, and success or failure of each."""
-        provider, _, model = spec.partition(":")
-        rows = self.conn.execute(
-            "SELECT status, ttft_ms FROM calls WHERE provider = ? AND model = ? AND status IN ('ok', 'failed')"
-            " ORDER BY id DESC LIMIT ?",
-            (provider, model, limit),
-        ).fetchall()
+        rows = self.last_calls(spec, "status, ttft_ms", "status IN ('ok', 'failed')", limit)
         rows.reverse()
         return (
             [r["ttft_ms"] / 1000 for r in rows if r["status"] == "ok" and r["ttft_ms"] is not None],
@@ -484,6 +479,23 @@ class Store:
             "SELECT MAX(updated_at) FROM calls WHERE provider = ? AND model = ?", (provider, model)
         ).fetchone()[0]
         return {"ttfts_s": ttfts, "outcomes": outcomes, "failures_in_a_row": streak, "last_call_at": last}
+
+    def prompt_rates(self, spec: str, limit: int = 50) -> list[float]:
+        """Prompt tokens read per second before the first token, over a provider's last
+        `limit` good calls (a local model's prompt reading dominates its wait)."""
+        rows = self.last_calls(
+            spec, "input_tokens, ttft_ms", "status = 'ok' AND input_tokens > 0 AND ttft_ms > 0", limit
+        )
+        return [r["input_tokens"] / (r["ttft_ms"] / 1000) for r in rows]
+
+    def last_calls(self, spec: str, columns: str, condition: str, limit: int) -> list[sqlite3.Row]:
+        """`columns` of a provider's last `limit` calls that meet `condition`, newest first
+        (both are fixed SQL fragments of this module, never user input)."""
+        provider, _, model = spec.partition(":")
+        return self.conn.execute(
+            f"SELECT {columns} FROM calls WHERE provider = ? AND model = ? AND {condition} ORDER BY id DESC LIMIT ?",
+            (provider, model, limit),
+        ).fetchall()
 
     def provider_health(self, limit: int = 200) -> list[dict[str, Any]]:
         """Per provider SPEC seen in history: calls, error rate, p50/p95 time to first token

@@ -234,7 +234,7 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def _review_drift_lines(drift: dict[str, Any]) -> list[str]:
+def _review_drift_lines(drift: dict[str, Any], failed: frozenset[str] = frozenset()) -> list[str]:
     lines = [
         f"{len(drift['matched'])} matched · {len(drift['only_a'])} only in A · {len(drift['only_b'])} only in B"
         f" · agreement {_pct(drift['agreement'])} · {len(drift['severity_disagreements'])} severity "
@@ -257,9 +257,14 @@ def _review_drift_lines(drift: dict[str, Any]) -> list[str]:
     )
     keys = drift.get("answer_key")
     if keys and keys.get("a") and keys.get("b"):
+
+        def scored(side: str, name: str) -> str:
+            # A side that failed answered nothing to score: its recall would read as a verdict.
+            return "n/a (failed)" if side in failed else _num(keys[side][name])
+
         lines.append(
-            f"answer key: recall {keys['a']['recall']:.2f} → {keys['b']['recall']:.2f}, precision "
-            f"{_num(keys['a']['precision'])} → {_num(keys['b']['precision'])}"
+            f"answer key: recall {scored('a', 'recall')} → {scored('b', 'recall')}, precision "
+            f"{scored('a', 'precision')} → {scored('b', 'precision')}"
         )
     return lines
 
@@ -414,7 +419,7 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     drift = report["drift"]
     lines = _failure_note(report)
     if report["compared"] == "review":
-        lines += _review_drift_lines(drift)
+        lines += _review_drift_lines(drift, frozenset(s for s in ("a", "b") if report[s]["status"] != "ok"))
         lines += [_file_drift_line(f) for f in drift.get("files") or []]
     elif drift["comparable"]:
         lines += _triage_drift_lines(drift)
@@ -500,11 +505,21 @@ def _md(text: str) -> str:
 
 
 @inert_text
-def compare_markdown(report: dict[str, Any]) -> str:
+def compare_markdown(report: dict[str, Any], *, lists_below: bool = False) -> str:
+    """The report as Markdown. A cell of several lines (the findings, the actions) is
+    joined with `<br>`; with `lists_below` (for a viewer that does not read HTML, like
+    the TUI's) it is a list of its own under the table, one line per item."""
     out = [f"## {_title(report)}", "", "| | A | B | B/A |", "|---|---|---|---|"]
+    below: list[str] = []
     for what, a, b, ratio in side_rows(report):
-        out.append(f"| {what} | {_md(a)} | {_md(b)} | {ratio} |")
+        if lists_below and ("\n" in a or "\n" in b):
+            out.append(f"| {what} | listed below | listed below | {ratio} |")
+            for side, text in (("A", a), ("B", b)):
+                below += [f"### {what}: {side}", ""] + [f"- {cell(line)}" for line in text.split("\n")] + [""]
+        else:
+            out.append(f"| {what} | {_md(a)} | {_md(b)} | {ratio} |")
     out.append("")
+    out += below
     for side, text in _failed_texts(report):
         out += details_block(f"{side}: text received before the failure", text)
     out += ["### Drift from A to B", ""] + [f"- {line.strip()}" for line in drift_lines(report)] + [""]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from app.render.listing import Column
 from providers.pricing import format_cost
 
 
@@ -17,8 +18,9 @@ def short_ref(ref: str | None) -> str:
     return "/".join(parts[-2:])
 
 
-def when_text(ts: float | None) -> str:
-    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+def when_text(ts: float | None, *, short: bool = False) -> str:
+    """The local time; `short` leaves out the year (for a screen at 80 columns)."""
+    return "" if ts is None else time.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M", time.localtime(ts))
 
 
 def cost_text(value: float | None, unknown: int = 0) -> str:
@@ -50,3 +52,55 @@ _HASHES = (
     ("params_sha256", "params"),
     ("input_sha256", "input"),
 )
+
+
+STATUS_STYLE = {
+    "ok": "green",
+    "failed": "red",
+    "partial": "yellow",
+    "stopped": "yellow",
+    "interrupted": "yellow",
+    "cancelled": "yellow",
+}
+
+
+def latency_text(ms: float | None) -> str:
+    return "" if ms is None else f"{ms / 1000:.1f} s"
+
+
+def _status_style(status: str) -> str:
+    return STATUS_STYLE.get(status, "")
+
+
+# One listing of runs for `history list` and the history screen: at 80 columns the id,
+# time, task, status, score, cost and latency stay; the input, the providers and the call
+# count go first (see app.render.listing).
+RUN_COLUMNS = (
+    Column("id"),
+    Column("when"),
+    Column("task"),
+    Column("input", free=True, min_width=12, drop=3),
+    Column("providers", free=True, min_width=14, drop=4),
+    Column("status", style=_status_style),
+    Column("score", justify="right", drop=1),
+    Column("calls", justify="right", drop=5),
+    Column("cost", justify="right", drop=2),
+    Column("latency", justify="right", drop=2),
+)
+
+
+def run_cells(run: dict[str, Any], *, short_time: bool = False) -> list[str]:
+    """A listed run (a row of `Store.list_runs`) as the cells of RUN_COLUMNS; a run that
+    made no call has no cost to show."""
+    return [
+        run["id"],
+        when_text(run["created_at"], short=short_time),
+        run["task"],
+        short_ref(run["input_ref"]),
+        run["providers"] or "",
+        run["status"],
+        "" if run["score"] is None else str(run["score"]),
+        str(run["calls"]),
+        cost_text(run["cost_usd"], run["calls_without_cost"] or 0) if run["calls"] else "",
+        latency_text(run["latency_ms"]),
+    ]

@@ -10,20 +10,34 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.calls.metrics import metrics_line
+from app.render.listing import Column, fit_widths
 from app.render.markdown import cell
 from app.render.terminal import inert_text
 from app.render.text import print_checks_and_metrics, print_partial_text
 from app.triage.judge import disagreement
 
-_WIDTHS = (3, 52, 22, 20)  # priority, action, owner, timeline
+# priority, action, owner, timeline: their widths when the console is wide enough
+_COLUMNS = (
+    Column("#"),
+    Column("action", free=True, min_width=20),
+    Column("owner", free=True, min_width=10),
+    Column("timeline", free=True, min_width=10),
+)
+_NATURAL = (3, 52, 22, 20)
 _SEVERITY_STYLE = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", "P4": "cyan"}
 
 
-def _row(cells: tuple[str, ...]) -> list[str]:
-    wrapped = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, _WIDTHS, strict=True)]
+def _widths(console_width: int) -> list[int]:
+    """The columns narrowed to the console (in a pipe: COLUMNS, else 80), so that even the
+    header never wraps onto a line of its own."""
+    return fit_widths(_COLUMNS, _NATURAL, console_width - 2 * (len(_COLUMNS) - 1))
+
+
+def _row(cells: tuple[str, ...], widths: list[int]) -> list[str]:
+    wrapped = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, widths, strict=True)]
     height = max(len(w) for w in wrapped)
     return [
-        "  ".join((w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, _WIDTHS, strict=True)).rstrip()
+        "  ".join((w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, widths, strict=True)).rstrip()
         for i in range(height)
     ]
 
@@ -35,15 +49,16 @@ class ItemRows:
         self.console = console
         self.mode = mode
         self.count = 0
+        self.widths = _widths(console.width)
 
     def add(self, item: Any) -> None:
         if self.count == 0:
             title = "Actions" if self.mode == "active" else "Follow-ups"
             self.console.print(f"[bold]{title}[/]")
-            self.console.print(f"[dim]{_row(('#', 'action', 'owner', 'timeline'))[0]}[/]")
+            self.console.print(f"[dim]{_row(('#', 'action', 'owner', 'timeline'), self.widths)[0]}[/]")
         self.count += 1
         number = str(getattr(item, "priority", self.count))
-        for line in _row((number, item.action, item.owner, item.timeline)):
+        for line in _row((number, item.action, item.owner, item.timeline), self.widths):
             self.console.print(escape(line))
 
 

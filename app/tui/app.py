@@ -8,14 +8,22 @@ SDKs) are built inside the run's worker.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
+
+from app.tui.notices import Notice
+
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+    from textual.widget import Widget
 
 HOME_TEXT = """\
 [b]driftcheck[/] — review code and triage incidents with LLMs, and see the drift a provider \
@@ -56,6 +64,21 @@ class HomeScreen(Screen[None]):
             await app.run_action(f"open_{choice}")  # a coroutine: not awaited, nothing opens
 
 
+# Keys that open a screen; they act only where typing or pressing is not what a key means.
+NAVIGATION_ACTIONS = {"open_review_prompt", "open_compare_prompt", "open_triage", "open_history", "open_settings"}
+
+
+def takes_keys(widget: Widget | None) -> bool:
+    """True for a widget that a letter key types into or presses (an input, an editable
+    text area, a button, a select): a navigation key there must not open a screen."""
+    # Imported on a key press, not before the first frame (TextArea brings tree-sitter).
+    from textual.widgets import Button, Input, Select, TextArea
+
+    if isinstance(widget, TextArea):
+        return not widget.read_only
+    return isinstance(widget, Input | Button | Select) or (widget is not None and isinstance(widget.parent, Select))
+
+
 class DriftcheckApp(App[None]):
     CSS_PATH = "driftcheck.tcss"
     TITLE = "driftcheck"
@@ -69,6 +92,10 @@ class DriftcheckApp(App[None]):
         Binding("t", "open_triage", "Triage", show=False, id="app.triage"),
         Binding("h", "open_history", "History", show=False, id="app.history"),
         Binding("s", "open_settings", "Settings", show=False, id="app.settings"),
+        # Escape on a screen with nothing to cancel goes back; a running task's screen binds
+        # escape to cancel, and hides that binding while idle (TaskScreen.check_action).
+        Binding("escape", "leave", "Back", id="app.back"),
+        Binding("f2", "notifications", "Notifications", id="app.notifications"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -85,6 +112,28 @@ class DriftcheckApp(App[None]):
         self.judge_optional = judge_optional
         # What the headless command would have exited with, for the last run that ended.
         self.exit_code = 0
+        self.notices: list[Notice] = []  # every notification, oldest first
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast, and a line in the notifications log (f2), so nothing said is lost when
+        the toast fades."""
+        self.notices.append(Notice(time.time(), title, message, severity, markup))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in NAVIGATION_ACTIONS and takes_keys(self.focused):
+            return False  # the letter is typed or ignored, never a jump to another screen
+        if action == "leave":
+            return not isinstance(self.screen, HomeScreen)
+        return True
 
     def on_mount(self) -> None:
         # A command's screen comes up alone (one screen to build before the first frame);
@@ -116,6 +165,114 @@ class DriftcheckApp(App[None]):
         elif not isinstance(self.screen, HomeScreen):
             self.switch_screen(HomeScreen())
 
+    def action_leave(self) -> None:
+        """Escape: leave this screen (asking first when it holds unsaved changes)."""
+        self.leave_screen_then(self.go_back)
+
+    def unsaved_screen(self) -> Screen[Any] | None:
+        """The first screen on the stack that says it holds changes not yet saved."""
+        screens: list[Screen[Any]] = list(reversed(self.screen_stack))
+        return next((screen for screen in screens if getattr(screen, "unsaved", lambda: False)()), None)
+
+    def leave_screen_then(self, then: Callable[[], None], *, whole_app: bool = False) -> None:
+        """`then`, after asking when what would be left (this screen, or every screen when
+        quitting) holds unsaved changes."""
+        from app.tui.dialogs import Confirm
+
+        screen = self.unsaved_screen() if whole_app else self.screen
+        if screen is None or not getattr(screen, "unsaved", lambda: False)():
+            then()
+            return
+        self.push_screen(
+            Confirm(
+                f"The {screen.title or 'current'} screen has changes that are not saved.",
+                yes="Leave without saving",
+                no="Stay",
+            ),
+            lambda leave: then() if leave else None,
+        )
+
+    async def action_quit(self) -> None:
+        self.leave_screen_then(self.exit, whole_app=True)
+
+    def action_notifications(self) -> None:
+        from app.tui.dialogs import NotificationsScreen
+
+        if not isinstance(self.screen, NotificationsScreen):
+            self.push_screen(NotificationsScreen(self.notices))
+
+    def action_save_screenshot(self) -> None:
+        """An SVG of the screen in the current directory, else in the data directory; the
+        notification says where, or why it could not be saved."""
+        from app.locations import data_dir
+
+        errors = []
+        for where in (Path.cwd, data_dir):
+            try:
+                folder = where()  # the current directory may have been deleted
+                folder.mkdir(parents=True, exist_ok=True)
+                saved = self.save_screenshot(path=str(folder))
+            except OSError as exc:
+                errors.append(f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""))
+                continue
+            self.notify(f"Screenshot saved to {saved}", title="Screenshot", markup=False)
+            return
+        self.notify("The screenshot was not saved: " + "; ".join(errors), severity="error", markup=False)
+
+    # --- export -----------------------------------------------------------------------------
+    def _export_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Export and copy, offered only where there is something to export or copy."""
+        from app.tui.export import formats_for, shown_result
+
+        record = None if getattr(screen, "running", False) else shown_result(screen)
+        if record is not None:
+            for fmt in formats_for(record):
+                yield SystemCommand(
+                    f"Export the result as {fmt.upper() if fmt != 'markdown' else 'Markdown'}",
+                    f"Write the {record.get('task')} shown here to a file",
+                    lambda fmt=fmt: self.action_export(fmt),
+                )
+        from app.tui.widgets import FindingList
+
+        lists = [w for w in screen.query(FindingList) if w.current() is not None]
+        if lists:
+            yield SystemCommand(
+                "Copy the highlighted finding or action", "Its text, to the clipboard (y)", lists[0].action_copy_item
+            )
+
+    def action_export(self, fmt: str) -> None:
+        """Ask where, write, and say where only once the file is there."""
+        from app.tui.dialogs import AskPrompt
+        from app.tui.export import default_path, shown_result
+
+        record = shown_result(self.screen)
+        if record is None:
+            self.notify("Nothing to export on this screen yet.", severity="warning")
+            return
+        try:
+            folder = Path.cwd()
+        except OSError:
+            from app.locations import data_dir
+
+            folder = data_dir()
+
+        def write(target: str | None) -> None:
+            from app.errors import DriftcheckError
+            from app.tui.export import write_export
+
+            if not target:
+                return
+            try:
+                path = write_export(record, fmt, target)
+            except DriftcheckError as exc:
+                self.notify(str(exc), title="Not exported", severity="error", timeout=10, markup=False)
+                return
+            self.notify(f"Saved to {path}", title="Export", markup=False)
+
+        self.push_screen(
+            AskPrompt(f"Write the {record.get('task')} as {fmt} to", str(default_path(record, fmt, folder))), write
+        )
+
     # --- navigation -----------------------------------------------------------------------
     def open_review(self, path: str, spec: str | None = None) -> None:
         from app.tui.review_screen import ReviewScreen
@@ -136,9 +293,9 @@ class DriftcheckApp(App[None]):
         self.push_screen(CompareScreen(path, a, b, record=self.record))
 
     def _prompt_path(self, question: str, then: Callable[[str], None]) -> None:
-        from app.tui.dialogs import AskPrompt
+        from app.tui.file_picker import PathPrompt
 
-        self.push_screen(AskPrompt(question, placeholder="path/to/file.py"), lambda path: then(path) if path else None)
+        self.push_screen(PathPrompt(question), lambda path: then(path) if path else None)
 
     def action_open_review_prompt(self) -> None:
         self._prompt_path("Review which file?", self.open_review)
@@ -149,17 +306,20 @@ class DriftcheckApp(App[None]):
     def action_open_triage(self) -> None:
         from app.tui.triage_screen import TriageScreen
 
-        self.push_screen(TriageScreen(record=self.record))
+        if not isinstance(self.screen, TriageScreen):  # a second, empty form would look like a wiped one
+            self.push_screen(TriageScreen(record=self.record))
 
     def action_open_history(self) -> None:
         from app.tui.history_screen import HistoryScreen
 
-        self.push_screen(HistoryScreen())
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen())
 
     def action_open_settings(self) -> None:
         from app.tui.settings_screen import SettingsScreen
 
-        self.push_screen(SettingsScreen())
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen())
 
     def action_help(self) -> None:
         from app.tui.dialogs import HelpScreen
@@ -172,7 +332,16 @@ class DriftcheckApp(App[None]):
             screen.action_cancel()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own screenshot goes to ~/Downloads and fails when that does not exist.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
+        yield SystemCommand(
+            "Screenshot",
+            "Save an SVG of this screen in the current directory",
+            lambda: self.set_timer(0.1, self.action_save_screenshot),  # once the palette has closed
+        )
+        yield SystemCommand(
+            "Notifications", "Every message shown so far, errors included (f2)", self.action_notifications
+        )
         yield SystemCommand("Review a file", "Review one source file with a provider", self.action_open_review_prompt)
         yield SystemCommand(
             "Compare two providers", "The same review on two providers, and the drift", self.action_open_compare_prompt
@@ -186,9 +355,11 @@ class DriftcheckApp(App[None]):
             "Default provider, compare pair, judges, endpoints, timeouts, hedging",
             self.action_open_settings,
         )
-        yield SystemCommand(
-            "Cancel the running task", "Stop the calls in flight (recorded as cancelled)", self.action_cancel_run
-        )
+        yield from self._export_commands(screen)
+        if getattr(screen, "running", False):
+            yield SystemCommand(
+                "Cancel the running task", "Stop the calls in flight (recorded as cancelled)", self.action_cancel_run
+            )
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 
 

@@ -1,6 +1,8 @@
 """The compare screen: two panes streaming side by side, each with its own metrics bar,
 live count and score; when both finish, the drift panel. Picking a matched pair
-highlights it on both sides. A failed side shows its error; the other carries on."""
+highlights it on both sides (and its lines in the code view, `o`). A failed side shows
+its error; the other carries on. On a small screen `a`, `b` and `d` give side A, side B
+or the drift panel the whole screen; `p` re-runs with other providers."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.tui.runs import RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen
-from app.tui.widgets import ResultPane, escape
+from app.tui.widgets import CodeView, FindingList, ResultPane, escape
 
 
 class DriftPanel(Vertical):
@@ -72,9 +75,19 @@ class DriftPanel(Vertical):
 class CompareScreen(TaskScreen):
     what = "Compare"
 
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    AUTO_FOCUS = ""  # side A's findings, without scrolling its status out of sight
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel run", id="compare.cancel"),
-        Binding("r", "rerun", "Re-run", id="compare.rerun"),
+        Binding("r", "rerun", "Re-run", show=False, id="compare.rerun"),
+        Binding("p", "rerun_with", "Providers", id="compare.providers"),
+        Binding("a", "full('side-a')", "Full A", id="compare.full_a"),
+        Binding("b", "full('side-b')", "Full B", id="compare.full_b"),
+        Binding("d", "full('drift')", "Drift", id="compare.full_drift"),
+        Binding("o", "code", "Code", id="compare.code"),
+        Binding("pagedown", "page(1)", "Page down", show=False, priority=True, id="compare.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, priority=True, id="compare.page_up"),
     ]
 
     def __init__(
@@ -90,21 +103,36 @@ class CompareScreen(TaskScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.run_notes()
         with Horizontal(id="compare-body"):
             yield ResultPane(f"A · {self.specs['a']}", id="side-a")
             yield ResultPane(f"B · {self.specs['b']}", id="side-b")
+        yield CodeView(id="compare-code", classes="hidden")
         yield DriftPanel(id="drift")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = f"compare · {self.path}"
+        self.pane("a").findings.focus(scroll_visible=False)
         if self.stored is None:
-            self.call_after_refresh(self.run_compare)  # the first frame first, then the work
+            self.start()
             return
         for side in ("a", "b"):
             self.pane(side).show_review(self.stored[side])
         self.report = self.stored
         self.query_one(DriftPanel).show(self.stored)
+
+    def start(self) -> None:
+        """Start (or re-start) the compare: both panes show at once that it started."""
+        self.report = None
+        self.preparing(self.specs)
+        for side, spec in self.specs.items():
+            self.pane(side).border_title = f"{side.upper()} · {spec}"
+        self.query_one("#drift-summary", Static).update(
+            "[dim]The drift report appears when both sides have finished.[/]"
+        )
+        self.query_one("#pairs", OptionList).clear_options()
+        self.call_after_refresh(self.run_compare)  # this frame first, then the work
 
     @work(exclusive=True, group="run")
     async def run_compare(self) -> None:
@@ -127,7 +155,63 @@ class CompareScreen(TaskScreen):
         pair = self.report["drift"]["matched"][int(option_id[4:])]
         self.pane("a").findings.highlight_id(pair["a"])
         self.pane("b").findings.highlight_id(pair["b"])
+        lines = [line for line in pair["lines"] if line]
+        if lines:
+            self.show_code(min(lines), max(lines))
 
-    def action_rerun(self) -> None:
-        if not self.running:
-            self.run_compare()
+    @on(FindingList.Picked)
+    def _picked(self, message: FindingList.Picked) -> None:
+        self.show_code(message.finding.line_start, message.finding.line_end)
+
+    def show_code(self, start: int, end: int) -> None:
+        """The cited lines in the code view, opening it when it is closed."""
+        code = self.query_one("#compare-code", CodeView)
+        if code.has_class("hidden"):
+            self.action_code()
+        code.show_lines(start, end)
+
+    def action_code(self) -> None:
+        """Show or hide the reviewed file; on a short screen it takes the whole screen."""
+        code = self.query_one("#compare-code", CodeView)
+        if code.has_class("hidden") and not code.text:
+            from app.source.model import detect_language
+
+            code.show_file(self.path, detect_language(self.path, ""))
+        showing = code.has_class("hidden")
+        code.set_class(not showing, "hidden")
+        if self.has_class("-short"):
+            if showing:
+                self.maximized = code
+            elif self.maximized is code:
+                self.minimize()
+
+    def watch_maximized(self, maximized: Widget | None) -> None:
+        """Leaving the full-screen code on a short screen closes it (it has no room there)."""
+        if maximized is None and self.has_class("-short"):
+            self.query_one("#compare-code", CodeView).add_class("hidden")
+
+    def action_full(self, widget_id: str) -> None:
+        """One side (or the drift panel) on the whole screen; the same key, or Escape, goes back."""
+        widget = self.query_one(f"#{widget_id}")
+        if self.maximized is widget:
+            self.minimize()
+            return
+        self.maximized = widget
+        target = widget.findings if isinstance(widget, ResultPane) else widget.query_one("#pairs")
+        target.focus()
+
+    def action_page(self, direction: int) -> None:
+        """PageDown/PageUp scroll the side that has the focus (A when none has), so a long
+        answer or a failed side's error can be read where the panes are short."""
+        focused = self.focused
+        pane = next(
+            (p for p in self.query(ResultPane) if focused is not None and p in focused.ancestors_with_self),
+            self.pane("a"),
+        )
+        pane.scroll_page_down(animate=False) if direction > 0 else pane.scroll_page_up(animate=False)
+
+    def action_rerun_with(self) -> None:
+        def use(specs: list[str]) -> None:
+            self.specs = {"a": specs[0], "b": specs[1]}
+
+        self.pick_providers("Compare with which providers?", [("A", self.specs["a"]), ("B", self.specs["b"])], use)

@@ -1,12 +1,19 @@
-"""Small screens over the others: a SPEC prompt, the help, and a stored run as it was."""
+"""Small screens over the others: a SPEC prompt, a yes/no question, the help, the
+notifications log, and a stored run as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Button, Input, Label, Static
+
+if TYPE_CHECKING:
+    from app.tui.notices import Notice
 
 
 class AskPrompt(ModalScreen[str | None]):
@@ -33,6 +40,69 @@ class AskPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class Confirm(ModalScreen[bool]):
+    """A yes/no question; Escape is no."""
+
+    BINDINGS = [Binding("escape", "no", "Stay", id="confirm.no")]
+
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.question = question
+        self.yes, self.no = yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question)
+            with Horizontal(classes="buttons"):
+                yield Button(self.no, id="no", variant="primary")
+                yield Button(self.yes, id="yes", variant="error")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+_SEVERITY_LABEL = {"information": "[green]info[/]", "warning": "[yellow]warning[/]", "error": "[red]error[/]"}
+
+
+def notice_line(notice: Notice) -> str:
+    """One notification as a line of Textual markup: time, severity, title, message."""
+    import time
+
+    from app.tui.widgets import escape
+
+    message = notice.message if notice.markup else escape(notice.message)
+    title = f"[b]{escape(notice.title)}[/]: " if notice.title else ""
+    when = time.strftime("%H:%M:%S", time.localtime(notice.at))
+    return f"[dim]{when}[/] {_SEVERITY_LABEL.get(notice.severity, notice.severity)} {title}{message}"
+
+
+class NotificationsScreen(ModalScreen[None]):
+    """Every notification shown so far, newest last; Escape (or f2) closes it."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="notifications.close"),
+        Binding("f2", "dismiss", "Close", show=False, id="notifications.close2"),
+    ]
+
+    def __init__(self, notices: Sequence[Notice]) -> None:
+        super().__init__()
+        self.notices = list(notices)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="notifications") as scroll:
+            scroll.border_title = f"Notifications ({len(self.notices)}) · escape closes"
+            if not self.notices:
+                yield Static("No notifications yet.", classes="notice")
+            for notice in self.notices:
+                yield Static(notice_line(notice), classes="notice")
+
+    def on_mount(self) -> None:
+        self.query_one("#notifications").scroll_end(animate=False)
+
+
 HELP = """\
 # driftcheck
 
@@ -42,14 +112,17 @@ Review code and triage incidents with LLMs, and see the drift a provider switch 
 |---|---|---|
 | `ctrl+p` | everywhere | command palette: every action by name |
 | `f1` / `?` | everywhere | this help |
-| `v` `c` `t` `h` `s` | everywhere | review, compare, triage, history, settings |
+| `v` `c` `t` `h` `s` | outside text fields and buttons | review, compare, triage, history, settings |
 | `escape` | a running task | cancel it (the calls so far are recorded as cancelled) |
+| `escape` | any other screen | back (asks first when settings are not saved) |
+| `f2` | everywhere | the notifications shown so far, errors included |
 | `enter` | a finding | select its lines in the code |
 | `p` | review | re-run with another provider |
 | `r` | review | re-run |
 | `enter` | a matched pair (compare) | highlight it on both sides |
 | `ctrl+r` | triage | run the triage |
 | `enter` / `space` / `d` | history | open a run / mark it / compare the two marked |
+| `home` / `end` | history | first / last run |
 | `ctrl+s` | settings | save to the config file |
 | `ctrl+q` | everywhere | quit |
 

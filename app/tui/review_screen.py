@@ -1,5 +1,7 @@
-"""The review screen: the file on the left, findings streaming in on the right; picking a
-finding selects its lines in the code. `p` re-runs the review with another provider."""
+"""The review screen: the file, and the findings streaming in beside it (below it on a
+screen narrower than 150 columns, so the code keeps its full lines); picking a finding
+selects its lines in the code. `p` re-runs the review with another provider, picked from
+the usable ones; `m` gives the focused pane the whole screen."""
 
 from __future__ import annotations
 
@@ -13,19 +15,25 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header
 
 from app.run.options import RouteOptions
-from app.tui.dialogs import AskPrompt
 from app.tui.runs import RunEnded, prepare_review
-from app.tui.task_screen import TaskScreen
+from app.tui.task_screen import TaskScreen, select_first, show_partial_text
 from app.tui.widgets import CodeView, FindingList, ResultPane
+
+# Below this width the code and the findings are stacked, so a code line keeps ~90+ columns.
+SIDE_BY_SIDE_FROM = 150
 
 
 class ReviewScreen(TaskScreen):
     what = "Review"
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-stacked"), (SIDE_BY_SIDE_FROM, "-side-by-side")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel run", id="review.cancel"),
         Binding("p", "rerun_with", "Other provider", id="review.provider"),
         Binding("r", "rerun", "Re-run", id="review.rerun"),
+        Binding("m", "maximise", "Full screen", id="review.maximise"),
     ]
 
     def __init__(
@@ -49,6 +57,7 @@ class ReviewScreen(TaskScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.run_notes()
         with Horizontal(id="review-body"):
             yield CodeView(id="code")
             yield ResultPane(id="side-a")
@@ -58,14 +67,28 @@ class ReviewScreen(TaskScreen):
         self.title = f"review · {self.path}"
         self.query_one(ResultPane).findings.focus()  # Enter on a finding selects its lines
         if self.stored is None:
-            self.call_after_refresh(self.start)  # the first frame first, then the work
+            self.show_file_now()
+            self.start()
             return
         self.query_one(CodeView).show_file(self.path, (self.stored.get("input") or {}).get("language"))
         self.show_result(self.stored)
 
+    def show_file_now(self) -> None:
+        """The file in the first frame, as it is on disk; its highlighting (a tree-sitter
+        parse) right after that frame. The run shows it again as it was read and parsed."""
+        from app.source.model import detect_language
+
+        code = self.query_one(CodeView)
+        code.show_file(self.path, None)
+        language = detect_language(self.path, code.text)
+        if language is not None:
+            self.call_after_refresh(lambda: code.show_source(code.text, language) if self.result is None else None)
+
     def start(self) -> None:
+        """Start (or re-start) the review: the pane shows at once that it started."""
         self.result = None
-        self.run_review()
+        self.preparing({"a": self.spec or ""})
+        self.call_after_refresh(self.run_review)  # this frame first, then the work
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:
@@ -73,7 +96,6 @@ class ReviewScreen(TaskScreen):
             prepare_review, self.path, {"a": self.spec or None}, record=self.record, route=self.route
         )
         if run is None:
-            self.query_one(ResultPane).show_checks([], {"message": "nothing was sent (see the notification)"})
             return
         source = run.prepared.source
         if source is not None:
@@ -93,28 +115,23 @@ class ReviewScreen(TaskScreen):
 
     def show_result(self, data: dict[str, Any]) -> None:
         self.result = data
-        self.query_one(ResultPane).show_review(data)
+        pane = self.query_one(ResultPane)
+        pane.show_review(data)
+        select_first(pane)
+        show_partial_text(pane, data)
 
     @on(FindingList.Picked)
     def _jump(self, message: FindingList.Picked) -> None:
         finding = message.finding
         self.query_one(CodeView).show_lines(finding.line_start, finding.line_end)
 
-    def action_rerun(self) -> None:
-        if not self.running:
-            self.start()
-
     def action_rerun_with(self) -> None:
-        def chosen(spec: str | None) -> None:
-            if spec:
-                self.spec = spec
-                self.start()
+        def use(specs: list[str]) -> None:
+            self.spec = specs[0]
 
-        self.app.push_screen(
-            AskPrompt(
-                f"Re-run the review of {Path(self.path).name} with",
-                self.spec or "",
-                "provider:model, e.g. openai:gpt-5.4-mini",
-            ),
-            chosen,
+        self.pick_providers(
+            f"Re-run the review of {Path(self.path).name} with", [("provider:model", self.spec or "")], use
         )
+
+    def action_maximise(self) -> None:
+        self.toggle_maximised()

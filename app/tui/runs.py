@@ -14,7 +14,7 @@ History keeps the raw text; the screens get the inert copy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -109,6 +109,7 @@ class ScreenRun:
 
     prepared: PreparedRun
     notes: list[Note]
+    reading: dict[str, str] = field(default_factory=dict)  # side: what a local model reads first
 
 
 def prepare_review(
@@ -170,16 +171,57 @@ def prepare_triage(
     return ScreenRun(prepared, said.kept)
 
 
-async def prepare_off_loop(prepare: Callable[..., ScreenRun], *args: Any, **kwargs: Any) -> ScreenRun:
+def loading_stage(spec: str) -> str:
+    """What preloading `spec`'s provider does, as the screen says it while it waits."""
+    if spec.startswith("local:"):
+        return f"loading the model for {spec} (a few seconds the first time)"
+    return f"loading the {spec.partition(':')[0]} SDK for {spec}"
+
+
+def reading_notes(prepared: PreparedRun) -> dict[str, str]:
+    """For each side run by an in-process model: what it has to read before its first token
+    (a CPU reads a long prompt for tens of seconds) and how long that took here before."""
+    from app.history.health import prompt_rate
+    from app.review.task import PROMPT_OVERHEAD_TOKENS
+    from app.source.model import estimate_tokens
+
+    tokens = estimate_tokens(prepared.text_input.text) + PROMPT_OVERHEAD_TOKENS
+    notes = {}
+    for side, spec in prepared.specs.items():
+        if not spec.startswith("local:"):
+            continue
+        rate = prompt_rate(spec)
+        about = (
+            f"about {tokens / rate:,.0f} s at the {rate:,.0f} tokens/s measured here before"
+            if rate
+            else "a CPU reads roughly 100-1,000 tokens a second"
+        )
+        notes[side] = f" · reading a ~{tokens:,}-token prompt ({about})"
+    return notes
+
+
+async def prepare_off_loop(
+    prepare: Callable[..., ScreenRun], *args: Any, stage: Callable[[str], Any] | None = None, **kwargs: Any
+) -> ScreenRun:
     """Prepare in a thread: parsing the input, building providers and loading their SDKs
-    (anthropic takes about 2 s to import) or a local model must not freeze the screen."""
+    (anthropic takes about 2 s to import) or a local model must not freeze the screen.
+    `stage` is called (on the event loop) with what is being done, as it starts."""
     import asyncio
     import importlib
 
+    loop = asyncio.get_running_loop()
+
+    def say(text: str) -> None:
+        if stage is not None:
+            loop.call_soon_threadsafe(stage, text)
+
     def work() -> ScreenRun:
+        say("reading the input and resolving the providers")
         run = prepare(*args, **kwargs)
         for provider in run.prepared.closing:
+            say(loading_stage(provider.spec))
             provider.preload()
+        run.reading = reading_notes(run.prepared)
         # What the run's events and its end will need, imported here rather than on the
         # event loop at the first finding or the end of a side (the triage models alone
         # take ~35 ms to import).

@@ -15,24 +15,46 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-# (setting, label, placeholder)
-FIELDS = (
-    ("default", "Default provider", "provider:model, e.g. anthropic:claude-haiku-4-5"),
-    ("compare.0", "Compare: A", "provider:model"),
-    ("compare.1", "Compare: B", "provider:model"),
-    ("judges", "Judges", "SPEC, SPEC"),
-    ("resilience.connect_timeout_s", "Connect timeout (s)", "10"),
-    ("resilience.first_token_timeout_s", "First-token timeout (s)", "60"),
-    ("resilience.timeout_s", "Silence timeout (s)", "60"),
-    ("resilience.retries", "Retries", "2"),
-    ("resilience.fallback", "Fallback chain", "SPEC, SPEC"),
-    ("resilience.hedge_after", "Hedge after", "p95, 2.5s or off"),
-    ("resilience.hedge_budget", "Hedge budget (share)", "0.05"),
-    ("endpoint.name", "Endpoint name", "e.g. ollama (used as ollama:MODEL)"),
-    ("endpoint.base_url", "Endpoint URL", "http://localhost:11434/v1"),
-    ("endpoint.api_key_env", "Endpoint key variable", "e.g. OLLAMA_API_KEY (empty: no key)"),
-    ("endpoint.models", "Endpoint models", "model, model"),
-)
+
+def _defaults() -> dict[str, str]:
+    """What each resilience setting is when left empty, from the providers' own defaults,
+    so a placeholder never states a default that is not the real one."""
+    from app.config.settings import Resilience
+    from providers.base import RetryPolicy, Timeouts
+
+    timeouts, retry, resilience = Timeouts(), RetryPolicy(), Resilience()
+    return {
+        "resilience.connect_timeout_s": f"{timeouts.connect_s:g}",
+        "resilience.first_token_timeout_s": f"{timeouts.first_token_s:g}",
+        "resilience.timeout_s": f"{timeouts.stall_s:g}",
+        "resilience.retries": str(retry.retries),
+        "resilience.hedge_budget": f"{resilience.hedge_budget:g}",
+    }
+
+
+def fields() -> tuple[tuple[str, str, str], ...]:
+    """(setting, label, placeholder) for every field on the screen."""
+    defaults = _defaults()
+    return (
+        ("default", "Default provider", "provider:model, e.g. anthropic:claude-haiku-4-5"),
+        ("compare.0", "Compare: A", "provider:model"),
+        ("compare.1", "Compare: B", "provider:model"),
+        ("judges", "Judges", "SPEC, SPEC"),
+        ("resilience.connect_timeout_s", "Connect timeout (s)", defaults["resilience.connect_timeout_s"]),
+        ("resilience.first_token_timeout_s", "First-token timeout (s)", defaults["resilience.first_token_timeout_s"]),
+        ("resilience.timeout_s", "Silence timeout (s)", defaults["resilience.timeout_s"]),
+        ("resilience.retries", "Retries", defaults["resilience.retries"]),
+        ("resilience.fallback", "Fallback chain", "SPEC, SPEC"),
+        ("resilience.hedge_after", "Hedge after", "p95, 2.5s or off"),
+        ("resilience.hedge_budget", "Hedge budget (share)", defaults["resilience.hedge_budget"]),
+        ("endpoint.name", "Endpoint name", "e.g. ollama (used as ollama:MODEL)"),
+        ("endpoint.base_url", "Endpoint URL", "http://localhost:11434/v1"),
+        ("endpoint.api_key_env", "Endpoint key variable", "e.g. OLLAMA_API_KEY (empty: no key)"),
+        ("endpoint.models", "Endpoint models", "model, model"),
+    )
+
+
+FIELDS = fields()
 _NUMBERS = {
     "resilience.connect_timeout_s",
     "resilience.first_token_timeout_s",
@@ -59,7 +81,7 @@ def current_values(path: Any) -> dict[str, str]:
         values[f"resilience.{key}"] = "" if key not in res else str(res[key])
     values["resilience.fallback"] = ", ".join(res.get("fallback", []))
     endpoints = data.get("endpoints", {})
-    if endpoints:
+    if endpoints:  # the fields edit the first; `endpoint_lines` lists them all
         name, entry = next(iter(endpoints.items()))
         values.update(
             {
@@ -106,10 +128,26 @@ def changes_from(values: dict[str, str]) -> dict[str, Any]:
     return changes
 
 
-def key_lines(endpoint_env: str | None = None) -> list[str]:
+def endpoints_in(path: Any) -> dict[str, dict[str, Any]]:
+    """Every endpoint in the config file (raw TOML), by name."""
+    import tomllib
+
+    data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {str(name): entry for name, entry in data.get("endpoints", {}).items() if isinstance(entry, dict)}
+
+
+def endpoint_line(name: str, entry: dict[str, Any]) -> str:
+    """One endpoint as a markup line: name, URL, key variable, models."""
+    models = ", ".join(str(m) for m in entry.get("models", [])) or "any model"
+    key = entry.get("api_key_env") or "no key"
+    return f"[b]{escape(name)}[/] {escape(str(entry.get('base_url', '')))} · key {escape(str(key))} · {escape(models)}"
+
+
+def key_lines(endpoint_envs: list[str] | None = None) -> list[str]:
     from providers.spec import KINDS
 
-    names = [kind.key_env for kind in KINDS.values()] + ([endpoint_env] if endpoint_env else [])
+    names = [kind.key_env for kind in KINDS.values()]
+    names += [env for env in endpoint_envs or [] if env not in names]
     return [
         f"{escape(name)}: "
         + (
@@ -122,7 +160,16 @@ def key_lines(endpoint_env: str | None = None) -> list[str]:
 
 
 class SettingsScreen(Screen[None]):
-    BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings.save")]
+    BINDINGS = [
+        # The app's escape (asks first when a field is not saved), listed first for the footer.
+        Binding("escape", "app.leave", "Back", id="settings.back"),
+        Binding("ctrl+s", "save", "Save", id="settings.save"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: dict[str, str] = {}  # the fields as the file has them: what "unsaved" is against
+        self.endpoints: dict[str, dict[str, Any]] = {}
 
     def compose(self) -> ComposeResult:
         from app.locations import config_path
@@ -130,29 +177,72 @@ class SettingsScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="settings"):
             yield Static(f"Config file: {escape(str(config_path()))} (private to you, 0600)", id="settings-path")
+            yield Static("", id="settings-status")
             yield Static("", id="settings-keys")
             with Grid(id="settings-grid"):
                 for key, label, placeholder in FIELDS:
                     yield Label(label)
-                    yield Input(placeholder=placeholder, id=f"set-{key.replace('.', '-')}")
+                    # compact: one row a field, so the whole form fits 80×24 with little scrolling
+                    yield Input(placeholder=placeholder, id=f"set-{key.replace('.', '-')}", compact=True)
+            yield Static("", id="settings-endpoints")
             yield Button("Save (ctrl+s)", id="save", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.title = "settings"
+        self.load()
+
+    def load(self) -> None:
+        """The fields, the key lines and the endpoint list as the file has them."""
         from app.locations import config_path
 
-        self.title = "settings"
+        path = config_path()
         try:
-            values = current_values(config_path())
-        except Exception as exc:
-            self.notify(f"The config could not be read: {exc}", severity="error")
-            values = {}
+            values = current_values(path)
+            endpoints = endpoints_in(path)
+        except Exception as exc:  # a damaged file: say so, and show empty fields
+            self.show_status(f"The config could not be read: {exc}", error=True)
+            values, endpoints = {}, {}
+        self.endpoints = endpoints
         for key, _, _ in FIELDS:
             self.query_one(f"#set-{key.replace('.', '-')}", Input).value = values.get(key, "")
+        self.saved = self.values()
+        envs = [str(entry["api_key_env"]) for entry in endpoints.values() if entry.get("api_key_env")]
         self.query_one("#settings-keys", Static).update(
-            "[b]API keys[/] (from the environment only; never shown or stored)\n"
-            + "\n".join(key_lines(values.get("endpoint.api_key_env") or None))
+            "[b]API keys[/] (from the environment only; never shown or stored)\n" + "\n".join(key_lines(envs))
         )
+        self.query_one("#settings-endpoints", Static).update(
+            (
+                "[b]Endpoints in the config[/] (type one's name in Endpoint name to edit it, a new name to add one)\n"
+                + "\n".join(endpoint_line(name, entry) for name, entry in endpoints.items())
+            )
+            if endpoints
+            else "[dim]No endpoints in the config yet: fill in the endpoint fields above to add one.[/]"
+        )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Typing the name of a configured endpoint brings its settings into the fields."""
+        entry = self.endpoints.get(event.value.strip().lower()) if event.input.id == "set-endpoint-name" else None
+        if entry is not None:
+            for field, value in (
+                ("base_url", entry.get("base_url", "")),
+                ("api_key_env", entry.get("api_key_env", "")),
+                ("models", ", ".join(str(m) for m in entry.get("models", []))),
+            ):
+                self.query_one(f"#set-endpoint-{field}", Input).value = str(value)
+
+    def values(self) -> dict[str, str]:
+        return {key: self.query_one(f"#set-{key.replace('.', '-')}", Input).value for key, _, _ in FIELDS}
+
+    def unsaved(self) -> bool:
+        """True when a field differs from the file (the app asks before leaving)."""
+        return self.is_mounted and self.values() != self.saved
+
+    def show_status(self, text: str, *, error: bool = False) -> None:
+        """A line under the path that stays, beside the toast that fades."""
+        from app.tui.widgets import escape as escape_all
+
+        self.query_one("#settings-status", Static).update(f"[red]{escape_all(text)}[/]" if error else escape_all(text))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -163,10 +253,14 @@ class SettingsScreen(Screen[None]):
         from app.errors import ConfigError
         from app.locations import config_path
 
-        values = {key: self.query_one(f"#set-{key.replace('.', '-')}", Input).value for key, _, _ in FIELDS}
+        values = self.values()
         try:
             update_config(changes_from(values))
         except ConfigError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=10)
+            self.notify(str(exc), title="Not saved", severity="error", timeout=10, markup=False)
+            self.show_status(f"Not saved: {exc}", error=True)
             return
-        self.notify(f"Saved to {config_path()}", title="Settings")
+        self.saved = values
+        self.notify(f"Saved to {config_path()}", title="Settings", markup=False)
+        self.show_status(f"Saved to {config_path()}.")
+        self.load()  # the endpoint list and key lines as the file now has them

@@ -1,7 +1,11 @@
 """The triage screen: paste an incident (or load one from incidents/), pick the mode,
 give the business context and one or two providers; actions stream in as rows, then
 severity, root cause, escalation, cautions, reference checks and judges. With two
-providers the drift between them follows."""
+providers the drift between them follows.
+
+Every field keeps its label (in its border) once filled; the provider fields check each
+SPEC as it is typed, and a run does not start while one is wrong. The incident box shows
+a pasted escape sequence, never obeys it. F3 hides the form (F2 is the notifications log everywhere) to give the results the width."""
 
 from __future__ import annotations
 
@@ -11,18 +15,27 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Footer, Header, Input, Select, Static, TextArea
 
+from app.render.terminal import neutralise
 from app.run.options import RouteOptions
+from app.tui.provider_picker import SpecValidator
 from app.tui.runs import RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import ResultPane, escape
 
+# (key, label kept in the field's border, placeholder)
 CONTEXT_FIELDS = (
-    ("users_affected", "users affected, e.g. 30%"),
-    ("revenue_impact", "revenue impact"),
-    ("sla_at_risk", "SLA at risk (yes/no)"),
-    ("customer_facing", "customer-facing (yes/no)"),
+    ("users_affected", "Users affected", "e.g. 30% of EU users"),
+    ("revenue_impact", "Revenue impact", "e.g. checkout down"),
+    ("sla_at_risk", "SLA at risk", "yes / no"),
+    ("customer_facing", "Customer-facing", "yes / no"),
+)
+# (id, label, placeholder, optional, a list)
+PROVIDER_FIELDS = (
+    ("spec-a", "Provider A", "default from config", True, False),
+    ("spec-b", "Provider B (to compare)", "optional", True, False),
+    ("judges", "Judges", "default from config", True, True),
 )
 
 
@@ -36,9 +49,13 @@ def incident_files() -> list[tuple[str, str]]:
 class TriageScreen(TaskScreen):
     what = "Triage"
 
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
     BINDINGS = [
         Binding("ctrl+r", "run", "Run triage", id="triage.run"),
         Binding("escape", "cancel", "Cancel run", id="triage.cancel"),
+        Binding("f3", "toggle_form", "Hide/show form", id="triage.form"),
     ]
 
     def __init__(
@@ -67,28 +84,46 @@ class TriageScreen(TaskScreen):
         self.specs: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
+        initial = {
+            "spec-a": self.initial["spec_a"],
+            "spec-b": self.initial["spec_b"],
+            "judges": ", ".join(self.judges or []),
+        }
         yield Header()
+        yield self.run_notes()
         with Horizontal(id="triage-body"):
             with VerticalScroll(id="triage-form"):
-                yield Select(incident_files(), prompt="Load an incident from incidents/", id="incident-file")
-                yield TextArea(self.initial["text"], id="incident", soft_wrap=True)
-                yield Select(
-                    [("active: what to do now", "active"), ("postmortem: thorough analysis", "postmortem")],
+                yield Select(incident_files(), prompt="Load one from incidents/", id="incident-file")
+                incident = TextArea(
+                    neutralise(self.initial["text"]),
+                    id="incident",
+                    soft_wrap=True,
+                    placeholder="Paste the incident here: alerts, logs, what users see…",
+                )
+                incident.border_title = "Incident"
+                yield incident
+                mode = Select(
+                    [("active: what to do now", "active"), ("postmortem: thorough", "postmortem")],
                     value=self.initial["mode"],
                     allow_blank=False,
                     id="mode",
                 )
-                yield Label("Business context")
-                for key, placeholder in CONTEXT_FIELDS:
-                    yield Input(self.context.get(key, ""), placeholder=placeholder, id=f"ctx-{key}")
-                yield Label("Providers")
-                yield Input(self.initial["spec_a"], placeholder="A: provider:model (default from config)", id="spec-a")
-                yield Input(
-                    self.initial["spec_b"], placeholder="B (optional): compare with provider:model", id="spec-b"
-                )
-                yield Input(
-                    ", ".join(self.judges or []), placeholder="judges: SPEC, SPEC (default from config)", id="judges"
-                )
+                mode.border_title = "Mode"
+                yield mode
+                for key, label, placeholder in CONTEXT_FIELDS:
+                    field = Input(self.context.get(key, ""), placeholder=placeholder, id=f"ctx-{key}")
+                    field.border_title = label
+                    yield field
+                for field_id, label, placeholder, optional, many in PROVIDER_FIELDS:
+                    field = Input(
+                        initial[field_id],
+                        placeholder=placeholder,
+                        id=field_id,
+                        validators=[SpecValidator(self.endpoints, optional=optional, many=many)],
+                    )
+                    field.border_title = label
+                    yield field
+                yield Static("", id="form-error")
                 yield Button("Run triage (ctrl+r)", id="run", variant="primary")
             with Vertical(id="triage-results"):
                 with Horizontal(id="triage-panes"):
@@ -99,8 +134,51 @@ class TriageScreen(TaskScreen):
 
     def on_mount(self) -> None:
         self.title = "triage"
+        self.query_one("#incident", TextArea).focus()  # a paste lands in the incident box
         if self.autostart:
             self.call_after_refresh(self.action_run)
+        else:
+            self.pane("a").show_summary(
+                "[dim]Paste the incident (or load one), add what you know of the business impact, "
+                "and press ctrl+r. A second provider compares; judges grade the answer.[/]"
+            )
+
+    @on(TextArea.Changed, "#incident")
+    def _inert(self, event: TextArea.Changed) -> None:
+        """A pasted escape sequence is shown as text, not sent to the terminal."""
+        area = event.text_area
+        text = area.text
+        inert = neutralise(text)
+        if inert != text:
+            cursor = area.cursor_location
+            area.load_text(inert)
+            area.cursor_location = cursor
+
+    @on(Input.Changed, "#spec-a, #spec-b, #judges")
+    def _checked(self, event: Input.Changed) -> None:
+        result = event.validation_result
+        problem = None if result is None or result.is_valid else result.failure_descriptions[0]
+        label = event.input.border_title or ""
+        self.query_one("#form-error", Static).update("" if problem is None else f"{label}: {escape(problem)}")
+
+    def form_problem(self) -> str | None:
+        """The first provider field that does not hold valid SPECs, said as one line."""
+        for field_id, label, *_ in PROVIDER_FIELDS:
+            field = self.query_one(f"#{field_id}", Input)
+            result = field.validate(field.value)
+            if result is not None and not result.is_valid:
+                field.focus()
+                return f"{label}: {result.failure_descriptions[0]}"
+        return None
+
+    def make_room(self) -> None:
+        """On a narrow screen a run hides the form: the results need the width (F3 brings
+        the form back)."""
+        if self.has_class("-narrow"):
+            self.query_one("#triage-form").add_class("hidden")
+
+    def action_toggle_form(self) -> None:
+        self.query_one("#triage-form").toggle_class("hidden")
 
     @on(Select.Changed, "#incident-file")
     def _load(self, event: Select.Changed) -> None:
@@ -108,7 +186,7 @@ class TriageScreen(TaskScreen):
             from pathlib import Path
 
             path = Path(event.value)
-            self.query_one("#incident", TextArea).load_text(path.read_text(encoding="utf-8"))
+            self.query_one("#incident", TextArea).load_text(neutralise(path.read_text(encoding="utf-8")))
             self.label = str(path)
 
     @on(Button.Pressed, "#run")
@@ -121,7 +199,7 @@ class TriageScreen(TaskScreen):
         if spec_b:
             specs["b"] = spec_b
         judges_text = self.query_one("#judges", Input).value.strip()
-        context = {key: self.query_one(f"#ctx-{key}", Input).value.strip() for key, _ in CONTEXT_FIELDS}
+        context = {key: self.query_one(f"#ctx-{key}", Input).value.strip() for key, *_ in CONTEXT_FIELDS}
         return {
             "text": self.query_one("#incident", TextArea).text,
             "specs": specs,
@@ -131,12 +209,21 @@ class TriageScreen(TaskScreen):
         }
 
     def action_run(self) -> None:
-        if not self.running:
-            self.run_triage()
+        if self.refuse_while_running():
+            return
+        problem = self.form_problem()
+        if problem is not None:
+            self.query_one("#form-error", Static).update(escape(problem))
+            self.notify(problem, title="Not run", severity="error", timeout=6)
+            return
+        form = self._form()
+        self.make_room()
+        self.preparing(form["specs"])
+        self.pane("b").set_class("b" not in form["specs"], "hidden")
+        self.run_triage(form)
 
     @work(exclusive=True, group="run")
-    async def run_triage(self) -> None:
-        form = self._form()
+    async def run_triage(self, form: dict[str, Any]) -> None:
         run = await self.prepare(
             prepare_triage,
             form["text"],

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Log, OptionList, Static, TextArea
@@ -187,7 +188,10 @@ def finding_prompt(finding: Any) -> str:
 
 
 class FindingList(OptionList):
-    """Findings (or triage actions) in the order they arrive; picking one is posted up."""
+    """Findings (or triage actions) in the order they arrive; picking one is posted up;
+    `y` copies the highlighted one's text to the clipboard."""
+
+    BINDINGS = [Binding("y", "copy_item", "Copy", id="findings.copy")]
 
     class Picked(Message):
         def __init__(self, finding: Any) -> None:
@@ -230,6 +234,20 @@ class FindingList(OptionList):
             if getattr(finding, "id", None) == finding_id:
                 self.highlighted = index
                 return
+
+    def current(self) -> Any | None:
+        index = self.highlighted
+        return self.findings[index] if index is not None and index < len(self.findings) else None
+
+    def action_copy_item(self) -> None:
+        from app.tui.export import item_text
+
+        item = self.current()
+        if item is None:
+            self.notify("Highlight a finding or an action first.", severity="warning")
+            return
+        self.app.copy_to_clipboard(item_text(item))
+        self.notify("Copied to the clipboard (where the terminal supports it).", title="Copy")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -337,7 +355,7 @@ class ResultPane(Vertical):
                     f"\n[dim]Answer key: {key['matched']} of {key['expected']} planted issues found "
                     f"(recall {key['recall']:.2f})[/]"
                 )
-                if key
+                if key and data["status"] == "ok"  # a failed side found nothing: no recall to show
                 else ""
             )
             self.show_summary(score + escape(result.summary) + recall)
