@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from tests import fake_eval
 from tests.fake_reviews import keyed_review_text
 from tests.fake_triage import answer_text, verdict
 from tests.fakeserver import Reply, empty_billed, heavy_tailed_delays
+from tests.test_diff_review import CALC, UTIL_JS, finding, reply, repo  # noqa: F401 (repo: the fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIKU, MINI, SONNET, GPT55 = (
@@ -67,6 +69,14 @@ def _invalid(name: str, data: Any) -> None:
         return
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, _schema(name), cls=jsonschema.Draft202012Validator)
+
+
+def _each_breaks(name: str, data: dict[str, Any], *mutations: Callable[[dict[str, Any]], Any]) -> None:
+    """Each mutation, on its own copy of `data`, makes an output schema NAME refuses."""
+    for mutate in mutations:
+        broken = copy.deepcopy(data)
+        mutate(broken)
+        _invalid(name, broken)
 
 
 def _run_id(stderr: str) -> str:
@@ -155,38 +165,6 @@ def test_a_review_failed_mid_stream_validates(fake, run_cli, tmp_path):
 
 # --- a review of several files or of a change, and review --repeat --------------------------------
 
-CALC = "def add(a, b):\n    return a + b\n\n\ndef divide(a, b):\n    return a / b\n"
-UTIL_JS = 'function greet(name) {\n  return "hello " + name;\n}\n\nmodule.exports = { greet };\n'
-
-
-def _finding(line: int, evidence: str, title: str, severity: str = "high") -> dict[str, Any]:
-    return {
-        "line_start": line,
-        "line_end": line,
-        "severity": severity,
-        "category": "correctness",
-        "title": title,
-        "explanation": "It fails on some input.",
-        "suggestion": "Check it first.",
-        "evidence": evidence,
-    }
-
-
-def _reply(*findings: dict[str, Any]) -> Reply:
-    return Reply(text=json.dumps({"findings": list(findings), "summary": "ok", "score": 6}))
-
-
-@pytest.fixture
-def repo(tmp_path):
-    from tests.gitrepo import Repo
-
-    repo = Repo(tmp_path / "repo")
-    repo.write("calc.py", CALC)
-    repo.write("web/util.js", UTIL_JS)
-    repo.write("notes.txt", "plain notes\n")
-    repo.commit("base")
-    return repo
-
 
 def _in(repo, cli_env, *args: str):
     from tests.conftest import run_in_process
@@ -195,7 +173,7 @@ def _in(repo, cli_env, *args: str):
 
 
 def test_a_change_review_validates_with_a_baseline_and_a_file_left_out(fake, repo, cli_env):
-    fake.script(_reply(_finding(6, "return a / b", "Division by zero")))
+    fake.script(reply(finding(6, "return a / b")))
     base = _in(repo, cli_env, "review", "calc.py", "notes.txt", "-p", MINI, "--format", "json")
     assert base.code == 0, base.stderr
     assert json.loads(base.stdout)["input"]["kind"] == "files"
@@ -204,8 +182,10 @@ def test_a_change_review_validates_with_a_baseline_and_a_file_left_out(fake, rep
     repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
     repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
     (repo.path / "notes.txt").unlink()  # deleted: left out, with the reason
-    fake.reply_when("gpt-5.4-mini", ["File: calc.py"], _reply(_finding(6, "return a / b  # may be zero", "Div by 0")))
-    fake.reply_when("gpt-5.4-mini", ["File: web/util.js"], _reply(_finding(2, 'return "hi " + name;', "Unescaped")))
+    fake.reply_when(
+        "gpt-5.4-mini", ["File: calc.py"], reply(finding(6, "return a / b  # may be zero", title="Div by 0"))
+    )
+    fake.reply_when("gpt-5.4-mini", ["File: web/util.js"], reply(finding(2, 'return "hi " + name;', title="Unescaped")))
     result = _in(repo, cli_env, "review", "--diff", "-p", MINI, "--baseline", _run_id(base.stderr), "--format", "json")
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -214,26 +194,29 @@ def test_a_change_review_validates_with_a_baseline_and_a_file_left_out(fake, rep
     assert all({"path", "fingerprint", "outside_change", "baseline"} <= set(f) for f in data["result"]["findings"])
     _valid("review", data)
     _valid("history", _export(run_cli=lambda *a: _in(repo, cli_env, *a), stderr=result.stderr))
-    for mutate in (
+    _each_breaks(
+        "review",
+        data,
         lambda d: d["files"][0].pop("hunks_only"),
         lambda d: d["files"][-1].update(status="skipped"),
         lambda d: d["baseline"].pop("fixed"),
         lambda d: d["result"]["findings"][0].update(baseline="old"),
         lambda d: d["input"].update(kind="patch"),
         lambda d: d.pop("provenance"),
-    ):
-        broken = copy.deepcopy(data)
-        mutate(broken)
-        _invalid("review", broken)
+    )
 
 
 def test_a_compare_of_a_change_validates_with_its_drift_per_file(fake, repo, cli_env):
     repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
     repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
-    zero = _finding(6, "return a / b  # may be zero", "Division by zero")
+    zero = finding(6, "return a / b  # may be zero")
     for model, calc, util in (
-        ("claude-haiku-4-5", _reply(zero), _reply(_finding(2, 'return "hi " + name;', "Unescaped", "medium"))),
-        ("gpt-5.4-mini", _reply({**zero, "severity": "critical"}), _reply()),
+        (
+            "claude-haiku-4-5",
+            reply(zero),
+            reply(finding(2, 'return "hi " + name;', title="Unescaped", severity="medium")),
+        ),
+        ("gpt-5.4-mini", reply({**zero, "severity": "critical"}), reply()),
     ):
         fake.reply_when(model, ["File: calc.py"], calc)
         fake.reply_when(model, ["File: web/util.js"], util)
@@ -278,15 +261,14 @@ def test_compare_repeat_with_a_gate_validates(fake, run_cli):
     score = next(m for m in noise["measures"] if m["measure"] == "score")
     assert score["difference"] is not None and score["power"] is not None
     _valid("compare", data)
-    for mutate in (
+    _each_breaks(
+        "compare",
+        data,
         lambda d: d["gate"].pop("exit"),
         lambda d: d["noise"]["clusters"][0].update(verdict="maybe"),
         lambda d: d["noise"]["stability"].pop("flicker"),
         lambda d: next(m for m in d["noise"]["measures"] if m["measure"] == "score")["power"].pop("runs"),
-    ):
-        broken = copy.deepcopy(data)
-        mutate(broken)
-        _invalid("compare", broken)
+    )
 
 
 def test_compare_against_a_baseline_validates_with_its_attribution(fake, run_cli):
@@ -404,13 +386,12 @@ def test_compare_of_triage_with_pairwise_judges_validates(fake, run_cli):
     data = json.loads(result.stdout)
     assert data["pairwise"]["judges"][0]["position_bias"] == "first"
     _valid("compare", data)
-    for mutate in (
+    _each_breaks(
+        "compare",
+        data,
         lambda d: d["pairwise"]["judges"][0].update(winner="c"),
         lambda d: d["pairwise"].pop("votes"),
-    ):
-        broken = copy.deepcopy(data)
-        mutate(broken)
-        _invalid("compare", broken)
+    )
 
 
 # --- eval, bench, ask, providers ----------------------------------------------------------------
@@ -434,15 +415,14 @@ def test_eval_json_validates(fake, run_cli, tmp_path):
     assert reliability["statistic"] == "weighted_kappa" and "kappa" in reliability["dimensions"]["total"]
     _valid("eval", data)
     _valid("history", _export(run_cli, result.stderr))
-    for mutate in (
+    _each_breaks(
+        "eval",
+        data,
         lambda d: d["tasks"][0]["models"][0]["quality"].update(mean="high"),
         lambda d: d["tasks"][0]["judges"]["reliability"]["dimensions"]["total"].update(reading="fine"),
         lambda d: d["tasks"][0]["judges"]["reliability"].pop("offsets"),
         lambda d: d["plan"].update(self_judging="yes"),
-    ):
-        broken = copy.deepcopy(data)
-        mutate(broken)
-        _invalid("eval", broken)
+    )
 
 
 def test_bench_json_validates(fake, run_cli):
