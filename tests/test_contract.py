@@ -521,17 +521,22 @@ OLD_REVIEW = {
 }
 
 
-def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env):
+def _store_old_review(run_cli, cli_env, run_id: str, path: str, sha: str, record: dict[str, Any]) -> None:
+    """A finished review stored a day ago, as an older driftcheck wrote it."""
     assert run_cli("history", "list").code == 0  # creates the database
     conn = sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db")
     with conn:
         conn.execute(
             "INSERT INTO runs (id, created_at, finished_at, task, input_ref, input_sha256, providers, status,"
-            " score, summary, result_json) VALUES ('rold1', ?, ?, 'review', 'sample_code/quota_limiter.go', ?,"
-            " 'anthropic:claude-haiku-4-5', 'ok', 4, 'Races on the counter.', ?)",
-            (time.time() - 86400, time.time() - 86399, "0" * 64, json.dumps(OLD_REVIEW)),
+            " score, summary, result_json) VALUES (?, ?, ?, 'review', ?, ?, 'anthropic:claude-haiku-4-5',"
+            " 'ok', 4, 'Races on the counter.', ?)",
+            (run_id, time.time() - 86400, time.time() - 86399, path, sha, json.dumps(record)),
         )
     conn.close()
+
+
+def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env):
+    _store_old_review(run_cli, cli_env, "rold1", "sample_code/quota_limiter.go", "0" * 64, OLD_REVIEW)
     shown = run_cli("history", "show", "rold1")
     assert shown.code == 0, shown.stderr
     assert "Score 4/10" in shown.stdout and "Unsynchronised counter" in shown.stdout
@@ -558,16 +563,7 @@ def test_a_baseline_stored_before_fields_were_added_is_compared_as_it_was(fake, 
     older["input"].update(path=path, sha256=sha, language="python", lines=85, chunks=[{"start": 1, "end": 85}])
     for key in ("cache_read_tokens", "cache_write_tokens", "hedge_cost_usd"):
         del older["metrics"][key]
-    assert run_cli("history", "list").code == 0  # creates the database
-    conn = sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db")
-    with conn:
-        conn.execute(
-            "INSERT INTO runs (id, created_at, finished_at, task, input_ref, input_sha256, providers, status,"
-            " score, summary, result_json) VALUES ('rold2', ?, ?, 'review', ?, ?, 'anthropic:claude-haiku-4-5',"
-            " 'ok', 4, 'Races on the counter.', ?)",
-            (time.time() - 86400, time.time() - 86399, path, sha, json.dumps(older)),
-        )
-    conn.close()
+    _store_old_review(run_cli, cli_env, "rold2", path, sha, older)
     fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="gpt-5.4-mini")
     result = run_cli("compare", path, "--baseline", "rold2", "-b", MINI, "--format", "json")
     assert result.code == 0, result.stderr
