@@ -42,6 +42,27 @@ def _usage(u: dict[str, Any]) -> Usage:
     )
 
 
+#: A cache breakpoint: Anthropic caches the prompt up to and including the marked block
+#: (reads cost 0.1x the input price, writes 1.25x). At most four per request; we use two.
+_CACHE_MARK: dict[str, Any] = {"cache_control": {"type": "ephemeral"}}
+
+
+def cached_messages(request: Request) -> list[dict[str, Any]]:
+    """The messages, with a cache breakpoint where the first one's stable prefix ends
+    (the system prompt carries the other), so requests sharing that prefix read it from
+    the cache. A request that marks no stable prefix goes as plain strings."""
+    messages: list[dict[str, Any]] = [{"role": m.role, "content": m.content} for m in request.messages]
+    cut = request.stable_prefix
+    if not cut or not messages:
+        return messages
+    first = request.messages[0].content
+    blocks = [{"type": "text", "text": first[:cut], **_CACHE_MARK}]
+    if first[cut:]:
+        blocks.append({"type": "text", "text": first[cut:]})
+    messages[0]["content"] = blocks
+    return messages
+
+
 def convert_event(event: dict[str, Any]) -> Converted:
     """One Messages stream event (`message_start` … `message_stop`, wire JSON) to project events."""
     kind = event.get("type")
@@ -84,11 +105,15 @@ class AnthropicProvider(BaseProvider):
         kwargs: dict[str, Any] = {
             "model": self.model,
             "max_tokens": request.max_tokens,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": cached_messages(request),
             "stream": True,
         }
         if request.system:
-            kwargs["system"] = request.system
+            kwargs["system"] = (
+                [{"type": "text", "text": request.system, **_CACHE_MARK}]
+                if request.stable_prefix is not None
+                else request.system
+            )
         if request.output_schema is not None:
             from anthropic import transform_schema
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from .capabilities import Capabilities
 from .checks import run_checks
 from .errors import InterruptedStreamError, ProviderError, ProviderTimeout
-from .pricing import Price, cost_usd
+from .pricing import Price, cache_saving_usd, cost_usd
 from .scrub import StreamScrubber, register_key, scrub, scrub_error
 from .types import (
     Completed,
@@ -373,6 +373,8 @@ class BaseProvider(ABC):
     def _finish(self, request: Request, acc: _Accumulator, *, retries: int) -> Response:
         finish = acc.finish or FinishReasonSet("unknown", None)
         now = time.perf_counter()
+        overrides = self.settings.price_overrides
+        cost = cost_usd(self.price_provider, self.model, acc.usage, overrides)
         response = Response(
             provider=self.name,
             model=self.model,
@@ -383,7 +385,8 @@ class BaseProvider(ABC):
             ttft_s=None if acc.first_token_at is None else acc.first_token_at - acc.started,
             total_s=now - acc.started,
             request_id=acc.request_id and scrub(acc.request_id),
-            cost_usd=cost_usd(self.price_provider, self.model, acc.usage, self.settings.price_overrides),
+            cost_usd=cost,
+            cache_saved_usd=cache_saving_usd(self.price_provider, self.model, acc.usage, cost, overrides),
             retries=retries,
             content_null=finish.content_null and not acc.text_parts,
         )

@@ -133,6 +133,9 @@ class OpenAIProvider(BaseProvider):
         messages = [{"role": "system", "content": system}] if system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
         kwargs["messages"] = messages
+        stable = request.stable_text()
+        if stable is not None and self.caps.prompt_cache_key:
+            kwargs["prompt_cache_key"] = prompt_cache_key(self.model, stable)
         return kwargs
 
     async def _open(self, request: Request) -> OpenedStream:
@@ -169,6 +172,14 @@ class OpenAIProvider(BaseProvider):
                 token_param=self.caps.token_param,
             )
         return from_transport(exc, provider=self.spec, base_url=self.settings.base_url, request_id=request_id)
+
+
+def prompt_cache_key(model: str, stable_text: str) -> str:
+    """OpenAI caches long prefixes by itself; requests with the same key are routed to the
+    same cache, so the key names the shared prefix (a digest: no prompt text leaves in it)."""
+    import hashlib
+
+    return "driftcheck-" + hashlib.sha256(f"{model}\x00{stable_text}".encode()).hexdigest()[:32]
 
 
 def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -33,12 +33,18 @@ class Request:
 
     `output_schema` asks for structured output: each provider uses its API's native
     mechanism, and the final response carries the validated object in `parsed`.
+
+    `stable_prefix` says how much of the first message other requests of the same run
+    repeat verbatim (characters; the system prompt always counts as stable): repeats,
+    compare sides, chunks of one file and every answer one judge grades share it, so a
+    provider can mark it for its cache. None: the task made no such promise.
     """
 
     messages: tuple[Message, ...]
     system: str | None = None
     max_tokens: int = 1024
     output_schema: type[BaseModel] | None = None
+    stable_prefix: int | None = None
 
     @classmethod
     def ask(
@@ -48,8 +54,22 @@ class Request:
         system: str | None = None,
         max_tokens: int = 1024,
         output_schema: type[BaseModel] | None = None,
+        stable_prefix: int | None = None,
     ) -> Request:
-        return cls((Message("user", prompt),), system=system, max_tokens=max_tokens, output_schema=output_schema)
+        return cls(
+            (Message("user", prompt),),
+            system=system,
+            max_tokens=max_tokens,
+            output_schema=output_schema,
+            stable_prefix=stable_prefix,
+        )
+
+    def stable_text(self) -> str | None:
+        """The system prompt and the shared part of the first message, or None when the
+        task marked nothing (what a cache key is made from)."""
+        if self.stable_prefix is None or not self.messages:
+            return None
+        return f"{self.system or ''}\x00{self.messages[0].content[: self.stable_prefix]}"
 
     @property
     def schema_name(self) -> str:
@@ -123,6 +143,10 @@ class Response:
     hedged: bool = False  # a hedge was sent; this is the winner's answer
     fallback_from: str | None = None  # the SPEC that failed before this one answered
     extra_cost_usd: float | None = 0.0  # what the cancelled hedge loser cost (estimated)
+    #: What the provider's prompt cache saved on this call against the same tokens uncached
+    #: (negative when only a cache write was paid); None when the price is unknown.
+    cache_saved_usd: float | None = None
+    batch: bool = False  # answered through a batch API, priced at the batch rate
 
     @property
     def spec(self) -> str:

@@ -28,7 +28,11 @@ def repair_request(original: Request, reply_text: str, problem: str) -> Request:
     )
     messages = (*original.messages, Message("assistant", reply_text or "(empty)"), Message("user", fix))
     return Request(
-        messages, system=original.system, max_tokens=original.max_tokens, output_schema=original.output_schema
+        messages,
+        system=original.system,
+        max_tokens=original.max_tokens,
+        output_schema=original.output_schema,
+        stable_prefix=original.stable_prefix,
     )
 
 
