@@ -31,6 +31,8 @@ from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fake_batches import BatchBook, anthropic_route, openai_route
+
 # --- what a request can be answered with ------------------------------------------------
 
 ECHO_KEY = "{the request's API key}"
@@ -252,6 +254,11 @@ class FakeServer:
         self.cache_min_tokens = 1024
         self._anthropic_cache: set[tuple[str, str]] = set()
         self._openai_cache: dict[str, list[str]] = {}
+        # The batch APIs (tests/fake_batches.py): how long a batch stays in progress, and
+        # whether the next one expires with nothing done.
+        self.batches = BatchBook()
+        self.batch_processing_s = 0.0
+        self.batch_expires = False
         #: What every answered call reported (api, model, input/output/cache tokens, batch):
         #: the provider's bill, for cost figures measured against this server.
         self.usage_log: list[dict[str, Any]] = []
@@ -316,6 +323,9 @@ class FakeServer:
             self.model_replies.clear()
             self.model_delays.clear()
             self.cache_min_tokens = 1024
+            self.batches = BatchBook()
+            self.batch_processing_s = 0.0
+            self.batch_expires = False
             self._anthropic_cache.clear()
             self._openai_cache.clear()
             self.usage_log.clear()
@@ -403,13 +413,17 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.headers.get("x-api-key") or bearer.removeprefix("Bearer ")
         return text.replace(ECHO_KEY, key)
 
-    def _read_body(self) -> dict[str, Any]:
+    def _read_raw(self) -> bytes:
         length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _read_body(self, raw: bytes | None = None) -> dict[str, Any]:
+        raw = self._read_raw() if raw is None else raw
         try:
-            return json.loads(raw or b"{}")
-        except json.JSONDecodeError:
+            body = json.loads(raw or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
             return {}
+        return body if isinstance(body, dict) else {}
 
     def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -447,9 +461,22 @@ class _Handler(BaseHTTPRequestHandler):
         raise _Cut
 
     # --- routing --------------------------------------------------------------------------
-    def do_POST(self) -> None:
-        body = self._read_body()
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
+        if not (anthropic_route(self, "GET", path, {}) or openai_route(self, "GET", path, b"")):
+            self._json(404, {"error": {"message": f"no route {path}", "type": "not_found_error"}})
+
+    def do_POST(self) -> None:
+        raw = self._read_raw()
+        body = self._read_body(raw)
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if "/batches" in path or "/v1/files" in path:
+            api = "anthropic" if "/messages/batches" in path else "openai"
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            self.fake._record(RecordedRequest(api, path, headers, body))
+            if not (anthropic_route(self, "POST", path, body) or openai_route(self, "POST", path, raw)):
+                self._json(404, {"error": {"message": f"no route {path}", "type": "not_found_error"}})
+            return
         try:
             if path.endswith("/messages"):
                 self._anthropic(body)

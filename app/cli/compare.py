@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         return open_compare_tui(task, args, text_input, specs)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
     # would report someone else's drift.
-    resolver = ProviderResolver(config, retries=args.retries, notify=print_note)
+    resolver = ProviderResolver(config, retries=args.retries, notify=print_note, prompt_cache=args.repeat > 1)
     input_ref = str(Path(args.file or args.incident).resolve()) if (args.file or args.incident) else "(stdin)"
     prepared: PreparedRun
     if task == "review":

@@ -204,7 +204,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         plan = _new_plan(args, config)
     # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
-    resolver = ProviderResolver(config, retries=args.retries, notify=print_note)
+    # Judges resend each input's prefix for every answer they grade, repeats resend all of it.
+    resolver = ProviderResolver(config, retries=args.retries, notify=print_note, prompt_cache=True)
     providers = {s: resolver.exactly(s, max_tokens=args.max_tokens) for s in plan.models}
     judges = {s: resolver.exactly(s) for s in plan.judges}
     prepared, subjects = prepare_eval(

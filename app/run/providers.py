@@ -25,9 +25,13 @@ class ProviderResolver:
     """Builds the providers of one command (or one TUI run) from its config. It says once
     that the bundled model is demo-grade, however many roles that model plays."""
 
-    def __init__(self, config: Config, *, retries: int | None = None, notify: Notify = ignore) -> None:
+    def __init__(
+        self, config: Config, *, retries: int | None = None, notify: Notify = ignore, prompt_cache: bool = False
+    ) -> None:
         self.config = config
         self.retries = retries
+        # The command will resend prompts' stable prefixes (repeats, evals): worth caching.
+        self.prompt_cache = prompt_cache
         self.notify = notify
         self.demo_noted = False
 
@@ -80,7 +84,7 @@ class ProviderResolver:
     def _build(self, spec: str) -> BaseProvider:
         config = self.config
         retry = config.retry if self.retries is None else replace(config.retry, retries=self.retries)
-        return build_provider(
+        provider = build_provider(
             spec,
             endpoints=config.endpoints,
             timeouts=config.timeouts,
@@ -88,6 +92,8 @@ class ProviderResolver:
             price_overrides=config.prices,
             local=config.local,
         )
+        provider.settings.prompt_cache = self.prompt_cache
+        return provider
 
     def _note_demo_grade(self, provider: Provider) -> None:
         if getattr(getattr(provider, "model_ref", None), "bundled", False) and not self.demo_noted:
