@@ -108,6 +108,18 @@ def message_as_wire(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 _ANTHROPIC_COUNTS = ("processing", "succeeded", "errored", "expired", "canceled")
+# A batch item's error carries its type but no status: the status that type comes with, so
+# it is classified as the same error sent live would be.
+_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+}
 
 
 class AnthropicProvider(BaseProvider):
@@ -169,7 +181,8 @@ class AnthropicProvider(BaseProvider):
                     outcomes.append(BatchOutcome(cid, "succeeded", response=response))
             elif kind == "errored":
                 inner = ((result.get("error") or {}).get("error")) or {}
-                error = self.classify(StreamErrorEvent(inner.get("type"), inner.get("message")), None)
+                kind = inner.get("type")
+                error = self.classify(StreamErrorEvent(kind, inner.get("message"), _ERROR_STATUS.get(kind)), None)
                 scrub_error(error)
                 outcomes.append(BatchOutcome(cid, "errored", error=error))
             else:

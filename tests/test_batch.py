@@ -1,0 +1,135 @@
+"""The providers' batch APIs through the real SDKs, against the fake server's Message
+Batches (Anthropic) and Files + Batches (OpenAI): submit, poll, results, cancel, list,
+per-item errors and expiry, every result converted, checked and priced at the batch rate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from providers import Request
+from providers.batch import BatchItem, has_batch_api
+from providers.errors import ProviderError
+from providers.pricing import cost_usd
+from providers.spec import Endpoint
+from tests.fake_batches import created
+from tests.fakeserver import HttpError, Reply
+
+SPECS = ("anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini")
+
+
+async def _until_ended(provider, batch_id: str):
+    for _ in range(200):
+        status = await provider.poll_batch(batch_id)
+        if status.ended:
+            return status
+        await asyncio.sleep(0.02)
+    raise AssertionError("the batch never ended")
+
+
+@pytest.mark.parametrize("spec", SPECS)
+async def test_a_batch_is_submitted_polled_and_collected_at_the_batch_price(fake, make_provider, spec):
+    provider = make_provider(spec)
+    model = spec.split(":")[1]
+    fake.batch_processing_s = 0.2
+    fake.script(
+        Reply(text="first answer", input_tokens=400, output_tokens=20),
+        Reply(text="second answer", input_tokens=500, output_tokens=30),
+        model=model,
+    )
+    requests = {f"item-{n}": Request.ask(f"question {n}") for n in range(2)}
+    status = await provider.submit_batch([BatchItem(cid, r) for cid, r in requests.items()])
+    assert not status.ended and status.counts["processing"] == 2 and status.provider == spec
+    assert created(fake, spec.split(":")[0]) == [status.id]
+
+    done = await _until_ended(provider, status.id)
+    assert done.counts["succeeded"] == 2 and done.counts["processing"] == 0
+    outcomes = {o.custom_id: o for o in await provider.batch_results(status.id, requests)}
+    assert {cid: o.response.text for cid, o in outcomes.items()} == {"item-0": "first answer", "item-1": "second answer"}
+    first = outcomes["item-0"].response
+    assert first.batch and first.finish_reason == "stop" and first.usage.input_tokens == 400
+    assert first.cost_usd == pytest.approx(cost_usd(provider.price_provider, model, first.usage) / 2)
+    assert [b.id for b in await provider.list_batches()] == [status.id]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+async def test_per_item_errors_are_classified_and_an_expired_batch_leaves_nothing_lost(fake, make_provider, spec):
+    provider = make_provider(spec)
+    model = spec.split(":")[1]
+    fake.script(Reply(text="fine"), HttpError(400, "prompt is too long: 300000 tokens > 200000 maximum"), model=model)
+    requests = {"ok": Request.ask("a"), "bad": Request.ask("b")}
+    status = await provider.submit_batch([BatchItem(cid, r) for cid, r in requests.items()])
+    await _until_ended(provider, status.id)
+    outcomes = {o.custom_id: o for o in await provider.batch_results(status.id, requests)}
+    assert outcomes["ok"].state == "succeeded" and outcomes["ok"].response.text == "fine"
+    bad = outcomes["bad"]
+    assert bad.state == "errored" and isinstance(bad.error, ProviderError) and bad.response is None
+    assert bad.error.kind == "context_too_long" and not bad.retryable
+
+    fake.batch_expires = True
+    expired = await provider.submit_batch([BatchItem(cid, r) for cid, r in requests.items()])
+    ended = await _until_ended(provider, expired.id)
+    assert ended.counts["expired"] == 2
+    outcomes = await provider.batch_results(expired.id, requests)
+    assert sorted(o.custom_id for o in outcomes) == ["bad", "ok"]
+    assert all(o.state == "expired" and o.retryable for o in outcomes)
+
+
+@pytest.mark.parametrize("spec", SPECS)
+async def test_a_batch_in_progress_can_be_cancelled(fake, make_provider, spec):
+    provider = make_provider(spec)
+    fake.batch_processing_s = 30
+    requests = {"only": Request.ask("slow")}
+    status = await provider.submit_batch([BatchItem("only", requests["only"])])
+    cancelled = await provider.cancel_batch(status.id)
+    assert cancelled.ended and cancelled.counts["canceled"] == 1
+    [outcome] = await provider.batch_results(status.id, requests)
+    assert outcome.state == "canceled" and outcome.retryable
+
+
+@pytest.mark.parametrize("spec", SPECS)
+async def test_an_unknown_batch_id_is_one_clear_error(fake, make_provider, spec):
+    with pytest.raises(ProviderError) as caught:
+        await make_provider(spec).poll_batch("batch_doesnotexist")
+    assert caught.value.status == 404
+
+
+async def test_structured_output_in_a_batch_is_validated_like_a_streamed_answer(fake, make_provider):
+    from pydantic import BaseModel
+
+    class Verdict(BaseModel):
+        ok: bool
+
+    provider = make_provider("anthropic:claude-haiku-4-5")
+    fake.script(Reply(text='{"ok": true}'), Reply(text="not json"))
+    requests = {"good": Request.ask("a", output_schema=Verdict), "broken": Request.ask("b", output_schema=Verdict)}
+    status = await provider.submit_batch([BatchItem(cid, r) for cid, r in requests.items()])
+    await _until_ended(provider, status.id)
+    sent = next(r for r in fake.requests if r.path.endswith("/messages/batches"))
+    assert sent.body["requests"][0]["params"]["output_config"]["format"]["type"] == "json_schema"
+    assert "stream" not in sent.body["requests"][0]["params"]
+    outcomes = {o.custom_id: o for o in await provider.batch_results(status.id, requests)}
+    assert outcomes["good"].response.parsed == Verdict(ok=True)
+    assert any(c.name == "schema_invalid" for c in outcomes["broken"].response.checks)
+
+
+async def test_an_api_key_echoed_in_a_batch_result_is_scrubbed(fake, make_provider):
+    from tests.conftest import CANARY_OPENAI
+    from tests.fakeserver import ECHO_KEY
+
+    provider = make_provider("openai:gpt-5.4-mini")
+    fake.script(Reply(text=f"your key is {ECHO_KEY}"))
+    requests = {"leak": Request.ask("a")}
+    status = await provider.submit_batch([BatchItem("leak", requests["leak"])])
+    await _until_ended(provider, status.id)
+    [outcome] = await provider.batch_results(status.id, requests)
+    assert CANARY_OPENAI not in outcome.response.text and CANARY_OPENAI not in json.dumps(outcome.response.text)
+
+
+def test_only_the_providers_own_apis_have_a_batch_api(fake, make_provider):
+    lab = Endpoint(name="lab", base_url=fake.openai_base_url)
+    assert has_batch_api(make_provider("anthropic:claude-haiku-4-5"))
+    assert has_batch_api(make_provider("openai:gpt-5.4-mini"))
+    assert not has_batch_api(make_provider("lab:some-model", endpoints={"lab": lab}))
