@@ -63,6 +63,7 @@ def answer_item(fake: FakeServer, api: str, body: dict[str, Any]) -> tuple[int, 
         _OPENAI_ERROR_TYPES,
         HttpError,
         RawBody,
+        _chunks,
         _estimate_tokens,
         _prompt_text,
         _reply_text,
@@ -86,7 +87,12 @@ def answer_item(fake: FakeServer, api: str, body: dict[str, Any]) -> tuple[int, 
         schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
     text = _reply_text(step, schema, model, prompt)
     usage_in = step.input_tokens if step.input_tokens is not None else _estimate_tokens(prompt)
-    usage_out = step.output_tokens if step.output_tokens is not None else max(1, len(text) // 4)
+    # As the live endpoints count them: a token per streamed chunk, plus reasoning.
+    usage_out = (
+        step.output_tokens
+        if step.output_tokens is not None
+        else len(_chunks(text, step.chunk_size)) + step.reasoning_tokens
+    )
     read, written = step.cache_read_tokens, step.cache_write_tokens
     if not (read or written):
         read, written = fake.cache_anthropic(body) if api == "anthropic" else (fake.cache_openai(body), 0)

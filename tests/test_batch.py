@@ -47,7 +47,10 @@ async def test_a_batch_is_submitted_polled_and_collected_at_the_batch_price(fake
     done = await _until_ended(provider, status.id)
     assert done.counts["succeeded"] == 2 and done.counts["processing"] == 0
     outcomes = {o.custom_id: o for o in await provider.batch_results(status.id, requests)}
-    assert {cid: o.response.text for cid, o in outcomes.items()} == {"item-0": "first answer", "item-1": "second answer"}
+    assert {cid: o.response.text for cid, o in outcomes.items()} == {
+        "item-0": "first answer",
+        "item-1": "second answer",
+    }
     first = outcomes["item-0"].response
     assert first.batch and first.finish_reason == "stop" and first.usage.input_tokens == 400
     assert first.cost_usd == pytest.approx(cost_usd(provider.price_provider, model, first.usage) / 2)
@@ -133,3 +136,58 @@ def test_only_the_providers_own_apis_have_a_batch_api(fake, make_provider):
     assert has_batch_api(make_provider("anthropic:claude-haiku-4-5"))
     assert has_batch_api(make_provider("openai:gpt-5.4-mini"))
     assert not has_batch_api(make_provider("lab:some-model", endpoints={"lab": lab}))
+
+
+# --- eval --batch ------------------------------------------------------------------------------
+
+from tests import fake_eval  # noqa: E402
+from tests.test_eval import ANSWERS, EVAL, GRADES, NO_CACHE, _comparable  # noqa: E402
+
+
+def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cli):
+    fake.cache_min_tokens = NO_CACHE  # the comparison is of prices, not of cache luck
+    fake_eval.script(fake)
+    live = run_cli(*EVAL, "--format", "json", timeout=180)
+    assert live.code == 0, live.stderr
+    fake.reset()
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    batched = run_cli(*EVAL, "--batch", "--format", "json", timeout=180)
+    assert batched.code == 0, batched.stderr
+    # One batch per provider SPEC and round (answers, then grades), and no live call.
+    creates = [r for r in fake.requests if r.path.endswith(("/messages/batches", "/v1/batches"))]
+    streamed = [r for r in fake.requests if r.path.endswith(("/messages", "/chat/completions"))]
+    assert streamed == [] and len(creates) == len(fake_eval.MODELS) + len(fake_eval.JUDGES)
+    assert sum(len(b.outcomes) for b in fake.batches.batches.values()) == ANSWERS + GRADES
+    live_report, batch_report = json.loads(live.stdout), json.loads(batched.stdout)
+    assert batch_report["cost_usd"]["total"] == pytest.approx(live_report["cost_usd"]["total"] / 2, rel=1e-3)
+
+    def without_costs_or_times(report: dict) -> dict:
+        data = _comparable(report)
+        data.pop("cost_usd")
+        for task in data["tasks"]:
+            for row in task["models"]:
+                for key in [k for k in row if "cost" in k or k in ("ttft_ms", "latency_ms")]:
+                    row.pop(key)
+            task.pop("recommendation")  # it weighs cost, which halved for every model alike
+        return data
+
+    assert without_costs_or_times(batch_report) == without_costs_or_times(live_report)
+    assert "batch " in batched.stderr and "ended" in batched.stderr
+
+
+def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli, cli_env):
+    from pathlib import Path
+
+    from tests.conftest import write_private
+
+    config = Path(cli_env["DRIFTCHECK_CONFIG_DIR"]) / "config.toml"
+    write_private(config, f'[endpoints.lab]\nbase_url = "{fake.openai_base_url}"\napi_key_env = "OPENAI_API_KEY"\n')
+    fake_eval.script(fake)
+    models = "lab:gpt-5.4-mini,anthropic:claude-haiku-4-5"
+    judge = "anthropic:claude-sonnet-4-6"
+    result = run_cli("eval", "--models", models, "--judges", judge, "--batch", "--format", "json", timeout=180)
+    assert "lab:gpt-5.4-mini has no batch API: its calls run live" in result.stderr, result.stderr
+    assert any(r.path.endswith("/chat/completions") for r in fake.requests)  # lab, live
+    assert any(r.path.endswith("/messages/batches") for r in fake.requests)  # haiku, batched
+    assert not any(r.path.endswith("/v1/batches") for r in fake.requests)

@@ -91,6 +91,19 @@ def add_parser(sub: SubParsers) -> None:
         "(default: exit 3, as for an answer that failed)",
     )
     ev.add_argument("--no-history", action="store_true", help="do not record the eval (it then cannot be resumed)")
+    ev.add_argument(
+        "--batch",
+        action="store_true",
+        help="send the calls through each provider's batch API (half price, results within 24 h); "
+        "providers without one run live",
+    )
+    ev.add_argument(
+        "--batch-retry",
+        choices=("live", "batch"),
+        default="live",
+        help="what to do with calls a batch did not run (expired, cancelled, a passing error): "
+        "run them live (default) or in a new batch",
+    )
 
 
 def _usd(text: str) -> float:
@@ -211,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
     prepared, subjects = prepare_eval(
         plan, providers, judges, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens, notify=print_note
     )
+    from app.eval.batch import open_batches, use_batches
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()
@@ -233,10 +247,23 @@ def run(args: argparse.Namespace) -> int:
             notify=print_note,
         )
         recorder.put_part("plan", plan.to_dict())
+    models_used, judges_used = dict(providers), dict(judges)
+    if args.batch or open_batches(parts):  # a resumed eval picks up the batches it submitted
+        if args.no_history:
+            say("note: with --no-history a killed --batch eval cannot pick its batches up again")
+        models_used, judges_used = use_batches(
+            providers,
+            judges,
+            keep=recorder.put_part,
+            parts=parts,
+            retry=args.batch_retry,
+            notify=print_note,
+            on_progress=_batch_progress,
+        )
     runner = EvalRunner(
         plan,
-        {s: recorder.recorded(p) for s, p in providers.items()},
-        {s: recorder.recorded(j, "judge") for s, j in judges.items()},
+        {s: recorder.recorded(p) for s, p in models_used.items()},
+        {s: recorder.recorded(j, "judge") for s, j in judges_used.items()},
         prepared,
         subjects,
         cost,
@@ -269,6 +296,24 @@ def run(args: argparse.Namespace) -> int:
     if args.write_routes:
         _write_routes(report, config, args)
     return _outcome(report, recorder.run_id, judge_optional=args.judge_optional)
+
+
+_BATCH_SAID: dict[str, str] = {}
+
+
+def _batch_progress(progress: Any) -> None:
+    """A line on stderr each time a batch's counts change."""
+    status = progress.status
+    counts = ", ".join(f"{n} {what}" for what, n in status.counts.items() if n)
+    line = (
+        f"batch {status.id} ({status.provider}{', submitted before the resume' if progress.resumed else ''}): "
+        f"{status.state}, {counts or 'no items'}, {progress.elapsed_s:.0f} s"
+    )
+    if _BATCH_SAID.get(status.id) != f"{status.state} {counts}":
+        from app.render.terminal import neutralise
+
+        _BATCH_SAID[status.id] = f"{status.state} {counts}"
+        say(neutralise(line))  # the id and state are the provider's words
 
 
 def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool) -> int:
