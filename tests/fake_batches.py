@@ -150,7 +150,8 @@ def answer_item(fake: FakeServer, api: str, body: dict[str, Any]) -> tuple[int, 
 
 def _new_batch(fake: FakeServer, api: str, items: list[tuple[str, dict[str, Any]]]) -> FakeBatch:
     now = time.monotonic()
-    expires = fake.batch_expires
+    with fake._lock:
+        expires, fake.batch_expires = fake.batch_expires, False  # one batch expires, the next runs
     outcomes: dict[str, dict[str, Any]] = {}
     for cid, body in items:
         status, answer = (None, None) if expires else answer_item(fake, api, body)

@@ -191,3 +191,94 @@ def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli,
     assert any(r.path.endswith("/chat/completions") for r in fake.requests)  # lab, live
     assert any(r.path.endswith("/messages/batches") for r in fake.requests)  # haiku, batched
     assert not any(r.path.endswith("/v1/batches") for r in fake.requests)
+
+
+def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env):
+    """A real process: SIGKILL after the batches were submitted is the point."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    fake.batch_processing_s = 3600  # the answers' batches stay in progress until the test says so
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", *EVAL, "--batch", "--format", "json"],
+        cwd=ROOT,
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
+    deadline, stored = time.monotonic() + 90, []
+    while time.monotonic() < deadline and len(stored) < len(fake_eval.MODELS):
+        time.sleep(0.1)
+        if db.exists():
+            with sqlite3.connect(db) as conn:
+                stored = conn.execute("SELECT run_id, key FROM run_parts WHERE key LIKE 'batch:%'").fetchall()
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert len(stored) == len(fake_eval.MODELS), stored
+    run_id = stored[0][0]
+    submitted = dict(fake.batches.batches)
+    assert len(submitted) == len(fake_eval.MODELS)
+
+    for batch in submitted.values():  # the provider finishes the work while nobody watches
+        batch.ready_at = 0.0
+    fake.batch_processing_s = 0.0
+    resumed = run_cli("eval", "--resume", run_id, "--format", "json", timeout=180)
+    assert resumed.code == 0, resumed.stderr
+    assert "submitted before the resume" in resumed.stderr
+    # One create per provider SPEC for the answers (before the kill), then the grades'.
+    assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
+    assert len(fake.batches.batches) == len(fake_eval.MODELS) + len(fake_eval.JUDGES)
+    assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
+    report = json.loads(resumed.stdout)
+    assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
+    with sqlite3.connect(db) as conn:
+        states = [
+            json.loads(d)["state"] for (d,) in conn.execute("SELECT data_json FROM run_parts WHERE key LIKE 'batch:%'")
+        ]
+    assert states and all(s == "collected" for s in states)
+
+
+def test_expired_and_failed_items_of_a_batch_eval_are_run_again_never_lost(fake, run_cli):
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    fake.batch_expires = True  # the first batch to be created expires with nothing done
+    models, judge = "anthropic:claude-haiku-4-5", "anthropic:claude-sonnet-4-6"
+    result = run_cli("eval", "--models", models, "--judges", judge, "--batch", "--format", "json", timeout=180)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["cells"]["done"] == report["cells"]["expected"] and report["cells"]["failed"] == 0
+    # Every answer was asked again live, after the batch expired (the grades' batch did not).
+    assert len([r for r in fake.requests if r.path.endswith("/messages")]) == report["cells"]["expected"]
+
+
+def test_expired_items_can_go_to_a_new_batch_instead(fake, run_cli):
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    fake.batch_expires = True
+    models, judge = "anthropic:claude-haiku-4-5", "anthropic:claude-sonnet-4-6"
+    result = run_cli(
+        "eval",
+        "--models",
+        models,
+        "--judges",
+        judge,
+        "--batch",
+        "--batch-retry",
+        "batch",
+        "--format",
+        "json",
+        timeout=180,
+    )
+    assert result.code == 0, result.stderr
+    assert not any(r.path.endswith("/messages") for r in fake.requests)
+    assert len(fake.batches.batches) == 3  # answers (expired), answers again, grades
