@@ -5,6 +5,7 @@ per-item errors and expiry, every result converted, checked and priced at the ba
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -220,7 +221,7 @@ def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_the
     while time.monotonic() < deadline and len(stored) < len(fake_eval.MODELS):
         time.sleep(0.1)
         if db.exists():
-            with sqlite3.connect(db) as conn:
+            with sqlite3.connect(db) as conn, contextlib.suppress(sqlite3.OperationalError):  # not created yet
                 stored = conn.execute("SELECT run_id, key FROM run_parts WHERE key LIKE 'batch:%'").fetchall()
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -282,3 +283,78 @@ def test_expired_items_can_go_to_a_new_batch_instead(fake, run_cli):
     assert result.code == 0, result.stderr
     assert not any(r.path.endswith("/messages") for r in fake.requests)
     assert len(fake.batches.batches) == 3  # answers (expired), answers again, grades
+
+
+def _killed_batch_eval(fake, cli_env, *args: str) -> tuple[str, list[str]]:
+    """Start a --batch eval in a real process, SIGKILL it once its answers' batches are in
+    history, and return its run id and their batch ids."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    fake.batch_processing_s = 3600
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", *args, "--batch", "--format", "json"],
+        cwd=ROOT,
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
+    deadline, stored = time.monotonic() + 90, []
+    while time.monotonic() < deadline and not stored:
+        time.sleep(0.1)
+        if db.exists():
+            with sqlite3.connect(db) as conn, contextlib.suppress(sqlite3.OperationalError):  # not created yet
+                stored = conn.execute("SELECT run_id, data_json FROM run_parts WHERE key LIKE 'batch:%'").fetchall()
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert stored, "no batch reached history"
+    return stored[0][0], [json.loads(data)["id"] for _, data in stored]
+
+
+def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake, run_cli, cli_env):
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    args = ("eval", "--models", "anthropic:claude-haiku-4-5", "--judges", "anthropic:claude-sonnet-4-6")
+    run_id, [batch_id] = _killed_batch_eval(fake, cli_env, *args)
+
+    listed = run_cli("batches", "--format", "json")
+    assert listed.code == 0, listed.stderr
+    [row] = json.loads(listed.stdout)["batches"]
+    assert (row["batch_id"], row["run_id"], row["provider"], row["state"]) == (
+        batch_id,
+        run_id,
+        "anthropic:claude-haiku-4-5",
+        "submitted",
+    )
+    assert row["items"] == 6
+    text = run_cli("batches")
+    assert text.code == 0 and batch_id in text.stdout
+
+    # Bad input: an id history does not know, and a resume against another endpoint.
+    unknown = run_cli("batches", "--cancel", "msgbatch_nope")
+    assert unknown.code == 2 and unknown.stderr.count("\n") == 1 and "not in history" in unknown.stderr
+    moved = run_cli("eval", "--resume", run_id, env={**cli_env, "ANTHROPIC_BASE_URL": f"{fake.url}/elsewhere"})
+    assert moved.code == 2 and "was submitted to" in moved.stderr and "Traceback" not in moved.stderr
+    assert len(fake.batches.batches) == 1  # nothing was resent
+
+    cancelled = run_cli("batches", "--cancel", batch_id)
+    assert cancelled.code == 0, cancelled.stderr
+    assert f"driftcheck eval --resume {run_id}" in cancelled.stderr
+    assert fake.batches.batches[batch_id].cancelled
+
+    fake.batch_processing_s = 0.0
+    fake.requests.clear()
+    resumed = run_cli("eval", "--resume", run_id, "--format", "json", timeout=180)
+    assert resumed.code == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["cells"]["done"] == 6
+    assert len([r for r in fake.requests if r.path.endswith("/messages")]) == 6  # the cancelled answers, live
+    assert len(fake.batches.batches) == 2  # and the grades in a batch of their own
+    assert json.loads(run_cli("batches", "--format", "json").stdout)["batches"] == []

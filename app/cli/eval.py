@@ -232,6 +232,21 @@ def run(args: argparse.Namespace) -> int:
     _print_plan(plan, cost, args.budget, cells, parts)
     if args.dry_run:
         return ExitCode.OK
+    # Before history is touched: a stored batch at another endpoint is refused in one line.
+    models_used, judges_used = dict(providers), dict(judges)
+    kept: list[Any] = []  # the recorder, once there is one: batches are kept in its run
+    if args.batch or open_batches(parts):  # a resumed eval picks up the batches it submitted
+        if args.no_history:
+            say("note: with --no-history a killed --batch eval cannot pick its batches up again")
+        models_used, judges_used = use_batches(
+            providers,
+            judges,
+            keep=lambda key, data: kept[0].put_part(key, data),
+            parts=parts,
+            retry=args.batch_retry,
+            notify=print_note,
+            on_progress=_batch_progress,
+        )
     # SDK imports and model loading now, not inside the first call's latency
     for provider in [*providers.values(), *judges.values()]:
         provider.preload()
@@ -247,19 +262,7 @@ def run(args: argparse.Namespace) -> int:
             notify=print_note,
         )
         recorder.put_part("plan", plan.to_dict())
-    models_used, judges_used = dict(providers), dict(judges)
-    if args.batch or open_batches(parts):  # a resumed eval picks up the batches it submitted
-        if args.no_history:
-            say("note: with --no-history a killed --batch eval cannot pick its batches up again")
-        models_used, judges_used = use_batches(
-            providers,
-            judges,
-            keep=recorder.put_part,
-            parts=parts,
-            retry=args.batch_retry,
-            notify=print_note,
-            on_progress=_batch_progress,
-        )
+    kept.append(recorder)
     runner = EvalRunner(
         plan,
         {s: recorder.recorded(p) for s, p in models_used.items()},

@@ -248,3 +248,46 @@ def use_batches(
         {spec: wrap(spec, p) for spec, p in models.items()},
         {spec: wrap(spec, p) for spec, p in judges.items()},
     )
+
+
+def batches_in_history(*, include_collected: bool = False) -> list[dict[str, Any]]:
+    """The batches evals submitted, newest last: open ones (submitted, not yet collected),
+    or all of them. Raises StoreError when history cannot be read."""
+    from app.history.store import Store
+
+    store = Store.open(for_reading=True).store
+    try:
+        rows = store.parts_starting(BATCH_PART)
+    finally:
+        store.close()
+    return [
+        {
+            "batch_id": data.get("id"),
+            "provider": data.get("provider"),
+            "run_id": run_id,
+            "state": data.get("state"),
+            "items": len(data.get("items") or []),
+            "endpoint": data.get("endpoint"),
+            "stored_at": stored_at,
+        }
+        for run_id, _key, data, stored_at in rows
+        if isinstance(data, dict) and (include_collected or data.get("state") == "submitted")
+    ]
+
+
+async def cancel_batch(provider: Any, row: dict[str, Any]) -> BatchStatus:
+    """Cancel a stored batch at its provider. What it had not run is run again by the
+    eval's resume (its state in history stays open until then). Raises UsageError when
+    the provider is now configured at another endpoint than the one that has the batch."""
+    from app.errors import UsageError
+
+    if row.get("endpoint") and row["endpoint"] != provider.settings.base_url:
+        raise UsageError(
+            f"batch {row['batch_id']} was submitted to {row['endpoint']}, not {provider.settings.base_url} "
+            f"(the endpoint configured now for {row['provider']})"
+        )
+    try:
+        status: BatchStatus = await provider.cancel_batch(row["batch_id"])
+        return status
+    finally:
+        await provider.aclose()
