@@ -55,6 +55,9 @@ async def test_a_batch_is_submitted_polled_and_collected_at_the_batch_price(fake
     first = outcomes["item-0"].response
     assert first.batch and first.finish_reason == "stop" and first.usage.input_tokens == 400
     assert first.cost_usd == pytest.approx(cost_usd(provider.price_provider, model, first.usage) / 2)
+    from app.calls.metrics import metrics_dict, metrics_line
+
+    assert metrics_dict(first)["batch"] is True and "batch price" in metrics_line(first)
     assert [b.id for b in await provider.list_batches()] == [status.id]
 
 
@@ -358,3 +361,29 @@ def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake,
     assert len([r for r in fake.requests if r.path.endswith("/messages")]) == 6  # the cancelled answers, live
     assert len(fake.batches.batches) == 2  # and the grades in a batch of their own
     assert json.loads(run_cli("batches", "--format", "json").stdout)["batches"] == []
+
+
+def test_the_estimate_shows_live_and_batch_prices_and_the_budget_holds_for_batches(fake, run_cli, cli_env):
+    import sqlite3
+    from pathlib import Path
+
+    fake.cache_min_tokens = NO_CACHE
+    dry_live = run_cli(*EVAL, "--dry-run")
+    dry_batch = run_cli(*EVAL, "--dry-run", "--batch")
+    assert dry_live.code == dry_batch.code == 0
+    live = float(dry_live.stderr.split("estimated $", 1)[1].split()[0].rstrip(";"))
+    batch = float(dry_batch.stderr.split("estimated $", 1)[1].split()[0])
+    assert batch == pytest.approx(live / 2, rel=0.01)
+    assert f"at batch prices (live: ${live:.4f})" in dry_batch.stderr
+    assert fake.requests == []  # a dry run sends nothing, batch or not
+
+    fake_eval.script(fake)
+    stopped = run_cli(*EVAL, "--batch", "--budget", "0.05", "--format", "json", timeout=180)
+    assert stopped.code == 0, stopped.stderr
+    report = json.loads(stopped.stdout)
+    assert report["status"] == "partial" and 0 < report["cells"]["done"] < ANSWERS
+    with sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db") as conn:
+        spent = conn.execute("SELECT SUM(cost_usd) FROM calls WHERE run_id = ?", (report["run_id"],)).fetchone()[0]
+    assert spent <= 0.05
+    sent = sum(len(b.outcomes) for b in fake.batches.batches.values())
+    assert sent < ANSWERS + GRADES  # the batches were sized to the budget, not sent whole

@@ -28,6 +28,7 @@ def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, An
             "hedged": False,
             "fallback_from": None,
             "hedge_cost_usd": None,
+            "batch": False,
         }
     usage = response.usage
     return {
@@ -46,6 +47,7 @@ def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, An
         "hedged": response.hedged,
         "fallback_from": response.fallback_from,
         "hedge_cost_usd": response.extra_cost_usd if response.hedged else None,
+        "batch": response.batch,  # answered through a batch API, priced at its rate
     }
 
 
@@ -73,6 +75,8 @@ def metrics_line(response: Response) -> str:
         parts.append(f"fell back from {response.fallback_from}")
     if response.hedged:
         parts.append(f"hedged (the other call: {format_cost(response.extra_cost_usd)})")
+    if response.batch:
+        parts.append("batch price")
     if response.request_id:
         parts.append(response.request_id)
     return " · ".join(parts)
@@ -159,6 +163,7 @@ def combined_response(responses: list[Response]) -> Response | None:
         request_id=responses[0].request_id,
         checks=[c for r in responses for c in r.checks],
         hedged=any(r.hedged for r in responses),
+        batch=any(r.batch for r in responses),
         fallback_from=next((r.fallback_from for r in responses if r.fallback_from), None),
         extra_cost_usd=None
         if any(r.extra_cost_usd is None for r in responses)

@@ -228,14 +228,19 @@ def run(args: argparse.Namespace) -> int:
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()
-    cost = estimate(plan, providers, judges)
+    from providers.batch import has_batch_api
+
+    batch_mode = args.batch or bool(open_batches(parts))  # a resumed eval picks up the batches it submitted
+    everyone = {**providers, **judges}
+    batched = frozenset(s for s, p in everyone.items() if batch_mode and has_batch_api(p))
+    cost = estimate(plan, providers, judges, batched=batched)
     _print_plan(plan, cost, args.budget, cells, parts)
     if args.dry_run:
         return ExitCode.OK
     # Before history is touched: a stored batch at another endpoint is refused in one line.
     models_used, judges_used = dict(providers), dict(judges)
     kept: list[Any] = []  # the recorder, once there is one: batches are kept in its run
-    if args.batch or open_batches(parts):  # a resumed eval picks up the batches it submitted
+    if batch_mode:
         if args.no_history:
             say("note: with --no-history a killed --batch eval cannot pick its batches up again")
         models_used, judges_used = use_batches(
@@ -460,6 +465,8 @@ def _print_plan(plan: Any, cost: Any, budget: float | None, cells: list[Any], pa
             else ", no judges (graded by reference and answer key)"
         )
         + f"; estimated {format_cost(cost.total)}"
+        + (f" at batch prices (live: {format_cost(cost.live_total)})" if cost.batch_total is not None else "")
+        + (f"; prompt caching may save about {format_cost(cost.cache_saving)} of it" if cost.cache_saving > 0 else "")
     )
     if kept:
         line += f" in all, {kept} answer(s) already done"
