@@ -156,3 +156,25 @@ def test_a_one_off_review_marks_nothing_and_pays_no_cache_write(fake, run_cli):
     assert "cache_control" not in json.dumps(request.body)
     metrics = json.loads(result.stdout)["metrics"]
     assert metrics["cache_write_tokens"] == 0 and metrics["cache_saved_usd"] == 0
+
+
+def test_compare_repeat_with_batch_sends_each_side_as_one_batch(fake, run_cli):
+    answer = json.dumps(keyed_review(SAMPLE, score=5))
+    fake.script(*[Reply(text=answer) for _ in range(5)], model="claude-haiku-4-5")
+    fake.script(*[Reply(text=answer) for _ in range(5)], model="gpt-5.4-mini")
+    args = ("compare", f"sample_code/{SAMPLE}", "-a", HAIKU, "-b", MINI, "--repeat", "5", "--format", "json")
+    result = run_cli(*args, "--batch")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [len(b.outcomes) for b in fake.batches.batches.values()] == [5, 5]  # one per side
+    assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
+    runs = report["runs"]["a"] + report["runs"]["b"]
+    assert all(r["status"] == "ok" and r["metrics"]["batch"] for r in runs)
+    assert report["noise"]["runs"] == {"a": 5, "b": 5, "ok_a": 5, "ok_b": 5}
+    # Priced at the batch rate: half of what the same tokens cost live.
+    for run in runs:
+        m = run["metrics"]
+        spec = HAIKU if run in report["runs"]["a"] else MINI
+        usage = Usage(m["input_tokens"], m["output_tokens"], None, m["cache_read_tokens"], m["cache_write_tokens"])
+        live = cost_usd(spec.split(":")[0], spec.split(":")[1], usage)
+        assert m["cost_usd"] == pytest.approx(live / 2)

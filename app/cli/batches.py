@@ -23,8 +23,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
+    from app.calls.batching import cancel_batch
     from app.cli.common import print_note, say
-    from app.eval.batch import batches_in_history, cancel_batch
+    from app.history.batches import batches_in_history
 
     rows = batches_in_history(include_collected=args.all or bool(args.cancel))
     if args.cancel:

@@ -224,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
     prepared, subjects = prepare_eval(
         plan, providers, judges, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens, notify=print_note
     )
-    from app.eval.batch import open_batches, use_batches
+    from app.calls.batching import open_batches, use_batches
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()

@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.calls.batching import call_key
 from app.eval import tasks
-from app.eval.batch import call_key
 from app.eval.limits import Budget, ProviderLimit
 from app.eval.plan import Cell, Estimate, EvalPlan
 from providers.errors import stop_scope

@@ -1,5 +1,6 @@
-"""The batch executor: an eval's calls to a provider with a batch API go through it as
-one batch per provider and round (answers, then grades), at half the price.
+"""The batch executor: the calls of an eval (or a compare's repeats) to a provider with a
+batch API go through it as one batch per provider and round (answers, then grades), at
+half the price.
 
 It sits where the live call would be: `BatchedProvider.stream` is asked for a call like
 any provider, and the call joins the provider's `BatchCollector`. Once no new call has
@@ -11,7 +12,8 @@ error) is run again, live or in a new batch as the user chose: nothing is lost.
 
 The eval runner names each call (`call_key`, the run part it will become); the item's id
 in the batch is derived from that name, so a resumed eval finds its calls in a batch
-submitted by the process that was killed, instead of paying for them twice.
+submitted by the process that was killed, instead of paying for them twice. History
+lists the batches kept this way (`app.history.batches`).
 """
 
 from __future__ import annotations
@@ -206,6 +208,20 @@ class BatchedProvider:
         await self.inner.aclose()
 
 
+def batch_wrapper(notify: Callable[[Note], None]) -> Callable[[Any], Any]:
+    """For a command that is not resumed (a compare's repeats): each provider with a batch
+    API behind a collector of its own, the others as they are, said in a note."""
+    from providers.batch import has_batch_api
+
+    def wrap(provider: Any) -> Any:
+        if not has_batch_api(provider):
+            notify(Note("info", f"{provider.spec} has no batch API: its calls run live, at the live price"))
+            return provider
+        return BatchedProvider(provider, BatchCollector(provider, keep=lambda _key, _data: None))
+
+    return wrap
+
+
 def use_batches(
     models: dict[str, Any],
     judges: dict[str, Any],
@@ -248,31 +264,6 @@ def use_batches(
         {spec: wrap(spec, p) for spec, p in models.items()},
         {spec: wrap(spec, p) for spec, p in judges.items()},
     )
-
-
-def batches_in_history(*, include_collected: bool = False) -> list[dict[str, Any]]:
-    """The batches evals submitted, newest last: open ones (submitted, not yet collected),
-    or all of them. Raises StoreError when history cannot be read."""
-    from app.history.store import Store
-
-    store = Store.open(for_reading=True).store
-    try:
-        rows = store.parts_starting(BATCH_PART)
-    finally:
-        store.close()
-    return [
-        {
-            "batch_id": data.get("id"),
-            "provider": data.get("provider"),
-            "run_id": run_id,
-            "state": data.get("state"),
-            "items": len(data.get("items") or []),
-            "endpoint": data.get("endpoint"),
-            "stored_at": stored_at,
-        }
-        for run_id, _key, data, stored_at in rows
-        if isinstance(data, dict) and (include_collected or data.get("state") == "submitted")
-    ]
 
 
 async def cancel_batch(provider: Any, row: dict[str, Any]) -> BatchStatus:
