@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -181,8 +182,6 @@ def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cl
 
 
 def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli, cli_env):
-    from pathlib import Path
-
     from tests.conftest import write_private
 
     config = Path(cli_env["DRIFTCHECK_CONFIG_DIR"]) / "config.toml"
@@ -197,22 +196,20 @@ def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli,
     assert not any(r.path.endswith("/v1/batches") for r in fake.requests)
 
 
-def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env):
-    """A real process: SIGKILL after the batches were submitted is the point."""
+def _killed_batch_eval(fake, cli_env, *args: str, batches: int = 1) -> tuple[str, list[str]]:
+    """Start a --batch eval in a real process, SIGKILL it once `batches` of its answers'
+    batches are in history, and return its run id and their batch ids."""
     import signal
     import sqlite3
     import subprocess
     import sys
     import time
-    from pathlib import Path
 
     from tests.conftest import ROOT
 
-    fake.cache_min_tokens = NO_CACHE
-    fake_eval.script(fake)
-    fake.batch_processing_s = 3600  # the answers' batches stay in progress until the test says so
+    fake.batch_processing_s = 3600
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", *EVAL, "--batch", "--format", "json"],
+        [sys.executable, "-m", "app", *args, "--batch", "--format", "json"],
         cwd=ROOT,
         env=cli_env,
         stdout=subprocess.PIPE,
@@ -221,17 +218,26 @@ def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_the
     )
     db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
     deadline, stored = time.monotonic() + 90, []
-    while time.monotonic() < deadline and len(stored) < len(fake_eval.MODELS):
+    while time.monotonic() < deadline and len(stored) < batches:
         time.sleep(0.1)
         if db.exists():
             with sqlite3.connect(db) as conn, contextlib.suppress(sqlite3.OperationalError):  # not created yet
-                stored = conn.execute("SELECT run_id, key FROM run_parts WHERE key LIKE 'batch:%'").fetchall()
+                stored = conn.execute("SELECT run_id, data_json FROM run_parts WHERE key LIKE 'batch:%'").fetchall()
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    assert len(stored) == len(fake_eval.MODELS), stored
-    run_id = stored[0][0]
+    assert stored, "no batch reached history"
+    return stored[0][0], [json.loads(data)["id"] for _, data in stored]
+
+
+def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env):
+    """A real process: SIGKILL after the batches were submitted is the point."""
+    import sqlite3
+
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    run_id, ids = _killed_batch_eval(fake, cli_env, *EVAL, batches=len(fake_eval.MODELS))
     submitted = dict(fake.batches.batches)
-    assert len(submitted) == len(fake_eval.MODELS)
+    assert sorted(submitted) == sorted(ids) and len(ids) == len(fake_eval.MODELS)
 
     for batch in submitted.values():  # the provider finishes the work while nobody watches
         batch.ready_at = 0.0
@@ -245,7 +251,7 @@ def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_the
     assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
     report = json.loads(resumed.stdout)
     assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db") as conn:
         states = [
             json.loads(d)["state"] for (d,) in conn.execute("SELECT data_json FROM run_parts WHERE key LIKE 'batch:%'")
         ]
@@ -286,40 +292,6 @@ def test_expired_items_can_go_to_a_new_batch_instead(fake, run_cli):
     assert result.code == 0, result.stderr
     assert not any(r.path.endswith("/messages") for r in fake.requests)
     assert len(fake.batches.batches) == 3  # answers (expired), answers again, grades
-
-
-def _killed_batch_eval(fake, cli_env, *args: str) -> tuple[str, list[str]]:
-    """Start a --batch eval in a real process, SIGKILL it once its answers' batches are in
-    history, and return its run id and their batch ids."""
-    import signal
-    import sqlite3
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    from tests.conftest import ROOT
-
-    fake.batch_processing_s = 3600
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", *args, "--batch", "--format", "json"],
-        cwd=ROOT,
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
-    deadline, stored = time.monotonic() + 90, []
-    while time.monotonic() < deadline and not stored:
-        time.sleep(0.1)
-        if db.exists():
-            with sqlite3.connect(db) as conn, contextlib.suppress(sqlite3.OperationalError):  # not created yet
-                stored = conn.execute("SELECT run_id, data_json FROM run_parts WHERE key LIKE 'batch:%'").fetchall()
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    assert stored, "no batch reached history"
-    return stored[0][0], [json.loads(data)["id"] for _, data in stored]
 
 
 def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake, run_cli, cli_env):
@@ -365,7 +337,6 @@ def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake,
 
 def test_the_estimate_shows_live_and_batch_prices_and_the_budget_holds_for_batches(fake, run_cli, cli_env):
     import sqlite3
-    from pathlib import Path
 
     fake.cache_min_tokens = NO_CACHE
     dry_live = run_cli(*EVAL, "--dry-run")
