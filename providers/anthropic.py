@@ -175,16 +175,18 @@ class AnthropicProvider(BaseProvider):
                 message = result["message"]
                 try:
                     response = self.response_from_wire(request, message_as_wire(message), request_id=message.get("id"))
-                except ProviderError as error:
-                    outcomes.append(BatchOutcome(cid, "errored", error=error))
+                except ProviderError as invalid:
+                    outcomes.append(BatchOutcome(cid, "errored", error=invalid))
                 else:
                     outcomes.append(BatchOutcome(cid, "succeeded", response=response))
             elif kind == "errored":
                 inner = ((result.get("error") or {}).get("error")) or {}
-                kind = inner.get("type")
-                error = self.classify(StreamErrorEvent(kind, inner.get("message"), _ERROR_STATUS.get(kind)), None)
-                scrub_error(error)
-                outcomes.append(BatchOutcome(cid, "errored", error=error))
+                body_type = str(inner.get("type") or "api_error")
+                failure = self.classify(
+                    StreamErrorEvent(body_type, inner.get("message"), _ERROR_STATUS.get(body_type)), None
+                )
+                scrub_error(failure)
+                outcomes.append(BatchOutcome(cid, "errored", error=failure))
             else:
                 outcomes.append(BatchOutcome(cid, "canceled" if kind == "canceled" else "expired"))
         return outcomes

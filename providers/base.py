@@ -394,9 +394,9 @@ class BaseProvider(ABC):
         try:
             for raw in wire:
                 out = self.convert(raw)
-                for event in (out,) if type(out) is TextDelta else out:  # type: ignore[union-attr]
-                    if type(event) is TextDelta:
-                        if text := scrubber.feed(event.text):  # type: ignore[union-attr]
+                for event in (out,) if isinstance(out, TextDelta) else out:
+                    if isinstance(event, TextDelta):
+                        if text := scrubber.feed(event.text):
                             acc.text_parts.append(text)
                     else:
                         self._absorb(event, acc)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
-from .batch import BatchItem, BatchOutcome, BatchStatus, check_custom_ids
+from .batch import BatchItem, BatchOutcome, BatchStatus, ItemState, check_custom_ids
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .grammar import grammar_if_installed
@@ -188,12 +188,12 @@ class OpenAIProvider(BaseProvider):
                 rows += [json.loads(line) for line in content.text.splitlines() if line.strip()]
         outcomes: dict[str, BatchOutcome] = {}
         for row in rows:
-            cid = row.get("custom_id")
+            cid = str(row.get("custom_id"))
             request = requests.get(cid)
             if request is None:
                 continue
             outcomes[cid] = self._batch_outcome(cid, request, row)
-        never_run = "canceled" if batch.status == "cancelled" else "expired"
+        never_run: ItemState = "canceled" if batch.status == "cancelled" else "expired"
         for cid in requests:  # a failed or expired batch may leave items out of both files
             outcomes.setdefault(cid, BatchOutcome(cid, never_run))
         return list(outcomes.values())
@@ -213,7 +213,7 @@ class OpenAIProvider(BaseProvider):
             except ProviderError as exc:
                 return BatchOutcome(cid, "errored", error=exc)
             return BatchOutcome(cid, "succeeded", response=answer)
-        detail = body.get("error") if isinstance(body.get("error"), dict) else {}
+        detail: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
         failure = self.classify(
             StreamErrorEvent(detail.get("type") or detail.get("code"), detail.get("message"), status), request_id
         )

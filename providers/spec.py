@@ -156,7 +156,7 @@ def build_provider(
     )
     if isinstance(spec, str):
         spec = parse_spec(spec, endpoints)
-    common = dict(
+    common: dict[str, Any] = dict(
         timeouts=timeouts or Timeouts(), retry=retry or RetryPolicy(), price_overrides=dict(price_overrides or {})
     )
 
@@ -177,7 +177,7 @@ def build_provider(
             key_env=kind.key_env,
             base_url=env.get(kind.base_url_env, "").strip() or kind.default_base_url,
             **common,
-        )  # type: ignore[arg-type]
+        )
         if spec.name == "anthropic":
             from .anthropic import AnthropicProvider
 
@@ -190,7 +190,7 @@ def build_provider(
 
     endpoint = endpoints[spec.name]
     key = env.get(endpoint.api_key_env, "").strip() if endpoint.api_key_env else ""
-    overrides = {**endpoint.prices, **common.pop("price_overrides")}  # type: ignore[dict-item]
+    overrides = {**endpoint.prices, **common.pop("price_overrides")}
     settings = ProviderSettings(
         api_key=key or None,
         key_env=endpoint.api_key_env,
@@ -198,7 +198,7 @@ def build_provider(
         price_overrides=overrides,
         extra_body=dict(endpoint.params),
         **common,
-    )  # type: ignore[arg-type]
+    )
     from .openai import OpenAIProvider
 
     provider = OpenAIProvider(

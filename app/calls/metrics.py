@@ -87,8 +87,8 @@ def spend_summary(metrics: list[dict[str, Any] | None]) -> dict[str, Any]:
     what the providers' prompt caches read, wrote and saved on them. A figure is None when
     no call reported it."""
 
-    def total(key: str) -> Any:
-        values = [m.get(key) for m in metrics if m and m.get(key) is not None]
+    def total(key: str) -> float | None:
+        values: list[float] = [m[key] for m in metrics if m and m.get(key) is not None]
         return round(sum(values), 8) if values else None
 
     return {

@@ -64,8 +64,8 @@ async def _runs(
     start: Callable[[int], AsyncIterator[Any]], repeat: int, *, together: bool = False
 ) -> AsyncIterator[tuple[int, Any]]:
     if together:  # every run at once: their calls wait in one batch, not in turn
-        async for run, event in interleave({run: start(run) for run in range(repeat)}):
-            yield run, event
+        async for tag, event in interleave({str(n): start(n) for n in range(repeat)}):
+            yield int(tag), event
         return
     for run in range(repeat):
         async for event in start(run):
