@@ -178,3 +178,23 @@ def test_compare_repeat_with_batch_sends_each_side_as_one_batch(fake, run_cli):
         usage = Usage(m["input_tokens"], m["output_tokens"], None, m["cache_read_tokens"], m["cache_write_tokens"])
         live = cost_usd(spec.split(":")[0], spec.split(":")[1], usage)
         assert m["cost_usd"] == pytest.approx(live / 2)
+
+
+async def test_the_tui_metrics_bar_says_what_the_cache_read_and_saved():
+    from textual.app import App, ComposeResult
+
+    from app.tui.widgets import MetricsBar
+
+    class Bar(App[None]):
+        def compose(self) -> ComposeResult:
+            yield MetricsBar("")
+
+    metrics = {"input_tokens": 3000, "output_tokens": 5, "cost_usd": 0.001, "cache_read_tokens": 2048}
+    async with Bar().run_test(size=(120, 5)) as pilot:
+        bar = pilot.app.query_one(MetricsBar)
+        bar.show_metrics(HAIKU, {**metrics, "cache_write_tokens": 0, "cache_saved_usd": 0.0018432}, "ok")
+        await pilot.pause()
+        assert "cache read 2,048 (saved $0.001843)" in str(bar.render())
+        bar.show_metrics(HAIKU, {**metrics, "cache_read_tokens": 0, "cache_saved_usd": 0.0}, "ok")
+        await pilot.pause()
+        assert "cache" not in str(bar.render())
