@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.calls.metrics import spend_summary
 from app.compare.attribution import attribute
 from app.compare.drift import task_drift
 from app.compare.noise import repeat_report
@@ -38,7 +39,13 @@ def compare_report(
     if max(len(r) for r in runs.values()) > 1:
         report["runs"] = runs
     report["noise"] = repeat_report(task, runs["a"], runs["b"])
+    # Every run of each side, judges included: what the compare cost and what caching saved.
+    report["spend"] = {side: spend_summary([m for run in runs[side] for m in _run_metrics(run)]) for side in ("a", "b")}
     return report
+
+
+def _run_metrics(run: dict[str, Any]) -> list[dict[str, Any] | None]:
+    return [run.get("metrics"), *(j.get("metrics") for j in run.get("judges") or [])]
 
 
 def report_summary(report: dict[str, Any]) -> str:

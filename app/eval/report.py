@@ -26,6 +26,7 @@ from __future__ import annotations
 from statistics import mean, pstdev
 from typing import Any
 
+from app.calls.metrics import spend_summary
 from app.compare.significance import Interval, clustered_interval, detectable_at
 from app.eval.plan import task_name
 from app.eval.reliability import judge_reliability
@@ -622,6 +623,9 @@ def eval_report(
             )
     cost_answers = sum((r["answer"]["metrics"] or {}).get("cost_usd") or 0 for r in records)
     cost_grades = sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"])
+    spend = spend_summary(
+        [r["answer"]["metrics"] for r in records] + [g.get("metrics") for r in records for g in r["grades"]]
+    )
     return {
         "task": "eval",
         "run_id": run_id,
@@ -633,6 +637,10 @@ def eval_report(
             "answers": _r(cost_answers, 6),
             "grades": _r(cost_grades, 6),
             "total": _r(cost_answers + cost_grades, 6),
+            # Over every answer and grade: what the providers' prompt caches read, wrote and saved.
+            "cache_read_tokens": spend["cache_read_tokens"],
+            "cache_write_tokens": spend["cache_write_tokens"],
+            "cache_saved_usd": spend["cache_saved_usd"],
         },
         "tasks": tasks,
         "latency_samples_ms": {
