@@ -31,12 +31,47 @@ def load_prompt(name: str) -> str:
         raise FileNotFoundError(f"driftcheck's prompt {name!r} is missing ({path}); reinstall driftcheck") from None
 
 
-def marker_tag(*texts: str) -> str:
-    """A random tag that occurs in none of `texts`, for the marker lines around data in a
-    prompt: nothing inside the data can close the block early and speak as the prompt."""
-    import secrets
+def fill_prompt(name: str, values: dict[str, str], *, stable_until: str | None = None) -> tuple[str, int]:
+    """Prompt `name` filled with `values` (one pass: a `$word` inside a value stays as
+    written), and how many leading characters of it are stable: everything before the line
+    that holds `$stable_until`, or the whole text when it is None. Requests that share that
+    prefix can be served by the provider's prompt cache."""
+    from string import Template
 
+    template = load_prompt(name)
+    text = Template(template).substitute(values)
+    if stable_until is None:
+        return text, len(text)
+    head = template[: template.rfind("\n", 0, template.index(f"${stable_until}")) + 1]
+    return text, len(Template(head).substitute(values))
+
+
+def marker_tag(*texts: str, stable_for: str | None = None) -> str:
+    """A tag that occurs in none of `texts`, for the marker lines around data in a prompt:
+    nothing inside the data can close the block early and speak as the prompt.
+
+    Unpredictable (keyed by a secret drawn once per process), yet the same for the same
+    `stable_for` text (default: all of `texts`) within a process, so repeats, compare sides
+    and the judges of several answers send a prefix a provider's prompt cache can serve.
+    """
+    import hashlib
+    import hmac
+
+    seed = ("\x00".join(texts) if stable_for is None else stable_for).encode()
+    attempt = 0
     while True:
-        tag = secrets.token_hex(6)
+        tag = hmac.new(_tag_secret(), b"%d\x00%s" % (attempt, seed), hashlib.sha256).hexdigest()[:12]
         if not any(tag in text for text in texts):
             return tag
+        attempt += 1
+
+
+_TAG_SECRET: list[bytes] = []
+
+
+def _tag_secret() -> bytes:
+    if not _TAG_SECRET:
+        import secrets
+
+        _TAG_SECRET.append(secrets.token_bytes(32))
+    return _TAG_SECRET[0]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
+from .batch import BatchItem, BatchOutcome, BatchStatus, check_custom_ids
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
+from .scrub import scrub_error
 from .sse import json_events
 from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
 
@@ -42,6 +44,29 @@ def _usage(u: dict[str, Any]) -> Usage:
     )
 
 
+#: A cache breakpoint: Anthropic caches the prompt up to and including the marked block
+#: (reads cost 0.1x the input price, writes 1.25x). At most four per request; we use two,
+#: and only when the caller will resend the prefix (`ProviderSettings.prompt_cache`): a
+#: one-off call would pay the write premium for nothing.
+_CACHE_MARK: dict[str, Any] = {"cache_control": {"type": "ephemeral"}}
+
+
+def cached_messages(request: Request) -> list[dict[str, Any]]:
+    """The messages, with a cache breakpoint where the first one's stable prefix ends
+    (the system prompt carries the other), so requests sharing that prefix read it from
+    the cache. A request that marks no stable prefix goes as plain strings."""
+    messages: list[dict[str, Any]] = [{"role": m.role, "content": m.content} for m in request.messages]
+    cut = request.stable_prefix
+    if not cut or not messages:
+        return messages
+    first = request.messages[0].content
+    blocks = [{"type": "text", "text": first[:cut], **_CACHE_MARK}]
+    if first[cut:]:
+        blocks.append({"type": "text", "text": first[cut:]})
+    messages[0]["content"] = blocks
+    return messages
+
+
 def convert_event(event: dict[str, Any]) -> Converted:
     """One Messages stream event (`message_start` … `message_stop`, wire JSON) to project events."""
     kind = event.get("type")
@@ -69,11 +94,105 @@ def convert_event(event: dict[str, Any]) -> Converted:
     return ()  # ping, content_block_start/stop, message_stop
 
 
+def message_as_wire(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A whole Messages answer (a batch result) as the stream events that would carry it,
+    so it goes through `convert_event` like any streamed answer."""
+    usage = dict(message.get("usage") or {})
+    start = {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 0}}
+    wire: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
+    wire += [
+        {"type": "content_block_delta", "delta": {"type": "text_delta", "text": block.get("text") or ""}}
+        for block in message.get("content") or []
+        if block.get("type") == "text"
+    ]
+    wire.append({"type": "message_delta", "delta": {"stop_reason": message.get("stop_reason")}, "usage": usage})
+    return wire
+
+
+_ANTHROPIC_COUNTS = ("processing", "succeeded", "errored", "expired", "canceled")
+# A batch item's error carries its type but no status: the status that type comes with, so
+# it is classified as the same error sent live would be.
+_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+}
+
+
 class AnthropicProvider(BaseProvider):
     kind = "anthropic"
     price_provider = "anthropic"
     sdk_package = "anthropic"
     convert = staticmethod(convert_event)
+    batch_api = True
+
+    # --- Message Batches ---------------------------------------------------------------
+
+    def _batch_status(self, batch: Any) -> BatchStatus:
+        counts = batch.request_counts
+        return BatchStatus(
+            id=batch.id,
+            provider=self.spec,
+            ended=batch.processing_status == "ended",
+            state=batch.processing_status,
+            counts={name: int(getattr(counts, name, 0) or 0) for name in _ANTHROPIC_COUNTS},
+            created_at=str(batch.created_at),
+        )
+
+    async def submit_batch(self, items: list[BatchItem]) -> BatchStatus:
+        check_custom_ids(items)
+        requests = []
+        for item in items:
+            params = self.request_kwargs(item.request)
+            params.pop("stream", None)
+            requests.append({"custom_id": item.custom_id, "params": params})
+        batches = self._sdk_client().messages.batches
+        return self._batch_status(await self.sdk_call(batches.create(requests=requests)))
+
+    async def poll_batch(self, batch_id: str) -> BatchStatus:
+        return self._batch_status(await self.sdk_call(self._sdk_client().messages.batches.retrieve(batch_id)))
+
+    async def cancel_batch(self, batch_id: str) -> BatchStatus:
+        return self._batch_status(await self.sdk_call(self._sdk_client().messages.batches.cancel(batch_id)))
+
+    async def list_batches(self) -> list[BatchStatus]:
+        page = await self.sdk_call(self._sdk_client().messages.batches.list(limit=100))
+        return [self._batch_status(b) for b in page.data]
+
+    async def batch_results(self, batch_id: str, requests: dict[str, Request]) -> list[BatchOutcome]:
+        decoder = await self.sdk_call(self._sdk_client().messages.batches.results(batch_id))
+        outcomes: list[BatchOutcome] = []
+        async for line in decoder:
+            row = line.model_dump(mode="json")
+            cid, result = row["custom_id"], row["result"]
+            request = requests.get(cid)
+            if request is None:
+                continue  # not one of ours (or already collected)
+            kind = result.get("type")
+            if kind == "succeeded":
+                message = result["message"]
+                try:
+                    response = self.response_from_wire(request, message_as_wire(message), request_id=message.get("id"))
+                except ProviderError as invalid:
+                    outcomes.append(BatchOutcome(cid, "errored", error=invalid))
+                else:
+                    outcomes.append(BatchOutcome(cid, "succeeded", response=response))
+            elif kind == "errored":
+                inner = ((result.get("error") or {}).get("error")) or {}
+                body_type = str(inner.get("type") or "api_error")
+                failure = self.classify(
+                    StreamErrorEvent(body_type, inner.get("message"), _ERROR_STATUS.get(body_type)), None
+                )
+                scrub_error(failure)
+                outcomes.append(BatchOutcome(cid, "errored", error=failure))
+            else:
+                outcomes.append(BatchOutcome(cid, "canceled" if kind == "canceled" else "expired"))
+        return outcomes
 
     def _sdk_client(self) -> Any:
         if self._client is None:
@@ -90,8 +209,11 @@ class AnthropicProvider(BaseProvider):
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],
             "stream": True,
         }
+        marked = request.stable_prefix is not None and self.settings.prompt_cache
+        if marked:
+            kwargs["messages"] = cached_messages(request)
         if request.system:
-            kwargs["system"] = request.system
+            kwargs["system"] = [{"type": "text", "text": request.system, **_CACHE_MARK}] if marked else request.system
         if request.output_schema is not None:
             from anthropic import transform_schema
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from .capabilities import Capabilities
 from .checks import run_checks
 from .errors import InterruptedStreamError, ProviderError, ProviderTimeout
-from .pricing import Price, cost_usd
+from .pricing import Price, cache_saving_usd, cost_usd
 from .scrub import StreamScrubber, register_key, scrub, scrub_error
 from .types import (
     Completed,
@@ -76,6 +76,9 @@ class ProviderSettings:
     extra_headers: Mapping[str, str] = field(default_factory=dict)
     #: Extra request-body fields for an OpenAI-compatible server (temperature, seed, ...).
     extra_body: Mapping[str, Any] = field(default_factory=dict)
+    #: The caller will resend requests' stable prefixes (repeats, evals): mark them for a
+    #: cache whose writes cost extra (Anthropic's, 1.25x), since the reads will repay it.
+    prompt_cache: bool = False
 
 
 @dataclass(slots=True)
@@ -390,9 +393,48 @@ class BaseProvider(ABC):
             hint="The provider stopped sending mid-answer.",
         )
 
-    def _finish(self, request: Request, acc: _Accumulator, *, retries: int) -> Response:
+    async def sdk_call(self, call: Any) -> Any:
+        """Await one plain SDK call (a batch's create, poll, results...): its failure as a
+        classified, scrubbed ProviderError."""
+        try:
+            return await call
+        except ProviderError:
+            raise
+        except Exception as exc:
+            error = self.classify(exc, None)
+            scrub_error(error)
+            raise error from exc
+
+    def response_from_wire(self, request: Request, wire: list[Any], *, request_id: str | None) -> Response:
+        """A whole answer that arrived at once (a batch result), given as the wire events a
+        stream of it would have carried: converted, scrubbed, checked and priced exactly as
+        a streamed answer is, at the batch rate. Raises the classified error of an error event."""
+        acc = _Accumulator(started=time.perf_counter(), request_id=request_id)
+        scrubber = StreamScrubber()
+        try:
+            for raw in wire:
+                out = self.convert(raw)
+                for event in (out,) if isinstance(out, TextDelta) else out:
+                    if isinstance(event, TextDelta):
+                        if text := scrubber.feed(event.text):
+                            acc.text_parts.append(text)
+                    else:
+                        self._absorb(event, acc)
+        except Exception as exc:
+            error = exc if isinstance(exc, ProviderError) else self.classify(exc, request_id)
+            scrub_error(error)
+            raise error from exc
+        if held := scrubber.flush():
+            acc.text_parts.append(held)
+        response = self._finish(request, acc, retries=0, batch=True)
+        response.total_s, response.ttft_s = 0.0, None  # no stream: the time is the batch's, not the call's
+        return response
+
+    def _finish(self, request: Request, acc: _Accumulator, *, retries: int, batch: bool = False) -> Response:
         finish = acc.finish or FinishReasonSet("unknown", None)
         now = time.perf_counter()
+        overrides = self.settings.price_overrides
+        cost = cost_usd(self.price_provider, self.model, acc.usage, overrides, batch=batch)
         response = Response(
             provider=self.name,
             model=self.model,
@@ -403,8 +445,10 @@ class BaseProvider(ABC):
             ttft_s=None if acc.first_token_at is None else acc.first_token_at - acc.started,
             total_s=now - acc.started,
             request_id=acc.request_id and scrub(acc.request_id),
-            cost_usd=cost_usd(self.price_provider, self.model, acc.usage, self.settings.price_overrides),
+            cost_usd=cost,
+            cache_saved_usd=cache_saving_usd(self.price_provider, self.model, acc.usage, cost, overrides, batch=batch),
             retries=retries,
+            batch=batch,
             content_null=finish.content_null and not acc.text_parts,
             provenance=self._provenance(request, acc.served_by),
             labels=request.labels,

@@ -62,6 +62,9 @@ class Capabilities:
     structured_output_format: str = "json_schema"
     #: The most output tokens the model takes in one answer, when known.
     max_output_tokens: int | None = None
+    #: The API takes OpenAI's `prompt_cache_key` (OpenAI's own API; compatible servers may
+    #: reject unknown parameters, so they are not sent it).
+    prompt_cache_key: bool = False
 
     def output_limit_problem(self, max_tokens: int) -> str | None:
         """Why `max_tokens` cannot be asked of this model, or None when it can."""
@@ -94,6 +97,7 @@ def openai_capabilities(model: str) -> Capabilities:
         reasoning_tokens=bool(_OPENAI_REASONING.match(model)),
         token_param="max_completion_tokens",
         max_output_tokens=declared_max_output("openai", model),
+        prompt_cache_key=True,
     )
 
 

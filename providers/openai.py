@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
+from .batch import BatchItem, BatchOutcome, BatchStatus, ItemState, check_custom_ids
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
 from .grammar import grammar_if_installed
+from .scrub import scrub_error
 from .sse import json_events
 from .structured import bounded_schema, schema_instructions
 from .types import FinishReason, FinishReasonSet, Request, StreamStarted, TextDelta, Usage, UsageUpdate
@@ -93,11 +95,139 @@ def convert_chunk(chunk: dict[str, Any]) -> Converted:
     return out
 
 
+def completion_as_wire(completion: dict[str, Any]) -> list[dict[str, Any]]:
+    """A whole chat completion (a batch result) as the one chunk that would carry it, so it
+    goes through `convert_chunk` like any streamed answer."""
+    choices = [
+        {
+            "index": c.get("index", 0),
+            "delta": {"role": "assistant", "content": (c.get("message") or {}).get("content")},
+            "finish_reason": c.get("finish_reason"),
+        }
+        for c in completion.get("choices") or []
+    ]
+    return [
+        {
+            "id": completion.get("id"),
+            "model": completion.get("model"),
+            "choices": choices,
+            "usage": completion.get("usage"),
+        }
+    ]
+
+
+_OPENAI_ENDED = {"completed", "failed", "expired", "cancelled"}
+
+
 class OpenAIProvider(BaseProvider):
     kind = "openai"
     price_provider: str | None = "openai"
     sdk_package = "openai"
     convert = staticmethod(convert_chunk)
+
+    @property
+    def batch_api(self) -> bool:
+        """OpenAI's own API has /v1/batches; compatible endpoints (the same class) do not."""
+        return self.caps.prompt_cache_key  # declared for OpenAI's own models only
+
+    # --- Files + Batches -------------------------------------------------------------------
+
+    def _batch_status(self, batch: Any) -> BatchStatus:
+        counts = batch.request_counts
+        total = int(getattr(counts, "total", 0) or 0)
+        done = int(getattr(counts, "completed", 0) or 0)
+        failed = int(getattr(counts, "failed", 0) or 0)
+        ended = batch.status in _OPENAI_ENDED
+        left = max(0, total - done - failed)
+        return BatchStatus(
+            id=batch.id,
+            provider=self.spec,
+            ended=ended,
+            state=batch.status,
+            counts={
+                "processing": 0 if ended else left,
+                "succeeded": done,
+                "errored": failed,
+                "expired": left if batch.status == "expired" else 0,
+                "canceled": left if batch.status == "cancelled" else 0,
+            },
+            created_at=str(batch.created_at),
+        )
+
+    async def submit_batch(self, items: list[BatchItem]) -> BatchStatus:
+        import json
+
+        check_custom_ids(items)
+        lines = []
+        for item in items:
+            body = self.request_kwargs(item.request)
+            body.pop("stream", None)
+            body.pop("stream_options", None)
+            body.update(body.pop("extra_body", None) or {})
+            lines.append(
+                json.dumps({"custom_id": item.custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body})
+            )
+        client = self._sdk_client()
+        upload = ("driftcheck-batch.jsonl", ("\n".join(lines) + "\n").encode(), "application/jsonl")
+        file = await self.sdk_call(client.files.create(file=upload, purpose="batch"))
+        batch = await self.sdk_call(
+            client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h")
+        )
+        return self._batch_status(batch)
+
+    async def poll_batch(self, batch_id: str) -> BatchStatus:
+        return self._batch_status(await self.sdk_call(self._sdk_client().batches.retrieve(batch_id)))
+
+    async def cancel_batch(self, batch_id: str) -> BatchStatus:
+        return self._batch_status(await self.sdk_call(self._sdk_client().batches.cancel(batch_id)))
+
+    async def list_batches(self) -> list[BatchStatus]:
+        page = await self.sdk_call(self._sdk_client().batches.list(limit=100))
+        return [self._batch_status(b) for b in page.data]
+
+    async def batch_results(self, batch_id: str, requests: dict[str, Request]) -> list[BatchOutcome]:
+        import json
+
+        client = self._sdk_client()
+        batch = await self.sdk_call(client.batches.retrieve(batch_id))
+        rows: list[dict[str, Any]] = []
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if file_id:
+                content = await self.sdk_call(client.files.content(file_id))
+                rows += [json.loads(line) for line in content.text.splitlines() if line.strip()]
+        outcomes: dict[str, BatchOutcome] = {}
+        for row in rows:
+            cid = str(row.get("custom_id"))
+            request = requests.get(cid)
+            if request is None:
+                continue
+            outcomes[cid] = self._batch_outcome(cid, request, row)
+        never_run: ItemState = "canceled" if batch.status == "cancelled" else "expired"
+        for cid in requests:  # a failed or expired batch may leave items out of both files
+            outcomes.setdefault(cid, BatchOutcome(cid, never_run))
+        return list(outcomes.values())
+
+    def _batch_outcome(self, cid: str, request: Request, row: dict[str, Any]) -> BatchOutcome:
+        response = row.get("response") or {}
+        error = row.get("error") or {}
+        if error and not response:
+            code = str(error.get("code") or "")
+            return BatchOutcome(cid, "canceled" if "cancel" in code else "expired")
+        status = int(response.get("status_code") or 0)
+        body = response.get("body") or {}
+        request_id = response.get("request_id")
+        if status == 200:
+            try:
+                answer = self.response_from_wire(request, completion_as_wire(body), request_id=request_id)
+            except ProviderError as exc:
+                return BatchOutcome(cid, "errored", error=exc)
+            return BatchOutcome(cid, "succeeded", response=answer)
+        detail: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
+        failure = self.classify(
+            StreamErrorEvent(detail.get("type") or detail.get("code"), detail.get("message"), status), request_id
+        )
+        scrub_error(failure)
+        return BatchOutcome(cid, "errored", error=failure)
 
     def _sdk_client(self) -> Any:
         if self._client is None:
@@ -142,6 +272,9 @@ class OpenAIProvider(BaseProvider):
         messages = [{"role": "system", "content": system}] if system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
         kwargs["messages"] = messages
+        stable = request.stable_text()
+        if stable is not None and self.caps.prompt_cache_key:
+            kwargs["prompt_cache_key"] = prompt_cache_key(self.model, stable)
         return kwargs
 
     async def _open(self, request: Request) -> OpenedStream:
@@ -178,6 +311,14 @@ class OpenAIProvider(BaseProvider):
                 token_param=self.caps.token_param,
             )
         return from_transport(exc, provider=self.spec, base_url=self.settings.base_url, request_id=request_id)
+
+
+def prompt_cache_key(model: str, stable_text: str) -> str:
+    """OpenAI caches long prefixes by itself; requests with the same key are routed to the
+    same cache, so the key names the shared prefix (a digest: no prompt text leaves in it)."""
+    import hashlib
+
+    return "driftcheck-" + hashlib.sha256(f"{model}\x00{stable_text}".encode()).hexdigest()[:32]
 
 
 def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:

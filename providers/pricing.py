@@ -32,10 +32,20 @@ class Price:
         ) / 1_000_000
 
 
+#: genai-prices' request context for the providers' batch APIs (half price at both).
+BATCH_CONTEXT = {"processing": "batch"}
+
+
 def cost_usd(
-    price_provider: str | None, model: str, usage: Usage, overrides: Mapping[str, Price] | None = None
+    price_provider: str | None,
+    model: str,
+    usage: Usage,
+    overrides: Mapping[str, Price] | None = None,
+    *,
+    batch: bool = False,
 ) -> float | None:
-    """`price_provider` is the genai-prices provider id, or None for endpoints it cannot know."""
+    """`price_provider` is the genai-prices provider id, or None for endpoints it cannot know.
+    `batch`: the call ran through the provider's batch API and is priced at its rate."""
     if overrides and model in overrides:
         return overrides[model].cost(usage)
     if price_provider is None or usage.input_tokens is None or usage.output_tokens is None:
@@ -53,10 +63,34 @@ def cost_usd(
             ),
             model_ref=model,
             provider_id=price_provider,
+            price_context=BATCH_CONTEXT if batch else None,
         )
     except LookupError:
         return None
     return float(result.total_price)
+
+
+def cache_saving_usd(
+    price_provider: str | None,
+    model: str,
+    usage: Usage,
+    actual: float | None,
+    overrides: Mapping[str, Price] | None = None,
+    *,
+    batch: bool = False,
+) -> float | None:
+    """What the prompt cache saved on a call that cost `actual`: its cost with every input
+    token at the plain input price, less `actual`. Negative when only a cache write
+    (1.25x at Anthropic) was paid; 0 when nothing was cached; None when the price is unknown."""
+    if actual is None:
+        return None
+    if not (usage.cache_read_tokens or usage.cache_write_tokens):
+        return 0.0
+    from dataclasses import replace
+
+    plain = replace(usage, cache_read_tokens=None, cache_write_tokens=None)
+    uncached = cost_usd(price_provider, model, plain, overrides, batch=batch)
+    return None if uncached is None else uncached - actual
 
 
 @lru_cache(maxsize=256)

@@ -33,6 +33,11 @@ class Request:
 
     `output_schema` asks for structured output: each provider uses its API's native
     mechanism, and the final response carries the validated object in `parsed`.
+
+    `stable_prefix` says how much of the first message other requests of the same run
+    repeat verbatim (characters; the system prompt always counts as stable): repeats,
+    compare sides, chunks of one file and every answer one judge grades share it, so a
+    provider can mark it for its cache. None: the task made no such promise.
     """
 
     messages: tuple[Message, ...]
@@ -42,6 +47,7 @@ class Request:
     #: The caller's own labels for this call (what it was made from). Never sent: the
     #: provider copies them onto the Response untouched, so a caller can trace an answer.
     labels: tuple[tuple[str, str], ...] = ()
+    stable_prefix: int | None = None
 
     @classmethod
     def ask(
@@ -52,6 +58,7 @@ class Request:
         max_tokens: int = 1024,
         output_schema: type[BaseModel] | None = None,
         labels: tuple[tuple[str, str], ...] = (),
+        stable_prefix: int | None = None,
     ) -> Request:
         return cls(
             (Message("user", prompt),),
@@ -59,7 +66,15 @@ class Request:
             max_tokens=max_tokens,
             output_schema=output_schema,
             labels=labels,
+            stable_prefix=stable_prefix,
         )
+
+    def stable_text(self) -> str | None:
+        """The system prompt and the shared part of the first message, or None when the
+        task marked nothing (what a cache key is made from)."""
+        if self.stable_prefix is None or not self.messages:
+            return None
+        return f"{self.system or ''}\x00{self.messages[0].content[: self.stable_prefix]}"
 
     @property
     def schema_name(self) -> str:
@@ -154,6 +169,10 @@ class Response:
     extra_cost_usd: float | None = 0.0  # what the cancelled hedge loser cost (estimated)
     provenance: Provenance = field(default_factory=Provenance)
     labels: tuple[tuple[str, str], ...] = ()  # the request's labels, passed through
+    #: What the provider's prompt cache saved on this call against the same tokens uncached
+    #: (negative when only a cache write was paid); None when the price is unknown.
+    cache_saved_usd: float | None = None
+    batch: bool = False  # answered through a batch API, priced at the batch rate
 
     @property
     def spec(self) -> str:

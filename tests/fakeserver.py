@@ -31,6 +31,8 @@ from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fake_batches import BatchBook, anthropic_route, openai_route
+
 # --- what a request can be answered with ------------------------------------------------
 
 ECHO_KEY = "{the request's API key}"
@@ -49,8 +51,10 @@ class Reply:
     input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int = 0
-    cache_read_tokens: int = 0  # part of the input read from the provider's cache
-    cache_write_tokens: int = 0  # part written to it (Anthropic; OpenRouter's prompt_tokens_details)
+    # Part of the input read from / written to the provider's cache (Anthropic; OpenRouter's
+    # prompt_tokens_details). Both 0: the server works them out as the real caches would.
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     finish: str = "stop"  # stop | length | content_filter | pause_turn (Anthropic) | none (no reason)
     first_token_delay_s: float = 0.0
     chunk_delay_s: float = 0.0
@@ -172,6 +176,15 @@ class RecordedRequest:
     def model(self) -> str:
         return str(self.body.get("model", ""))
 
+    @property
+    def system_text(self) -> str:
+        """The system prompt, whether sent as a string or as (cache-marked) text blocks."""
+        return _content_text(self.body.get("system"))
+
+    def message_text(self, index: int) -> str:
+        """A message's text, whether sent as a string or as (cache-marked) text blocks."""
+        return _content_text(self.body["messages"][index].get("content"))
+
 
 # --- schema instances ---------------------------------------------------------------------
 
@@ -241,6 +254,20 @@ class FakeServer:
         # (model, words, reply): a request for `model` whose prompt holds every word gets `reply`.
         self.rules: list[tuple[str, tuple[str, ...], Step]] = []
         self._ids = itertools.count(1)
+        # Prompt caches, as the real APIs keep them: Anthropic caches a prefix ending at a
+        # `cache_control` block, OpenAI any prompt of `cache_min_tokens` or more (hits in
+        # steps of 128 tokens). Prompts shorter than this are never cached.
+        self.cache_min_tokens = 1024
+        self._anthropic_cache: set[tuple[str, str]] = set()
+        self._openai_cache: dict[str, list[str]] = {}
+        # The batch APIs (tests/fake_batches.py): how long a batch stays in progress, and
+        # whether the next one expires with nothing done.
+        self.batches = BatchBook()
+        self.batch_processing_s = 0.0
+        self.batch_expires = False
+        #: What every answered call reported (api, model, input/output/cache tokens, batch):
+        #: the provider's bill, for cost figures measured against this server.
+        self.usage_log: list[dict[str, Any]] = []
         server = self
 
         class Handler(_Handler):
@@ -301,6 +328,13 @@ class FakeServer:
             self.default_reply = Reply()
             self.model_replies.clear()
             self.model_delays.clear()
+            self.cache_min_tokens = 1024
+            self.batches = BatchBook()
+            self.batch_processing_s = 0.0
+            self.batch_expires = False
+            self._anthropic_cache.clear()
+            self._openai_cache.clear()
+            self.usage_log.clear()
 
     def _next_step(self, model: str, prompt: str = "") -> Step:
         with self._lock:
@@ -320,6 +354,44 @@ class FakeServer:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def cache_anthropic(self, body: dict[str, Any]) -> tuple[int, int]:
+        """(read, written) tokens for a Messages request: the longest marked prefix seen
+        before is read; the rest up to the last marked block is written."""
+        parts = _prompt_parts(body)
+        model = str(body.get("model", ""))
+        prefixes = ["\n".join(text for text, _ in parts[: n + 1]) for n, (_, mark) in enumerate(parts) if mark]
+        cacheable = [
+            ((model, prefix), _estimate_tokens(prefix))
+            for prefix in prefixes
+            if _estimate_tokens(prefix) >= self.cache_min_tokens
+        ]
+        if not cacheable:
+            return 0, 0
+        with self._lock:
+            read = max((tokens for key, tokens in cacheable if key in self._anthropic_cache), default=0)
+            self._anthropic_cache.update(key for key, _ in cacheable)
+        return read, cacheable[-1][1] - read
+
+    def cache_openai(self, body: dict[str, Any]) -> int:
+        """Cached tokens for a chat request: the longest prefix it shares with an earlier
+        prompt to the same model, in steps of 128 tokens from `cache_min_tokens`."""
+        prompt = _prompt_text(body)
+        model = str(body.get("model", ""))
+        if _estimate_tokens(prompt) < self.cache_min_tokens:
+            return 0
+        with self._lock:
+            seen = self._openai_cache.setdefault(model, [])
+            shared = max((_shared_prefix(prompt, old) for old in seen), default=0)
+            seen.append(prompt)
+        tokens = shared // 4
+        if tokens < self.cache_min_tokens:
+            return 0
+        return self.cache_min_tokens + (tokens - self.cache_min_tokens) // 128 * 128
+
+    def log_usage(self, api: str, model: str, usage: dict[str, int], *, batch: bool = False) -> None:
+        with self._lock:
+            self.usage_log.append({"api": api, "model": model, "batch": batch, **usage})
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):06d}fake"
@@ -347,13 +419,17 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.headers.get("x-api-key") or bearer.removeprefix("Bearer ")
         return text.replace(ECHO_KEY, key)
 
-    def _read_body(self) -> dict[str, Any]:
+    def _read_raw(self) -> bytes:
         length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _read_body(self, raw: bytes | None = None) -> dict[str, Any]:
+        raw = self._read_raw() if raw is None else raw
         try:
-            return json.loads(raw or b"{}")
-        except json.JSONDecodeError:
+            body = json.loads(raw or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
             return {}
+        return body if isinstance(body, dict) else {}
 
     def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -391,9 +467,22 @@ class _Handler(BaseHTTPRequestHandler):
         raise _Cut
 
     # --- routing --------------------------------------------------------------------------
-    def do_POST(self) -> None:
-        body = self._read_body()
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
+        if not (anthropic_route(self, "GET", path, {}) or openai_route(self, "GET", path, b"")):
+            self._json(404, {"error": {"message": f"no route {path}", "type": "not_found_error"}})
+
+    def do_POST(self) -> None:
+        raw = self._read_raw()
+        body = self._read_body(raw)
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if "/batches" in path or "/v1/files" in path:
+            api = "anthropic" if "/messages/batches" in path else "openai"
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            self.fake._record(RecordedRequest(api, path, headers, body))
+            if not (anthropic_route(self, "POST", path, body) or openai_route(self, "POST", path, raw)):
+                self._json(404, {"error": {"message": f"no route {path}", "type": "not_found_error"}})
+            return
         try:
             if path.endswith("/messages"):
                 self._anthropic(body)
@@ -434,6 +523,19 @@ class _Handler(BaseHTTPRequestHandler):
         chunks = _chunks(text, step.chunk_size)
         usage_in = step.input_tokens if step.input_tokens is not None else _estimate_tokens(prompt)
         usage_out = step.output_tokens if step.output_tokens is not None else len(chunks) + step.reasoning_tokens
+        if not (step.cache_read_tokens or step.cache_write_tokens):
+            cache_read, cache_write = self.fake.cache_anthropic(body)
+            step = replace(step, cache_read_tokens=min(cache_read, usage_in), cache_write_tokens=cache_write)
+        self.fake.log_usage(
+            "anthropic",
+            body.get("model", ""),
+            {
+                "input_tokens": usage_in,
+                "output_tokens": usage_out,
+                "cache_read_tokens": step.cache_read_tokens,
+                "cache_write_tokens": step.cache_write_tokens,
+            },
+        )
 
         self._start_sse("request-id", request_id)
         ev = self._anthropic_event
@@ -572,6 +674,18 @@ class _Handler(BaseHTTPRequestHandler):
         usage_in = step.input_tokens if step.input_tokens is not None else _estimate_tokens(prompt)
         usage_out = step.output_tokens if step.output_tokens is not None else len(chunks) + step.reasoning_tokens
         include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and step.usage
+        if not (step.cache_read_tokens or step.cache_write_tokens):
+            step = replace(step, cache_read_tokens=min(self.fake.cache_openai(body), usage_in))
+        self.fake.log_usage(
+            "openai",
+            model,
+            {
+                "input_tokens": usage_in,
+                "output_tokens": usage_out,
+                "cache_read_tokens": step.cache_read_tokens,
+                "cache_write_tokens": step.cache_write_tokens,
+            },
+        )
         chat_id, created = self.fake.next_id("chatcmpl-"), int(time.time())
 
         def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None, choices: bool = True) -> None:
@@ -682,18 +796,40 @@ def _retry_headers(err: HttpError) -> dict[str, str]:
     return headers
 
 
-def _prompt_text(body: dict[str, Any]) -> str:
-    parts: list[str] = []
-    system = body.get("system")
-    if isinstance(system, str):
-        parts.append(system)
-    for message in body.get("messages", []):
-        content = message.get("content")
+def _prompt_parts(body: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Every text of a request in order (system, then messages), each with whether it
+    carries an Anthropic `cache_control` breakpoint."""
+    parts: list[tuple[str, bool]] = []
+    for content in (body.get("system"), *(m.get("content") for m in body.get("messages", []))):
         if isinstance(content, str):
-            parts.append(content)
+            parts.append((content, False))
         elif isinstance(content, list):
-            parts.extend(str(block.get("text", "")) for block in content if isinstance(block, dict))
-    return "\n".join(parts)
+            parts.extend(
+                (str(block.get("text", "")), bool(block.get("cache_control")))
+                for block in content
+                if isinstance(block, dict)
+            )
+    return parts
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(str(block.get("text", "")) for block in content if isinstance(block, dict))
+    return "" if content is None else str(content)
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix of two strings."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    return "\n".join(text for text, _ in _prompt_parts(body))
 
 
 def _reply_text(step: Reply, schema: dict[str, Any] | None, model: str, prompt: str) -> str:

@@ -545,10 +545,11 @@ def test_a_run_stored_before_the_models_still_shows_and_exports(run_cli, cli_env
     _valid("history-show", as_json)
     exported = run_cli("history", "export", "rold1", "--format", "json")
     assert exported.code == 0 and json.loads(exported.stdout) == OLD_REVIEW
-    # Stored before provenance existed: the schema of what is stored today holds once it is added.
+    # Stored before provenance and cache savings existed: today's schema holds once they are added.
     from app.calls.contract import Provenance
 
-    _valid("history", {**OLD_REVIEW, "provenance": dict.fromkeys(Provenance.model_fields)})
+    metrics = {**OLD_REVIEW["metrics"], "cache_saved_usd": None, "batch": False}
+    _valid("history", {**OLD_REVIEW, "metrics": metrics, "provenance": dict.fromkeys(Provenance.model_fields)})
     assert run_cli("history", "export", "rold1", "--format", "sarif").code == 0
 
 

@@ -214,6 +214,9 @@ def test_html_report_is_self_contained_and_its_charts_match_the_run(fake, run_cl
     assert sorted(float(p["data-ms"]) for p in samples) == sorted(v for vs in data["latency_ms"].values() for v in vs)
 
 
+NO_CACHE = 10**9  # a prompt-cache minimum no prompt reaches: the fake server caches nothing
+
+
 def _comparable(report: dict) -> dict:
     """The report without what differs from one run to the next: ids and timings."""
     text = json.dumps(report)
@@ -226,10 +229,14 @@ def _comparable(report: dict) -> dict:
 
 
 def test_an_interrupted_eval_resumes_to_the_same_report_without_repeating_calls(fake, run_cli, cli_env):
+    # Which of a judge's grades reads the shared prefix from the cache depends on the order
+    # the calls ran in, and so would each model's judge cost: this test compares reports.
+    fake.cache_min_tokens = NO_CACHE
     fake_eval.script(fake)
     whole = run_cli(*EVAL, "--format", "json", timeout=180)
     assert whole.code == 0, whole.stderr
     fake.reset()
+    fake.cache_min_tokens = NO_CACHE
     fake_eval.script(fake, slow=0.8)  # gpt-5.5 slow enough to be caught mid-answer
     # A real process: SIGINT is the point (the handler, exit code 130, the run left resumable).
     proc = subprocess.Popen(

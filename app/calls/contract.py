@@ -55,7 +55,9 @@ def task_tag(value: Any) -> str | None:
 
 
 class Metrics(Contract):
-    """What a call (or all calls of a task) took: time, tokens, cost, retries, hedging."""
+    """What a call (or all calls of a task) took: time, tokens, cost, retries, hedging.
+    `cache_saved_usd`: what the prompt cache saved against the plain input price (negative
+    when a write was paid); `batch`: answered through a batch API, priced at its rate."""
 
     ttft_ms: Number | None
     latency_ms: Number | None
@@ -64,11 +66,13 @@ class Metrics(Contract):
     reasoning_tokens: int | None
     cache_read_tokens: int | None
     cache_write_tokens: int | None
+    cache_saved_usd: Number | None
     cost_usd: Number | None
     retries: int
     hedged: bool
     fallback_from: str | None
     hedge_cost_usd: Number | None
+    batch: bool
 
 
 class ErrorInfo(Contract):
@@ -94,6 +98,17 @@ class CheckInfo(Contract):
     severity: CheckSeverity
     message: str
     diagnosis: str
+
+
+class Spend(Contract):
+    """What a set of calls cost and what the providers' prompt caches read, wrote and saved
+    on them; a figure is null when no call reported it."""
+
+    calls: int
+    cost_usd: Number | None
+    cache_read_tokens: Number | None
+    cache_write_tokens: Number | None
+    cache_saved_usd: Number | None
 
 
 class Provenance(Contract):

@@ -24,11 +24,13 @@ def metrics_of(response: Response | None, *, retries: int = 0) -> Metrics:
             reasoning_tokens=None,
             cache_read_tokens=None,
             cache_write_tokens=None,
+            cache_saved_usd=None,
             cost_usd=None,
             retries=retries,
             hedged=False,
             fallback_from=None,
             hedge_cost_usd=None,
+            batch=False,
         )
     usage = response.usage
     return Metrics(
@@ -40,11 +42,14 @@ def metrics_of(response: Response | None, *, retries: int = 0) -> Metrics:
         # Parts of input_tokens (which counts all input): read from and written to the provider's cache.
         cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens,
+        # What the cache saved against the same tokens at the plain input price (negative: a write was paid).
+        cache_saved_usd=None if response.cache_saved_usd is None else round(response.cache_saved_usd, 8),
         cost_usd=response.cost_usd,
         retries=response.retries,
         hedged=response.hedged,
         fallback_from=response.fallback_from,
         hedge_cost_usd=response.extra_cost_usd if response.hedged else None,
+        batch=response.batch,  # answered through a batch API, priced at its rate
     )
 
 
@@ -67,15 +72,57 @@ def metrics_line(response: Response) -> str:
         + (f" (reasoning {usage.reasoning_tokens:,})" if usage.reasoning_tokens else ""),
         format_cost(response.cost_usd),
     ]
+    cache = cache_phrase(usage.cache_read_tokens, usage.cache_write_tokens, response.cache_saved_usd)
+    if cache:
+        parts.append(cache)
     if response.retries:
         parts.append(f"{response.retries} {'retry' if response.retries == 1 else 'retries'}")
     if response.fallback_from:
         parts.append(f"fell back from {response.fallback_from}")
     if response.hedged:
         parts.append(f"hedged (the other call: {format_cost(response.extra_cost_usd)})")
+    if response.batch:
+        parts.append("batch price")
     if response.request_id:
         parts.append(response.request_id)
     return " · ".join(parts)
+
+
+def spend_summary(metrics: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """What a set of calls (a compare side's runs, an eval's answers or grades) cost, and
+    what the providers' prompt caches read, wrote and saved on them. A figure is None when
+    no call reported it."""
+
+    def total(key: str) -> float | None:
+        values: list[float] = [m[key] for m in metrics if m and m.get(key) is not None]
+        return round(sum(values), 8) if values else None
+
+    return {
+        "calls": len([m for m in metrics if m]),
+        "cost_usd": total("cost_usd"),
+        "cache_read_tokens": total("cache_read_tokens"),
+        "cache_write_tokens": total("cache_write_tokens"),
+        "cache_saved_usd": total("cache_saved_usd"),
+    }
+
+
+def spend_phrase(spend: dict[str, Any]) -> str:
+    """`spend_summary` for a person: the cost, then what the cache did."""
+    cache = cache_phrase(spend.get("cache_read_tokens"), spend.get("cache_write_tokens"), spend.get("cache_saved_usd"))
+    return format_cost(spend.get("cost_usd")) + (f" ({cache})" if cache else "")
+
+
+def cache_phrase(read: int | None, written: int | None, saved: float | None) -> str | None:
+    """What the provider's prompt cache did, for a person: None when it did nothing."""
+    if not (read or written):
+        return None
+    done = [f"{verb} {tokens:,}" for verb, tokens in (("read", read), ("written", written)) if tokens]
+    text = "cache " + ", ".join(done)
+    if saved is None:
+        return text
+    if saved < 0:
+        return f"{text} (cost {format_cost(-saved)} more, repaid by the next read)"
+    return f"{text} (saved {format_cost(saved)})"
 
 
 def combined_response(responses: list[Response]) -> Response | None:
@@ -97,6 +144,8 @@ def combined_response(responses: list[Response]) -> Response | None:
         return None if all(v is None for v in values) else sum(v or 0 for v in values)
 
     costs = [r.cost_usd for r in responses]
+    savings = [r.cache_saved_usd for r in responses]
+    saved = None if any(v is None for v in savings) else sum(v or 0.0 for v in savings)
     return replace(
         responses[-1],
         text="".join(r.text for r in responses),
@@ -115,10 +164,12 @@ def combined_response(responses: list[Response]) -> Response | None:
         ttft_s=responses[0].ttft_s,
         total_s=sum(r.total_s for r in responses),
         cost_usd=None if any(c is None for c in costs) else sum(costs),  # type: ignore[arg-type]
+        cache_saved_usd=saved,
         retries=sum(r.retries for r in responses),
         request_id=responses[0].request_id,
         checks=[c for r in responses for c in r.checks],
         hedged=any(r.hedged for r in responses),
+        batch=any(r.batch for r in responses),
         fallback_from=next((r.fallback_from for r in responses if r.fallback_from), None),
         extra_cost_usd=None
         if any(r.extra_cost_usd is None for r in responses)

@@ -73,6 +73,12 @@ def add_parser(sub: SubParsers) -> None:
         "finding by finding (default 1)",
     )
     compare.add_argument(
+        "--batch",
+        action="store_true",
+        help="send every run of a side through its provider's batch API, all at once (half price, "
+        "results within 24 h; the wait is not resumable); providers without one run live",
+    )
+    compare.add_argument(
         "--baseline",
         metavar="RUN_ID",
         help="use a stored run as side A (same input); B defaults to the baseline's SPEC. "
@@ -245,12 +251,26 @@ def run(args: argparse.Namespace) -> int:
         use_tui(args)
         and baseline is None
         and args.repeat == 1
-        and not (args.key or args.reference or args.judge_mode or args.no_self_judging or args.fail_on != "none")
+        and not (
+            args.key
+            or args.reference
+            or args.judge_mode
+            or args.no_self_judging
+            or args.fail_on != "none"
+            or args.batch
+        )
     ):
         return open_compare_tui(task, args, text_input, specs)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
     # would report someone else's drift.
-    resolver = ProviderResolver(config, retries=args.retries, notify=print_note)
+    wrap = None
+    if args.batch:  # every run of a side (and its judges) in one batch per provider, at half the price
+        from app.calls.batching import batch_wrapper
+
+        wrap = batch_wrapper(print_note)
+    resolver = ProviderResolver(
+        config, retries=args.retries, notify=print_note, prompt_cache=args.repeat > 1, wrap_exact=wrap
+    )
     input_ref = str(Path(args.file or args.incident).resolve()) if (args.file or args.incident) else "(stdin)"
     prepared: PreparedRun
     if task == "review":
@@ -285,7 +305,9 @@ def run(args: argparse.Namespace) -> int:
             input_ref=input_ref,
         )
     try:
-        runs = asyncio.run(run_sides(prepared.starts, args.repeat, live=args.format == "text", prepared=prepared))
+        runs = asyncio.run(
+            run_sides(prepared.starts, args.repeat, live=args.format == "text", prepared=prepared, together=args.batch)
+        )
     except KeyboardInterrupt:
         prepared.recorder.finish(status="cancelled")
         raise
@@ -402,7 +424,7 @@ def open_compare_tui(task: str, args: argparse.Namespace, text_input: TextInput,
 
 
 async def run_sides(
-    starts: dict[str, Start], repeat: int, *, live: bool, prepared: PreparedRun
+    starts: dict[str, Start], repeat: int, *, live: bool, prepared: PreparedRun, together: bool = False
 ) -> dict[str, list[dict[str, Any]]]:
     """Both sides to the end; each run's public JSON, per side, in run order."""
     from app.compare.events import compare_events
@@ -413,7 +435,7 @@ async def run_sides(
     console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
     runs: dict[str, dict[int, dict[str, Any]]] = {side: {} for side in starts}
     try:
-        async for item in compare_events(starts, repeat=repeat):
+        async for item in compare_events(starts, repeat=repeat, together=together):
             data = task_json(item.event)
             if data is not None:
                 runs[item.side][item.run] = data

@@ -100,6 +100,19 @@ def add_parser(sub: SubParsers) -> None:
         action="store_true",
         help="a judge does not grade answers from its own model family (models favour their own)",
     )
+    ev.add_argument(
+        "--batch",
+        action="store_true",
+        help="send the calls through each provider's batch API (half price, results within 24 h); "
+        "providers without one run live",
+    )
+    ev.add_argument(
+        "--batch-retry",
+        choices=("live", "batch"),
+        default="live",
+        help="what to do with calls a batch did not run (expired, cancelled, a passing error): "
+        "run them live (default) or in a new batch",
+    )
 
 
 def _usd(text: str) -> float:
@@ -222,19 +235,41 @@ def run(args: argparse.Namespace) -> int:
     else:
         plan = _new_plan(args, config)
     # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
-    resolver = ProviderResolver(config, retries=args.retries, notify=print_note)
+    # Judges resend each input's prefix for every answer they grade, repeats resend all of it.
+    resolver = ProviderResolver(config, retries=args.retries, notify=print_note, prompt_cache=True)
     providers = {s: resolver.exactly(s, max_tokens=args.max_tokens) for s in plan.models}
     judges = {s: resolver.exactly(s) for s in plan.judges}
     prepared, subjects = prepare_eval(
         plan, providers, judges, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens, notify=print_note
     )
+    from app.calls.batching import open_batches, use_batches
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()
-    cost = estimate(plan, providers, judges)
+    from providers.batch import has_batch_api
+
+    batch_mode = args.batch or bool(open_batches(parts))  # a resumed eval picks up the batches it submitted
+    everyone = {**providers, **judges}
+    batched = frozenset(s for s, p in everyone.items() if batch_mode and has_batch_api(p))
+    cost = estimate(plan, providers, judges, batched=batched)
     _print_plan(plan, cost, args.budget, cells, parts)
     if args.dry_run:
         return ExitCode.OK
+    # Before history is touched: a stored batch at another endpoint is refused in one line.
+    models_used, judges_used = dict(providers), dict(judges)
+    kept: list[Any] = []  # the recorder, once there is one: batches are kept in its run
+    if batch_mode:
+        if args.no_history:
+            say("note: with --no-history a killed --batch eval cannot pick its batches up again")
+        models_used, judges_used = use_batches(
+            providers,
+            judges,
+            keep=lambda key, data: kept[0].put_part(key, data),
+            parts=parts,
+            retry=args.batch_retry,
+            notify=print_note,
+            on_progress=_batch_progress,
+        )
     # SDK imports and model loading now, not inside the first call's latency
     for provider in [*providers.values(), *judges.values()]:
         provider.preload()
@@ -250,10 +285,11 @@ def run(args: argparse.Namespace) -> int:
             notify=print_note,
         )
         recorder.put_part("plan", plan.to_dict())
+    kept.append(recorder)
     runner = EvalRunner(
         plan,
-        {s: recorder.recorded(p) for s, p in providers.items()},
-        {s: recorder.recorded(j, "judge") for s, j in judges.items()},
+        {s: recorder.recorded(p) for s, p in models_used.items()},
+        {s: recorder.recorded(j, "judge") for s, j in judges_used.items()},
         prepared,
         subjects,
         cost,
@@ -286,6 +322,24 @@ def run(args: argparse.Namespace) -> int:
     if args.write_routes:
         _write_routes(report, config, args)
     return _outcome(report, recorder.run_id, judge_optional=args.judge_optional)
+
+
+_BATCH_SAID: dict[str, str] = {}
+
+
+def _batch_progress(progress: Any) -> None:
+    """A line on stderr each time a batch's counts change."""
+    status = progress.status
+    counts = ", ".join(f"{n} {what}" for what, n in status.counts.items() if n)
+    line = (
+        f"batch {status.id} ({status.provider}{', submitted before the resume' if progress.resumed else ''}): "
+        f"{status.state}, {counts or 'no items'}, {progress.elapsed_s:.0f} s"
+    )
+    if _BATCH_SAID.get(status.id) != f"{status.state} {counts}":
+        from app.render.terminal import neutralise
+
+        _BATCH_SAID[status.id] = f"{status.state} {counts}"
+        say(neutralise(line))  # the id and state are the provider's words
 
 
 def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool) -> int:
@@ -429,6 +483,8 @@ def _print_plan(plan: Any, cost: Any, budget: float | None, cells: list[Any], pa
             else ", no judges (graded by reference and answer key)"
         )
         + f"; estimated {format_cost(cost.total)}"
+        + (f" at batch prices (live: {format_cost(cost.live_total)})" if cost.batch_total is not None else "")
+        + (f"; prompt caching may save about {format_cost(cost.cache_saving)} of it" if cost.cache_saving > 0 else "")
     )
     if kept:
         line += f" in all, {kept} answer(s) already done"

@@ -27,6 +27,7 @@ SCHEMAS = {
     "config": ("app.config.model", "ConfigFile"),
     "ask": ("app.ask", "AskOutput"),
     "providers": ("app.run.provider_status", "ProvidersOutput"),
+    "batches": ("app.history.contract", "BatchesList"),
 }
 DESCRIPTIONS = {
     "review": "review --format json",
@@ -41,6 +42,7 @@ DESCRIPTIONS = {
     "config": "the config file, config.toml",
     "ask": "ask --format json",
     "providers": "providers --format json",
+    "batches": "batches --format json",
 }
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

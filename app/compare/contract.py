@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, SerializeAsAny, Tag, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
-from app.calls.contract import Contract, ErrorInfo, Metrics, Number, task_tag
+from app.calls.contract import Contract, ErrorInfo, Metrics, Number, Spend, task_tag
 from app.review.contract import ChangeInputOut, ChangeReviewOutput, ReviewInput, ReviewOutput
 from app.triage.contract import TriageInput, TriageOutput
 
@@ -454,10 +454,18 @@ class SideRuns(Contract):
     b: list[SideOutput]
 
 
+class SidesSpend(Contract):
+    """Each side's every run, judges included: what it cost and what caching saved."""
+
+    a: Spend
+    b: Spend
+
+
 class CompareOutput(Contract):
     """`compare --format json`: `a` and `b` are each side's first run in its task's own
     output; `pairwise` with --judge-mode pairwise; `attribution` with --baseline; `runs`
-    (only with --repeat above 1) holds every run of each side; `gate` with --fail-on."""
+    (only with --repeat above 1) holds every run of each side; `spend` what each side's
+    calls cost; `gate` with --fail-on."""
 
     absent_unless_set = frozenset({"pairwise", "attribution", "runs", "gate"})
 
@@ -473,4 +481,5 @@ class CompareOutput(Contract):
     attribution: Attribution | None = None
     runs: SideRuns | None = None
     noise: Noise
+    spend: SidesSpend
     gate: Gate | None = None

@@ -60,16 +60,24 @@ async def interleave(streams: dict[str, AsyncIterator[Any]]) -> AsyncIterator[tu
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _runs(start: Callable[[int], AsyncIterator[Any]], repeat: int) -> AsyncIterator[tuple[int, Any]]:
+async def _runs(
+    start: Callable[[int], AsyncIterator[Any]], repeat: int, *, together: bool = False
+) -> AsyncIterator[tuple[int, Any]]:
+    if together:  # every run at once: their calls wait in one batch, not in turn
+        async for tag, event in interleave({str(n): start(n) for n in range(repeat)}):
+            yield int(tag), event
+        return
     for run in range(repeat):
         async for event in start(run):
             yield run, event
 
 
 async def compare_events(
-    starts: dict[str, Callable[[int], AsyncIterator[Any]]], *, repeat: int = 1
+    starts: dict[str, Callable[[int], AsyncIterator[Any]]], *, repeat: int = 1, together: bool = False
 ) -> AsyncIterator[SideEvent]:
     """Run each side's task `repeat` times (`starts[side](run)` begins one run), the sides
-    concurrently; yield their events tagged with side and run."""
-    async for side, (run, event) in interleave({side: _runs(start, repeat) for side, start in starts.items()}):
+    concurrently; yield their events tagged with side and run. `together`: a side's runs
+    start at once too (its provider batches them), else one after another."""
+    sides = {side: _runs(start, repeat, together=together) for side, start in starts.items()}
+    async for side, (run, event) in interleave(sides):
         yield SideEvent(side, run, event)

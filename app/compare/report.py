@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.calls.metrics import spend_summary
 from app.compare.attribution import attribute
 from app.compare.contract import CompareOutput
 from app.compare.drift import drift_of
@@ -40,9 +41,15 @@ def compare_report(
             **({"attribution": attribute(a.get("provenance"), b.get("provenance"))} if baseline is not None else {}),
             **({"runs": runs} if several else {}),
             "noise": noise_of(task, runs["a"], runs["b"]),
+            # Every run of each side, judges included: what the compare cost and what caching saved.
+            "spend": {side: spend_summary([m for run in runs[side] for m in _run_metrics(run)]) for side in ("a", "b")},
         }
     )
     return report.public()
+
+
+def _run_metrics(run: dict[str, Any]) -> list[dict[str, Any] | None]:
+    return [run.get("metrics"), *(j.get("metrics") for j in run.get("judges") or [])]
 
 
 def report_summary(report: dict[str, Any]) -> str:

@@ -69,9 +69,14 @@ class Stopped(Contract):
 
 
 class EvalCost(Contract):
+    """Answers, grades and both; over all of them what the prompt caches read, wrote and saved."""
+
     answers: Number
     grades: Number
     total: Number
+    cache_read_tokens: Number | None
+    cache_write_tokens: Number | None
+    cache_saved_usd: Number | None
 
 
 class Stats(Contract):

@@ -88,42 +88,83 @@ def _tokens(text: str) -> int:
     return estimate_tokens(text)
 
 
-def _price(provider: Any, input_tokens: int, output_tokens: int) -> float | None:
+#: Providers cache prompts of at least this many tokens (Anthropic's and OpenAI's minimum).
+CACHE_MIN_TOKENS = 1024
+
+
+def _price(
+    provider: Any, input_tokens: int, output_tokens: int, *, batch: bool = False, cached: int = 0, written: int = 0
+) -> float | None:
     return cost_usd(
         provider.price_provider,
         provider.model,
-        Usage(input_tokens=input_tokens, output_tokens=output_tokens),
+        Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cached or None,
+            cache_write_tokens=written or None,
+        ),
         provider.settings.price_overrides,
+        batch=batch,
     )
 
 
 @dataclass
 class Estimate:
-    """Expected cost: per cell (answer plus every grade), and in total."""
+    """Expected cost: per cell (answer plus every grade), and in total — at the price the
+    eval will pay (batch for batched providers with --batch), with what the live price
+    would be and what the providers' prompt caches are expected to save beside it."""
 
     per_cell: dict[str, float | None]  # cell key -> USD, None when a price is unknown
     unpriced: list[str]  # SPECs whose price is not known
+    live_total: float = 0.0  # every call at the live price, nothing cached
+    batch_total: float | None = None  # with --batch: every batched call at the batch price
+    cache_saving: float = 0.0  # expected: repeats and judges resend an input's prefix
 
     @property
     def total(self) -> float:
         return sum(v for v in self.per_cell.values() if v is not None)
 
 
-def estimate(plan: EvalPlan, providers: dict[str, Any], judges: dict[str, Any]) -> Estimate:
+def estimate(
+    plan: EvalPlan, providers: dict[str, Any], judges: dict[str, Any], *, batched: frozenset[str] = frozenset()
+) -> Estimate:
+    """`batched`: the SPECs whose calls go through a batch API (priced at its rate)."""
     per_cell: dict[str, float | None] = {}
     unpriced: set[str] = set()
+    live_total = batch_total = saving = 0.0
     sizes = {item.id: _tokens(item.text_input.text) + PROMPT_OVERHEAD_TOKENS for item in plan.items}
+    seen: set[tuple[str, str]] = set()  # (SPEC, item): a later call to it reads the prefix from the cache
     for cell in plan.cells():
         prompt = sizes[cell.item]
-        parts = [(providers[cell.model], _price(providers[cell.model], prompt, EXPECTED_ANSWER_TOKENS))]
-        parts += [
-            (judges[j], _price(judges[j], prompt + EXPECTED_ANSWER_TOKENS, EXPECTED_VERDICT_TOKENS))
+        calls = [(providers[cell.model], prompt, EXPECTED_ANSWER_TOKENS)]
+        calls += [
+            (judges[j], prompt + EXPECTED_ANSWER_TOKENS, EXPECTED_VERDICT_TOKENS)
             for j in plan.judges_for(cell.model)
             if j in judges
         ]
-        for provider, cost in parts:
+        known: list[float] = []
+        for provider, tokens_in, tokens_out in calls:
+            batch = provider.spec in batched
+            cost = _price(provider, tokens_in, tokens_out, batch=batch)
             if cost is None:
                 unpriced.add(provider.spec)
-        known = [cost for _, cost in parts if cost is not None]
+                continue
+            known.append(cost)
+            live_total += _price(provider, tokens_in, tokens_out) or 0.0
+            batch_total += cost
+            key = (provider.spec, cell.item)
+            if prompt >= CACHE_MIN_TOKENS and provider.price_provider is not None:
+                repeat = key in seen
+                cached = _price(
+                    provider,
+                    tokens_in,
+                    tokens_out,
+                    batch=batch,
+                    cached=prompt if repeat else 0,
+                    written=0 if repeat or provider.kind != "anthropic" else prompt,
+                )
+                saving += cost - (cached if cached is not None else cost)
+            seen.add(key)
         per_cell[cell.key] = sum(known) if known else None
-    return Estimate(per_cell, sorted(unpriced))
+    return Estimate(per_cell, sorted(unpriced), live_total, batch_total if batched else None, saving)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from statistics import mean, pstdev
 from typing import Any
 
+from app.calls.metrics import spend_summary
 from app.compare.significance import Interval, clustered_interval, detectable_at
 from app.eval.contract import (
     AgainstRecommended,
@@ -640,6 +641,9 @@ def eval_report(
             )
     cost_answers = sum((r["answer"]["metrics"] or {}).get("cost_usd") or 0 for r in records)
     cost_grades = sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"])
+    spend = spend_summary(
+        [r["answer"]["metrics"] for r in records] + [g.get("metrics") for r in records for g in r["grades"]]
+    )
     return EvalReport(
         task="eval",
         run_id=run_id,
@@ -648,7 +652,13 @@ def eval_report(
         cells=cells,
         stopped=None if stopped is None else Stopped.model_validate(stopped),
         cost_usd=EvalCost(
-            answers=round(cost_answers, 6), grades=round(cost_grades, 6), total=round(cost_answers + cost_grades, 6)
+            answers=round(cost_answers, 6),
+            grades=round(cost_grades, 6),
+            total=round(cost_answers + cost_grades, 6),
+            # Over every answer and grade: what the providers' prompt caches read, wrote and saved.
+            cache_read_tokens=spend["cache_read_tokens"],
+            cache_write_tokens=spend["cache_write_tokens"],
+            cache_saved_usd=spend["cache_saved_usd"],
         ),
         tasks=tasks,
         latency_samples_ms={

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.calls.batching import call_key
 from app.calls.limits import ProviderLimit
 from app.eval import tasks
 from app.eval.limits import Budget
@@ -27,6 +28,7 @@ from app.eval.tasks import JudgeReads
 from providers.errors import stop_scope
 
 MAX_REQUEUES = 3
+BATCH_CEILING = 100_000  # calls in flight to a batched provider: all of them
 
 
 def answer_part(cell: Cell) -> str:
@@ -85,7 +87,13 @@ class EvalRunner:
         self.budget.spend(sum(cost_of(v) for v in self.done.values()))
 
     def limit(self, provider: Any) -> ProviderLimit:
-        # One in-process model computes one answer at a time; a second would only wait.
+        # One in-process model computes one answer at a time; a second would only wait. A
+        # batched provider takes every call at once: they wait in its batch, not here.
+        if getattr(provider, "batched", False):
+            if provider.name not in self._limits:
+                self._limits[provider.name] = ProviderLimit(BATCH_CEILING)
+                self._limits[provider.name].answered = True  # no one-at-a-time probe: one batch
+            return self._limits[provider.name]
         ceiling = 1 if provider.kind == "local" else self.concurrency
         return self._limits.setdefault(provider.name, ProviderLimit(ceiling))
 
@@ -186,13 +194,14 @@ class EvalRunner:
                     return tasks.skipped_answer(provider, item, refused)
                 if attempt == 0 and not self._admit(cell, estimate):
                     return None
-                answer = await tasks.answer(
-                    provider,
-                    item,
-                    self.prepared[(cell.model, cell.item)],
-                    mode=self.plan.mode,
-                    max_tokens=self.max_tokens,
-                )
+                with call_key(answer_part(cell)):  # its name in a batch, if the provider batches
+                    answer = await tasks.answer(
+                        provider,
+                        item,
+                        self.prepared[(cell.model, cell.item)],
+                        mode=self.plan.mode,
+                        max_tokens=self.max_tokens,
+                    )
                 self._note_refusal(provider, answer)  # before the slot opens for the next cell
                 slot.rate_limited = answer["status"] != "ok" and (answer["error"] or {}).get("kind") == "rate_limited"
             self.budget.spend(cost_of(answer))
@@ -213,9 +222,10 @@ class EvalRunner:
             if (refused := self.refusal(judge)) is not None:
                 self.skipped[grade_part(cell, spec)] = tasks.skipped_grade(judge, refused)
                 return
-            grade = await tasks.grade(
-                judge, self.plan.item(cell.item), answer, self.subjects[(spec, cell.item)], mode=self.plan.mode
-            )
+            with call_key(grade_part(cell, spec)):
+                grade = await tasks.grade(
+                    judge, self.plan.item(cell.item), answer, self.subjects[(spec, cell.item)], mode=self.plan.mode
+                )
             self._note_refusal(judge, grade)
         self.budget.spend(cost_of(grade))
         self._keep(grade_part(cell, spec), grade)

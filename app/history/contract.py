@@ -103,3 +103,23 @@ class StoredRun(Contract):
     host: str | None
     result: dict[str, Any] | None
     calls: list[StoredCall]
+
+
+class BatchRow(Contract):
+    """A provider batch an `eval --batch` submitted: its id, the provider, the run that
+    submitted it, its state (`submitted` until a run collects it), how many requests it
+    holds, the provider's endpoint for it and when it was stored."""
+
+    batch_id: str | None
+    provider: str | None
+    run_id: str
+    state: str | None
+    items: int
+    endpoint: str | None
+    stored_at: Number
+
+
+class BatchesList(Contract):
+    """`batches --format json`: the batches in history, newest last."""
+
+    batches: list[BatchRow]

@@ -387,6 +387,15 @@ class Store:
         )
         return {row["key"]: json.loads(row["data_json"]) for row in rows}
 
+    def parts_starting(self, prefix: str) -> list[tuple[str, str, Any, float]]:
+        """Every run's parts whose key starts with `prefix`: (run id, key, data, stored at)."""
+        rows = self.conn.execute(
+            "SELECT run_id, key, data_json, created_at FROM run_parts WHERE substr(key, 1, ?) = ? "
+            "ORDER BY created_at, rowid",
+            (len(prefix), prefix),
+        )
+        return [(row["run_id"], row["key"], json.loads(row["data_json"]), row["created_at"]) for row in rows]
+
     def checkpoint(self, call_id: int, text: str) -> None:
         self.conn.execute("UPDATE calls SET text = ?, updated_at = ? WHERE id = ?", (text, time.time(), call_id))
 

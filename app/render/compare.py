@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.calls.metrics import spend_phrase
 from app.render.markdown import cell, details_block
 from app.render.styles import SEVERITY_STYLE
 from app.render.terminal import inert_text
@@ -434,6 +435,10 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     if report.get("attribution"):
         lines.append(f"why they differ: {report['attribution']['text']}")
     lines += [f"pairwise: {line}" for line in (report.get("pairwise") or {}).get("text", [])]
+    spend = report.get("spend")  # reports stored before it existed have none
+    if spend:
+        runs = "all runs, judges included" if "runs" in report else "judges included"
+        lines.append(f"spent ({runs}): A {spend_phrase(spend['a'])} · B {spend_phrase(spend['b'])}")
     return lines
 
 

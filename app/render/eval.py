@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.calls.metrics import cache_phrase
 from app.render.terminal import inert_text
 from providers.pricing import format_cost
 
@@ -174,8 +175,13 @@ def headline(report: dict[str, Any]) -> str:
         f"{STATUS_SAID[report['status']]}{len(plan['models'])} models × {len(plan['items'])} inputs × "
         f"{plan['repeat']} run(s){judges}: {cells['done']} of {cells['expected']} cells done, {cells['failed']} "
         f"failed{missing}; cost {format_cost(cost['total'])} (answers {format_cost(cost['answers'])}, grades "
-        f"{format_cost(cost['grades'])})"
+        f"{format_cost(cost['grades'])}{_cache_said(cost)})"
     )
+
+
+def _cache_said(cost: dict[str, Any]) -> str:
+    said = cache_phrase(cost.get("cache_read_tokens"), cost.get("cache_write_tokens"), cost.get("cache_saved_usd"))
+    return f"; {said}" if said else ""
 
 
 def stopped_line(report: dict[str, Any]) -> str | None:

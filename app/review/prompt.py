@@ -7,16 +7,19 @@ speak as the prompt. The system prompt says that the block is data.
 
 from __future__ import annotations
 
-from string import Template
-
 from app.calls.provenance import labelled
-from app.resources import load_prompt, marker_tag
+from app.resources import fill_prompt, load_prompt, marker_tag
 from app.review.model import ReviewReply
 from app.source.model import Chunk, SourceFile
 from providers import Request
 
 
-def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int, changed: frozenset[int] | None = None) -> str:
+def review_prompt(
+    source: SourceFile, chunk: Chunk, total_chunks: int, changed: frozenset[int] | None = None
+) -> tuple[str, int]:
+    """The prompt and its stable prefix: all of it for a whole file (repeats and compare
+    sides resend it verbatim), up to the chunk's scope for a part or a change (every chunk
+    shares the header and the outline)."""
     tag = marker_tag(source.text)
     if changed is not None:
         scope = change_scope(source, chunk, total_chunks)
@@ -28,16 +31,17 @@ def review_prompt(source: SourceFile, chunk: Chunk, total_chunks: int, changed: 
             f"(part {chunk.index + 1} of {total_chunks}). Report only problems within these "
             f"lines; the rest of the file is reviewed separately."
         )
-    # Template substitutes in one pass, so a `$name` inside the code stays as written.
-    return Template(load_prompt("review_user")).substitute(
-        language=source.language or "source (language not recognised; plain text)",
-        path=source.path,
-        scope=scope,
-        outline=source.outline(),
-        begin_marker=f"<<<CODE {tag} BEGIN>>>",
-        end_marker=f"<<<CODE {tag} END>>>",
-        code=change_code(source, chunk, changed) if changed is not None else source.numbered(chunk.start, chunk.end),
-    )
+    values = {
+        "language": source.language or "source (language not recognised; plain text)",
+        "path": source.path,
+        "scope": scope,
+        "outline": source.outline(),
+        "begin_marker": f"<<<CODE {tag} BEGIN>>>",
+        "end_marker": f"<<<CODE {tag} END>>>",
+        "code": change_code(source, chunk, changed) if changed is not None else source.numbered(chunk.start, chunk.end),
+    }
+    whole = total_chunks == 1 and changed is None
+    return fill_prompt("review_user", values, stable_until=None if whole else "scope")
 
 
 def change_scope(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
@@ -59,10 +63,12 @@ def change_code(source: SourceFile, chunk: Chunk, changed: frozenset[int]) -> st
 def review_request(
     source: SourceFile, chunk: Chunk, total_chunks: int, *, max_tokens: int, changed: frozenset[int] | None = None
 ) -> Request:
+    prompt, stable = review_prompt(source, chunk, total_chunks, changed)
     request = Request.ask(
-        review_prompt(source, chunk, total_chunks, changed),
+        prompt,
         system=load_prompt("review_system"),
         max_tokens=max_tokens,
         output_schema=ReviewReply,
+        stable_prefix=stable,
     )
     return labelled(request, templates=("review_system", "review_user"), input_text=source.text)

@@ -10,6 +10,7 @@ an answer from a fallback would be another model's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from app.config.settings import Config, Route
@@ -25,9 +26,21 @@ class ProviderResolver:
     """Builds the providers of one command (or one TUI run) from its config. It says once
     that the bundled model is demo-grade, however many roles that model plays."""
 
-    def __init__(self, config: Config, *, retries: int | None = None, notify: Notify = ignore) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        retries: int | None = None,
+        notify: Notify = ignore,
+        prompt_cache: bool = False,
+        wrap_exact: Callable[[Provider], Provider] | None = None,
+    ) -> None:
         self.config = config
+        # What each exact provider (a compare side, a named judge) goes through: a batch.
+        self.wrap_exact = wrap_exact
         self.retries = retries
+        # The command will resend prompts' stable prefixes (repeats, evals): worth caching.
+        self.prompt_cache = prompt_cache
         self.notify = notify
         self.demo_noted = False
 
@@ -68,7 +81,8 @@ class ProviderResolver:
 
     def exactly(self, spec: str, *, max_tokens: int | None = None) -> Provider:
         """`spec` and nothing else: a compare side, an eval model, a named judge."""
-        return self.provider(spec, route=EXACT, max_tokens=max_tokens)
+        provider = self.provider(spec, route=EXACT, max_tokens=max_tokens)
+        return provider if self.wrap_exact is None else self.wrap_exact(provider)
 
     def judges(self, specs: list[str] | None) -> list[Provider]:
         """--judge, else the config's judges, else the `judge` route. Named judges run as
@@ -80,7 +94,7 @@ class ProviderResolver:
     def _build(self, spec: str) -> BaseProvider:
         config = self.config
         retry = config.retry if self.retries is None else replace(config.retry, retries=self.retries)
-        return build_provider(
+        provider = build_provider(
             spec,
             endpoints=config.endpoints,
             timeouts=config.timeouts,
@@ -88,6 +102,8 @@ class ProviderResolver:
             price_overrides=config.prices,
             local=config.local,
         )
+        provider.settings.prompt_cache = self.prompt_cache
+        return provider
 
     def _note_demo_grade(self, provider: Provider) -> None:
         if getattr(getattr(provider, "model_ref", None), "bundled", False) and not self.demo_noted:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from string import Template
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +20,7 @@ from app.calls.metrics import metrics_of
 from app.calls.outcome import error_info
 from app.calls.provenance import labelled, provenance_of
 from app.calls.structured import final_reply
-from app.resources import load_prompt, marker_tag
+from app.resources import fill_prompt, load_prompt, marker_tag
 from app.triage.contract import JudgeOut, JudgeSpread
 from providers import Provider, Request, Response
 from providers.errors import ProviderError
@@ -89,16 +88,25 @@ def judge_request(incident: str, answer: str, reference: str | None, mode: str, 
     """The grading request for a triage answer, or (task "review") for a review, where
     `incident` is the numbered source, `reference` the planted issues and `mode` the language."""
     prompt = "judge" if task == "triage" else "judge_review"
-    tag = marker_tag(incident, answer)
-    user = Template(load_prompt(f"{prompt}_user")).substitute(
-        mode=mode,
-        incident=incident,
-        answer=answer,
-        reference=reference or "(none for this input)",
-        begin_marker=f"<<<DATA {tag} BEGIN>>>",
-        end_marker=f"<<<DATA {tag} END>>>",
+    # The tag and everything before the answer depend on the input only, so one judge
+    # grading several answers to it (models, repeats) reads that prefix from its cache.
+    tag = marker_tag(incident, answer, stable_for=incident)
+    values = {
+        "mode": mode,
+        "incident": incident,
+        "answer": answer,
+        "reference": reference or "(none for this input)",
+        "begin_marker": f"<<<DATA {tag} BEGIN>>>",
+        "end_marker": f"<<<DATA {tag} END>>>",
+    }
+    user, stable = fill_prompt(f"{prompt}_user", values, stable_until="answer")
+    request = Request.ask(
+        user,
+        system=load_prompt(f"{prompt}_system"),
+        max_tokens=2048,
+        output_schema=JudgeScores,
+        stable_prefix=stable,
     )
-    request = Request.ask(user, system=load_prompt(f"{prompt}_system"), max_tokens=2048, output_schema=JudgeScores)
     return labelled(
         request, templates=(f"{prompt}_system", f"{prompt}_user"), input_text=f"{incident}\n{answer}\n{reference}"
     )

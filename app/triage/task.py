@@ -10,14 +10,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from string import Template
 from typing import Any, cast
 
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
 from app.calls.provenance import labelled
 from app.calls.structured import final_reply, stream_items
-from app.resources import load_prompt, marker_tag
+from app.resources import fill_prompt, load_prompt, marker_tag
 from app.source.injection import scan_lines
 from app.source.inputs import TextInput
 from app.source.model import split_lines
@@ -83,15 +82,20 @@ def context_text(context: dict[str, str]) -> str:
 
 def triage_request(incident: str, mode: str, context: dict[str, str], *, max_tokens: int) -> Request:
     tag = marker_tag(incident)
-    user = Template(load_prompt("triage_user")).substitute(
-        mode=mode,
-        context=context_text(context),
-        incident=incident,
-        begin_marker=f"<<<INCIDENT {tag} BEGIN>>>",
-        end_marker=f"<<<INCIDENT {tag} END>>>",
-    )
+    values = {
+        "mode": mode,
+        "context": context_text(context),
+        "incident": incident,
+        "begin_marker": f"<<<INCIDENT {tag} BEGIN>>>",
+        "end_marker": f"<<<INCIDENT {tag} END>>>",
+    }
+    user, stable = fill_prompt("triage_user", values)  # all of it: repeats and compare sides resend it
     request = Request.ask(
-        user, system=load_prompt(f"triage_{mode}"), max_tokens=max_tokens, output_schema=result_model(mode)
+        user,
+        system=load_prompt(f"triage_{mode}"),
+        max_tokens=max_tokens,
+        output_schema=result_model(mode),
+        stable_prefix=stable,
     )
     # The input is the incident and the business context: both change what a triage says.
     return labelled(

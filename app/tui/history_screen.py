@@ -110,6 +110,7 @@ class StoredTriageScreen(TriageScreen):
             record=False,
         )
         self.run_id = run["id"]
+        self.shows_record = True
         self.record_sides = sides
         self.report = record if record.get("task") == "compare" else None
         self.last_result = record  # what export writes

@@ -132,12 +132,14 @@ class TriageScreen(TaskScreen):
                 yield Static("", id="triage-drift")
         yield Footer()
 
+    shows_record = False
+
     def on_mount(self) -> None:
         self.title = "triage"
         self.query_one("#incident", TextArea).focus()  # a paste lands in the incident box
         if self.autostart:
             self.call_after_refresh(self.action_run)
-        else:
+        elif not self.shows_record:  # a triage opened from history shows what it recorded
             self.pane("a").show_summary(
                 "[dim]Paste the incident (or load one), add what you know of the business impact, "
                 "and press ctrl+r. A second provider compares; judges grade the answer.[/]"

@@ -103,6 +103,7 @@ class MetricsBar(Static):
             self.update(f"[b]{escape(self._spec)}[/] · running {elapsed:.0f} s{escape(self._note)}")
 
     def show_metrics(self, spec: str, metrics: dict[str, Any] | None, status: str) -> None:
+        from app.calls.metrics import cache_phrase
         from providers.pricing import format_cost
 
         self._started = None
@@ -121,6 +122,9 @@ class MetricsBar(Static):
             parts.append(f"tokens {m.get('input_tokens') or 0:,} in / {m.get('output_tokens') or 0:,} out")
         if m:
             parts.append(format_cost(m.get("cost_usd")))
+        cache = cache_phrase(m.get("cache_read_tokens"), m.get("cache_write_tokens"), m.get("cache_saved_usd"))
+        if cache:
+            parts.append(cache)
         parts.append(f"retries {m.get('retries') or 0}")
         if m.get("hedged"):
             parts.append("hedged")

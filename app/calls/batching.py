@@ -1,0 +1,284 @@
+"""The batch executor: the calls of an eval (or a compare's repeats) to a provider with a
+batch API go through it as one batch per provider and round (answers, then grades), at
+half the price.
+
+It sits where the live call would be: `BatchedProvider.stream` is asked for a call like
+any provider, and the call joins the provider's `BatchCollector`. Once no new call has
+arrived for `gather_s`, the collector submits what it gathered as one batch, keeps the
+batch's id in history at once (so a killed process can pick it up), polls it, and hands
+each caller its response — converted, checked and priced by the provider layer as a
+streamed answer is. An item the batch did not run (expired, cancelled, a retryable
+error) is run again, live or in a new batch as the user chose: nothing is lost.
+
+The eval runner names each call (`call_key`, the run part it will become); the item's id
+in the batch is derived from that name, so a resumed eval finds its calls in a batch
+submitted by the process that was killed, instead of paying for them twice. History
+lists the batches kept this way (`app.history.batches`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from app.notes import Note
+from providers.batch import BatchItem, BatchOutcome, BatchStatus
+from providers.errors import ProviderError
+from providers.types import Completed, ProviderEvent, Request, Response, final_response
+
+RetryMode = Literal["live", "batch"]
+BATCH_PART = "batch:"  # run parts whose key starts with this hold a batch's state
+
+_CALL_KEY: ContextVar[str | None] = ContextVar("driftcheck_batch_call_key", default=None)
+
+
+@contextmanager
+def call_key(key: str) -> Iterator[None]:
+    """Name the calls made inside (an eval part: `answer:…`, `grade:…`)."""
+    token = _CALL_KEY.set(key)
+    try:
+        yield
+    finally:
+        _CALL_KEY.reset(token)
+
+
+def custom_id(key: str) -> str:
+    """A batch item id both APIs accept, the same for the same call in every process."""
+    return "dc-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A batch's state each time it is polled: for a progress display."""
+
+    status: BatchStatus
+    elapsed_s: float
+    resumed: bool
+
+
+def batch_part(spec: str, batch_id: str) -> str:
+    return f"{BATCH_PART}{spec}|{batch_id}"
+
+
+def open_batches(parts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The batches a stored run submitted and has not collected: part key -> state."""
+    return {
+        key: value
+        for key, value in parts.items()
+        if key.startswith(BATCH_PART) and isinstance(value, dict) and value.get("state") == "submitted"
+    }
+
+
+@dataclass
+class BatchCollector:
+    provider: Any  # a provider with a batch API (providers.batch.BatchProvider)
+    keep: Callable[[str, Any], None]
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # open batches from before a resume
+    retry: RetryMode = "live"
+    gather_s: float = 0.3
+    poll_s: float = 2.0
+    on_progress: Callable[[BatchProgress], None] = lambda _: None
+    _waiting: dict[str, tuple[Request, asyncio.Future[Response]]] = field(default_factory=dict)
+    _uses: dict[str, int] = field(default_factory=dict)
+    _flusher: asyncio.Task[None] | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def call(self, request: Request) -> Response:
+        key = _CALL_KEY.get() or "call"
+        n = self._uses[key] = self._uses.get(key, 0) + 1  # a repair turn is a second call of the part
+        cid = custom_id(key if n == 1 else f"{key}#{n}")
+        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self._waiting[cid] = (request, future)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_when_quiet())
+        return await future
+
+    async def _flush_when_quiet(self) -> None:
+        seen = -1
+        while seen != len(self._waiting):
+            seen = len(self._waiting)
+            await asyncio.sleep(self.gather_s)
+        taken, self._waiting = self._waiting, {}
+        for part, state in list(self.stored.items()):
+            mine = {cid: taken.pop(cid) for cid in list(taken) if cid in state["items"]}
+            if mine:
+                self._spawn(self._collect(state["id"], part, mine, resumed=True))
+        if taken:
+            self._spawn(self._submit(taken))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _submit(self, calls: dict[str, tuple[Request, asyncio.Future[Response]]]) -> None:
+        try:
+            status = await self.provider.submit_batch([BatchItem(cid, req) for cid, (req, _) in calls.items()])
+        except ProviderError as error:
+            _fail(calls, error)
+            return
+        part = batch_part(self.provider.spec, status.id)
+        state = {"id": status.id, "provider": self.provider.spec, "state": "submitted", "items": sorted(calls)}
+        state["endpoint"] = self.provider.settings.base_url
+        self.keep(part, state)  # in history before anything else can go wrong
+        await self._collect(status.id, part, calls, resumed=False)
+
+    async def _collect(
+        self, batch_id: str, part: str, calls: dict[str, tuple[Request, asyncio.Future[Response]]], *, resumed: bool
+    ) -> None:
+        started = time.monotonic()
+        try:
+            while True:
+                status = await self.provider.poll_batch(batch_id)
+                self.on_progress(BatchProgress(status, time.monotonic() - started, resumed))
+                if status.ended:
+                    break
+                await asyncio.sleep(self.poll_s)
+            outcomes = await self.provider.batch_results(batch_id, {cid: req for cid, (req, _) in calls.items()})
+        except ProviderError as error:
+            _fail(calls, error)
+            return
+        by_id: dict[str, BatchOutcome] = {o.custom_id: o for o in outcomes}
+        again: dict[str, tuple[Request, asyncio.Future[Response]]] = {}
+        for cid, (request, future) in calls.items():
+            outcome = by_id.get(cid) or BatchOutcome(cid, "expired")
+            if outcome.response is not None:
+                future.set_result(outcome.response)
+            elif outcome.retryable:
+                again[cid] = (request, future)
+            else:
+                future.set_exception(outcome.error or ProviderError("the batch returned no answer"))
+        self.keep(part, {"id": batch_id, "provider": self.provider.spec, "state": "collected", "items": sorted(calls)})
+        self.stored.pop(part, None)
+        if not again:
+            return
+        if self.retry == "batch":
+            await self._submit(again)
+            return
+        for request, future in again.values():
+            self._spawn(_live(self.provider, request, future))
+
+    async def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+async def _live(provider: Any, request: Request, future: asyncio.Future[Response]) -> None:
+    try:
+        future.set_result(await final_response(provider.stream(request)))
+    except ProviderError as error:
+        future.set_exception(error)
+
+
+def _fail(calls: dict[str, tuple[Request, asyncio.Future[Response]]], error: ProviderError) -> None:
+    for _, future in calls.values():
+        if not future.done():
+            future.set_exception(error)
+
+
+class BatchedProvider:
+    """A provider whose calls go through its batch API (via a `BatchCollector`)."""
+
+    batched = True
+
+    def __init__(self, inner: Any, collector: BatchCollector) -> None:
+        self.inner = inner
+        self.collector = collector
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def preload(self) -> None:
+        self.inner.preload()
+
+    async def stream(self, request: Request) -> AsyncIterator[ProviderEvent]:
+        yield Completed(await self.collector.call(request))
+
+    async def complete(self, request: Request) -> Response:
+        return await self.collector.call(request)
+
+    async def aclose(self) -> None:
+        await self.collector.cancel_all()
+        await self.inner.aclose()
+
+
+def batch_wrapper(notify: Callable[[Note], None]) -> Callable[[Any], Any]:
+    """For a command that is not resumed (a compare's repeats): each provider with a batch
+    API behind a collector of its own, the others as they are, said in a note."""
+    from providers.batch import has_batch_api
+
+    def wrap(provider: Any) -> Any:
+        if not has_batch_api(provider):
+            notify(Note("info", f"{provider.spec} has no batch API: its calls run live, at the live price"))
+            return provider
+        return BatchedProvider(provider, BatchCollector(provider, keep=lambda _key, _data: None))
+
+    return wrap
+
+
+def use_batches(
+    models: dict[str, Any],
+    judges: dict[str, Any],
+    *,
+    keep: Callable[[str, Any], None],
+    parts: dict[str, Any],
+    retry: RetryMode,
+    notify: Callable[[Note], None],
+    on_progress: Callable[[BatchProgress], None] = lambda _: None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The eval's models and judges, each provider with a batch API behind a collector of
+    its own (one batch per provider and round); the others as they are, said in a note.
+    `parts` are a resumed run's stored parts: its open batches are picked up, not resent.
+    Raises UsageError when a stored batch was submitted to another endpoint."""
+    from app.errors import UsageError
+    from providers.batch import has_batch_api
+
+    stored = open_batches(parts)
+    collectors: dict[str, BatchedProvider] = {}
+
+    def wrap(spec: str, provider: Any) -> Any:
+        if spec in collectors:
+            return collectors[spec]
+        if not has_batch_api(provider):
+            notify(Note("info", f"{spec} has no batch API: its calls run live, at the live price"))
+            return provider
+        mine = {key: state for key, state in stored.items() if state.get("provider") == spec}
+        for state in mine.values():
+            endpoint = state.get("endpoint")
+            if endpoint and endpoint != provider.settings.base_url:
+                raise UsageError(
+                    f"batch {state['id']} of {spec} was submitted to {endpoint}, not {provider.settings.base_url} "
+                    f"(the endpoint configured now); resume with the configuration that submitted it"
+                )
+        collector = BatchCollector(provider, keep, stored=mine, retry=retry, on_progress=on_progress)
+        collectors[spec] = BatchedProvider(provider, collector)
+        return collectors[spec]
+
+    return (
+        {spec: wrap(spec, p) for spec, p in models.items()},
+        {spec: wrap(spec, p) for spec, p in judges.items()},
+    )
+
+
+async def cancel_batch(provider: Any, row: dict[str, Any]) -> BatchStatus:
+    """Cancel a stored batch at its provider. What it had not run is run again by the
+    eval's resume (its state in history stays open until then). Raises UsageError when
+    the provider is now configured at another endpoint than the one that has the batch."""
+    from app.errors import UsageError
+
+    if row.get("endpoint") and row["endpoint"] != provider.settings.base_url:
+        raise UsageError(
+            f"batch {row['batch_id']} was submitted to {row['endpoint']}, not {provider.settings.base_url} "
+            f"(the endpoint configured now for {row['provider']})"
+        )
+    try:
+        status: BatchStatus = await provider.cancel_batch(row["batch_id"])
+        return status
+    finally:
+        await provider.aclose()

@@ -1,0 +1,363 @@
+"""The providers' batch APIs through the real SDKs, against the fake server's Message
+Batches (Anthropic) and Files + Batches (OpenAI): submit, poll, results, cancel, list,
+per-item errors and expiry, every result converted, checked and priced at the batch rate."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from app.cli.schema import schema_of
+from providers import Request
+from providers.batch import BatchItem, has_batch_api
+from providers.errors import ProviderError
+from providers.pricing import cost_usd
+from providers.spec import Endpoint
+from tests.fake_batches import created
+from tests.fakeserver import HttpError, Reply
+
+SPECS = ("anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini")
+
+
+async def _until_ended(provider, batch_id: str):
+    for _ in range(200):
+        status = await provider.poll_batch(batch_id)
+        if status.ended:
+            return status
+        await asyncio.sleep(0.02)
+    raise AssertionError("the batch never ended")
+
+
+@pytest.mark.parametrize("spec", SPECS)
+async def test_a_batch_is_submitted_polled_and_collected_at_the_batch_price(fake, make_provider, spec):
+    provider = make_provider(spec)
+    model = spec.split(":")[1]
+    fake.batch_processing_s = 0.2
+    fake.script(
+        Reply(text="first answer", input_tokens=400, output_tokens=20),
+        Reply(text="second answer", input_tokens=500, output_tokens=30),
+        model=model,
+    )
+    requests = {f"item-{n}": Request.ask(f"question {n}") for n in range(2)}
+    status = await provider.submit_batch([BatchItem(cid, r) for cid, r in requests.items()])
+    assert not status.ended and status.counts["processing"] == 2 and status.provider == spec
+    assert created(fake, spec.split(":")[0]) == [status.id]
+
+    done = await _until_ended(provider, status.id)
+    assert done.counts["succeeded"] == 2 and done.counts["processing"] == 0
+    outcomes = {o.custom_id: o for o in await provider.batch_results(status.id, requests)}
+    assert {cid: o.response.text for cid, o in outcomes.items()} == {
+        "item-0": "first answer",
+        "item-1": "second answer",
+    }
+    first = outcomes["item-0"].response
+    assert first.batch and first.finish_reason == "stop" and first.usage.input_tokens == 400
+    assert first.cost_usd == pytest.approx(cost_usd(provider.price_provider, model, first.usage) / 2)
+    from app.calls.metrics import metrics_dict, metrics_line
+
+    assert metrics_dict(first)["batch"] is True and "batch price" in metrics_line(first)
+    assert [b.id for b in await provider.list_batches()] == [status.id]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+async def test_per_item_errors_are_classified_and_an_expired_batch_leaves_nothing_lost(fake, make_provider, spec):
+    provider = make_provider(spec)
+    model = spec.split(":")[1]
+    fake.script(Reply(text="fine"), HttpError(400, "prompt is too long: 300000 tokens > 200000 maximum"), model=model)
+    requests = {"ok": Request.ask("a"), "bad": Request.ask("b")}
+    status = await provider.submit_batch([BatchItem(cid, r) for cid, r in requests.items()])
+    await _until_ended(provider, status.id)
+    outcomes = {o.custom_id: o for o in await provider.batch_results(status.id, requests)}
+    assert outcomes["ok"].state == "succeeded" and outcomes["ok"].response.text == "fine"
+    bad = outcomes["bad"]
+    assert bad.state == "errored" and isinstance(bad.error, ProviderError) and bad.response is None
+    assert bad.error.kind == "context_too_long" and not bad.retryable
+
+    fake.batch_expires = True
+    expired = await provider.submit_batch([BatchItem(cid, r) for cid, r in requests.items()])
+    ended = await _until_ended(provider, expired.id)
+    assert ended.counts["expired"] == 2
+    outcomes = await provider.batch_results(expired.id, requests)
+    assert sorted(o.custom_id for o in outcomes) == ["bad", "ok"]
+    assert all(o.state == "expired" and o.retryable for o in outcomes)
+
+
+@pytest.mark.parametrize("spec", SPECS)
+async def test_a_batch_in_progress_can_be_cancelled(fake, make_provider, spec):
+    provider = make_provider(spec)
+    fake.batch_processing_s = 30
+    requests = {"only": Request.ask("slow")}
+    status = await provider.submit_batch([BatchItem("only", requests["only"])])
+    cancelled = await provider.cancel_batch(status.id)
+    assert cancelled.ended and cancelled.counts["canceled"] == 1
+    [outcome] = await provider.batch_results(status.id, requests)
+    assert outcome.state == "canceled" and outcome.retryable
+
+
+@pytest.mark.parametrize("spec", SPECS)
+async def test_an_unknown_batch_id_is_one_clear_error(fake, make_provider, spec):
+    with pytest.raises(ProviderError) as caught:
+        await make_provider(spec).poll_batch("batch_doesnotexist")
+    assert caught.value.status == 404
+
+
+async def test_structured_output_in_a_batch_is_validated_like_a_streamed_answer(fake, make_provider):
+    from pydantic import BaseModel
+
+    class Verdict(BaseModel):
+        ok: bool
+
+    provider = make_provider("anthropic:claude-haiku-4-5")
+    fake.script(Reply(text='{"ok": true}'), Reply(text="not json"))
+    requests = {"good": Request.ask("a", output_schema=Verdict), "broken": Request.ask("b", output_schema=Verdict)}
+    status = await provider.submit_batch([BatchItem(cid, r) for cid, r in requests.items()])
+    await _until_ended(provider, status.id)
+    sent = next(r for r in fake.requests if r.path.endswith("/messages/batches"))
+    assert sent.body["requests"][0]["params"]["output_config"]["format"]["type"] == "json_schema"
+    assert "stream" not in sent.body["requests"][0]["params"]
+    outcomes = {o.custom_id: o for o in await provider.batch_results(status.id, requests)}
+    assert outcomes["good"].response.parsed == Verdict(ok=True)
+    assert any(c.name == "schema_invalid" for c in outcomes["broken"].response.checks)
+
+
+async def test_an_api_key_echoed_in_a_batch_result_is_scrubbed(fake, make_provider):
+    from tests.conftest import CANARY_OPENAI
+    from tests.fakeserver import ECHO_KEY
+
+    provider = make_provider("openai:gpt-5.4-mini")
+    fake.script(Reply(text=f"your key is {ECHO_KEY}"))
+    requests = {"leak": Request.ask("a")}
+    status = await provider.submit_batch([BatchItem("leak", requests["leak"])])
+    await _until_ended(provider, status.id)
+    [outcome] = await provider.batch_results(status.id, requests)
+    assert CANARY_OPENAI not in outcome.response.text and CANARY_OPENAI not in json.dumps(outcome.response.text)
+
+
+def test_only_the_providers_own_apis_have_a_batch_api(fake, make_provider):
+    lab = Endpoint(name="lab", base_url=fake.openai_base_url)
+    assert has_batch_api(make_provider("anthropic:claude-haiku-4-5"))
+    assert has_batch_api(make_provider("openai:gpt-5.4-mini"))
+    assert not has_batch_api(make_provider("lab:some-model", endpoints={"lab": lab}))
+
+
+# --- eval --batch ------------------------------------------------------------------------------
+
+from tests import fake_eval  # noqa: E402
+from tests.test_eval import ANSWERS, EVAL, GRADES, NO_CACHE, _comparable  # noqa: E402
+
+
+def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cli):
+    fake.cache_min_tokens = NO_CACHE  # the comparison is of prices, not of cache luck
+    fake_eval.script(fake)
+    live = run_cli(*EVAL, "--format", "json", timeout=180)
+    assert live.code == 0, live.stderr
+    fake.reset()
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    batched = run_cli(*EVAL, "--batch", "--format", "json", timeout=180)
+    assert batched.code == 0, batched.stderr
+    # One batch per provider SPEC and round (answers, then grades), and no live call.
+    creates = [r for r in fake.requests if r.path.endswith(("/messages/batches", "/v1/batches"))]
+    streamed = [r for r in fake.requests if r.path.endswith(("/messages", "/chat/completions"))]
+    assert streamed == [] and len(creates) == len(fake_eval.MODELS) + len(fake_eval.JUDGES)
+    assert sum(len(b.outcomes) for b in fake.batches.batches.values()) == ANSWERS + GRADES
+    live_report, batch_report = json.loads(live.stdout), json.loads(batched.stdout)
+    assert batch_report["cost_usd"]["total"] == pytest.approx(live_report["cost_usd"]["total"] / 2, rel=1e-3)
+
+    def without_costs_or_times(report: dict) -> dict:
+        data = _comparable(report)
+        data.pop("cost_usd")
+        for task in data["tasks"]:
+            for row in task["models"]:
+                for key in [k for k in row if "cost" in k or k in ("ttft_ms", "latency_ms")]:
+                    row.pop(key)
+            task.pop("recommendation")  # it weighs cost, which halved for every model alike
+        return data
+
+    assert without_costs_or_times(batch_report) == without_costs_or_times(live_report)
+    assert "batch " in batched.stderr and "ended" in batched.stderr
+
+
+def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli, cli_env):
+    from tests.conftest import write_private
+
+    config = Path(cli_env["DRIFTCHECK_CONFIG_DIR"]) / "config.toml"
+    write_private(config, f'[endpoints.lab]\nbase_url = "{fake.openai_base_url}"\napi_key_env = "OPENAI_API_KEY"\n')
+    fake_eval.script(fake)
+    models = "lab:gpt-5.4-mini,anthropic:claude-haiku-4-5"
+    judge = "anthropic:claude-sonnet-4-6"
+    result = run_cli("eval", "--models", models, "--judges", judge, "--batch", "--format", "json", timeout=180)
+    assert "lab:gpt-5.4-mini has no batch API: its calls run live" in result.stderr, result.stderr
+    assert any(r.path.endswith("/chat/completions") for r in fake.requests)  # lab, live
+    assert any(r.path.endswith("/messages/batches") for r in fake.requests)  # haiku, batched
+    assert not any(r.path.endswith("/v1/batches") for r in fake.requests)
+
+
+def _killed_batch_eval(fake, cli_env, *args: str, batches: int = 1) -> tuple[str, list[str]]:
+    """Start a --batch eval in a real process, SIGKILL it once `batches` of its answers'
+    batches are in history, and return its run id and their batch ids."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    fake.batch_processing_s = 3600
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", *args, "--batch", "--format", "json"],
+        cwd=ROOT,
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    db = Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db"
+    deadline, stored = time.monotonic() + 90, []
+    while time.monotonic() < deadline and len(stored) < batches:
+        time.sleep(0.1)
+        if db.exists():
+            with sqlite3.connect(db) as conn, contextlib.suppress(sqlite3.OperationalError):  # not created yet
+                stored = conn.execute("SELECT run_id, data_json FROM run_parts WHERE key LIKE 'batch:%'").fetchall()
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert stored, "no batch reached history"
+    return stored[0][0], [json.loads(data)["id"] for _, data in stored]
+
+
+def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env):
+    """A real process: SIGKILL after the batches were submitted is the point."""
+    import sqlite3
+
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    run_id, ids = _killed_batch_eval(fake, cli_env, *EVAL, batches=len(fake_eval.MODELS))
+    submitted = dict(fake.batches.batches)
+    assert sorted(submitted) == sorted(ids) and len(ids) == len(fake_eval.MODELS)
+
+    for batch in submitted.values():  # the provider finishes the work while nobody watches
+        batch.ready_at = 0.0
+    fake.batch_processing_s = 0.0
+    resumed = run_cli("eval", "--resume", run_id, "--format", "json", timeout=180)
+    assert resumed.code == 0, resumed.stderr
+    assert "submitted before the resume" in resumed.stderr
+    # One create per provider SPEC for the answers (before the kill), then the grades'.
+    assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
+    assert len(fake.batches.batches) == len(fake_eval.MODELS) + len(fake_eval.JUDGES)
+    assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
+    report = json.loads(resumed.stdout)
+    assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
+    with sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db") as conn:
+        states = [
+            json.loads(d)["state"] for (d,) in conn.execute("SELECT data_json FROM run_parts WHERE key LIKE 'batch:%'")
+        ]
+    assert states and all(s == "collected" for s in states)
+
+
+def test_expired_and_failed_items_of_a_batch_eval_are_run_again_never_lost(fake, run_cli):
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    fake.batch_expires = True  # the first batch to be created expires with nothing done
+    models, judge = "anthropic:claude-haiku-4-5", "anthropic:claude-sonnet-4-6"
+    result = run_cli("eval", "--models", models, "--judges", judge, "--batch", "--format", "json", timeout=180)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["cells"]["done"] == report["cells"]["expected"] and report["cells"]["failed"] == 0
+    # Every answer was asked again live, after the batch expired (the grades' batch did not).
+    assert len([r for r in fake.requests if r.path.endswith("/messages")]) == report["cells"]["expected"]
+
+
+def test_expired_items_can_go_to_a_new_batch_instead(fake, run_cli):
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    fake.batch_expires = True
+    models, judge = "anthropic:claude-haiku-4-5", "anthropic:claude-sonnet-4-6"
+    result = run_cli(
+        "eval",
+        "--models",
+        models,
+        "--judges",
+        judge,
+        "--batch",
+        "--batch-retry",
+        "batch",
+        "--format",
+        "json",
+        timeout=180,
+    )
+    assert result.code == 0, result.stderr
+    assert not any(r.path.endswith("/messages") for r in fake.requests)
+    assert len(fake.batches.batches) == 3  # answers (expired), answers again, grades
+
+
+def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake, run_cli, cli_env):
+    fake.cache_min_tokens = NO_CACHE
+    fake_eval.script(fake)
+    args = ("eval", "--models", "anthropic:claude-haiku-4-5", "--judges", "anthropic:claude-sonnet-4-6")
+    run_id, [batch_id] = _killed_batch_eval(fake, cli_env, *args)
+
+    listed = run_cli("batches", "--format", "json")
+    assert listed.code == 0, listed.stderr
+    [row] = json.loads(listed.stdout)["batches"]
+    jsonschema.validate(json.loads(listed.stdout), schema_of("batches"))  # the contract (tests/test_contract.py)
+    assert (row["batch_id"], row["run_id"], row["provider"], row["state"]) == (
+        batch_id,
+        run_id,
+        "anthropic:claude-haiku-4-5",
+        "submitted",
+    )
+    assert row["items"] == 6
+    text = run_cli("batches")
+    assert text.code == 0 and batch_id in text.stdout
+
+    # Bad input: an id history does not know, and a resume against another endpoint.
+    unknown = run_cli("batches", "--cancel", "msgbatch_nope")
+    assert unknown.code == 2 and unknown.stderr.count("\n") == 1 and "not in history" in unknown.stderr
+    moved = run_cli("eval", "--resume", run_id, env={**cli_env, "ANTHROPIC_BASE_URL": f"{fake.url}/elsewhere"})
+    assert moved.code == 2 and "was submitted to" in moved.stderr and "Traceback" not in moved.stderr
+    assert len(fake.batches.batches) == 1  # nothing was resent
+
+    cancelled = run_cli("batches", "--cancel", batch_id)
+    assert cancelled.code == 0, cancelled.stderr
+    assert f"driftcheck eval --resume {run_id}" in cancelled.stderr
+    assert fake.batches.batches[batch_id].cancelled
+
+    fake.batch_processing_s = 0.0
+    fake.requests.clear()
+    resumed = run_cli("eval", "--resume", run_id, "--format", "json", timeout=180)
+    assert resumed.code == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["cells"]["done"] == 6
+    assert len([r for r in fake.requests if r.path.endswith("/messages")]) == 6  # the cancelled answers, live
+    assert len(fake.batches.batches) == 2  # and the grades in a batch of their own
+    assert json.loads(run_cli("batches", "--format", "json").stdout)["batches"] == []
+
+
+def test_the_estimate_shows_live_and_batch_prices_and_the_budget_holds_for_batches(fake, run_cli, cli_env):
+    import sqlite3
+
+    fake.cache_min_tokens = NO_CACHE
+    dry_live = run_cli(*EVAL, "--dry-run")
+    dry_batch = run_cli(*EVAL, "--dry-run", "--batch")
+    assert dry_live.code == dry_batch.code == 0
+    live = float(dry_live.stderr.split("estimated $", 1)[1].split()[0].rstrip(";"))
+    batch = float(dry_batch.stderr.split("estimated $", 1)[1].split()[0])
+    assert batch == pytest.approx(live / 2, rel=0.01)
+    assert f"at batch prices (live: ${live:.4f})" in dry_batch.stderr
+    assert fake.requests == []  # a dry run sends nothing, batch or not
+
+    fake_eval.script(fake)
+    stopped = run_cli(*EVAL, "--batch", "--budget", "0.05", "--format", "json", timeout=180)
+    assert stopped.code == 0, stopped.stderr
+    report = json.loads(stopped.stdout)
+    assert report["status"] == "partial" and 0 < report["cells"]["done"] < ANSWERS
+    with sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db") as conn:
+        spent = conn.execute("SELECT SUM(cost_usd) FROM calls WHERE run_id = ?", (report["run_id"],)).fetchone()[0]
+    assert spent <= 0.05
+    sent = sum(len(b.outcomes) for b in fake.batches.batches.values())
+    assert sent < ANSWERS + GRADES  # the batches were sized to the budget, not sent whole
