@@ -239,9 +239,9 @@ class BaselineSummary(Contract):
 class ChangeReviewOutput(TaskOutput):
     """`review --format json` of several files or a change: the totals over every file
     (each finding names its `path`), the combined answer key, one entry per file under
-    `files`, and `baseline` with --baseline. With --repeat N, as ReviewOutput."""
+    `files`, and `baseline` with --baseline (--repeat is for one file only)."""
 
-    absent_unless_set = frozenset({"baseline", "repeat", "runs", "stability"})
+    absent_unless_set = frozenset({"baseline"})
 
     task: Literal["review"]
     input: ChangeInputOut
@@ -249,9 +249,6 @@ class ChangeReviewOutput(TaskOutput):
     answer_key: CombinedAnswerKey | None
     files: list[FileEntry]
     baseline: BaselineSummary | None = None
-    repeat: int | None = None
-    runs: list[ChangeReviewOutput] | None = None
-    stability: ReviewStability | None = None
 
 
 # `driftcheck schema review`: one file's review, or the review of several files or a change.
