@@ -9,8 +9,10 @@ import contextlib
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from app.cli.schema import schema_of
 from providers import Request
 from providers.batch import BatchItem, has_batch_api
 from providers.errors import ProviderError
@@ -303,6 +305,7 @@ def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake,
     listed = run_cli("batches", "--format", "json")
     assert listed.code == 0, listed.stderr
     [row] = json.loads(listed.stdout)["batches"]
+    jsonschema.validate(json.loads(listed.stdout), schema_of("batches"))  # the contract (tests/test_contract.py)
     assert (row["batch_id"], row["run_id"], row["provider"], row["state"]) == (
         batch_id,
         run_id,

@@ -238,7 +238,7 @@ def test_a_severity_each_side_always_gives_differently_is_drift():
 
 def test_items_that_come_and_go_across_runs():
     same = lambda x, y: x[0] == y[0]  # noqa: E731 - the first letter is the identity here
-    grouped = come_and_go([["apple", "bean"], ["avocado", "cherry"], ["apricot", "bean"]], same, str)
+    grouped = come_and_go([["apple", "bean"], ["avocado", "cherry"], ["apricot", "bean"]], same, str).public()
     assert grouped == {
         "stable": 1,
         "come_and_go": [{"item": "bean", "seen_in": 2, "runs": 3}, {"item": "cherry", "seen_in": 1, "runs": 3}],

@@ -187,7 +187,11 @@ def test_every_model_is_set_against_the_recommended_one_with_an_interval():
         "judges": ["openai:judge"],
         "repeat": 2,
         "mode": "active",
-        "items": [{"id": f"i{n}", "task": "triage", "difficulty": "simple"} for n in range(5)],
+        # As EvalPlan.to_dict() gives it: the report validates the plan into its contract model.
+        "items": [
+            {"id": f"i{n}", "task": "triage", "path": f"i{n}.md", "sha256": "0" * 64, "difficulty": "simple"}
+            for n in range(5)
+        ],
     }
     task = next(t for t in eval_report(plan, records, run_id=None)["tasks"])
     rec = task["recommendation"]

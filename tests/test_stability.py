@@ -317,7 +317,16 @@ def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recomm
         "judges": [],
         "repeat": 5,
         "mode": "active",
-        "items": [{"id": SAMPLE, "task": "review", "difficulty": "complex"}],
+        # A plan as EvalPlan.to_dict() gives it: the report validates it into its contract model.
+        "items": [
+            {
+                "id": SAMPLE,
+                "task": "review",
+                "path": f"sample_code/{SAMPLE}",
+                "sha256": "0" * 64,
+                "difficulty": "complex",
+            }
+        ],
     }
     task = eval_report(plan, records, run_id=None)["tasks"][0]
     rows = {row["model"]: row for row in task["models"]}

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.bench.contract import BenchOutput, HedgeStats, LatencySpread, LengthEffect
 from providers import Completed, Request, TextDelta
 from providers.errors import ProviderError
 from providers.health import percentile
@@ -45,47 +46,54 @@ class BenchResult:
     samples: list[Sample] = field(default_factory=list)
     hedge_after: str = "off"
 
-    def to_dict(self) -> dict[str, Any]:
+    def output(self) -> BenchOutput:
         ok = [s for s in self.samples if s.ok]
-        out: dict[str, Any] = {
-            "spec": self.spec,
-            "requests": len(self.samples),
-            "ok": len(ok),
-            "failed": len(self.samples) - len(ok),
-            "hedge_after": self.hedge_after,
-            "errors": sorted({s.error for s in self.samples if s.error}),
-        }
-        for name in ("ttft_s", "total_s"):
-            values = [getattr(s, name) for s in ok if getattr(s, name) is not None]
-            out[name.removesuffix("_s")] = spread(values)
-        out["length"] = length_effect(ok)
         costs = [s.cost_usd for s in ok]
-        out["cost_usd"] = None if any(c is None for c in costs) else round(sum(costs), 6)  # type: ignore[arg-type]
         hedged = [s for s in ok if s.hedged]
         extra = [s.hedge_cost_usd for s in hedged]
-        out["hedged"] = {
-            "requests": len(hedged),
-            "share": round(len(hedged) / len(ok), 3) if ok else None,
-            "extra_cost_usd": None if any(c is None for c in extra) else round(sum(extra), 6),  # type: ignore[arg-type]
-            "withheld_by_budget": sum(s.hedge_withheld for s in self.samples),
-        }
-        return out
+
+        def spread_of(name: str) -> LatencySpread:
+            return spread([v for s in ok if (v := getattr(s, name)) is not None])
+
+        return BenchOutput(
+            spec=self.spec,
+            requests=len(self.samples),
+            ok=len(ok),
+            failed=len(self.samples) - len(ok),
+            hedge_after=self.hedge_after,
+            errors=sorted({s.error for s in self.samples if s.error}),
+            ttft=spread_of("ttft_s"),
+            total=spread_of("total_s"),
+            length=length_effect(ok),
+            cost_usd=None if any(c is None for c in costs) else round(sum(c for c in costs if c is not None), 6),
+            hedged=HedgeStats(
+                requests=len(hedged),
+                share=round(len(hedged) / len(ok), 3) if ok else None,
+                extra_cost_usd=None
+                if any(c is None for c in extra)
+                else round(sum(c for c in extra if c is not None), 6),
+                withheld_by_budget=sum(s.hedge_withheld for s in self.samples),
+            ),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.output().public()
 
 
-def spread(values: list[float]) -> dict[str, float | None]:
+def spread(values: list[float]) -> LatencySpread:
     if not values:
-        return {"median": None, "p95": None, "max": None, "p95_over_median": None}
+        return LatencySpread(median=None, p95=None, max=None, p95_over_median=None)
     median = statistics.median(values)
     p95 = percentile(values, 95) or 0.0  # not None: values is not empty
-    return {
-        "median": round(median, 3),
-        "p95": round(p95, 3),
-        "max": round(max(values), 3),
-        "p95_over_median": round(p95 / median, 2) if median else None,
-    }
+    return LatencySpread(
+        median=round(median, 3),
+        p95=round(p95, 3),
+        max=round(max(values), 3),
+        p95_over_median=round(p95 / median, 2) if median else None,
+    )
 
 
-def length_effect(samples: list[Sample]) -> dict[str, Any] | None:
+def length_effect(samples: list[Sample]) -> LengthEffect | None:
     """Were the slow calls slow because they were long? Output tokens of the slowest tenth
     against the others, and Pearson's r between total time and output tokens."""
     known = [(s.total_s, s.output_tokens) for s in samples if s.total_s is not None and s.output_tokens is not None]
@@ -94,11 +102,11 @@ def length_effect(samples: list[Sample]) -> dict[str, Any] | None:
     ordered = sorted(known, key=lambda pair: pair[0])
     cut = max(1, len(ordered) // 10)
     slow, rest = ordered[-cut:], ordered[:-cut]
-    return {
-        "slowest_tenth_output_tokens": round(statistics.mean(tokens for _, tokens in slow), 1),
-        "others_output_tokens": round(statistics.mean(tokens for _, tokens in rest), 1),
-        "r_total_vs_output": _pearson([t for t, _ in known], [float(n) for _, n in known]),
-    }
+    return LengthEffect(
+        slowest_tenth_output_tokens=round(statistics.mean(tokens for _, tokens in slow), 1),
+        others_output_tokens=round(statistics.mean(tokens for _, tokens in rest), 1),
+        r_total_vs_output=_pearson([t for t, _ in known], [float(n) for _, n in known]),
+    )
 
 
 def _pearson(x: list[float], y: list[float]) -> float | None:

@@ -1,6 +1,6 @@
 """One way to show what a call cost and how long it took, shared by every command.
 
-`metrics_dict` is the `metrics` object of the public JSON contract; `metrics_line` is
+`metrics_of` is the `metrics` object of the public JSON contract; `metrics_line` is
 the one-line human form printed after a streamed answer.
 """
 
@@ -8,47 +8,53 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.calls.contract import Metrics
 from providers.pricing import format_cost
 from providers.types import Response
 
 
-def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, Any]:
+def metrics_of(response: Response | None, *, retries: int = 0) -> Metrics:
+    """The `metrics` object of the public JSON contract for a call (or a task's calls)."""
     if response is None:
-        return {
-            "ttft_ms": None,
-            "latency_ms": None,
-            "input_tokens": None,
-            "output_tokens": None,
-            "reasoning_tokens": None,
-            "cache_read_tokens": None,
-            "cache_write_tokens": None,
-            "cache_saved_usd": None,
-            "cost_usd": None,
-            "retries": retries,
-            "hedged": False,
-            "fallback_from": None,
-            "hedge_cost_usd": None,
-            "batch": False,
-        }
+        return Metrics(
+            ttft_ms=None,
+            latency_ms=None,
+            input_tokens=None,
+            output_tokens=None,
+            reasoning_tokens=None,
+            cache_read_tokens=None,
+            cache_write_tokens=None,
+            cache_saved_usd=None,
+            cost_usd=None,
+            retries=retries,
+            hedged=False,
+            fallback_from=None,
+            hedge_cost_usd=None,
+            batch=False,
+        )
     usage = response.usage
-    return {
-        "ttft_ms": None if response.ttft_s is None else round(response.ttft_s * 1000, 1),
-        "latency_ms": round(response.total_s * 1000, 1),
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
+    return Metrics(
+        ttft_ms=None if response.ttft_s is None else round(response.ttft_s * 1000, 1),
+        latency_ms=round(response.total_s * 1000, 1),
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
         # Parts of input_tokens (which counts all input): read from and written to the provider's cache.
-        "cache_read_tokens": usage.cache_read_tokens,
-        "cache_write_tokens": usage.cache_write_tokens,
+        cache_read_tokens=usage.cache_read_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
         # What the cache saved against the same tokens at the plain input price (negative: a write was paid).
-        "cache_saved_usd": None if response.cache_saved_usd is None else round(response.cache_saved_usd, 8),
-        "cost_usd": response.cost_usd,
-        "retries": response.retries,
-        "hedged": response.hedged,
-        "fallback_from": response.fallback_from,
-        "hedge_cost_usd": response.extra_cost_usd if response.hedged else None,
-        "batch": response.batch,  # answered through a batch API, priced at its rate
-    }
+        cache_saved_usd=None if response.cache_saved_usd is None else round(response.cache_saved_usd, 8),
+        cost_usd=response.cost_usd,
+        retries=response.retries,
+        hedged=response.hedged,
+        fallback_from=response.fallback_from,
+        hedge_cost_usd=response.extra_cost_usd if response.hedged else None,
+        batch=response.batch,  # answered through a batch API, priced at its rate
+    )
+
+
+def metrics_dict(response: Response | None, *, retries: int = 0) -> dict[str, Any]:
+    return metrics_of(response, retries=retries).public()
 
 
 def _tokens(value: int | None) -> str:

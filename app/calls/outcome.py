@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.calls.contract import CheckInfo, ErrorInfo
 from app.calls.metrics import combined_response
 from providers import Response
 from providers.errors import InterruptedStreamError, InvalidOutputError, ProviderError
+from providers.types import Check
 
 
 class CallsOutcome:
@@ -21,10 +23,11 @@ class CallsOutcome:
     provider: str
     model: str
 
-    def public_json(self, task: str, *, input: dict[str, Any], result: Any, **extra: Any) -> dict[str, Any]:
-        """The public output contract every task shares, plus its own keys."""
-        from app.calls.metrics import metrics_dict
-        from app.calls.provenance import provenance_dict
+    def envelope(self) -> dict[str, Any]:
+        """The fields of the public output every task shares (`app.calls.contract.TaskOutput`)
+        but `task`, `input` and `result`, which are the task's own."""
+        from app.calls.metrics import metrics_of
+        from app.calls.provenance import provenance_of
 
         error = self.error
         response = self.response
@@ -32,18 +35,14 @@ class CallsOutcome:
         # (metrics.fallback_from and metrics.hedged say what happened).
         provider, model = (response.provider, response.model) if response is not None else (self.provider, self.model)
         return {
-            "task": task,
             "provider": provider,
             "model": model,
             "status": self.status,
-            "error": None if error is None else error.to_dict(),
-            "input": input,
-            "result": result,
+            "error": None if error is None else error_info(error),
             "partial_text": self.partial_text or None,
-            "metrics": metrics_dict(response, retries=error.retries if error is not None else 0),
-            "provenance": provenance_dict(response),
-            "checks": [c.to_dict() for c in self.checks],
-            **extra,
+            "metrics": metrics_of(response, retries=error.retries if error is not None else 0),
+            "provenance": provenance_of(response),
+            "checks": [check_info(c) for c in self.checks],
         }
 
     def record_failure(self, error: ProviderError, response: Response | None) -> None:
@@ -68,3 +67,11 @@ class CallsOutcome:
         if combined is not None and len(self.responses) > 1:
             combined.total_s = self.elapsed_s
         return combined
+
+
+def error_info(error: ProviderError) -> ErrorInfo:
+    return ErrorInfo.model_validate(error.to_dict())
+
+
+def check_info(check: Check) -> CheckInfo:
+    return CheckInfo(name=check.name, severity=check.severity, message=check.message, diagnosis=check.diagnosis)

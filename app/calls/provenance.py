@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from app.calls.contract import Provenance
 from app.resources import load_prompt
 from providers.types import Request, Response
 
@@ -67,21 +68,26 @@ def labelled(request: Request, *, templates: Sequence[str], input_text: str | No
     return replace(request, labels=tuple((k, v) for k, v in labels.items() if v is not None))
 
 
-def provenance_dict(response: Response | None) -> dict[str, Any]:
+def provenance_of(response: Response | None) -> Provenance:
     """The public `provenance` object of one answer; every field None when there was none."""
     if response is None:
-        return dict.fromkeys(FIELDS)
+        return Provenance.model_validate(dict.fromkeys(FIELDS))
     p = response.provenance
     labels = dict(response.labels)
-    return {
-        "served_model": p.served_model,
-        "system_fingerprint": p.system_fingerprint,
-        "service_tier": p.service_tier,
-        "request_id": response.request_id,
-        "sdk": p.sdk,
-        "sdk_version": p.sdk_version,
-        "prompt_sha256": labels.get("prompt_sha256"),
-        "schema_sha256": labels.get("schema_sha256"),
-        "params_sha256": sha256_json(p.params) if p.params else None,
-        "input_sha256": labels.get("input_sha256"),
-    }
+    return Provenance(
+        served_model=p.served_model,
+        system_fingerprint=p.system_fingerprint,
+        service_tier=p.service_tier,
+        request_id=response.request_id,
+        sdk=p.sdk,
+        sdk_version=p.sdk_version,
+        prompt_sha256=labels.get("prompt_sha256"),
+        schema_sha256=labels.get("schema_sha256"),
+        params_sha256=sha256_json(p.params) if p.params else None,
+        input_sha256=labels.get("input_sha256"),
+    )
+
+
+def provenance_dict(response: Response | None) -> dict[str, Any]:
+    """`provenance_of` as the JSON object history stores with each call."""
+    return provenance_of(response).public()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from app import __version__
-from app.cli import ask, batches, bench, compare, config, history, providers, review, triage
+from app.cli import ask, batches, bench, compare, config, history, providers, review, schema, triage
 from app.cli import eval as eval_command  # not to shadow the builtin
 from app.cli.common import fail, interactive
 from app.errors import DriftcheckError, ExitCode, error_line, exit_code_for
@@ -30,6 +30,7 @@ COMMANDS = {
     "batches": batches,
     "config": config,
     "history": history,
+    "schema": schema,
 }
 
 

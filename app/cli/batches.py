@@ -49,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return ExitCode.OK
     if args.format == "json":
-        print(json.dumps({"batches": rows}, indent=2))
+        from app.history.contract import BatchesList
+
+        print(json.dumps(BatchesList.model_validate({"batches": rows}).public(), indent=2))
         return ExitCode.OK
     from app.render.batches import print_batches
     from app.render.console import SafeConsole

@@ -97,9 +97,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         recorder.finish(status="cancelled")
         raise
-    data = result.to_dict()
-    status = "ok" if data["ok"] else "failed"
-    recording = recorder.finish(status=status, summary=bench_summary(data), result={"task": "bench", **data})
+    output = result.output()
+    data = output.public()
+    status = "ok" if output.ok else "failed"
+    # History keeps it with its task first, as every stored result has (schema history).
+    stored = output.model_copy(update={"task": "bench"}).public()
+    recording = recorder.finish(status=status, summary=bench_summary(data), result=stored)
     if args.format == "json":
         print(json.dumps(data, indent=2))
     else:

@@ -341,6 +341,7 @@ def run(args: argparse.Namespace) -> int:
 def compare_gate_exit(report: dict[str, Any], args: argparse.Namespace) -> tuple[int, list[Any]]:
     """--fail-on over the findings clustered across both sides' runs (with --consensus K:
     in at least K runs; with --agree: on both sides). The gate goes in the report too."""
+    from app.compare.contract import Gate, GateFinding
     from app.compare.stability import compare_gate
     from app.task_exit import gate_exit
 
@@ -351,15 +352,15 @@ def compare_gate_exit(report: dict[str, Any], args: argparse.Namespace) -> tuple
     gating = compare_gate(clusters, args.fail_on, consensus=consensus, agree=args.agree)
     candidates = len(compare_gate(clusters, args.fail_on, consensus=1, agree=False))
     code, notes = gate_exit(gating, candidates, args.fail_on, consensus=consensus, repeat=args.repeat, agree=args.agree)
-    report["gate"] = {
-        "fail_on": args.fail_on,
-        "consensus": consensus,
-        "agree": args.agree,
-        "findings": [
-            {"item": c["item"], "line": c["line"], "found_a": c["found_a"], "found_b": c["found_b"]} for c in gating
+    report["gate"] = Gate(
+        fail_on=args.fail_on,
+        consensus=consensus,
+        agree=args.agree,
+        findings=[
+            GateFinding(item=c["item"], line=c["line"], found_a=c["found_a"], found_b=c["found_b"]) for c in gating
         ],
-        "exit": int(code),
-    }
+        exit=int(code),
+    ).public()
     return code, notes
 
 

@@ -88,7 +88,9 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
     runs = store.list_runs(task=args.task, provider=args.provider, status=args.status, limit=args.limit)
     if args.format == "json":
-        print(json.dumps({"runs": runs, "database": str(store.path)}, indent=2))
+        from app.history.contract import HistoryList
+
+        print(json.dumps(HistoryList.model_validate({"runs": runs, "database": str(store.path)}).public(), indent=2))
         return ExitCode.OK
     from rich.markup import escape
 
@@ -122,9 +124,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
     run = _run_or_fail(store, args.run_id)
     if args.format == "json":
+        from app.history.contract import StoredRun
         from app.render.terminal import json_text
 
-        print(json_text(run))
+        print(json_text(StoredRun.model_validate(run).public()))
         return ExitCode.OK
     from rich.markup import escape
 
@@ -198,21 +201,18 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
         raise UsageError("diff compares two finished reviews; `history show ID --format json` shows any run")
     drift = review_drift(a["result"], b["result"])
     cost = {r["id"]: sum(c["cost_usd"] or 0 for c in r["calls"]) for r in (a, b)}
-    report = {
-        "a": a["id"],
-        "b": b["id"],
-        "same_input": a["input_sha256"] == b["input_sha256"],
-        "cost_usd": [cost[a["id"]], cost[b["id"]]],
-        **drift,
-        "attribution": attribute(a["result"].get("provenance"), b["result"].get("provenance")),
-    }
+    same_input = a["input_sha256"] == b["input_sha256"]
+    attribution = attribute(a["result"].get("provenance"), b["result"].get("provenance"))
     if args.format == "json":
-        print(json.dumps(report, indent=2))
+        from app.compare.contract import HistoryDiff
+
+        head = {"a": a["id"], "b": b["id"], "same_input": same_input, "cost_usd": [cost[a["id"]], cost[b["id"]]]}
+        report = HistoryDiff.model_validate({**head, **drift, "attribution": attribution})
+        print(json.dumps(report.public(), indent=2))
         return ExitCode.OK
     score = drift["score"]
     print(
-        f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})"
-        + ("" if report["same_input"] else " — different inputs")
+        f"{a['id']} ({a['providers']}) vs {b['id']} ({b['providers']})" + ("" if same_input else " — different inputs")
     )
     print(f"score {score['a']} → {score['b']} · cost {cost_text(cost[a['id']])} → {cost_text(cost[b['id']])}")
     print(
@@ -220,7 +220,7 @@ def _diff(store: Any, args: argparse.Namespace) -> int:
         f"{len(drift['only_b'])} only in {b['id']} · agreement {drift['agreement']:.0%} · "
         f"{len(drift['severity_disagreements'])} severity disagreement(s)"
     )
-    print(f"why: {report['attribution']['text']}")
+    print(f"why: {attribution['text']}")
     for pair in drift["matched"]:
         sev = pair["severity"]
         print(f"  = {pair['a']} ~ {pair['b']}" + (f"  severity {sev[0]} → {sev[1]}" if sev[0] != sev[1] else ""))

@@ -30,18 +30,18 @@ def run(args: argparse.Namespace) -> int:
     routes = effective_routes(config)
     health = provider_health(config.resilience)
     if args.format == "json":
-        print(
-            json.dumps(
-                {
-                    "providers": [r.to_dict() for r in rows],
-                    "default": default,
-                    "default_reason": why,
-                    "routes": routes,
-                    "health": health,
-                },
-                indent=2,
-            )
+        from app.run.provider_status import ProvidersOutput
+
+        output = ProvidersOutput.model_validate(
+            {
+                "providers": [r.output() for r in rows],
+                "default": default,
+                "default_reason": why,
+                "routes": routes,
+                "health": health,
+            }
         )
+        print(json.dumps(output.public(), indent=2))
         return ExitCode.OK
     from app.render.console import SafeConsole
     from app.render.providers import print_providers

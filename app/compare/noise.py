@@ -19,7 +19,18 @@ from math import comb
 from statistics import mean, stdev
 from typing import Any
 
-from app.compare.drift import task_drift
+from app.compare.contract import (
+    AgreementMeasure,
+    CategoricalMeasure,
+    ComeAndGo,
+    ComeAndGoItem,
+    Noise,
+    NumericMeasure,
+    ReviewDrift,
+    RunCounts,
+    SidesComeAndGo,
+)
+from app.compare.drift import drift_of
 from app.compare.significance import POWER, difference_interval, minimum_detectable, repeats_to_detect
 from app.compare.stability import align_actions, align_findings, stability_clusters, stability_summary
 
@@ -54,51 +65,46 @@ def power_of(name: str, a: list[float], b: list[float]) -> dict[str, Any] | None
     }
 
 
-def _numeric(name: str, a: list[float], b: list[float]) -> dict[str, Any] | None:
+def _numeric(name: str, a: list[float], b: list[float]) -> NumericMeasure | None:
     if not a or not b:
         return None
     separated = max(a) < min(b) or max(b) < min(a)
     chance = separation_chance(len(a), len(b))
     interval = difference_interval(a, b)
-    return {
-        "measure": name,
-        "a": a,
-        "b": b,
-        "mean_a": round(mean(a), 2),
-        "mean_b": round(mean(b), 2),
-        "spread_a": max(a) - min(a),
-        "spread_b": max(b) - min(b),
-        "separated": separated,
-        "chance": round(chance, 3),
-        "drift": separated and chance <= MAX_CHANCE,
+    return NumericMeasure(
+        measure=name,
+        a=a,
+        b=b,
+        mean_a=round(mean(a), 2),
+        mean_b=round(mean(b), 2),
+        spread_a=max(a) - min(a),
+        spread_b=max(b) - min(b),
+        separated=separated,
+        chance=round(chance, 3),
+        drift=separated and chance <= MAX_CHANCE,
         # B − A with its 95 % Welch interval; None with fewer than two runs a side.
-        "difference": None if interval is None else interval.as_dict(),
-        "power": power_of(name, a, b),
-    }
+        difference=None if interval is None else interval.as_dict(),
+        power=power_of(name, a, b),
+    )
 
 
-def _categorical(name: str, a: list[str], b: list[str]) -> dict[str, Any] | None:
+def _categorical(name: str, a: list[str], b: list[str]) -> CategoricalMeasure | None:
     if not a or not b:
         return None
     # Each side always says the same thing, and the two sides say different things.
     separated = len(set(a)) == 1 and len(set(b)) == 1 and a[0] != b[0]
     chance = separation_chance(len(a), len(b))
-    return {
-        "measure": name,
-        "a": a,
-        "b": b,
-        "separated": separated,
-        "chance": round(chance, 3),
-        "drift": separated and chance <= MAX_CHANCE,
-    }
+    return CategoricalMeasure(
+        measure=name, a=a, b=b, separated=separated, chance=round(chance, 3), drift=separated and chance <= MAX_CHANCE
+    )
 
 
-def _agreement(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _agreement(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> AgreementMeasure | None:
     """Agreement of every pair of runs: within A, within B, and between the sides."""
 
     def agreement(x: dict[str, Any], y: dict[str, Any]) -> float:
-        drift = task_drift(task, x, y)
-        return float(drift["agreement"] if task == "review" else drift["actions"]["agreement"])
+        drift = drift_of(task, x, y)
+        return drift.agreement if isinstance(drift, ReviewDrift) else drift.actions.agreement
 
     within = [agreement(x, y) for runs in (runs_a, runs_b) for x, y in combinations(runs, 2)]
     if not within or not runs_a or not runs_b:  # one run per side: no noise to compare with
@@ -106,21 +112,21 @@ def _agreement(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, A
     between = [agreement(x, y) for x in runs_a for y in runs_b]
     chance = separation_chance(len(runs_a), len(runs_b))
     separated = max(between) < min(within)
-    return {
-        "measure": "findings agreement" if task == "review" else "actions agreement",
-        "within": round(mean(within), 3),
-        "within_min": min(within),
-        "between": round(mean(between), 3),
-        "between_max": max(between),
-        "separated": separated,
-        "chance": round(chance, 3),
-        "drift": separated and chance <= MAX_CHANCE,
-    }
+    return AgreementMeasure(
+        measure="findings agreement" if task == "review" else "actions agreement",
+        within=round(mean(within), 3),
+        within_min=min(within),
+        between=round(mean(between), 3),
+        between_max=max(between),
+        separated=separated,
+        chance=round(chance, 3),
+        drift=separated and chance <= MAX_CHANCE,
+    )
 
 
 def come_and_go(
     items_per_run: list[list[Any]], same: Callable[[Any, Any], bool], label: Callable[[Any], str]
-) -> dict[str, Any]:
+) -> ComeAndGo:
     """Group one side's items (findings, actions) across its runs; those not in every run
     come and go with sampling, however confident each single run sounded."""
     groups: list[tuple[Any, set[int]]] = []
@@ -133,12 +139,12 @@ def come_and_go(
             else:
                 groups.append((item, {run}))
     runs = len(items_per_run)
-    return {
-        "stable": sum(1 for _, seen in groups if len(seen) == runs),
-        "come_and_go": [
-            {"item": label(first), "seen_in": len(seen), "runs": runs} for first, seen in groups if len(seen) < runs
+    return ComeAndGo(
+        stable=sum(1 for _, seen in groups if len(seen) == runs),
+        come_and_go=[
+            ComeAndGoItem(item=label(first), seen_in=len(seen), runs=runs) for first, seen in groups if len(seen) < runs
         ],
-    }
+    )
 
 
 def _review_items(run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -165,6 +171,10 @@ def _same_action(x: dict[str, Any], y: dict[str, Any]) -> bool:
 
 
 def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> dict[str, Any]:
+    return noise_of(task, runs_a, runs_b).public()
+
+
+def noise_of(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> Noise:
     """Spread within each side against the gap between them, with a plain verdict. Only
     runs that finished are counted; failed ones are reported by the caller."""
     numbers = tuple(
@@ -172,7 +182,7 @@ def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str
         for runs in (runs_a, runs_b)
     )
     ok_a, ok_b = [runs_a[n - 1] for n in numbers[0]], [runs_b[n - 1] for n in numbers[1]]
-    measures: list[dict[str, Any] | None]
+    measures: list[NumericMeasure | CategoricalMeasure | AgreementMeasure | None]
     if task == "review":
         measures = [
             _numeric(
@@ -205,21 +215,20 @@ def repeat_report(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str
             numbers=(numbers[0], numbers[1]),
         )
     kept = [m for m in measures if m is not None]
-    drifting = [m["measure"] for m in kept if m["drift"]]
-    runs = {"a": len(runs_a), "b": len(runs_b), "ok_a": len(ok_a), "ok_b": len(ok_b)}
-    return {
-        "runs": runs,
-        "measures": kept,
-        "within": {
-            "a": come_and_go([items(r) for r in ok_a], same, label),
-            "b": come_and_go([items(r) for r in ok_b], same, label),
-        },
-        "drift_beyond_noise": drifting,
-        "verdict": _verdict(drifting, len(ok_a), len(ok_b)) + _findings_verdict(clusters, task),
+    drifting = [m.measure for m in kept if m.drift]
+    return Noise(
+        runs=RunCounts(a=len(runs_a), b=len(runs_b), ok_a=len(ok_a), ok_b=len(ok_b)),
+        measures=kept,
+        within=SidesComeAndGo(
+            a=come_and_go([items(r) for r in ok_a], same, label),
+            b=come_and_go([items(r) for r in ok_b], same, label),
+        ),
+        drift_beyond_noise=drifting,
+        verdict=_verdict(drifting, len(ok_a), len(ok_b)) + _findings_verdict(clusters, task),
         # Finding by finding (action by action): how many runs of each side found it.
-        "clusters": clusters,
-        "stability": stability_summary(clusters),
-    }
+        clusters=clusters,
+        stability=stability_summary(clusters),
+    )
 
 
 def _key_values(runs: list[dict[str, Any]], measure: str) -> list[float]:

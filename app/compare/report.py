@@ -7,8 +7,9 @@ from typing import Any
 
 from app.calls.metrics import spend_summary
 from app.compare.attribution import attribute
-from app.compare.drift import task_drift
-from app.compare.noise import repeat_report
+from app.compare.contract import CompareOutput
+from app.compare.drift import drift_of
+from app.compare.noise import noise_of
 
 
 def compare_report(
@@ -21,27 +22,30 @@ def compare_report(
     """The public compare object: `a` and `b` (each side's first run, in the task's own
     JSON), `drift` between them, and with several runs `runs` and the `noise` analysis."""
     a, b = runs["a"][0], runs["b"][0]
-    report: dict[str, Any] = {
-        "task": "compare",
-        "compared": task,
-        "baseline": baseline,
-        # Every run of both sides: a later run that failed fails the compare, as its exit code says.
-        "status": "ok" if all(r["status"] == "ok" for side in ("a", "b") for r in runs[side]) else "failed",
-        "input": b.get("input"),
-        "a": a,
-        "b": b,
-        "drift": task_drift(task, a, b),
-    }
-    if pairwise is not None:  # the judges asked which answer is better, in both orders
-        report["pairwise"] = pairwise
-    if baseline is not None:  # a stored run against one made now: say what changed between them
-        report["attribution"] = attribute(a.get("provenance"), b.get("provenance"))
-    if max(len(r) for r in runs.values()) > 1:
-        report["runs"] = runs
-    report["noise"] = repeat_report(task, runs["a"], runs["b"])
-    # Every run of each side, judges included: what the compare cost and what caching saved.
-    report["spend"] = {side: spend_summary([m for run in runs[side] for m in _run_metrics(run)]) for side in ("a", "b")}
-    return report
+    several = max(len(r) for r in runs.values()) > 1
+    # The sides are the tasks' public JSON (live or stored): validated into their models here.
+    report = CompareOutput.model_validate(
+        {
+            "task": "compare",
+            "compared": task,
+            "baseline": baseline,
+            # Every run of both sides: a later run that failed fails the compare, as its exit code says.
+            "status": "ok" if all(r["status"] == "ok" for side in ("a", "b") for r in runs[side]) else "failed",
+            "input": b.get("input"),
+            "a": a,
+            "b": b,
+            "drift": drift_of(task, a, b),
+            # The judges asked which answer is better, in both orders.
+            **({"pairwise": pairwise} if pairwise is not None else {}),
+            # A stored run against one made now: what changed between them.
+            **({"attribution": attribute(a.get("provenance"), b.get("provenance"))} if baseline is not None else {}),
+            **({"runs": runs} if several else {}),
+            "noise": noise_of(task, runs["a"], runs["b"]),
+            # Every run of each side, judges included: what the compare cost and what caching saved.
+            "spend": {side: spend_summary([m for run in runs[side] for m in _run_metrics(run)]) for side in ("a", "b")},
+        }
+    )
+    return report.public()
 
 
 def _run_metrics(run: dict[str, Any]) -> list[dict[str, Any] | None]:

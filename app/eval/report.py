@@ -28,6 +28,34 @@ from typing import Any
 
 from app.calls.metrics import spend_summary
 from app.compare.significance import Interval, clustered_interval, detectable_at
+from app.eval.contract import (
+    AgainstRecommended,
+    Cells,
+    Comparison,
+    EvalCost,
+    EvalReport,
+    EvalStatus,
+    EvalTask,
+    FailedGist,
+    FindingDrift,
+    ItemDisagreement,
+    JudgeSpreadEntry,
+    JudgesSection,
+    Measure,
+    ModelRow,
+    ModelStability,
+    Plan,
+    Recommendation,
+    ReviewGist,
+    RowKey,
+    RowReference,
+    SelfGrading,
+    Split,
+    Spread,
+    Stats,
+    Stopped,
+    TriageGist,
+)
 from app.eval.plan import task_name
 from app.eval.reliability import judge_reliability
 from app.eval.repeat import drift_against, model_stability
@@ -46,20 +74,14 @@ def _r(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _stats(values: list[float]) -> dict[str, Any]:
+def _stats(values: list[float]) -> Stats:
     if not values:
-        return {"n": 0, "mean": None, "sd": None, "min": None, "max": None}
-    return {
-        "n": len(values),
-        "mean": _r(mean(values)),
-        "sd": _r(pstdev(values)),
-        "min": _r(min(values)),
-        "max": _r(max(values)),
-    }
+        return Stats(n=0, mean=None, sd=None, min=None, max=None)
+    return Stats(n=len(values), mean=_r(mean(values)), sd=_r(pstdev(values)), min=_r(min(values)), max=_r(max(values)))
 
 
-def _spread(values: list[float]) -> dict[str, Any]:
-    return {"median": _r(percentile(values, 50), 1), "p95": _r(percentile(values, 95), 1)}
+def _spread(values: list[float]) -> Spread:
+    return Spread(median=_r(percentile(values, 50), 1), p95=_r(percentile(values, 95), 1))
 
 
 def _f1(answer_key: dict[str, Any] | None) -> float | None:
@@ -69,7 +91,7 @@ def _f1(answer_key: dict[str, Any] | None) -> float | None:
     return 0.0 if recall + precision == 0 else 2 * recall * precision / (recall + precision)
 
 
-def measure_of(task: str, judges: list[str], *, keyed: bool = True) -> str:
+def measure_of(task: str, judges: list[str], *, keyed: bool = True) -> Measure:
     """What quality is for a task: the judges; else the reference or answer key when any
     input has one; else nothing ("none")."""
     if judges:
@@ -144,7 +166,7 @@ def _difficulty_key(name: str) -> tuple[int, str]:
 
 def _model_row(
     spec: str, records: list[dict[str, Any]], items: dict[str, dict[str, Any]], judges: list[str]
-) -> dict[str, Any]:
+) -> ModelRow:
     answers = [r["answer"] for r in records if r["answer"]["status"] != "skipped"]
     ok = [a for a in answers if a["status"] == "ok"]
     values = [r["quality"] for r in records if r["quality"] is not None]
@@ -155,30 +177,24 @@ def _model_row(
     costs = [a["metrics"]["cost_usd"] for a in ok]
     cost_per_call = mean(costs) if costs and all(c is not None for c in costs) else None
     mean_quality = mean(values) if values else None
-    row: dict[str, Any] = {
-        "model": spec,
-        "calls": len(answers),
-        "failed": len(answers) - len(ok),
-        "skipped": len(records) - len(answers),
-        "failures": sorted(
+    row = ModelRow(
+        model=spec,
+        calls=len(answers),
+        failed=len(answers) - len(ok),
+        skipped=len(records) - len(answers),
+        failures=sorted(
             {(r["answer"]["error"] or {}).get("kind", "unknown") for r in records if r["answer"]["status"] != "ok"}
         ),
-        "quality": _stats(values),
-        "by_difficulty": {
-            d: _stats(v) for d, v in sorted(by_difficulty.items(), key=lambda kv: _difficulty_key(kv[0]))
-        },
-        "ttft_ms": _spread([a["metrics"]["ttft_ms"] for a in ok if a["metrics"]["ttft_ms"] is not None]),
-        "latency_ms": _spread([a["metrics"]["latency_ms"] for a in ok if a["metrics"]["latency_ms"] is not None]),
-        "cost_per_call_usd": _r(cost_per_call, 10),
-        "cost_per_point_usd": _r(cost_per_call / mean_quality, 10)
-        if cost_per_call is not None and mean_quality
-        else None,
-        "judge_cost_usd": _r(
-            sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"]), 6
-        ),
-    }
+        quality=_stats(values),
+        by_difficulty={d: _stats(v) for d, v in sorted(by_difficulty.items(), key=lambda kv: _difficulty_key(kv[0]))},
+        ttft_ms=_spread([a["metrics"]["ttft_ms"] for a in ok if a["metrics"]["ttft_ms"] is not None]),
+        latency_ms=_spread([a["metrics"]["latency_ms"] for a in ok if a["metrics"]["latency_ms"] is not None]),
+        cost_per_call_usd=_r(cost_per_call, 10),
+        cost_per_point_usd=_r(cost_per_call / mean_quality, 10) if cost_per_call is not None and mean_quality else None,
+        judge_cost_usd=_r(sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"]), 6),
+    )
     if judges:
-        row["by_judge"] = {
+        row.by_judge = {
             j: _r(mean(t))
             if (
                 t := [
@@ -191,19 +207,18 @@ def _model_row(
     checks = [a.get("reference_checks") for a in ok if a.get("reference_checks")]
     if checks:
         coverage = [c["coverage"] for c in checks if c.get("coverage") is not None]
-        row["reference"] = {
-            "coverage": _r(mean(coverage)) if coverage else None,
-            "violations": sum(_violations(r) for r in records),
-            "answers_with_violations": sum(1 for r in records if _violations(r)),
-            "all_actionable": sum(1 for c in checks if c.get("all_actionable")),
-        }
+        row.reference = RowReference(
+            coverage=_r(mean(coverage)) if coverage else None,
+            violations=sum(_violations(r) for r in records),
+            answers_with_violations=sum(1 for r in records if _violations(r)),
+            all_actionable=sum(1 for c in checks if c.get("all_actionable")),
+        )
     keys = [a["answer_key"] for a in ok if a.get("answer_key")]
     if keys:
         precision = [k["precision"] for k in keys if k["precision"] is not None]
-        row["answer_key"] = {
-            "recall": _r(mean(k["recall"] for k in keys)),
-            "precision": _r(mean(precision)) if precision else None,
-        }
+        row.answer_key = RowKey(
+            recall=round(mean(k["recall"] for k in keys), 2), precision=_r(mean(precision)) if precision else None
+        )
     return row
 
 
@@ -212,8 +227,8 @@ def _model_row(
 
 def _judges_section(
     records: list[dict[str, Any]], judges: list[str], *, kind: str, self_judging: bool = True
-) -> dict[str, Any]:
-    per_item: dict[str, list[dict[str, Any]]] = {}
+) -> JudgesSection:
+    per_item: dict[str, list[JudgeSpreadEntry]] = {}
     for record in records:
         scored = [g for g in record["grades"] if g.get("total") is not None]
         if len(scored) < 2:
@@ -222,21 +237,21 @@ def _judges_section(
             dim: max(g[dim] for g in scored) - min(g[dim] for g in scored) for dim in ("diagnosis", "quality", "total")
         }
         per_item.setdefault(record["item"], []).append(
-            {
-                "model": record["model"],
-                "run": record["run"],
+            JudgeSpreadEntry(
+                model=record["model"],
+                run=record["run"],
                 **spread,
-                "scores": {g["judge"]: g["total"] for g in scored},
-                "notable": spread["diagnosis"] >= NOTABLE_SPREAD or spread["quality"] >= NOTABLE_SPREAD,
-            }
+                scores={g["judge"]: g["total"] for g in scored},
+                notable=spread["diagnosis"] >= NOTABLE_SPREAD or spread["quality"] >= NOTABLE_SPREAD,
+            )
         )
     disagreement = [
-        {
-            "item": item,
-            "max_spread": max(e["total"] for e in entries),
-            "mean_spread": _r(mean(e["total"] for e in entries)),
-            "notable": [e for e in entries if e["notable"]],
-        }
+        ItemDisagreement(
+            item=item,
+            max_spread=max(e.total for e in entries),
+            mean_spread=_r(mean(e.total for e in entries)),
+            notable=[e for e in entries if e.notable],
+        )
         for item, entries in per_item.items()
     ]
     self_grading = []
@@ -260,55 +275,55 @@ def _judges_section(
             ]
             own = mean(g["total"] for g in mine)
             self_grading.append(
-                {
-                    "judge": judge,
-                    "model": model,
-                    "own_mean": _r(own),
-                    "others_mean": _r(mean(others)) if others else None,
-                    "preference": _r(own - mean(others)) if others else None,
-                }
+                SelfGrading(
+                    judge=judge,
+                    model=model,
+                    own_mean=_r(own),
+                    others_mean=_r(mean(others)) if others else None,
+                    preference=_r(own - mean(others)) if others else None,
+                )
             )
     objective = [quality(r, "answer_key" if kind == "review" else "reference") for r in records]
     reliability = judge_reliability(records, judges, objective=objective, self_judging=self_judging)
-    return {"disagreement": disagreement, "self_grading": self_grading, "reliability": reliability}
+    return JudgesSection(disagreement=disagreement, self_grading=self_grading, reliability=reliability)
 
 
 # --- where the models split ----------------------------------------------------------------
 
 
-def _gist(answer: dict[str, Any]) -> dict[str, Any]:
+def _gist(answer: dict[str, Any]) -> FailedGist | ReviewGist | TriageGist:
     """An answer in a few lines, for setting answers side by side."""
     result = answer.get("result")
     if answer["status"] != "ok" or result is None:
-        return {
-            "status": "skipped" if answer["status"] == "skipped" else "failed",
-            "error": (answer.get("error") or {}).get("message"),
-        }
+        return FailedGist(
+            status="skipped" if answer["status"] == "skipped" else "failed",
+            error=(answer.get("error") or {}).get("message"),
+        )
     if answer["task"] == "review":
         key = answer.get("answer_key") or {}
-        return {
-            "status": "ok",
-            "score": result["score"],
-            "findings": len(result["findings"]),
-            "found": [p["issue"] for p in key.get("pairs", [])],
-            "missed": key.get("missed", []),
-        }
+        return ReviewGist(
+            status="ok",
+            score=result["score"],
+            findings=len(result["findings"]),
+            found=[p["issue"] for p in key.get("pairs", [])],
+            missed=key.get("missed", []),
+        )
     actions = result.get("actions", result.get("follow_ups")) or []
-    return {
-        "status": "ok",
-        "severity": result["severity"],
-        "escalation": (result.get("escalation") or {}).get("decision"),
-        "root_cause": result["root_cause"]["summary"],
-        "first_actions": [a["action"] for a in actions[:3]],
-        "violations": [v["action"] for v in (answer.get("reference_checks") or {}).get("must_not_violations") or []],
-    }
+    return TriageGist(
+        status="ok",
+        severity=result["severity"],
+        escalation=(result.get("escalation") or {}).get("decision"),
+        root_cause=result["root_cause"]["summary"],
+        first_actions=[a["action"] for a in actions[:3]],
+        violations=[v["action"] for v in (answer.get("reference_checks") or {}).get("must_not_violations") or []],
+    )
 
 
-def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str]) -> list[dict[str, Any]]:
+def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str]) -> list[Split]:
     out = []
     for item in item_ids:
         here = [r for r in records if r["item"] == item]
-        means = {}
+        means: dict[str, float | None] = {}
         for model in models:
             values = [r["quality"] for r in here if r["model"] == model and r["quality"] is not None]
             means[model] = _r(mean(values)) if values else None
@@ -330,12 +345,12 @@ def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str
         if reasons:
             first = {m: next((r for r in here if r["model"] == m), None) for m in models}
             out.append(
-                {
-                    "item": item,
-                    "why": "; ".join(reasons),
-                    "quality": means,
-                    "answers": {m: _gist(r["answer"]) for m, r in first.items() if r is not None},
-                }
+                Split(
+                    item=item,
+                    why="; ".join(reasons),
+                    quality=means,
+                    answers={m: _gist(r["answer"]) for m, r in first.items() if r is not None},
+                )
             )
     return out
 
@@ -343,88 +358,89 @@ def _splits(records: list[dict[str, Any]], models: list[str], item_ids: list[str
 # --- the recommendation --------------------------------------------------------------------
 
 
-def _recommend(rows: list[dict[str, Any]], records: list[dict[str, Any]], item_ids: list[str]) -> dict[str, Any]:
-    rated = [r for r in rows if r["quality"]["mean"] is not None]
+def _recommend(rows: list[ModelRow], records: list[dict[str, Any]], item_ids: list[str]) -> Recommendation:
+    rated = [r for r in rows if r.quality.mean is not None]
     if not rated:
-        return {
-            "model": None,
-            "best": None,
-            "uncertain": True,
-            "text": "no recommendation: no model produced a gradable answer.",
-            "comparisons": [],
-        }
+        return Recommendation(
+            model=None,
+            best=None,
+            uncertain=True,
+            text="no recommendation: no model produced a gradable answer.",
+            comparisons=[],
+        )
 
-    def cost_key(row: dict[str, Any]) -> tuple[int, float]:
-        cost = row["cost_per_call_usd"]
+    def quality_of(row: ModelRow) -> float:
+        assert row.quality.mean is not None  # the row is rated
+        return row.quality.mean
+
+    def cost_key(row: ModelRow) -> tuple[int, float]:
+        cost = row.cost_per_call_usd
         return (1, 0.0) if cost is None else (0, cost)
 
-    def harm(row: dict[str, Any]) -> int:
-        return int((row.get("reference") or {}).get("violations", 0))
+    def harm(row: ModelRow) -> int:
+        return 0 if row.reference is None else row.reference.violations
 
     # Ties go to the model that recommended less harm, then to the cheaper one.
-    best = max(rated, key=lambda r: (r["quality"]["mean"], -harm(r), tuple(-x for x in cost_key(r))))
+    best = max(rated, key=lambda r: (quality_of(r), -harm(r), tuple(-x for x in cost_key(r))))
     safest = min(harm(r) for r in rated)
 
     def runs(model: str, item: str) -> list[float]:
         return [r["quality"] for r in records if r["model"] == model and r["item"] == item and r["quality"] is not None]
 
-    def failure_share(row: dict[str, Any]) -> float:
-        return row["failed"] / row["calls"] if row["calls"] else 1.0
+    def failure_share(row: ModelRow) -> float:
+        return row.failed / row.calls if row.calls else 1.0
 
     comparisons = []
     for row in rated:
-        groups = [(runs(best["model"], i), runs(row["model"], i)) for i in item_ids]
+        groups = [(runs(best.model, i), runs(row.model, i)) for i in item_ids]
         groups = [g for g in groups if g[0] and g[1]]
-        gap = best["quality"]["mean"] - row["quality"]["mean"]
+        gap = quality_of(best) - quality_of(row)
         p = 1.0 if row is best else paired_p(groups)
         reasons = []
         if row is not best and gap > 0 and p <= MAX_CHANCE:
-            reasons.append(
-                f"scores lower than {best['model']} ({row['quality']['mean']:g} vs "
-                f"{best['quality']['mean']:g}, p = {p:.2f})"
-            )
+            reasons.append(f"scores lower than {best.model} ({quality_of(row):g} vs {quality_of(best):g}, p = {p:.2f})")
         if failure_share(row) > failure_share(best) + FAILURE_SLACK:
-            reasons.append(f"failed {row['failed']} of {row['calls']} calls")
+            reasons.append(f"failed {row.failed} of {row.calls} calls")
         if harm(row) > safest:
             reasons.append(f"recommended a harmful action {harm(row)} time(s)")
         comparisons.append(
-            {
-                "model": row["model"],
-                "gap": _r(gap),
-                "p": _r(p, 3),
-                "items": len(groups),
-                "min_p": _r(min_p(groups), 3),
-                "eligible": not reasons,
-                "why_not": reasons,
-                "cost_per_call_usd": row["cost_per_call_usd"],
-            }
+            Comparison(
+                model=row.model,
+                gap=_r(gap),
+                p=_r(p, 3),
+                items=len(groups),
+                min_p=_r(min_p(groups), 3),
+                eligible=not reasons,
+                why_not=reasons,
+                cost_per_call_usd=row.cost_per_call_usd,
+            )
         )
-    eligible = [c for c in comparisons if c["eligible"]]
+    eligible = [c for c in comparisons if c.eligible]
     if not eligible:
-        why = "; ".join(f"{c['model']} {', '.join(c['why_not'])}" for c in comparisons)
-        return {
-            "model": None,
-            "best": best["model"],
-            "uncertain": True,
-            "comparisons": comparisons,
-            "text": f"no recommendation: no model is both as good as the best and as safe as the safest ({why})",
-        }
-    chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r["model"] == c["model"])))
-    undecidable = [c for c in comparisons if c["model"] != best["model"] and c["min_p"] > MAX_CHANCE]
-    uncertain = bool(undecidable) or (chosen["model"] != best["model"] and chosen["p"] <= 2 * MAX_CHANCE)
-    by_model = {r["model"]: r for r in rated}
-    return {
-        "model": chosen["model"],
-        "best": best["model"],
-        "uncertain": uncertain,
-        "text": _recommendation_text(chosen, best, comparisons, undecidable),
-        "comparisons": comparisons,
-        "against_recommended": [
-            against_recommended(by_model[c["model"]], by_model[chosen["model"]], records, item_ids)
+        why = "; ".join(f"{c.model} {', '.join(c.why_not)}" for c in comparisons)
+        return Recommendation(
+            model=None,
+            best=best.model,
+            uncertain=True,
+            text=f"no recommendation: no model is both as good as the best and as safe as the safest ({why})",
+            comparisons=comparisons,
+        )
+    chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r.model == c.model)))
+    undecidable = [c for c in comparisons if c.model != best.model and (c.min_p or 0) > MAX_CHANCE]
+    uncertain = bool(undecidable) or (chosen.model != best.model and (chosen.p or 0) <= 2 * MAX_CHANCE)
+    by_model = {r.model: r for r in rated}
+    return Recommendation(
+        model=chosen.model,
+        best=best.model,
+        uncertain=uncertain,
+        text=_recommendation_text(chosen, best, quality_of(best), comparisons, undecidable),
+        comparisons=comparisons,
+        against_recommended=[
+            against_recommended(by_model[c.model], by_model[chosen.model], records, item_ids)
             for c in comparisons
-            if c["model"] != chosen["model"]
+            if c.model != chosen.model
         ],
-    }
+    )
 
 
 def quality_by_run(records: list[dict[str, Any]], model: str, item: str) -> dict[int, float]:
@@ -436,34 +452,35 @@ def quality_by_run(records: list[dict[str, Any]], model: str, item: str) -> dict
 
 
 def against_recommended(
-    row: dict[str, Any], chosen: dict[str, Any], records: list[dict[str, Any]], item_ids: list[str]
-) -> dict[str, Any]:
+    row: ModelRow, chosen: ModelRow, records: list[dict[str, Any]], item_ids: list[str]
+) -> AgainstRecommended:
     """One model against the recommended one: its quality difference with a 95 % interval
     clustered by input (each input's runs are one cluster: arXiv 2411.00640), its cost,
     and the sentence that says both."""
     clusters = []
     for item in item_ids:
-        mine, theirs = quality_by_run(records, row["model"], item), quality_by_run(records, chosen["model"], item)
+        mine, theirs = quality_by_run(records, row.model, item), quality_by_run(records, chosen.model, item)
         clusters.append([mine[run] - theirs[run] for run in sorted(mine.keys() & theirs.keys())])
     interval = clustered_interval(clusters)
     # What this design could see: the gap detected at 80 % power with the standard error observed.
     detectable = None if interval is None or interval.df is None else detectable_at(interval.se, interval.df)
-    cost, chosen_cost = row["cost_per_call_usd"], chosen["cost_per_call_usd"]
+    cost, chosen_cost = row.cost_per_call_usd, chosen.cost_per_call_usd
     cost_ratio = cost / chosen_cost if cost is not None and chosen_cost else None
-    return {
-        "model": row["model"],
-        "against": chosen["model"],
-        "items": sum(1 for c in clusters if c),
-        "quality_difference": None if interval is None else interval.as_dict(2),
-        "detectable": _r(detectable),
-        "cost_ratio": _r(cost_ratio, 3),
-        "text": _against_text(row["model"], interval, cost_ratio)
+    items = sum(1 for c in clusters if c)
+    return AgainstRecommended(
+        model=row.model,
+        against=chosen.model,
+        items=items,
+        quality_difference=None if interval is None else interval.as_dict(2),
+        detectable=_r(detectable),
+        cost_ratio=_r(cost_ratio, 3),
+        text=_against_text(row.model, interval, cost_ratio)
         + (
             ""
             if detectable is None
-            else f"; over {sum(1 for c in clusters if c)} inputs a gap under {detectable:.1f} is invisible at 80 % power"
+            else f"; over {items} inputs a gap under {detectable:.1f} is invisible at 80 % power"
         ),
-    }
+    )
 
 
 def _against_text(model: str, interval: Interval | None, cost_ratio: float | None) -> str:
@@ -489,75 +506,77 @@ def _money(value: float | None) -> str:
 
 
 def _recommendation_text(
-    chosen: dict[str, Any], best: dict[str, Any], comparisons: list[dict[str, Any]], undecidable: list[dict[str, Any]]
+    chosen: Comparison,
+    best: ModelRow,
+    best_quality: float,
+    comparisons: list[Comparison],
+    undecidable: list[Comparison],
 ) -> str:
-    if chosen["model"] == best["model"]:
-        text = (
-            f"{best['model']}: the best quality here ({best['quality']['mean']:g}), and no model that costs "
-            f"less is as good"
-        )
+    if chosen.model == best.model:
+        text = f"{best.model}: the best quality here ({best_quality:g}), and no model that costs less is as good"
     else:
         text = (
-            f"{chosen['model']}: the cheapest model whose quality is not distinguishable from the best "
-            f"({best['model']}, {best['quality']['mean']:g}; gap {chosen['gap']:g}, p = {chosen['p']:.2f} "
-            f"over {chosen['items']} item(s)), at {_money(chosen['cost_per_call_usd'])} per call against "
-            f"{_money(best['cost_per_call_usd'])}"
+            f"{chosen.model}: the cheapest model whose quality is not distinguishable from the best "
+            f"({best.model}, {best_quality:g}; gap {chosen.gap:g}, p = {chosen.p:.2f} "
+            f"over {chosen.items} item(s)), at {_money(chosen.cost_per_call_usd)} per call against "
+            f"{_money(best.cost_per_call_usd)}"
         )
-    cheaper_out = [
-        c
-        for c in comparisons
-        if not c["eligible"]
-        and c["cost_per_call_usd"] is not None
-        and chosen["cost_per_call_usd"] is not None
-        and c["cost_per_call_usd"] < chosen["cost_per_call_usd"]
-    ]
-    for c in cheaper_out:
-        text += f". {c['model']} costs less but {'; '.join(c['why_not'])}"
+    chosen_cost = chosen.cost_per_call_usd
+    for c in comparisons:
+        if (
+            not c.eligible
+            and c.cost_per_call_usd is not None
+            and chosen_cost is not None
+            and c.cost_per_call_usd < chosen_cost
+        ):
+            text += f". {c.model} costs less but {'; '.join(c.why_not)}"
     if undecidable:
-        worst = max(c["min_p"] for c in undecidable)
+        worst = max(c.min_p or 0 for c in undecidable)
         text += (
             f". Uncertain: with this few items and runs no gap can be told from noise (the smallest "
             f"possible p is {worst:.2f}); add items or --repeat to decide"
         )
-    elif chosen["model"] != best["model"] and chosen["p"] <= 2 * MAX_CHANCE:
+    elif chosen.model != best.model and (chosen.p or 0) <= 2 * MAX_CHANCE:
         text += ". Uncertain: the gap to the best is close to significant; --repeat would settle it"
     return text + "."
 
 
 # --- the whole report ----------------------------------------------------------------------
 
-UNMEASURED: dict[str, Any] = {
-    "model": None,
-    "best": None,
-    "uncertain": True,
-    "comparisons": [],
-    "text": "no recommendation: nothing measures quality here (no reference or answer key, and no "
-    "judges); compare the models on latency, cost and failures, or add --judges.",
-}
+
+def _unmeasured() -> Recommendation:
+    return Recommendation(
+        model=None,
+        best=None,
+        uncertain=True,
+        text="no recommendation: nothing measures quality here (no reference or answer key, and no "
+        "judges); compare the models on latency, cost and failures, or add --judges.",
+        comparisons=[],
+    )
 
 
-def cell_counts(records: list[dict[str, Any]], expected: int) -> dict[str, int]:
+def cell_counts(records: list[dict[str, Any]], expected: int) -> Cells:
     """How many cells there were to do, were asked (done), failed and were not sent
     (skipped); and how many grades failed or were not sent."""
     statuses = [r["answer"]["status"] for r in records]
     grades = [g["status"] for r in records for g in r["grades"]]
-    return {
-        "expected": expected,
-        "done": sum(1 for s in statuses if s != "skipped"),
-        "failed": statuses.count("failed"),
-        "skipped": statuses.count("skipped"),
-        "grades_failed": grades.count("failed"),
-        "grades_skipped": grades.count("skipped"),
-    }
+    return Cells(
+        expected=expected,
+        done=sum(1 for s in statuses if s != "skipped"),
+        failed=statuses.count("failed"),
+        skipped=statuses.count("skipped"),
+        grades_failed=grades.count("failed"),
+        grades_skipped=grades.count("skipped"),
+    )
 
 
-def eval_status(cells: dict[str, int]) -> str:
+def eval_status(cells: Cells) -> EvalStatus:
     """ok: every cell answered and graded; failed: no answer succeeded although cells ran or
     were skipped; partial: anything in between (see the module's docstring)."""
-    answered = cells["done"] - cells["failed"]
-    if answered == 0 and (cells["failed"] or cells["skipped"]):
+    answered = cells.done - cells.failed
+    if answered == 0 and (cells.failed or cells.skipped):
         return "failed"
-    if answered == cells["expected"] and not (cells["grades_failed"] or cells["grades_skipped"]):
+    if answered == cells.expected and not (cells.grades_failed or cells.grades_skipped):
         return "ok"
     return "partial"
 
@@ -577,7 +596,7 @@ def eval_report(
     }
     records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
     cells = cell_counts(records, expected)
-    tasks: list[dict[str, Any]] = []
+    tasks: list[EvalTask] = []
     for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
         kind = "review" if name == "review" else "triage"
         item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
@@ -588,36 +607,35 @@ def eval_report(
         rows = [_model_row(m, [r for r in mine if r["model"] == m], items, plan["judges"]) for m in plan["models"]]
         if plan["repeat"] > 1:
             for row in rows:
-                row["stability"] = model_stability(mine, row["model"], item_ids, kind)
-        recommendation = _recommend(rows, mine, item_ids) if measure != "none" else dict(UNMEASURED)
-        if plan["repeat"] > 1 and recommendation["model"] is not None:
-            for against in recommendation["against_recommended"]:
-                against["findings_drift"] = drift_against(
-                    mine, against["model"], recommendation["model"], item_ids, kind
-                )
+                row.stability = ModelStability.model_validate(model_stability(mine, row.model, item_ids, kind))
+        recommendation = _recommend(rows, mine, item_ids) if measure != "none" else _unmeasured()
+        if plan["repeat"] > 1 and recommendation.model is not None:
+            for against in recommendation.against_recommended or []:
+                drift = drift_against(mine, against.model, recommendation.model, item_ids, kind)
+                against.findings_drift = [FindingDrift.model_validate(d) for d in drift]
         tasks.append(
-            {
-                "task": name,
-                "items": item_ids,
-                "measure": measure,
-                "measure_label": measure_label(measure, kind, unkeyed, len(item_ids)),
-                "judge_only": unkeyed if measure == "judges" else [],
-                "unmeasured": [] if measure == "judges" else unkeyed,
-                "difficulties": sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
-                "models": rows,
-                "judges": _judges_section(mine, plan["judges"], kind=kind, self_judging=plan.get("self_judging", True))
+            EvalTask(
+                task=name,
+                items=item_ids,
+                measure=measure,
+                measure_label=measure_label(measure, kind, unkeyed, len(item_ids)),
+                judge_only=unkeyed if measure == "judges" else [],
+                unmeasured=[] if measure == "judges" else unkeyed,
+                difficulties=sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
+                models=rows,
+                judges=_judges_section(mine, plan["judges"], kind=kind, self_judging=plan.get("self_judging", True))
                 if plan["judges"]
                 else None,
-                "splits": _splits(mine, plan["models"], item_ids),
-                "recommendation": recommendation,
-            }
+                splits=_splits(mine, plan["models"], item_ids),
+                recommendation=recommendation,
+            )
         )
-    asked = cells["done"]
+    asked = cells.done
     if asked < expected:
         for task in tasks:
-            rec: dict[str, Any] = task["recommendation"]
-            rec["uncertain"] = True
-            rec["text"] += (
+            rec = task.recommendation
+            rec.uncertain = True
+            rec.text += (
                 f" Incomplete: {asked} of {expected} cells are done, and models may be at "
                 f"different points; resume the eval before acting on this."
             )
@@ -626,24 +644,24 @@ def eval_report(
     spend = spend_summary(
         [r["answer"]["metrics"] for r in records] + [g.get("metrics") for r in records for g in r["grades"]]
     )
-    return {
-        "task": "eval",
-        "run_id": run_id,
-        "status": eval_status(cells),
-        "plan": plan,
-        "cells": cells,
-        "stopped": stopped,
-        "cost_usd": {
-            "answers": _r(cost_answers, 6),
-            "grades": _r(cost_grades, 6),
-            "total": _r(cost_answers + cost_grades, 6),
+    return EvalReport(
+        task="eval",
+        run_id=run_id,
+        status=eval_status(cells),
+        plan=Plan.model_validate(plan),
+        cells=cells,
+        stopped=None if stopped is None else Stopped.model_validate(stopped),
+        cost_usd=EvalCost(
+            answers=round(cost_answers, 6),
+            grades=round(cost_grades, 6),
+            total=round(cost_answers + cost_grades, 6),
             # Over every answer and grade: what the providers' prompt caches read, wrote and saved.
-            "cache_read_tokens": spend["cache_read_tokens"],
-            "cache_write_tokens": spend["cache_write_tokens"],
-            "cache_saved_usd": spend["cache_saved_usd"],
-        },
-        "tasks": tasks,
-        "latency_samples_ms": {
+            cache_read_tokens=spend["cache_read_tokens"],
+            cache_write_tokens=spend["cache_write_tokens"],
+            cache_saved_usd=spend["cache_saved_usd"],
+        ),
+        tasks=tasks,
+        latency_samples_ms={
             m: [
                 r["answer"]["metrics"]["latency_ms"]
                 for r in records
@@ -653,4 +671,4 @@ def eval_report(
             ]
             for m in plan["models"]
         },
-    }
+    ).public()

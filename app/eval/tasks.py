@@ -13,11 +13,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.calls.contract import ErrorInfo
 from app.calls.outbound import outbound
 from app.eval.items import EvalItem
 from app.notes import Notify
 from app.review.plan import ReviewPlan
 from app.source.inputs import TextInput
+from app.triage.contract import JudgeOut
 from app.triage.judge import JudgeResult, judge_request, model_family, run_judge
 from providers import Check, Provider
 
@@ -73,13 +75,13 @@ async def answer(
 
 def _not_sent(provider: Provider, refused: dict[str, Any]) -> dict[str, Any]:
     scope = "this model" if refused.get("kind") == "permission_denied" else provider.name
-    return {
-        "kind": refused.get("kind"),
-        "message": f"not sent: {scope} refused an earlier request of this eval ({refused.get('message')})",
-        "status": None,
-        "request_id": None,
-        "retries": 0,
-    }
+    return ErrorInfo(
+        kind=str(refused["kind"]),  # only a known kind of refusal stops a provider
+        message=f"not sent: {scope} refused an earlier request of this eval ({refused.get('message')})",
+        status=None,
+        request_id=None,
+        retries=0,
+    ).public()
 
 
 def skipped_answer(provider: Provider, item: EvalItem, refused: dict[str, Any]) -> dict[str, Any]:
@@ -99,19 +101,19 @@ def skipped_answer(provider: Provider, item: EvalItem, refused: dict[str, Any]) 
 
 
 def skipped_grade(judge: Provider, refused: dict[str, Any]) -> dict[str, Any]:
-    """A grade not asked for the same reason, shaped as the public judge object."""
-    return {
-        "judge": judge.spec,
-        "status": "skipped",
-        "self_graded": False,
-        "diagnosis": None,
-        "diagnosis_reason": None,
-        "quality": None,
-        "quality_reason": None,
-        "total": None,
-        "error": _not_sent(judge, refused),
-        "metrics": None,
-    }
+    """A grade not asked for the same reason, as the public judge object."""
+    return JudgeOut(
+        judge=judge.spec,
+        status="skipped",
+        self_graded=False,
+        diagnosis=None,
+        diagnosis_reason=None,
+        quality=None,
+        quality_reason=None,
+        total=None,
+        error=ErrorInfo.model_validate(_not_sent(judge, refused)),
+        metrics=None,
+    ).public()
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,9 @@ def print_triage(console: Console, outcome: Any) -> None:
     spread = disagreement(outcome.judges)
     if spread:
         console.print(
-            ("[yellow]" if spread["notable"] else "[dim]")
-            + f"Judges differ by {spread['diagnosis']} on diagnosis, {spread['quality']} on quality, "
-            f"{spread['total']} in total[/]"
+            ("[yellow]" if spread.notable else "[dim]")
+            + f"Judges differ by {spread.diagnosis} on diagnosis, {spread.quality} on quality, "
+            f"{spread.total} in total[/]"
         )
     print_checks_and_metrics(console, outcome)
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from app.errors import InputError
+from app.review.contract import AnswerKeyScore, KeyPair
 from app.review.matching import Citation, align, finding_citation, words_of
-from app.review.model import CATEGORIES, SEVERITIES
+from app.review.model import CATEGORIES, SEVERITIES, Severity
 
 KEY_SUFFIX = ".key.toml"
 
@@ -113,24 +114,24 @@ def score_against_key(key: AnswerKey, findings: list[Any], symbol_at: Any) -> di
     got = [finding_citation(f) for f in findings]
     alignment = align(expected, got)
     matched = alignment.matched
-    return {
-        "key": key.path.name,
-        "expected": len(key.issues),
-        "matched": matched,
-        "recall": round(matched / len(key.issues), 3),
-        "precision": round(matched / len(findings), 3) if findings else None,
-        "pairs": [
-            {
-                "issue": key.issues[i].id,
-                "finding": findings[j].id,
-                "severity_expected": key.issues[i].severity,
-                "severity_found": findings[j].severity,
-            }
+    return AnswerKeyScore(
+        key=key.path.name,
+        expected=len(key.issues),
+        matched=matched,
+        recall=round(matched / len(key.issues), 3),
+        precision=round(matched / len(findings), 3) if findings else None,
+        pairs=[
+            KeyPair(
+                issue=key.issues[i].id,
+                finding=findings[j].id,
+                severity_expected=cast(Severity, key.issues[i].severity),  # checked when the key was loaded
+                severity_found=findings[j].severity,
+            )
             for i, j, _ in alignment.pairs
         ],
-        "missed": [key.issues[i].id for i in alignment.only_a],
-        "unexpected": [findings[j].id for j in alignment.only_b],
-    }
+        missed=[key.issues[i].id for i in alignment.only_a],
+        unexpected=[findings[j].id for j in alignment.only_b],
+    ).public()
 
 
 def _name(symbol: Any) -> str | None:

@@ -18,10 +18,21 @@ from typing import Any
 
 from app.calls.limits import ProviderLimit
 from app.calls.outcome import CallsOutcome
+from app.review.contract import (
+    ChangeInputOut,
+    ChangeReviewOutput,
+    CombinedAnswerKey,
+    LeftOutFile,
+    NotSentFile,
+    PublicFinding,
+    ReviewedFile,
+    ReviewResultOut,
+    SeverityCounts,
+)
 from app.review.files import ChangedFile, ChangeInput, LeftOut
 from app.review.model import Finding, ReviewResult
 from app.review.plan import ReviewPlan
-from app.review.report import review_json
+from app.review.report import review_output
 from app.review.task import FileScope, ReviewFinished, ReviewOutcome, review_events
 from providers import Provider, Response
 from providers.errors import ProviderError
@@ -264,36 +275,45 @@ def _labelled(path: str, check: Check) -> Check:
 
 
 def change_json(outcome: ChangeOutcome) -> dict[str, Any]:
+    return change_output(outcome).public()
+
+
+def change_output(outcome: ChangeOutcome) -> ChangeReviewOutput:
     """The public JSON of a review of several files: today's keys over all of them
     (findings carry `path`), plus `files`, one entry per file reviewed or left out."""
     change = outcome.change
     result = outcome.result
-    files = [_file_json(f, outcome.outcomes.get(f.path)) for f in change.files]
-    files += [_left_out_json(left) for left in change.left_out]
-    return outcome.public_json(
-        "review",
-        input={
-            "kind": "change" if change.is_change else "files",
-            "label": change.label,
-            "range": change.range,
-            "root": change.root,
-            "files": len(change.files),
-            "left_out": len(change.left_out),
-        },
-        result={
-            "score": result.score,
-            "summary": result.summary,
-            "counts": result.counts(),
-            "findings": [f.as_public() for f in result.findings],
-        },
-        answer_key=combined_answer_key(outcome),
-        files=files,
-        **({"baseline": outcome.baseline} if outcome.baseline is not None else {}),
+    files: list[ReviewedFile | NotSentFile | LeftOutFile] = [
+        _file_entry(f, outcome.outcomes.get(f.path)) for f in change.files
+    ]
+    files += [_left_out_entry(left) for left in change.left_out]
+    return ChangeReviewOutput.model_validate(
+        {
+            "task": "review",
+            "input": ChangeInputOut(
+                kind="change" if change.is_change else "files",
+                label=change.label,
+                range=change.range,
+                root=change.root,
+                files=len(change.files),
+                left_out=len(change.left_out),
+            ),
+            "result": ReviewResultOut(
+                score=result.score,
+                summary=result.summary,
+                counts=SeverityCounts(**result.counts()),
+                findings=[PublicFinding.of(f) for f in result.findings],
+            ),
+            "answer_key": combined_answer_key(outcome),
+            "files": files,
+            **({"baseline": outcome.baseline} if outcome.baseline is not None else {}),
+            **outcome.envelope(),
+        }
     )
 
 
-def _file_json(file: ChangedFile, outcome: ReviewOutcome | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {
+def _file_entry(file: ChangedFile, outcome: ReviewOutcome | None) -> ReviewedFile | NotSentFile:
+    entry = {
         "path": file.path,
         "change": file.status,
         "old_path": file.old_path,
@@ -301,31 +321,31 @@ def _file_json(file: ChangedFile, outcome: ReviewOutcome | None) -> dict[str, An
         "hunks_only": file.known is not None,
     }
     if outcome is None:
-        return {**entry, "status": "not_sent", "reason": "an earlier failure showed the provider cannot be used"}
-    public = review_json(outcome)
-    result = public["result"] or {}
-    return {
+        return NotSentFile(**entry, status="not_sent", reason="an earlier failure showed the provider cannot be used")
+    review = review_output(outcome)
+    result = review.result
+    return ReviewedFile(
         **entry,
-        "status": public["status"],
-        "error": public["error"],
-        "language": public["input"]["language"],
-        "lines": public["input"]["lines"],
-        "sha256": public["input"]["sha256"],
-        "chunks": public["input"]["chunks"],
-        "score": result.get("score"),
-        "summary": result.get("summary"),
-        "counts": result.get("counts"),
-        "checks": public["checks"],
-        "partial_text": public["partial_text"],
-        "answer_key": public.get("answer_key"),
-    }
+        status=review.status,
+        error=review.error,
+        language=review.input.language,
+        lines=review.input.lines,
+        sha256=review.input.sha256,
+        chunks=review.input.chunks,
+        score=None if result is None else result.score,
+        summary=None if result is None else result.summary,
+        counts=None if result is None else result.counts,
+        checks=review.checks,
+        partial_text=review.partial_text,
+        answer_key=review.answer_key,
+    )
 
 
-def _left_out_json(left: LeftOut) -> dict[str, Any]:
-    return {"path": left.path, "change": left.status, "status": "left_out", "reason": left.reason}
+def _left_out_entry(left: LeftOut) -> LeftOutFile:
+    return LeftOutFile(path=left.path, change=left.status, status="left_out", reason=left.reason)
 
 
-def combined_answer_key(outcome: ChangeOutcome) -> dict[str, Any] | None:
+def combined_answer_key(outcome: ChangeOutcome) -> CombinedAnswerKey | None:
     """The answer keys of the keyed files as one: recall over every planted issue, precision
     over every finding in the keyed files."""
     keyed = [o.answer_key for o in outcome.outcomes.values() if o is not None and o.answer_key]
@@ -334,16 +354,16 @@ def combined_answer_key(outcome: ChangeOutcome) -> dict[str, Any] | None:
     expected = sum(k["expected"] for k in keyed)
     matched = sum(k["matched"] for k in keyed)
     findings = sum(k["matched"] + len(k["unexpected"]) for k in keyed)
-    return {
-        "key": f"{len(keyed)} keyed file(s)",
-        "expected": expected,
-        "matched": matched,
-        "recall": round(matched / expected, 3) if expected else 0.0,
-        "precision": round(matched / findings, 3) if findings else None,
-        "missed": [
+    return CombinedAnswerKey(
+        key=f"{len(keyed)} keyed file(s)",
+        expected=expected,
+        matched=matched,
+        recall=round(matched / expected, 3) if expected else 0.0,
+        precision=round(matched / findings, 3) if findings else None,
+        missed=[
             f"{path}:{issue}"
             for path, o in outcome.outcomes.items()
             if o is not None and o.answer_key
             for issue in o.answer_key["missed"]
         ],
-    }
+    )

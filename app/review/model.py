@@ -144,19 +144,6 @@ class Finding(FindingReply):
     fingerprint: str | None = None  # app.review.fingerprint: stable across moves and providers
     baseline: str | None = None  # with --baseline: "new", or "unchanged" (the stored review had it)
 
-    def as_public(self) -> dict[str, Any]:
-        # Every key always present (null when unknown), so consumers can rely on the shape;
-        # the multi-file keys appear only where they apply: path and fingerprint in a review
-        # of several files or a change, outside_change in a change, baseline with --baseline.
-        data = self.model_dump()
-        for key in _MULTI_FILE_KEYS:
-            if data[key] is None:
-                del data[key]
-        return {"id": data.pop("id"), **data}
-
-
-_MULTI_FILE_KEYS = ("path", "outside_change", "fingerprint", "baseline")
-
 
 class ReviewResult(BaseModel):
     score: int | None

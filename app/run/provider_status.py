@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.calls.contract import Contract, Number
 from app.config.settings import Config
 from providers.errors import ConfigurationError
 from providers.pricing import Price, list_price
@@ -44,25 +45,78 @@ class ProviderStatus:
             return False
         return self.reachable
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "base_url": self.base_url,
-            "key_env": self.key_env,
-            "key_present": self.key_present,
-            "reachable": self.reachable,
-            "reach_detail": self.reach_detail,
-            "usable": self.usable,
-            "models": [
-                {
-                    "model": m.model,
-                    "input_per_mtok": m.price.input_per_mtok if m.price else None,
-                    "output_per_mtok": m.price.output_per_mtok if m.price else None,
-                }
+    def output(self) -> ProviderRow:
+        return ProviderRow(
+            name=self.name,
+            kind=self.kind,
+            base_url=self.base_url,
+            key_env=self.key_env,
+            key_present=self.key_present,
+            reachable=self.reachable,
+            reach_detail=self.reach_detail,
+            usable=self.usable,
+            models=[
+                ModelPrice(
+                    model=m.model,
+                    input_per_mtok=m.price.input_per_mtok if m.price else None,
+                    output_per_mtok=m.price.output_per_mtok if m.price else None,
+                )
                 for m in self.models
             ],
-        }
+        )
+
+
+class ModelPrice(Contract):
+    """USD per million tokens; null when the price is not known."""
+
+    model: str
+    input_per_mtok: Number | None
+    output_per_mtok: Number | None
+
+
+class ProviderRow(Contract):
+    """A provider kind or endpoint. `reachable` and `usable` are null when not checked; a key
+    is only ever reported as present or not, with the variable that holds it."""
+
+    name: str
+    kind: str
+    base_url: str
+    key_env: str | None
+    key_present: bool
+    reachable: bool | None
+    reach_detail: str
+    usable: bool | None
+    models: list[ModelPrice]
+
+
+class RouteOut(Contract):
+    spec: str
+    fallback: list[str]
+    hedge_after: str
+
+
+class ProviderHealth(Contract):
+    """A provider's record in history: its calls, errors and first-token times."""
+
+    spec: str
+    calls: int
+    error_rate: Number
+    ttft_p50_ms: Number | None
+    ttft_p95_ms: Number | None
+    failures_in_a_row: int
+    last_call_at: Number | None
+    state: str
+
+
+class ProvidersOutput(Contract):
+    """`providers --format json`: the providers, the default without -p and why, the
+    configured routes, and each provider's recent health."""
+
+    providers: list[ProviderRow]
+    default: str | None
+    default_reason: str
+    routes: dict[str, RouteOut]
+    health: list[ProviderHealth]
 
 
 def probe(base_url: str, timeout_s: float = 1.5) -> tuple[bool, str]:

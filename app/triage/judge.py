@@ -16,10 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.calls.metrics import metrics_dict
-from app.calls.provenance import labelled, provenance_dict
+from app.calls.metrics import metrics_of
+from app.calls.outcome import error_info
+from app.calls.provenance import labelled, provenance_of
 from app.calls.structured import final_reply
 from app.resources import fill_prompt, load_prompt, marker_tag
+from app.triage.contract import JudgeOut, JudgeSpread
 from providers import Provider, Request, Response
 from providers.errors import ProviderError
 
@@ -44,22 +46,25 @@ class JudgeResult:
     error: ProviderError | None = None
     responses: list[Response] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def output(self) -> JudgeOut:
         s = self.scores
         responses = self.responses or []
-        return {
-            "judge": self.spec,
-            "status": "ok" if s else "failed",
-            "self_graded": self.self_graded,
-            "diagnosis": s.diagnosis if s else None,
-            "diagnosis_reason": s.diagnosis_reason if s else None,
-            "quality": s.quality if s else None,
-            "quality_reason": s.quality_reason if s else None,
-            "total": s.diagnosis + s.quality if s else None,
-            "error": None if self.error is None else self.error.to_dict(),
-            "metrics": metrics_dict(responses[-1] if responses else None),
-            "provenance": provenance_dict(responses[-1] if responses else None),
-        }
+        return JudgeOut(
+            judge=self.spec,
+            status="ok" if s else "failed",
+            self_graded=self.self_graded,
+            diagnosis=s.diagnosis if s else None,
+            diagnosis_reason=s.diagnosis_reason if s else None,
+            quality=s.quality if s else None,
+            quality_reason=s.quality_reason if s else None,
+            total=s.diagnosis + s.quality if s else None,
+            error=None if self.error is None else error_info(self.error),
+            metrics=metrics_of(responses[-1] if responses else None),
+            provenance=provenance_of(responses[-1] if responses else None),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.output().public()
 
 
 def model_family(provider_name: str, model: str) -> str:
@@ -128,16 +133,18 @@ async def run_judge(judge: Provider, request: Request, *, candidate_family: str)
     return result
 
 
-def disagreement(results: list[JudgeResult]) -> dict[str, Any] | None:
+def disagreement(results: list[JudgeResult]) -> JudgeSpread | None:
     """Spread (max - min) per dimension among the judges that answered."""
     scored = [r.scores for r in results if r.scores is not None]
     if len(scored) < 2:
         return None
-    spread = {
-        dim: max(getattr(s, dim) for s in scored) - min(getattr(s, dim) for s in scored)
-        for dim in ("diagnosis", "quality")
-    }
+    diagnosis, quality = ([getattr(s, dim) for s in scored] for dim in ("diagnosis", "quality"))
     totals = [s.diagnosis + s.quality for s in scored]
-    spread["total"] = max(totals) - min(totals)
-    spread["notable"] = any(v >= NOTABLE_SPREAD for k, v in spread.items() if k != "notable")
+    spread = JudgeSpread(
+        diagnosis=max(diagnosis) - min(diagnosis),
+        quality=max(quality) - min(quality),
+        total=max(totals) - min(totals),
+        notable=False,
+    )
+    spread.notable = max(spread.diagnosis, spread.quality, spread.total) >= NOTABLE_SPREAD
     return spread

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import InputError
+from app.triage.contract import PointCovered, ReferenceChecks, Violation
 
 REFERENCE_SUFFIX = ".reference.toml"
 _NEGATION = re.compile(r"\b(?:do not|don't|never|avoid|without|instead of|not)\b[^.;]*$", re.IGNORECASE)
@@ -90,25 +91,26 @@ def reference_checks(reference: Reference | None, result: Any, mode: str) -> dic
         return None
     actions = result.actions if mode == "active" else result.follow_ups
     actionable = sum(1 for a in actions if a.owner.strip() and a.timeline.strip())
-    out: dict[str, Any] = {
-        "actions": len(actions),
-        "actions_with_owner_and_timeline": actionable,
-        "all_actionable": bool(actions) and actionable == len(actions),
-    }
+    checks = ReferenceChecks(
+        actions=len(actions),
+        actions_with_owner_and_timeline=actionable,
+        all_actionable=bool(actions) and actionable == len(actions),
+        reference=None,
+    )
     if reference is None:
-        return {**out, "reference": None}
+        return checks.public()
     text = result.model_dump_json().lower()
-    covered = [{"point": p.text, "covered": any(k in text for k in p.keywords)} for p in reference.must_make]
+    covered = [PointCovered(point=p.text, covered=any(k in text for k in p.keywords)) for p in reference.must_make]
     action_texts = [a.action for a in actions]
     violations = [
-        {"action": p.text, "recommended_in": [t for t in action_texts if any(_recommends(t, k) for k in p.keywords)]}
+        Violation(action=p.text, recommended_in=[t for t in action_texts if any(_recommends(t, k) for k in p.keywords)])
         for p in reference.must_not
     ]
-    violations = [v for v in violations if v["recommended_in"]]
-    return {
-        **out,
-        "reference": reference.path.name,
-        "must_make": covered,
-        "coverage": round(sum(bool(c["covered"]) for c in covered) / len(covered), 3) if covered else None,
-        "must_not_violations": violations,
-    }
+    return checks.model_copy(
+        update={
+            "reference": reference.path.name,
+            "must_make": covered,
+            "coverage": round(sum(c.covered for c in covered) / len(covered), 3) if covered else None,
+            "must_not_violations": [v for v in violations if v.recommended_in],
+        }
+    ).public()

@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
@@ -20,6 +20,7 @@ from app.resources import fill_prompt, load_prompt, marker_tag
 from app.source.injection import scan_lines
 from app.source.inputs import TextInput
 from app.source.model import split_lines
+from app.triage.contract import ReferenceChecks, TriageInput, TriageMode, TriageOutput
 from app.triage.judge import JudgeResult, disagreement, judge_request, model_family, run_judge
 from app.triage.model import Action, FollowUp, result_model, streamed_list
 from app.triage.reference import Reference, reference_checks
@@ -183,20 +184,27 @@ async def triage_events(
     yield TriageFinished(outcome)
 
 
-def triage_json(outcome: TriageOutcome) -> dict[str, Any]:
-    return outcome.public_json(
-        "triage",
-        input={
-            "path": outcome.input.path,
-            "sha256": outcome.input.sha256,
-            "chars": len(outcome.input.text),
-            "encoding": outcome.input.encoding,
-        },
+def triage_output(outcome: TriageOutcome) -> TriageOutput:
+    return TriageOutput(
+        task="triage",
+        input=TriageInput(
+            path=outcome.input.path,
+            sha256=outcome.input.sha256,
+            chars=len(outcome.input.text),
+            encoding=outcome.input.encoding,
+        ),
         result=None if outcome.result is None else outcome.result.model_dump(),
-        mode=outcome.mode,
+        mode=cast(TriageMode, outcome.mode),  # one of MODES: the run builder refuses any other
         context=outcome.context,
-        reference_checks=outcome.reference_checks,
-        judges=[j.to_dict() for j in outcome.judges],
+        reference_checks=None
+        if outcome.reference_checks is None
+        else ReferenceChecks.model_validate(outcome.reference_checks),
+        judges=[j.output() for j in outcome.judges],
         judge_disagreement=disagreement(outcome.judges),
         judges_dropped=outcome.judges_dropped,
+        **outcome.envelope(),
     )
+
+
+def triage_json(outcome: TriageOutcome) -> dict[str, Any]:
+    return triage_output(outcome).public()
