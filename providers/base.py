@@ -12,6 +12,7 @@ Retry rule: an attempt that failed before any text reached the caller is retried
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from abc import ABC, abstractmethod
@@ -165,6 +166,16 @@ def quiet_sdk_logging() -> None:
 
     for name in _SDK_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@functools.cache
+def shared_ssl_context() -> Any:
+    """One TLS context for every SDK client in the process, made as httpx2 makes its
+    default one. Each client would otherwise load the CA bundle again — tens of ms and about
+    a MiB of C heap per client, for every run of a TUI session or an eval's provider."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
 
 
 def text_parts_shown(acc: _Accumulator) -> bool:

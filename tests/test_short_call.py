@@ -66,3 +66,24 @@ async def test_a_call_leaves_no_stream_for_the_garbage_collector(fake, make_prov
         sys.set_asyncgen_hooks(firstiter, finalizer)
     assert response.text == "ok, short"
     assert finalized == []
+
+
+def live_tls_contexts() -> int:
+    import ssl
+
+    gc.collect()
+    return sum(isinstance(o, ssl.SSLContext) for o in gc.get_objects())
+
+
+async def test_sdk_clients_share_one_tls_context(fake, make_provider):
+    """Each SDK client would load the CA bundle into a TLS context of its own: tens of ms
+    and about a MiB of C heap per client, paid again by every run of a TUI session."""
+    before = live_tls_contexts()
+    providers = [make_provider(spec) for spec in ("anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini")]
+    providers.append(make_provider("anthropic:claude-sonnet-4-6"))
+    for provider in providers:
+        provider.preload()
+    assert live_tls_contexts() - before <= 1
+    fake.script(Reply(text="still works"), Reply(text="over both"))
+    assert (await providers[0].complete(Request.ask("a", max_tokens=8))).text == "still works"
+    assert (await providers[1].complete(Request.ask("b", max_tokens=8))).text == "over both"
