@@ -58,17 +58,11 @@ def quantile(values: list[float], q: float) -> float:
 def start_server(delays: dict[str, list[float]]) -> tuple[subprocess.Popen[str], str]:
     """The fake server in its own process, so its sleeping threads do not share the
     client's interpreter lock; each prompt gets its own draws."""
+    from tests.perf.fake_process import start_fake_server
+
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(delays, handle)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeserver", "--prompt-latency", handle.name],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    anthropic_url = proc.stdout.readline().strip().split("=", 1)[1]
-    proc.stdout.readline()
+    proc, anthropic_url, _ = start_fake_server("--prompt-latency", handle.name)
     Path(handle.name).unlink()
     return proc, anthropic_url
 

@@ -56,15 +56,9 @@ def slope(values: list[float]) -> float:
 
 
 def start_server(reply_file: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeserver", "--reply-file", reply_file],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    anthropic_url = proc.stdout.readline().strip().split("=", 1)[1]
-    openai_url = proc.stdout.readline().strip().split("=", 1)[1]
+    from tests.perf.fake_process import start_fake_server
+
+    proc, anthropic_url, openai_url = start_fake_server("--reply-file", reply_file)
     return proc, {"ANTHROPIC_BASE_URL": anthropic_url, "OPENAI_BASE_URL": openai_url}
 
 

@@ -150,15 +150,10 @@ def cold(contender: str, api: str, url: str) -> None:
 
 
 def start_server(chars: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeserver", "--reply-chars", str(chars)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    anthropic_url = proc.stdout.readline().strip().split("=", 1)[1]
-    openai_url = proc.stdout.readline().strip().split("=", 1)[1]
+    sys.path.insert(0, str(ROOT))
+    from tests.perf.fake_process import start_fake_server
+
+    proc, anthropic_url, openai_url = start_fake_server("--reply-chars", str(chars))
     return proc, {"anthropic": anthropic_url, "openai": openai_url}
 
 

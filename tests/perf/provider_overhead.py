@@ -34,16 +34,9 @@ from providers import Request, RetryPolicy, build_provider  # noqa: E402
 
 
 def start_server(chars: int) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeserver", "--reply-chars", str(chars)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    anthropic_url = proc.stdout.readline().strip().split("=", 1)[1]
-    openai_url = proc.stdout.readline().strip().split("=", 1)[1]
-    return proc, anthropic_url, openai_url
+    from tests.perf.fake_process import start_fake_server
+
+    return start_fake_server("--reply-chars", str(chars))
 
 
 async def raw_anthropic(client, model: str, prompt: str) -> str:
