@@ -49,6 +49,8 @@ def make_call(contender: str, api: str, url: str) -> Any:
     """An async function that streams one reply and returns its text, client built once."""
     model = MODELS[api]
     messages = [{"role": "user", "content": "bench"}]
+    # The raw loops are written out here, not imported from provider_overhead.py: that module
+    # imports driftcheck, which a cold raw-SDK launch must not pay for.
     if contender == "raw SDK" and api == "anthropic":
         import anthropic
 
