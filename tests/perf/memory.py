@@ -90,11 +90,6 @@ async def tui_session(runs: int, settle: int, trace: bool) -> dict[str, Any]:
             await pilot.pause()
             gc.collect()
             sizes.append(rss_mib())
-            if os.environ.get("MEMORY_DEBUG"):
-                import ssl
-
-                live = sum(isinstance(o, ssl.SSLContext) for o in gc.get_objects())
-                print(f"run {n + 1}: {sizes[-1]:.1f} MiB, {live} SSL contexts alive", file=sys.stderr)
             if trace and n + 1 == settle:
                 tracemalloc.start(25)
                 snapshot = tracemalloc.take_snapshot()
