@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
+from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging, shared_ssl_context
 from .batch import BatchItem, BatchOutcome, BatchStatus, check_custom_ids
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
@@ -199,7 +199,11 @@ class AnthropicProvider(BaseProvider):
             import anthropic
 
             quiet_sdk_logging()
-            self._client = anthropic.AsyncAnthropic(api_key=self.settings.api_key, **self._sdk_client_options())
+            self._client = anthropic.AsyncAnthropic(
+                api_key=self.settings.api_key,
+                http_client=anthropic.DefaultAsyncHttpxClient(verify=shared_ssl_context()),
+                **self._sdk_client_options(),
+            )
         return self._client
 
     def request_kwargs(self, request: Request) -> dict[str, Any]:

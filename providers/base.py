@@ -186,6 +186,15 @@ def package_version(distribution: str | None) -> str | None:
         return None
 
 
+def shared_ssl_context() -> Any:
+    """One TLS context for every SDK client in the process, made as httpx2 makes its
+    default one. Each client would otherwise load the CA bundle again — tens of ms and about
+    a MiB of C heap per client, for every run of a TUI session or an eval's provider."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
+
+
 def text_parts_shown(acc: _Accumulator) -> bool:
     """Whether any text of this attempt reached the caller (then it must not be replayed)."""
     return bool(acc.text_parts)
@@ -211,11 +220,29 @@ class BaseProvider(ABC):
         self.settings = settings
         self.caps = caps
         self._client: Any = None
+        self._client_from: BaseProvider | None = None  # whose SDK client this one uses, if not its own
         register_key(settings.api_key)  # whatever the provider echoes, this key is scrubbed out
 
     @property
     def spec(self) -> str:
         return f"{self.name}:{self.model}"
+
+    def share_client_with(self, other: BaseProvider) -> bool:
+        """Use `other`'s SDK client — and so its open connections — when both send the same
+        kind of request to the same endpoint with the same key and settings: a hedge to the
+        same provider then starts on a warm connection instead of building a client and
+        connecting. Nothing is imported or built here; the client is taken on first use.
+        False (and nothing changes) when they differ."""
+        if type(self) is not type(other) or self.settings != other.settings or self.kind == "local":
+            return False
+        self._client_from = other
+        return True
+
+    def _ready_client(self) -> Any:
+        """The SDK client, built (or taken from the provider this one shares with) now."""
+        if self._client_from is not None:  # taken afresh: the owner may have closed and rebuilt it
+            self._client = self._client_from._ready_client()
+        return self._sdk_client()
 
     # --- what a provider module supplies -------------------------------------------------
 
@@ -260,7 +287,7 @@ class BaseProvider(ABC):
         generator per attempt cost more than the whole 2 % overhead budget.
         """
         policy = self.settings.retry
-        self._sdk_client()  # import and build before the clock starts: not the API's latency
+        self._ready_client()  # import and build before the clock starts: not the API's latency
         convert = self.convert
         attempt = 0
         while True:
@@ -481,9 +508,9 @@ class BaseProvider(ABC):
     def preload(self) -> None:
         """Do the slow part of a first call now — import the SDK, load a local model — so a
         caller with a UI can do it in a thread instead of freezing its event loop."""
-        self._sdk_client()
+        self._ready_client()
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self._client_from is None:  # a shared client is its owner's to close
             await self._client.close()
-            self._client = None
+        self._client = None

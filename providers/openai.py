@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging
+from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging, shared_ssl_context
 from .batch import BatchItem, BatchOutcome, BatchStatus, ItemState, check_custom_ids
 from .classify import StreamErrorEvent, from_status, from_stream_error, from_transport
 from .errors import ProviderError
@@ -236,7 +236,9 @@ class OpenAIProvider(BaseProvider):
             quiet_sdk_logging()
             # Keyless OpenAI-compatible servers (Ollama, llama.cpp) still need a non-empty key.
             self._client = openai.AsyncOpenAI(
-                api_key=self.settings.api_key or "not-needed", **self._sdk_client_options()
+                api_key=self.settings.api_key or "not-needed",
+                http_client=openai.DefaultAsyncHttpxClient(verify=shared_ssl_context()),
+                **self._sdk_client_options(),
             )
         return self._client
 

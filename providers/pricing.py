@@ -14,26 +14,80 @@ from .types import Usage
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per million tokens."""
+    """USD per million tokens. Cached input without a price of its own costs the input price."""
 
     input_per_mtok: float
     output_per_mtok: float
     cache_read_per_mtok: float | None = None
+    cache_write_per_mtok: float | None = None
 
     def cost(self, usage: Usage) -> float | None:
         if usage.input_tokens is None or usage.output_tokens is None:
             return None
-        cached = usage.cache_read_tokens or 0
-        cache_rate = self.input_per_mtok if self.cache_read_per_mtok is None else self.cache_read_per_mtok
+        read = usage.cache_read_tokens or 0
+        write = usage.cache_write_tokens or 0
+        read_rate = self.input_per_mtok if self.cache_read_per_mtok is None else self.cache_read_per_mtok
+        write_rate = self.input_per_mtok if self.cache_write_per_mtok is None else self.cache_write_per_mtok
         return (
-            (usage.input_tokens - cached) * self.input_per_mtok
-            + cached * cache_rate
+            (usage.input_tokens - read - write) * self.input_per_mtok
+            + read * read_rate
+            + write * write_rate
             + usage.output_tokens * self.output_per_mtok
         ) / 1_000_000
 
 
 #: genai-prices' request context for the providers' batch APIs (half price at both).
 BATCH_CONTEXT = {"processing": "batch"}
+
+
+#: The price keys a flat entry may have. The counted ones (web searches) are never in our
+#: usage, so they cost nothing here, as in genai-prices; any other key (tiers by context
+#: length, audio, images) keeps the model on the exact calculation.
+_FLAT_KEYS = {
+    "input_mtok": "input_per_mtok",
+    "output_mtok": "output_per_mtok",
+    "cache_read_mtok": "cache_read_per_mtok",
+    "cache_write_mtok": "cache_write_per_mtok",
+}
+_IGNORED_KEYS = frozenset({"cache_write_1h_mtok", "web_searches_kcount", "storage_searches_kcount"})
+
+
+@dataclass(frozen=True, slots=True)
+class PriceEntry:
+    """A model's price entry as looked up once: whether genai-prices knows the model and,
+    when its price is flat (no tiers, no dated changes), the rates to apply directly."""
+
+    known: bool
+    flat: Price | None = None
+
+
+@lru_cache(maxsize=256)
+def price_entry(price_provider: str, model: str) -> PriceEntry:
+    """Look the model up once. genai-prices' exact calculation takes about 0.5 ms a call —
+    visible against a short reply — while a flat price is a few multiplications."""
+    from decimal import Decimal
+
+    from genai_prices import Usage as PriceUsage  # 0.3 s import: only when pricing
+    from genai_prices import calc_price
+    from genai_prices.types import ModelPrice
+
+    try:
+        found = calc_price(PriceUsage(input_tokens=0, output_tokens=0), model_ref=model, provider_id=price_provider)
+    except LookupError:
+        return PriceEntry(known=False)
+    prices = found.model.prices
+    if not isinstance(prices, ModelPrice):  # prices that change on a date: always exact
+        return PriceEntry(known=True)
+    rates: dict[str, float] = {}
+    for key, value in vars(prices).items():
+        if value is None or key in _IGNORED_KEYS:
+            continue
+        if key not in _FLAT_KEYS or not isinstance(value, Decimal):
+            return PriceEntry(known=True)
+        rates[_FLAT_KEYS[key]] = float(value)
+    if "input_per_mtok" not in rates or "output_per_mtok" not in rates:
+        return PriceEntry(known=True)
+    return PriceEntry(known=True, flat=Price(**rates))
 
 
 def cost_usd(
@@ -50,7 +104,19 @@ def cost_usd(
         return overrides[model].cost(usage)
     if price_provider is None or usage.input_tokens is None or usage.output_tokens is None:
         return None
-    from genai_prices import Usage as PriceUsage  # 0.3 s import: only when pricing
+    entry = price_entry(price_provider, model)
+    if not entry.known:
+        return None
+    cached = (usage.cache_read_tokens or 0) + (usage.cache_write_tokens or 0)
+    # A batch's rate comes from genai-prices' own context: the flat entry is the live price.
+    if entry.flat is not None and cached <= usage.input_tokens and not batch:
+        return entry.flat.cost(usage)
+    return exact_cost(price_provider, model, usage, batch=batch)
+
+
+def exact_cost(price_provider: str, model: str, usage: Usage, *, batch: bool = False) -> float | None:
+    """genai-prices' own calculation, for tiered and dated prices (and to check the flat one)."""
+    from genai_prices import Usage as PriceUsage
     from genai_prices import calc_price
 
     try:

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .base import ProviderSettings
+from .base import BaseProvider, ProviderSettings
 from .capabilities import Capabilities
 from .errors import InterruptedStreamError, ProviderError
 from .health import REGISTRY, CooldownPolicy, HealthRegistry
@@ -98,6 +98,8 @@ class ResilientProvider:
         self.hedge = hedge
         self.cooldown = cooldown
         self.registry = registry
+        if hedge is not None and len(chain) > 1:
+            share_hedge_client(chain[0], chain[1])
 
     # What the chain is, as a provider: its primary.
     @property
@@ -223,7 +225,9 @@ class ResilientProvider:
             return
         # Import the SDK and build the client before the clock starts: seconds of importing
         # are not the provider being slow, and must not fire the hedge (or spend its budget).
+        # The backup's too, so a hedge that fires starts sending at once.
         primary.preload()
+        backup.preload()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         contenders = {"p": primary, "h": backup}
 
@@ -293,6 +297,15 @@ class ResilientProvider:
             for task in tasks.values():
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+def share_hedge_client(primary: Provider, backup: Provider) -> bool:
+    """A hedge to the same provider (same endpoint, key and settings) uses the primary's SDK
+    client, whose connections the primary's own requests keep open: the backup request is
+    sent on a warm connection instead of building a client and connecting first."""
+    if isinstance(primary, BaseProvider) and isinstance(backup, BaseProvider):
+        return backup.share_client_with(primary)
+    return False
 
 
 def _marked(event: Any, hedged: bool, extra_cost: float | None) -> Any:

@@ -251,6 +251,9 @@ class FakeServer:
         self.default_reply = Reply()
         self.model_replies: dict[str, Reply] = {}  # what unscripted requests for one model get
         self.model_delays: dict[str, deque[float]] = {}  # their first-token delays, in turn
+        # prompt -> first-token delays, in turn: a benchmark's own draws for each request
+        self.prompt_delays: dict[str, deque[float]] = {}
+        self.connections = 0  # TCP connections accepted since the start (not reset)
         # (model, words, reply): a request for `model` whose prompt holds every word gets `reply`.
         self.rules: list[tuple[str, tuple[str, ...], Step]] = []
         self._ids = itertools.count(1)
@@ -313,6 +316,13 @@ class FakeServer:
             if reply is not None:
                 self.model_replies[model] = reply
 
+    def prompt_latency(self, delays: dict[str, list[float]]) -> None:
+        """A request whose prompt is exactly a key gets that key's first-token delays, in
+        turn: a benchmark draws them itself, so it knows which delay each request met (a
+        hedge's second request for the same prompt gets the second draw)."""
+        with self._lock:
+            self.prompt_delays.update((prompt, deque(values)) for prompt, values in delays.items())
+
     def reply_when(self, model: str, words: tuple[str, ...] | list[str], reply: Step) -> None:
         """Unscripted requests for `model` whose prompt contains all of `words` get `reply`
         (the first matching rule wins): a fake model that answers by what it is asked."""
@@ -335,6 +345,7 @@ class FakeServer:
             self._anthropic_cache.clear()
             self._openai_cache.clear()
             self.usage_log.clear()
+            self.prompt_delays.clear()
 
     def _next_step(self, model: str, prompt: str = "") -> Step:
         with self._lock:
@@ -345,7 +356,7 @@ class FakeServer:
             for rule_model, words, reply in self.rules:
                 if rule_model == model and all(w in prompt for w in words):
                     return reply
-            delays = self.model_delays.get(model)
+            delays = self.prompt_delays.get(prompt) or self.model_delays.get(model)
             reply = self.model_replies.get(model, self.default_reply)
             if delays:
                 return replace(reply, first_token_delay_s=delays.popleft())
@@ -406,6 +417,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        with self.fake._lock:
+            self.fake.connections += 1
         # Like real API front ends: without this, small SSE writes wait ~40 ms on Nagle
         # and delayed ACKs, which would swamp every latency figure measured against us.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -864,8 +877,14 @@ def main() -> None:
         metavar="MODEL=FIRST_S:CHUNK_S",
         help="for MODEL, wait FIRST_S before the first token and CHUNK_S between chunks",
     )
+    parser.add_argument(
+        "--prompt-latency", metavar="PATH", help="a JSON object: prompt -> its first-token delays, in turn"
+    )
     args = parser.parse_args()
     server = FakeServer(port=args.port)
+    if args.prompt_latency:
+        with open(args.prompt_latency, encoding="utf-8") as handle:
+            server.prompt_latency(json.load(handle))
     text = None
     if args.reply_file:
         with open(args.reply_file, encoding="utf-8") as handle:

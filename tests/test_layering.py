@@ -87,3 +87,18 @@ for argv in (["--help"], ["config", "--help"]):
         pass
 """)
     assert not {"pydantic", "pydantic_core", "tomlkit"} & loaded
+
+
+def test_help_loads_no_event_loop_table_model_or_price_table():
+    """`--help` (the top level and every command's) only builds parsers: asyncio (about
+    100 ms on its own), rich's tables, pydantic models and the price table load when a
+    command runs, never to print help."""
+    loaded = loaded_after("""
+from app.cli import COMMANDS, main
+for argv in (["--help"], *([name, "--help"] for name in COMMANDS)):
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+""")
+    assert not {"asyncio", "pydantic", "pydantic_core", "genai_prices", "rich"} & loaded, loaded

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from typing import TYPE_CHECKING
 
@@ -62,6 +61,8 @@ def add_parser(sub: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # not at module level: about 100 ms, and --help never runs anything
+
     from app.bench.latency import DEFAULT_PROMPT, BenchResult, bench_summary
     from app.calls.outbound import outbound
     from app.config.load import load_config

@@ -10,7 +10,6 @@ eval resumes (`--resume ID`) without asking anything twice.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +214,8 @@ def _inputs_digest(plan: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # not at module level: about 100 ms, and --help never runs anything
+
     from app.cli.common import check_writable
     from app.config.load import load_config
     from app.eval.limits import Budget

@@ -37,19 +37,12 @@ SIDES = {"a": ("anthropic:claude-haiku-4-5", 0.6, 0.012), "b": ("openai:gpt-5.4-
 
 
 def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
+    from tests.perf.fake_process import start_fake_server
+
     delays = [
         arg for spec, first, chunk in SIDES.values() for arg in ("--delay", f"{spec.split(':')[1]}={first}:{chunk}")
     ]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeserver", "--reply-file", reply_file, "--chunk-size", "16", *delays],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    anthropic_url = proc.stdout.readline().strip().split("=", 1)[1]
-    openai_url = proc.stdout.readline().strip().split("=", 1)[1]
-    return proc, anthropic_url, openai_url
+    return start_fake_server("--reply-file", reply_file, "--chunk-size", "16", *delays)
 
 
 async def measure(env: dict[str, str], rounds: int) -> dict[str, float]:

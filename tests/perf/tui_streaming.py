@@ -67,14 +67,9 @@ def long_review(tokens: int) -> str:
 
 
 def start_server(reply_file: str) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeserver", "--reply-file", reply_file, "--chunk-size", str(CHARS_PER_TOKEN)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip().split("=", 1)[1], proc.stdout.readline().strip().split("=", 1)[1]
+    from tests.perf.fake_process import start_fake_server
+
+    return start_fake_server("--reply-file", reply_file, "--chunk-size", str(CHARS_PER_TOKEN))
 
 
 async def with_screen(tokens: int) -> dict[str, float]:
