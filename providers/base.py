@@ -186,6 +186,7 @@ def package_version(distribution: str | None) -> str | None:
         return None
 
 
+@functools.cache
 def shared_ssl_context() -> Any:
     """One TLS context for every SDK client in the process, made as httpx2 makes its
     default one. Each client would otherwise load the CA bundle again — tens of ms and about
