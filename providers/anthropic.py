@@ -148,8 +148,7 @@ class AnthropicProvider(BaseProvider):
         check_custom_ids(items)
         requests = []
         for item in items:
-            params = self.request_kwargs(item.request)
-            params.pop("stream", None)
+            params = self.batch_body(item.request)
             requests.append({"custom_id": item.custom_id, "params": params})
         batches = self._sdk_client().messages.batches
         return self._batch_status(await self.sdk_call(batches.create(requests=requests)))

@@ -269,6 +269,17 @@ class BaseProvider(ABC):
     async def _open(self, request: Request) -> OpenedStream:
         """Send the request; return (event iterator, request id, close callable)."""
 
+    def request_kwargs(self, request: Request) -> dict[str, Any]:
+        """The SDK call's keyword arguments for `request` (each provider builds its own)."""
+        raise NotImplementedError
+
+    def batch_body(self, request: Request) -> dict[str, Any]:
+        """The request as one item of a batch: the streamed call's arguments, not streamed."""
+        body = self.request_kwargs(request)
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+        return body
+
     @staticmethod
     @abstractmethod
     def convert(event: Any, /) -> Converted:

@@ -160,9 +160,7 @@ class OpenAIProvider(BaseProvider):
         check_custom_ids(items)
         lines = []
         for item in items:
-            body = self.request_kwargs(item.request)
-            body.pop("stream", None)
-            body.pop("stream_options", None)
+            body = self.batch_body(item.request)
             body.update(body.pop("extra_body", None) or {})
             lines.append(
                 json.dumps({"custom_id": item.custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body})
