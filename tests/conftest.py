@@ -263,3 +263,25 @@ def run_cli_process(cli_env: dict[str, str]):
         return _checked(CliResult(proc.returncode, proc.stdout, proc.stderr))
 
     return run
+
+
+# --- the TUI, driven in this process by Pilot ---------------------------------------------
+
+
+@pytest.fixture
+def tui_env(monkeypatch, cli_env):
+    """The app runs in this process: the same environment the CLI tests get."""
+    for key in list(os.environ):
+        if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
+            monkeypatch.delenv(key, raising=False)
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    return cli_env
+
+
+async def until(pilot, condition, timeout=20.0):
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screen never got there")

@@ -229,18 +229,6 @@ def test_attribution_names_what_it_cannot_compare_and_every_cause():
 # --- the history screen shows it -----------------------------------------------------------------
 
 
-@pytest.fixture
-def tui_env(monkeypatch, cli_env):
-    import os
-
-    for key in list(os.environ):
-        if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
-            monkeypatch.delenv(key, raising=False)
-    for key, value in cli_env.items():
-        monkeypatch.setenv(key, value)
-    return cli_env
-
-
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_history_screen_shows_the_highlighted_runs_provenance(fake, tui_env, run_cli, size):
     from app.tui.app import DriftcheckApp

@@ -19,7 +19,7 @@ from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
 from app.tui.widgets import CodeView, ResultPane
-from tests.conftest import CANARY_ANTHROPIC, CANARY_OPENAI, write_private
+from tests.conftest import CANARY_ANTHROPIC, CANARY_OPENAI, until, write_private
 from tests.fake_reviews import keyed_review_text
 from tests.fake_triage import answer_text, verdict
 from tests.fakeserver import Reply
@@ -28,25 +28,6 @@ SAMPLE = "sample_code/inventory_service.py"
 ROOT_INCIDENTS = __import__("pathlib").Path(__file__).resolve().parent.parent / "incidents"
 A, B = "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"
 SIZE = (120, 40)
-
-
-@pytest.fixture
-def tui_env(monkeypatch, cli_env):
-    """The app runs in this process: the same environment the CLI tests get."""
-    for key in list(__import__("os").environ):
-        if key.endswith(("_API_KEY", "_BASE_URL")) or key.startswith("DRIFTCHECK_") or key == "LLM_PROVIDER":
-            monkeypatch.delenv(key, raising=False)
-    for key, value in cli_env.items():
-        monkeypatch.setenv(key, value)
-    return cli_env
-
-
-async def until(pilot, condition, timeout=20.0):
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the screen never got there")
 
 
 async def test_review_streams_findings_then_jumps_to_one(fake, tui_env):

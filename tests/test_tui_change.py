@@ -15,9 +15,9 @@ from app.source.git import ChangeSpec
 from app.tui.app import DriftcheckApp
 from app.tui.change_screen import ChangedFiles, ChangeScreen
 from app.tui.widgets import FindingList
+from tests.conftest import until
 from tests.gitrepo import Repo
 from tests.test_diff_review import CALC, UTIL_JS, finding, reply
-from tests.test_tui import tui_env, until  # noqa: F401 (a fixture, used by name)
 
 MINI = "openai:gpt-5.4-mini"
 

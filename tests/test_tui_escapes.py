@@ -20,10 +20,11 @@ from app.tui.history_screen import HistoryScreen
 from app.tui.review_screen import ReviewScreen
 from app.tui.triage_screen import TriageScreen
 from app.tui.widgets import ResultPane
+from tests.conftest import until
 from tests.fake_reviews import plain_finding
 from tests.fake_triage import active_answer
 from tests.fakeserver import HttpError, Reply
-from tests.test_tui import SIZE, tui_env, until  # noqa: F401 - tui_env is a fixture
+from tests.test_tui import SIZE
 
 EVIL = "\x1b]52;c;cm0gLXJmIH4vCg==\x1b\\\x1b[2J\x1b[31mFORGED\x1b[0m\x9b2J\x07"
 OBEYED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -19,10 +19,9 @@ from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
 from app.tui.widgets import ResultPane
-from tests.conftest import write_private
+from tests.conftest import until, write_private
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply
-from tests.test_tui import tui_env, until  # noqa: F401 (a fixture): the environment and wait of the other TUI tests
 
 SAMPLE = "sample_code/inventory_service.py"
 A, B = "anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini"

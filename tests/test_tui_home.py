@@ -8,7 +8,6 @@ from app.tui.app import DriftcheckApp
 from app.tui.history_screen import HistoryScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
-from tests.test_tui import tui_env  # noqa: F401  (a fixture)
 
 
 @pytest.mark.parametrize(

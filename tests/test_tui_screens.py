@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,10 @@ from app.tui.compare_screen import CompareScreen
 from app.tui.review_screen import ReviewScreen
 from app.tui.triage_screen import TriageScreen
 from app.tui.widgets import CodeView, ResultPane
-from tests.conftest import write_private
+from tests.conftest import until, write_private
 from tests.fake_reviews import keyed_review_text
 from tests.fake_triage import answer_text, verdict
 from tests.fakeserver import Reply
-from tests.test_tui import tui_env, until  # noqa: F401 (tui_env is a fixture)
 
 DATA = Path(__file__).parent / "data" / "tui"
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,13 +90,10 @@ async def test_v_completes_a_path_and_refuses_a_bad_one_inside_the_dialog(fake, 
         await until(pilot, lambda: screen.result is not None)
 
 
-async def test_the_review_screen_shows_the_file_and_what_it_prepares_before_any_answer(fake, tui_env, monkeypatch):
-    import threading
-
+def hold_preparation(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The review screen's preparation waits (up to 10 s) until the returned event is set."""
     import app.tui.review_screen as review_screen
 
-    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
-    # Preparing waits until the test has looked: on a slow machine it takes seconds.
     go_on = threading.Event()
     prepare = review_screen.prepare_review
 
@@ -105,6 +102,13 @@ async def test_the_review_screen_shows_the_file_and_what_it_prepares_before_any_
         return prepare(*args, **kwargs)
 
     monkeypatch.setattr(review_screen, "prepare_review", slow_prepare)
+    return go_on
+
+
+async def test_the_review_screen_shows_the_file_and_what_it_prepares_before_any_answer(fake, tui_env, monkeypatch):
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
+    # Preparing waits until the test has looked: on a slow machine it takes seconds.
+    go_on = hold_preparation(monkeypatch)
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))
     async with app.run_test(size=WIDE) as pilot:
         screen = app.screen
@@ -120,18 +124,7 @@ async def test_the_review_screen_shows_the_file_and_what_it_prepares_before_any_
 
 
 async def test_escape_while_a_review_prepares_stops_it_before_anything_is_sent(fake, tui_env, monkeypatch):
-    import threading
-
-    import app.tui.review_screen as review_screen
-
-    go_on = threading.Event()
-    prepare = review_screen.prepare_review
-
-    def slow_prepare(*args: Any, **kwargs: Any) -> Any:
-        go_on.wait(10)
-        return prepare(*args, **kwargs)
-
-    monkeypatch.setattr(review_screen, "prepare_review", slow_prepare)
+    go_on = hold_preparation(monkeypatch)
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))
     async with app.run_test(size=WIDE) as pilot:
         screen = app.screen
