@@ -80,6 +80,7 @@ def review(cli_env):
         assert where is not None
         return run_in_process(("review", *args, "-p", MINI), env=cli_env, stdin=stdin, cwd=where)
 
+    run.env = cli_env
     return run
 
 
@@ -440,6 +441,24 @@ def test_the_keyed_change_reports_recall_and_precision(fake, tmp_path, review):
     assert key["missed"] == ["web/session.js:weak-token"]
     languages = {f["path"]: f["language"] for f in data["files"] if f["status"] == "ok"}
     assert set(languages.values()) == {"python", "javascript"}
+
+    # The same change as an eval item: its diff, reviewed as `review --diff -` reviews it,
+    # scored over the change, run twice, and resumable (the diff and its files unchanged).
+    fake.requests.clear()
+    run_eval = ("eval", "--models", MINI, "--judges", "none", "--repeat", "2", "--format", "json")
+    evaluated = run_in_process((*run_eval, "--set", str(keyed.patch)), env=review.env, cwd=tmp_path)
+    assert evaluated.code == 0, evaluated.stderr
+    assert sorted(sent_paths(fake)) == sorted(["shop/export.py", "shop/orders.py", "web/session.js"] * 2)
+    report = json.loads(evaluated.stdout)
+    [task] = report["tasks"]
+    assert task["task"] == "review" and task["measure"] == "answer_key"
+    assert task["items"] == [str(keyed.patch)]
+    [row] = task["models"]
+    assert row["answer_key"] == {"recall": 0.8, "precision": 0.8} and row["quality"]["n"] == 2
+    fake.requests.clear()
+    resumed = run_in_process(("eval", "--resume", _run_id(evaluated.stderr), "--format", "json"), env=review.env)
+    assert resumed.code == 0, resumed.stderr
+    assert not fake.requests and json.loads(resumed.stdout)["tasks"] == report["tasks"]
 
 
 # --- the CI recipes ------------------------------------------------------------------------------

@@ -121,12 +121,20 @@ def plan_review(
     return plan
 
 
-def plan_change(provider: Provider, change: ChangeInput, options: ReviewOptions, *, notify: Notify) -> list[ReviewPlan]:
+def plan_change(
+    provider: Provider,
+    change: ChangeInput,
+    options: ReviewOptions,
+    *,
+    judges: Sequence[Provider] = (),
+    notify: Notify,
+) -> list[ReviewPlan]:
     """Each file's plan (a change's files sent as the regions around their changed lines),
     the request guard over the whole change, and the estimate for all of it, said before
-    anything is sent."""
+    anything is sent. `judges` read the findings too (eval): secrets are redacted for them."""
     plans = [
-        _plan_file(provider, f.source, options, notify=notify, changed=f.changed, known=f.known) for f in change.files
+        _plan_file(provider, f.source, options, judges=judges, notify=notify, changed=f.changed, known=f.known)
+        for f in change.files
     ]
     requests = sum(len(p.chunks) for p in plans)
     estimates = [estimate_cost(provider, p.source, p.chunks) for p in plans]
