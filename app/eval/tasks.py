@@ -65,19 +65,11 @@ async def answer(
                 return change_json(event.outcome)
     else:
         from app.review.report import review_json
-        from app.review.task import ReviewFinished, review_events
+        from app.review.task import ReviewFinished
 
         plan = prepared.review
         assert plan is not None  # a review item is always prepared with its plan
-        async for event in review_events(
-            provider,
-            plan.source,
-            item.text_input,
-            plan.chunks,
-            max_tokens=plan.max_tokens,
-            key=item.key,
-            input_flags=plan.flags,
-        ):
+        async for event in plan.events(provider, item.text_input, key=item.key):
             if isinstance(event, ReviewFinished):
                 return review_json(event.outcome)
     raise AssertionError("the task ended without its outcome")

@@ -34,7 +34,7 @@ from app.review.model import Finding, ReviewResult
 from app.review.pack import PackFinished, PackMember, pack_events
 from app.review.plan import ReviewPlan
 from app.review.report import review_output
-from app.review.task import FileScope, ReviewFinished, ReviewOutcome, Sender, review_events
+from app.review.task import FileScope, ReviewFinished, ReviewOutcome, Sender
 from providers import Provider, Response
 from providers.errors import ProviderError
 from providers.types import Check
@@ -148,17 +148,7 @@ async def change_events(
 
     async def one_file(plan: ReviewPlan, file: ChangedFile) -> AsyncIterator[Any]:
         result: ReviewOutcome | None = None
-        events = review_events(
-            provider,
-            plan.source,
-            file.text_input,
-            plan.chunks,
-            max_tokens=plan.max_tokens,
-            key=file.key,
-            input_flags=plan.flags,
-            scope=scope(file),
-            sender=sender,
-        )
+        events = plan.events(provider, file.text_input, key=file.key, scope=scope(file), sender=sender)
         async for event in events:
             if isinstance(event, ReviewFinished):
                 result = event.outcome
@@ -175,7 +165,7 @@ async def change_events(
                     reviewed = event.outcomes[m.file.path]
                     yield _Reviewed(m.file, reviewed if reviewed.sent else None)
             else:
-                yield _Tagged(path, event)
+                yield FileEvent(path, event)
 
     units: list[AsyncIterator[Any]] = []
     packs: dict[int, list[PackMember]] = {}
@@ -198,7 +188,7 @@ async def change_events(
         if item.path not in begun:  # its first request has its turn
             begun.add(item.path)
             yield FileStarted(item.path, index[item.path], total)
-        yield FileEvent(item.path, item.event)
+        yield item
     outcome.elapsed_s = time.perf_counter() - started
     for path, file_outcome in outcome.outcomes.items():
         if file_outcome is None:
@@ -220,14 +210,6 @@ async def change_events(
 
 
 @dataclass(frozen=True)
-class _Tagged:
-    """One of a file's events, before change_events says the file has started."""
-
-    path: str
-    event: Any
-
-
-@dataclass(frozen=True)
 class _Reviewed:
     file: ChangedFile
     outcome: ReviewOutcome | None  # None: not sent
@@ -235,7 +217,7 @@ class _Reviewed:
 
 async def _tagged(path: str, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
     async for event in events:
-        yield event if isinstance(event, _Reviewed) else _Tagged(path, event)
+        yield event if isinstance(event, _Reviewed) else FileEvent(path, event)
 
 
 def _symbols_sent(plan: ReviewPlan, file: ChangedFile) -> set[str | None] | None:

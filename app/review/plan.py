@@ -8,15 +8,26 @@ secret redacted, the estimate of a large or split review) goes to `notify`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from app.calls.outbound import outbound
 from app.errors import UsageError
 from app.notes import Note, Notify
 from app.review import DEFAULT_MAX_REQUESTS
+from app.review.answer_key import AnswerKey
 from app.review.files import ChangeInput
-from app.review.task import DEFAULT_CHUNK_TOKENS, PROMPT_OVERHEAD_TOKENS, estimate_cost, estimate_requests
+from app.review.task import (
+    DEFAULT_CHUNK_TOKENS,
+    PROMPT_OVERHEAD_TOKENS,
+    FileScope,
+    ReviewEvent,
+    Sender,
+    estimate_cost,
+    estimate_requests,
+    review_events,
+)
+from app.source.inputs import TextInput
 from app.source.model import Chunk, LineTooLongError, SourceFile, estimate_tokens, load_source
 from app.source.regions import change_regions, region_chunks
 from providers import Check, Provider
@@ -52,6 +63,29 @@ class ReviewPlan:
     flags: list[Check]
     budget: int = 0  # source tokens per request
     pack: int | None = None  # a change's small file: the shared request it goes in (app.review.pack)
+
+    def events(
+        self,
+        provider: Provider,
+        text_input: TextInput,
+        *,
+        key: AnswerKey | None,
+        scope: FileScope | None = None,
+        sender: Sender | None = None,
+    ) -> AsyncIterator[ReviewEvent]:
+        """The review this plan describes, sent to `provider` (the plan's own, or it as
+        recorded and routed)."""
+        return review_events(
+            provider,
+            self.source,
+            text_input,
+            self.chunks,
+            max_tokens=self.max_tokens,
+            key=key,
+            input_flags=self.flags,
+            scope=scope,
+            sender=sender,
+        )
 
 
 def default_max_tokens(provider: Provider) -> int:
