@@ -524,16 +524,24 @@ def test_the_keyed_change_reports_recall_and_precision(fake, tmp_path, review):
     # The same change as an eval item: its diff, reviewed as `review --diff -` reviews it,
     # scored over the change, run twice, and resumable (the diff and its files unchanged).
     fake.requests.clear()
-    run_eval = ("eval", "--models", MINI, "--judges", "none", "--repeat", "2", "--format", "json")
+    for file in ("shop/orders.py", "shop/export.py", "web/session.js"):  # a second model finds all of it
+        fake.reply_when("gpt-5.5", [f"File: {file}"], _keyed_reply(keyed, file))
+    models = f"{MINI},openai:gpt-5.5"
+    run_eval = ("eval", "--models", models, "--judges", "none", "--repeat", "2", "--format", "json")
     evaluated = run_in_process((*run_eval, "--set", str(keyed.patch)), env=review.env, cwd=tmp_path)
     assert evaluated.code == 0, evaluated.stderr
-    assert sorted(sent_paths(fake)) == sorted(["shop/export.py", "shop/orders.py", "web/session.js"] * 2)
+    assert sorted(sent_paths(fake)) == sorted(["shop/export.py", "shop/orders.py", "web/session.js"] * 4)
     report = json.loads(evaluated.stdout)
     [task] = report["tasks"]
     assert task["task"] == "review" and task["measure"] == "answer_key"
     assert task["items"] == [str(keyed.patch)]
-    [row] = task["models"]
-    assert row["answer_key"] == {"recall": 0.8, "precision": 0.8} and row["quality"]["n"] == 2
+    rows = {r["model"]: r for r in task["models"]}
+    assert rows[MINI]["answer_key"] == {"recall": 0.8, "precision": 0.8} and rows[MINI]["quality"]["n"] == 2
+    assert rows["openai:gpt-5.5"]["answer_key"] == {"recall": 1.0, "precision": 1.0}
+    [split] = task["splits"]  # where the two split, each answer's issues named by file
+    assert split["answers"][MINI]["missed"] == ["web/session.js:weak-token"]
+    assert "web/session.js:weak-token" in split["answers"]["openai:gpt-5.5"]["found"]
+    assert len(split["answers"][MINI]["found"]) == 4
     fake.requests.clear()
     resumed = run_in_process(("eval", "--resume", _run_id(evaluated.stderr), "--format", "json"), env=review.env)
     assert resumed.code == 0, resumed.stderr

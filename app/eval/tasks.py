@@ -59,8 +59,11 @@ async def answer(
         from app.review.change import ChangeFinished, change_events, change_json
 
         assert prepared.change is not None  # a change is always prepared with its plans
-        # The eval's limit holds a slot for this cell already: its files go one at a time.
-        async for event in change_events(prepared.change, provider, item.change, limit=ProviderLimit(1)):
+        # The eval's limit holds a slot for this cell already: its requests go one at a time,
+        # but into a batch all at once (each would otherwise wait for a batch of its own).
+        limit = ProviderLimit(sum(len(p.chunks) for p in prepared.change) if getattr(provider, "batched", False) else 1)
+        limit.answered = limit.ceiling > 1  # a batch has no one-at-a-time probe
+        async for event in change_events(prepared.change, provider, item.change, limit=limit):
             if isinstance(event, ChangeFinished):
                 return change_json(event.outcome)
     else:
