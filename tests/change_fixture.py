@@ -6,7 +6,12 @@ single-file samples.
     python3 -m tests.change_fixture /tmp/keyed-change    # then, inside it:
     driftcheck review --diff main...feature
 
-The keys (FILE.key.toml) are left untracked: they are the test's, not the change's. Their
+It also writes the change as a unified diff, `keyed-change.patch`, at the repository's
+top: an eval item (`driftcheck eval --set /tmp/keyed-change/keyed-change.patch`) that is
+reviewed as `review --diff -` would review it, against the same keys.
+
+The keys (FILE.key.toml) and the patch are left untracked: they are the test's, not the
+change's. Their
 line numbers are found by searching the new files for the planted code, so editing the
 code below cannot leave a key pointing at the wrong line.
 """
@@ -145,6 +150,7 @@ ISSUES = [
 class KeyedChange:
     repo: Repo
     range: str  # the change under review
+    patch: Path  # the same change as a unified diff (an eval item)
     issues: list[dict]  # each planted issue with its file and new-file lines
 
 
@@ -182,11 +188,16 @@ def build_keyed_change(path: Path) -> KeyedChange:
             if i["file"] == file
         ]
         (path / f"{file}.key.toml").write_text("\n".join(tables))
-    return KeyedChange(repo, "main...feature", issues)
+    patch = path / "keyed-change.patch"
+    patch.write_text(repo.git("diff", "main...feature"))
+    return KeyedChange(repo, "main...feature", patch, issues)
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python3 -m tests.change_fixture DIRECTORY")
     built = build_keyed_change(Path(sys.argv[1]))
-    print(f"built {built.repo.path}: review it with `driftcheck review --diff {built.range}` there")
+    print(
+        f"built {built.repo.path}: review it with `driftcheck review --diff {built.range}` there, "
+        f"or evaluate models on it with `driftcheck eval --set {built.patch}`"
+    )

@@ -27,6 +27,8 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,6 +38,7 @@ from tests.fake_batches import BatchBook, anthropic_route, openai_route
 # --- what a request can be answered with ------------------------------------------------
 
 ECHO_KEY = "{the request's API key}"
+HOLD_S = 5.0  # how long a held request waits for its peers (FakeServer.hold_open)
 
 
 @dataclass
@@ -271,6 +274,14 @@ class FakeServer:
         #: What every answered call reported (api, model, input/output/cache tokens, batch):
         #: the provider's bill, for cost figures measured against this server.
         self.usage_log: list[dict[str, Any]] = []
+        # Concurrency, seen from the server: how many chat requests are open now and the
+        # most ever open at once. With `hold_open` N, each request after the first
+        # `hold_after` waits (up to HOLD_S) until N are open together: a client that sends
+        # one after another never gets there, and `most_open` says so without a clock.
+        self.open_now = self.most_open = 0
+        self.hold_open = self.hold_after = 0
+        self._opened = 0
+        self._open_changed = threading.Condition()
         server = self
 
         class Handler(_Handler):
@@ -345,6 +356,8 @@ class FakeServer:
             self._anthropic_cache.clear()
             self._openai_cache.clear()
             self.usage_log.clear()
+        with self._open_changed:
+            self.most_open = self.hold_open = self.hold_after = self._opened = 0
             self.prompt_delays.clear()
 
     def _next_step(self, model: str, prompt: str = "") -> Step:
@@ -361,6 +374,22 @@ class FakeServer:
             if delays:
                 return replace(reply, first_token_delay_s=delays.popleft())
             return reply
+
+    @contextmanager
+    def open_request(self) -> Iterator[None]:
+        with self._open_changed:
+            self.open_now += 1
+            self.most_open = max(self.most_open, self.open_now)
+            self._opened += 1
+            self._open_changed.notify_all()
+            if self.hold_open and self._opened > self.hold_after:
+                self._open_changed.wait_for(lambda: self.open_now >= self.hold_open, timeout=HOLD_S)
+        try:
+            yield
+        finally:
+            with self._open_changed:
+                self.open_now -= 1
+                self._open_changed.notify_all()
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -498,9 +527,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             if path.endswith("/messages"):
-                self._anthropic(body)
+                with self.fake.open_request():
+                    self._anthropic(body)
             elif path.endswith("/chat/completions"):
-                self._openai(body)
+                with self.fake.open_request():
+                    self._openai(body)
             else:
                 self._json(404, {"error": {"message": f"no route {path}", "type": "not_found_error"}})
         except _Answered:

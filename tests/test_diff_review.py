@@ -80,6 +80,7 @@ def review(cli_env):
         assert where is not None
         return run_in_process(("review", *args, "-p", MINI), env=cli_env, stdin=stdin, cwd=where)
 
+    run.env = cli_env
     return run
 
 
@@ -173,19 +174,57 @@ def test_changed_lines_are_sent_with_their_enclosing_symbol_not_the_whole_file(f
     assert len(fake.requests) == 1
 
 
+def test_a_large_files_parts_go_at_once_within_the_limit_and_keep_their_order(fake, tmp_path, review):
+    repo = Repo(tmp_path / "big")
+    body = "".join(f"def f{n}(x):\n    y = x + {n}\n    return y\n\n\n" for n in range(60))
+    repo.write("big.py", body)
+    repo.commit("base")
+    for n in (10, 30, 50):
+        body = body.replace(f"y = x + {n}\n", f"y = x + {n}\n    y = y / {n - n}\n")
+    repo.write("big.py", body)
+    lines = body.splitlines()
+    model = MINI.split(":")[1]
+    for n in (10, 30, 50):
+        line = lines.index(f"def f{n}(x):") + 3
+        slow = {"chunk_size": 8, "chunk_delay_s": 0.02} if n == 30 else {}  # the middle part ends last
+        fake.reply_when(model, [f"def f{n}(x):"], Reply(text=reply(finding(line, "y = y / 0")).text, **slow))
+    # The first request goes alone (the limit's probe); after it the server holds each
+    # request until two are open together, which parts sent one after another never are.
+    fake.hold_open, fake.hold_after = 2, 1
+    result = review(repo, "--diff", "--chunk-tokens", "100", "--concurrency", "2", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert len(fake.requests) == 3 and fake.most_open == 2  # at once, and never past the limit
+    data = json.loads(result.stdout)
+    found = [(f["id"], f["line_start"]) for f in data["result"]["findings"]]
+    assert found == [("F1", 53), ("F2", 154), ("F3", 255)]  # the parts' order, whichever ended first
+
+
 def test_findings_outside_the_change_are_marked_and_changed_only_drops_them(fake, repo, review):
     repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
     both = reply(
-        finding(6, "return a / b  # may be zero"),
+        finding(99, "return total", title="Beyond the end", severity="medium"),  # cites no line of the file
         finding(5, "def divide(a, b):", title="No docstring", severity="low"),
+        finding(6, "return a / b  # may be zero"),
     )
     fake.script(both)
     data = json.loads(review(repo, "--diff", "--format", "json").stdout)
     marks = {f["title"]: f["outside_change"] for f in data["result"]["findings"]}
-    assert marks == {"Division by zero": False, "No docstring": True}
-    fake.script(both)
-    kept = json.loads(review(repo, "--diff", "--changed-only", "--format", "json").stdout)
-    assert [f["title"] for f in kept["result"]["findings"]] == ["Division by zero"]
+    assert marks == {"Beyond the end": True, "Division by zero": False, "No docstring": True}
+    assert any("beyond the end of the file" in c["message"] for c in data["checks"])
+    # What --changed-only drops takes its warnings and counts with it, in every format.
+    outputs = {}
+    for fmt in ("json", "text", "sarif", "markdown"):
+        fake.script(both)
+        outputs[fmt] = review(repo, "--diff", "--changed-only", "--format", fmt).stdout
+    kept = json.loads(outputs["json"])
+    assert [(f["id"], f["title"]) for f in kept["result"]["findings"]] == [("F1", "Division by zero")]
+    assert kept["result"]["counts"]["high"] == 1 and sum(kept["result"]["counts"].values()) == 1
+    assert [c["name"] for c in kept["checks"]] == [] and kept["files"][0]["checks"] == []
+    sarif = json.loads(outputs["sarif"])["runs"][0]
+    assert [r["message"]["text"].split(".")[0] for r in sarif["results"]] == ["Division by zero"]
+    assert "beyond the end" not in outputs["sarif"].lower()
+    for fmt in ("text", "markdown"):
+        assert "1 finding(s)" in outputs[fmt] and "beyond the end" not in outputs[fmt].lower(), outputs[fmt]
 
 
 def test_text_groups_findings_by_file(fake, repo, review):
@@ -325,7 +364,48 @@ def test_a_path_outside_the_repository(fake, repo, review, tmp_path):
 def test_a_change_larger_than_the_request_guard(fake, repo, review):
     repo.write("calc.py", CALC.replace("return a / b", "return a // b"))
     repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
-    _refused(review(repo, "--diff", "--max-requests", "1"), fake, "needs 2 requests", "--max-requests 2")
+    # Each file is too large to share a request with the other: packing cannot help.
+    too_many = review(repo, "--diff", "--max-requests", "1", "--chunk-tokens", "80")
+    _refused(too_many, fake, "needs 2 requests", "--max-requests 2")
+
+
+def test_a_change_of_many_small_files_packs_them_into_a_few_requests(fake, tmp_path, review):
+    repo = Repo(tmp_path / "many")
+    for n in range(40):
+        repo.write(f"pkg/mod{n:02d}.py", f"def f{n}(x):\n    return x + {n}\n")
+    repo.commit("base")
+    for n in range(40):
+        repo.write(f"pkg/mod{n:02d}.py", f"def f{n}(x):\n    y = x * {n}\n    return y + {n}\n")
+    model = MINI.split(":")[1]
+    packed = {
+        "findings": [
+            {**finding(2, "y = x * 3"), "path": "pkg/mod03.py"},
+            {**finding(99, "y = x * 4", title="Out of range"), "path": "pkg/mod04.py"},
+            {**finding(1, "import os", title="Somewhere else"), "path": "lib/other.py"},
+        ],
+        "summary": "Small helpers.",
+        "score": 7,
+    }
+    fake.reply_when(model, ["File: pkg/mod03.py"], Reply(text=json.dumps(packed)))
+    fake.reply_when(model, ["File: "], Reply(text=json.dumps({"findings": [], "summary": "ok", "score": 8})))
+    result = review(repo, "--diff", "--format", "json")  # 40 files, and no --max-requests
+    assert result.code == 0, result.stderr
+    assert "in 4 request(s) (40 small file(s) packed together)" in result.stderr  # the estimate
+    per_request = [re.findall(r"^File: (.+)$", _prompt_text(r.body), re.M) for r in fake.requests]
+    assert [len(paths) for paths in per_request] == [10, 10, 10, 10]
+    assert sorted(p for paths in per_request for p in paths) == [f"pkg/mod{n:02d}.py" for n in range(40)]
+    data = json.loads(result.stdout)
+    assert len(data["files"]) == 40 and {f["status"] for f in data["files"]} == {"ok"}
+    found = {f["path"]: f for f in data["result"]["findings"]}
+    assert set(found) == {"pkg/mod03.py", "pkg/mod04.py"}  # the finding in no file of the pack is left out
+    assert found["pkg/mod03.py"]["lines_valid"] and not found["pkg/mod04.py"]["lines_valid"]
+    checks = {f["path"]: [c["name"] for c in f["checks"]] for f in data["files"]}
+    assert checks["pkg/mod04.py"] == ["line_out_of_range"] and checks["pkg/mod03.py"] == []
+    assert checks["pkg/mod00.py"] == ["finding_path_unknown"]  # said once, with the pack's first file
+    # A pack's call is counted once, not once per file in it.
+    assert data["metrics"]["input_tokens"] == sum(u["input_tokens"] for u in fake.usage_log)
+    by_path = {f["path"]: f for f in data["files"]}
+    assert by_path["pkg/mod03.py"]["score"] == by_path["pkg/mod12.py"]["score"] - 1 == 7
 
 
 def test_options_that_do_not_fit_together(fake, repo, review):
@@ -440,6 +520,32 @@ def test_the_keyed_change_reports_recall_and_precision(fake, tmp_path, review):
     assert key["missed"] == ["web/session.js:weak-token"]
     languages = {f["path"]: f["language"] for f in data["files"] if f["status"] == "ok"}
     assert set(languages.values()) == {"python", "javascript"}
+
+    # The same change as an eval item: its diff, reviewed as `review --diff -` reviews it,
+    # scored over the change, run twice, and resumable (the diff and its files unchanged).
+    fake.requests.clear()
+    for file in ("shop/orders.py", "shop/export.py", "web/session.js"):  # a second model finds all of it
+        fake.reply_when("gpt-5.5", [f"File: {file}"], _keyed_reply(keyed, file))
+    models = f"{MINI},openai:gpt-5.5"
+    run_eval = ("eval", "--models", models, "--judges", "none", "--repeat", "2", "--format", "json")
+    evaluated = run_in_process((*run_eval, "--set", str(keyed.patch)), env=review.env, cwd=tmp_path)
+    assert evaluated.code == 0, evaluated.stderr
+    assert sorted(sent_paths(fake)) == sorted(["shop/export.py", "shop/orders.py", "web/session.js"] * 4)
+    report = json.loads(evaluated.stdout)
+    [task] = report["tasks"]
+    assert task["task"] == "review" and task["measure"] == "answer_key"
+    assert task["items"] == [str(keyed.patch)]
+    rows = {r["model"]: r for r in task["models"]}
+    assert rows[MINI]["answer_key"] == {"recall": 0.8, "precision": 0.8} and rows[MINI]["quality"]["n"] == 2
+    assert rows["openai:gpt-5.5"]["answer_key"] == {"recall": 1.0, "precision": 1.0}
+    [split] = task["splits"]  # where the two split, each answer's issues named by file
+    assert split["answers"][MINI]["missed"] == ["web/session.js:weak-token"]
+    assert "web/session.js:weak-token" in split["answers"]["openai:gpt-5.5"]["found"]
+    assert len(split["answers"][MINI]["found"]) == 4
+    fake.requests.clear()
+    resumed = run_in_process(("eval", "--resume", _run_id(evaluated.stderr), "--format", "json"), env=review.env)
+    assert resumed.code == 0, resumed.stderr
+    assert not fake.requests and json.loads(resumed.stdout)["tasks"] == report["tasks"]
 
 
 # --- the CI recipes ------------------------------------------------------------------------------

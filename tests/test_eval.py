@@ -536,7 +536,11 @@ def test_inputs_without_a_reference_or_judges_report_no_quality_but_the_rest(fak
     "args, message",
     [
         (("--set", "no/such/place"), "no such file or folder"),
-        (("--set", "tests/__snapshots__/test_tui_snapshots"), "no incident (.log, .md, .txt) and no source file"),
+        (
+            ("--set", "tests/__snapshots__/test_tui_snapshots"),
+            "no incident (.log, .md, .txt), no change (.diff, .patch) and no source file",
+        ),
+        (("--set", "tests/data/not-a-diff.patch"), "not-a-diff.patch is not a unified diff"),
         (("--models", ","), "--models is empty"),
         (("--models", "openai:gpt-5.5,openai:gpt-5.5"), "names a model twice"),
         (("--models", "nosuch:model"), "nosuch"),

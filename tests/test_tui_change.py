@@ -76,9 +76,19 @@ async def test_files_with_counts_then_a_file_its_diff_and_findings(fake, tui_env
 
 
 async def test_escape_goes_back_once_the_review_is_done(fake, tui_env, change):
-    app = _app(change)
+    # With --changed-only the screen shows what the headless review keeps: web/util.js's
+    # "No docs" cites an unchanged line, so it is gone from the count, the list and the total.
+    app = DriftcheckApp(lambda app: ChangeScreen(change, MINI, record=False, changed_only=True), record=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.screen.result is not None)
+        screen = app.screen
+        await until(pilot, lambda: screen.result is not None)
+        files = screen.query_one(ChangedFiles)
+        assert "  1" in str(files.get_option_at_index(1).prompt)
+        files.focus()
+        await pilot.press("down")
+        await until(pilot, lambda: [f.title for f in screen.query_one(FindingList).findings] == ["Unescaped name"])
+        assert "2 finding(s)" in str(screen.query_one("#change-status").render())
+        assert [f["id"] for f in screen.result["result"]["findings"]] == ["F1", "F1"]  # one per file
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ChangeScreen)

@@ -8,7 +8,7 @@ multiplicative-decrease rule TCP uses, so a run settles just under a provider's 
 instead of hammering it. A provider's first request goes alone: when the key is wrong,
 one request finds out, not C of them.
 
-Eval runs its cells through it, and a review of several files its files.
+Eval runs its cells through it, and a review of several files or a change its requests.
 """
 
 from __future__ import annotations

@@ -51,7 +51,8 @@ def add_parser(sub: SubParsers) -> None:
         nargs="+",
         default=None,
         metavar="SET",
-        help="incidents (default), samples, all, or paths to incident files, source files or folders "
+        help="incidents (default), samples, all, or paths to incident files, source files, changes "
+        "(.diff/.patch) or folders "
         "of them; inputs without a reference or answer key are graded by the judges alone",
     )
     ev.add_argument("--mode", choices=("active", "postmortem"), default=None, help="triage mode (default active)")

@@ -118,7 +118,8 @@ def add_parser(sub: SubParsers) -> None:
         type=positive_int,
         default=DEFAULT_MAX_REQUESTS,
         metavar="N",
-        help=f"refuse a file that needs more than N requests (default {DEFAULT_MAX_REQUESTS})",
+        help=f"refuse a file or change that needs more than N requests (default {DEFAULT_MAX_REQUESTS}); "
+        "a change's small files are packed together to fit first",
     )
     review.add_argument(
         "--retries", type=retries_arg, metavar="N", help="retries on transient failures (default from config, else 2)"

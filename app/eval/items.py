@@ -1,8 +1,9 @@
-"""What an eval runs on: incidents (triaged) and source files (reviewed).
+"""What an eval runs on: incidents (triaged), source files and changes (reviewed).
 
 `--set incidents`, `samples` and `all` name the bundled folders; any other value is a
 path: an incident file (.md, .txt, .log, or anything with a .reference.toml beside it),
-a source file, or a folder, from which every incident and every source file in a
+a change (a unified diff, .diff or .patch, reviewed as `review --diff -` reviews it), a
+source file, or a folder, from which every incident, change and source file in a
 language driftcheck knows is taken (READMEs and hidden files are left out). An input
 without a reference or answer key is still run: the judges alone grade it. Every
 problem is a UsageError before anything is sent.
@@ -17,12 +18,14 @@ from typing import Any
 from app.errors import UsageError
 from app.resources import bundled_dir
 from app.review.answer_key import KEY_SUFFIX, AnswerKey
+from app.review.files import ChangeInput
 from app.source.inputs import TextInput
 from app.source.model import SourceFile, detect_language
 from app.triage.reference import REFERENCE_SUFFIX, Reference
 from providers import Check
 
 INCIDENT_SUFFIXES = {".md", ".txt", ".log"}
+CHANGE_SUFFIXES = {".diff", ".patch"}
 BUNDLED = {"incidents": "incidents", "samples": "sample_code"}
 MAX_ITEMS = 200
 
@@ -38,14 +41,19 @@ class EvalItem:
     key: AnswerKey | None = None  # review: the file's answer key
     source: SourceFile | None = None  # review: the parsed source
     flags: list[Check] = field(default_factory=list)
+    change: ChangeInput | None = None  # review of a change: its files (text_input is the diff)
+    change_sha256: str | None = None  # a change: the diff's and every new file's digest
 
     @property
     def sha256(self) -> str:
-        return self.text_input.sha256
+        return self.change_sha256 or self.text_input.sha256
 
     @property
     def keyed(self) -> bool:
-        """Whether a reference (incident) or an answer key (source file) can check the answers."""
+        """Whether a reference (incident) or an answer key (source file, or a file of a
+        change) can check the answers."""
+        if self.change is not None:
+            return any(f.key is not None for f in self.change.files)
         return self.reference is not None or self.key is not None
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,9 +107,16 @@ def _inputs_in(folder: Path) -> list[tuple[Path, str]]:
             continue
         if _is_incident(path):
             out.append((path.resolve(), "triage"))
-        elif path.with_name(path.name + KEY_SUFFIX).is_file() or detect_language(path, "") is not None:
+        elif (
+            is_change(path) or path.with_name(path.name + KEY_SUFFIX).is_file() or detect_language(path, "") is not None
+        ):
             out.append((path.resolve(), "review"))
     return out
+
+
+def is_change(path: Path) -> bool:
+    """A unified diff: reviewed as a change, scored by the keys beside its new files."""
+    return path.suffix.lower() in CHANGE_SUFFIXES
 
 
 def _is_incident(path: Path) -> bool:
@@ -116,8 +131,9 @@ def _from_path(value: str) -> list[tuple[Path, str]]:
         files = _inputs_in(path)
         if not files:
             raise UsageError(
-                f"--set {value}: no incident ({', '.join(sorted(INCIDENT_SUFFIXES))}) and no source "
-                f"file in a language driftcheck knows in this folder"
+                f"--set {value}: no incident ({', '.join(sorted(INCIDENT_SUFFIXES))}), no change "
+                f"({', '.join(sorted(CHANGE_SUFFIXES))}) and no source file in a language driftcheck knows "
+                f"in this folder"
             )
         return files
     return [(path.resolve(), "triage" if _is_incident(path) else "review")]

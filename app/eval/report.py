@@ -301,11 +301,17 @@ def _gist(answer: dict[str, Any]) -> FailedGist | ReviewGist | TriageGist:
         )
     if answer["task"] == "review":
         key = answer.get("answer_key") or {}
+        # A change's key is each file's: its issues are named path:issue, as `missed` names them.
+        found = [p["issue"] for p in key.get("pairs", [])] + [
+            f"{f['path']}:{p['issue']}"
+            for f in answer.get("files") or []
+            for p in (f.get("answer_key") or {}).get("pairs", [])
+        ]
         return ReviewGist(
             status="ok",
             score=result["score"],
             findings=len(result["findings"]),
-            found=[p["issue"] for p in key.get("pairs", [])],
+            found=found,
             missed=key.get("missed", []),
         )
     actions = result.get("actions", result.get("follow_ups")) or []

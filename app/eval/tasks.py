@@ -32,6 +32,7 @@ class Prepared:
     text_input: TextInput
     flags: list[Check]
     review: ReviewPlan | None = None  # for a source file
+    change: list[ReviewPlan] | None = None  # for a change: each file's plan, in the change's order
 
 
 async def answer(
@@ -53,21 +54,25 @@ async def answer(
         ):
             if isinstance(event, TriageFinished):
                 return triage_json(event.outcome)
+    elif item.change is not None:
+        from app.calls.limits import ProviderLimit
+        from app.review.change import ChangeFinished, change_events, change_json
+
+        assert prepared.change is not None  # a change is always prepared with its plans
+        # The eval's limit holds a slot for this cell already: its requests go one at a time,
+        # but into a batch all at once (each would otherwise wait for a batch of its own).
+        limit = ProviderLimit(sum(len(p.chunks) for p in prepared.change) if getattr(provider, "batched", False) else 1)
+        limit.answered = limit.ceiling > 1  # a batch has no one-at-a-time probe
+        async for event in change_events(prepared.change, provider, item.change, limit=limit):
+            if isinstance(event, ChangeFinished):
+                return change_json(event.outcome)
     else:
         from app.review.report import review_json
-        from app.review.task import ReviewFinished, review_events
+        from app.review.task import ReviewFinished
 
         plan = prepared.review
         assert plan is not None  # a review item is always prepared with its plan
-        async for event in review_events(
-            provider,
-            plan.source,
-            item.text_input,
-            plan.chunks,
-            max_tokens=plan.max_tokens,
-            key=item.key,
-            input_flags=plan.flags,
-        ):
+        async for event in plan.events(provider, item.text_input, key=item.key):
             if isinstance(event, ReviewFinished):
                 return review_json(event.outcome)
     raise AssertionError("the task ended without its outcome")
@@ -128,9 +133,12 @@ class JudgeReads:
 def judge_subject(item: EvalItem, judge: Provider, *, allow_secrets: bool, notify: Notify) -> JudgeReads:
     """What a judge reads of `item`, with secrets redacted for a remote judge exactly as
     for a remote candidate: the reference and the key are text that leaves the machine too."""
-    text = item.source.numbered() if item.source is not None else item.text_input.text
+    text = item.source.numbered() if item.source is not None else item.text_input.text  # a change: its diff
     subject = outbound(text, [judge], allow=allow_secrets, label=item.id, notify=notify).text
     known = item.reference.as_prompt() if item.reference else (item.key.as_prompt() if item.key else None)
+    if item.change is not None:
+        keyed = [f for f in item.change.files if f.key is not None]
+        known = "\n".join(f"{f.path}:\n{f.key.as_prompt()}" for f in keyed if f.key is not None) or None
     reference = (
         None
         if known is None
@@ -147,7 +155,9 @@ async def grade(
     if item.task == "triage":
         request = judge_request(reads.subject, answer_text, reads.reference, mode)
     else:
-        language = (item.source.language if item.source else None) or "plain text"
+        language = (item.source.language if item.source else None) or (
+            "unified diff of a change" if item.change is not None else "plain text"
+        )
         request = judge_request(reads.subject, answer_text, reads.reference, language, task="review")
     family = model_family(answer_json["provider"], answer_json["model"])
     result: JudgeResult = await run_judge(judge, request, candidate_family=family)

@@ -9,7 +9,6 @@ files not yet sent are not sent: they would fail the same way, each billed a req
 
 from __future__ import annotations
 
-import asyncio
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from typing import Any
 
 from app.calls.limits import ProviderLimit
 from app.calls.outcome import CallsOutcome
+from app.calls.streams import interleave
 from app.review.contract import (
     ChangeInputOut,
     ChangeReviewOutput,
@@ -31,17 +31,14 @@ from app.review.contract import (
 )
 from app.review.files import ChangedFile, ChangeInput, LeftOut
 from app.review.model import Finding, ReviewResult
+from app.review.pack import PackFinished, PackMember, pack_events
 from app.review.plan import ReviewPlan
 from app.review.report import review_output
-from app.review.task import FileScope, ReviewFinished, ReviewOutcome, review_events
+from app.review.task import FileScope, ReviewFinished, ReviewOutcome, Sender
 from providers import Provider, Response
 from providers.errors import ProviderError
 from providers.types import Check
 
-# Provider failures that no other file would escape: stop sending.
-_FATAL_KINDS = frozenset(
-    {"configuration", "unknown_provider", "missing_key", "authentication", "permission_denied", "model_not_found"}
-)
 DEFAULT_FILE_CONCURRENCY = 4
 
 
@@ -127,72 +124,71 @@ async def change_events(
     new_only: bool = False,
 ) -> AsyncIterator[Any]:
     """Every file's review events as they happen (FileStarted, FileEvent, FileFinished),
-    then ChangeFinished. `provider` is the one every file is sent to (recorded, routed)."""
-    limit = limit or ProviderLimit(DEFAULT_FILE_CONCURRENCY)
+    then ChangeFinished. `provider` is the one every file is sent to (recorded, routed).
+    Every request takes its own turn in `limit`: files, a large file's parts and packs of
+    small files (app.review.pack) all go at once, as far as the limit lets them."""
+    sender = Sender(limit or ProviderLimit(DEFAULT_FILE_CONCURRENCY))
     outcome = ChangeOutcome(provider=provider.name, model=provider.model, change=change)
     outcome.outcomes = dict.fromkeys(change.paths)
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-    fatal: list[ProviderError] = []
     seen: set[str] = set()
     known = baseline.fingerprints if baseline is not None else None
-    done = 0
+    total = len(plans)
+    index = {file.path: n for n, file in enumerate(change.files)}
     started = time.perf_counter()
 
-    async def review_one(index: int, plan: ReviewPlan, file: ChangedFile) -> None:
-        try:
-            await review_file(index, plan, file)
-        except BaseException as exc:  # a bug, or cancelled: the consumer must not wait for this file
-            await queue.put(_Crashed(exc))
-            raise
+    def scope(file: ChangedFile) -> FileScope:
+        return FileScope(
+            file.path,
+            file.changed,
+            changed_only=changed_only and file.changed is not None,
+            baseline=known,
+            new_only=new_only,
+            seen=seen,
+        )
 
-    async def review_file(index: int, plan: ReviewPlan, file: ChangedFile) -> None:
-        nonlocal done
+    async def one_file(plan: ReviewPlan, file: ChangedFile) -> AsyncIterator[Any]:
         result: ReviewOutcome | None = None
-        async with limit.slot() as slot:
-            if not fatal:
-                await queue.put(FileStarted(file.path, index, len(plans)))
-                scope = FileScope(
-                    file.path,
-                    file.changed,
-                    changed_only=changed_only and file.changed is not None,
-                    baseline=known,
-                    new_only=new_only,
-                    seen=seen,
-                )
-                events = review_events(
-                    provider,
-                    plan.source,
-                    file.text_input,
-                    plan.chunks,
-                    max_tokens=plan.max_tokens,
-                    key=file.key,
-                    input_flags=plan.flags,
-                    scope=scope,
-                )
-                async for event in events:
-                    if isinstance(event, ReviewFinished):
-                        result = event.outcome
-                    else:
-                        await queue.put(FileEvent(file.path, event))
-                if result is not None and result.error is not None:
-                    slot.rate_limited = result.error.kind == "rate_limited"
-                    if result.error.kind in _FATAL_KINDS:
-                        fatal.append(result.error)
-        outcome.outcomes[file.path] = result
-        done += 1
-        await queue.put(FileFinished(file, result, done, len(plans)))
+        events = plan.events(provider, file.text_input, key=file.key, scope=scope(file), sender=sender)
+        async for event in events:
+            if isinstance(event, ReviewFinished):
+                result = event.outcome
+            else:
+                yield event
+        assert result is not None
+        yield _Reviewed(file, result if result.sent else None)
 
-    tasks = [asyncio.create_task(review_one(n, p, f)) for n, (p, f) in enumerate(zip(plans, change.files, strict=True))]
-    try:
-        while done < len(tasks) or not queue.empty():
-            event = await queue.get()
-            if isinstance(event, _Crashed):
-                raise event.error
-            yield event
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
+    async def one_pack(members: list[PackMember]) -> AsyncIterator[Any]:
+        events = pack_events(provider, members, max_tokens=members[0].plan.max_tokens, sender=sender)
+        async for path, event in events:
+            if isinstance(event, PackFinished):
+                for m in members:
+                    reviewed = event.outcomes[m.file.path]
+                    yield _Reviewed(m.file, reviewed if reviewed.sent else None)
+            else:
+                yield FileEvent(path, event)
+
+    units: list[AsyncIterator[Any]] = []
+    packs: dict[int, list[PackMember]] = {}
+    for plan, file in zip(plans, change.files, strict=True):
+        if plan.pack is None:
+            units.append(_tagged(file.path, one_file(plan, file)))
+        elif plan.pack in packs:
+            packs[plan.pack].append(PackMember(file, plan, scope(file)))
+        else:
+            packs[plan.pack] = [PackMember(file, plan, scope(file))]
+            units.append(one_pack(packs[plan.pack]))
+    begun: set[str] = set()
+    done = 0
+    async for item in interleave(units):
+        if isinstance(item, _Reviewed):
+            outcome.outcomes[item.file.path] = item.outcome
+            done += 1
+            yield FileFinished(item.file, item.outcome, done, total)
+            continue
+        if item.path not in begun:  # its first request has its turn
+            begun.add(item.path)
+            yield FileStarted(item.path, index[item.path], total)
+        yield item
     outcome.elapsed_s = time.perf_counter() - started
     for path, file_outcome in outcome.outcomes.items():
         if file_outcome is None:
@@ -201,8 +197,8 @@ async def change_events(
         outcome.checks.extend(_labelled(path, c) for c in file_outcome.checks)
         if file_outcome.error is not None and outcome.error is None:
             outcome.error = file_outcome.error
-    if fatal and outcome.error is None:
-        outcome.error = fatal[0]
+    if sender.stopped and outcome.error is None:
+        outcome.error = sender.stopped[0]
     if baseline is not None:
         reviewed = {
             file.path: _symbols_sent(plan, file)
@@ -211,6 +207,17 @@ async def change_events(
         }
         outcome.baseline = _against_baseline(baseline, outcome.findings, seen, reviewed, new_only)
     yield ChangeFinished(outcome)
+
+
+@dataclass(frozen=True)
+class _Reviewed:
+    file: ChangedFile
+    outcome: ReviewOutcome | None  # None: not sent
+
+
+async def _tagged(path: str, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for event in events:
+        yield event if isinstance(event, _Reviewed) else FileEvent(path, event)
 
 
 def _symbols_sent(plan: ReviewPlan, file: ChangedFile) -> set[str | None] | None:
@@ -263,11 +270,6 @@ def _against_baseline(
             {k: f.get(k) for k in ("path", "line_start", "severity", "category", "title", "fingerprint")} for f in fixed
         ],
     }
-
-
-@dataclass(frozen=True)
-class _Crashed:
-    error: BaseException
 
 
 def _labelled(path: str, check: Check) -> Check:

@@ -131,6 +131,22 @@ class ReviewReply(BaseModel):
     score: int = Field(ge=1, le=10, description="overall quality, 1 (dangerous) to 10 (exemplary)")
 
 
+class PackedFindingReply(FindingReply):
+    """A problem in one of several files sent together (a change's small files)."""
+
+    path: str = Field(min_length=1, description="the file the problem is in, exactly as written after `File:`")
+
+
+class PackedReviewReply(BaseModel):
+    """The answer for several small files sent in one request: each finding names its file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    findings: list[PackedFindingReply]
+    summary: str = Field(description="two or three sentences on the state of these files")
+    score: int = Field(ge=1, le=10, description="overall quality, 1 (dangerous) to 10 (exemplary)")
+
+
 class Finding(FindingReply):
     """A finding as driftcheck reports it."""
 

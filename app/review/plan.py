@@ -8,15 +8,26 @@ secret redacted, the estimate of a large or split review) goes to `notify`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from app.calls.outbound import outbound
 from app.errors import UsageError
 from app.notes import Note, Notify
 from app.review import DEFAULT_MAX_REQUESTS
+from app.review.answer_key import AnswerKey
 from app.review.files import ChangeInput
-from app.review.task import DEFAULT_CHUNK_TOKENS, PROMPT_OVERHEAD_TOKENS, estimate_cost
+from app.review.task import (
+    DEFAULT_CHUNK_TOKENS,
+    PROMPT_OVERHEAD_TOKENS,
+    FileScope,
+    ReviewEvent,
+    Sender,
+    estimate_cost,
+    estimate_requests,
+    review_events,
+)
+from app.source.inputs import TextInput
 from app.source.model import Chunk, LineTooLongError, SourceFile, estimate_tokens, load_source
 from app.source.regions import change_regions, region_chunks
 from providers import Check, Provider
@@ -24,6 +35,9 @@ from providers.pricing import format_cost
 
 # Above this many source tokens, the estimate of tokens and cost is said before sending.
 ESTIMATE_ABOVE_TOKENS = 20_000
+# At most this many small files share a request: the one reply has to cover them all
+# within --max-tokens.
+PACK_MAX_FILES = 10
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,31 @@ class ReviewPlan:
     chunks: list[Chunk]
     max_tokens: int
     flags: list[Check]
+    budget: int = 0  # source tokens per request
+    pack: int | None = None  # a change's small file: the shared request it goes in (app.review.pack)
+
+    def events(
+        self,
+        provider: Provider,
+        text_input: TextInput,
+        *,
+        key: AnswerKey | None,
+        scope: FileScope | None = None,
+        sender: Sender | None = None,
+    ) -> AsyncIterator[ReviewEvent]:
+        """The review this plan describes, sent to `provider` (the plan's own, or it as
+        recorded and routed)."""
+        return review_events(
+            provider,
+            self.source,
+            text_input,
+            self.chunks,
+            max_tokens=self.max_tokens,
+            key=key,
+            input_flags=self.flags,
+            scope=scope,
+            sender=sender,
+        )
 
 
 def default_max_tokens(provider: Provider) -> int:
@@ -121,33 +160,84 @@ def plan_review(
     return plan
 
 
-def plan_change(provider: Provider, change: ChangeInput, options: ReviewOptions, *, notify: Notify) -> list[ReviewPlan]:
+def plan_change(
+    provider: Provider,
+    change: ChangeInput,
+    options: ReviewOptions,
+    *,
+    judges: Sequence[Provider] = (),
+    notify: Notify,
+) -> list[ReviewPlan]:
     """Each file's plan (a change's files sent as the regions around their changed lines),
     the request guard over the whole change, and the estimate for all of it, said before
-    anything is sent."""
+    anything is sent. `judges` read the findings too (eval): secrets are redacted for them."""
     plans = [
-        _plan_file(provider, f.source, options, notify=notify, changed=f.changed, known=f.known) for f in change.files
+        _plan_file(provider, f.source, options, judges=judges, notify=notify, changed=f.changed, known=f.known)
+        for f in change.files
     ]
-    requests = sum(len(p.chunks) for p in plans)
-    estimates = [estimate_cost(provider, p.source, p.chunks) for p in plans]
-    input_tokens = sum(e.input_tokens for e in estimates)
-    output_tokens = sum(e.output_tokens for e in estimates)
-    costs = [e.cost_usd for e in estimates]
-    cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+    packed = ""
+    if sum(len(p.chunks) for p in plans) > options.max_requests:
+        files = pack_small_files(plans)
+        packed = f" ({files} small file(s) packed together)" if files else ""
+    estimate = estimate_requests(provider, requests_of(plans))
+    input_tokens, output_tokens, cost, requests = (
+        estimate.input_tokens,
+        estimate.output_tokens,
+        estimate.cost_usd,
+        estimate.requests,
+    )
     if requests > options.max_requests:
         raise UsageError(
-            f"{change.label} needs {requests} requests to {provider.spec} over {len(plans)} file(s) "
+            f"{change.label} needs {requests} requests to {provider.spec} over {len(plans)} file(s){packed} "
             f"(~{input_tokens:,} input tokens, {format_cost(cost)} estimated); the limit is {options.max_requests}. "
             f"Pass --max-requests {requests} to go ahead, or review a narrower change"
         )
     notify(
         Note(
             "info",
-            f"{change.label}: {len(plans)} file(s), about {input_tokens:,} input tokens in {requests} request(s) "
-            f"to {provider.spec}; estimated {format_cost(cost)} (at ~{output_tokens:,} output tokens)",
+            f"{change.label}: {len(plans)} file(s), about {input_tokens:,} input tokens in {requests} request(s)"
+            f"{packed} to {provider.spec}; estimated {format_cost(cost)} (at ~{output_tokens:,} output tokens)",
         )
     )
     return plans
+
+
+def pack_small_files(plans: list[ReviewPlan]) -> int:
+    """Files that fit one request each, packed in order into shared requests, up to the
+    request's token budget and PACK_MAX_FILES; returns how many files were packed."""
+    packs: list[list[ReviewPlan]] = []
+    used = budget = 0
+    for plan in plans:
+        if len(plan.chunks) != 1:
+            continue
+        cost = plan.chunks[0].tokens + estimate_tokens(plan.source.outline())
+        room = min(budget, plan.budget)
+        if packs and len(packs[-1]) < PACK_MAX_FILES and used + cost <= room:
+            packs[-1].append(plan)
+            used, budget = used + cost, room
+        else:
+            packs.append([plan])
+            used, budget = cost, plan.budget
+    shared = [pack for pack in packs if len(pack) > 1]
+    for number, pack in enumerate(shared):
+        for plan in pack:
+            plan.pack = number
+    return sum(len(pack) for pack in shared)
+
+
+def requests_of(plans: list[ReviewPlan]) -> list[list[tuple[SourceFile, Chunk]]]:
+    """What each request of a change sends: one chunk, or a pack's files."""
+    requests: list[list[tuple[SourceFile, Chunk]]] = []
+    packs: dict[int, list[tuple[SourceFile, Chunk]]] = {}
+    for plan in plans:
+        if plan.pack is None:
+            requests += [[(plan.source, chunk)] for chunk in plan.chunks]
+        elif plan.pack in packs:
+            packs[plan.pack].append((plan.source, plan.chunks[0]))
+        else:
+            packs[plan.pack] = [(plan.source, plan.chunks[0])]
+            requests.append(packs[plan.pack])
+    return requests
 
 
 def _plan_file(
@@ -176,4 +266,4 @@ def _plan_file(
             f"{source.path}: {exc}. It looks minified or generated; review the source it was "
             f"built from, or reformat it first (e.g. prettier, black, gofmt)"
         ) from None
-    return ReviewPlan(provider, source, chunks, max_tokens, flags)
+    return ReviewPlan(provider, source, chunks, max_tokens, flags, budget)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from app.calls.provenance import labelled
 from app.resources import fill_prompt, load_prompt, marker_tag
-from app.review.model import ReviewReply
+from app.review.model import PackedReviewReply, ReviewReply
 from app.source.model import Chunk, SourceFile
 from providers import Request
 
@@ -38,7 +38,7 @@ def review_prompt(
         "outline": source.outline(),
         "begin_marker": f"<<<CODE {tag} BEGIN>>>",
         "end_marker": f"<<<CODE {tag} END>>>",
-        "code": change_code(source, chunk, changed) if changed is not None else source.numbered(chunk.start, chunk.end),
+        "code": code_of(source, chunk, changed),
     }
     whole = total_chunks == 1 and changed is None
     return fill_prompt("review_user", values, stable_until=None if whole else "scope")
@@ -58,6 +58,42 @@ def change_scope(source: SourceFile, chunk: Chunk, total_chunks: int) -> str:
 def change_code(source: SourceFile, chunk: Chunk, changed: frozenset[int]) -> str:
     """The chunk's parts, numbered with changed lines marked, a `⋮` line between parts."""
     return "\n   ⋮\n".join(source.numbered(a, b, marked=changed) for a, b in chunk.parts)
+
+
+def code_of(source: SourceFile, chunk: Chunk, changed: frozenset[int] | None) -> str:
+    return change_code(source, chunk, changed) if changed is not None else source.numbered(chunk.start, chunk.end)
+
+
+def pack_request(members: list[tuple[SourceFile, Chunk, frozenset[int] | None]], *, max_tokens: int) -> Request:
+    """One request for several small files of a change (each sent whole or as its changed
+    parts, in one chunk), each between its own markers; findings name their file."""
+    tag = marker_tag(*(source.text for source, _, _ in members))
+    sections = [
+        fill_prompt(
+            "review_pack_file",
+            {
+                "path": source.path,
+                "language": source.language or "not recognised (plain text)",
+                "outline": source.outline(),
+                "scope": change_scope(source, chunk, 1)
+                if changed is not None
+                else f"This is the whole file: lines 1-{source.line_count}.",
+                "begin_marker": f"<<<CODE {tag} BEGIN>>>",
+                "end_marker": f"<<<CODE {tag} END>>>",
+                "code": code_of(source, chunk, changed),
+            },
+        )[0]
+        for source, chunk, changed in members
+    ]
+    prompt, _ = fill_prompt("review_pack_user", {"count": str(len(members)), "files": "\n\n".join(sections)})
+    request = Request.ask(
+        prompt, system=load_prompt("review_system"), max_tokens=max_tokens, output_schema=PackedReviewReply
+    )
+    return labelled(
+        request,
+        templates=("review_system", "review_pack_user", "review_pack_file"),
+        input_text="\n".join(source.text for source, _, _ in members),
+    )
 
 
 def review_request(

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.calls.limits import ProviderLimit, Slot
 from app.calls.outcome import CallsOutcome
 from app.calls.partial import ListStreamer
+from app.calls.streams import interleave
 from app.calls.structured import final_reply, stream_items
 from app.review.answer_key import AnswerKey, score_against_key
 from app.review.fingerprint import finding_fingerprint
@@ -24,7 +27,7 @@ from app.review.validate import LineProblems, validate_finding
 from app.source.injection import scan_lines
 from app.source.inputs import TextInput
 from app.source.model import Chunk, SourceFile, estimate_tokens
-from providers import Provider, Response, RetryScheduled, Usage
+from providers import Provider, Request, Response, RetryScheduled, Usage
 from providers.errors import ProviderError
 from providers.pricing import cost_usd
 from providers.types import Check
@@ -81,21 +84,31 @@ class ReviewOutcome(CallsOutcome):
     answer_key: dict[str, Any] | None = None
     repaired: bool = False
     elapsed_s: float = 0.0
+    sent: bool = True  # False: not one request went (an earlier failure stopped sending)
 
 
 def estimate_cost(provider: Provider, source: SourceFile, chunks: list[Chunk]) -> Estimate:
     """What the review will send and roughly cost, before anything is sent."""
-    input_tokens = sum(c.tokens for c in chunks) + len(chunks) * (
-        PROMPT_OVERHEAD_TOKENS + estimate_tokens(source.outline())
-    )
-    output_tokens = len(chunks) * EXPECTED_REPLY_TOKENS
+    return estimate_requests(provider, [[(source, chunk)] for chunk in chunks])
+
+
+def estimate_requests(provider: Provider, requests: list[list[tuple[SourceFile, Chunk]]]) -> Estimate:
+    """The same for requests that may each send several files' parts (a change's small
+    files packed together): the instructions once per request, an outline per file."""
+    outlines: dict[int, int] = {}
+
+    def outline(source: SourceFile) -> int:
+        return outlines.setdefault(id(source), estimate_tokens(source.outline()))
+
+    input_tokens = sum(PROMPT_OVERHEAD_TOKENS + sum(c.tokens + outline(s) for s, c in parts) for parts in requests)
+    output_tokens = len(requests) * EXPECTED_REPLY_TOKENS
     cost = cost_usd(
         provider.price_provider,
         provider.model,
         Usage(input_tokens=input_tokens, output_tokens=output_tokens),
         provider.settings.price_overrides,
     )
-    return Estimate(len(chunks), input_tokens, output_tokens, cost)
+    return Estimate(len(requests), input_tokens, output_tokens, cost)
 
 
 def input_checks(source: SourceFile, text_input: TextInput) -> list[Check]:
@@ -140,6 +153,77 @@ def input_checks(source: SourceFile, text_input: TextInput) -> list[Check]:
     return checks
 
 
+# Provider failures that no other request would escape: stop sending.
+FATAL_KINDS = frozenset(
+    {"configuration", "unknown_provider", "missing_key", "authentication", "permission_denied", "model_not_found"}
+)
+
+
+@dataclass
+class Sender:
+    """How a review's requests take their turn: each within the provider's `limit` (so a
+    file's parts go concurrently, beside other files'), and none once `stopped` holds a
+    failure no request would escape (a wrong key, an unknown model)."""
+
+    limit: ProviderLimit
+    stopped: list[ProviderError] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[Slot | None]:
+        """A place in the limit, or None when sending has stopped."""
+        async with self.limit.slot() as slot:
+            yield None if self.stopped else slot
+
+    def answered(self, slot: Slot, error: ProviderError | None) -> None:
+        slot.rate_limited = error is not None and error.kind == "rate_limited"
+        if error is not None and error.kind in FATAL_KINDS:
+            self.stopped.append(error)
+
+
+@dataclass
+class Answer:
+    """What one request brought back: the final reply, or the items that streamed before
+    it failed (or the failure that kept it from being sent)."""
+
+    streamed: list[Any] = field(default_factory=list)
+    reply: Any = None
+    responses: list[Response] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    repaired: bool = False
+    error: ProviderError | None = None
+    failed: Response | None = None  # the reply of a request that failed after it came back
+    sent: bool = True
+
+
+async def ask(
+    provider: Provider, request: Request, streamer: ListStreamer[Any], answer: Answer
+) -> AsyncIterator[tuple[str, Any]]:
+    """One request: ("item", reply item) as each streams, ("event", a retry ...) as they
+    happen; `answer` holds the rest when the stream ends. Never raises a provider error."""
+    response: Response | None = None
+    try:
+        async for kind, value in stream_items(provider, request, streamer):
+            if kind == "item":
+                answer.streamed.append(value)
+                yield kind, value
+            elif kind == "event":
+                yield kind, value
+            else:
+                response = value
+        assert response is not None
+        answer.responses.append(response)
+        answer.reply, answer.checks, answer.repaired = await final_reply(
+            provider,
+            request,
+            response,
+            answer.responses,
+            what="review",
+            limit_hint="Raise --max-tokens, or review a smaller part of the file (--chunk-tokens).",
+        )
+    except ProviderError as error:
+        answer.error, answer.failed = error, response
+
+
 async def review_events(
     provider: Provider,
     source: SourceFile,
@@ -150,10 +234,29 @@ async def review_events(
     key: AnswerKey | None = None,
     input_flags: list[Check] | None = None,
     scope: FileScope | None = None,
+    sender: Sender | None = None,
 ) -> AsyncIterator[ReviewEvent]:
     """One file's review. With a `scope` (a review of several files or of a change) each
     finding carries its path and fingerprint, and, for a change, whether it cites a
-    changed line; `scope.changed_only` drops those that do not."""
+    changed line; `scope.changed_only` drops those that do not. Without a `sender` the
+    parts go one after another and a failure stops the rest; with one, each part takes
+    its own turn in the sender's limit, all at once, and the findings keep the parts' order."""
+    started = time.perf_counter()
+    answers: dict[int, Answer] = {}
+
+    def part(chunk: Chunk, offset: int) -> AsyncIterator[ReviewEvent]:
+        return _part_events(provider, source, chunk, len(chunks), max_tokens, scope, answers, offset, sender)
+
+    if sender is None:
+        for chunk in chunks:
+            offset = sum(len(_replies(a)) for a in answers.values())
+            async for event in part(chunk, offset):
+                yield event
+            if answers[chunk.index].error is not None:
+                break
+    else:
+        async for event in interleave([part(chunk, 0) for chunk in chunks]):
+            yield event
     outcome = ReviewOutcome(
         provider=provider.name,
         model=provider.model,
@@ -161,64 +264,95 @@ async def review_events(
         source=source,
         chunks=chunks,
         checks=[*(input_flags or []), *input_checks(source, text_input)],
+        sent=any(a.sent for a in answers.values()),
     )
-    started = time.perf_counter()
+    parts = [
+        (chunk, answers[chunk.index], _replies(answers[chunk.index])) for chunk in chunks if chunk.index in answers
+    ]
+    assemble(outcome, parts, key=key, scope=scope)
+    outcome.elapsed_s = time.perf_counter() - started
+    yield ReviewFinished(outcome)
+
+
+def _replies(answer: Answer) -> list[Any]:
+    """The findings of an answer: the final reply's, or what streamed before a failure."""
+    return list(answer.reply.findings) if answer.reply is not None else answer.streamed
+
+
+async def _part_events(
+    provider: Provider,
+    source: SourceFile,
+    chunk: Chunk,
+    total: int,
+    max_tokens: int,
+    scope: FileScope | None,
+    answers: dict[int, Answer],
+    offset: int,
+    sender: Sender | None,
+) -> AsyncIterator[ReviewEvent]:
+    """One part's request, in its turn. Findings are shown as they stream, numbered from
+    `offset` (provisionally, when parts run at once: `assemble` numbers them for good)."""
+    answer = answers[chunk.index] = Answer()
+    async with sender.turn() if sender is not None else nullcontext(Slot()) as slot:
+        if slot is None:  # a failure said the provider cannot be used: not sent
+            assert sender is not None
+            answer.sent, answer.error = False, sender.stopped[0]
+            return
+        yield ChunkStarted(chunk.index, total, chunk.start, chunk.end)
+        request = review_request(source, chunk, total, max_tokens=max_tokens, changed=scope.changed if scope else None)
+        shown = 0
+        async for kind, value in ask(provider, request, ListStreamer("findings", FindingReply), answer):
+            if kind == "item":
+                shown += 1
+                finding = validate_finding(value, f"F{offset + shown}", source, LineProblems())
+                if in_scope(finding, source, scope):
+                    yield FindingFound(finding)
+            else:
+                yield value
+        if sender is not None:
+            sender.answered(slot, answer.error)
+    if answer.reply is not None and not answer.repaired:  # the final parse is canonical: the rest now
+        for n, reply in enumerate(answer.reply.findings[shown:], start=shown + 1):
+            finding = validate_finding(reply, f"F{offset + n}", source, LineProblems())
+            if in_scope(finding, source, scope):
+                yield FindingFound(finding)
+
+
+def assemble(
+    outcome: ReviewOutcome,
+    parts: list[tuple[Chunk, Answer, list[Any]]],
+    *,
+    key: AnswerKey | None,
+    scope: FileScope | None,
+) -> None:
+    """A file's result from its parts' answers, in the parts' order: findings validated and
+    numbered, those the scope drops left out together with every check that named them,
+    the first failure (with everything that arrived), one score and summary, the key."""
+    source = outcome.source
     problems = LineProblems()
     findings: list[Finding] = []
     summaries: list[tuple[Chunk, str, int]] = []
-    for chunk in chunks:
-        yield ChunkStarted(chunk.index, len(chunks), chunk.start, chunk.end)
-        request = review_request(
-            source, chunk, len(chunks), max_tokens=max_tokens, changed=scope.changed if scope else None
-        )
-        streamer: ListStreamer[FindingReply] = ListStreamer("findings", FindingReply)
-        streamed: list[Finding] = []
-        response: Response | None = None
-        try:
-            async for kind, value in stream_items(provider, request, streamer):
-                if kind == "item":
-                    finding = validate_finding(value, f"F{len(findings) + len(streamed) + 1}", source, LineProblems())
-                    streamed.append(finding)
-                    if _in_scope(finding, source, scope):
-                        yield FindingFound(finding)
-                elif kind == "event":
-                    yield value
-                else:
-                    response = value
-            assert response is not None
-            outcome.responses.append(response)
-            reply, response_checks, repaired = await final_reply(
-                provider,
-                request,
-                response,
-                outcome.responses,
-                what="review",
-                limit_hint="Raise --max-tokens, or review a smaller part of the file (--chunk-tokens).",
-            )
-            outcome.repaired = outcome.repaired or repaired
-        except ProviderError as error:
-            outcome.record_failure(error, response)
-            findings.extend(streamed)  # what arrived is kept, marked partial by the error
-            break
-        outcome.checks.extend(response_checks)
-        # The final parse is canonical; findings not yet streamed are emitted now.
-        final = [
-            validate_finding(r, f"F{len(findings) + n + 1}", source, problems) for n, r in enumerate(reply.findings)
-        ]
-        if not outcome.repaired:
-            for finding in final[len(streamed) :]:
-                if _in_scope(finding, source, scope):
-                    yield FindingFound(finding)
-        findings.extend(final)
-        summaries.append((chunk, reply.summary, reply.score))
-
-    outcome.elapsed_s = time.perf_counter() - started
+    for chunk, answer, replies in parts:
+        outcome.responses.extend(answer.responses)
+        if answer.error is not None:
+            first = outcome.error
+            outcome.record_failure(answer.error, answer.failed)
+            outcome.error = first or answer.error
+        else:
+            outcome.checks.extend(answer.checks)
+            outcome.repaired = outcome.repaired or answer.repaired
+            summaries.append((chunk, answer.reply.summary, answer.reply.score))
+        for reply in replies:
+            found = LineProblems()
+            finding = validate_finding(reply, f"F{len(findings) + 1}", source, found)
+            if in_scope(finding, source, scope):
+                findings.append(finding)
+                if answer.error is None:  # what streamed before a failure is not checked
+                    problems.add(found)
     outcome.checks.extend(problems.checks(source.line_count))
-    findings = [f for f in findings if _in_scope(f, source, scope)]
     outcome.result = _merge(summaries, findings, partial=outcome.error is not None)
     if key is not None:
         outcome.answer_key = score_against_key(key, outcome.result.findings, source.symbol_at)
-    yield ReviewFinished(outcome)
 
 
 @dataclass(frozen=True)
@@ -233,7 +367,7 @@ class FileScope:
     seen: set[str] = field(default_factory=set, compare=False)  # fingerprints found, dropped ones too
 
 
-def _in_scope(finding: Finding, source: SourceFile, scope: FileScope | None) -> bool:
+def in_scope(finding: Finding, source: SourceFile, scope: FileScope | None) -> bool:
     """Mark `finding` with what its scope says of it; False when it is to be dropped."""
     if scope is None:
         return True

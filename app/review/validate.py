@@ -34,6 +34,11 @@ class LineProblems:
     moved: list[str] = field(default_factory=list)
     unconfirmed: list[str] = field(default_factory=list)
 
+    def add(self, other: LineProblems) -> None:
+        self.out_of_range += other.out_of_range
+        self.moved += other.moved
+        self.unconfirmed += other.unconfirmed
+
     def checks(self, line_count: int) -> list[Check]:
         out: list[Check] = []
         if self.out_of_range:

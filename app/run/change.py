@@ -78,8 +78,8 @@ def load_git_change(spec: ChangeSpec, paths: list[str], cwd: Path) -> ChangeInpu
     )
 
 
-def load_stdin_change(text: str, cwd: Path) -> ChangeInput:
-    """A unified diff from standard input. Each file's new version comes from the working
+def load_stdin_change(text: str, cwd: Path, label: str = "the diff on stdin") -> ChangeInput:
+    """A unified diff from standard input (or a file: `label` names it). Each file's new version comes from the working
     tree when it is there and agrees with the diff; otherwise the hunks alone are reviewed."""
     try:
         root = git.repo_root(cwd)
@@ -96,8 +96,8 @@ def load_stdin_change(text: str, cwd: Path) -> ChangeInput:
             return None
 
     return _from_diff(
-        parse_diff(text, "the diff on stdin"),
-        label="the diff on stdin",
+        parse_diff(text, label),
+        label=label,
         range_=None,
         read=read,
         root=root,
@@ -240,7 +240,7 @@ def prepare_change(
     recorder = RunRecorder.start(
         "review",
         input_ref=change.label,
-        input_sha256=_change_sha(change),
+        input_sha256=change_sha(change),
         providers=[provider.spec],
         enabled=record,
         notify=notify,
@@ -280,7 +280,7 @@ def prepare_change_compare(
     providers = {side: resolver.exactly(spec, max_tokens=options.max_tokens) for side, spec in specs.items()}
     change_notes(change, notify)
     plans = {side: plan_change(provider, change, options, notify=notify) for side, provider in providers.items()}
-    sha256 = _change_sha(change)
+    sha256 = change_sha(change)
     recorder = RunRecorder.start(
         "compare",
         input_ref=change.label,
@@ -302,7 +302,9 @@ def prepare_change_compare(
     return PreparedRun("review", True, label, providers, {side: starter(side) for side in providers}, recorder)
 
 
-def _change_sha(change: ChangeInput) -> str:
+def change_sha(change: ChangeInput) -> str:
+    """One digest of every file's path and content: what a stored run or a resumed eval
+    checks to know the change is the same."""
     import hashlib
 
     digest = hashlib.sha256()

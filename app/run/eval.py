@@ -4,17 +4,20 @@ review plan as the commands), before anything is sent."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
-from app.eval.items import EvalItem, find_inputs
+from app.eval.items import EvalItem, find_inputs, is_change
 from app.eval.plan import EvalPlan
 from app.eval.tasks import JudgeReads, Prepared, judge_subject
 from app.notes import Notify
-from app.review.plan import ReviewOptions, plan_review
+from app.review.plan import ReviewOptions, plan_change, plan_review
+from app.run.change import change_notes, change_sha, check_reviewable, load_stdin_change
 from app.run.review import input_notes, load_review_input
 from app.run.triage import load_incident, read_incident, redacted_for
+from app.source.inputs import read_text_file
 from providers import Provider
 
 
@@ -24,6 +27,8 @@ def load_items(selection: list[str]) -> list[EvalItem]:
 
 
 def load_item(item_id: str, path: Path, task: str) -> EvalItem:
+    if task == "review" and is_change(path):
+        return load_change_item(item_id, path)
     if task == "triage":
         incident = load_incident(read_incident(str(path)), None)
         reference = incident.reference
@@ -46,6 +51,28 @@ def load_item(item_id: str, path: Path, task: str) -> EvalItem:
         review.text_input,
         key=key,
         source=review.source,
+    )
+
+
+def load_change_item(item_id: str, path: Path) -> EvalItem:
+    """A unified diff as `review --diff -` reads it, from the folder that holds it: each new
+    file from there when it agrees with the diff (its answer key beside it), the hunks
+    alone when not. A diff with nothing to review is refused, like a file that is empty."""
+    diff = read_text_file(str(path), what="diff")
+    change = load_stdin_change(diff.text, path.parent, label=item_id)
+    why_not = check_reviewable(change)
+    if why_not is not None:
+        raise UsageError(f"--set {item_id}: {why_not}")
+    keys = [f.key for f in change.files if f.key is not None]
+    difficulties = sorted({k.difficulty for k in keys if k.difficulty})
+    return EvalItem(
+        item_id,
+        "review",
+        path,
+        difficulties[0] if len(difficulties) == 1 else "",
+        diff,
+        change=change,
+        change_sha256=hashlib.sha256(f"{diff.sha256}\0{change_sha(change)}".encode()).hexdigest(),
     )
 
 
@@ -78,6 +105,10 @@ def prepare_answer(
     """Secrets, chunks and token limits for one model and item; problems are UsageErrors.
     The judges count as readers: they grade an answer that may quote the input."""
     audience = [provider, *judges]
+    if item.change is not None:
+        options = ReviewOptions(allow_secrets=allow_secrets, max_tokens=max_tokens)
+        plans = plan_change(provider, item.change, options, judges=judges, notify=notify)
+        return Prepared(item.text_input, [], change=plans)
     if item.source is None:  # an incident
         text_input, flags, _ = redacted_for(
             audience, item.text_input, item.flags, {}, allow=allow_secrets, notify=notify
@@ -101,6 +132,8 @@ def prepare_eval(
     (keyed by (SPEC, item id))."""
     for item in plan.items:
         input_notes(item.text_input, notify)
+        if item.change is not None:
+            change_notes(item.change, notify)
     prepared = {
         (spec, item.id): prepare_answer(
             provider,

@@ -16,7 +16,6 @@ from app.history.recording import RunRecorder
 from app.notes import Note, Notify
 from app.review.answer_key import AnswerKey, find_key, load_key
 from app.review.plan import ReviewOptions, ReviewPlan, plan_review
-from app.review.task import review_events
 from app.run.options import RouteOptions
 from app.run.prepared import PreparedRun, Start
 from app.run.providers import ProviderResolver
@@ -96,14 +95,6 @@ def _starter(plan: ReviewPlan, review: ReviewInput, recorder: RunRecorder, role:
     provider = recorder.recorded(plan.provider, role)
 
     def start(run: int) -> AsyncIterator[Any]:
-        return review_events(
-            provider,
-            plan.source,
-            review.text_input,
-            plan.chunks,
-            max_tokens=plan.max_tokens,
-            key=review.key,
-            input_flags=plan.flags,
-        )
+        return plan.events(provider, review.text_input, key=review.key)
 
     return start
