@@ -161,10 +161,12 @@ def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cl
     fake_eval.script(fake)
     batched = run_cli(*EVAL, "--batch", "--format", "json", timeout=180)
     assert batched.code == 0, batched.stderr
-    # One batch per provider SPEC and round (answers, then grades), and no live call.
-    creates = [r for r in fake.requests if r.path.endswith(("/messages/batches", "/v1/batches"))]
+    # One batch per provider and round (answers, then grades) — per model at OpenAI, whose
+    # batches take one model each — and no live call.
     streamed = [r for r in fake.requests if r.path.endswith(("/messages", "/chat/completions"))]
-    assert streamed == [] and len(creates) == len(fake_eval.MODELS) + len(fake_eval.JUDGES)
+    assert streamed == [] and _batches_by_api(fake) == {"anthropic": 2, "openai": 3}
+    first = next(iter(fake.batches.batches.values()))  # Haiku's and Sonnet's answers, together
+    assert first.api == "anthropic" and len(first.outcomes) == 2 * len(fake_eval.INCIDENTS)
     assert sum(len(b.outcomes) for b in fake.batches.batches.values()) == ANSWERS + GRADES
     live_report, batch_report = json.loads(live.stdout), json.loads(batched.stdout)
     assert batch_report["cost_usd"]["total"] == pytest.approx(live_report["cost_usd"]["total"] / 2, rel=1e-3)
@@ -196,6 +198,18 @@ def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli,
     assert any(r.path.endswith("/chat/completions") for r in fake.requests)  # lab, live
     assert any(r.path.endswith("/messages/batches") for r in fake.requests)  # haiku, batched
     assert not any(r.path.endswith("/v1/batches") for r in fake.requests)
+
+
+#: The answers' batches of EVAL: one for both Anthropic models, one per OpenAI model.
+ANSWER_BATCHES = 3
+
+
+def _batches_by_api(fake) -> dict[str, int]:
+    """How many batches were created through each API (one create each)."""
+    counts: dict[str, int] = {}
+    for batch in fake.batches.batches.values():
+        counts[batch.api] = counts.get(batch.api, 0) + 1
+    return counts
 
 
 def _killed_batch_eval(fake, cli_env, *args: str, batches: int = 1) -> tuple[str, list[str]]:
@@ -237,9 +251,9 @@ def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_the
 
     fake.cache_min_tokens = NO_CACHE
     fake_eval.script(fake)
-    run_id, ids = _killed_batch_eval(fake, cli_env, *EVAL, batches=len(fake_eval.MODELS))
+    run_id, ids = _killed_batch_eval(fake, cli_env, *EVAL, batches=ANSWER_BATCHES)
     submitted = dict(fake.batches.batches)
-    assert sorted(submitted) == sorted(ids) and len(ids) == len(fake_eval.MODELS)
+    assert sorted(submitted) == sorted(ids) and len(ids) == ANSWER_BATCHES
 
     for batch in submitted.values():  # the provider finishes the work while nobody watches
         batch.ready_at = 0.0
@@ -247,9 +261,9 @@ def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_the
     resumed = run_cli("eval", "--resume", run_id, "--format", "json", timeout=180)
     assert resumed.code == 0, resumed.stderr
     assert "submitted before the resume" in resumed.stderr
-    # One create per provider SPEC for the answers (before the kill), then the grades'.
+    # One create per provider for the answers (before the kill), then the grades'.
     assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
-    assert len(fake.batches.batches) == len(fake_eval.MODELS) + len(fake_eval.JUDGES)
+    assert _batches_by_api(fake) == {"anthropic": 2, "openai": 3}
     assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
     report = json.loads(resumed.stdout)
     assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
