@@ -19,6 +19,7 @@ from providers.errors import ProviderError
 from providers.pricing import cost_usd
 from providers.spec import Endpoint
 from tests.fake_batches import created
+from tests.fake_reviews import keyed_review
 from tests.fakeserver import HttpError, Reply
 
 SPECS = ("anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini")
@@ -245,33 +246,67 @@ def _killed_batch_eval(fake, cli_env, *args: str, batches: int = 1) -> tuple[str
     return stored[0][0], [json.loads(data)["id"] for _, data in stored]
 
 
-def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env):
-    """A real process: SIGKILL after the batches were submitted is the point."""
+def _script_compare(fake) -> tuple[str, ...]:
+    """A compare --repeat 3 of two Anthropic models: all six runs go in one Message Batch."""
+    answer = json.dumps(keyed_review("inventory_service.py", score=5))
+    for model in ("claude-haiku-4-5", "claude-sonnet-4-6"):
+        fake.script(*[Reply(text=answer) for _ in range(3)], model=model)
+    return (
+        "compare",
+        "sample_code/inventory_service.py",
+        "-a",
+        fake_eval.HAIKU,
+        "-b",
+        fake_eval.SONNET,
+        "--repeat",
+        "3",
+    )
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_killed_batch_run_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env, command):
+    """A real process: SIGKILL after the batches were submitted is the point. Both an eval
+    and a compare --batch are resumed by `history resume ID`."""
     import sqlite3
 
     fake.cache_min_tokens = NO_CACHE
-    fake_eval.script(fake)
-    run_id, ids = _killed_batch_eval(fake, cli_env, *EVAL, batches=ANSWER_BATCHES)
+    if command == "eval":
+        fake_eval.script(fake)
+        args, batches = EVAL, ANSWER_BATCHES
+    else:
+        args, batches = _script_compare(fake), 1
+    run_id, ids = _killed_batch_eval(fake, cli_env, *args, batches=batches)
     submitted = dict(fake.batches.batches)
-    assert sorted(submitted) == sorted(ids) and len(ids) == ANSWER_BATCHES
+    assert sorted(submitted) == sorted(ids) and len(ids) == batches
+    if command == "compare":  # both models' runs, in one batch
+        assert [len(b.outcomes) for b in submitted.values()] == [6]
 
     for batch in submitted.values():  # the provider finishes the work while nobody watches
         batch.ready_at = 0.0
     fake.batch_processing_s = 0.0
-    resumed = run_cli("eval", "--resume", run_id, "--format", "json", timeout=180)
+    resumed = run_cli("history", "resume", run_id, "--format", "json", timeout=180)
     assert resumed.code == 0, resumed.stderr
+    assert f"resuming {command} {run_id} (interrupted, {batches} batch(es) to collect)" in resumed.stderr
     assert "submitted before the resume" in resumed.stderr
-    # One create per provider for the answers (before the kill), then the grades'.
-    assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
-    assert _batches_by_api(fake) == {"anthropic": 2, "openai": 3}
     assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
+    assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
     report = json.loads(resumed.stdout)
-    assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
+    if command == "eval":
+        # One create per provider for the answers (before the kill), then the grades'.
+        assert _batches_by_api(fake) == {"anthropic": 2, "openai": 3}
+        assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
+    else:  # nothing sent again: the one batch of both sides' runs was collected
+        assert list(fake.batches.batches) == list(submitted)
+        assert report["noise"]["runs"] == {"a": 3, "b": 3, "ok_a": 3, "ok_b": 3}
+        assert all(r["metrics"]["batch"] for side in ("a", "b") for r in report["runs"][side])
     with sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db") as conn:
         states = [
             json.loads(d)["state"] for (d,) in conn.execute("SELECT data_json FROM run_parts WHERE key LIKE 'batch:%'")
         ]
-    assert states and all(s == "collected" for s in states)
+        status = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+    assert states and all(s == "collected" for s in states) and status == "ok"
+    again = run_cli("history", "resume", run_id)  # finished now: nothing to resume
+    assert again.code == 2 and again.stderr.count("\n") == 1 and "finished (ok): nothing to resume" in again.stderr
 
 
 def test_expired_and_failed_items_of_a_batch_eval_are_run_again_never_lost(fake, run_cli):
@@ -333,13 +368,24 @@ def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake,
     # Bad input: an id history does not know, and a resume against another endpoint.
     unknown = run_cli("batches", "--cancel", "msgbatch_nope")
     assert unknown.code == 2 and unknown.stderr.count("\n") == 1 and "not in history" in unknown.stderr
-    moved = run_cli("eval", "--resume", run_id, env={**cli_env, "ANTHROPIC_BASE_URL": f"{fake.url}/elsewhere"})
+    moved_env = {**cli_env, "ANTHROPIC_BASE_URL": f"{fake.url}/elsewhere"}
+    moved = run_cli("eval", "--resume", run_id, env=moved_env)
     assert moved.code == 2 and "was submitted to" in moved.stderr and "Traceback" not in moved.stderr
+    moved = run_cli("history", "resume", run_id, env=moved_env)
+    assert moved.code == 2 and moved.stderr.count("error:") == 1 and "was submitted to" in moved.stderr
+    nowhere = run_cli("history", "resume", "nope")
+    assert nowhere.code == 2 and nowhere.stderr.count("\n") == 1 and "no run 'nope' in history" in nowhere.stderr
+    fake.script(Reply(text=json.dumps(keyed_review("inventory_service.py", score=5))))
+    review = run_cli("review", "sample_code/inventory_service.py", "-p", "anthropic:claude-haiku-4-5", "--no-tui")
+    review_id = review.stderr.split("recorded as ", 1)[1].split()[0]
+    other = run_cli("history", "resume", review_id)
+    assert other.code == 2 and "is a review: only an eval or a compare --batch can be resumed" in other.stderr
+    fake.requests.clear()
     assert len(fake.batches.batches) == 1  # nothing was resent
 
     cancelled = run_cli("batches", "--cancel", batch_id)
     assert cancelled.code == 0, cancelled.stderr
-    assert f"driftcheck eval --resume {run_id}" in cancelled.stderr
+    assert f"driftcheck history resume {run_id}" in cancelled.stderr
     assert fake.batches.batches[batch_id].cancelled
 
     fake.batch_processing_s = 0.0

@@ -48,6 +48,12 @@ def call_key(key: str) -> Iterator[None]:
         _CALL_KEY.reset(token)
 
 
+def name_calls(key: str) -> None:
+    """Name the calls the current task makes from here on (a compare's run: `run:a:0`),
+    for a task of its own, where no `with call_key` can span it (an async generator)."""
+    _CALL_KEY.set(key)
+
+
 def custom_id(key: str) -> str:
     """A batch item id both APIs accept, the same for the same call in every process."""
     return "dc-" + hashlib.sha256(key.encode()).hexdigest()[:40]

@@ -18,6 +18,7 @@ from app.cli.common import (
     bounded_int,
     fail,
     max_tokens_arg,
+    print_batch_progress,
     print_note,
     print_recording,
     retries_arg,
@@ -269,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
             parts=parts,
             retry=args.batch_retry,
             notify=print_note,
-            on_progress=_batch_progress,
+            on_progress=print_batch_progress,
         )
     # SDK imports and model loading now, not inside the first call's latency
     for provider in [*providers.values(), *judges.values()]:
@@ -323,24 +324,6 @@ def run(args: argparse.Namespace) -> int:
     if args.write_routes:
         _write_routes(report, config, args)
     return _outcome(report, recorder.run_id, judge_optional=args.judge_optional)
-
-
-_BATCH_SAID: dict[str, str] = {}
-
-
-def _batch_progress(progress: Any) -> None:
-    """A line on stderr each time a batch's counts change."""
-    status = progress.status
-    counts = ", ".join(f"{n} {what}" for what, n in status.counts.items() if n)
-    line = (
-        f"batch {status.id} ({status.provider}{', submitted before the resume' if progress.resumed else ''}): "
-        f"{status.state}, {counts or 'no items'}, {progress.elapsed_s:.0f} s"
-    )
-    if _BATCH_SAID.get(status.id) != f"{status.state} {counts}":
-        from app.render.terminal import neutralise
-
-        _BATCH_SAID[status.id] = f"{status.state} {counts}"
-        say(neutralise(line))  # the id and state are the provider's words
 
 
 def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool) -> int:

@@ -137,6 +137,7 @@ def prepare_triage(
     route: RouteOptions = RouteOptions(),
     record: bool = True,
     input_ref: str,
+    resume: str | None = None,
 ) -> PreparedRun:
     """A triage by one provider ({"a": SPEC or None for the mode's route}) or, as a compare,
     by each side's exact SPEC; graded by `judges` (None: the config's). Both sides and the
@@ -172,13 +173,17 @@ def prepare_triage(
         if incident.reference is not None and judge_providers
         else None
     )
-    recorder = RunRecorder.start(
-        "compare" if compare else "triage",
-        input_ref=input_ref,
-        input_sha256=incident.text_input.sha256,
-        providers=[p.spec for p in (*providers.values(), *judge_providers)],
-        enabled=record,
-        notify=notify,
+    recorder = (
+        RunRecorder.reopen(resume, notify=notify)
+        if resume
+        else RunRecorder.start(
+            "compare" if compare else "triage",
+            input_ref=input_ref,
+            input_sha256=incident.text_input.sha256,
+            providers=[p.spec for p in (*providers.values(), *judge_providers)],
+            enabled=record,
+            notify=notify,
+        )
     )
 
     def starter(side: str) -> Start:
