@@ -158,7 +158,7 @@ def test_a_one_off_review_marks_nothing_and_pays_no_cache_write(fake, run_cli):
     assert metrics["cache_write_tokens"] == 0 and metrics["cache_saved_usd"] == 0
 
 
-def test_compare_repeat_with_batch_sends_each_side_as_one_batch(fake, run_cli):
+def test_compare_and_review_repeat_with_batch_send_their_runs_as_one_batch(fake, run_cli):
     answer = json.dumps(keyed_review(SAMPLE, score=5))
     fake.script(*[Reply(text=answer) for _ in range(5)], model="claude-haiku-4-5")
     fake.script(*[Reply(text=answer) for _ in range(5)], model="gpt-5.4-mini")
@@ -178,6 +178,18 @@ def test_compare_repeat_with_batch_sends_each_side_as_one_batch(fake, run_cli):
         usage = Usage(m["input_tokens"], m["output_tokens"], None, m["cache_read_tokens"], m["cache_write_tokens"])
         live = cost_usd(spec.split(":")[0], spec.split(":")[1], usage)
         assert m["cost_usd"] == pytest.approx(live / 2)
+
+    # review --repeat N --batch: the same executor, its N runs in one batch.
+    fake.reset()
+    fake.script(*[Reply(text=answer) for _ in range(3)], model="claude-haiku-4-5")
+    review = run_cli("review", f"sample_code/{SAMPLE}", "-p", HAIKU, "--repeat", "3", "--batch", "--format", "json")
+    assert review.code == 0, review.stderr
+    assert [len(b.outcomes) for b in fake.batches.batches.values()] == [3]
+    assert not any(r.path.endswith("/messages") for r in fake.requests)
+    record = json.loads(review.stdout)
+    assert record["stability"]["finished"] == 3 and all(r["metrics"]["batch"] for r in record["runs"])
+    single = run_cli("review", f"sample_code/{SAMPLE}", "-p", HAIKU, "--batch", "--format", "json")
+    assert single.code == 2 and "add --repeat" in single.stderr and single.stderr.count("\n") == 1
 
 
 async def test_the_tui_metrics_bar_says_what_the_cache_read_and_saved():
