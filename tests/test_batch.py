@@ -62,6 +62,9 @@ async def test_a_batch_is_submitted_polled_and_collected_at_the_batch_price(fake
     from app.calls.metrics import metrics_dict, metrics_line
 
     assert metrics_dict(first)["batch"] is True and "batch price" in metrics_line(first)
+    # Nothing was timed live: no latency figure, and the line says so.
+    assert metrics_dict(first)["latency_ms"] is None and metrics_dict(first)["ttft_ms"] is None
+    assert "not a live latency" in metrics_line(first) and "first token" not in metrics_line(first)
     assert [b.id for b in await provider.list_batches()] == [status.id]
 
 
@@ -171,13 +174,18 @@ def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cl
     assert sum(len(b.outcomes) for b in fake.batches.batches.values()) == ANSWERS + GRADES
     live_report, batch_report = json.loads(live.stdout), json.loads(batched.stdout)
     assert batch_report["cost_usd"]["total"] == pytest.approx(live_report["cost_usd"]["total"] / 2, rel=1e-3)
+    # A batched answer's time is the batch's turnaround, apart: never a live latency.
+    for row in (row for task in batch_report["tasks"] for row in task["models"]):
+        assert row["latency_ms"]["median"] is None and row["ttft_ms"]["median"] is None
+        assert row["batch_turnaround_ms"]["median"] >= 0
+    assert all("batch_turnaround_ms" not in row for task in live_report["tasks"] for row in task["models"])
 
     def without_costs_or_times(report: dict) -> dict:
         data = _comparable(report)
         data.pop("cost_usd")
         for task in data["tasks"]:
             for row in task["models"]:
-                for key in [k for k in row if "cost" in k or k in ("ttft_ms", "latency_ms")]:
+                for key in [k for k in row if "cost" in k or k in ("ttft_ms", "latency_ms", "batch_turnaround_ms")]:
                     row.pop(key)
             task.pop("recommendation")  # it weighs cost, which halved for every model alike
         return data

@@ -171,6 +171,13 @@ def test_compare_and_review_repeat_with_batch_send_their_runs_as_one_batch(fake,
     runs = report["runs"]["a"] + report["runs"]["b"]
     assert all(r["status"] == "ok" and r["metrics"]["batch"] for r in runs)
     assert report["noise"]["runs"] == {"a": 5, "b": 5, "ok_a": 5, "ok_b": 5}
+    # Each run's time is its batch's turnaround, labelled, and no live latency is compared.
+    assert all(r["metrics"]["latency_ms"] is None and r["metrics"]["batch_turnaround_ms"] >= 0 for r in runs)
+    timings = report["drift"]["metrics"]
+    assert timings["latency_ms"]["ratio_b_to_a"] is None and timings["batch_turnaround_ms"]["a"] is not None
+    assert "A and B answered through a batch API" in timings["note"] and "not a live latency" in timings["note"]
+    text = run_cli("history", "show", result.stderr.split("recorded as ", 1)[1].split()[0])
+    assert text.code == 0 and "total ?" in text.stdout  # history keeps no live time for a batched call
     # Priced at the batch rate: half of what the same tokens cost live.
     for run in runs:
         m = run["metrics"]

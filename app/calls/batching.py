@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from app.notes import Note
@@ -100,6 +100,7 @@ class BatchCollector:
     _uses: dict[str, int] = field(default_factory=dict)
     _flusher: asyncio.Task[None] | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _submitted_at: dict[str, float] = field(default_factory=dict)  # part -> time.time() at submission
 
     async def call(self, request: Request, owner: Any = None) -> Response:
         """`owner`: the provider (model) the call is for; None is the collector's own."""
@@ -143,13 +144,16 @@ class BatchCollector:
 
     async def _submit(self, calls: Waiting) -> None:
         items = [BatchItem(cid, req, owner) for cid, (req, _, owner) in calls.items()]
+        submitted_at = time.time()
         try:
             status = await self.provider.submit_batch(items)
         except ProviderError as error:
             _fail(calls, error)
             return
         part = batch_part(self.provider.spec, status.id)
-        self.keep(part, self._state(status.id, calls, "submitted"))  # in history before anything else can go wrong
+        state = {**self._state(status.id, calls, "submitted"), "submitted_at": submitted_at}
+        self.keep(part, state)  # in history before anything else can go wrong
+        self._submitted_at[part] = submitted_at
         await self._collect(status.id, part, calls, resumed=False)
 
     async def _collect(self, batch_id: str, part: str, calls: Waiting, *, resumed: bool) -> None:
@@ -170,16 +174,19 @@ class BatchCollector:
             _fail(calls, error)
             return
         by_id: dict[str, BatchOutcome] = {o.custom_id: o for o in outcomes}
+        # Our clock at submission, kept with the batch: a resumed process knows it too.
+        submitted_at = self._submitted_at.get(part) or (self.stored.get(part) or {}).get("submitted_at")
+        turnaround = None if submitted_at is None else round(time.time() - submitted_at, 3)
         again: Waiting = {}
         for cid, (request, future, owner) in calls.items():
             outcome = by_id.get(cid) or BatchOutcome(cid, "expired")
             if outcome.response is not None:
-                future.set_result(outcome.response)
+                future.set_result(replace(outcome.response, batch_turnaround_s=turnaround))
             elif outcome.retryable:
                 again[cid] = (request, future, owner)
             else:
                 future.set_exception(outcome.error or ProviderError("the batch returned no answer"))
-        self.keep(part, self._state(batch_id, calls, "collected"))
+        self.keep(part, {**self._state(batch_id, calls, "collected"), "submitted_at": submitted_at})
         self.stored.pop(part, None)
         if not again:
             return

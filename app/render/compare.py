@@ -209,6 +209,10 @@ def side_rows(report: dict[str, Any]) -> list[Row]:
     rows += [
         ("first token", _ms(m["ttft_ms"]["a"]), _ms(m["ttft_ms"]["b"]), _ratio(m["ttft_ms"]["ratio_b_to_a"])),
         ("total time", _s(m["latency_ms"]["a"]), _s(m["latency_ms"]["b"]), _ratio(m["latency_ms"]["ratio_b_to_a"])),
+    ]
+    if turnaround := m.get("batch_turnaround_ms"):  # the batch's time, apart from the live ones
+        rows.append(("batch turnaround", _s(turnaround["a"]), _s(turnaround["b"]), ""))
+    rows += [
         (
             "tokens in",
             _tokens(m["input_tokens"]["a"]),
@@ -432,6 +436,8 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     ]
     if said:
         lines.append("B against A: " + " · ".join(said))
+    if m.get("note"):
+        lines.append(m["note"])
     if report.get("attribution"):
         lines.append(f"why they differ: {report['attribution']['text']}")
     lines += [f"pairwise: {line}" for line in (report.get("pairwise") or {}).get("text", [])]
