@@ -192,6 +192,7 @@ def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cl
 
     assert without_costs_or_times(batch_report) == without_costs_or_times(live_report)
     assert "batch " in batched.stderr and "ended" in batched.stderr
+    assert f"({fake_eval.HAIKU}, {fake_eval.SONNET}): ended" in batched.stderr  # one batch, both models
 
 
 def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli, cli_env):

@@ -66,6 +66,7 @@ class BatchProgress:
     status: BatchStatus
     elapsed_s: float
     resumed: bool
+    models: tuple[str, ...] = ()  # the SPECs whose calls it holds (several: one provider's models)
 
 
 def batch_part(spec: str, batch_id: str) -> str:
@@ -161,7 +162,8 @@ class BatchCollector:
         try:
             while True:
                 status = await self.provider.poll_batch(batch_id)
-                self.on_progress(BatchProgress(status, time.monotonic() - started, resumed))
+                models = tuple(sorted({owner.spec for _, _, owner in calls.values()}))
+                self.on_progress(BatchProgress(status, time.monotonic() - started, resumed, models))
                 if status.ended:
                     break
                 await asyncio.sleep(self.poll_s)

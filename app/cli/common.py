@@ -230,8 +230,9 @@ def print_batch_progress(progress: Any) -> None:
     """A line on stderr each time a batch's counts change (eval --batch, compare --batch)."""
     status = progress.status
     counts = ", ".join(f"{n} {what}" for what, n in status.counts.items() if n)
+    holds = ", ".join(progress.models) or status.provider
     line = (
-        f"batch {status.id} ({status.provider}{', submitted before the resume' if progress.resumed else ''}): "
+        f"batch {status.id} ({holds}{', submitted before the resume' if progress.resumed else ''}): "
         f"{status.state}, {counts or 'no items'}, {progress.elapsed_s:.0f} s"
     )
     if _BATCH_SAID.get(status.id) != f"{status.state} {counts}":

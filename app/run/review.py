@@ -65,23 +65,21 @@ def prepare_review(
     resume: str | None = None,
 ) -> PreparedRun:
     """A review by one provider ({"a": SPEC or None for the route}) or, as a compare, by
-    each side's exact SPEC. Raises an error meant for the user (DriftcheckError or
-    ProviderError) when anything is wrong; nothing has been sent then."""
+    each side's exact SPEC. `resume`: the stored run (a compare --batch) this one carries
+    on. Raises an error meant for the user (DriftcheckError or ProviderError) when anything
+    is wrong; nothing has been sent then."""
     notify = resolver.notify
     providers = {side: _side_provider(resolver, spec, compare, route, options) for side, spec in specs.items()}
     input_notes(review.text_input, notify)
     plans = {side: plan_review(p, review.source, options, notify=notify) for side, p in providers.items()}
-    recorder = (
-        RunRecorder.reopen(resume, notify=notify)
-        if resume
-        else RunRecorder.start(
-            "compare" if compare else "review",
-            input_ref=input_ref,
-            input_sha256=review.text_input.sha256,
-            providers=[p.spec for p in providers.values()],
-            enabled=record,
-            notify=notify,
-        )
+    recorder = RunRecorder.start(
+        "compare" if compare else "review",
+        input_ref=input_ref,
+        input_sha256=review.text_input.sha256,
+        providers=[p.spec for p in providers.values()],
+        enabled=record,
+        notify=notify,
+        resume=resume,
     )
     starts = {side: _starter(plans[side], review, recorder, side if compare else None) for side in providers}
     return PreparedRun("review", compare, review.text_input, providers, starts, recorder, source=review.source)

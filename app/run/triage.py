@@ -142,7 +142,8 @@ def prepare_triage(
     """A triage by one provider ({"a": SPEC or None for the mode's route}) or, as a compare,
     by each side's exact SPEC; graded by `judges` (None: the config's). Both sides and the
     judges see the same text: a side that saw more than the other would show drift that is
-    not the provider's. Raises an error meant for the user when anything is wrong."""
+    not the provider's. `resume`: the stored run (a compare --batch) this one carries on.
+    Raises an error meant for the user when anything is wrong."""
     notify = resolver.notify
     if compare:
         providers = {side: resolver.exactly(spec or "", max_tokens=max_tokens) for side, spec in specs.items()}
@@ -173,17 +174,14 @@ def prepare_triage(
         if incident.reference is not None and judge_providers
         else None
     )
-    recorder = (
-        RunRecorder.reopen(resume, notify=notify)
-        if resume
-        else RunRecorder.start(
-            "compare" if compare else "triage",
-            input_ref=input_ref,
-            input_sha256=incident.text_input.sha256,
-            providers=[p.spec for p in (*providers.values(), *judge_providers)],
-            enabled=record,
-            notify=notify,
-        )
+    recorder = RunRecorder.start(
+        "compare" if compare else "triage",
+        input_ref=input_ref,
+        input_sha256=incident.text_input.sha256,
+        providers=[p.spec for p in (*providers.values(), *judge_providers)],
+        enabled=record,
+        notify=notify,
+        resume=resume,
     )
 
     def starter(side: str) -> Start:
