@@ -193,6 +193,7 @@ def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cl
     assert without_costs_or_times(batch_report) == without_costs_or_times(live_report)
     assert "batch " in batched.stderr and "ended" in batched.stderr
     assert f"({fake_eval.HAIKU}, {fake_eval.SONNET}): ended" in batched.stderr  # one batch, both models
+    assert "· batch turnaround " in batched.stderr and " · 0.0 s · " not in batched.stderr  # each cell's line
 
 
 def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli, cli_env):
@@ -287,8 +288,9 @@ def test_a_killed_batch_run_resumes_by_collecting_its_batches_not_resending_them
     run_id, ids = _killed_batch_eval(fake, cli_env, *args, batches=batches)
     submitted = dict(fake.batches.batches)
     assert sorted(submitted) == sorted(ids) and len(ids) == batches
-    if command == "compare":  # both models' runs, in one batch
+    if command == "compare":  # both models' runs, in one batch; history says how to carry on
         assert [len(b.outcomes) for b in submitted.values()] == [6]
+        assert f"driftcheck history resume {run_id}" in run_cli("history", "show", run_id).stdout
 
     for batch in submitted.values():  # the provider finishes the work while nobody watches
         batch.ready_at = 0.0

@@ -176,6 +176,7 @@ def test_compare_and_review_repeat_with_batch_send_their_runs_as_one_batch(fake,
     timings = report["drift"]["metrics"]
     assert timings["latency_ms"]["ratio_b_to_a"] is None and timings["batch_turnaround_ms"]["a"] is not None
     assert "A and B answered through a batch API" in timings["note"] and "not a live latency" in timings["note"]
+    assert "done (batch turnaround " in result.stderr and "done in 0.0 s" not in result.stderr
     text = run_cli("history", "show", result.stderr.split("recorded as ", 1)[1].split()[0])
     assert text.code == 0 and "total ?" in text.stdout  # history keeps no live time for a batched call
     # Priced at the batch rate: half of what the same tokens cost live.

@@ -96,8 +96,16 @@ def metrics_line(response: Response) -> str:
 
 def batch_turnaround_phrase(ms: float | None) -> str:
     """A batched call's time, never to be read as a live latency."""
-    when = "unknown" if ms is None else f"{ms / 1000:,.1f} s"
-    return f"batch turnaround {when} (submit to result, not a live latency)"
+    return f"{took_phrase(None, batch_turnaround_ms=ms)} (submit to result, not a live latency)"
+
+
+def took_phrase(latency_ms: float | None, *, batch_turnaround_ms: float | None = None) -> str:
+    """How long a call took, in a progress line: a batched call's (with a turnaround, or
+    no live time) is its batch's turnaround, said so."""
+    if batch_turnaround_ms is not None or latency_ms is None:
+        when = "unknown" if batch_turnaround_ms is None else f"{batch_turnaround_ms / 1000:,.1f} s"
+        return f"batch turnaround {when}"
+    return f"{latency_ms / 1000:.1f} s"
 
 
 def spend_summary(metrics: list[dict[str, Any] | None]) -> dict[str, Any]:

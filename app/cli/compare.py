@@ -325,7 +325,9 @@ def run(args: argparse.Namespace) -> int:
             run_sides(prepared.starts, args.repeat, live=args.format == "text", prepared=prepared, together=args.batch)
         )
     except KeyboardInterrupt:
-        prepared.recorder.finish(status="cancelled")
+        recording = prepared.recorder.finish(status="cancelled")
+        if args.batch and recording.run_id:  # its batches run on: collect them rather than pay twice
+            say(f"resume it, collecting its batches: driftcheck history resume {recording.run_id}")
         raise
     if baseline is not None:
         runs["a"] = [baseline]

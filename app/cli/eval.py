@@ -424,6 +424,7 @@ async def _drive(runner: Any, closing: list[Any], total: int) -> Any:
 def _cell_line(event: Any, done: int, total: int) -> str:
     from rich.markup import escape
 
+    from app.calls.metrics import took_phrase
     from providers.pricing import format_cost
 
     cell, answer = event.cell, event.answer
@@ -438,7 +439,8 @@ def _cell_line(event: Any, done: int, total: int) -> str:
         graded += f", {failed} judge(s) failed" if failed else ""
         graded += f", {skipped} judge(s) not asked (their provider refused an earlier request)" if skipped else ""
         m = answer["metrics"]
-        what = f"{graded} · {(m['latency_ms'] or 0) / 1000:.1f} s · {format_cost(m['cost_usd'])}"
+        took = took_phrase(m["latency_ms"], batch_turnaround_ms=m.get("batch_turnaround_ms"))
+        what = f"{graded} · {took} · {format_cost(m['cost_usd'])}"
     return f"driftcheck: {escape(where)}: {what}" + (" (kept from before)" if event.reused else "")
 
 

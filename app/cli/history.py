@@ -209,6 +209,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
         print_eval(console, run["result"])
         if run["status"] != "ok":
             console.print(f"Resume it with: driftcheck eval --resume {run['id']}")
+    from app.history.resume import COMMAND_PART, UNFINISHED
+
+    if run["task"] == "compare" and run["status"] in UNFINISHED and COMMAND_PART in store.parts(run["id"]):
+        console.print(f"Resume it, collecting its batches, with: driftcheck history resume {run['id']}")
     result = (run["result"] or {}).get("result") or {}
     for finding in result.get("findings", []):
         lines = f"L{finding['line_start']}" + (

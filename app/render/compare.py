@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.calls.metrics import spend_phrase
+from app.calls.metrics import spend_phrase, took_phrase
 from app.render.markdown import cell, details_block
 from app.render.styles import SEVERITY_STYLE
 from app.render.terminal import inert_text
@@ -66,13 +66,17 @@ def progress_line(item: Any, repeat: int) -> str | None:
         if outcome.error is not None:
             return f"{label}[red]failed after {outcome.elapsed_s:.1f} s:[/] {escape(outcome.error.one_line())}"
         result: Any = outcome.result  # present: the outcome has no error
-        took = outcome.response.total_s if outcome.response is not None else outcome.elapsed_s
+        response = outcome.response
+        took = f"in {outcome.elapsed_s:.1f} s" if response is None else f"in {response.total_s:.1f} s"
+        if response is not None and response.batch:  # not timed live: its batch's turnaround, said so
+            turnaround = response.batch_turnaround_s
+            took = f"({took_phrase(None, batch_turnaround_ms=None if turnaround is None else turnaround * 1000)})"
         what = (
             f"score {result.score}/10, {len(result.findings)} finding(s)"
             if isinstance(event, ReviewFinished)
             else f"{result.severity}, {len(getattr(result, 'actions', None) or result.follow_ups)} action(s)"
         )
-        return f"{label}[green]done[/] in {took:.1f} s: {what}"
+        return f"{label}[green]done[/] {took}: {what}"
     return None
 
 
