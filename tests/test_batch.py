@@ -372,7 +372,7 @@ def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake,
         "anthropic:claude-haiku-4-5",
         "submitted",
     )
-    assert row["items"] == 6
+    assert row["items"] == 6 and row["models"] == ["anthropic:claude-haiku-4-5"]
     text = run_cli("batches")
     assert text.code == 0 and batch_id in text.stdout
 
