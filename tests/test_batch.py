@@ -179,6 +179,10 @@ def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cl
         assert row["latency_ms"]["median"] is None and row["ttft_ms"]["median"] is None
         assert row["batch_turnaround_ms"]["median"] >= 0
     assert all("batch_turnaround_ms" not in row for task in live_report["tasks"] for row in task["models"])
+    from app.render.eval_html import eval_html
+
+    page = eval_html(batch_report)  # no latency plot of batched answers; their turnaround, said apart
+    assert "No answer finished live" in page and "answered through a batch API; batch turnaround" in page
 
     def without_costs_or_times(report: dict) -> dict:
         data = _comparable(report)
