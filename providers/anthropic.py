@@ -7,6 +7,7 @@ event stream is read as wire JSON (see sse.py) and converted by `convert_event`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging, shared_ssl_context
@@ -131,6 +132,12 @@ class AnthropicProvider(BaseProvider):
     convert = staticmethod(convert_event)
     batch_api = True
 
+    @property
+    def batch_scope(self) -> str:
+        """Which calls may share a batch: every model of one account at one endpoint (each
+        item of a Message Batch names its own model)."""
+        return f"anthropic|{self.settings.base_url}|{self.settings.key_env}"
+
     # --- Message Batches ---------------------------------------------------------------
 
     def _batch_status(self, batch: Any) -> BatchStatus:
@@ -148,7 +155,7 @@ class AnthropicProvider(BaseProvider):
         check_custom_ids(items)
         requests = []
         for item in items:
-            params = self.batch_body(item.request)
+            params = (item.owner or self).batch_body(item.request)
             requests.append({"custom_id": item.custom_id, "params": params})
         batches = self._sdk_client().messages.batches
         return self._batch_status(await self.sdk_call(batches.create(requests=requests)))
@@ -163,7 +170,9 @@ class AnthropicProvider(BaseProvider):
         page = await self.sdk_call(self._sdk_client().messages.batches.list(limit=100))
         return [self._batch_status(b) for b in page.data]
 
-    async def batch_results(self, batch_id: str, requests: dict[str, Request]) -> list[BatchOutcome]:
+    async def batch_results(
+        self, batch_id: str, requests: dict[str, Request], owners: Mapping[str, Any] | None = None
+    ) -> list[BatchOutcome]:
         decoder = await self.sdk_call(self._sdk_client().messages.batches.results(batch_id))
         outcomes: list[BatchOutcome] = []
         async for line in decoder:
@@ -173,10 +182,11 @@ class AnthropicProvider(BaseProvider):
             if request is None:
                 continue  # not one of ours (or already collected)
             kind = result.get("type")
+            owner: BaseProvider = (owners or {}).get(cid) or self  # its model's converter and price
             if kind == "succeeded":
                 message = result["message"]
                 try:
-                    response = self.response_from_wire(request, message_as_wire(message), request_id=message.get("id"))
+                    response = owner.response_from_wire(request, message_as_wire(message), request_id=message.get("id"))
                 except ProviderError as invalid:
                     outcomes.append(BatchOutcome(cid, "errored", error=invalid))
                 else:
@@ -184,7 +194,7 @@ class AnthropicProvider(BaseProvider):
             elif kind == "errored":
                 inner = ((result.get("error") or {}).get("error")) or {}
                 body_type = str(inner.get("type") or "api_error")
-                failure = self.classify(
+                failure = owner.classify(
                     StreamErrorEvent(body_type, inner.get("message"), _ERROR_STATUS.get(body_type)), None
                 )
                 scrub_error(failure)

@@ -12,8 +12,9 @@ streamed answer, or a classified `ProviderError`; an item the provider never ran
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .errors import ProviderError
 from .types import Request, Response
@@ -26,8 +27,12 @@ CUSTOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 @dataclass(frozen=True, slots=True)
 class BatchItem:
+    """One request of a batch. `owner`: the provider (model) it is for, when the batch
+    holds several models of one provider; None is the provider that submits it."""
+
     custom_id: str
     request: Request
+    owner: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +77,12 @@ class BatchProvider(Protocol):
 
     async def poll_batch(self, batch_id: str) -> BatchStatus: ...
 
-    async def batch_results(self, batch_id: str, requests: dict[str, Request]) -> list[BatchOutcome]: ...
+    @property
+    def batch_scope(self) -> str: ...
+
+    async def batch_results(
+        self, batch_id: str, requests: dict[str, Request], owners: Mapping[str, Any] | None = None
+    ) -> list[BatchOutcome]: ...
 
     async def cancel_batch(self, batch_id: str) -> BatchStatus: ...
 

@@ -8,7 +8,7 @@ and raises typed HTTP errors, and the chunks are read as wire JSON (see sse.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import BaseProvider, Converted, OpenedStream, quiet_sdk_logging, shared_ssl_context
@@ -130,6 +130,12 @@ class OpenAIProvider(BaseProvider):
         """OpenAI's own API has /v1/batches; compatible endpoints (the same class) do not."""
         return self.caps.prompt_cache_key  # declared for OpenAI's own models only
 
+    @property
+    def batch_scope(self) -> str:
+        """Which calls may share a batch: one model's (OpenAI's batch guide: each input file
+        can only include requests to a single model)."""
+        return f"openai|{self.settings.base_url}|{self.settings.key_env}|{self.model}"
+
     # --- Files + Batches -------------------------------------------------------------------
 
     def _batch_status(self, batch: Any) -> BatchStatus:
@@ -160,7 +166,7 @@ class OpenAIProvider(BaseProvider):
         check_custom_ids(items)
         lines = []
         for item in items:
-            body = self.batch_body(item.request)
+            body = (item.owner or self).batch_body(item.request)
             body.update(body.pop("extra_body", None) or {})
             lines.append(
                 json.dumps({"custom_id": item.custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body})
@@ -183,7 +189,9 @@ class OpenAIProvider(BaseProvider):
         page = await self.sdk_call(self._sdk_client().batches.list(limit=100))
         return [self._batch_status(b) for b in page.data]
 
-    async def batch_results(self, batch_id: str, requests: dict[str, Request]) -> list[BatchOutcome]:
+    async def batch_results(
+        self, batch_id: str, requests: dict[str, Request], owners: Mapping[str, Any] | None = None
+    ) -> list[BatchOutcome]:
         import json
 
         client = self._sdk_client()
@@ -199,7 +207,8 @@ class OpenAIProvider(BaseProvider):
             request = requests.get(cid)
             if request is None:
                 continue
-            outcomes[cid] = self._batch_outcome(cid, request, row)
+            owner: OpenAIProvider = (owners or {}).get(cid) or self  # its model's converter and price
+            outcomes[cid] = owner._batch_outcome(cid, request, row)
         never_run: ItemState = "canceled" if batch.status == "cancelled" else "expired"
         for cid in requests:  # a failed or expired batch may leave items out of both files
             outcomes.setdefault(cid, BatchOutcome(cid, never_run))

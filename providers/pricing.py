@@ -38,6 +38,8 @@ class Price:
 
 #: genai-prices' request context for the providers' batch APIs (half price at both).
 BATCH_CONTEXT = {"processing": "batch"}
+#: A `[prices]` override's share at a batch API: genai-prices' batch rate for both.
+BATCH_DISCOUNT = 0.5
 
 
 #: The price keys a flat entry may have. The counted ones (web searches) are never in our
@@ -101,7 +103,9 @@ def cost_usd(
     """`price_provider` is the genai-prices provider id, or None for endpoints it cannot know.
     `batch`: the call ran through the provider's batch API and is priced at its rate."""
     if overrides and model in overrides:
-        return overrides[model].cost(usage)
+        cost = overrides[model].cost(usage)
+        # Both batch APIs driftcheck uses (Anthropic's, OpenAI's) charge half of every rate.
+        return None if cost is None else cost * BATCH_DISCOUNT if batch else cost
     if price_provider is None or usage.input_tokens is None or usage.output_tokens is None:
         return None
     entry = price_entry(price_provider, model)

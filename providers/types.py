@@ -173,6 +173,9 @@ class Response:
     #: (negative when only a cache write was paid); None when the price is unknown.
     cache_saved_usd: float | None = None
     batch: bool = False  # answered through a batch API, priced at the batch rate
+    #: A batched answer's submit-to-result time (the batch's turnaround, set by whoever
+    #: polled it): never a live latency, so `ttft_s` is None and `total_s` 0 for it.
+    batch_turnaround_s: float | None = None
 
     @property
     def spec(self) -> str:

@@ -4,7 +4,8 @@ Each item of a batch is answered as the same request sent live would be (scripts
 schema instances, cache simulation), when the batch is created; the batch then reports
 "in progress" for `FakeServer.batch_processing_s` seconds before it ends. A scripted
 `HttpError` makes that one item fail; `FakeServer.batch_expires = True` makes the next
-batch expire with none of its items done. Results come back as the real APIs send them:
+batch expire with none of its items done. As the real APIs, an Anthropic batch may mix
+models (each item names its own) and an OpenAI batch may not (refused here with a 400). Results come back as the real APIs send them:
 Anthropic's JSONL from `results_url`, OpenAI's output and error files.
 """
 
@@ -354,6 +355,10 @@ def openai_route(handler: Any, method: str, path: str, raw: bytes) -> bool:
             handler._json(400, {"error": {"message": "input file not found", "type": "invalid_request_error"}})
             return True
         lines = [json.loads(line) for line in source.decode().splitlines() if line.strip()]
+        if len({line["body"].get("model") for line in lines}) > 1:  # the batch guide's rule
+            message = "each input file can only include requests to a single model"
+            handler._json(400, {"error": {"message": message, "type": "invalid_request_error"}})
+            return True
         batch = _new_batch(fake, "openai", [(line["custom_id"], line["body"]) for line in lines])
         batch.input_file_id = body["input_file_id"]
         handler._json(200, openai_batch_json(fake, batch))

@@ -19,6 +19,7 @@ from providers.errors import ProviderError
 from providers.pricing import cost_usd
 from providers.spec import Endpoint
 from tests.fake_batches import created
+from tests.fake_reviews import keyed_review
 from tests.fakeserver import HttpError, Reply
 
 SPECS = ("anthropic:claude-haiku-4-5", "openai:gpt-5.4-mini")
@@ -61,6 +62,9 @@ async def test_a_batch_is_submitted_polled_and_collected_at_the_batch_price(fake
     from app.calls.metrics import metrics_dict, metrics_line
 
     assert metrics_dict(first)["batch"] is True and "batch price" in metrics_line(first)
+    # Nothing was timed live: no latency figure, and the line says so.
+    assert metrics_dict(first)["latency_ms"] is None and metrics_dict(first)["ttft_ms"] is None
+    assert "not a live latency" in metrics_line(first) and "first token" not in metrics_line(first)
     assert [b.id for b in await provider.list_batches()] == [status.id]
 
 
@@ -161,26 +165,39 @@ def test_an_eval_with_batch_gives_the_live_report_at_half_the_price(fake, run_cl
     fake_eval.script(fake)
     batched = run_cli(*EVAL, "--batch", "--format", "json", timeout=180)
     assert batched.code == 0, batched.stderr
-    # One batch per provider SPEC and round (answers, then grades), and no live call.
-    creates = [r for r in fake.requests if r.path.endswith(("/messages/batches", "/v1/batches"))]
+    # One batch per provider and round (answers, then grades) — per model at OpenAI, whose
+    # batches take one model each — and no live call.
     streamed = [r for r in fake.requests if r.path.endswith(("/messages", "/chat/completions"))]
-    assert streamed == [] and len(creates) == len(fake_eval.MODELS) + len(fake_eval.JUDGES)
+    assert streamed == [] and _batches_by_api(fake) == {"anthropic": 2, "openai": 3}
+    first = next(iter(fake.batches.batches.values()))  # Haiku's and Sonnet's answers, together
+    assert first.api == "anthropic" and len(first.outcomes) == 2 * len(fake_eval.INCIDENTS)
     assert sum(len(b.outcomes) for b in fake.batches.batches.values()) == ANSWERS + GRADES
     live_report, batch_report = json.loads(live.stdout), json.loads(batched.stdout)
     assert batch_report["cost_usd"]["total"] == pytest.approx(live_report["cost_usd"]["total"] / 2, rel=1e-3)
+    # A batched answer's time is the batch's turnaround, apart: never a live latency.
+    for row in (row for task in batch_report["tasks"] for row in task["models"]):
+        assert row["latency_ms"]["median"] is None and row["ttft_ms"]["median"] is None
+        assert row["batch_turnaround_ms"]["median"] >= 0
+    assert all("batch_turnaround_ms" not in row for task in live_report["tasks"] for row in task["models"])
+    from app.render.eval_html import eval_html
+
+    page = eval_html(batch_report)  # no latency plot of batched answers; their turnaround, said apart
+    assert "No answer finished live" in page and "answered through a batch API; batch turnaround" in page
 
     def without_costs_or_times(report: dict) -> dict:
         data = _comparable(report)
         data.pop("cost_usd")
         for task in data["tasks"]:
             for row in task["models"]:
-                for key in [k for k in row if "cost" in k or k in ("ttft_ms", "latency_ms")]:
+                for key in [k for k in row if "cost" in k or k in ("ttft_ms", "latency_ms", "batch_turnaround_ms")]:
                     row.pop(key)
             task.pop("recommendation")  # it weighs cost, which halved for every model alike
         return data
 
     assert without_costs_or_times(batch_report) == without_costs_or_times(live_report)
     assert "batch " in batched.stderr and "ended" in batched.stderr
+    assert f"({fake_eval.HAIKU}, {fake_eval.SONNET}): ended" in batched.stderr  # one batch, both models
+    assert "· batch turnaround " in batched.stderr and " · 0.0 s · " not in batched.stderr  # each cell's line
 
 
 def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli, cli_env):
@@ -196,6 +213,18 @@ def test_a_provider_without_a_batch_api_runs_live_in_a_batch_eval(fake, run_cli,
     assert any(r.path.endswith("/chat/completions") for r in fake.requests)  # lab, live
     assert any(r.path.endswith("/messages/batches") for r in fake.requests)  # haiku, batched
     assert not any(r.path.endswith("/v1/batches") for r in fake.requests)
+
+
+#: The answers' batches of EVAL: one for both Anthropic models, one per OpenAI model.
+ANSWER_BATCHES = 3
+
+
+def _batches_by_api(fake) -> dict[str, int]:
+    """How many batches were created through each API (one create each)."""
+    counts: dict[str, int] = {}
+    for batch in fake.batches.batches.values():
+        counts[batch.api] = counts.get(batch.api, 0) + 1
+    return counts
 
 
 def _killed_batch_eval(fake, cli_env, *args: str, batches: int = 1) -> tuple[str, list[str]]:
@@ -231,33 +260,68 @@ def _killed_batch_eval(fake, cli_env, *args: str, batches: int = 1) -> tuple[str
     return stored[0][0], [json.loads(data)["id"] for _, data in stored]
 
 
-def test_a_killed_batch_eval_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env):
-    """A real process: SIGKILL after the batches were submitted is the point."""
+def _script_compare(fake) -> tuple[str, ...]:
+    """A compare --repeat 3 of two Anthropic models: all six runs go in one Message Batch."""
+    answer = json.dumps(keyed_review("inventory_service.py", score=5))
+    for model in ("claude-haiku-4-5", "claude-sonnet-4-6"):
+        fake.script(*[Reply(text=answer) for _ in range(3)], model=model)
+    return (
+        "compare",
+        "sample_code/inventory_service.py",
+        "-a",
+        fake_eval.HAIKU,
+        "-b",
+        fake_eval.SONNET,
+        "--repeat",
+        "3",
+    )
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_killed_batch_run_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env, command):
+    """A real process: SIGKILL after the batches were submitted is the point. Both an eval
+    and a compare --batch are resumed by `history resume ID`."""
     import sqlite3
 
     fake.cache_min_tokens = NO_CACHE
-    fake_eval.script(fake)
-    run_id, ids = _killed_batch_eval(fake, cli_env, *EVAL, batches=len(fake_eval.MODELS))
+    if command == "eval":
+        fake_eval.script(fake)
+        args, batches = EVAL, ANSWER_BATCHES
+    else:
+        args, batches = _script_compare(fake), 1
+    run_id, ids = _killed_batch_eval(fake, cli_env, *args, batches=batches)
     submitted = dict(fake.batches.batches)
-    assert sorted(submitted) == sorted(ids) and len(ids) == len(fake_eval.MODELS)
+    assert sorted(submitted) == sorted(ids) and len(ids) == batches
+    if command == "compare":  # both models' runs, in one batch; history says how to carry on
+        assert [len(b.outcomes) for b in submitted.values()] == [6]
+        assert f"driftcheck history resume {run_id}" in run_cli("history", "show", run_id).stdout
 
     for batch in submitted.values():  # the provider finishes the work while nobody watches
         batch.ready_at = 0.0
     fake.batch_processing_s = 0.0
-    resumed = run_cli("eval", "--resume", run_id, "--format", "json", timeout=180)
+    resumed = run_cli("history", "resume", run_id, "--format", "json", timeout=180)
     assert resumed.code == 0, resumed.stderr
+    assert f"resuming {command} {run_id} (interrupted, {batches} batch(es) to collect)" in resumed.stderr
     assert "submitted before the resume" in resumed.stderr
-    # One create per provider SPEC for the answers (before the kill), then the grades'.
-    assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
-    assert len(fake.batches.batches) == len(fake_eval.MODELS) + len(fake_eval.JUDGES)
     assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
+    assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
     report = json.loads(resumed.stdout)
-    assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
+    if command == "eval":
+        # One create per provider for the answers (before the kill), then the grades'.
+        assert _batches_by_api(fake) == {"anthropic": 2, "openai": 3}
+        assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
+    else:  # nothing sent again: the one batch of both sides' runs was collected
+        assert list(fake.batches.batches) == list(submitted)
+        assert report["noise"]["runs"] == {"a": 3, "b": 3, "ok_a": 3, "ok_b": 3}
+        assert all(r["metrics"]["batch"] for side in ("a", "b") for r in report["runs"][side])
     with sqlite3.connect(Path(cli_env["DRIFTCHECK_DATA_DIR"]) / "history.db") as conn:
         states = [
             json.loads(d)["state"] for (d,) in conn.execute("SELECT data_json FROM run_parts WHERE key LIKE 'batch:%'")
         ]
-    assert states and all(s == "collected" for s in states)
+        status = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+    assert states and all(s == "collected" for s in states) and status == "ok"
+    again = run_cli("history", "resume", run_id)  # finished now: nothing to resume
+    assert again.code == 2 and again.stderr.count("\n") == 1 and "finished (ok): nothing to resume" in again.stderr
 
 
 def test_expired_and_failed_items_of_a_batch_eval_are_run_again_never_lost(fake, run_cli):
@@ -312,20 +376,31 @@ def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake,
         "anthropic:claude-haiku-4-5",
         "submitted",
     )
-    assert row["items"] == 6
+    assert row["items"] == 6 and row["models"] == ["anthropic:claude-haiku-4-5"]
     text = run_cli("batches")
     assert text.code == 0 and batch_id in text.stdout
 
     # Bad input: an id history does not know, and a resume against another endpoint.
     unknown = run_cli("batches", "--cancel", "msgbatch_nope")
     assert unknown.code == 2 and unknown.stderr.count("\n") == 1 and "not in history" in unknown.stderr
-    moved = run_cli("eval", "--resume", run_id, env={**cli_env, "ANTHROPIC_BASE_URL": f"{fake.url}/elsewhere"})
+    moved_env = {**cli_env, "ANTHROPIC_BASE_URL": f"{fake.url}/elsewhere"}
+    moved = run_cli("eval", "--resume", run_id, env=moved_env)
     assert moved.code == 2 and "was submitted to" in moved.stderr and "Traceback" not in moved.stderr
+    moved = run_cli("history", "resume", run_id, env=moved_env)
+    assert moved.code == 2 and moved.stderr.count("error:") == 1 and "was submitted to" in moved.stderr
+    nowhere = run_cli("history", "resume", "nope")
+    assert nowhere.code == 2 and nowhere.stderr.count("\n") == 1 and "no run 'nope' in history" in nowhere.stderr
+    fake.script(Reply(text=json.dumps(keyed_review("inventory_service.py", score=5))))
+    review = run_cli("review", "sample_code/inventory_service.py", "-p", "anthropic:claude-haiku-4-5", "--no-tui")
+    review_id = review.stderr.split("recorded as ", 1)[1].split()[0]
+    other = run_cli("history", "resume", review_id)
+    assert other.code == 2 and "is a review: only an eval or a compare --batch can be resumed" in other.stderr
+    fake.requests.clear()
     assert len(fake.batches.batches) == 1  # nothing was resent
 
     cancelled = run_cli("batches", "--cancel", batch_id)
     assert cancelled.code == 0, cancelled.stderr
-    assert f"driftcheck eval --resume {run_id}" in cancelled.stderr
+    assert f"driftcheck history resume {run_id}" in cancelled.stderr
     assert fake.batches.batches[batch_id].cancelled
 
     fake.batch_processing_s = 0.0

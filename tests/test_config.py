@@ -35,6 +35,12 @@ hedge_budget = 0.05
 [prices."qwen2.5-coder:7b"]
 input_per_mtok = 0.1
 output_per_mtok = 0.3
+
+[prices."claude-haiku-4-5"]
+input_per_mtok = 1.0
+output_per_mtok = 5.0
+cache_read_per_mtok = 0.1
+cache_write_per_mtok = 1.25
 """
 
 
@@ -61,6 +67,15 @@ def test_documented_example_loads(tmp_path):
     assert (config.timeouts.first_token_s, config.timeouts.stall_s) == (20, 60)
     assert config.retry.retries == 3
     assert config.prices["qwen2.5-coder:7b"].output_per_mtok == 0.3
+    # An override prices cache reads and writes too (else at the input price), and halves at a batch API.
+    from providers.pricing import cost_usd
+    from providers.types import Usage
+
+    usage = Usage(input_tokens=1_000_000, output_tokens=0, cache_read_tokens=600_000, cache_write_tokens=300_000)
+    expected = 0.1 * 1.0 + 0.6 * 0.1 + 0.3 * 1.25
+    assert cost_usd("anthropic", "claude-haiku-4-5", usage, config.prices) == pytest.approx(expected)
+    assert cost_usd("anthropic", "claude-haiku-4-5", usage, config.prices, batch=True) == pytest.approx(expected / 2)
+    assert cost_usd(None, "qwen2.5-coder:7b", usage, config.prices) == pytest.approx(0.1)  # no cache rates: input
 
 
 def test_missing_file_is_an_empty_config(tmp_path):

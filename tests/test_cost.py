@@ -158,7 +158,7 @@ def test_a_one_off_review_marks_nothing_and_pays_no_cache_write(fake, run_cli):
     assert metrics["cache_write_tokens"] == 0 and metrics["cache_saved_usd"] == 0
 
 
-def test_compare_repeat_with_batch_sends_each_side_as_one_batch(fake, run_cli):
+def test_compare_and_review_repeat_with_batch_send_their_runs_as_one_batch(fake, run_cli):
     answer = json.dumps(keyed_review(SAMPLE, score=5))
     fake.script(*[Reply(text=answer) for _ in range(5)], model="claude-haiku-4-5")
     fake.script(*[Reply(text=answer) for _ in range(5)], model="gpt-5.4-mini")
@@ -171,6 +171,14 @@ def test_compare_repeat_with_batch_sends_each_side_as_one_batch(fake, run_cli):
     runs = report["runs"]["a"] + report["runs"]["b"]
     assert all(r["status"] == "ok" and r["metrics"]["batch"] for r in runs)
     assert report["noise"]["runs"] == {"a": 5, "b": 5, "ok_a": 5, "ok_b": 5}
+    # Each run's time is its batch's turnaround, labelled, and no live latency is compared.
+    assert all(r["metrics"]["latency_ms"] is None and r["metrics"]["batch_turnaround_ms"] >= 0 for r in runs)
+    timings = report["drift"]["metrics"]
+    assert timings["latency_ms"]["ratio_b_to_a"] is None and timings["batch_turnaround_ms"]["a"] is not None
+    assert "A and B answered through a batch API" in timings["note"] and "not a live latency" in timings["note"]
+    assert "done (batch turnaround " in result.stderr and "done in 0.0 s" not in result.stderr
+    text = run_cli("history", "show", result.stderr.split("recorded as ", 1)[1].split()[0])
+    assert text.code == 0 and "total ?" in text.stdout  # history keeps no live time for a batched call
     # Priced at the batch rate: half of what the same tokens cost live.
     for run in runs:
         m = run["metrics"]
@@ -178,6 +186,18 @@ def test_compare_repeat_with_batch_sends_each_side_as_one_batch(fake, run_cli):
         usage = Usage(m["input_tokens"], m["output_tokens"], None, m["cache_read_tokens"], m["cache_write_tokens"])
         live = cost_usd(spec.split(":")[0], spec.split(":")[1], usage)
         assert m["cost_usd"] == pytest.approx(live / 2)
+
+    # review --repeat N --batch: the same executor, its N runs in one batch.
+    fake.reset()
+    fake.script(*[Reply(text=answer) for _ in range(3)], model="claude-haiku-4-5")
+    review = run_cli("review", f"sample_code/{SAMPLE}", "-p", HAIKU, "--repeat", "3", "--batch", "--format", "json")
+    assert review.code == 0, review.stderr
+    assert [len(b.outcomes) for b in fake.batches.batches.values()] == [3]
+    assert not any(r.path.endswith("/messages") for r in fake.requests)
+    record = json.loads(review.stdout)
+    assert record["stability"]["finished"] == 3 and all(r["metrics"]["batch"] for r in record["runs"])
+    single = run_cli("review", f"sample_code/{SAMPLE}", "-p", HAIKU, "--batch", "--format", "json")
+    assert single.code == 2 and "add --repeat" in single.stderr and single.stderr.count("\n") == 1
 
 
 async def test_the_tui_metrics_bar_says_what_the_cache_read_and_saved():

@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from app.notes import Note
@@ -48,6 +48,12 @@ def call_key(key: str) -> Iterator[None]:
         _CALL_KEY.reset(token)
 
 
+def name_calls(key: str) -> None:
+    """Name the calls the current task makes from here on (a compare's run: `run:a:0`),
+    for a task of its own, where no `with call_key` can span it (an async generator)."""
+    _CALL_KEY.set(key)
+
+
 def custom_id(key: str) -> str:
     """A batch item id both APIs accept, the same for the same call in every process."""
     return "dc-" + hashlib.sha256(key.encode()).hexdigest()[:40]
@@ -60,6 +66,7 @@ class BatchProgress:
     status: BatchStatus
     elapsed_s: float
     resumed: bool
+    models: tuple[str, ...] = ()  # the SPECs whose calls it holds (several: one provider's models)
 
 
 def batch_part(spec: str, batch_id: str) -> str:
@@ -75,26 +82,34 @@ def open_batches(parts: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+Waiting = dict[str, tuple[Request, "asyncio.Future[Response]", Any]]  # id -> (request, its answer, its model)
+
+
 @dataclass
 class BatchCollector:
-    provider: Any  # a provider with a batch API (providers.batch.BatchProvider)
+    """The calls of one batch scope (a provider account, or one model of it where the API
+    takes one model per batch), gathered into batches."""
+
+    provider: Any  # a provider with a batch API (providers.batch.BatchProvider): submits and polls
     keep: Callable[[str, Any], None]
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # open batches from before a resume
     retry: RetryMode = "live"
     gather_s: float = 0.3
     poll_s: float = 2.0
     on_progress: Callable[[BatchProgress], None] = lambda _: None
-    _waiting: dict[str, tuple[Request, asyncio.Future[Response]]] = field(default_factory=dict)
+    _waiting: Waiting = field(default_factory=dict)
     _uses: dict[str, int] = field(default_factory=dict)
     _flusher: asyncio.Task[None] | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _submitted_at: dict[str, float] = field(default_factory=dict)  # part -> time.time() at submission
 
-    async def call(self, request: Request) -> Response:
+    async def call(self, request: Request, owner: Any = None) -> Response:
+        """`owner`: the provider (model) the call is for; None is the collector's own."""
         key = _CALL_KEY.get() or "call"
         n = self._uses[key] = self._uses.get(key, 0) + 1  # a repair turn is a second call of the part
         cid = custom_id(key if n == 1 else f"{key}#{n}")
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        self._waiting[cid] = (request, future)
+        self._waiting[cid] = (request, future, owner or self.provider)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_when_quiet())
         return await future
@@ -117,52 +132,71 @@ class BatchCollector:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _submit(self, calls: dict[str, tuple[Request, asyncio.Future[Response]]]) -> None:
+    def _state(self, batch_id: str, calls: Waiting, state: str) -> dict[str, Any]:
+        return {
+            "id": batch_id,
+            "provider": self.provider.spec,  # the SPEC that polls and collects it
+            "group": self.provider.batch_scope,
+            "models": sorted({owner.spec for _, _, owner in calls.values()}),
+            "state": state,
+            "items": sorted(calls),
+            "endpoint": self.provider.settings.base_url,
+        }
+
+    async def _submit(self, calls: Waiting) -> None:
+        items = [BatchItem(cid, req, owner) for cid, (req, _, owner) in calls.items()]
+        submitted_at = time.time()
         try:
-            status = await self.provider.submit_batch([BatchItem(cid, req) for cid, (req, _) in calls.items()])
+            status = await self.provider.submit_batch(items)
         except ProviderError as error:
             _fail(calls, error)
             return
         part = batch_part(self.provider.spec, status.id)
-        state = {"id": status.id, "provider": self.provider.spec, "state": "submitted", "items": sorted(calls)}
-        state["endpoint"] = self.provider.settings.base_url
+        state = {**self._state(status.id, calls, "submitted"), "submitted_at": submitted_at}
         self.keep(part, state)  # in history before anything else can go wrong
+        self._submitted_at[part] = submitted_at
         await self._collect(status.id, part, calls, resumed=False)
 
-    async def _collect(
-        self, batch_id: str, part: str, calls: dict[str, tuple[Request, asyncio.Future[Response]]], *, resumed: bool
-    ) -> None:
+    async def _collect(self, batch_id: str, part: str, calls: Waiting, *, resumed: bool) -> None:
         started = time.monotonic()
         try:
             while True:
                 status = await self.provider.poll_batch(batch_id)
-                self.on_progress(BatchProgress(status, time.monotonic() - started, resumed))
+                models = tuple(sorted({owner.spec for _, _, owner in calls.values()}))
+                self.on_progress(BatchProgress(status, time.monotonic() - started, resumed, models))
                 if status.ended:
                     break
                 await asyncio.sleep(self.poll_s)
-            outcomes = await self.provider.batch_results(batch_id, {cid: req for cid, (req, _) in calls.items()})
+            outcomes = await self.provider.batch_results(
+                batch_id,
+                {cid: req for cid, (req, _, _) in calls.items()},
+                {cid: owner for cid, (_, _, owner) in calls.items()},
+            )
         except ProviderError as error:
             _fail(calls, error)
             return
         by_id: dict[str, BatchOutcome] = {o.custom_id: o for o in outcomes}
-        again: dict[str, tuple[Request, asyncio.Future[Response]]] = {}
-        for cid, (request, future) in calls.items():
+        # Our clock at submission, kept with the batch: a resumed process knows it too.
+        submitted_at = self._submitted_at.get(part) or (self.stored.get(part) or {}).get("submitted_at")
+        turnaround = None if submitted_at is None else round(time.time() - submitted_at, 3)
+        again: Waiting = {}
+        for cid, (request, future, owner) in calls.items():
             outcome = by_id.get(cid) or BatchOutcome(cid, "expired")
             if outcome.response is not None:
-                future.set_result(outcome.response)
+                future.set_result(replace(outcome.response, batch_turnaround_s=turnaround))
             elif outcome.retryable:
-                again[cid] = (request, future)
+                again[cid] = (request, future, owner)
             else:
                 future.set_exception(outcome.error or ProviderError("the batch returned no answer"))
-        self.keep(part, {"id": batch_id, "provider": self.provider.spec, "state": "collected", "items": sorted(calls)})
+        self.keep(part, {**self._state(batch_id, calls, "collected"), "submitted_at": submitted_at})
         self.stored.pop(part, None)
         if not again:
             return
         if self.retry == "batch":
             await self._submit(again)
             return
-        for request, future in again.values():
-            self._spawn(_live(self.provider, request, future))
+        for request, future, owner in again.values():
+            self._spawn(_live(owner, request, future))
 
     async def cancel_all(self) -> None:
         for task in list(self._tasks):
@@ -176,14 +210,15 @@ async def _live(provider: Any, request: Request, future: asyncio.Future[Response
         future.set_exception(error)
 
 
-def _fail(calls: dict[str, tuple[Request, asyncio.Future[Response]]], error: ProviderError) -> None:
-    for _, future in calls.values():
+def _fail(calls: Waiting, error: ProviderError) -> None:
+    for _, future, _ in calls.values():
         if not future.done():
             future.set_exception(error)
 
 
 class BatchedProvider:
-    """A provider whose calls go through its batch API (via a `BatchCollector`)."""
+    """A provider whose calls go through its batch API (via a `BatchCollector`, which may
+    gather the calls of other models of the same provider into the same batch)."""
 
     batched = True
 
@@ -198,28 +233,66 @@ class BatchedProvider:
         self.inner.preload()
 
     async def stream(self, request: Request) -> AsyncIterator[ProviderEvent]:
-        yield Completed(await self.collector.call(request))
+        yield Completed(await self.collector.call(request, self.inner))
 
     async def complete(self, request: Request) -> Response:
-        return await self.collector.call(request)
+        return await self.collector.call(request, self.inner)
 
     async def aclose(self) -> None:
         await self.collector.cancel_all()
         await self.inner.aclose()
 
 
+@dataclass
+class BatchGroups:
+    """Every provider with a batch API behind the collector of its batch scope: one batch
+    per provider (Anthropic: all its models; OpenAI: one per model, as its API requires)
+    and round. The others run as they are, said in a note. `stored`: a resumed run's open
+    batches, each picked up by the collector of its scope instead of being resent."""
+
+    keep: Callable[[str, Any], None]
+    notify: Callable[[Note], None]
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    retry: RetryMode = "live"
+    on_progress: Callable[[BatchProgress], None] = lambda _: None
+    collectors: dict[str, BatchCollector] = field(default_factory=dict)  # batch scope -> its collector
+    wrapped: dict[str, Any] = field(default_factory=dict)  # SPEC -> its provider, batched or not
+
+    def wrap(self, provider: Any) -> Any:
+        """Raises UsageError when a stored batch of this provider was submitted to another endpoint."""
+        from app.errors import UsageError
+        from providers.batch import has_batch_api
+
+        spec = provider.spec
+        if spec in self.wrapped:
+            return self.wrapped[spec]
+        if not has_batch_api(provider):
+            self.notify(Note("info", f"{spec} has no batch API: its calls run live, at the live price"))
+            self.wrapped[spec] = provider
+            return provider
+        scope = provider.batch_scope
+        collector = self.collectors.get(scope)
+        if collector is None:
+            collector = BatchCollector(provider, self.keep, retry=self.retry, on_progress=self.on_progress)
+            self.collectors[scope] = collector
+        for part, state in list(self.stored.items()):
+            if state.get("group") != scope and state.get("provider") != spec:
+                continue
+            endpoint = state.get("endpoint")
+            if endpoint and endpoint != provider.settings.base_url:
+                raise UsageError(
+                    f"batch {state['id']} of {spec} was submitted to {endpoint}, not {provider.settings.base_url} "
+                    f"(the endpoint configured now); resume with the configuration that submitted it"
+                )
+            collector.stored[part] = self.stored.pop(part)
+        self.wrapped[spec] = BatchedProvider(provider, collector)
+        return self.wrapped[spec]
+
+
 def batch_wrapper(notify: Callable[[Note], None]) -> Callable[[Any], Any]:
     """For a command that is not resumed (a compare's repeats): each provider with a batch
-    API behind a collector of its own, the others as they are, said in a note."""
-    from providers.batch import has_batch_api
-
-    def wrap(provider: Any) -> Any:
-        if not has_batch_api(provider):
-            notify(Note("info", f"{provider.spec} has no batch API: its calls run live, at the live price"))
-            return provider
-        return BatchedProvider(provider, BatchCollector(provider, keep=lambda _key, _data: None))
-
-    return wrap
+    API behind the collector of its batch scope, the others as they are, said in a note."""
+    return BatchGroups(keep=lambda _key, _data: None, notify=notify).wrap
 
 
 def use_batches(
@@ -232,37 +305,13 @@ def use_batches(
     notify: Callable[[Note], None],
     on_progress: Callable[[BatchProgress], None] = lambda _: None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The eval's models and judges, each provider with a batch API behind a collector of
-    its own (one batch per provider and round); the others as they are, said in a note.
+    """The eval's models and judges, each provider with a batch API batched (`BatchGroups`).
     `parts` are a resumed run's stored parts: its open batches are picked up, not resent.
     Raises UsageError when a stored batch was submitted to another endpoint."""
-    from app.errors import UsageError
-    from providers.batch import has_batch_api
-
-    stored = open_batches(parts)
-    collectors: dict[str, BatchedProvider] = {}
-
-    def wrap(spec: str, provider: Any) -> Any:
-        if spec in collectors:
-            return collectors[spec]
-        if not has_batch_api(provider):
-            notify(Note("info", f"{spec} has no batch API: its calls run live, at the live price"))
-            return provider
-        mine = {key: state for key, state in stored.items() if state.get("provider") == spec}
-        for state in mine.values():
-            endpoint = state.get("endpoint")
-            if endpoint and endpoint != provider.settings.base_url:
-                raise UsageError(
-                    f"batch {state['id']} of {spec} was submitted to {endpoint}, not {provider.settings.base_url} "
-                    f"(the endpoint configured now); resume with the configuration that submitted it"
-                )
-        collector = BatchCollector(provider, keep, stored=mine, retry=retry, on_progress=on_progress)
-        collectors[spec] = BatchedProvider(provider, collector)
-        return collectors[spec]
-
+    groups = BatchGroups(keep, notify, stored=open_batches(parts), retry=retry, on_progress=on_progress)
     return (
-        {spec: wrap(spec, p) for spec, p in models.items()},
-        {spec: wrap(spec, p) for spec, p in judges.items()},
+        {spec: groups.wrap(p) for spec, p in models.items()},
+        {spec: groups.wrap(p) for spec, p in judges.items()},
     )
 
 

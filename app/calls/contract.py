@@ -57,7 +57,9 @@ def task_tag(value: Any) -> str | None:
 class Metrics(Contract):
     """What a call (or all calls of a task) took: time, tokens, cost, retries, hedging.
     `cache_saved_usd`: what the prompt cache saved against the plain input price (negative
-    when a write was paid); `batch`: answered through a batch API, priced at its rate."""
+    when a write was paid); `batch`: answered through a batch API, priced at its rate — its
+    `ttft_ms` and `latency_ms` are then None (nothing was timed live) and
+    `batch_turnaround_ms` is the batch's submit-to-result time."""
 
     ttft_ms: Number | None
     latency_ms: Number | None
@@ -73,6 +75,7 @@ class Metrics(Contract):
     fallback_from: str | None
     hedge_cost_usd: Number | None
     batch: bool
+    batch_turnaround_ms: Number | None = None
 
 
 class ErrorInfo(Contract):

@@ -33,9 +33,11 @@ def metrics_of(response: Response | None, *, retries: int = 0) -> Metrics:
             batch=False,
         )
     usage = response.usage
+    turnaround = response.batch_turnaround_s
     return Metrics(
         ttft_ms=None if response.ttft_s is None else round(response.ttft_s * 1000, 1),
-        latency_ms=round(response.total_s * 1000, 1),
+        # A batched answer was not timed live: its time is the batch's turnaround, apart.
+        latency_ms=None if response.batch else round(response.total_s * 1000, 1),
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         reasoning_tokens=usage.reasoning_tokens,
@@ -50,6 +52,7 @@ def metrics_of(response: Response | None, *, retries: int = 0) -> Metrics:
         fallback_from=response.fallback_from,
         hedge_cost_usd=response.extra_cost_usd if response.hedged else None,
         batch=response.batch,  # answered through a batch API, priced at its rate
+        batch_turnaround_ms=None if turnaround is None else round(turnaround * 1000, 1),
     )
 
 
@@ -64,10 +67,13 @@ def _tokens(value: int | None) -> str:
 def metrics_line(response: Response) -> str:
     usage = response.usage
     ttft = "n/a" if response.ttft_s is None else f"{response.ttft_s * 1000:,.0f} ms"
+    timing = [f"first token {ttft}", f"total {response.total_s:,.2f} s"]
+    if response.batch:  # not a live latency: the batch's own time, labelled as such
+        turnaround = response.batch_turnaround_s
+        timing = [batch_turnaround_phrase(None if turnaround is None else turnaround * 1000)]
     parts = [
         response.spec,
-        f"first token {ttft}",
-        f"total {response.total_s:,.2f} s",
+        *timing,
         f"tokens in {_tokens(usage.input_tokens)} / out {_tokens(usage.output_tokens)}"
         + (f" (reasoning {usage.reasoning_tokens:,})" if usage.reasoning_tokens else ""),
         format_cost(response.cost_usd),
@@ -86,6 +92,20 @@ def metrics_line(response: Response) -> str:
     if response.request_id:
         parts.append(response.request_id)
     return " · ".join(parts)
+
+
+def batch_turnaround_phrase(ms: float | None) -> str:
+    """A batched call's time, never to be read as a live latency."""
+    return f"{took_phrase(None, batch_turnaround_ms=ms)} (submit to result, not a live latency)"
+
+
+def took_phrase(latency_ms: float | None, *, batch_turnaround_ms: float | None = None) -> str:
+    """How long a call took, in a progress line: a batched call's (with a turnaround, or
+    no live time) is its batch's turnaround, said so."""
+    if batch_turnaround_ms is not None or latency_ms is None:
+        when = "unknown" if batch_turnaround_ms is None else f"{batch_turnaround_ms / 1000:,.1f} s"
+        return f"batch turnaround {when}"
+    return f"{latency_ms / 1000:.1f} s"
 
 
 def spend_summary(metrics: list[dict[str, Any] | None]) -> dict[str, Any]:
@@ -170,8 +190,15 @@ def combined_response(responses: list[Response]) -> Response | None:
         checks=[c for r in responses for c in r.checks],
         hedged=any(r.hedged for r in responses),
         batch=any(r.batch for r in responses),
+        # The calls ran one after another, so did their batches (a chunk's, then a repair's).
+        batch_turnaround_s=_sum_or_none([r.batch_turnaround_s for r in responses]),
         fallback_from=next((r.fallback_from for r in responses if r.fallback_from), None),
         extra_cost_usd=None
         if any(r.extra_cost_usd is None for r in responses)
         else sum(r.extra_cost_usd or 0.0 for r in responses),
     )
+
+
+def _sum_or_none(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None

@@ -1,5 +1,5 @@
-"""`driftcheck batches`: the provider batches evals submitted and have not collected yet,
-and cancelling one (what it had not run is run again when the eval resumes)."""
+"""`driftcheck batches`: the provider batches evals and compares submitted and have not
+collected yet, and cancelling one (what it had not run is run again when the run resumes)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         say(
             neutralise(
                 f"cancelled batch {status.id} ({row['provider']}): {status.state}; what it had not run is run "
-                f"again by: driftcheck eval --resume {row['run_id']}"
+                f"again by: driftcheck history resume {row['run_id']}"
             )
         )
         return ExitCode.OK

@@ -223,6 +223,33 @@ def print_note(note: Note) -> None:
     say(note.text if note.level == "info" else f"{note.level}: {note.text}")
 
 
+_BATCH_SAID: dict[str, str] = {}
+
+
+def print_batch_progress(progress: Any) -> None:
+    """A line on stderr each time a batch's counts change (eval --batch, compare --batch)."""
+    status = progress.status
+    counts = ", ".join(f"{n} {what}" for what, n in status.counts.items() if n)
+    holds = ", ".join(progress.models) or status.provider
+    line = (
+        f"batch {status.id} ({holds}{', submitted before the resume' if progress.resumed else ''}): "
+        f"{status.state}, {counts or 'no items'}, {progress.elapsed_s:.0f} s"
+    )
+    if _BATCH_SAID.get(status.id) != f"{status.state} {counts}":
+        from app.render.terminal import neutralise
+
+        _BATCH_SAID[status.id] = f"{status.state} {counts}"
+        say(neutralise(line))  # the id and state are the provider's words
+
+
+def parse_command(module: Any, argv: list[str]) -> argparse.Namespace:
+    """`argv` (starting with the command's name) parsed by that command's own parser, with
+    its defaults: how `history resume` hands a stored run to the command that resumes it."""
+    parser = argparse.ArgumentParser(prog="driftcheck")
+    module.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
 def print_notes(notes: Iterable[Note]) -> None:
     for note in notes:
         print_note(note)

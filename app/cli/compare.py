@@ -27,6 +27,7 @@ from app.cli.common import (
     print_notes,
     print_recording,
     retries_arg,
+    say,
     spec_text,
     use_tui,
 )
@@ -75,8 +76,9 @@ def add_parser(sub: SubParsers) -> None:
     compare.add_argument(
         "--batch",
         action="store_true",
-        help="send every run of a side through its provider's batch API, all at once (half price, "
-        "results within 24 h; the wait is not resumable); providers without one run live",
+        help="send every run of both sides through their providers' batch APIs, all at once (half price, "
+        "results within 24 h; a killed compare resumes with `driftcheck history resume ID`); "
+        "providers without one run live",
     )
     compare.add_argument(
         "--baseline",
@@ -136,6 +138,7 @@ def add_parser(sub: SubParsers) -> None:
     compare.add_argument("--allow-secrets", action="store_true", help="send secrets in the input as they are")
     compare.add_argument("--no-history", action="store_true", help="do not record this run in history")
     compare.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
+    compare.set_defaults(resume=None)  # a stored compare --batch's id, set by `history resume`
 
 
 # --- choosing the input ------------------------------------------------------------------------
@@ -261,17 +264,25 @@ def run(args: argparse.Namespace) -> int:
         )
     ):
         return open_compare_tui(task, args, text_input, specs)
+    input_ref = str(Path(args.file or args.incident).resolve()) if (args.file or args.incident) else "(stdin)"
+    parts = stored_parts(args, text_input, input_ref)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
     # would report someone else's drift.
     wrap = None
-    if args.batch:  # every run of a side (and its judges) in one batch per provider, at half the price
-        from app.calls.batching import batch_wrapper
+    kept: list[Any] = []  # the recorder, once there is one: the batches are kept in its run
+    if args.batch:  # every run of both sides (and the judges) in one batch per provider, at half the price
+        from app.calls.batching import BatchGroups, open_batches
+        from app.cli.common import print_batch_progress
 
-        wrap = batch_wrapper(print_note)
+        wrap = BatchGroups(
+            keep=lambda key, data: kept[0].put_part(key, data),
+            notify=print_note,
+            stored=open_batches(parts),
+            on_progress=print_batch_progress,
+        ).wrap
     resolver = ProviderResolver(
         config, retries=args.retries, notify=print_note, prompt_cache=args.repeat > 1, wrap_exact=wrap
     )
-    input_ref = str(Path(args.file or args.incident).resolve()) if (args.file or args.incident) else "(stdin)"
     prepared: PreparedRun
     if task == "review":
         from app.cli.review import review_options
@@ -285,6 +296,7 @@ def run(args: argparse.Namespace) -> int:
             options=review_options(args),
             record=not args.no_history,
             input_ref=input_ref,
+            resume=args.resume,
         )
     else:
         from app.run.triage import prepare_triage
@@ -303,13 +315,19 @@ def run(args: argparse.Namespace) -> int:
             allow_secrets=args.allow_secrets,
             record=not args.no_history,
             input_ref=input_ref,
+            resume=args.resume,
         )
+    kept.append(prepared.recorder)
+    if args.batch and not args.resume:
+        keep_command(prepared, args, specs)
     try:
         runs = asyncio.run(
             run_sides(prepared.starts, args.repeat, live=args.format == "text", prepared=prepared, together=args.batch)
         )
     except KeyboardInterrupt:
-        prepared.recorder.finish(status="cancelled")
+        recording = prepared.recorder.finish(status="cancelled")
+        if args.batch and recording.run_id:  # its batches run on: collect them rather than pay twice
+            say(f"resume it, collecting its batches: driftcheck history resume {recording.run_id}")
         raise
     if baseline is not None:
         runs["a"] = [baseline]
@@ -336,6 +354,35 @@ def run(args: argparse.Namespace) -> int:
         return code
     print_notes(gate_notes)
     return gate_code
+
+
+def stored_parts(args: argparse.Namespace, text_input: TextInput, input_ref: str) -> dict[str, Any]:
+    """For a resumed compare (`history resume`): its stored parts (the batches it submitted),
+    once its input is known to be what it was. Else nothing."""
+    if not args.resume:
+        return {}
+    from app.history.recording import RunRecorder
+
+    run, parts = RunRecorder.stored(args.resume, task="compare")
+    if run["input_sha256"] != text_input.sha256:
+        raise UsageError(f"cannot resume: {input_ref} has changed since compare {run['id']} started")
+    return parts
+
+
+def keep_command(prepared: PreparedRun, args: argparse.Namespace, specs: dict[str, str | None]) -> None:
+    """A compare --batch keeps what it was asked (paths made absolute, sides as resolved), so
+    `history resume` can run it again and collect its batches after a kill."""
+    from app.history.resume import COMMAND_PART
+
+    if args.incident_text == "-":
+        say("note: this compare reads standard input, which cannot be read again: it cannot be resumed")
+        return
+    kept = {key: value for key, value in vars(args).items() if isinstance(value, str | int | float | bool | list)}
+    for key in ("file", "incident", "key", "reference"):
+        if isinstance(path := kept.get(key), str):
+            kept[key] = str(Path(path).resolve())
+    kept.update(spec_a=specs.get("a") or args.spec_a, spec_b=specs.get("b") or args.spec_b)
+    prepared.recorder.put_part(COMMAND_PART, {"command": "compare", "args": kept})
 
 
 def compare_gate_exit(report: dict[str, Any], args: argparse.Namespace) -> tuple[int, list[Any]]:

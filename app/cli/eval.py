@@ -18,6 +18,7 @@ from app.cli.common import (
     bounded_int,
     fail,
     max_tokens_arg,
+    print_batch_progress,
     print_note,
     print_recording,
     retries_arg,
@@ -270,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
             parts=parts,
             retry=args.batch_retry,
             notify=print_note,
-            on_progress=_batch_progress,
+            on_progress=print_batch_progress,
         )
     # SDK imports and model loading now, not inside the first call's latency
     for provider in [*providers.values(), *judges.values()]:
@@ -324,24 +325,6 @@ def run(args: argparse.Namespace) -> int:
     if args.write_routes:
         _write_routes(report, config, args)
     return _outcome(report, recorder.run_id, judge_optional=args.judge_optional)
-
-
-_BATCH_SAID: dict[str, str] = {}
-
-
-def _batch_progress(progress: Any) -> None:
-    """A line on stderr each time a batch's counts change."""
-    status = progress.status
-    counts = ", ".join(f"{n} {what}" for what, n in status.counts.items() if n)
-    line = (
-        f"batch {status.id} ({status.provider}{', submitted before the resume' if progress.resumed else ''}): "
-        f"{status.state}, {counts or 'no items'}, {progress.elapsed_s:.0f} s"
-    )
-    if _BATCH_SAID.get(status.id) != f"{status.state} {counts}":
-        from app.render.terminal import neutralise
-
-        _BATCH_SAID[status.id] = f"{status.state} {counts}"
-        say(neutralise(line))  # the id and state are the provider's words
 
 
 def _outcome(report: dict[str, Any], run_id: str | None, *, judge_optional: bool) -> int:
@@ -442,6 +425,7 @@ async def _drive(runner: Any, closing: list[Any], total: int) -> Any:
 def _cell_line(event: Any, done: int, total: int) -> str:
     from rich.markup import escape
 
+    from app.calls.metrics import took_phrase
     from providers.pricing import format_cost
 
     cell, answer = event.cell, event.answer
@@ -456,7 +440,8 @@ def _cell_line(event: Any, done: int, total: int) -> str:
         graded += f", {failed} judge(s) failed" if failed else ""
         graded += f", {skipped} judge(s) not asked (their provider refused an earlier request)" if skipped else ""
         m = answer["metrics"]
-        what = f"{graded} · {(m['latency_ms'] or 0) / 1000:.1f} s · {format_cost(m['cost_usd'])}"
+        took = took_phrase(m["latency_ms"], batch_turnaround_ms=m.get("batch_turnaround_ms"))
+        what = f"{graded} · {took} · {format_cost(m['cost_usd'])}"
     return f"driftcheck: {escape(where)}: {what}" + (" (kept from before)" if event.reused else "")
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def add_parser(sub: SubParsers) -> None:
     history = sub.add_parser(
         "history",
-        help="past runs: list, show, diff, export, prune",
+        help="past runs: list, show, diff, export, resume, prune",
         description="Every run and provider call driftcheck made, from the history database.",
     )
     actions = history.add_subparsers(dest="action", metavar="ACTION")
@@ -39,6 +39,12 @@ def add_parser(sub: SubParsers) -> None:
     export = actions.add_parser("export", help="a run's result as JSON, Markdown or SARIF")
     export.add_argument("run_id", metavar="ID")
     export.add_argument("--format", choices=("json", "markdown", "sarif"), default="json")
+    resume = actions.add_parser(
+        "resume",
+        help="carry on an interrupted eval or compare --batch, collecting the batches it submitted",
+    )
+    resume.add_argument("run_id", metavar="ID")
+    resume.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     prune = actions.add_parser("prune", help="delete runs older than DAYS")
     prune.add_argument("--older-than", type=float, required=True, metavar="DAYS")
 
@@ -58,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from app.history.store import Store
 
     action = args.action or "list"
+    if action == "resume":
+        return _resume(args)
     try:
         opened = Store.open(for_reading=action != "prune")
     except StoreError as exc:
@@ -74,6 +82,27 @@ def run(args: argparse.Namespace) -> int:
         return handler(store, args)
     finally:
         store.close()
+
+
+def _resume(args: argparse.Namespace) -> int:
+    """One entry point for every resumable run: the command that made it carries it on."""
+    from app.cli.common import parse_command
+    from app.history.resume import COMMAND_PART, find_resumable
+
+    target = find_resumable(args.run_id)
+    run_id = target.run["id"]
+    batches = f", {target.open_batches} batch(es) to collect" if target.open_batches else ""
+    say(f"resuming {target.command} {run_id} ({target.run['status']}{batches})")
+    if target.command == "eval":
+        from app.cli import eval as eval_command
+
+        return int(eval_command.run(parse_command(eval_command, ["eval", "--resume", run_id, "--format", args.format])))
+    from app.cli import compare
+
+    stored = parse_command(compare, ["compare"])  # today's defaults, then what the compare was given
+    vars(stored).update(target.parts[COMMAND_PART]["args"])
+    stored.resume, stored.format, stored.no_tui = run_id, args.format, True
+    return int(compare.run(stored))
 
 
 def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
@@ -180,6 +209,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
         print_eval(console, run["result"])
         if run["status"] != "ok":
             console.print(f"Resume it with: driftcheck eval --resume {run['id']}")
+    from app.history.resume import COMMAND_PART, UNFINISHED
+
+    if run["task"] == "compare" and run["status"] in UNFINISHED and COMMAND_PART in store.parts(run["id"]):
+        console.print(f"Resume it, collecting its batches, with: driftcheck history resume {run['id']}")
     result = (run["result"] or {}).get("result") or {}
     for finding in result.get("findings", []):
         lines = f"L{finding['line_start']}" + (

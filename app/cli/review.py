@@ -32,7 +32,7 @@ from app.cli.common import (
     use_tui,
     write_output,
 )
-from app.errors import exit_code_for
+from app.errors import UsageError, exit_code_for
 from app.review import DEFAULT_MAX_REQUESTS
 
 if TYPE_CHECKING:
@@ -97,6 +97,12 @@ def add_parser(sub: SubParsers) -> None:
     )
     add_repeat_option(
         review, "review N times and report which findings every run makes and which come and go (default 1)"
+    )
+    review.add_argument(
+        "--batch",
+        action="store_true",
+        help="with --repeat N: send all N runs through the provider's batch API at once (half price, results "
+        "within 24 h; exactly the provider asked for, no fallback); a provider without one runs live",
     )
     review.add_argument(
         "--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)"
@@ -164,15 +170,16 @@ def run(args: argparse.Namespace) -> int:
     review = load_review_input(args.file, args.key)
     if args.out:
         check_writable(args.out)
+    route, wrap = batch_route(args) if args.batch else (route_options(args), None)
     config = load_config()
     if use_tui(args) and not args.key and args.repeat == 1:
         return open_review_tui(args)
     prepared = prepare_review(
         review,
         {"a": args.provider},
-        resolver=ProviderResolver(config, retries=args.retries, notify=print_note),
+        resolver=ProviderResolver(config, retries=args.retries, notify=print_note, wrap_exact=wrap),
         options=review_options(args),
-        route=route_options(args),
+        route=route,
         record=not args.no_history,
         input_ref=str(Path(args.file).resolve()),
     )
@@ -203,6 +210,21 @@ def run(args: argparse.Namespace) -> int:
     return findings_exit(outcome.result, args.fail_on)
 
 
+def batch_route(args: argparse.Namespace) -> tuple[Any, Any]:
+    """--batch: exactly the provider asked for (a fallback has no place in a batch), behind
+    the batch executor compare --batch uses. UsageError for what does not fit with it."""
+    from app.calls.batching import BatchGroups
+    from app.cli.common import print_batch_progress
+    from app.run.options import EXACT
+
+    if args.repeat < 2:
+        raise UsageError("--batch sends the runs of --repeat N (N of 2 or more) as one batch; add --repeat")
+    if args.fallback or args.hedge_after:
+        raise UsageError("--batch runs exactly the provider asked for; drop --fallback and --hedge-after")
+    groups = BatchGroups(keep=lambda _key, _data: None, notify=print_note, on_progress=print_batch_progress)
+    return EXACT, groups.wrap
+
+
 def run_repeated(args: argparse.Namespace, prepared: PreparedRun, *, live: bool) -> int:
     """`review --repeat N`: N reviews one after another on the same provider; the output
     holds every run and the stability of each finding, and --fail-on gates on the
@@ -215,7 +237,8 @@ def run_repeated(args: argparse.Namespace, prepared: PreparedRun, *, live: bool)
     from app.task_exit import gate_exit
 
     try:
-        outcomes = asyncio.run(stream_runs(prepared, args.repeat, live=live))
+        runs = batched_runs(prepared, args.repeat) if args.batch else stream_runs(prepared, args.repeat, live=live)
+        outcomes = asyncio.run(runs)
     except KeyboardInterrupt:
         prepared.recorder.finish(status="cancelled")
         raise
@@ -264,6 +287,23 @@ async def stream_runs(prepared: PreparedRun, repeat: int, *, live: bool) -> list
     return outcomes
 
 
+async def batched_runs(prepared: PreparedRun, repeat: int) -> list[ReviewOutcome]:
+    """Every run at once, as compare --batch runs a side's: their calls wait in one batch."""
+    from app.compare.events import compare_events
+    from app.review.task import ReviewFinished
+
+    outcomes: dict[int, ReviewOutcome] = {}
+    try:
+        async for item in compare_events({"a": prepared.starts["a"]}, repeat=repeat, together=True):
+            if isinstance(item.event, ReviewFinished):
+                outcomes[item.run] = item.event.outcome
+            else:
+                print_route_event(item.event)
+    finally:
+        await prepared.providers["a"].aclose()
+    return [outcomes[n] for n in sorted(outcomes)]
+
+
 def is_many(args: argparse.Namespace) -> bool:
     """A review of a change or of several files (not today's one file); UsageError for
     options that do not fit together."""
@@ -287,9 +327,10 @@ def is_many(args: argparse.Namespace) -> bool:
         raise UsageError("--new-only needs --baseline RUN_ID: the stored review to compare with")
     if args.baseline and not many:
         raise UsageError("--baseline compares a review of a change or of several files (--diff, --staged, PATH...)")
-    if many and args.repeat > 1:
+    if many and (args.repeat > 1 or args.batch):
         raise UsageError(
-            "--repeat reviews one file N times; a change or several files are reviewed once (drop --repeat)"
+            "--repeat (and --batch) review one file N times; a change or several files are reviewed once "
+            "(drop --repeat)"
         )
     if many and args.key:
         raise UsageError("--key names one file's answer key; for several files, each FILE.key.toml beside it is used")

@@ -48,11 +48,19 @@ class MetricDelta(Contract):
 
 
 class MetricsDrift(Contract):
+    """A against B per metric. When a side answered through a batch API, `batch_turnaround_ms`
+    holds each side's submit-to-result time (compared with nothing: it is the batch queue's,
+    not the model's) and `note` says the live timings leave that side out."""
+
+    absent_unless_set = frozenset({"batch_turnaround_ms", "note"})
+
     ttft_ms: MetricDelta
     latency_ms: MetricDelta
     input_tokens: MetricDelta
     output_tokens: MetricDelta
     cost_usd: MetricDelta
+    batch_turnaround_ms: MetricDelta | None = None
+    note: str | None = None
 
 
 # --- reviews ---------------------------------------------------------------------------------

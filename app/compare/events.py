@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.calls.batching import name_calls
+
 
 @dataclass(frozen=True)
 class SideEvent:
@@ -60,15 +62,25 @@ async def interleave(streams: dict[str, AsyncIterator[Any]]) -> AsyncIterator[tu
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+async def _named(key: str, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The stream, its calls named `key`: their ids in a batch, the same in every process,
+    so a resumed compare collects the batch it submitted instead of sending it again. Each
+    run is pumped by a task of its own (`interleave`), which the name stays with."""
+    name_calls(key)
+    async for event in stream:
+        yield event
+
+
 async def _runs(
-    start: Callable[[int], AsyncIterator[Any]], repeat: int, *, together: bool = False
+    side: str, start: Callable[[int], AsyncIterator[Any]], repeat: int, *, together: bool = False
 ) -> AsyncIterator[tuple[int, Any]]:
     if together:  # every run at once: their calls wait in one batch, not in turn
-        async for tag, event in interleave({str(n): start(n) for n in range(repeat)}):
+        runs = {str(n): _named(f"run:{side}:{n}", start(n)) for n in range(repeat)}
+        async for tag, event in interleave(runs):
             yield int(tag), event
         return
     for run in range(repeat):
-        async for event in start(run):
+        async for event in _named(f"run:{side}:{run}", start(run)):
             yield run, event
 
 
@@ -78,6 +90,6 @@ async def compare_events(
     """Run each side's task `repeat` times (`starts[side](run)` begins one run), the sides
     concurrently; yield their events tagged with side and run. `together`: a side's runs
     start at once too (its provider batches them), else one after another."""
-    sides = {side: _runs(start, repeat, together=together) for side, start in starts.items()}
+    sides = {side: _runs(side, start, repeat, together=together) for side, start in starts.items()}
     async for side, (run, event) in interleave(sides):
         yield SideEvent(side, run, event)

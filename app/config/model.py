@@ -304,10 +304,13 @@ class ResilienceTable(_Table):
 
 
 class PriceTable(_Table):
-    """A model's price, overriding the maintained table."""
+    """A model's price, overriding the maintained table. Cache reads and writes without a
+    price of their own cost the input price (what a provider without a cache charges)."""
 
     input_per_mtok: PerMillion
     output_per_mtok: PerMillion
+    cache_read_per_mtok: PerMillion | None = None
+    cache_write_per_mtok: PerMillion | None = None
 
 
 class LocalTable(_Table):
@@ -362,7 +365,10 @@ class ConfigFile(_Table):
             ),
             timeouts=Timeouts(connect_s=res.connect_timeout_s, first_token_s=res.first_token_timeout_s, stall_s=stall),
             retry=RetryPolicy(retries=res.retries),
-            prices={model: Price(p.input_per_mtok, p.output_per_mtok) for model, p in self.prices.items()},
+            prices={
+                model: Price(p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok)
+                for model, p in self.prices.items()
+            },
             local=LocalOptions(
                 context_tokens=self.local.context_tokens,
                 threads=self.local.threads,

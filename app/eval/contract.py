@@ -125,9 +125,11 @@ class ModelStability(Contract):
 class ModelRow(Contract):
     """One model on one task. `by_judge` is present with judges; `reference` when an answer
     had reference checks; `answer_key` when one was scored against an answer key;
-    `stability` with --repeat above 1."""
+    `stability` with --repeat above 1; `batch_turnaround_ms` when answers came through a
+    batch API (their submit-to-result time: not in `ttft_ms` and `latency_ms`, which are
+    live timings only)."""
 
-    absent_unless_set = frozenset({"by_judge", "reference", "answer_key", "stability"})
+    absent_unless_set = frozenset({"by_judge", "reference", "answer_key", "stability", "batch_turnaround_ms"})
 
     model: str
     calls: int
@@ -145,6 +147,7 @@ class ModelRow(Contract):
     reference: RowReference | None = None
     answer_key: RowKey | None = None
     stability: ModelStability | None = None
+    batch_turnaround_ms: Spread | None = None
 
 
 class JudgeSpreadEntry(Contract):

@@ -193,6 +193,9 @@ def _model_row(
         cost_per_point_usd=_r(cost_per_call / mean_quality, 10) if cost_per_call is not None and mean_quality else None,
         judge_cost_usd=_r(sum((g.get("metrics") or {}).get("cost_usd") or 0 for r in records for g in r["grades"]), 6),
     )
+    turnarounds = [t for a in ok if (t := a["metrics"].get("batch_turnaround_ms")) is not None]
+    if turnarounds:  # batched answers: their time is the batch's, never a live latency
+        row.batch_turnaround_ms = _spread(turnarounds)
     if judges:
         row.by_judge = {
             j: _r(mean(t))

@@ -1,4 +1,5 @@
-"""The provider batches that `--batch` evals kept in their runs' parts, for `driftcheck batches`."""
+"""The provider batches that `--batch` evals and compares kept in their runs' parts, for
+`driftcheck batches`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def batches_in_history(*, include_collected: bool = False) -> list[dict[str, Any
             "items": len(data.get("items") or []),
             "endpoint": data.get("endpoint"),
             "stored_at": stored_at,
+            # Batches stored before a batch held several models name only their provider.
+            "models": data.get("models") or [m for m in [data.get("provider")] if m],
         }
         for run_id, _key, data, stored_at in rows
         if isinstance(data, dict) and (include_collected or data.get("state") == "submitted")

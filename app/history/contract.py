@@ -106,9 +106,11 @@ class StoredRun(Contract):
 
 
 class BatchRow(Contract):
-    """A provider batch an `eval --batch` submitted: its id, the provider, the run that
-    submitted it, its state (`submitted` until a run collects it), how many requests it
-    holds, the provider's endpoint for it and when it was stored."""
+    """A provider batch an `eval --batch` or `compare --batch` submitted: its id, the
+    provider (the SPEC that polls it), the run that submitted it, its state (`submitted`
+    until a run collects it), how many requests it holds, the provider's endpoint for it,
+    when it was stored, and the models whose requests it holds (one batch per provider
+    may hold several)."""
 
     batch_id: str | None
     provider: str | None
@@ -117,6 +119,7 @@ class BatchRow(Contract):
     items: int
     endpoint: str | None
     stored_at: Number
+    models: list[str]
 
 
 class BatchesList(Contract):

@@ -79,9 +79,12 @@ class RunRecorder:
         providers: list[str],
         enabled: bool = True,
         notify: Notify = ignore,
+        resume: str | None = None,
     ) -> RunRecorder:
-        """Open history and start a run; when history cannot record it, `notify` is told
-        once, now, and the task runs unrecorded."""
+        """Open history and start a run (`resume`: carry on that stored run instead); when
+        history cannot record it, `notify` is told once, now, and the task runs unrecorded."""
+        if resume:
+            return cls.reopen(resume, notify=notify)
         if not enabled:
             return cls(None, None)
         try:

@@ -12,16 +12,18 @@ from rich.table import Table
 
 def print_batches(console: Console, rows: list[dict[str, Any]]) -> None:
     if not rows:
-        console.print("No open batches. `driftcheck eval --batch` submits them; `--all` lists collected ones too.")
+        console.print(
+            "No open batches. `eval --batch` and `compare --batch` submit them; `--all` lists collected ones too."
+        )
         return
     table = Table()
-    for name in ("batch", "provider", "run", "state", "items", "submitted"):
+    for name in ("batch", "models", "run", "state", "items", "submitted"):
         table.add_column(name, overflow="fold", no_wrap=name in ("batch", "run"))
     for row in rows:
         ago = time.time() - (row["stored_at"] or time.time())
         table.add_row(
             escape(str(row["batch_id"])),
-            escape(str(row["provider"])),
+            escape(", ".join(row.get("models") or [str(row["provider"])])),
             escape(str(row["run_id"])),
             escape(str(row["state"])),
             str(row["items"]),
@@ -29,5 +31,5 @@ def print_batches(console: Console, rows: list[dict[str, Any]]) -> None:
         )
     console.print(table)
     console.print(
-        "Cancel one with `driftcheck batches --cancel BATCH_ID`; collect with `driftcheck eval --resume RUN`."
+        "Cancel one with `driftcheck batches --cancel BATCH_ID`; collect with `driftcheck history resume RUN`."
     )

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.calls.metrics import spend_phrase
+from app.calls.metrics import spend_phrase, took_phrase
 from app.render.markdown import cell, details_block
 from app.render.styles import SEVERITY_STYLE
 from app.render.terminal import inert_text
@@ -66,13 +66,17 @@ def progress_line(item: Any, repeat: int) -> str | None:
         if outcome.error is not None:
             return f"{label}[red]failed after {outcome.elapsed_s:.1f} s:[/] {escape(outcome.error.one_line())}"
         result: Any = outcome.result  # present: the outcome has no error
-        took = outcome.response.total_s if outcome.response is not None else outcome.elapsed_s
+        response = outcome.response
+        took = f"in {outcome.elapsed_s:.1f} s" if response is None else f"in {response.total_s:.1f} s"
+        if response is not None and response.batch:  # not timed live: its batch's turnaround, said so
+            turnaround = response.batch_turnaround_s
+            took = f"({took_phrase(None, batch_turnaround_ms=None if turnaround is None else turnaround * 1000)})"
         what = (
             f"score {result.score}/10, {len(result.findings)} finding(s)"
             if isinstance(event, ReviewFinished)
             else f"{result.severity}, {len(getattr(result, 'actions', None) or result.follow_ups)} action(s)"
         )
-        return f"{label}[green]done[/] in {took:.1f} s: {what}"
+        return f"{label}[green]done[/] {took}: {what}"
     return None
 
 
@@ -209,6 +213,10 @@ def side_rows(report: dict[str, Any]) -> list[Row]:
     rows += [
         ("first token", _ms(m["ttft_ms"]["a"]), _ms(m["ttft_ms"]["b"]), _ratio(m["ttft_ms"]["ratio_b_to_a"])),
         ("total time", _s(m["latency_ms"]["a"]), _s(m["latency_ms"]["b"]), _ratio(m["latency_ms"]["ratio_b_to_a"])),
+    ]
+    if turnaround := m.get("batch_turnaround_ms"):  # the batch's time, apart from the live ones
+        rows.append(("batch turnaround", _s(turnaround["a"]), _s(turnaround["b"]), ""))
+    rows += [
         (
             "tokens in",
             _tokens(m["input_tokens"]["a"]),
@@ -432,6 +440,8 @@ def drift_lines(report: dict[str, Any]) -> list[str]:
     ]
     if said:
         lines.append("B against A: " + " · ".join(said))
+    if m.get("note"):
+        lines.append(m["note"])
     if report.get("attribution"):
         lines.append(f"why they differ: {report['attribution']['text']}")
     lines += [f"pairwise: {line}" for line in (report.get("pairwise") or {}).get("text", [])]

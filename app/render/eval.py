@@ -77,6 +77,17 @@ def model_table(task: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def batch_lines(task: dict[str, Any]) -> list[str]:
+    """The models answered through a batch API: their batch's turnaround, said apart from
+    the live timings (TTFT and total leave batched answers out)."""
+    return [
+        f"{row['model']}: answered through a batch API; batch turnaround {_ms(row['batch_turnaround_ms'])} "
+        "p50/p95 (submit to result, not a live latency: not in TTFT or total)"
+        for row in task["models"]
+        if row.get("batch_turnaround_ms")
+    ]
+
+
 def judge_table(task: dict[str, Any], judges: list[str]) -> tuple[list[str], list[list[str]]]:
     """Each judge's mean total per model, with * where the judge graded its own family."""
     own = {(s["judge"], s["model"]) for s in (task["judges"] or {}).get("self_grading", [])}
@@ -220,6 +231,8 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
             for row in rows:
                 table.add_row(*(escape(row[n]) for n in columns))
             console.print(table)
+        for line in batch_lines(task):
+            console.print(f"  {escape(line)}", soft_wrap=True)
         rec = task["recommendation"]
         console.print(
             f"[bold]{'Recommendation (uncertain)' if rec['uncertain'] else 'Recommendation'}:[/] {escape(rec['text'])}"
@@ -300,6 +313,8 @@ def eval_markdown(report: dict[str, Any]) -> str:
     for task in report["tasks"]:
         out += [f"### {task['task']}", "", f"Quality: {task['measure_label']}; {len(task['items'])} input(s).", ""]
         out += _md_table(*model_table(task))
+        if batched := batch_lines(task):
+            out += [f"- {line}" for line in batched] + [""]
         rec = task["recommendation"]
         out += [f"**Recommendation{' (uncertain)' if rec['uncertain'] else ''}:** {rec['text']}", ""]
         if against := against_lines(rec):

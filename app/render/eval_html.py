@@ -14,7 +14,15 @@ import math
 from html import escape
 from typing import Any
 
-from app.render.eval import disagreement_lines, headline, judge_table, model_table, split_lines, stopped_line
+from app.render.eval import (
+    batch_lines,
+    disagreement_lines,
+    headline,
+    judge_table,
+    model_table,
+    split_lines,
+    stopped_line,
+)
 
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;color:#1d2330;padding:0 1rem}
@@ -112,7 +120,8 @@ def _cost_quality_svg(points: list[dict[str, Any]], models: list[str]) -> str:
 def _latency_svg(samples: dict[str, list[float]], models: list[str]) -> str:
     rows = [(m, sorted(v)) for m, v in samples.items() if v]
     if not rows:
-        return '<p class="muted">No finished answers to plot.</p>'
+        # A batched answer has no live time (its batch's turnaround is in the table instead).
+        return '<p class="muted">No answer finished live: no total time to plot.</p>'
     left, right, row_h, top = 24 + 7 * max(len(m) for m, _ in rows), 36, 26, 12
     width = left + 380 + right
     height = top + row_h * len(rows) + 36
@@ -173,6 +182,7 @@ def eval_html(report: dict[str, Any]) -> str:
             f'<p class="rec{" uncertain" if rec["uncertain"] else ""}"><strong>Recommendation'
             f"{' (uncertain)' if rec['uncertain'] else ''}:</strong> {escape(rec['text'])}</p>",
             _table(*model_table(task)),
+            *(f'<p class="muted">{escape(line)}</p>' for line in batch_lines(task)),
             '<div class="charts"><figure>'
             + _cost_quality_svg(data["cost_quality"][task["task"]], models)
             + "<figcaption>Cost per call against quality; ★ and the dark ring mark the recommendation."

@@ -36,7 +36,8 @@ class ProviderResolver:
         wrap_exact: Callable[[Provider], Provider] | None = None,
     ) -> None:
         self.config = config
-        # What each exact provider (a compare side, a named judge) goes through: a batch.
+        # What each exact provider (a compare side, a named judge, a review run with
+        # --batch: route EXACT) goes through: a batch.
         self.wrap_exact = wrap_exact
         self.retries = retries
         # The command will resend prompts' stable prefixes (repeats, evals): worth caching.
@@ -74,15 +75,14 @@ class ProviderResolver:
         if hedge is not None and not backups and provider.kind == "local":
             hedge = None  # a second request to an in-process model only queues behind the first
         if not backups and hedge is None:
-            return provider
+            return provider if self.wrap_exact is None or route != EXACT else self.wrap_exact(provider)
         if hedge is not None and not backups:
             backups = [self._build(chosen)]  # hedge to a second request to the same provider
         return self._chain([provider, *backups], hedge)
 
     def exactly(self, spec: str, *, max_tokens: int | None = None) -> Provider:
         """`spec` and nothing else: a compare side, an eval model, a named judge."""
-        provider = self.provider(spec, route=EXACT, max_tokens=max_tokens)
-        return provider if self.wrap_exact is None else self.wrap_exact(provider)
+        return self.provider(spec, route=EXACT, max_tokens=max_tokens)
 
     def judges(self, specs: list[str] | None) -> list[Provider]:
         """--judge, else the config's judges, else the `judge` route. Named judges run as

@@ -61,10 +61,12 @@ def prepare_review(
     route: RouteOptions = RouteOptions(),
     record: bool = True,
     input_ref: str,
+    resume: str | None = None,
 ) -> PreparedRun:
     """A review by one provider ({"a": SPEC or None for the route}) or, as a compare, by
-    each side's exact SPEC. Raises an error meant for the user (DriftcheckError or
-    ProviderError) when anything is wrong; nothing has been sent then."""
+    each side's exact SPEC. `resume`: the stored run (a compare --batch) this one carries
+    on. Raises an error meant for the user (DriftcheckError or ProviderError) when anything
+    is wrong; nothing has been sent then."""
     notify = resolver.notify
     providers = {side: _side_provider(resolver, spec, compare, route, options) for side, spec in specs.items()}
     input_notes(review.text_input, notify)
@@ -76,6 +78,7 @@ def prepare_review(
         providers=[p.spec for p in providers.values()],
         enabled=record,
         notify=notify,
+        resume=resume,
     )
     starts = {side: _starter(plans[side], review, recorder, side if compare else None) for side in providers}
     return PreparedRun("review", compare, review.text_input, providers, starts, recorder, source=review.source)

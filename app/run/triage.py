@@ -137,11 +137,13 @@ def prepare_triage(
     route: RouteOptions = RouteOptions(),
     record: bool = True,
     input_ref: str,
+    resume: str | None = None,
 ) -> PreparedRun:
     """A triage by one provider ({"a": SPEC or None for the mode's route}) or, as a compare,
     by each side's exact SPEC; graded by `judges` (None: the config's). Both sides and the
     judges see the same text: a side that saw more than the other would show drift that is
-    not the provider's. Raises an error meant for the user when anything is wrong."""
+    not the provider's. `resume`: the stored run (a compare --batch) this one carries on.
+    Raises an error meant for the user when anything is wrong."""
     notify = resolver.notify
     if compare:
         providers = {side: resolver.exactly(spec or "", max_tokens=max_tokens) for side, spec in specs.items()}
@@ -179,6 +181,7 @@ def prepare_triage(
         providers=[p.spec for p in (*providers.values(), *judge_providers)],
         enabled=record,
         notify=notify,
+        resume=resume,
     )
 
     def starter(side: str) -> Start:
