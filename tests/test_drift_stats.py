@@ -205,6 +205,8 @@ def test_every_model_is_set_against_the_recommended_one_with_an_interval():
     assert against["quality_difference"]["estimate"] == round(mean(diffs), 2)
     assert against["quality_difference"]["half_width"] == round(half, 2)
     assert against["cost_ratio"] == 1.6
+    # No answer key on a triage: no recall or precision interval.
+    assert against["recall_difference"] is None and against["precision_difference"] is None
     # ... and the gap these five inputs could see, from the same standard error (A&S 26.7.10).
     se = stdev(diffs) / math.sqrt(5)
     t = t_quantile(0.975, 4)
@@ -226,3 +228,65 @@ def test_every_model_is_set_against_the_recommended_one_with_an_interval():
     [against] = rec["against_recommended"]
     assert rec["model"] == best and against["text"].startswith("openai:cheap: 38% cheaper, quality -2.2 ± ")
     assert "(95 %), worse; over 5 inputs a gap under" in against["text"]
+
+
+def _review_cell(model: str, item: str, run: int, recall: float, precision: float, cost: float) -> dict:
+    """A finished eval cell: a review scored against its input's answer key."""
+    answer = {
+        "task": "review",
+        "status": "ok",
+        "error": None,
+        "result": {"score": 6, "findings": []},
+        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
+        "answer_key": {"recall": recall, "precision": precision, "pairs": [], "missed": []},
+    }
+    return {"model": model, "item": item, "run": run, "answer": answer, "grades": []}
+
+
+def test_recall_and_precision_against_the_recommended_one_are_clustered_by_input():
+    from app.compare.significance import clustered_interval
+    from app.eval.report import eval_report
+
+    best, cheap = "openai:best", "openai:cheap"
+    # Per input and run: the cheap model's recall (the best one's is 1.0, precision 1.0).
+    cheap_recall = [[0.5, 1.0], [1.0, 1.0], [0.5, 0.5], [1.0, 0.5]]
+    cheap_precision = [[1.0, 1.0], [0.5, 1.0], [1.0, 1.0], [1.0, 1.0]]
+    records = [
+        cell
+        for n in range(4)
+        for run in (0, 1)
+        for cell in (
+            _review_cell(best, f"f{n}", run, 1.0, 1.0, 0.008),
+            _review_cell(cheap, f"f{n}", run, cheap_recall[n][run], cheap_precision[n][run], 0.004),
+        )
+    ]
+    plan = {
+        "models": [best, cheap],
+        "judges": [],
+        "repeat": 2,
+        "mode": "active",
+        "items": [
+            {"id": f"f{n}", "task": "review", "path": f"f{n}.py", "sha256": "0" * 64, "difficulty": "simple"}
+            for n in range(4)
+        ],
+    }
+    rec = eval_report(plan, records, run_id=None)["tasks"][0]["recommendation"]
+    [against] = rec["against_recommended"]
+    chosen = rec["model"]
+    other = best if chosen == cheap else cheap
+    sign = 1 if other == cheap else -1
+    # The same clustered interval as quality's (each input's runs one cluster, CR1, t on C − 1).
+    recall = clustered_interval([[sign * (r - 1.0) for r in runs] for runs in cheap_recall])
+    precision = clustered_interval([[sign * (p - 1.0) for p in runs] for runs in cheap_precision])
+    assert recall is not None and precision is not None
+    assert against["recall_difference"] == recall.as_dict(2)
+    assert against["precision_difference"] == precision.as_dict(2)
+    assert against["text"].endswith(
+        f"; answer keys: recall {recall.estimate:+.2f} ± {recall.half_width:.2f}, "
+        f"precision {precision.estimate:+.2f} ± {precision.half_width:.2f} (95 %, clustered by input)"
+    )
+    # Cross-check the clustering against the formula by hand: Σ_c (Σ_i (x_ic − x̄))² / n², CR1.
+    values = [sign * (r - 1.0) for runs in cheap_recall for r in runs]
+    grand = mean(values)
+    se = math.sqrt(sum(sum(sign * (r - 1.0) - grand for r in runs) ** 2 for runs in cheap_recall)) / len(values)
+    assert recall.se == pytest.approx(se * math.sqrt(4 / 3))

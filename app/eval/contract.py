@@ -307,6 +307,10 @@ class AgainstRecommended(Contract):
     cost_ratio: Number | None
     text: str
     findings_drift: list[FindingDrift] | None = None
+    # Keyed inputs: recall and precision against the answer keys, model − recommended,
+    # clustered by input like quality_difference (null without two keyed inputs in common).
+    recall_difference: Interval | None = None
+    precision_difference: Interval | None = None
 
 
 class Recommendation(Contract):

@@ -23,6 +23,7 @@ only "not shown to be worse".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from statistics import mean, pstdev
 from typing import Any
 
@@ -443,12 +444,40 @@ def _recommend(rows: list[ModelRow], records: list[dict[str, Any]], item_ids: li
     )
 
 
-def quality_by_run(records: list[dict[str, Any]], model: str, item: str) -> dict[int, float]:
-    return {
-        r["run"]: r["quality"]
-        for r in records
-        if r["model"] == model and r["item"] == item and r["quality"] is not None
-    }
+def paired_differences(
+    records: list[dict[str, Any]],
+    model: str,
+    chosen: str,
+    item_ids: list[str],
+    value: Callable[[dict[str, Any]], float | None],
+) -> list[list[float]]:
+    """Per input (one cluster each), `model`'s value minus `chosen`'s, run by run, over the
+    runs where both have one: what clustered_interval takes."""
+
+    def by_run(spec: str, item: str) -> dict[int, float]:
+        return {
+            r["run"]: v for r in records if r["model"] == spec and r["item"] == item and (v := value(r)) is not None
+        }
+
+    clusters = []
+    for item in item_ids:
+        mine, theirs = by_run(model, item), by_run(chosen, item)
+        clusters.append([mine[run] - theirs[run] for run in sorted(mine.keys() & theirs.keys())])
+    return clusters
+
+
+def key_measure(name: str) -> Callable[[dict[str, Any]], float | None]:
+    """A cell's recall or precision against its input's answer key (None without one, or
+    for precision when the answer made no finding)."""
+
+    def value(record: dict[str, Any]) -> float | None:
+        answer = record["answer"]
+        if answer["status"] != "ok":
+            return None
+        found = (answer.get("answer_key") or {}).get(name)
+        return None if found is None else float(found)
+
+    return value
 
 
 def against_recommended(
@@ -457,11 +486,12 @@ def against_recommended(
     """One model against the recommended one: its quality difference with a 95 % interval
     clustered by input (each input's runs are one cluster: arXiv 2411.00640), its cost,
     and the sentence that says both."""
-    clusters = []
-    for item in item_ids:
-        mine, theirs = quality_by_run(records, row.model, item), quality_by_run(records, chosen.model, item)
-        clusters.append([mine[run] - theirs[run] for run in sorted(mine.keys() & theirs.keys())])
+    clusters = paired_differences(records, row.model, chosen.model, item_ids, lambda r: r["quality"])
     interval = clustered_interval(clusters)
+    recall, precision = (
+        clustered_interval(paired_differences(records, row.model, chosen.model, item_ids, key_measure(name)))
+        for name in ("recall", "precision")
+    )
     # What this design could see: the gap detected at 80 % power with the standard error observed.
     detectable = None if interval is None or interval.df is None else detectable_at(interval.se, interval.df)
     cost, chosen_cost = row.cost_per_call_usd, chosen.cost_per_call_usd
@@ -479,8 +509,21 @@ def against_recommended(
             ""
             if detectable is None
             else f"; over {items} inputs a gap under {detectable:.1f} is invisible at 80 % power"
-        ),
+        )
+        + _key_text(recall, precision),
+        recall_difference=None if recall is None else recall.as_dict(2),
+        precision_difference=None if precision is None else precision.as_dict(2),
     )
+
+
+def _key_text(recall: Interval | None, precision: Interval | None) -> str:
+    """Recall and precision against the answer keys, each with its interval, when known."""
+    said = [
+        f"{name} {interval.estimate:+.2f} ± {interval.half_width:.2f}"
+        for name, interval in (("recall", recall), ("precision", precision))
+        if interval is not None
+    ]
+    return f"; answer keys: {', '.join(said)} (95 %, clustered by input)" if said else ""
 
 
 def _against_text(model: str, interval: Interval | None, cost_ratio: float | None) -> str:
