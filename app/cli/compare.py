@@ -161,8 +161,8 @@ def task_of(args: argparse.Namespace) -> str:
         )
     if args.staged and args.diff:
         raise UsageError("--staged reviews the index; it does not take a --diff RANGE as well")
-    if change and (args.baseline or args.key or args.repeat > 1):
-        raise UsageError("--baseline, --key and --repeat apply to a FILE or an incident, not to --diff / --staged")
+    if change and (args.baseline or args.key):
+        raise UsageError("--baseline and --key apply to a FILE or an incident, not to --diff / --staged")
     if args.file or change:
         misplaced = [
             flag
@@ -394,7 +394,7 @@ def run_change_compare(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
     )
     try:
-        runs = asyncio.run(run_sides(prepared.starts, 1, live=args.format == "text", prepared=prepared))
+        runs = asyncio.run(run_sides(prepared.starts, args.repeat, live=args.format == "text", prepared=prepared))
     except KeyboardInterrupt:
         prepared.recorder.finish(status="cancelled")
         raise
@@ -402,7 +402,12 @@ def run_change_compare(args: argparse.Namespace) -> int:
     assert report is not None
     print_report(report, args.format)
     print_recording(recording)
-    labelled = {side.upper(): runs[side][0] for side in ("a", "b")}
+    # Every run of each side (--repeat): a later run that failed fails the compare too.
+    labelled = {
+        side.upper() + (f" run {n}" if args.repeat > 1 else ""): run
+        for side in ("a", "b")
+        for n, run in enumerate(runs[side], start=1)
+    }
     for where, run in labelled.items():
         if run["status"] != "ok":
             fail(f"{where}: {run['error']['message']}")
