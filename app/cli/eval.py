@@ -100,6 +100,13 @@ def add_parser(sub: SubParsers) -> None:
         help="a judge does not grade answers from its own model family (models favour their own)",
     )
     ev.add_argument(
+        "--hedge-after",
+        metavar="WHEN",
+        help="hedge each model's request with a second one to the same model if no first token arrives by "
+        "WHEN: p95, a time such as 2.5s, or off (default: [resilience] hedge_after); the report says how "
+        "often it fired and won, what it cost and what it saved",
+    )
+    ev.add_argument(
         "--batch",
         action="store_true",
         help="send the calls through each provider's batch API (half price, results within 24 h); "
@@ -161,7 +168,33 @@ def _new_plan(args: argparse.Namespace, config: Any) -> Any:
         judges = []
     else:
         judges = _specs(args.judges, "--judges")
-    return EvalPlan(models, judges, items, args.repeat or 1, args.mode or "active", not args.no_self_judging)
+    return EvalPlan(
+        models,
+        judges,
+        items,
+        args.repeat or 1,
+        args.mode or "active",
+        not args.no_self_judging,
+        _hedge_after(args, config),
+    )
+
+
+def _hedge_after(args: argparse.Namespace, config: Any) -> str | None:
+    """--hedge-after, else [resilience] hedge_after; None when off. A batch has no first
+    token to wait for, so a --batch eval does not hedge (and says so when it was asked to)."""
+    from providers.resilience import parse_hedge_after
+
+    text = args.hedge_after or config.resilience.hedge_after
+    try:
+        policy = parse_hedge_after(text, config.resilience.hedge_budget)
+    except ValueError as exc:
+        raise UsageError(f"--hedge-after: {exc}") from None
+    if policy is None:
+        return None
+    if args.batch:
+        say(f"note: a --batch eval does not hedge (hedge_after {text} is left out): a batch streams nothing")
+        return None
+    return str(text)
 
 
 def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
@@ -180,6 +213,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
             ("--mode", args.mode),
             ("--repeat", args.repeat),
             ("--no-self-judging", args.no_self_judging or None),
+            ("--hedge-after", args.hedge_after),
         )
         if value is not None
     ]
@@ -198,6 +232,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
         stored["repeat"],
         stored["mode"],
         stored.get("self_judging", True),
+        stored.get("hedge_after"),
     )
     if args.retry_failed:
         parts = {k: v for k, v in parts.items() if v.get("status") != "failed"}
@@ -238,7 +273,10 @@ def run(args: argparse.Namespace) -> int:
     # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
     # Judges resend each input's prefix for every answer they grade, repeats resend all of it.
     resolver = ProviderResolver(config, retries=args.retries, notify=print_note, prompt_cache=True)
-    providers = {s: resolver.exactly(s, max_tokens=args.max_tokens) for s in plan.models}
+    # Hedging (when on) sends a second request to the same model, never to another one.
+    providers = {
+        s: resolver.hedged_exactly(s, hedge_after=plan.hedge_after, max_tokens=args.max_tokens) for s in plan.models
+    }
     judges = {s: resolver.exactly(s) for s in plan.judges}
     prepared, subjects = prepare_eval(
         plan, providers, judges, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens, notify=print_note

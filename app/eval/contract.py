@@ -37,9 +37,10 @@ class PlanItem(Contract):
 
 
 class Plan(Contract):
-    """`self_judging` false: --no-self-judging (absent in plans made before it existed)."""
+    """`self_judging` false: --no-self-judging (absent in plans made before it existed).
+    `hedge_after`: when each model's requests were hedged (absent when hedging was off)."""
 
-    absent_unless_set = frozenset({"self_judging"})
+    absent_unless_set = frozenset({"self_judging", "hedge_after"})
 
     models: list[str]
     judges: list[str]
@@ -47,6 +48,7 @@ class Plan(Contract):
     mode: str
     self_judging: bool = True
     items: list[PlanItem]
+    hedge_after: str | None = None
 
 
 class Cells(Contract):
@@ -122,12 +124,37 @@ class ModelStability(Contract):
     come_and_go: list[ComeAndGoFinding]
 
 
+class HedgeQuantile(Contract):
+    """A quantile of the time to first token as served with hedging, and without it (the
+    Kaplan-Meier estimate; `at_least` when the slowest calls were all cut off by a hedge)."""
+
+    served_ms: Number
+    without_ms: Number
+    at_least: bool
+    saved_ms: Number
+
+
+class HedgeAccount(Contract):
+    """A model's hedging (app.eval.hedging): the threshold, the answered calls, how many were
+    hedged, how many the hedge won, how many the budget withheld, the extra requests' cost,
+    and p95/p99 of the time to first token with and without hedging."""
+
+    after: str
+    calls: int
+    fired: int
+    won: int
+    withheld: int
+    extra_cost_usd: Number | None
+    p95: HedgeQuantile | None
+    p99: HedgeQuantile | None
+
+
 class ModelRow(Contract):
     """One model on one task. `by_judge` is present with judges; `reference` when an answer
     had reference checks; `answer_key` when one was scored against an answer key;
-    `stability` with --repeat above 1."""
+    `stability` with --repeat above 1; `hedging` when the eval hedged."""
 
-    absent_unless_set = frozenset({"by_judge", "reference", "answer_key", "stability"})
+    absent_unless_set = frozenset({"by_judge", "reference", "answer_key", "stability", "hedging"})
 
     model: str
     calls: int
@@ -145,6 +172,7 @@ class ModelRow(Contract):
     reference: RowReference | None = None
     answer_key: RowKey | None = None
     stability: ModelStability | None = None
+    hedging: HedgeAccount | None = None
 
 
 class JudgeSpreadEntry(Contract):

@@ -42,6 +42,9 @@ class EvalPlan:
     mode: str
     #: False (--no-self-judging): a judge does not grade answers of its own model family.
     self_judging: bool = True
+    #: When a model's request is hedged with a second one to the same SPEC ("p95", "2.5s");
+    #: None: never ([resilience] hedge_after or --hedge-after "off").
+    hedge_after: str | None = None
 
     def judges_for(self, model: str) -> list[str]:
         """The judges that grade `model`'s answers."""
@@ -66,6 +69,7 @@ class EvalPlan:
             "mode": self.mode,
             "self_judging": self.self_judging,
             "items": [i.to_dict() for i in self.items],
+            **({"hedge_after": self.hedge_after} if self.hedge_after is not None else {}),
         }
 
 

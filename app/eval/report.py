@@ -39,6 +39,7 @@ from app.eval.contract import (
     EvalTask,
     FailedGist,
     FindingDrift,
+    HedgeAccount,
     ItemDisagreement,
     JudgeSpreadEntry,
     JudgesSection,
@@ -57,6 +58,7 @@ from app.eval.contract import (
     Stopped,
     TriageGist,
 )
+from app.eval.hedging import hedge_account
 from app.eval.plan import task_name
 from app.eval.reliability import judge_reliability
 from app.eval.repeat import drift_against, model_stability
@@ -651,6 +653,10 @@ def eval_report(
         if plan["repeat"] > 1:
             for row in rows:
                 row.stability = ModelStability.model_validate(model_stability(mine, row.model, item_ids, kind))
+        if plan.get("hedge_after"):
+            for row in rows:
+                answers = [r["answer"] for r in mine if r["model"] == row.model]
+                row.hedging = HedgeAccount.model_validate(hedge_account(answers, plan["hedge_after"]))
         recommendation = _recommend(rows, mine, item_ids) if measure != "none" else _unmeasured()
         if plan["repeat"] > 1 and recommendation.model is not None:
             for against in recommendation.against_recommended or []:

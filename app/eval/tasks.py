@@ -10,7 +10,7 @@ resumed cell grades the same text an uninterrupted one would have.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.calls.contract import ErrorInfo
@@ -34,11 +34,45 @@ class Prepared:
     review: ReviewPlan | None = None  # for a source file
 
 
+@dataclass
+class HedgeSeen:
+    """A model's hedging on one answer, from the provider's events: how many of its calls
+    were hedged, how many of those the hedge won, how many the budget withheld, and the
+    threshold each hedge waited (ms). Kept with the answer, as `hedge`, for the report."""
+
+    fired: int = 0
+    won: int = 0
+    withheld: int = 0
+    after_ms: list[float] = field(default_factory=list)
+
+    def see(self, event: Any) -> None:
+        from providers.types import HedgeDecided, HedgeStarted, HedgeWithheld
+
+        if isinstance(event, HedgeStarted):
+            self.fired += 1
+            self.after_ms.append(round(event.after_s * 1000, 1))
+        elif isinstance(event, HedgeDecided):
+            self.won += event.hedge_won
+        elif isinstance(event, HedgeWithheld):
+            self.withheld += 1
+
+    def kept(self, answer: dict[str, Any]) -> dict[str, Any]:
+        if self.fired or self.withheld:
+            answer["hedge"] = {
+                "fired": self.fired,
+                "won": self.won,
+                "withheld": self.withheld,
+                "after_ms": self.after_ms,
+            }
+        return answer
+
+
 async def answer(
     provider: Provider, item: EvalItem, prepared: Prepared, *, mode: str, max_tokens: int | None
 ) -> dict[str, Any]:
     """The model's answer as the task's public JSON (status failed, never an exception,
-    when the provider fails)."""
+    when the provider fails), with `hedge` when a hedge fired or was withheld."""
+    hedge = HedgeSeen()
     if item.task == "triage":
         from app.triage.task import TriageFinished, triage_events, triage_json
 
@@ -51,8 +85,9 @@ async def answer(
             reference=item.reference,
             input_flags=prepared.flags,
         ):
+            hedge.see(event)
             if isinstance(event, TriageFinished):
-                return triage_json(event.outcome)
+                return hedge.kept(triage_json(event.outcome))
     else:
         from app.review.report import review_json
         from app.review.task import ReviewFinished, review_events
@@ -68,8 +103,9 @@ async def answer(
             key=item.key,
             input_flags=plan.flags,
         ):
+            hedge.see(event)
             if isinstance(event, ReviewFinished):
-                return review_json(event.outcome)
+                return hedge.kept(review_json(event.outcome))
     raise AssertionError("the task ended without its outcome")
 
 

@@ -228,6 +228,8 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
             console.print(f"  {escape(line)}", soft_wrap=True)
         if held := stability_line(task):
             console.print(f"  {escape(held)}", soft_wrap=True)
+        for line in hedging_lines(task):
+            console.print(f"  {escape(line)}", soft_wrap=True)
         if task["judges"] is not None:
             header, rows = judge_table(task, report["plan"]["judges"])
             judges = Table(title="judges' mean totals (* = grading its own family)", title_justify="left")
@@ -265,6 +267,17 @@ def against_lines(rec: dict[str, Any]) -> list[str]:
 
 
 LISTED_DRIFT = 8
+
+
+def hedging_lines(task: dict[str, Any]) -> list[str]:
+    """When the eval hedged: per model, how often the hedge fired and won, its extra cost
+    and what it saved at p95/p99 of the first token (nothing when hedging was off)."""
+    from app.eval.hedging import hedge_sentence
+
+    hedged = [(row["model"], row["hedging"]) for row in task["models"] if row.get("hedging")]
+    if not hedged:
+        return []
+    return [f"hedging (after {hedged[0][1]['after']}):"] + [f"  {hedge_sentence(m, a)}" for m, a in hedged]
 
 
 def stability_line(task: dict[str, Any]) -> str | None:
@@ -306,6 +319,8 @@ def eval_markdown(report: dict[str, Any]) -> str:
             out += [f"- {line}" for line in against] + [""]
         if held := stability_line(task):
             out += [f"- {held}", ""]
+        if hedging := hedging_lines(task):
+            out += [f"- {hedging[0]}", *(f"  - {line.strip()}" for line in hedging[1:]), ""]
         if task["judges"] is not None:
             out += ["Judges' mean totals (* = grading its own family):", ""]
             out += _md_table(*judge_table(task, report["plan"]["judges"]))
