@@ -100,6 +100,14 @@ def add_parser(sub: SubParsers) -> None:
         help="a judge does not grade answers from its own model family (models favour their own)",
     )
     ev.add_argument(
+        "--judge-mode",
+        choices=("pointwise", "pairwise"),
+        default=None,
+        help="pointwise (default): each judge grades each answer on the rubric; pairwise: on each incident "
+        "each judge says which of the first model's answer and another model's is better, in both orders, "
+        "and the report gives position consistency (quality then comes from the references)",
+    )
+    ev.add_argument(
         "--hedge-after",
         metavar="WHEN",
         help="hedge each model's request with a second one to the same model if no first token arrives by "
@@ -176,7 +184,22 @@ def _new_plan(args: argparse.Namespace, config: Any) -> Any:
         args.mode or "active",
         not args.no_self_judging,
         _hedge_after(args, config),
+        _judge_mode(args, models, judges),
     )
+
+
+def _judge_mode(args: argparse.Namespace, models: list[str], judges: list[str]) -> str:
+    """--judge-mode pairwise needs judges, a second model to set against the first, and
+    live calls (each verdict is two calls made one after the other)."""
+    mode = args.judge_mode or "pointwise"
+    if mode == "pairwise":
+        if not judges:
+            raise UsageError("--judge-mode pairwise needs judges: give --judges SPEC,...")
+        if len(models) < 2:
+            raise UsageError("--judge-mode pairwise sets each model against the first: give two or more --models")
+        if args.batch:
+            raise UsageError("--judge-mode pairwise asks each judge twice in turn; it does not run in a --batch")
+    return mode
 
 
 def _hedge_after(args: argparse.Namespace, config: Any) -> str | None:
@@ -214,6 +237,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
             ("--repeat", args.repeat),
             ("--no-self-judging", args.no_self_judging or None),
             ("--hedge-after", args.hedge_after),
+            ("--judge-mode", args.judge_mode),
         )
         if value is not None
     ]
@@ -233,6 +257,7 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
         stored["mode"],
         stored.get("self_judging", True),
         stored.get("hedge_after"),
+        stored.get("judge_mode", "pointwise"),
     )
     if args.retry_failed:
         parts = {k: v for k, v in parts.items() if v.get("status") != "failed"}

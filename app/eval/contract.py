@@ -38,9 +38,10 @@ class PlanItem(Contract):
 
 class Plan(Contract):
     """`self_judging` false: --no-self-judging (absent in plans made before it existed).
-    `hedge_after`: when each model's requests were hedged (absent when hedging was off)."""
+    `hedge_after`: when each model's requests were hedged (absent when hedging was off).
+    `judge_mode`: "pairwise" with --judge-mode pairwise (absent when pointwise)."""
 
-    absent_unless_set = frozenset({"self_judging", "hedge_after"})
+    absent_unless_set = frozenset({"self_judging", "hedge_after", "judge_mode"})
 
     models: list[str]
     judges: list[str]
@@ -49,6 +50,7 @@ class Plan(Contract):
     self_judging: bool = True
     items: list[PlanItem]
     hedge_after: str | None = None
+    judge_mode: Literal["pointwise", "pairwise"] = "pointwise"
 
 
 class Cells(Contract):
@@ -354,9 +356,32 @@ class Recommendation(Contract):
     against_recommended: list[AgainstRecommended] | None = None
 
 
+class PairwiseAgainst(Contract):
+    """--judge-mode pairwise: a model's verdicts against the baseline (the first model) on
+    this task's incidents, each asked in both orders: how many were answered, failed and
+    consistent, the consistent ones' votes, how often a judge picked the same position
+    both times, the winner ("model", "against", "tie" or null) and the sentence."""
+
+    model: str
+    against: str
+    verdicts: int
+    failed: int
+    consistent: int
+    position_consistency: Number | None
+    better_model: int
+    better_against: int
+    ties: int
+    position_bias: dict[str, int]
+    winner: Literal["model", "against", "tie"] | None
+    text: str
+
+
 class EvalTask(Contract):
     """One task of the eval (review, triage.active or triage.postmortem): how quality is
-    measured, a row per model, the judges, the splits and the recommendation."""
+    measured, a row per model, the judges, the splits and the recommendation; `pairwise`
+    for a triage task of a --judge-mode pairwise eval."""
+
+    absent_unless_set = frozenset({"pairwise"})
 
     task: str
     items: list[str]
@@ -369,6 +394,7 @@ class EvalTask(Contract):
     judges: JudgesSection | None
     splits: list[Split]
     recommendation: Recommendation
+    pairwise: list[PairwiseAgainst] | None = None
 
 
 class EvalReport(Contract):

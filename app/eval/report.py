@@ -46,6 +46,7 @@ from app.eval.contract import (
     Measure,
     ModelRow,
     ModelStability,
+    PairwiseAgainst,
     Plan,
     Recommendation,
     ReviewGist,
@@ -59,6 +60,7 @@ from app.eval.contract import (
     TriageGist,
 )
 from app.eval.hedging import hedge_account
+from app.eval.pairwise import pairwise_against
 from app.eval.plan import task_name
 from app.eval.reliability import judge_reliability
 from app.eval.repeat import drift_against, model_stability
@@ -642,14 +644,17 @@ def eval_report(
     records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
     cells = cell_counts(records, expected)
     tasks: list[EvalTask] = []
+    pairwise = plan.get("judge_mode") == "pairwise"
+    # Pairwise judges choose between answers and grade none: quality comes from the references.
+    graders = [] if pairwise else plan["judges"]
     for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
         kind = "review" if name == "review" else "triage"
         item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
         unkeyed = [i for i in item_ids if not items[i].get("keyed", True)]
-        measure = measure_of(kind, plan["judges"], keyed=len(unkeyed) < len(item_ids))
+        measure = measure_of(kind, graders, keyed=len(unkeyed) < len(item_ids))
         # Each finished cell's quality, worked out once for every table of this task.
         mine = [{**r, "quality": quality(r, measure)} for r in records if r["item"] in item_ids]
-        rows = [_model_row(m, [r for r in mine if r["model"] == m], items, plan["judges"]) for m in plan["models"]]
+        rows = [_model_row(m, [r for r in mine if r["model"] == m], items, graders) for m in plan["models"]]
         if plan["repeat"] > 1:
             for row in rows:
                 row.stability = ModelStability.model_validate(model_stability(mine, row.model, item_ids, kind))
@@ -672,13 +677,18 @@ def eval_report(
                 unmeasured=[] if measure == "judges" else unkeyed,
                 difficulties=sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
                 models=rows,
-                judges=_judges_section(mine, plan["judges"], kind=kind, self_judging=plan.get("self_judging", True))
-                if plan["judges"]
+                judges=_judges_section(mine, graders, kind=kind, self_judging=plan.get("self_judging", True))
+                if graders
                 else None,
                 splits=_splits(mine, plan["models"], item_ids),
                 recommendation=recommendation,
             )
         )
+        if pairwise and kind == "triage" and plan["judges"]:
+            baseline = plan["models"][0]
+            tasks[-1].pairwise = [
+                PairwiseAgainst.model_validate(pairwise_against(mine, m, baseline)) for m in plan["models"][1:]
+            ]
     asked = cells.done
     if asked < expected:
         for task in tasks:

@@ -188,3 +188,29 @@ async def grade(
     family = model_family(answer_json["provider"], answer_json["model"])
     result: JudgeResult = await run_judge(judge, request, candidate_family=family)
     return result.to_dict()
+
+
+async def pair_grade(
+    judge: Provider, baseline: dict[str, Any], answer_json: dict[str, Any], reads: JudgeReads, *, mode: str
+) -> dict[str, Any]:
+    """One judge's pairwise verdict on the baseline's answer (side a) against this model's
+    (side b), asked in both orders: compare's `judge_pair`, on the stored answers."""
+    from app.triage.pairwise import judge_pair
+
+    first, second = (json.dumps(a["result"], indent=1, ensure_ascii=False) for a in (baseline, answer_json))
+    return await judge_pair(judge, reads.subject, first, second, reads.reference, mode)
+
+
+def pair_not_made(judge: Provider, why: str) -> dict[str, Any]:
+    """A pairwise verdict not asked (the baseline has no answer to set this one against)."""
+    return {
+        "judge": judge.spec,
+        "status": "skipped",
+        "a_first": None,
+        "b_first": None,
+        "consistent": None,
+        "winner": None,
+        "position_bias": None,
+        "error": {"kind": "not_sent", "message": why},
+        "metrics": None,
+    }
