@@ -251,14 +251,8 @@ def run(args: argparse.Namespace) -> int:
         use_tui(args)
         and baseline is None
         and args.repeat == 1
-        and not (
-            args.key
-            or args.reference
-            or args.judge_mode
-            or args.no_self_judging
-            or args.fail_on != "none"
-            or args.batch
-        )
+        # The TUI's triage compare takes --judge-mode and --no-self-judging as the CLI does.
+        and not (args.key or args.reference or args.fail_on != "none" or args.batch)
     ):
         return open_compare_tui(task, args, text_input, specs)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
