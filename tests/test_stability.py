@@ -355,6 +355,70 @@ def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recomm
     )
 
 
+def _triage_cell(model: str, item: str, run: int, actions: list[str], cost: float) -> dict:
+    """A finished eval cell: a triage answer with these actions, graded 8 by one judge."""
+    answer = {
+        "task": "triage",
+        "status": "ok",
+        "error": None,
+        "result": {
+            "severity": "P2",
+            "root_cause": {"summary": "x"},
+            "actions": [{"action": a, "owner": "sre", "timeline": "now"} for a in actions],
+        },
+        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
+        "reference_checks": {"coverage": 1.0, "must_not_violations": []},
+    }
+    grade = {"judge": "openai:judge", "status": "ok", "self_graded": False, "total": 8, "metrics": {"cost_usd": 0.0}}
+    return {"model": model, "item": item, "run": run, "answer": answer, "grades": [grade]}
+
+
+def test_eval_controls_false_discoveries_over_every_input_not_input_by_input():
+    """One action the recommended model takes in 5 of 5 runs on one incident and the other
+    model never: p = 2/252, drift at the 10 % false-discovery rate if that incident were
+    its own family (with the action both take, q = 2 · 2/252). Beside 15 incidents where
+    each model's one action flickers (3 of 5 against 2 of 5, p = 1), the eval's family has
+    17 tests and q = 17 · 2/252 = 0.135: not drift (compare adjusts over all of a report's
+    clusters the same way)."""
+    from app.compare.significance import fisher_exact
+    from app.compare.stability import align_actions, stability_clusters
+    from app.eval.report import eval_report
+
+    best, cheap = "openai:best", "openai:cheap"
+    flicker = [f"Page the owner of shard {word} about its queue" for word in "abcdefghijklmno"]
+    records = []
+    for run in range(5):
+        records += [_triage_cell(best, "i0", run, ["Check the dashboards first"], 0.008)]
+        records += [_triage_cell(cheap, "i0", run, ["Check the dashboards first", "Restart the payment pods"], 0.002)]
+        for n, action in enumerate(flicker, start=1):
+            records += [_triage_cell(best, f"i{n}", run, [action] if run < 3 else [], 0.008)]
+            records += [_triage_cell(cheap, f"i{n}", run, [action] if run < 2 else [], 0.002)]
+    plan = {
+        "models": [best, cheap],
+        "judges": ["openai:judge"],
+        "repeat": 5,
+        "mode": "active",
+        "items": [
+            {"id": f"i{n}", "task": "triage", "path": f"i{n}.md", "sha256": "0" * 64, "difficulty": "simple"}
+            for n in range(16)
+        ],
+    }
+    rec = eval_report(plan, records, run_id=None)["tasks"][0]["recommendation"]
+    assert rec["model"] == cheap  # as good, and cheaper
+    [against] = rec["against_recommended"]
+    assert against["model"] == best and against["findings_drift"] == []
+    # On its own, the incident's one-sided action is drift (its family is itself) ...
+    alone = stability_clusters(
+        [[{"action": "Check the dashboards first"}]] * 5,
+        [[{"action": "Check the dashboards first"}, {"action": "Restart the payment pods"}]] * 5,
+        aligner=align_actions,
+        label=lambda a: str(a["action"]),
+    )
+    assert [c["verdict"] for c in alone] == ["stable", "drift"]
+    # ... and in the eval's family of 17 (one stable, one one-sided, 15 flickering) it is not.
+    assert round(fisher_exact(0, 5, 5, 5) * 17, 4) > 0.10
+
+
 def test_a_triage_compare_clusters_actions_across_runs():
     from app.compare.noise import repeat_report
 

@@ -183,6 +183,19 @@ def cluster_sentence(cluster: dict[str, Any], names: tuple[str, str] = ("A", "B"
     return f"{what}: {counts}: flicker within each side, not drift (p = {cluster['p']:.2f})"
 
 
+def adjust_together(clusters: Sequence[dict[str, Any]]) -> None:
+    """One Benjamini-Hochberg adjustment over clusters from several comparisons (every
+    input and every model of an eval against the recommended one), as a compare adjusts
+    over all of its clusters: each cluster's `q` and `verdict` are set again, in place.
+    Each test's p is recomputed from its counts, so the rounding of `p` plays no part."""
+    p_values = [fisher_exact(c["found_a"], c["repeat_a"], c["found_b"], c["repeat_b"]) for c in clusters]
+    for cluster, q in zip(clusters, benjamini_hochberg(p_values), strict=True):
+        cluster["q"] = round(q, 4)
+        cluster["verdict"] = _verdict(
+            cluster["found_a"], cluster["repeat_a"], cluster["found_b"], cluster["repeat_b"], q
+        )
+
+
 def stability_summary(clusters: list[dict[str, Any]]) -> dict[str, int]:
     """How many clusters got each verdict."""
     return {verdict: sum(1 for c in clusters if c["verdict"] == verdict) for verdict in VERDICT_ORDER}

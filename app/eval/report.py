@@ -664,9 +664,10 @@ def eval_report(
                 row.hedging = HedgeAccount.model_validate(hedge_account(answers, plan["hedge_after"]))
         recommendation = _recommend(rows, mine, item_ids) if measure != "none" else _unmeasured()
         if plan["repeat"] > 1 and recommendation.model is not None:
-            for against in recommendation.against_recommended or []:
-                drift = drift_against(mine, against.model, recommendation.model, item_ids, kind)
-                against.findings_drift = [FindingDrift.model_validate(d) for d in drift]
+            others = recommendation.against_recommended or []
+            drift = drift_against(mine, [a.model for a in others], recommendation.model, item_ids, kind)
+            for against in others:
+                against.findings_drift = [FindingDrift.model_validate(d) for d in drift[against.model]]
         tasks.append(
             EvalTask(
                 task=name,
