@@ -756,6 +756,37 @@ def test_a_tie_goes_to_the_model_that_recommends_no_harm():
     assert "openai:cheap costs less but recommended a harmful action 6 time(s)" in rec["text"]
 
 
+@pytest.mark.parametrize("order", [0, 1], ids=["listed-first", "listed-second"])
+def test_the_recommendation_does_not_depend_on_the_order_of_models(order):
+    """Two rare cases used to follow the order of --models (and so of JSON `comparisons`)
+    rather than the rule the text states: at the same cost, a model "not distinguishable"
+    from the best was recommended over the best itself when listed first ("the cheapest
+    ... at $0.005 per call against $0.005"); and of two models alike in quality, harm and
+    cost, the first listed was the best and the recommendation."""
+    from app.eval.report import eval_report
+
+    best, close = "openai:best", "openai:close"
+    models = [close, best] if order == 0 else [best, close]
+    records = [
+        r
+        for n in range(6)
+        for r in (
+            _record(best, f"i{n}", quality=8, cost=0.005),
+            _record(close, f"i{n}", quality=8 if n % 2 else 7.5, cost=0.005),
+        )
+    ]
+    rec = _task(eval_report(_plan(models, 6), records, run_id=None))["recommendation"]
+    assert rec["model"] == best and rec["best"] == best
+    assert rec["text"].startswith(f"{best}: the best quality here (8)")
+    assert [c["model"] for c in rec["comparisons"]] == models  # the JSON keeps the order given
+    # Alike in everything: the tie goes by name, whichever is listed first.
+    twin, other = "openai:a-twin", "openai:b-twin"
+    records = [r for n in range(6) for r in (_record(twin, f"i{n}", quality=8), _record(other, f"i{n}", quality=8))]
+    listed = [other, twin] if order == 0 else [twin, other]
+    rec = _task(eval_report(_plan(listed, 6), records, run_id=None))["recommendation"]
+    assert rec["model"] == twin and rec["best"] == twin
+
+
 def test_no_recommendation_when_the_best_is_unsafe_and_the_safe_one_is_worse():
     from app.eval.report import eval_report
 

@@ -385,8 +385,9 @@ def _recommend(rows: list[ModelRow], records: list[dict[str, Any]], item_ids: li
     def harm(row: ModelRow) -> int:
         return 0 if row.reference is None else row.reference.violations
 
-    # Ties go to the model that recommended less harm, then to the cheaper one.
-    best = max(rated, key=lambda r: (quality_of(r), -harm(r), tuple(-x for x in cost_key(r))))
+    # Ties go to the model that recommended less harm, then to the cheaper one, then by name:
+    # never to whichever --models listed first (the order of `comparisons`).
+    best = min(rated, key=lambda r: (-quality_of(r), harm(r), cost_key(r), r.model))
     safest = min(harm(r) for r in rated)
 
     def runs(model: str, item: str) -> list[float]:
@@ -430,10 +431,17 @@ def _recommend(rows: list[ModelRow], records: list[dict[str, Any]], item_ids: li
             text=f"no recommendation: no model is both as good as the best and as safe as the safest ({why})",
             comparisons=comparisons,
         )
-    chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r.model == c.model)))
+    by_model = {r.model: r for r in rated}
+
+    def choice_key(c: Comparison) -> tuple[tuple[int, float], float, int, str]:
+        # The cheapest; at the same cost the better one (the best itself, rather than one "not
+        # distinguishable" from it at no saving), then the safer, then by name.
+        row = by_model[c.model]
+        return (cost_key(row), -quality_of(row), harm(row), c.model)
+
+    chosen = min(eligible, key=choice_key)
     undecidable = [c for c in comparisons if c.model != best.model and (c.min_p or 0) > MAX_CHANCE]
     uncertain = bool(undecidable) or (chosen.model != best.model and (chosen.p or 0) <= 2 * MAX_CHANCE)
-    by_model = {r.model: r for r in rated}
     return Recommendation(
         model=chosen.model,
         best=best.model,
