@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from app.compare.significance import minimum_detectable, repeats_to_detect
+from tests.fake_eval import eval_plan, review_cell, triage_cell
 from tests.fake_reviews import key_issues, keyed_review
 from tests.fakeserver import Reply
 
@@ -290,15 +291,7 @@ def _review_cell(model: str, run: int, drop: tuple[str, ...], cost: float) -> di
     reply = keyed_review(SAMPLE, drop=drop)
     findings = [{"id": f"F{n}", "symbol": None, **f} for n, f in enumerate(reply["findings"], start=1)]
     recall = round(len(findings) / len(ALL), 3)
-    answer = {
-        "task": "review",
-        "status": "ok",
-        "error": None,
-        "result": {"score": 4, "summary": "x", "findings": findings},
-        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
-        "answer_key": {"recall": recall, "precision": 1.0},
-    }
-    return {"model": model, "item": SAMPLE, "run": run, "answer": answer, "grades": []}
+    return review_cell(model, SAMPLE, run, recall=recall, precision=1.0, cost=cost, findings=findings)
 
 
 def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recommended():
@@ -355,24 +348,6 @@ def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recomm
     )
 
 
-def _triage_cell(model: str, item: str, run: int, actions: list[str], cost: float) -> dict:
-    """A finished eval cell: a triage answer with these actions, graded 8 by one judge."""
-    answer = {
-        "task": "triage",
-        "status": "ok",
-        "error": None,
-        "result": {
-            "severity": "P2",
-            "root_cause": {"summary": "x"},
-            "actions": [{"action": a, "owner": "sre", "timeline": "now"} for a in actions],
-        },
-        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
-        "reference_checks": {"coverage": 1.0, "must_not_violations": []},
-    }
-    grade = {"judge": "openai:judge", "status": "ok", "self_graded": False, "total": 8, "metrics": {"cost_usd": 0.0}}
-    return {"model": model, "item": item, "run": run, "answer": answer, "grades": [grade]}
-
-
 def test_eval_controls_false_discoveries_over_every_input_not_input_by_input():
     """One action the recommended model takes in 5 of 5 runs on one incident and the other
     model never: p = 2/252, drift at the 10 % false-discovery rate if that incident were
@@ -388,21 +363,12 @@ def test_eval_controls_false_discoveries_over_every_input_not_input_by_input():
     flicker = [f"Page the owner of shard {word} about its queue" for word in "abcdefghijklmno"]
     records = []
     for run in range(5):
-        records += [_triage_cell(best, "i0", run, ["Check the dashboards first"], 0.008)]
-        records += [_triage_cell(cheap, "i0", run, ["Check the dashboards first", "Restart the payment pods"], 0.002)]
+        records += [triage_cell(best, "i0", run, 8, 0.008, ("Check the dashboards first",))]
+        records += [triage_cell(cheap, "i0", run, 8, 0.002, ("Check the dashboards first", "Restart the payment pods"))]
         for n, action in enumerate(flicker, start=1):
-            records += [_triage_cell(best, f"i{n}", run, [action] if run < 3 else [], 0.008)]
-            records += [_triage_cell(cheap, f"i{n}", run, [action] if run < 2 else [], 0.002)]
-    plan = {
-        "models": [best, cheap],
-        "judges": ["openai:judge"],
-        "repeat": 5,
-        "mode": "active",
-        "items": [
-            {"id": f"i{n}", "task": "triage", "path": f"i{n}.md", "sha256": "0" * 64, "difficulty": "simple"}
-            for n in range(16)
-        ],
-    }
+            records += [triage_cell(best, f"i{n}", run, 8, 0.008, (action,) if run < 3 else ())]
+            records += [triage_cell(cheap, f"i{n}", run, 8, 0.002, (action,) if run < 2 else ())]
+    plan = eval_plan([best, cheap], [f"i{n}" for n in range(16)], task="triage", repeat=5, judges=["openai:judge"])
     rec = eval_report(plan, records, run_id=None)["tasks"][0]["recommendation"]
     assert rec["model"] == cheap  # as good, and cheaper
     [against] = rec["against_recommended"]
