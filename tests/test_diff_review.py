@@ -510,6 +510,8 @@ def test_compare_on_a_change_with_repeat_clusters_the_intervals_by_file(fake, re
     result = run_in_process((*args, "--format", "json"), env=cli_env, cwd=repo.path)
     assert result.code == 0, result.stderr
     assert len(fake.requests) == 12  # three files, two runs, two sides
+    # Runs 2 to N resend each file's prompt: its stable prefix is marked for Anthropic's cache.
+    assert all(r.body["system"][-1].get("cache_control") for r in fake.requests if r.model == "claude-haiku-4-5")
     noise = json.loads(result.stdout)["noise"]
     measures = {m["measure"]: m for m in noise["measures"]}
     # Per file B − A, each file's two runs one cluster: score (+2, −1, +1), findings (−1, +1, 0).

@@ -382,7 +382,8 @@ def run_change_compare(args: argparse.Namespace) -> int:
     prepared = prepare_change_compare(
         change,
         specs,
-        resolver=ProviderResolver(config, retries=args.retries, notify=print_note),
+        # With --repeat, runs 2 to N resend each file's prompt: worth marking for the caches.
+        resolver=ProviderResolver(config, retries=args.retries, notify=print_note, prompt_cache=args.repeat > 1),
         options=review_options(args),
         record=not args.no_history,
         concurrency=args.concurrency,
