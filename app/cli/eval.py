@@ -298,21 +298,24 @@ def run(args: argparse.Namespace) -> int:
     # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
     # Judges resend each input's prefix for every answer they grade, repeats resend all of it.
     resolver = ProviderResolver(config, retries=args.retries, notify=print_note, prompt_cache=True)
-    # Hedging (when on) sends a second request to the same model, never to another one.
+    from app.calls.batching import open_batches, use_batches
+
+    batch_mode = args.batch or bool(open_batches(parts))  # a resumed eval picks up the batches it submitted
+    # Hedging (when on) sends a second request to the same model, never to another one; a
+    # batch streams nothing, so a batched eval (a resumed one too) does not hedge.
+    hedge_after = None if batch_mode else plan.hedge_after
     providers = {
-        s: resolver.hedged_exactly(s, hedge_after=plan.hedge_after, max_tokens=args.max_tokens) for s in plan.models
+        s: resolver.hedged_exactly(s, hedge_after=hedge_after, max_tokens=args.max_tokens) for s in plan.models
     }
     judges = {s: resolver.exactly(s) for s in plan.judges}
     prepared, subjects = prepare_eval(
         plan, providers, judges, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens, notify=print_note
     )
-    from app.calls.batching import open_batches, use_batches
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()
     from providers.batch import has_batch_api
 
-    batch_mode = args.batch or bool(open_batches(parts))  # a resumed eval picks up the batches it submitted
     everyone = {**providers, **judges}
     batched = frozenset(s for s, p in everyone.items() if batch_mode and has_batch_api(p))
     cost = estimate(plan, providers, judges, batched=batched)
