@@ -12,7 +12,9 @@ slowest calls were all cut off, the quantile is beyond anything observed, and th
 says "at least".
 
 The time as served counts the hedge's wait: a won hedge's first token came `after_ms`
-plus the hedge's own time to first token after the request was sent.
+plus the hedge's own time to first token after the request was sent. An answer made of
+several calls (a large file reviewed in chunks) is timed by its first call, and is taken
+as hedged by its first hedge.
 """
 
 from __future__ import annotations
