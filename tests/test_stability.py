@@ -351,24 +351,40 @@ def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recomm
 def test_eval_controls_false_discoveries_over_every_input_not_input_by_input():
     """One action the recommended model takes in 5 of 5 runs on one incident and the other
     model never: p = 2/252, drift at the 10 % false-discovery rate if that incident were
-    its own family (with the action both take, q = 2 · 2/252). Beside 15 incidents where
-    each model's one action flickers (3 of 5 against 2 of 5, p = 1), the eval's family has
-    17 tests and q = 17 · 2/252 = 0.135: not drift (compare adjusts over all of a report's
+    its own family (with the action both take, q = 2 · 2/252). Beside another incident
+    with 15 actions that flicker (3 of 5 against 2 of 5, p = 1), the eval's family has 17
+    tests and q = 17 · 2/252 = 0.135: not drift (compare adjusts over all of a report's
     clusters the same way)."""
     from app.compare.significance import fisher_exact
     from app.compare.stability import align_actions, stability_clusters
     from app.eval.report import eval_report
 
     best, cheap = "openai:best", "openai:cheap"
-    flicker = [f"Page the owner of shard {word} about its queue" for word in "abcdefghijklmno"]
+    # Fifteen actions without a word in common, so each is its own cluster.
+    flicker = [
+        "Rotate leaked credentials",
+        "Drain node seven",
+        "Raise kafka retention",
+        "Purge CDN cache",
+        "Scale worker replicas",
+        "Disable feature flag",
+        "Roll back deploy",
+        "Increase disk quota",
+        "Notify legal counsel",
+        "Pause batch imports",
+        "Reindex search cluster",
+        "Failover primary database",
+        "Block abusive IPs",
+        "Extend certificate expiry",
+        "Throttle webhook senders",
+    ]
     records = []
     for run in range(5):
         records += [triage_cell(best, "i0", run, 8, 0.008, ("Check the dashboards first",))]
         records += [triage_cell(cheap, "i0", run, 8, 0.002, ("Check the dashboards first", "Restart the payment pods"))]
-        for n, action in enumerate(flicker, start=1):
-            records += [triage_cell(best, f"i{n}", run, 8, 0.008, (action,) if run < 3 else ())]
-            records += [triage_cell(cheap, f"i{n}", run, 8, 0.002, (action,) if run < 2 else ())]
-    plan = eval_plan([best, cheap], [f"i{n}" for n in range(16)], task="triage", repeat=5, judges=["openai:judge"])
+        records += [triage_cell(best, "i1", run, 8, 0.008, tuple(flicker) if run < 3 else ())]
+        records += [triage_cell(cheap, "i1", run, 8, 0.002, tuple(flicker) if run < 2 else ())]
+    plan = eval_plan([best, cheap], ["i0", "i1"], task="triage", repeat=5, judges=["openai:judge"])
     rec = eval_report(plan, records, run_id=None)["tasks"][0]["recommendation"]
     assert rec["model"] == cheap  # as good, and cheaper
     [against] = rec["against_recommended"]
