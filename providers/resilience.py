@@ -278,7 +278,7 @@ class ResilientProvider:
             if loser in tasks:
                 tasks[loser].cancel()
                 extra = _spent(contenders[loser], held[loser])
-                yield HedgeDecided(contenders[winner].spec, contenders[loser].spec, extra)
+                yield HedgeDecided(contenders[winner].spec, contenders[loser].spec, extra, hedge_won=winner == "h")
             hedged = "h" in tasks
             for item in held[winner]:
                 yield _marked(item, hedged, extra)

@@ -290,6 +290,8 @@ class HedgeDecided:
     winner: str
     loser: str
     loser_cost_usd: float | None  # estimated: the loser was cancelled part way
+    # The hedge streamed first (the specs say nothing when it went to the same provider).
+    hedge_won: bool = False
 
 
 ResilienceEvent = FallbackTaken | CooldownSkipped | CooldownStarted | HedgeStarted | HedgeWithheld | HedgeDecided

@@ -87,3 +87,59 @@ def difficulty(incident: str) -> str:
     from app.triage.reference import find_reference
 
     return find_reference(Path(ROOT / "incidents" / incident)).difficulty
+
+
+# --- finished cells, as the eval runner keeps them (for the report's unit tests) ------------
+
+
+def triage_cell(model: str, item: str, run: int, quality: float, cost: float, actions: tuple[str, ...] = ()) -> dict:
+    """A finished eval cell: a triage answer (these actions) and one judge's total."""
+    answer = {
+        "task": "triage",
+        "status": "ok",
+        "error": None,
+        "result": {
+            "severity": "P2",
+            "root_cause": {"summary": "x"},
+            "actions": [{"action": a, "owner": "sre", "timeline": "now"} for a in actions],
+        },
+        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
+        "reference_checks": {"coverage": 1.0, "must_not_violations": []},
+    }
+    grade = {
+        "judge": "openai:judge",
+        "status": "ok",
+        "self_graded": False,
+        "total": quality,
+        "metrics": {"cost_usd": 0.0},
+    }
+    return {"model": model, "item": item, "run": run, "answer": answer, "grades": [grade]}
+
+
+def review_cell(
+    model: str, item: str, run: int, *, recall: float, precision: float, cost: float, findings: list | None = None
+) -> dict:
+    """A finished eval cell: a review (these findings) scored against its input's answer key."""
+    answer = {
+        "task": "review",
+        "status": "ok",
+        "error": None,
+        "result": {"score": 4, "summary": "x", "findings": findings or []},
+        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
+        "answer_key": {"recall": recall, "precision": precision, "pairs": [], "missed": []},
+    }
+    return {"model": model, "item": item, "run": run, "answer": answer, "grades": []}
+
+
+def eval_plan(models: list[str], items: list[str], *, task: str, repeat: int, judges: list[str]) -> dict:
+    """A plan as EvalPlan.to_dict() gives it (the report validates it into its contract model)."""
+    suffix = ".md" if task == "triage" else ".py"
+    return {
+        "models": models,
+        "judges": judges,
+        "repeat": repeat,
+        "mode": "active",
+        "items": [
+            {"id": i, "task": task, "path": f"{i}{suffix}", "sha256": "0" * 64, "difficulty": "simple"} for i in items
+        ],
+    }

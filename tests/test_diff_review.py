@@ -593,6 +593,54 @@ def test_compare_on_a_change_gives_the_drift_per_file_and_in_total(fake, repo, c
     assert "calc.py" in text.stdout and "web/util.js" in text.stdout
 
 
+def test_compare_on_a_change_with_repeat_clusters_the_intervals_by_file(fake, repo, cli_env):
+    """Each changed file is an input: the per-file differences get the clustered interval
+    eval uses (checked against app.compare.significance.clustered_se), and findings are
+    clustered across runs within their file only."""
+    from app.compare.significance import clustered_interval, clustered_se, t_quantile
+
+    repo.write("calc.py", CALC.replace("return a + b", "return a + b  # sum"))
+    repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
+    repo.write("notes.txt", "changed notes\n")
+    # The same finding (title, line, wording) in calc.py on A and in web/util.js on B.
+    calc_a = finding(2, "return a + b  # sum", title="Unchecked input")
+    util_b = finding(2, 'return "hi " + name;', title="Unchecked input")
+    scores = {"calc.py": (6, 8), "web/util.js": (6, 5), "notes.txt": (6, 7)}
+    for side, model in enumerate(("claude-haiku-4-5", "gpt-5.4-mini")):
+        for path, score in scores.items():
+            found = (
+                (calc_a,) if (side, path) == (0, "calc.py") else (util_b,) if (side, path) == (1, "web/util.js") else ()
+            )
+            fake.reply_when(model, [f"File: {path}"], reply(*found, score=score[side]))
+    args = ("compare", "--diff", "-a", "anthropic:claude-haiku-4-5", "-b", MINI, "--repeat", "2")
+    result = run_in_process((*args, "--format", "json"), env=cli_env, cwd=repo.path)
+    assert result.code == 0, result.stderr
+    assert len(fake.requests) == 12  # three files, two runs, two sides
+    # Runs 2 to N resend each file's prompt: its stable prefix is marked for Anthropic's cache.
+    assert all(r.body["system"][-1].get("cache_control") for r in fake.requests if r.model == "claude-haiku-4-5")
+    noise = json.loads(result.stdout)["noise"]
+    measures = {m["measure"]: m for m in noise["measures"]}
+    # Per file B − A, each file's two runs one cluster: score (+2, −1, +1), findings (−1, +1, 0).
+    for name, per_file in (("score", [2, -1, 1]), ("findings", [-1, 1, 0])):
+        clusters = [[d, d] for d in per_file]
+        expected = clustered_interval(clusters)
+        assert expected is not None
+        assert measures[name]["by_file"] == expected.as_dict()
+        half = t_quantile(0.975, 2) * clustered_se(clusters) * (3 / 2) ** 0.5  # CR1 on C − 1 = 2 df
+        assert measures[name]["by_file"]["half_width"] == round(half, 3)
+    # The run totals keep their Welch interval: A's weakest file 6 in both runs, B's 5.
+    assert measures["score"]["a"] == [6, 6] and measures["score"]["b"] == [5, 5]
+    # Alike findings in two files are two clusters, one per file, each on one side only.
+    clusters = {c["item"]: (c["found_a"], c["found_b"]) for c in noise["clusters"]}
+    assert clusters == {"calc.py: Unchecked input": (2, 0), "web/util.js: Unchecked input": (0, 2)}
+    text = run_in_process(args, env=cli_env, cwd=repo.path)
+    assert text.code == 0, text.stderr
+    assert (
+        "per file B − A +0.67 (95% interval -3.13 to +4.46, clustered by file, includes 0)" in text.stdout
+        and "clustered by file" in text.stdout
+    )
+
+
 def test_a_wrong_key_is_found_out_by_one_request_not_one_per_file(fake, repo, review):
     repo.write("calc.py", CALC.replace("return a / b", "return a // b"))
     repo.write("web/util.js", UTIL_JS.replace("hello ", "hi "))
@@ -678,8 +726,9 @@ def test_a_change_that_only_removes_code_is_looked_at_where_it_was(fake, repo, r
 
 
 def test_repeat_and_gates_are_refused_on_a_change_rather_than_ignored(fake, repo, review, cli_env):
-    """--repeat (issue 21) and the change review (issue 20) met at merge: a change is run
-    once, so asking for N runs or a consensus gate on it is one line and exit 2."""
+    """--repeat (issue 21) and the change review (issue 20) met at merge: a review of a
+    change is run once, so asking for N runs or a gate on a compared change is one line
+    and exit 2 (compare --diff --repeat N runs each side N times: see above)."""
     repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
     result = review(repo, "--diff", "--repeat", "3")
     assert result.code == 2 and "--repeat reviews one file" in result.stderr

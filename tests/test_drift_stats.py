@@ -21,6 +21,7 @@ from app.compare.significance import (
     t_cdf,
     t_quantile,
 )
+from tests.fake_eval import eval_plan, review_cell, triage_cell
 
 
 @pytest.mark.parametrize(
@@ -151,26 +152,6 @@ def test_repeats_to_detect_is_the_first_n_whose_detectable_difference_is_small_e
 # --- the eval recommendation with intervals ------------------------------------------------------
 
 
-def _cell(model: str, item: str, run: int, quality: float, cost: float) -> dict:
-    """A finished eval cell: a triage answer and one judge's total."""
-    answer = {
-        "task": "triage",
-        "status": "ok",
-        "error": None,
-        "result": {"severity": "P2", "root_cause": {"summary": "x"}, "actions": []},
-        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
-        "reference_checks": {"coverage": 1.0, "must_not_violations": []},
-    }
-    grade = {
-        "judge": "openai:judge",
-        "status": "ok",
-        "self_graded": False,
-        "total": quality,
-        "metrics": {"cost_usd": 0.0},
-    }
-    return {"model": model, "item": item, "run": run, "answer": answer, "grades": [grade]}
-
-
 def test_every_model_is_set_against_the_recommended_one_with_an_interval():
     from app.eval.report import eval_report
 
@@ -180,19 +161,9 @@ def test_every_model_is_set_against_the_recommended_one_with_an_interval():
         cell
         for n, score in enumerate(cheap_scores)
         for run in (0, 1)
-        for cell in (_cell(best, f"i{n}", run, 8, 0.008), _cell(cheap, f"i{n}", run, score, 0.005))
+        for cell in (triage_cell(best, f"i{n}", run, 8, 0.008), triage_cell(cheap, f"i{n}", run, score, 0.005))
     ]
-    plan = {
-        "models": [best, cheap],
-        "judges": ["openai:judge"],
-        "repeat": 2,
-        "mode": "active",
-        # As EvalPlan.to_dict() gives it: the report validates the plan into its contract model.
-        "items": [
-            {"id": f"i{n}", "task": "triage", "path": f"i{n}.md", "sha256": "0" * 64, "difficulty": "simple"}
-            for n in range(5)
-        ],
-    }
+    plan = eval_plan([best, cheap], [f"i{n}" for n in range(5)], task="triage", repeat=2, judges=["openai:judge"])
     task = next(t for t in eval_report(plan, records, run_id=None)["tasks"])
     rec = task["recommendation"]
     assert rec["model"] == cheap  # not distinguishable from the best, and cheaper
@@ -205,6 +176,8 @@ def test_every_model_is_set_against_the_recommended_one_with_an_interval():
     assert against["quality_difference"]["estimate"] == round(mean(diffs), 2)
     assert against["quality_difference"]["half_width"] == round(half, 2)
     assert against["cost_ratio"] == 1.6
+    # No answer key on a triage: no recall or precision interval.
+    assert against["recall_difference"] is None and against["precision_difference"] is None
     # ... and the gap these five inputs could see, from the same standard error (A&S 26.7.10).
     se = stdev(diffs) / math.sqrt(5)
     t = t_quantile(0.975, 4)
@@ -220,9 +193,51 @@ def test_every_model_is_set_against_the_recommended_one_with_an_interval():
         cell
         for n, score in enumerate(cheap_scores)
         for run in (0, 1)
-        for cell in (_cell(best, f"i{n}", run, 8, 0.008), _cell(cheap, f"i{n}", run, score - 2, 0.005))
+        for cell in (triage_cell(best, f"i{n}", run, 8, 0.008), triage_cell(cheap, f"i{n}", run, score - 2, 0.005))
     ]
     rec = next(t for t in eval_report(plan, records, run_id=None)["tasks"])["recommendation"]
     [against] = rec["against_recommended"]
     assert rec["model"] == best and against["text"].startswith("openai:cheap: 38% cheaper, quality -2.2 ± ")
     assert "(95 %), worse; over 5 inputs a gap under" in against["text"]
+
+
+def test_recall_and_precision_against_the_recommended_one_are_clustered_by_input():
+    from app.compare.significance import clustered_interval
+    from app.eval.report import eval_report
+
+    best, cheap = "openai:best", "openai:cheap"
+    # Per input and run: the cheap model's recall (the best one's is 1.0, precision 1.0).
+    cheap_recall = [[0.5, 1.0], [1.0, 1.0], [0.5, 0.5], [1.0, 0.5]]
+    cheap_precision = [[1.0, 1.0], [0.5, 1.0], [1.0, 1.0], [1.0, 1.0]]
+    records = [
+        cell
+        for n in range(4)
+        for run in (0, 1)
+        for cell in (
+            review_cell(best, f"f{n}", run, recall=1.0, precision=1.0, cost=0.008),
+            review_cell(
+                cheap, f"f{n}", run, recall=cheap_recall[n][run], precision=cheap_precision[n][run], cost=0.004
+            ),
+        )
+    ]
+    plan = eval_plan([best, cheap], [f"f{n}" for n in range(4)], task="review", repeat=2, judges=[])
+    rec = eval_report(plan, records, run_id=None)["tasks"][0]["recommendation"]
+    [against] = rec["against_recommended"]
+    chosen = rec["model"]
+    other = best if chosen == cheap else cheap
+    sign = 1 if other == cheap else -1
+    # The same clustered interval as quality's (each input's runs one cluster, CR1, t on C − 1).
+    recall = clustered_interval([[sign * (r - 1.0) for r in runs] for runs in cheap_recall])
+    precision = clustered_interval([[sign * (p - 1.0) for p in runs] for runs in cheap_precision])
+    assert recall is not None and precision is not None
+    assert against["recall_difference"] == recall.as_dict(2)
+    assert against["precision_difference"] == precision.as_dict(2)
+    assert against["text"].endswith(
+        f"; answer keys: recall {recall.estimate:+.2f} ± {recall.half_width:.2f}, "
+        f"precision {precision.estimate:+.2f} ± {precision.half_width:.2f} (95 %, clustered by input)"
+    )
+    # Cross-check the clustering against the formula by hand: Σ_c (Σ_i (x_ic − x̄))² / n², CR1.
+    values = [sign * (r - 1.0) for runs in cheap_recall for r in runs]
+    grand = mean(values)
+    se = math.sqrt(sum(sum(sign * (r - 1.0) - grand for r in runs) ** 2 for runs in cheap_recall)) / len(values)
+    assert recall.se == pytest.approx(se * math.sqrt(4 / 3))

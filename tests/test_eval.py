@@ -361,11 +361,81 @@ def test_samples_are_reviewed_and_scored_against_their_keys(fake, run_cli):
     assert _row(task, GPT55)["quality"]["mean"] == 10
     assert _row(task, MINI)["answer_key"] == {"recall": 0.5, "precision": 1.0}
     assert _row(task, MINI)["quality"]["mean"] == round(10 * 2 * 0.5 / 1.5, 2)
+    # Hedging was off: the plan and the rows say nothing of it.
+    assert "hedge_after" not in json.loads(result.stdout)["plan"] and "hedging" not in _row(task, GPT55)
     # One file cannot tell two models apart: the cheaper one is only "not shown to be worse",
     # and the report says that it is uncertain, and why.
     rec = task["recommendation"]
     assert rec["best"] == GPT55 and rec["model"] == MINI
     assert rec["uncertain"] and "no gap can be told from noise" in rec["text"]
+
+
+def test_kaplan_meier_quantiles_match_the_textbook_example():
+    from app.eval.hedging import km_quantile
+
+    # Freireich et al. (1963), the 6-MP arm, weeks in remission (False: still in remission
+    # when last seen); Kaplan-Meier's median is 23 weeks (Kleinbaum & Klein, Survival
+    # Analysis, 3rd ed., 2012, ch. 2), and S never falls below 0.448, so the 75th
+    # percentile lies beyond the last time seen.
+    censored = {6: 1, 9: 1, 10: 1, 11: 1, 17: 1, 19: 1, 20: 1, 25: 1, 32: 2, 34: 1, 35: 1}
+    events = {6: 3, 7: 1, 10: 1, 13: 1, 16: 1, 22: 1, 23: 1}
+    times = [(t, True) for t, n in events.items() for _ in range(n)]
+    times += [(t, False) for t, n in censored.items() for _ in range(n)]
+    assert km_quantile(times, 0.5) == (23, True)
+    assert km_quantile(times, 0.3) == (13, True)  # 1 − S(13) = 0.310
+    assert km_quantile(times, 0.75) == (35, False)
+    # With nothing censored it is the inverse of the empirical distribution.
+    assert km_quantile([(v, True) for v in (5, 1, 4, 2, 3)], 0.95) == (5, True)
+    assert km_quantile([(v, True) for v in (5, 1, 4, 2, 3)], 0.4) == (2, True)
+
+
+def test_eval_hedges_each_model_with_itself_and_accounts_for_it(fake, run_cli, tmp_path):
+    from tests.conftest import write_private
+
+    write_private(tmp_path / "config" / "config.toml", "[resilience]\nhedge_budget = 1.0\n")
+    text = keyed_review_text("quota_limiter.go")
+    # In the order the requests arrive (one at a time): run 1's primary stalls and its hedge
+    # answers at once; run 2 answers at once (no hedge); run 3's primary answers after the
+    # threshold but before its hedge, which stalls.
+    fake.script(
+        Reply(text=text, first_token_delay_s=3.0),
+        Reply(text=text),
+        Reply(text=text),
+        Reply(text=text, first_token_delay_s=0.5),
+        Reply(text=text, first_token_delay_s=3.0),
+        model="claude-haiku-4-5",
+    )
+    base = ("eval", "--models", HAIKU, "--judges", "none", "--set", "sample_code/quota_limiter.go")
+    base += ("--concurrency", "1", "--hedge-after", "200ms")
+    result = run_cli(*base, "--repeat", "3", "--format", "json", timeout=120)
+    assert result.code == 0, result.stderr
+    assert len(fake.requests) == 5  # three answers and two hedges, each to the same model
+    report = json.loads(result.stdout)
+    assert report["plan"]["hedge_after"] == "200ms"
+    account = _row(_task(report, "review"), HAIKU)["hedging"]
+    assert {k: account[k] for k in ("after", "calls", "fired", "won", "withheld")} == {
+        "after": "200ms",
+        "calls": 3,
+        "fired": 2,
+        "won": 1,
+        "withheld": 0,
+    }
+    assert account["extra_cost_usd"] > 0  # the cancelled primary's input, at least
+    # Run 3's primary was seen to the end, so the slowest time is known: nothing is "at least",
+    # and without hedging is never faster than as served.
+    for name in ("p95", "p99"):
+        figures = account[name]
+        assert figures["at_least"] is False
+        assert figures["saved_ms"] == round(figures["without_ms"] - figures["served_ms"], 1) >= 0
+    fake.reset()
+    write_private(tmp_path / "config" / "config.toml", "[resilience]\nhedge_budget = 1.0\n")
+    fake.script(Reply(text=text, first_token_delay_s=3.0), Reply(text=text), model="claude-haiku-4-5")
+    shown = run_cli(*base, "--format", "markdown", timeout=120)
+    assert shown.code == 0, shown.stderr
+    assert "- hedging (after 200ms):" in shown.stdout
+    assert f"  - {HAIKU}: hedged 1 of 1 calls, the hedge won 1, extra $" in shown.stdout
+    # The primary was cut off: its time without hedging is only known to be longer.
+    assert "first token p95" in shown.stdout and "(without hedging ≥ " in shown.stdout
 
 
 def test_write_routes_asks_first_and_writes_only_with_consent(fake, run_cli, cli_env):
@@ -688,6 +758,37 @@ def test_a_tie_goes_to_the_model_that_recommends_no_harm():
     rec = _task(eval_report(_plan([cheap, safe], 6), records, run_id=None))["recommendation"]
     assert rec["model"] == safe and rec["best"] == safe
     assert "openai:cheap costs less but recommended a harmful action 6 time(s)" in rec["text"]
+
+
+@pytest.mark.parametrize("order", [0, 1], ids=["listed-first", "listed-second"])
+def test_the_recommendation_does_not_depend_on_the_order_of_models(order):
+    """Two rare cases used to follow the order of --models (and so of JSON `comparisons`)
+    rather than the rule the text states: at the same cost, a model "not distinguishable"
+    from the best was recommended over the best itself when listed first ("the cheapest
+    ... at $0.005 per call against $0.005"); and of two models alike in quality, harm and
+    cost, the first listed was the best and the recommendation."""
+    from app.eval.report import eval_report
+
+    best, close = "openai:best", "openai:close"
+    models = [close, best] if order == 0 else [best, close]
+    records = [
+        r
+        for n in range(6)
+        for r in (
+            _record(best, f"i{n}", quality=8, cost=0.005),
+            _record(close, f"i{n}", quality=8 if n % 2 else 7.5, cost=0.005),
+        )
+    ]
+    rec = _task(eval_report(_plan(models, 6), records, run_id=None))["recommendation"]
+    assert rec["model"] == best and rec["best"] == best
+    assert rec["text"].startswith(f"{best}: the best quality here (8)")
+    assert [c["model"] for c in rec["comparisons"]] == models  # the JSON keeps the order given
+    # Alike in everything: the tie goes by name, whichever is listed first.
+    twin, other = "openai:a-twin", "openai:b-twin"
+    records = [r for n in range(6) for r in (_record(twin, f"i{n}", quality=8), _record(other, f"i{n}", quality=8))]
+    listed = [other, twin] if order == 0 else [twin, other]
+    rec = _task(eval_report(_plan(listed, 6), records, run_id=None))["recommendation"]
+    assert rec["model"] == twin and rec["best"] == twin
 
 
 def test_no_recommendation_when_the_best_is_unsafe_and_the_safe_one_is_worse():

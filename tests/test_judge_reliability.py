@@ -266,6 +266,57 @@ def test_pairwise_mode_reports_a_position_biased_judge_as_inconsistent(fake, run
     assert "why they differ: " in shown  # against a baseline, the attribution too
 
 
+def test_eval_pairwise_sets_each_model_against_the_first_in_both_orders(fake, run_cli):
+    """eval --judge-mode pairwise reuses compare's pairwise judging: per model against the
+    baseline (the first model), the position consistency and a position-biased judge."""
+    sonnet = "anthropic:claude-sonnet-4-6"
+    for _ in range(2):  # --repeat 2, one request at a time (--concurrency 1): scripts in turn
+        fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md", severity="P1"))), model="claude-haiku-4-5")
+        fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md"))), model="gpt-5.4-mini")
+        fake.script(_pick("first"), _pick("first"), model="gpt-5.5")  # whatever it reads first
+        fake.script(_pick("second"), _pick("first"), model="claude-sonnet-4-6")  # B (mini) in both orders
+    args = ("eval", "--models", f"{HAIKU},{MINI}", "--judges", f"{PARTIAL},{sonnet}", "--judge-mode", "pairwise")
+    args += ("--set", "incidents/cdn-404s.md", "--repeat", "2", "--concurrency", "1")
+    result = run_cli(*args, "--format", "json", timeout=120)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["plan"]["judge_mode"] == "pairwise"
+    # Two verdicts per judge and cell, each two requests; the baseline's answers are not judged.
+    assert sum(1 for r in fake.requests if r.model in ("gpt-5.5", "claude-sonnet-4-6")) == 8
+    [task] = report["tasks"]
+    assert task["measure"] == "reference" and task["judges"] is None  # no rubric grades to measure with
+    [against] = task["pairwise"]
+    assert {k: v for k, v in against.items() if k != "text"} == {
+        "model": MINI,
+        "against": HAIKU,
+        "verdicts": 4,
+        "failed": 0,
+        "consistent": 2,
+        "position_consistency": 0.5,
+        "better_model": 2,
+        "better_against": 0,
+        "ties": 0,
+        "position_bias": {"first": 2, "second": 0},
+        "winner": "model",
+    }
+    assert against["text"] == (
+        f"{MINI} against {HAIKU}: position consistency 2 of 4 verdict(s) (50%); of those, better 2, "
+        "worse 0, tie 0: better; 2 chose the first answer both times"
+    )
+    for _ in range(2):
+        fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md", severity="P1"))), model="claude-haiku-4-5")
+        fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md"))), model="gpt-5.4-mini")
+        fake.script(_pick("first"), _pick("first"), model="gpt-5.5")
+        fake.script(_pick("second"), _pick("first"), model="claude-sonnet-4-6")
+    shown = run_cli(*args, "--format", "markdown", timeout=120)
+    assert shown.code == 0, shown.stderr
+    assert f"- pairwise against {HAIKU} (each verdict asked in both orders):" in shown.stdout
+    assert f"  - {MINI} against {HAIKU}: position consistency 2 of 4" in shown.stdout
+    # Pairwise needs judges and a second model.
+    refused = run_cli("eval", "--models", HAIKU, "--judges", PARTIAL, "--judge-mode", "pairwise")
+    assert refused.code == 2 and "two or more --models" in refused.stderr
+
+
 def test_a_failed_pairwise_judge_fails_the_compare_unless_judges_are_optional(fake, run_cli):
     from tests.fakeserver import unauthorized
 

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from app.compare.significance import minimum_detectable, repeats_to_detect
+from tests.fake_eval import eval_plan, review_cell, triage_cell
 from tests.fake_reviews import key_issues, keyed_review
 from tests.fakeserver import Reply
 
@@ -290,15 +291,7 @@ def _review_cell(model: str, run: int, drop: tuple[str, ...], cost: float) -> di
     reply = keyed_review(SAMPLE, drop=drop)
     findings = [{"id": f"F{n}", "symbol": None, **f} for n, f in enumerate(reply["findings"], start=1)]
     recall = round(len(findings) / len(ALL), 3)
-    answer = {
-        "task": "review",
-        "status": "ok",
-        "error": None,
-        "result": {"score": 4, "summary": "x", "findings": findings},
-        "metrics": {"cost_usd": cost, "ttft_ms": 100.0, "latency_ms": 200.0},
-        "answer_key": {"recall": recall, "precision": 1.0},
-    }
-    return {"model": model, "item": SAMPLE, "run": run, "answer": answer, "grades": []}
+    return review_cell(model, SAMPLE, run, recall=recall, precision=1.0, cost=cost, findings=findings)
 
 
 def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recommended():
@@ -353,6 +346,59 @@ def test_eval_repeat_reports_each_models_stability_and_its_drift_from_the_recomm
         stability_line(task)
         == f"findings made in every run of an input: openai:best {len(ALL)} of {len(ALL)}, openai:cheap {len(ALL) - 2} of {len(ALL) - 1}"
     )
+
+
+def test_eval_controls_false_discoveries_over_every_input_not_input_by_input():
+    """One action the recommended model takes in 5 of 5 runs on one incident and the other
+    model never: p = 2/252, drift at the 10 % false-discovery rate if that incident were
+    its own family (with the action both take, q = 2 · 2/252). Beside another incident
+    with 15 actions that flicker (3 of 5 against 2 of 5, p = 1), the eval's family has 17
+    tests and q = 17 · 2/252 = 0.135: not drift (compare adjusts over all of a report's
+    clusters the same way)."""
+    from app.compare.significance import fisher_exact
+    from app.compare.stability import align_actions, stability_clusters
+    from app.eval.report import eval_report
+
+    best, cheap = "openai:best", "openai:cheap"
+    # Fifteen actions without a word in common, so each is its own cluster.
+    flicker = [
+        "Rotate leaked credentials",
+        "Drain node seven",
+        "Raise kafka retention",
+        "Purge CDN cache",
+        "Scale worker replicas",
+        "Disable feature flag",
+        "Roll back deploy",
+        "Increase disk quota",
+        "Notify legal counsel",
+        "Pause batch imports",
+        "Reindex search cluster",
+        "Failover primary database",
+        "Block abusive IPs",
+        "Extend certificate expiry",
+        "Throttle webhook senders",
+    ]
+    records = []
+    for run in range(5):
+        records += [triage_cell(best, "i0", run, 8, 0.008, ("Check the dashboards first",))]
+        records += [triage_cell(cheap, "i0", run, 8, 0.002, ("Check the dashboards first", "Restart the payment pods"))]
+        records += [triage_cell(best, "i1", run, 8, 0.008, tuple(flicker) if run < 3 else ())]
+        records += [triage_cell(cheap, "i1", run, 8, 0.002, tuple(flicker) if run < 2 else ())]
+    plan = eval_plan([best, cheap], ["i0", "i1"], task="triage", repeat=5, judges=["openai:judge"])
+    rec = eval_report(plan, records, run_id=None)["tasks"][0]["recommendation"]
+    assert rec["model"] == cheap  # as good, and cheaper
+    [against] = rec["against_recommended"]
+    assert against["model"] == best and against["findings_drift"] == []
+    # On its own, the incident's one-sided action is drift (its family is itself) ...
+    alone = stability_clusters(
+        [[{"action": "Check the dashboards first"}]] * 5,
+        [[{"action": "Check the dashboards first"}, {"action": "Restart the payment pods"}]] * 5,
+        aligner=align_actions,
+        label=lambda a: str(a["action"]),
+    )
+    assert [c["verdict"] for c in alone] == ["stable", "drift"]
+    # ... and in the eval's family of 17 (one stable, one one-sided, 15 flickering) it is not.
+    assert round(fisher_exact(0, 5, 5, 5) * 17, 4) > 0.10
 
 
 def test_a_triage_compare_clusters_actions_across_runs():

@@ -444,6 +444,30 @@ async def test_walkthrough_triage_a_pasted_incident_with_context_and_a_judge(fak
     assert "all EU users" in str(fake.requests[0].body)
 
 
+async def test_a_pairwise_triage_compare_shows_the_verdict_and_its_position_consistency(fake, tui_env):
+    """compare --incident --judge-mode pairwise opens this screen: once both answers are in,
+    the judge is asked in both orders and the drift panel says what it chose, and whether
+    it held when the order was swapped."""
+    fake.script(Reply(text=answer_text("pg-storage.md", "active", severity="P1")), model="claude-haiku-4-5")
+    fake.script(Reply(text=answer_text("pg-storage.md", "active", severity="P2")), model="gpt-5.4-mini")
+    # A judge that prefers whatever it reads first: inconsistent, so not counted.
+    pick = json.dumps({"reason": "The first one is sounder.", "better": "first"})
+    fake.script(Reply(text=pick), Reply(text=pick), model="claude-sonnet-4-6")
+    text = (ROOT / "incidents" / "pg-storage.md").read_text(encoding="utf-8")
+    app = DriftcheckApp(
+        lambda a: TriageScreen(text=text, spec_a=A, spec_b=B, judges=[JUDGE], judge_mode="pairwise", start=True),
+        record=False,
+    )
+    async with app.run_test(size=WIDE) as pilot:
+        drift = app.screen.query_one("#triage-drift", Static)
+        await until(pilot, lambda: "pairwise:" in text_of(drift))
+        shown = " ".join(text_of(drift).split())
+        assert "pairwise: position consistency 0 of 1 judge(s); no verdict" in shown
+        assert f"{JUDGE}: inconsistent when the order was swapped (it chose the first answer both times)" in shown
+        # No rubric grades in pairwise mode: each judge was asked twice, A first then B first.
+        assert [r.model for r in fake.requests].count("claude-sonnet-4-6") == 2
+
+
 # --- snapshots ------------------------------------------------------------------------------
 
 CONFIG_DIR = "/tmp/driftcheck-screens-snapshot-config"
@@ -561,6 +585,59 @@ def test_triage_screen_snapshots(snap_compare, snapshot_env, size, state):
         await pilot.pause()
         app.screen.query_one("#incident", TextArea).cursor_blink = False  # the same frame every time
         TRIAGE_STATES[state](app.screen)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=into_state)
+
+
+def pairwise_report() -> dict[str, Any]:
+    """A triage compare judged pairwise: the stored triage on both sides, B's severity
+    changed; one judge held its verdict when the order was swapped, one chose the first
+    answer both times."""
+    from app.calls.metrics import metrics_dict
+    from app.compare.report import compare_report
+    from app.triage.pairwise import pairwise_summary
+
+    a = stored("triage.json")
+    b = {**a, "provider": "openai", "model": "gpt-5.4-mini", "result": {**a["result"], "severity": "P2"}}
+
+    def verdict(judge: str, a_first: str, b_first: str) -> dict[str, Any]:
+        consistent = a_first == b_first
+        return {
+            "judge": judge,
+            "status": "ok",
+            "a_first": a_first,
+            "b_first": b_first,
+            "consistent": consistent,
+            "winner": a_first if consistent else "inconsistent",
+            "position_bias": None if consistent else "first",
+            "error": None,
+            "metrics": metrics_dict(None),
+        }
+
+    judged = pairwise_summary([verdict(JUDGE, "b", "b"), verdict("openai:gpt-5.5", "a", "b")])
+    return compare_report("triage", {"a": [a], "b": [b]}, pairwise=judged)
+
+
+@SIZES
+def test_triage_compare_pairwise_snapshot(snap_compare, snapshot_env, size):
+    report = pairwise_report()
+    text = (ROOT / "incidents" / "pg-storage.md").read_text(encoding="utf-8")
+    app = DriftcheckApp(
+        lambda a: TriageScreen(text=text, spec_a=A, spec_b=B, judges=[JUDGE], judge_mode="pairwise"), record=False
+    )
+
+    async def into_state(pilot):
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#incident", TextArea).cursor_blink = False
+        screen.make_room()
+        screen.query_one("#triage-form").add_class("hidden")
+        screen.pane("b").remove_class("hidden")  # as a run with two providers shows it
+        for side in ("a", "b"):
+            streaming(screen, side, report[side], 99)
+            screen.pane(side).show_triage(report[side])
+        screen.show_drift(report)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=into_state)

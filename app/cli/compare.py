@@ -164,8 +164,8 @@ def task_of(args: argparse.Namespace) -> str:
         )
     if args.staged and args.diff:
         raise UsageError("--staged reviews the index; it does not take a --diff RANGE as well")
-    if change and (args.baseline or args.key or args.repeat > 1):
-        raise UsageError("--baseline, --key and --repeat apply to a FILE or an incident, not to --diff / --staged")
+    if change and (args.baseline or args.key):
+        raise UsageError("--baseline and --key apply to a FILE or an incident, not to --diff / --staged")
     if args.file or change:
         misplaced = [
             flag
@@ -254,14 +254,8 @@ def run(args: argparse.Namespace) -> int:
         use_tui(args)
         and baseline is None
         and args.repeat == 1
-        and not (
-            args.key
-            or args.reference
-            or args.judge_mode
-            or args.no_self_judging
-            or args.fail_on != "none"
-            or args.batch
-        )
+        # The TUI's triage compare takes --judge-mode and --no-self-judging as the CLI does.
+        and not (args.key or args.reference or args.fail_on != "none" or args.batch)
     ):
         return open_compare_tui(task, args, text_input, specs)
     input_ref = str(Path(args.file or args.incident).resolve()) if (args.file or args.incident) else "(stdin)"
@@ -435,13 +429,14 @@ def run_change_compare(args: argparse.Namespace) -> int:
     prepared = prepare_change_compare(
         change,
         specs,
-        resolver=ProviderResolver(config, retries=args.retries, notify=print_note),
+        # With --repeat, runs 2 to N resend each file's prompt: worth marking for the caches.
+        resolver=ProviderResolver(config, retries=args.retries, notify=print_note, prompt_cache=args.repeat > 1),
         options=review_options(args),
         record=not args.no_history,
         concurrency=args.concurrency,
     )
     try:
-        runs = asyncio.run(run_sides(prepared.starts, 1, live=args.format == "text", prepared=prepared))
+        runs = asyncio.run(run_sides(prepared.starts, args.repeat, live=args.format == "text", prepared=prepared))
     except KeyboardInterrupt:
         prepared.recorder.finish(status="cancelled")
         raise
@@ -449,7 +444,12 @@ def run_change_compare(args: argparse.Namespace) -> int:
     assert report is not None
     print_report(report, args.format)
     print_recording(recording)
-    labelled = {side.upper(): runs[side][0] for side in ("a", "b")}
+    # Every run of each side (--repeat): a later run that failed fails the compare too.
+    labelled = {
+        side.upper() + (f" run {n}" if args.repeat > 1 else ""): run
+        for side in ("a", "b")
+        for n, run in enumerate(runs[side], start=1)
+    }
     for where, run in labelled.items():
         if run["status"] != "ok":
             fail(f"{where}: {run['error']['message']}")

@@ -102,6 +102,21 @@ def add_parser(sub: SubParsers) -> None:
         help="a judge does not grade answers from its own model family (models favour their own)",
     )
     ev.add_argument(
+        "--judge-mode",
+        choices=("pointwise", "pairwise"),
+        default=None,
+        help="pointwise (default): each judge grades each answer on the rubric; pairwise: on each incident "
+        "each judge says which of the first model's answer and another model's is better, in both orders, "
+        "and the report gives position consistency (quality then comes from the references)",
+    )
+    ev.add_argument(
+        "--hedge-after",
+        metavar="WHEN",
+        help="hedge each model's request with a second one to the same model if no first token arrives by "
+        "WHEN: p95, a time such as 2.5s, or off (default: [resilience] hedge_after); the report says how "
+        "often it fired and won, what it cost and what it saved",
+    )
+    ev.add_argument(
         "--batch",
         action="store_true",
         help="send the calls through each provider's batch API (half price, results within 24 h); "
@@ -163,7 +178,48 @@ def _new_plan(args: argparse.Namespace, config: Any) -> Any:
         judges = []
     else:
         judges = _specs(args.judges, "--judges")
-    return EvalPlan(models, judges, items, args.repeat or 1, args.mode or "active", not args.no_self_judging)
+    return EvalPlan(
+        models,
+        judges,
+        items,
+        args.repeat or 1,
+        args.mode or "active",
+        not args.no_self_judging,
+        _hedge_after(args, config),
+        _judge_mode(args, models, judges),
+    )
+
+
+def _judge_mode(args: argparse.Namespace, models: list[str], judges: list[str]) -> str:
+    """--judge-mode pairwise needs judges, a second model to set against the first, and
+    live calls (each verdict is two calls made one after the other)."""
+    mode = args.judge_mode or "pointwise"
+    if mode == "pairwise":
+        if not judges:
+            raise UsageError("--judge-mode pairwise needs judges: give --judges SPEC,...")
+        if len(models) < 2:
+            raise UsageError("--judge-mode pairwise sets each model against the first: give two or more --models")
+        if args.batch:
+            raise UsageError("--judge-mode pairwise asks each judge twice in turn; it does not run in a --batch")
+    return mode
+
+
+def _hedge_after(args: argparse.Namespace, config: Any) -> str | None:
+    """--hedge-after, else [resilience] hedge_after; None when off. A batch has no first
+    token to wait for, so a --batch eval does not hedge (and says so when it was asked to)."""
+    from providers.resilience import parse_hedge_after
+
+    text = args.hedge_after or config.resilience.hedge_after
+    try:
+        policy = parse_hedge_after(text, config.resilience.hedge_budget)
+    except ValueError as exc:
+        raise UsageError(f"--hedge-after: {exc}") from None
+    if policy is None:
+        return None
+    if args.batch:
+        say(f"note: a --batch eval does not hedge (hedge_after {text} is left out): a batch streams nothing")
+        return None
+    return str(text)
 
 
 def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
@@ -182,6 +238,8 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
             ("--mode", args.mode),
             ("--repeat", args.repeat),
             ("--no-self-judging", args.no_self_judging or None),
+            ("--hedge-after", args.hedge_after),
+            ("--judge-mode", args.judge_mode),
         )
         if value is not None
     ]
@@ -200,6 +258,8 @@ def _resumed_plan(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
         stored["repeat"],
         stored["mode"],
         stored.get("self_judging", True),
+        stored.get("hedge_after"),
+        stored.get("judge_mode", "pointwise"),
     )
     if args.retry_failed:
         parts = {k: v for k, v in parts.items() if v.get("status") != "failed"}
@@ -240,18 +300,24 @@ def run(args: argparse.Namespace) -> int:
     # Each model is exactly its SPEC: an answer from a fallback would be another model's score.
     # Judges resend each input's prefix for every answer they grade, repeats resend all of it.
     resolver = ProviderResolver(config, retries=args.retries, notify=print_note, prompt_cache=True)
-    providers = {s: resolver.exactly(s, max_tokens=args.max_tokens) for s in plan.models}
+    from app.calls.batching import open_batches, use_batches
+
+    batch_mode = args.batch or bool(open_batches(parts))  # a resumed eval picks up the batches it submitted
+    # Hedging (when on) sends a second request to the same model, never to another one; a
+    # batch streams nothing, so a batched eval (a resumed one too) does not hedge.
+    hedge_after = None if batch_mode else plan.hedge_after
+    providers = {
+        s: resolver.hedged_exactly(s, hedge_after=hedge_after, max_tokens=args.max_tokens) for s in plan.models
+    }
     judges = {s: resolver.exactly(s) for s in plan.judges}
     prepared, subjects = prepare_eval(
         plan, providers, judges, allow_secrets=args.allow_secrets, max_tokens=args.max_tokens, notify=print_note
     )
-    from app.calls.batching import open_batches, use_batches
     from app.eval.runner import EvalRunner
 
     cells = plan.cells()
     from providers.batch import has_batch_api
 
-    batch_mode = args.batch or bool(open_batches(parts))  # a resumed eval picks up the batches it submitted
     everyone = {**providers, **judges}
     batched = frozenset(s for s, p in everyone.items() if batch_mode and has_batch_api(p))
     cost = estimate(plan, providers, judges, batched=batched)

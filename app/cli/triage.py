@@ -205,6 +205,8 @@ def open_triage_tui(text_input: TextInput, args: argparse.Namespace, *, specs: l
             start=True,
             record=record,
             route=route,
+            judge_mode=getattr(args, "judge_mode", None) or "pointwise",
+            self_judging=not getattr(args, "no_self_judging", False),
         ),
         record=record,
         judge_optional=getattr(args, "judge_optional", False),

@@ -308,7 +308,11 @@ class Power(Contract):
 class NumericMeasure(Contract):
     """A measure taken on every run of each side; `drift` when the sides' ranges are
     separated and noise alone would separate them at most 10 % of the time (`chance`).
-    `difference`: B − A with its 95 % Welch interval (null under two runs a side)."""
+    `difference`: B − A with its 95 % Welch interval (null under two runs a side). In a
+    compare of a change, `by_file` is the mean per-file B − A with its interval clustered by
+    file, and `by_file_detectable` the per-file gap it detects at 80 % power."""
+
+    absent_unless_set = frozenset({"by_file", "by_file_detectable"})
 
     measure: str
     a: list[Number]
@@ -322,6 +326,8 @@ class NumericMeasure(Contract):
     drift: bool
     difference: Interval | None
     power: Power | None
+    by_file: Interval | None = None
+    by_file_detectable: Number | None = None
 
 
 class CategoricalMeasure(Contract):

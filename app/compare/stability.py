@@ -39,9 +39,25 @@ Aligner = Callable[[list[dict[str, Any]], list[dict[str, Any]]], Alignment]
 
 
 def align_findings(reps: list[dict[str, Any]], items: list[dict[str, Any]]) -> Alignment:
-    return align(
-        [finding_citation(SimpleNamespace(**f)) for f in reps], [finding_citation(SimpleNamespace(**f)) for f in items]
-    )
+    """Pair findings by the matching rule; in a review of a change (findings carry their
+    `path`) only within one file, as the change's drift pairs them."""
+    paths = list(dict.fromkeys(f.get("path") for f in (*reps, *items)))
+    if len(paths) < 2:
+        return align(
+            [finding_citation(SimpleNamespace(**f)) for f in reps],
+            [finding_citation(SimpleNamespace(**f)) for f in items],
+        )
+    pairs: list[tuple[int, int, float]] = []
+    only_a: list[int] = []
+    only_b: list[int] = []
+    for path in paths:
+        here_a = [i for i, f in enumerate(reps) if f.get("path") == path]
+        here_b = [j for j, f in enumerate(items) if f.get("path") == path]
+        within = align_findings([reps[i] for i in here_a], [items[j] for j in here_b])
+        pairs += [(here_a[i], here_b[j], score) for i, j, score in within.pairs]
+        only_a += [here_a[i] for i in within.only_a]
+        only_b += [here_b[j] for j in within.only_b]
+    return Alignment(pairs, sorted(only_a), sorted(only_b))
 
 
 def align_actions(reps: list[dict[str, Any]], items: list[dict[str, Any]]) -> Alignment:
@@ -93,7 +109,7 @@ def stability_clusters(
     runs_b: Sequence[Sequence[dict[str, Any]]],
     *,
     aligner: Aligner = align_findings,
-    label: Callable[[dict[str, Any]], str] = lambda f: str(f["title"]),
+    label: Callable[[dict[str, Any]], str] = lambda f: (f"{f['path']}: " if f.get("path") else "") + str(f["title"]),
     numbers: tuple[Sequence[int], Sequence[int]] | None = None,
 ) -> list[dict[str, Any]]:
     """The clusters of both sides' items over their finished runs (each a list of
@@ -165,6 +181,19 @@ def cluster_sentence(cluster: dict[str, Any], names: tuple[str, str] = ("A", "B"
             return f"{said}: drift (p = {cluster['p']:.3f}, adjusted {cluster['q']:.3f})"
         return f"{said}: too few runs to call it drift (p = {cluster['p']:.2f}); --repeat more to tell"
     return f"{what}: {counts}: flicker within each side, not drift (p = {cluster['p']:.2f})"
+
+
+def adjust_together(clusters: Sequence[dict[str, Any]]) -> None:
+    """One Benjamini-Hochberg adjustment over clusters from several comparisons (every
+    input and every model of an eval against the recommended one), as a compare adjusts
+    over all of its clusters: each cluster's `q` and `verdict` are set again, in place.
+    Each test's p is recomputed from its counts, so the rounding of `p` plays no part."""
+    p_values = [fisher_exact(c["found_a"], c["repeat_a"], c["found_b"], c["repeat_b"]) for c in clusters]
+    for cluster, q in zip(clusters, benjamini_hochberg(p_values), strict=True):
+        cluster["q"] = round(q, 4)
+        cluster["verdict"] = _verdict(
+            cluster["found_a"], cluster["repeat_a"], cluster["found_b"], cluster["repeat_b"], q
+        )
 
 
 def stability_summary(clusters: list[dict[str, Any]]) -> dict[str, int]:

@@ -37,9 +37,11 @@ class PlanItem(Contract):
 
 
 class Plan(Contract):
-    """`self_judging` false: --no-self-judging (absent in plans made before it existed)."""
+    """`self_judging` false: --no-self-judging (absent in plans made before it existed).
+    `hedge_after`: when each model's requests were hedged (absent when hedging was off).
+    `judge_mode`: "pairwise" with --judge-mode pairwise (absent when pointwise)."""
 
-    absent_unless_set = frozenset({"self_judging"})
+    absent_unless_set = frozenset({"self_judging", "hedge_after", "judge_mode"})
 
     models: list[str]
     judges: list[str]
@@ -47,6 +49,8 @@ class Plan(Contract):
     mode: str
     self_judging: bool = True
     items: list[PlanItem]
+    hedge_after: str | None = None
+    judge_mode: Literal["pointwise", "pairwise"] = "pointwise"
 
 
 class Cells(Contract):
@@ -122,14 +126,41 @@ class ModelStability(Contract):
     come_and_go: list[ComeAndGoFinding]
 
 
+class HedgeQuantile(Contract):
+    """A quantile of the time to first token as served with hedging, and without it (the
+    Kaplan-Meier estimate; `at_least` when the slowest calls were all cut off by a hedge)."""
+
+    served_ms: Number
+    without_ms: Number
+    at_least: bool
+    saved_ms: Number
+
+
+class HedgeAccount(Contract):
+    """A model's hedging (app.eval.hedging): the threshold, the answered calls, how many were
+    hedged, how many the hedge won, how many the budget withheld, the extra requests' cost,
+    and p95/p99 of the time to first token with and without hedging."""
+
+    after: str
+    calls: int
+    fired: int
+    won: int
+    withheld: int
+    extra_cost_usd: Number | None
+    p95: HedgeQuantile | None
+    p99: HedgeQuantile | None
+
+
 class ModelRow(Contract):
     """One model on one task. `by_judge` is present with judges; `reference` when an answer
     had reference checks; `answer_key` when one was scored against an answer key;
     `stability` with --repeat above 1; `batch_turnaround_ms` when answers came through a
     batch API (their submit-to-result time: not in `ttft_ms` and `latency_ms`, which are
-    live timings only)."""
+    live timings only); `hedging` when the eval hedged."""
 
-    absent_unless_set = frozenset({"by_judge", "reference", "answer_key", "stability", "batch_turnaround_ms"})
+    absent_unless_set = frozenset(
+        {"by_judge", "reference", "answer_key", "stability", "batch_turnaround_ms", "hedging"}
+    )
 
     model: str
     calls: int
@@ -148,6 +179,7 @@ class ModelRow(Contract):
     answer_key: RowKey | None = None
     stability: ModelStability | None = None
     batch_turnaround_ms: Spread | None = None
+    hedging: HedgeAccount | None = None
 
 
 class JudgeSpreadEntry(Contract):
@@ -310,6 +342,10 @@ class AgainstRecommended(Contract):
     cost_ratio: Number | None
     text: str
     findings_drift: list[FindingDrift] | None = None
+    # Keyed inputs: recall and precision against the answer keys, model − recommended,
+    # clustered by input like quality_difference (null without two keyed inputs in common).
+    recall_difference: Interval | None = None
+    precision_difference: Interval | None = None
 
 
 class Recommendation(Contract):
@@ -325,9 +361,32 @@ class Recommendation(Contract):
     against_recommended: list[AgainstRecommended] | None = None
 
 
+class PairwiseAgainst(Contract):
+    """--judge-mode pairwise: a model's verdicts against the baseline (the first model) on
+    this task's incidents, each asked in both orders: how many were answered, failed and
+    consistent, the consistent ones' votes, how often a judge picked the same position
+    both times, the winner ("model", "against", "tie" or null) and the sentence."""
+
+    model: str
+    against: str
+    verdicts: int
+    failed: int
+    consistent: int
+    position_consistency: Number | None
+    better_model: int
+    better_against: int
+    ties: int
+    position_bias: dict[str, int]
+    winner: Literal["model", "against", "tie"] | None
+    text: str
+
+
 class EvalTask(Contract):
     """One task of the eval (review, triage.active or triage.postmortem): how quality is
-    measured, a row per model, the judges, the splits and the recommendation."""
+    measured, a row per model, the judges, the splits and the recommendation; `pairwise`
+    for a triage task of a --judge-mode pairwise eval."""
+
+    absent_unless_set = frozenset({"pairwise"})
 
     task: str
     items: list[str]
@@ -340,6 +399,7 @@ class EvalTask(Contract):
     judges: JudgesSection | None
     splits: list[Split]
     recommendation: Recommendation
+    pairwise: list[PairwiseAgainst] | None = None
 
 
 class EvalReport(Contract):

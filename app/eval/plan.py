@@ -42,13 +42,32 @@ class EvalPlan:
     mode: str
     #: False (--no-self-judging): a judge does not grade answers of its own model family.
     self_judging: bool = True
+    #: When a model's request is hedged with a second one to the same SPEC ("p95", "2.5s");
+    #: None: never ([resilience] hedge_after or --hedge-after "off").
+    hedge_after: str | None = None
+    #: "pairwise" (--judge-mode pairwise): on each incident the judges say which of the
+    #: baseline's answer (the first model's) and another model's is better, in both orders.
+    judge_mode: str = "pointwise"
 
-    def judges_for(self, model: str) -> list[str]:
-        """The judges that grade `model`'s answers."""
+    @property
+    def pairwise(self) -> bool:
+        return self.judge_mode == "pairwise"
+
+    @property
+    def baseline(self) -> str:
+        """What pairwise judging sets every other model against: the first of --models."""
+        return self.models[0]
+
+    def judges_for(self, model: str, task: str = "triage") -> list[str]:
+        """The judges that grade `model`'s answers to a `task` item. Pairwise, only
+        incidents are judged, the baseline's answers are only compared with, and without
+        self-judging a judge of either side's family is left out, as compare does."""
+        if self.pairwise and (model == self.baseline or task != "triage"):
+            return []
         if self.self_judging:
             return list(self.judges)
-        own = family_of(model)
-        return [j for j in self.judges if family_of(j) != own]
+        own = {family_of(model), family_of(self.baseline)} if self.pairwise else {family_of(model)}
+        return [j for j in self.judges if family_of(j) not in own]
 
     def cells(self) -> list[Cell]:
         """Run by run, item by item, model by model: each provider works through its
@@ -66,6 +85,8 @@ class EvalPlan:
             "mode": self.mode,
             "self_judging": self.self_judging,
             "items": [i.to_dict() for i in self.items],
+            **({"hedge_after": self.hedge_after} if self.hedge_after is not None else {}),
+            **({"judge_mode": self.judge_mode} if self.pairwise else {}),
         }
 
 
@@ -138,10 +159,13 @@ def estimate(
     for cell in plan.cells():
         prompt = sizes[cell.item]
         calls = [(providers[cell.model], prompt, EXPECTED_ANSWER_TOKENS)]
+        # Pairwise, a judge reads two answers, twice (both orders).
+        asked, answers = (2, 2) if plan.pairwise else (1, 1)
         calls += [
-            (judges[j], prompt + EXPECTED_ANSWER_TOKENS, EXPECTED_VERDICT_TOKENS)
-            for j in plan.judges_for(cell.model)
+            (judges[j], prompt + answers * EXPECTED_ANSWER_TOKENS, EXPECTED_VERDICT_TOKENS)
+            for j in plan.judges_for(cell.model, plan.item(cell.item).task)
             if j in judges
+            for _ in range(asked)
         ]
         known: list[float] = []
         for provider, tokens_in, tokens_out in calls:

@@ -1,13 +1,20 @@
 """Finding-level stability in an eval with `--repeat N`: per model, which findings (or
 triage actions) every run on an input makes and which come and go; and, against the
 recommended model, the findings one of them makes and the other does not, beyond what
-each one's flicker explains (app.compare.stability, one input at a time)."""
+each one's flicker explains (app.compare.stability, one false-discovery control over all
+of them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.compare.stability import align_actions, align_findings, cluster_sentence, stability_clusters
+from app.compare.stability import (
+    adjust_together,
+    align_actions,
+    align_findings,
+    cluster_sentence,
+    stability_clusters,
+)
 
 # How many come-and-go findings, and how many drifting ones, a report lists by name.
 LISTED = 10
@@ -69,29 +76,35 @@ def model_stability(records: list[dict[str, Any]], model: str, item_ids: list[st
 
 
 def drift_against(
-    records: list[dict[str, Any]], model: str, chosen: str, item_ids: list[str], kind: str
-) -> list[dict[str, Any]]:
-    """The findings where `model` (side a) and the recommended `chosen` (side b) differ
-    beyond their flicker, input by input (the false-discovery control is per input)."""
-    drifting = []
-    for item in item_ids:
-        runs_a, runs_b = _runs(records, model, item, kind), _runs(records, chosen, item, kind)
-        if len(runs_a) < 2 or len(runs_b) < 2:
-            continue
-        for cluster in _clusters(kind, runs_a, runs_b):
-            if cluster["verdict"] == "drift":
-                drifting.append(
-                    {
-                        "input": item,
-                        "item": cluster["item"],
-                        "line": cluster["line"],
-                        "found_a": cluster["found_a"],
-                        "found_b": cluster["found_b"],
-                        "repeat_a": cluster["repeat_a"],
-                        "repeat_b": cluster["repeat_b"],
-                        "p": cluster["p"],
-                        "q": cluster["q"],
-                        "text": f"{item}: {cluster_sentence(cluster, (model, chosen))}",
-                    }
-                )
+    records: list[dict[str, Any]], models: list[str], chosen: str, item_ids: list[str], kind: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Per model of `models`, the findings where it (side a) and the recommended `chosen`
+    (side b) differ beyond their flicker. The false-discovery control runs over the whole
+    family — every input of every model against `chosen` — as a compare's runs over all of
+    its clusters, so more inputs or models cannot make a "drift" by luck."""
+    family: list[tuple[str, str, dict[str, Any]]] = []
+    for model in models:
+        for item in item_ids:
+            runs_a, runs_b = _runs(records, model, item, kind), _runs(records, chosen, item, kind)
+            if len(runs_a) < 2 or len(runs_b) < 2:
+                continue
+            family += [(model, item, cluster) for cluster in _clusters(kind, runs_a, runs_b)]
+    adjust_together([cluster for _, _, cluster in family])
+    drifting: dict[str, list[dict[str, Any]]] = {model: [] for model in models}
+    for model, item, cluster in family:
+        if cluster["verdict"] == "drift":
+            drifting[model].append(
+                {
+                    "input": item,
+                    "item": cluster["item"],
+                    "line": cluster["line"],
+                    "found_a": cluster["found_a"],
+                    "found_b": cluster["found_b"],
+                    "repeat_a": cluster["repeat_a"],
+                    "repeat_b": cluster["repeat_b"],
+                    "p": cluster["p"],
+                    "q": cluster["q"],
+                    "text": f"{item}: {cluster_sentence(cluster, (model, chosen))}",
+                }
+            )
     return drifting

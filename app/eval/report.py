@@ -23,6 +23,7 @@ only "not shown to be worse".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from statistics import mean, pstdev
 from typing import Any
 
@@ -38,12 +39,14 @@ from app.eval.contract import (
     EvalTask,
     FailedGist,
     FindingDrift,
+    HedgeAccount,
     ItemDisagreement,
     JudgeSpreadEntry,
     JudgesSection,
     Measure,
     ModelRow,
     ModelStability,
+    PairwiseAgainst,
     Plan,
     Recommendation,
     ReviewGist,
@@ -56,6 +59,8 @@ from app.eval.contract import (
     Stopped,
     TriageGist,
 )
+from app.eval.hedging import hedge_account
+from app.eval.pairwise import pairwise_against
 from app.eval.plan import task_name
 from app.eval.reliability import judge_reliability
 from app.eval.repeat import drift_against, model_stability
@@ -389,8 +394,9 @@ def _recommend(rows: list[ModelRow], records: list[dict[str, Any]], item_ids: li
     def harm(row: ModelRow) -> int:
         return 0 if row.reference is None else row.reference.violations
 
-    # Ties go to the model that recommended less harm, then to the cheaper one.
-    best = max(rated, key=lambda r: (quality_of(r), -harm(r), tuple(-x for x in cost_key(r))))
+    # Ties go to the model that recommended less harm, then to the cheaper one, then by name:
+    # never to whichever --models listed first (the order of `comparisons`).
+    best = min(rated, key=lambda r: (-quality_of(r), harm(r), cost_key(r), r.model))
     safest = min(harm(r) for r in rated)
 
     def runs(model: str, item: str) -> list[float]:
@@ -434,10 +440,17 @@ def _recommend(rows: list[ModelRow], records: list[dict[str, Any]], item_ids: li
             text=f"no recommendation: no model is both as good as the best and as safe as the safest ({why})",
             comparisons=comparisons,
         )
-    chosen = min(eligible, key=lambda c: cost_key(next(r for r in rated if r.model == c.model)))
+    by_model = {r.model: r for r in rated}
+
+    def choice_key(c: Comparison) -> tuple[tuple[int, float], float, int, str]:
+        # The cheapest; at the same cost the better one (the best itself, rather than one "not
+        # distinguishable" from it at no saving), then the safer, then by name.
+        row = by_model[c.model]
+        return (cost_key(row), -quality_of(row), harm(row), c.model)
+
+    chosen = min(eligible, key=choice_key)
     undecidable = [c for c in comparisons if c.model != best.model and (c.min_p or 0) > MAX_CHANCE]
     uncertain = bool(undecidable) or (chosen.model != best.model and (chosen.p or 0) <= 2 * MAX_CHANCE)
-    by_model = {r.model: r for r in rated}
     return Recommendation(
         model=chosen.model,
         best=best.model,
@@ -452,12 +465,40 @@ def _recommend(rows: list[ModelRow], records: list[dict[str, Any]], item_ids: li
     )
 
 
-def quality_by_run(records: list[dict[str, Any]], model: str, item: str) -> dict[int, float]:
-    return {
-        r["run"]: r["quality"]
-        for r in records
-        if r["model"] == model and r["item"] == item and r["quality"] is not None
-    }
+def paired_differences(
+    records: list[dict[str, Any]],
+    model: str,
+    chosen: str,
+    item_ids: list[str],
+    value: Callable[[dict[str, Any]], float | None],
+) -> list[list[float]]:
+    """Per input (one cluster each), `model`'s value minus `chosen`'s, run by run, over the
+    runs where both have one: what clustered_interval takes."""
+
+    def by_run(spec: str, item: str) -> dict[int, float]:
+        return {
+            r["run"]: v for r in records if r["model"] == spec and r["item"] == item and (v := value(r)) is not None
+        }
+
+    clusters = []
+    for item in item_ids:
+        mine, theirs = by_run(model, item), by_run(chosen, item)
+        clusters.append([mine[run] - theirs[run] for run in sorted(mine.keys() & theirs.keys())])
+    return clusters
+
+
+def key_measure(name: str) -> Callable[[dict[str, Any]], float | None]:
+    """A cell's recall or precision against its input's answer key (None without one, or
+    for precision when the answer made no finding)."""
+
+    def value(record: dict[str, Any]) -> float | None:
+        answer = record["answer"]
+        if answer["status"] != "ok":
+            return None
+        found = (answer.get("answer_key") or {}).get(name)
+        return None if found is None else float(found)
+
+    return value
 
 
 def against_recommended(
@@ -466,11 +507,12 @@ def against_recommended(
     """One model against the recommended one: its quality difference with a 95 % interval
     clustered by input (each input's runs are one cluster: arXiv 2411.00640), its cost,
     and the sentence that says both."""
-    clusters = []
-    for item in item_ids:
-        mine, theirs = quality_by_run(records, row.model, item), quality_by_run(records, chosen.model, item)
-        clusters.append([mine[run] - theirs[run] for run in sorted(mine.keys() & theirs.keys())])
+    clusters = paired_differences(records, row.model, chosen.model, item_ids, lambda r: r["quality"])
     interval = clustered_interval(clusters)
+    recall, precision = (
+        clustered_interval(paired_differences(records, row.model, chosen.model, item_ids, key_measure(name)))
+        for name in ("recall", "precision")
+    )
     # What this design could see: the gap detected at 80 % power with the standard error observed.
     detectable = None if interval is None or interval.df is None else detectable_at(interval.se, interval.df)
     cost, chosen_cost = row.cost_per_call_usd, chosen.cost_per_call_usd
@@ -488,8 +530,21 @@ def against_recommended(
             ""
             if detectable is None
             else f"; over {items} inputs a gap under {detectable:.1f} is invisible at 80 % power"
-        ),
+        )
+        + _key_text(recall, precision),
+        recall_difference=None if recall is None else recall.as_dict(2),
+        precision_difference=None if precision is None else precision.as_dict(2),
     )
+
+
+def _key_text(recall: Interval | None, precision: Interval | None) -> str:
+    """Recall and precision against the answer keys, each with its interval, when known."""
+    said = [
+        f"{name} {interval.estimate:+.2f} ± {interval.half_width:.2f}"
+        for name, interval in (("recall", recall), ("precision", precision))
+        if interval is not None
+    ]
+    return f"; answer keys: {', '.join(said)} (95 %, clustered by input)" if said else ""
 
 
 def _against_text(model: str, interval: Interval | None, cost_ratio: float | None) -> str:
@@ -606,22 +661,30 @@ def eval_report(
     records = sorted(records, key=lambda r: order.get((r["model"], r["item"], r["run"]), len(order)))
     cells = cell_counts(records, expected)
     tasks: list[EvalTask] = []
+    pairwise = plan.get("judge_mode") == "pairwise"
+    # Pairwise judges choose between answers and grade none: quality comes from the references.
+    graders = [] if pairwise else plan["judges"]
     for name in dict.fromkeys(task_name(i["task"], plan["mode"]) for i in plan["items"]):
         kind = "review" if name == "review" else "triage"
         item_ids = [i["id"] for i in plan["items"] if task_name(i["task"], plan["mode"]) == name]
         unkeyed = [i for i in item_ids if not items[i].get("keyed", True)]
-        measure = measure_of(kind, plan["judges"], keyed=len(unkeyed) < len(item_ids))
+        measure = measure_of(kind, graders, keyed=len(unkeyed) < len(item_ids))
         # Each finished cell's quality, worked out once for every table of this task.
         mine = [{**r, "quality": quality(r, measure)} for r in records if r["item"] in item_ids]
-        rows = [_model_row(m, [r for r in mine if r["model"] == m], items, plan["judges"]) for m in plan["models"]]
+        rows = [_model_row(m, [r for r in mine if r["model"] == m], items, graders) for m in plan["models"]]
         if plan["repeat"] > 1:
             for row in rows:
                 row.stability = ModelStability.model_validate(model_stability(mine, row.model, item_ids, kind))
+        if plan.get("hedge_after"):
+            for row in rows:
+                answers = [r["answer"] for r in mine if r["model"] == row.model]
+                row.hedging = HedgeAccount.model_validate(hedge_account(answers, plan["hedge_after"]))
         recommendation = _recommend(rows, mine, item_ids) if measure != "none" else _unmeasured()
         if plan["repeat"] > 1 and recommendation.model is not None:
-            for against in recommendation.against_recommended or []:
-                drift = drift_against(mine, against.model, recommendation.model, item_ids, kind)
-                against.findings_drift = [FindingDrift.model_validate(d) for d in drift]
+            others = recommendation.against_recommended or []
+            drift = drift_against(mine, [a.model for a in others], recommendation.model, item_ids, kind)
+            for against in others:
+                against.findings_drift = [FindingDrift.model_validate(d) for d in drift[against.model]]
         tasks.append(
             EvalTask(
                 task=name,
@@ -632,13 +695,18 @@ def eval_report(
                 unmeasured=[] if measure == "judges" else unkeyed,
                 difficulties=sorted({items[i]["difficulty"] or "unrated" for i in item_ids}, key=_difficulty_key),
                 models=rows,
-                judges=_judges_section(mine, plan["judges"], kind=kind, self_judging=plan.get("self_judging", True))
-                if plan["judges"]
+                judges=_judges_section(mine, graders, kind=kind, self_judging=plan.get("self_judging", True))
+                if graders
                 else None,
                 splits=_splits(mine, plan["models"], item_ids),
                 recommendation=recommendation,
             )
         )
+        if pairwise and kind == "triage" and plan["judges"]:
+            baseline = plan["models"][0]
+            tasks[-1].pairwise = [
+                PairwiseAgainst.model_validate(pairwise_against(mine, m, baseline)) for m in plan["models"][1:]
+            ]
     asked = cells.done
     if asked < expected:
         for task in tasks:

@@ -82,6 +82,7 @@ class EvalRunner:
     skipped: dict[str, dict[str, Any]] = field(default_factory=dict)  # part -> why it was not sent
     _limits: dict[str, ProviderLimit] = field(default_factory=dict)
     _refused: dict[str, dict[str, Any]] = field(default_factory=dict)  # provider name or SPEC -> its error
+    _baselines: dict[tuple[str, int], asyncio.Event] = field(default_factory=dict)  # (item, run) -> its cell is over
 
     def __post_init__(self) -> None:
         self.budget.spend(sum(cost_of(v) for v in self.done.values()))
@@ -109,7 +110,8 @@ class EvalRunner:
 
     def judges_of(self, cell: Cell) -> list[str]:
         """The judges that grade this cell's answer (--no-self-judging leaves out its own family)."""
-        return [j for j in self.plan.judges_for(cell.model) if j in self.judges]
+        task = self.plan.item(cell.item).task
+        return [j for j in self.plan.judges_for(cell.model, task) if j in self.judges]
 
     def refusal(self, provider: Any) -> dict[str, Any] | None:
         """The error with which this provider (or this model) refused an earlier call."""
@@ -150,7 +152,18 @@ class EvalRunner:
             unfinished = sum(1 for cell in cells if not self.finished(cell))
             yield BudgetStopped(self.budget.spent_usd, self.budget.limit_usd, unfinished)
 
+    def _baseline_done(self, cell: Cell) -> asyncio.Event:
+        """Set once the baseline's cell on this item and run is over (pairwise judging)."""
+        return self._baselines.setdefault((cell.item, cell.run), asyncio.Event())
+
     async def _cell(self, cell: Cell, queue: asyncio.Queue[Any]) -> None:
+        try:
+            await self._work(cell, queue)
+        finally:
+            if self.plan.pairwise and cell.model == self.plan.baseline:
+                self._baseline_done(cell).set()  # however it ended: the others must not wait forever
+
+    async def _work(self, cell: Cell, queue: asyncio.Queue[Any]) -> None:
         answer = self.done.get(answer_part(cell))
         reused = answer is not None
         if not self.finished(cell):
@@ -218,14 +231,25 @@ class EvalRunner:
 
     async def _grade(self, cell: Cell, spec: str, answer: dict[str, Any]) -> None:
         judge = self.judges[spec]
+        baseline = None
+        if self.plan.pairwise:
+            # Waited for outside the judge's slot: the baseline may need that provider's slot to answer.
+            await self._baseline_done(cell).wait()
+            baseline = self.part(answer_part(Cell(self.plan.baseline, cell.item, cell.run)))
+            if baseline is None or baseline["status"] != "ok":
+                why = f"{self.plan.baseline} has no answer on {cell.item} (run {cell.run + 1}) to set this one against"
+                self.skipped[grade_part(cell, spec)] = tasks.pair_not_made(judge, why)
+                return
         async with self.limit(judge).slot():
             if (refused := self.refusal(judge)) is not None:
                 self.skipped[grade_part(cell, spec)] = tasks.skipped_grade(judge, refused)
                 return
+            reads = self.subjects[(spec, cell.item)]
             with call_key(grade_part(cell, spec)):
-                grade = await tasks.grade(
-                    judge, self.plan.item(cell.item), answer, self.subjects[(spec, cell.item)], mode=self.plan.mode
-                )
+                if baseline is not None:
+                    grade = await tasks.pair_grade(judge, baseline, answer, reads, mode=self.plan.mode)
+                else:
+                    grade = await tasks.grade(judge, self.plan.item(cell.item), answer, reads, mode=self.plan.mode)
             self._note_refusal(judge, grade)
         self.budget.spend(cost_of(grade))
         self._keep(grade_part(cell, spec), grade)

@@ -10,7 +10,7 @@ resumed cell grades the same text an uninterrupted one would have.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.calls.contract import ErrorInfo
@@ -35,11 +35,45 @@ class Prepared:
     change: list[ReviewPlan] | None = None  # for a change: each file's plan, in the change's order
 
 
+@dataclass
+class HedgeSeen:
+    """A model's hedging on one answer, from the provider's events: how many of its calls
+    were hedged, how many of those the hedge won, how many the budget withheld, and the
+    threshold each hedge waited (ms). Kept with the answer, as `hedge`, for the report."""
+
+    fired: int = 0
+    won: int = 0
+    withheld: int = 0
+    after_ms: list[float] = field(default_factory=list)
+
+    def see(self, event: Any) -> None:
+        from providers.types import HedgeDecided, HedgeStarted, HedgeWithheld
+
+        if isinstance(event, HedgeStarted):
+            self.fired += 1
+            self.after_ms.append(round(event.after_s * 1000, 1))
+        elif isinstance(event, HedgeDecided):
+            self.won += event.hedge_won
+        elif isinstance(event, HedgeWithheld):
+            self.withheld += 1
+
+    def kept(self, answer: dict[str, Any]) -> dict[str, Any]:
+        if self.fired or self.withheld:
+            answer["hedge"] = {
+                "fired": self.fired,
+                "won": self.won,
+                "withheld": self.withheld,
+                "after_ms": self.after_ms,
+            }
+        return answer
+
+
 async def answer(
     provider: Provider, item: EvalItem, prepared: Prepared, *, mode: str, max_tokens: int | None
 ) -> dict[str, Any]:
     """The model's answer as the task's public JSON (status failed, never an exception,
-    when the provider fails)."""
+    when the provider fails), with `hedge` when a hedge fired or was withheld."""
+    hedge = HedgeSeen()
     if item.task == "triage":
         from app.triage.task import TriageFinished, triage_events, triage_json
 
@@ -52,8 +86,9 @@ async def answer(
             reference=item.reference,
             input_flags=prepared.flags,
         ):
+            hedge.see(event)
             if isinstance(event, TriageFinished):
-                return triage_json(event.outcome)
+                return hedge.kept(triage_json(event.outcome))
     elif item.change is not None:
         from app.calls.limits import ProviderLimit
         from app.review.change import ChangeFinished, change_events, change_json
@@ -64,8 +99,9 @@ async def answer(
         limit = ProviderLimit(sum(len(p.chunks) for p in prepared.change) if getattr(provider, "batched", False) else 1)
         limit.answered = limit.ceiling > 1  # a batch has no one-at-a-time probe
         async for event in change_events(prepared.change, provider, item.change, limit=limit):
+            hedge.see(getattr(event, "event", event))  # a file's events come wrapped with its path
             if isinstance(event, ChangeFinished):
-                return change_json(event.outcome)
+                return hedge.kept(change_json(event.outcome))
     else:
         from app.review.report import review_json
         from app.review.task import ReviewFinished
@@ -73,8 +109,9 @@ async def answer(
         plan = prepared.review
         assert plan is not None  # a review item is always prepared with its plan
         async for event in plan.events(provider, item.text_input, key=item.key):
+            hedge.see(event)
             if isinstance(event, ReviewFinished):
-                return review_json(event.outcome)
+                return hedge.kept(review_json(event.outcome))
     raise AssertionError("the task ended without its outcome")
 
 
@@ -162,3 +199,29 @@ async def grade(
     family = model_family(answer_json["provider"], answer_json["model"])
     result: JudgeResult = await run_judge(judge, request, candidate_family=family)
     return result.to_dict()
+
+
+async def pair_grade(
+    judge: Provider, baseline: dict[str, Any], answer_json: dict[str, Any], reads: JudgeReads, *, mode: str
+) -> dict[str, Any]:
+    """One judge's pairwise verdict on the baseline's answer (side a) against this model's
+    (side b), asked in both orders: compare's `judge_pair`, on the stored answers."""
+    from app.triage.pairwise import judge_pair
+
+    first, second = (json.dumps(a["result"], indent=1, ensure_ascii=False) for a in (baseline, answer_json))
+    return await judge_pair(judge, reads.subject, first, second, reads.reference, mode)
+
+
+def pair_not_made(judge: Provider, why: str) -> dict[str, Any]:
+    """A pairwise verdict not asked (the baseline has no answer to set this one against)."""
+    return {
+        "judge": judge.spec,
+        "status": "skipped",
+        "a_first": None,
+        "b_first": None,
+        "consistent": None,
+        "winner": None,
+        "position_bias": None,
+        "error": {"kind": "not_sent", "message": why},
+        "metrics": None,
+    }

@@ -241,6 +241,8 @@ def print_eval(console: Any, report: dict[str, Any]) -> None:
             console.print(f"  {escape(line)}", soft_wrap=True)
         if held := stability_line(task):
             console.print(f"  {escape(held)}", soft_wrap=True)
+        for line in hedging_lines(task) + pairwise_lines(task):
+            console.print(f"  {escape(line)}", soft_wrap=True)
         if task["judges"] is not None:
             header, rows = judge_table(task, report["plan"]["judges"])
             judges = Table(title="judges' mean totals (* = grading its own family)", title_justify="left")
@@ -278,6 +280,27 @@ def against_lines(rec: dict[str, Any]) -> list[str]:
 
 
 LISTED_DRIFT = 8
+
+
+def hedging_lines(task: dict[str, Any]) -> list[str]:
+    """When the eval hedged: per model, how often the hedge fired and won, its extra cost
+    and what it saved at p95/p99 of the first token (nothing when hedging was off)."""
+    from app.eval.hedging import hedge_sentence
+
+    hedged = [(row["model"], row["hedging"]) for row in task["models"] if row.get("hedging")]
+    if not hedged:
+        return []
+    return [f"hedging (after {hedged[0][1]['after']}):"] + [f"  {hedge_sentence(m, a)}" for m, a in hedged]
+
+
+def pairwise_lines(task: dict[str, Any]) -> list[str]:
+    """--judge-mode pairwise: each model against the baseline, in both orders."""
+    against = task.get("pairwise") or []
+    if not against:
+        return []
+    return [f"pairwise against {against[0]['against']} (each verdict asked in both orders):"] + [
+        f"  {a['text']}" for a in against
+    ]
 
 
 def stability_line(task: dict[str, Any]) -> str | None:
@@ -321,6 +344,9 @@ def eval_markdown(report: dict[str, Any]) -> str:
             out += [f"- {line}" for line in against] + [""]
         if held := stability_line(task):
             out += [f"- {held}", ""]
+        for listed in (hedging_lines(task), pairwise_lines(task)):
+            if listed:
+                out += [f"- {listed[0]}", *(f"  - {line.strip()}" for line in listed[1:]), ""]
         if task["judges"] is not None:
             out += ["Judges' mean totals (* = grading its own family):", ""]
             out += _md_table(*judge_table(task, report["plan"]["judges"]))

@@ -84,6 +84,13 @@ class ProviderResolver:
         """`spec` and nothing else: a compare side, an eval model, a named judge."""
         return self.provider(spec, route=EXACT, max_tokens=max_tokens)
 
+    def hedged_exactly(self, spec: str, *, hedge_after: str | None, max_tokens: int | None = None) -> Provider:
+        """`spec` with hedging to a second request of the same SPEC, never another model
+        (an eval model: an answer from a fallback would be another model's score)."""
+        if hedge_after is None:
+            return self.exactly(spec, max_tokens=max_tokens)
+        return self.provider(spec, route=RouteOptions(fallback=[], hedge_after=hedge_after), max_tokens=max_tokens)
+
     def judges(self, specs: list[str] | None) -> list[Provider]:
         """--judge, else the config's judges, else the `judge` route. Named judges run as
         they are: a judge that silently fell back to another model would grade differently."""

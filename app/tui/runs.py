@@ -147,8 +147,11 @@ def prepare_triage(
     judges: list[str] | None,
     record: bool = True,
     route: RouteOptions = RouteOptions(),
+    judge_mode: str = "pointwise",
+    self_judging: bool = True,
 ) -> ScreenRun:
-    """A triage of pasted text by one provider or two, judged by `judges` (None: the config's)."""
+    """A triage of pasted text by one provider or two, judged by `judges` (None: the config's);
+    with two, `judge_mode` "pairwise" asks the judges which answer is better, in both orders."""
     from app.config.load import load_config
     from app.run.providers import ProviderResolver
     from app.run.triage import incident_from_text, load_incident
@@ -164,6 +167,8 @@ def prepare_triage(
         mode=mode,
         context=context,
         judges=judges,
+        judge_mode=judge_mode,
+        self_judging=self_judging,
         route=route,
         record=record,
         input_ref=label,
@@ -304,7 +309,14 @@ async def drive(run: ScreenRun, post: Callable[[Message], Any]) -> None:
         batcher.flush()
         for provider in prepared.closing:
             await provider.aclose()
+    # --judge-mode pairwise: the judges choose between the two answers once both are in.
+    pairwise = None
+    if prepared.pairwise is not None and {"a", "b"} <= sides.keys():
+        post(RunNote("asking the judges which answer is better, in both orders"))
+        pairwise = await prepared.pairwise(sides["a"], sides["b"])
     # The report (pairing hundreds of findings, perhaps) and the history write are done in a
     # thread, so the panes can show their final results meanwhile.
-    report, recording = await asyncio.to_thread(prepared.finish, {side: [data] for side, data in sides.items()})
+    report, recording = await asyncio.to_thread(
+        lambda: prepared.finish({side: [data] for side, data in sides.items()}, pairwise=pairwise)
+    )
     post(RunEnded(status, sides, report, recording))

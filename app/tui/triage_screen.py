@@ -71,9 +71,14 @@ class TriageScreen(TaskScreen):
         start: bool = False,
         record: bool = True,
         route: RouteOptions = RouteOptions(),
+        judge_mode: str = "pointwise",
+        self_judging: bool = True,
     ) -> None:
         super().__init__()
         self.route = route
+        # As `compare --judge-mode pairwise` opened it: with two providers, the judges choose.
+        self.judge_mode = judge_mode
+        self.self_judging = self_judging
         self.initial = {"text": text, "spec_a": spec_a, "spec_b": spec_b, "mode": mode}
         self.label = label
         self.judges = judges
@@ -236,6 +241,8 @@ class TriageScreen(TaskScreen):
             judges=form["judges"],
             record=self.record,
             route=self.route,
+            judge_mode=self.judge_mode,
+            self_judging=self.self_judging,
         )
         if run is None:
             return
@@ -250,8 +257,17 @@ class TriageScreen(TaskScreen):
     def _ended(self, message: RunEnded) -> None:
         self.close_sides(message)
         if message.report is not None:
-            from app.render.compare import drift_lines
+            self.show_drift(message.report)
 
-            self.query_one("#triage-drift", Static).update(
-                "[b]Drift from A to B[/]\n" + "\n".join(escape(line) for line in drift_lines(message.report))
-            )
+    def show_drift(self, report: dict[str, Any]) -> None:
+        """The compare's drift under the panes; with --judge-mode pairwise, the judges'
+        verdict and whether it held when the order was swapped (`pairwise:` lines)."""
+        from app.render.compare import drift_lines
+
+        lines = drift_lines(report)
+        # The panel is a few lines high: the judges' verdict goes first, where it is seen.
+        judged = [line for line in lines if line.startswith("pairwise: ")]
+        rest = [line for line in lines if not line.startswith("pairwise: ")]
+        self.query_one("#triage-drift", Static).update(
+            "[b]Drift from A to B[/]\n" + "\n".join(escape(line) for line in [*judged, *rest])
+        )
