@@ -731,7 +731,7 @@ def test_repeat_and_gates_are_refused_on_a_change_rather_than_ignored(fake, repo
     and exit 2 (compare --diff --repeat N runs each side N times: see above)."""
     repo.write("calc.py", CALC.replace("return a / b", "return a / b  # may be zero"))
     result = review(repo, "--diff", "--repeat", "3")
-    assert result.code == 2 and "--repeat reviews one file" in result.stderr
+    assert result.code == 2 and "--repeat (and --batch) review one file N times" in result.stderr
     compared = run_in_process(
         ("compare", "--diff", "-a", MINI, "-b", MINI, "--fail-on", "high"), env=cli_env, cwd=repo.path
     )
