@@ -211,8 +211,8 @@ async def test_an_eval_judge_reads_the_answer_key_redacted(make_provider, tmp_pa
 # --- pairwise judging ----------------------------------------------------------------------------
 
 
-def _pick(better: str) -> Reply:
-    return Reply(text=json.dumps({"reason": f"The {better} one is sounder.", "better": better}))
+def _pick(better: str, **usage: int) -> Reply:
+    return Reply(text=json.dumps({"reason": f"The {better} one is sounder.", "better": better}), **usage)
 
 
 def test_pairwise_mode_reports_a_position_biased_judge_as_inconsistent(fake, run_cli):
@@ -220,7 +220,11 @@ def test_pairwise_mode_reports_a_position_biased_judge_as_inconsistent(fake, run
     fake.script(Reply(text=json.dumps(active_answer("cdn-404s.md", harmful=True))), model="gpt-5.4-mini")
     # The biased judge prefers whatever it reads first; the other prefers B in both orders
     # (A first: "second"; then B first: "first").
-    fake.script(_pick("first"), _pick("first"), model="gpt-5.5")
+    fake.script(
+        _pick("first", input_tokens=1000, output_tokens=40),
+        _pick("first", input_tokens=1200, output_tokens=60),
+        model="gpt-5.5",
+    )
     fake.script(_pick("second"), _pick("first"), model="claude-sonnet-4-6")
     judges = ("--judge", PARTIAL, "--judge", "anthropic:claude-sonnet-4-6", "--judge-mode", "pairwise")
     result = run_cli("compare", "--incident", INCIDENT, "-a", HAIKU, "-b", MINI, *judges, "--format", "json")
@@ -232,6 +236,8 @@ def test_pairwise_mode_reports_a_position_biased_judge_as_inconsistent(fake, run
     biased, steady = verdicts[PARTIAL], verdicts["anthropic:claude-sonnet-4-6"]
     assert (biased["a_first"], biased["b_first"], biased["consistent"]) == ("a", "b", False)
     assert biased["position_bias"] == "first" and biased["winner"] == "inconsistent"
+    # Both orders were paid for: the verdict's metrics hold the two calls, not the second alone.
+    assert (biased["metrics"]["input_tokens"], biased["metrics"]["output_tokens"]) == (2200, 100)
     assert (steady["a_first"], steady["b_first"], steady["winner"]) == ("b", "b", "b")
     assert pairwise["position_consistency"] == 0.5 and pairwise["winner"] == "b"
     assert pairwise["votes"] == {"a": 0, "b": 1, "tie": 0}

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.calls.metrics import metrics_dict
+from app.calls.metrics import combined_response, metrics_dict
 from app.calls.provenance import labelled
 from app.calls.structured import final_reply
 from app.resources import load_prompt, marker_tag
@@ -98,7 +98,8 @@ async def judge_pair(
         "winner": (a_first if consistent else "inconsistent") if answered else None,
         "position_bias": bias,
         "error": None if error is None else error.to_dict(),
-        "metrics": metrics_dict(responses[-1] if responses else None),
+        # Both orders were paid for: their tokens, cost and time, not the second order's alone.
+        "metrics": metrics_dict(combined_response(responses)),
     }
 
 
