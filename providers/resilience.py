@@ -240,11 +240,13 @@ class ResilientProvider:
                 return
             await queue.put((tag, _END))
 
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         tasks = {"p": asyncio.create_task(pump("p"))}
         held: dict[str, list[Any]] = {"p": [], "h": []}
         errors: dict[str, ProviderError] = {}
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + threshold
+        deadline = began + threshold
+        hedge_began = 0.0  # seconds after the primary was sent
         winner: str | None = None
         ended = withheld = False
         try:
@@ -258,6 +260,7 @@ class ResilientProvider:
                         yield HedgeWithheld(primary.spec, backup.spec, round(threshold, 3), budget)
                         continue
                     tasks["h"] = asyncio.create_task(pump("h"))
+                    hedge_began = loop.time() - began
                     yield HedgeStarted(primary.spec, backup.spec, round(threshold, 3))
                     continue
                 if isinstance(item, ProviderError):
@@ -280,8 +283,11 @@ class ResilientProvider:
                 extra = _spent(contenders[loser], held[loser])
                 yield HedgeDecided(contenders[winner].spec, contenders[loser].spec, extra, hedge_won=winner == "h")
             hedged = "h" in tasks
+            # A winning hedge's own clock started when it was sent; the user had already
+            # waited for the threshold by then, and that wait is part of their latency.
+            waited = hedge_began if winner == "h" else 0.0
             for item in held[winner]:
-                yield _marked(item, hedged, extra)
+                yield _marked(item, hedged, extra, waited)
             if ended:
                 return
             while True:
@@ -292,7 +298,7 @@ class ResilientProvider:
                     return
                 if isinstance(item, ProviderError):
                     raise item
-                yield _marked(item, hedged, extra)
+                yield _marked(item, hedged, extra, waited)
         finally:
             for task in tasks.values():
                 task.cancel()
@@ -308,9 +314,19 @@ def share_hedge_client(primary: Provider, backup: Provider) -> bool:
     return False
 
 
-def _marked(event: Any, hedged: bool, extra_cost: float | None) -> Any:
+def _marked(event: Any, hedged: bool, extra_cost: float | None, waited_s: float = 0.0) -> Any:
+    """The winner's answer, marked as hedged, timed from when the caller first asked."""
     if hedged and isinstance(event, Completed):
-        return Completed(replace(event.response, hedged=True, extra_cost_usd=extra_cost))
+        response = event.response
+        return Completed(
+            replace(
+                response,
+                hedged=True,
+                extra_cost_usd=extra_cost,
+                ttft_s=None if response.ttft_s is None else response.ttft_s + waited_s,
+                total_s=response.total_s + waited_s,
+            )
+        )
     return event
 
 

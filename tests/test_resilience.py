@@ -125,6 +125,8 @@ async def test_a_hedge_fires_at_the_threshold_and_the_faster_stream_wins(fake, m
     assert decided.loser_cost_usd is not None and decided.loser_cost_usd > 0
     assert response.extra_cost_usd == decided.loser_cost_usd
     assert took < 8.0  # the slow primary's 8 s was not waited for (the backup wins in ~0.3 s)
+    # Timed from when the caller asked: the 0.2 s before the hedge was sent count too.
+    assert response.ttft_s is not None and 0.2 <= response.ttft_s <= response.total_s
     assert sorted(r.model for r in fake.requests) == ["claude-haiku-4-5", "gpt-5.4-mini"]
     texts = "".join(e.text for e in events if type(e) is TextDelta)
     assert texts == "quick backup"  # nothing of the loser reached the caller

@@ -11,8 +11,8 @@ off exactly the slow calls, so the saving it reports errs on the small side. Whe
 slowest calls were all cut off, the quantile is beyond anything observed, and the report
 says "at least".
 
-The time as served counts the hedge's wait: a won hedge's first token came `after_ms`
-plus the hedge's own time to first token after the request was sent. An answer made of
+The time as served counts the hedge's wait: a won hedge's `ttft_ms` is timed from when
+the primary was sent (providers/resilience.py adds the threshold it waited). An answer made of
 several calls (a large file reviewed in chunks) is timed by its first call, and is taken
 as hedged by its first hedge.
 """
@@ -58,9 +58,7 @@ def served_ttft(answer: dict[str, Any]) -> tuple[float, bool] | None:
     if answer.get("status") != "ok" or ttft is None:
         return None
     hedge = answer.get("hedge") or {}
-    if hedge.get("won"):
-        return ttft + (hedge.get("after_ms") or [0.0])[0], False
-    return float(ttft), True
+    return float(ttft), not hedge.get("won")
 
 
 def hedge_account(answers: list[dict[str, Any]], hedge_after: str) -> dict[str, Any]:
