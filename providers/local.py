@@ -22,6 +22,7 @@ import asyncio
 import importlib.util
 import itertools
 import json
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -133,6 +134,11 @@ def _load(model: LocalModel, context_tokens: int, threads: int | None) -> _Loade
     key = (str(model.path), context_tokens, threads)
     with _LOCK:
         if key not in _LOADED:
+            # llama.cpp's OpenMP threads spin while they wait for work. Beside a busy event
+            # loop (the TUI) or another process on a two-core machine that spinning starves
+            # them all: reading a prompt measured 2.5-4x slower (tests/perf/local_contention.py).
+            # Set before the library loads, as OpenMP reads it once; a user's own choice stands.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 import llama_cpp
             except ImportError:

@@ -32,6 +32,18 @@ FAST_RETRY = RetryPolicy(retries=2, backoff_s=0.01, max_backoff_s=0.05)
 FAST_TIMEOUTS = Timeouts(connect_s=2, first_token_s=5, stall_s=2)
 
 
+# Fixtures that use a fixed /tmp path (it is shown on screen, so it cannot vary per test):
+# the tests using one run on one xdist worker, one after another (--dist loadgroup).
+FIXED_PATH_FIXTURES = ("fixed_screens", "snapshot_env", "fixed_environment")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in FIXED_PATH_FIXTURES:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+
+
 @pytest.fixture(scope="session")
 def fake_server() -> Iterator[FakeServer]:
     server = FakeServer().start()

@@ -50,6 +50,13 @@ def _schema(name: str) -> dict[str, Any]:
     return schema
 
 
+@cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    """One validator per schema: jsonschema.validate checks the schema itself on every call,
+    which cost this file most of its time."""
+    return jsonschema.Draft202012Validator(_schema(name))
+
+
 def _valid(name: str, data: Any) -> None:
     """Validate `data` against schema NAME (and keep it for the before/after check)."""
     capture = os.environ.get("CONTRACT_CAPTURE")
@@ -61,14 +68,14 @@ def _valid(name: str, data: Any) -> None:
         path.write_text(json.dumps(data, indent=2), encoding="utf-8")
         if os.environ.get("CONTRACT_CAPTURE_ONLY"):
             return
-    jsonschema.validate(data, _schema(name), cls=jsonschema.Draft202012Validator)
+    _validator(name).validate(data)
 
 
 def _invalid(name: str, data: Any) -> None:
     if os.environ.get("CONTRACT_CAPTURE_ONLY"):
         return
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(data, _schema(name), cls=jsonschema.Draft202012Validator)
+        _validator(name).validate(data)
 
 
 def _each_breaks(name: str, data: dict[str, Any], *mutations: Callable[[dict[str, Any]], Any]) -> None:

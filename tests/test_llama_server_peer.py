@@ -24,7 +24,11 @@ from tests.conftest import write_private
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = bundled_model_path()
-pytestmark = [pytest.mark.skipif(MODEL is None, reason="driftcheck[local] is not installed"), pytest.mark.slow_model]
+pytestmark = [
+    pytest.mark.skipif(MODEL is None, reason="driftcheck[local] is not installed"),
+    pytest.mark.slow_model,
+    pytest.mark.xdist_group("llama-server"),  # one server (a module fixture) on one worker
+]
 
 
 def _free_port() -> int:

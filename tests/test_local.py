@@ -16,9 +16,6 @@ import pytest
 from pydantic import BaseModel, Field
 
 from app.review.model import ReviewReply
-from app.review.task import FindingFound, ReviewFinished, review_events
-from app.source.inputs import read_text_file
-from app.source.model import load_source
 from providers import Completed, Request, TextDelta, build_provider, default_spec
 from providers.errors import ConfigurationError, ContextTooLongError
 from providers.local import bundled_model_path, plain_weight_buffers
@@ -29,14 +26,6 @@ from tests.test_grammar import gbnf_to_regex
 
 pytestmark = pytest.mark.skipif(bundled_model_path() is None, reason="driftcheck[local] is not installed")
 slow_model = pytest.mark.slow_model  # these load or run the model
-
-TINY = '''import subprocess
-
-
-def archive(name):
-    """Pack a report directory for the auditors."""
-    return subprocess.call("tar czf /tmp/out.tgz " + name, shell=True)
-'''
 
 
 @pytest.fixture
@@ -61,27 +50,6 @@ async def test_a_completion_streams_with_usage_and_zero_cost(local):
     assert 0 < response.ttft_s < response.total_s
     assert response.finish_reason in ("stop", "length")
     assert not [c for c in response.checks if c.severity == "error"]
-
-
-@slow_model
-async def test_a_review_is_schema_valid_and_streams_findings(local, tmp_path):
-    path = tmp_path / "archive.py"
-    path.write_text(TINY)
-    text_input = read_text_file(str(path))
-    source = load_source(str(path), text_input.text)
-    events = [e async for e in review_events(local, source, text_input, source.chunks(3000), max_tokens=1500)]
-    outcome = events[-1].outcome
-    assert isinstance(events[-1], ReviewFinished)
-    assert outcome.status == "ok", outcome.error
-    [response] = outcome.responses
-    assert isinstance(response.parsed, ReviewReply)  # the grammar held the model to the schema
-    ReviewReply.model_validate_json(response.text)
-    assert 1 <= outcome.result.score <= 10
-    assert [e.finding for e in events if isinstance(e, FindingFound)] == outcome.result.findings
-    assert response.usage.output_tokens > 0 and response.cost_usd == 0.0
-    # Every finding was held to the file, whatever the model cited.
-    for finding in outcome.result.findings:
-        assert finding.lines_valid == (finding.line_start <= source.line_count)
 
 
 class Triage(BaseModel):
@@ -199,8 +167,10 @@ def test_bounded_schema_limits_what_a_grammar_can_loop_on():
 
 
 @slow_model
-def test_the_quick_start_runs_offline(run_cli, cli_env):
-    """README's first line, after the install: no key, no network, the bundled model."""
+def test_the_quick_start_runs_offline_and_the_grammar_holds_the_review_to_its_schema(run_cli, cli_env):
+    """README's first line, after the install: no key, no network, the bundled model. The
+    same run (the model is the slow part of this suite) then shows, from its history, that
+    the grammar held the model to the review schema with no repair turn."""
     env = {k: v for k, v in cli_env.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
     result = run_cli("review", "sample_code/inventory_service.py", env=env, timeout=600)
     assert result.code == 0, result.stderr
@@ -211,6 +181,18 @@ def test_the_quick_start_runs_offline(run_cli, cli_env):
     assert "Answer key inventory_service.py.key.toml:" in out
     metrics = out.strip().splitlines()[-1]
     assert metrics.startswith("local:smollm2 · first token ") and "· $0 ·" in metrics
+
+    run_id = re.search(r"driftcheck history show (\S+)\)", result.stderr)
+    assert run_id, result.stderr
+    shown = json.loads(run_cli("history", "show", run_id[1], "--format", "json", env=env).stdout)
+    [call] = shown["calls"]  # one request: the first reply was schema-valid
+    ReviewReply.model_validate_json(call["text"])
+    assert call["output_tokens"] > 0 and call["cost_usd"] == 0.0
+    review = shown["result"]
+    assert review["status"] == "ok" and 1 <= review["result"]["score"] <= 10
+    lines = (ROOT / "sample_code" / "inventory_service.py").read_text().count("\n")
+    for finding in review["result"]["findings"]:  # held to the file, whatever the model cited
+        assert finding["lines_valid"] == (finding["line_start"] <= lines)
 
 
 def test_a_bad_local_spec_on_the_command_line(run_cli):
