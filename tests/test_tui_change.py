@@ -103,3 +103,28 @@ def test_change_screen_snapshot(fake, tui_env, change, snap_compare, size):
         await pilot.pause()
 
     assert snap_compare(_app(change), terminal_size=size, run_before=finished)
+
+
+async def test_at_80_columns_each_file_keeps_one_row_and_its_name(fake, tui_env, tmp_path):
+    """A path longer than the list is shortened from the left: wrapped, it took a row of its
+    own and left its count on a row that read as blank (seen at 80x24)."""
+    from rich.text import Text
+
+    names = ["app/calls/limits.py", "app/history/resume_runs.py", "x.py"]
+    repo = Repo(tmp_path / "repo")
+    for name in names:
+        repo.write(name, "def f(a):\n    return a\n")
+    repo.commit("base")
+    for name in names:
+        repo.write(name, "def f(a):\n    return a + 1\n")
+    change = load_git_change(ChangeSpec(), [], repo.path)
+    app = _app(change)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.screen.result is not None)
+        await pilot.pause()
+        files = app.screen.query_one(ChangedFiles)
+        width = files.scrollable_content_region.width
+        rows = [Text.from_markup(str(files.get_option_at_index(i).prompt)).plain for i in range(len(names))]
+        assert all(len(row) <= width for row in rows), (width, rows)
+        assert rows[1].endswith("resume_runs.py") and "…" in rows[1]
+        assert rows[2].endswith(" x.py") and "…" not in rows[2]

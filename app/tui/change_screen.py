@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,20 +34,44 @@ from app.tui.widgets import FindingList, escape
 _STATUS_LETTER = {"added": "A", "modified": "M", "renamed": "R"}
 
 
+# What precedes a path on its row: a count of three cells, the status letter, two spaces.
+_ROW_PREFIX = 6
+
+
+def fit_path(path: str, width: int) -> str:
+    """`path` in at most `width` cells, shortened from the left: a list of changed files is
+    read by their names, and a path wrapped onto a row of its own reads as a blank row."""
+    if width <= 1 or cell_len(path) <= width:
+        return path
+    cells, start = 0, len(path)
+    while start > 0 and cells + cell_len(path[start - 1]) <= width - 1:  # from the right, once
+        start -= 1
+        cells += cell_len(path[start])
+    return "…" + path[start:]
+
+
 class ChangedFiles(OptionList):
     """The files of the change, each with its status and, once reviewed, its findings."""
 
+    _shown: tuple[ChangeInput, dict[str, str]] | None = None
+
     def show_files(self, change: ChangeInput, counts: dict[str, str]) -> None:
+        self._shown = (change, counts)
         highlighted = self.highlighted
+        width = self.scrollable_content_region.width - _ROW_PREFIX  # 0 or less before layout
         self.clear_options()
         for file in change.files:
-            label = escape(neutralise(file.path))
+            label = escape(fit_path(neutralise(file.path), width))
             status = _STATUS_LETTER.get(file.status, " ")
             self.add_option(Option(f"{counts.get(file.path, '[dim]  …[/]')} [dim]{status}[/] {label}", id=file.path))
         for left in change.left_out:  # listed, greyed, with the reason
-            reason = escape(left.reason)
-            self.add_option(Option(f"[dim]    {escape(neutralise(left.path))} ({reason})[/]", disabled=True))
+            text = fit_path(f"{neutralise(left.path)} ({left.reason})", width + 2)
+            self.add_option(Option(f"[dim]    {escape(text)}[/]", disabled=True))
         self.highlighted = highlighted if highlighted is not None else (0 if change.files else None)
+
+    def on_resize(self) -> None:
+        if self._shown is not None:  # the paths are fitted to the width the list has now
+            self.show_files(*self._shown)
 
 
 def marked_parts(file: ChangedFile, parts: list[tuple[int, int]]) -> tuple[str, dict[int, int]]:
