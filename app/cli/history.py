@@ -112,15 +112,14 @@ def run(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     """One entry point for every resumable run: the command that made it carries it on,
     with the options given here that it has."""
+    from app.cli import compare, review
+    from app.cli import eval as eval_command
     from app.cli.common import parse_command
     from app.history.resume import COMMAND_PART, find_resumable
 
     given = _resume_given(args)
     target = find_resumable(args.run_id)
     run_id = target.run["id"]
-    from app.cli import compare, review
-    from app.cli import eval as eval_command
-
     module = {"eval": eval_command, "compare": compare, "review": review}[target.command]
     passed = _passed_on(module, target.command, run_id, given)
     batches = f", {target.open_batches} batch(es) to collect" if target.open_batches else ""
