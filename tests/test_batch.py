@@ -341,6 +341,8 @@ def test_a_killed_batch_run_resumes_by_collecting_its_batches_not_resending_them
     assert "submitted before the resume" in resumed.stderr
     assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
     assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
+    if command != "eval":  # the request log: one create (before the kill), none from the resume
+        assert len([r for r in fake.requests if r.path.endswith("/messages/batches")]) == 1
     report = json.loads(resumed.stdout if command == "compare" else out.read_text())
     if command == "review":  # nothing sent again, and the same output as a live review of the same answers
         assert list(fake.batches.batches) == list(submitted)
