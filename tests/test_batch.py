@@ -277,36 +277,84 @@ def _script_compare(fake) -> tuple[str, ...]:
     )
 
 
-@pytest.mark.parametrize("command", ["eval", "compare"])
-def test_a_killed_batch_run_resumes_by_collecting_its_batches_not_resending_them(fake, run_cli, cli_env, command):
-    """A real process: SIGKILL after the batches were submitted is the point. Both an eval
-    and a compare --batch are resumed by `history resume ID`."""
+REVIEW_REPEAT = ("review", "sample_code/inventory_service.py", "-p", fake_eval.HAIKU, "--repeat", "3", "--no-tui")
+
+
+def _script_review(fake) -> None:
+    """Three runs of one review, each answered alike: in one batch with --batch."""
+    fake.script(*[Reply(text=json.dumps(keyed_review("inventory_service.py", score=5))) for _ in range(3)])
+
+
+def _same_answers(review: dict) -> dict:
+    """A review --repeat's JSON without what differs between a batched and a live run of the
+    same answers: timings, prices, the batch's own figures, the provider's id for the call."""
+    runs = [{k: v for k, v in r.items() if k != "metrics"} for r in review["runs"]]
+    for run in runs:
+        run["provenance"] = {k: v for k, v in run["provenance"].items() if k not in ("request_id", "service_tier")}
+    return {"runs": runs, "stability": review["stability"]}
+
+
+@pytest.mark.parametrize("command", ["eval", "compare", "review"])
+def test_a_killed_batch_run_resumes_by_collecting_its_batches_not_resending_them(
+    fake, run_cli, cli_env, command, tmp_path
+):
+    """A real process: SIGKILL after the batches were submitted is the point. An eval, a
+    compare --batch and a review --repeat N --batch are resumed by `history resume ID`,
+    which passes on the options that fit the run and refuses the others in one line."""
     import sqlite3
 
     fake.cache_min_tokens = NO_CACHE
     if command == "eval":
         fake_eval.script(fake)
         args, batches = EVAL, ANSWER_BATCHES
-    else:
+    elif command == "compare":
         args, batches = _script_compare(fake), 1
+    else:
+        _script_review(fake)
+        args, batches = REVIEW_REPEAT, 1
     run_id, ids = _killed_batch_eval(fake, cli_env, *args, batches=batches)
     submitted = dict(fake.batches.batches)
     assert sorted(submitted) == sorted(ids) and len(ids) == batches
-    if command == "compare":  # both models' runs, in one batch; history says how to carry on
-        assert [len(b.outcomes) for b in submitted.values()] == [6]
+    listed = json.loads(run_cli("batches", "--format", "json").stdout)["batches"]
+    assert sorted(row["batch_id"] for row in listed) == sorted(ids) and {row["run_id"] for row in listed} == {run_id}
+    if command != "eval":  # every run (both models' for a compare) in one batch; history says how to carry on
+        assert [len(b.outcomes) for b in submitted.values()] == [6 if command == "compare" else 3]
         assert f"driftcheck history resume {run_id}" in run_cli("history", "show", run_id).stdout
+    refused = {  # what does not fit this run, or history resume at all: one line each, nothing run
+        "eval": [("--format", "sarif"), ("--repeat", "2")],
+        "compare": [("--budget", "5"), ("--out", str(tmp_path / "x")), ("--retry-failed",)],
+        "review": [("--budget", "5"), ("--format", "html"), ("--models", "x")],
+    }[command]
+    for options in refused:
+        bad = run_cli("history", "resume", run_id, *options)
+        assert bad.code == 2 and bad.stderr.count("\n") == 1 and options[0] in bad.stderr, bad.stderr
+    assert list(fake.batches.batches) == list(submitted)
 
     for batch in submitted.values():  # the provider finishes the work while nobody watches
         batch.ready_at = 0.0
     fake.batch_processing_s = 0.0
-    resumed = run_cli("history", "resume", run_id, "--format", "json", timeout=180)
+    out = tmp_path / "resumed.json"
+    passed = ("--out", str(out), "--batch-retry", "live") if command != "compare" else ("--batch-retry", "batch")
+    resumed = run_cli("history", "resume", run_id, *passed, "--format", "json", timeout=180)
     assert resumed.code == 0, resumed.stderr
     assert f"resuming {command} {run_id} (interrupted, {batches} batch(es) to collect)" in resumed.stderr
     assert "submitted before the resume" in resumed.stderr
     assert not any(r.path.endswith(("/messages", "/chat/completions")) for r in fake.requests)
     assert list(fake.batches.batches)[: len(submitted)] == list(submitted)
-    report = json.loads(resumed.stdout)
-    if command == "eval":
+    if command != "eval":  # the request log: one create (before the kill), none from the resume
+        assert len([r for r in fake.requests if r.path.endswith("/messages/batches")]) == 1
+    report = json.loads(resumed.stdout if command == "compare" else out.read_text())
+    if command == "review":  # nothing sent again, and the same output as a live review of the same answers
+        assert list(fake.batches.batches) == list(submitted)
+        assert all(r["metrics"]["batch"] for r in report["runs"])
+        _script_review(fake)
+        from tests.conftest import ROOT
+
+        where = str(ROOT / REVIEW_REPEAT[1])  # as the resume runs it: the path the review kept, absolute
+        live = run_cli(*REVIEW_REPEAT[:1], where, *REVIEW_REPEAT[2:], "--format", "json", "--no-history")
+        assert live.code == 0, live.stderr
+        assert _same_answers(report) == _same_answers(json.loads(live.stdout))
+    elif command == "eval":
         # One create per provider for the answers (before the kill), then the grades'.
         assert _batches_by_api(fake) == {"anthropic": 2, "openai": 3}
         assert report["status"] == "ok" and report["cells"]["done"] == ANSWERS
@@ -394,7 +442,11 @@ def test_batches_lists_open_ones_and_a_cancelled_one_is_run_live_on_resume(fake,
     review = run_cli("review", "sample_code/inventory_service.py", "-p", "anthropic:claude-haiku-4-5", "--no-tui")
     review_id = review.stderr.split("recorded as ", 1)[1].split()[0]
     other = run_cli("history", "resume", review_id)
-    assert other.code == 2 and "is a review: only an eval or a compare --batch can be resumed" in other.stderr
+    assert (
+        other.code == 2
+        and "is a review without --batch: only an eval, a compare --batch or a review --repeat N --batch can be resumed"
+        in other.stderr
+    )
     fake.requests.clear()
     assert len(fake.batches.batches) == 1  # nothing was resent
 

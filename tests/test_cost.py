@@ -190,7 +190,8 @@ def test_compare_and_review_repeat_with_batch_send_their_runs_as_one_batch(fake,
     # review --repeat N --batch: the same executor, its N runs in one batch.
     fake.reset()
     fake.script(*[Reply(text=answer) for _ in range(3)], model="claude-haiku-4-5")
-    review = run_cli("review", f"sample_code/{SAMPLE}", "-p", HAIKU, "--repeat", "3", "--batch", "--format", "json")
+    review_args = ("review", f"sample_code/{SAMPLE}", "-p", HAIKU, "--repeat", "3", "--batch", "--format", "json")
+    review = run_cli(*review_args)
     assert review.code == 0, review.stderr
     assert [len(b.outcomes) for b in fake.batches.batches.values()] == [3]
     assert not any(r.path.endswith("/messages") for r in fake.requests)
@@ -198,6 +199,14 @@ def test_compare_and_review_repeat_with_batch_send_their_runs_as_one_batch(fake,
     assert record["stability"]["finished"] == 3 and all(r["metrics"]["batch"] for r in record["runs"])
     single = run_cli("review", f"sample_code/{SAMPLE}", "-p", HAIKU, "--batch", "--format", "json")
     assert single.code == 2 and "add --repeat" in single.stderr and single.stderr.count("\n") == 1
+    # --batch-retry batch: the runs of a batch that expired go to a new batch, not live.
+    fake.reset()
+    fake.batch_expires = True
+    fake.script(*[Reply(text=answer) for _ in range(3)], model="claude-haiku-4-5")
+    again = run_cli(*review_args, "--batch-retry", "batch")
+    assert again.code == 0, again.stderr
+    assert [b.expires for b in fake.batches.batches.values()] == [True, False]
+    assert not any(r.path.endswith("/messages") for r in fake.requests)
 
 
 async def test_the_tui_metrics_bar_says_what_the_cache_read_and_saved():

@@ -313,6 +313,10 @@ def test_the_budget_is_a_hard_stop_and_a_larger_one_finishes(fake, run_cli, cli_
     assert spent <= 0.12 and status == "stopped"
     assert "over the budget" in stopped.stderr
     requests_before = len(fake.requests)
+    # history resume passes --budget on: still too small, and said so with the new figure.
+    again = run_cli("history", "resume", report["run_id"], "--budget", "0.121", "--format", "json", timeout=180)
+    assert again.code == 0, again.stderr
+    assert json.loads(again.stdout)["stopped"]["limit_usd"] == 0.121
     finished = run_cli("eval", "--resume", report["run_id"], "--budget", "5", "--format", "json", timeout=180)
     assert finished.code == 0, finished.stderr
     assert json.loads(finished.stdout)["status"] == "ok"

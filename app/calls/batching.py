@@ -289,12 +289,6 @@ class BatchGroups:
         return self.wrapped[spec]
 
 
-def batch_wrapper(notify: Callable[[Note], None]) -> Callable[[Any], Any]:
-    """For a command that is not resumed (a compare's repeats): each provider with a batch
-    API behind the collector of its batch scope, the others as they are, said in a note."""
-    return BatchGroups(keep=lambda _key, _data: None, notify=notify).wrap
-
-
 def use_batches(
     models: dict[str, Any],
     judges: dict[str, Any],

@@ -1,4 +1,4 @@
-"""`driftcheck batches`: the provider batches evals and compares submitted and have not
+"""`driftcheck batches`: the provider batches evals, compares and reviews submitted and have not
 collected yet, and cancelling one (what it had not run is run again when the run resumes)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: SubParsers) -> None:
-    batches = sub.add_parser("batches", help="list the open provider batches of --batch evals, or cancel one")
+    batches = sub.add_parser("batches", help="list the open provider batches of --batch runs, or cancel one")
     batches.add_argument("--all", action="store_true", help="also list batches already collected")
     batches.add_argument("--cancel", metavar="BATCH_ID", help="cancel this batch at its provider")
     batches.add_argument("--format", choices=("text", "json"), default="text")

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from app.errors import UsageError
 
@@ -82,6 +82,28 @@ def retries_arg(text: str) -> int:
     if value > 10:
         raise argparse.ArgumentTypeError("at most 10")
     return value
+
+
+def usd_amount(text: str) -> float:
+    try:
+        value = float(text.lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount in USD, e.g. 2.50") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    if value == float("inf"):  # nan is caught above: it is not more than 0
+        raise argparse.ArgumentTypeError("must be a finite amount in USD, e.g. 2.50")
+    return value
+
+
+def add_batch_retry_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--batch-retry",
+        choices=("live", "batch"),
+        default="live",
+        help="with --batch: what to do with calls a batch did not run (expired, cancelled, a passing error): "
+        "run them live (default) or in a new batch",
+    )
 
 
 MAX_REPEAT = 20  # runs per side, model or input for --repeat
@@ -242,12 +264,20 @@ def print_batch_progress(progress: Any) -> None:
         say(neutralise(line))  # the id and state are the provider's words
 
 
-def parse_command(module: Any, argv: list[str]) -> argparse.Namespace:
+def parse_command(module: Any, argv: list[str], *, one_line: bool = False) -> argparse.Namespace:
     """`argv` (starting with the command's name) parsed by that command's own parser, with
-    its defaults: how `history resume` hands a stored run to the command that resumes it."""
-    parser = argparse.ArgumentParser(prog="driftcheck")
-    module.add_parser(parser.add_subparsers(dest="command"))
+    its defaults: how `history resume` hands a stored run to the command that resumes it.
+    `one_line`: a complaint is a UsageError (one line, exit 2), not argparse's usage block."""
+    parser = (OneLineParser if one_line else argparse.ArgumentParser)(prog="driftcheck")
+    module.add_parser(parser.add_subparsers(dest="command"))  # its parsers are of the same class
     return parser.parse_args(argv)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A parser whose every complaint is a UsageError: one line on stderr, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
 
 
 def print_notes(notes: Iterable[Note]) -> None:

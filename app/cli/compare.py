@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
+    add_batch_retry_option,
     add_change_options,
     add_gate_options,
     add_repeat_option,
@@ -80,6 +81,7 @@ def add_parser(sub: SubParsers) -> None:
         "results within 24 h; a killed compare resumes with `driftcheck history resume ID`); "
         "providers without one run live",
     )
+    add_batch_retry_option(compare)
     compare.add_argument(
         "--baseline",
         metavar="RUN_ID",
@@ -259,23 +261,19 @@ def run(args: argparse.Namespace) -> int:
     ):
         return open_compare_tui(task, args, text_input, specs)
     input_ref = str(Path(args.file or args.incident).resolve()) if (args.file or args.incident) else "(stdin)"
-    parts = stored_parts(args, text_input, input_ref)
     # Each side is exactly its SPEC: a side that fell back or hedged to another model
     # would report someone else's drift.
-    wrap = None
-    kept: list[Any] = []  # the recorder, once there is one: the batches are kept in its run
+    batch = None
     if args.batch:  # every run of both sides (and the judges) in one batch per provider, at half the price
-        from app.calls.batching import BatchGroups, open_batches
-        from app.cli.common import print_batch_progress
+        from app.cli.batch_run import BatchRun
 
-        wrap = BatchGroups(
-            keep=lambda key, data: kept[0].put_part(key, data),
-            notify=print_note,
-            stored=open_batches(parts),
-            on_progress=print_batch_progress,
-        ).wrap
+        batch = BatchRun("compare", args, text_input.sha256, input_ref)
     resolver = ProviderResolver(
-        config, retries=args.retries, notify=print_note, prompt_cache=args.repeat > 1, wrap_exact=wrap
+        config,
+        retries=args.retries,
+        notify=print_note,
+        prompt_cache=args.repeat > 1,
+        wrap_exact=batch.wrap if batch else None,
     )
     prepared: PreparedRun
     if task == "review":
@@ -311,17 +309,17 @@ def run(args: argparse.Namespace) -> int:
             input_ref=input_ref,
             resume=args.resume,
         )
-    kept.append(prepared.recorder)
-    if args.batch and not args.resume:
-        keep_command(prepared, args, specs)
+    if batch:
+        batch.started(prepared, {"spec_a": specs.get("a"), "spec_b": specs.get("b")})
     try:
         runs = asyncio.run(
             run_sides(prepared.starts, args.repeat, live=args.format == "text", prepared=prepared, together=args.batch)
         )
     except KeyboardInterrupt:
-        recording = prepared.recorder.finish(status="cancelled")
-        if args.batch and recording.run_id:  # its batches run on: collect them rather than pay twice
-            say(f"resume it, collecting its batches: driftcheck history resume {recording.run_id}")
+        if batch:  # its batches run on: say how to collect them rather than pay twice
+            batch.cancelled()
+        else:
+            prepared.recorder.finish(status="cancelled")
         raise
     if baseline is not None:
         runs["a"] = [baseline]
@@ -348,35 +346,6 @@ def run(args: argparse.Namespace) -> int:
         return code
     print_notes(gate_notes)
     return gate_code
-
-
-def stored_parts(args: argparse.Namespace, text_input: TextInput, input_ref: str) -> dict[str, Any]:
-    """For a resumed compare (`history resume`): its stored parts (the batches it submitted),
-    once its input is known to be what it was. Else nothing."""
-    if not args.resume:
-        return {}
-    from app.history.recording import RunRecorder
-
-    run, parts = RunRecorder.stored(args.resume, task="compare")
-    if run["input_sha256"] != text_input.sha256:
-        raise UsageError(f"cannot resume: {input_ref} has changed since compare {run['id']} started")
-    return parts
-
-
-def keep_command(prepared: PreparedRun, args: argparse.Namespace, specs: dict[str, str | None]) -> None:
-    """A compare --batch keeps what it was asked (paths made absolute, sides as resolved), so
-    `history resume` can run it again and collect its batches after a kill."""
-    from app.history.resume import COMMAND_PART
-
-    if args.incident_text == "-":
-        say("note: this compare reads standard input, which cannot be read again: it cannot be resumed")
-        return
-    kept = {key: value for key, value in vars(args).items() if isinstance(value, str | int | float | bool | list)}
-    for key in ("file", "incident", "key", "reference"):
-        if isinstance(path := kept.get(key), str):
-            kept[key] = str(Path(path).resolve())
-    kept.update(spec_a=specs.get("a") or args.spec_a, spec_b=specs.get("b") or args.spec_b)
-    prepared.recorder.put_part(COMMAND_PART, {"command": "compare", "args": kept})
 
 
 def compare_gate_exit(report: dict[str, Any], args: argparse.Namespace) -> tuple[int, list[Any]]:
@@ -409,7 +378,6 @@ def run_change_compare(args: argparse.Namespace) -> int:
     """compare --diff / --staged: the same change on A and B, the drift per file and in total."""
     import asyncio
 
-    from app.cli.common import say
     from app.cli.review import review_options
     from app.cli.review_change import load_change
     from app.config.load import load_config

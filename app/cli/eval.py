@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
+    add_batch_retry_option,
     add_repeat_option,
     bounded_int,
     fail,
@@ -23,6 +24,7 @@ from app.cli.common import (
     print_recording,
     retries_arg,
     say,
+    usd_amount,
 )
 from app.errors import ExitCode, UsageError
 
@@ -69,7 +71,7 @@ def add_parser(sub: SubParsers) -> None:
     )
     ev.add_argument(
         "--budget",
-        type=_usd,
+        type=usd_amount,
         metavar="USD",
         help="stop before the eval's total cost passes USD (resume later with a larger budget)",
     )
@@ -122,25 +124,7 @@ def add_parser(sub: SubParsers) -> None:
         help="send the calls through each provider's batch API (half price, results within 24 h); "
         "providers without one run live",
     )
-    ev.add_argument(
-        "--batch-retry",
-        choices=("live", "batch"),
-        default="live",
-        help="what to do with calls a batch did not run (expired, cancelled, a passing error): "
-        "run them live (default) or in a new batch",
-    )
-
-
-def _usd(text: str) -> float:
-    try:
-        value = float(text.lstrip("$"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an amount in USD, e.g. 2.50") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    if value == float("inf"):  # nan is caught above: it is not more than 0
-        raise argparse.ArgumentTypeError("must be a finite amount in USD, e.g. 2.50")
-    return value
+    add_batch_retry_option(ev)
 
 
 def _specs(text: str, flag: str) -> list[str]:

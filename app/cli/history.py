@@ -12,7 +12,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import positive_int, say
+from app.cli.common import positive_int, say, usd_amount
 from app.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -41,12 +41,37 @@ def add_parser(sub: SubParsers) -> None:
     export.add_argument("--format", choices=("json", "markdown", "sarif"), default="json")
     resume = actions.add_parser(
         "resume",
-        help="carry on an interrupted eval or compare --batch, collecting the batches it submitted",
+        help="carry on an interrupted eval, compare --batch or review --repeat N --batch, collecting the "
+        "batches it submitted",
+        description="Carry on a run that did not finish with the command that made it. The options below "
+        "are passed through to that command where it has them (--budget, --retry-failed: an eval); any "
+        "other is refused.",
     )
     resume.add_argument("run_id", metavar="ID")
-    resume.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    resume_options(resume)
+    # What follows the ID, parsed by `resume_options` again: an option that does not fit is
+    # one line naming it, not argparse's usage block.
+    resume.add_argument("after_id", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     prune = actions.add_parser("prune", help="delete runs older than DAYS")
     prune.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+
+
+#: What `history resume` passes through to the command that resumes the run.
+RESUME_OPTIONS = ("format", "out", "budget", "retry_failed", "batch_retry")
+
+
+def resume_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", help="the output format (one the resuming command has; default: what the run was asked, or text)"
+    )
+    parser.add_argument("--out", metavar="PATH", help="write the result to PATH (eval, review)")
+    parser.add_argument("--budget", type=usd_amount, metavar="USD", help="an eval's new budget")
+    parser.add_argument("--retry-failed", action="store_true", default=None, help="an eval: ask again what failed")
+    parser.add_argument(
+        "--batch-retry",
+        choices=("live", "batch"),
+        help="calls a batch did not run: run them live or in a new batch (default: as the run was asked, else live)",
+    )
 
 
 def _list_options(parser: argparse.ArgumentParser) -> None:
@@ -85,24 +110,68 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    """One entry point for every resumable run: the command that made it carries it on."""
+    """One entry point for every resumable run: the command that made it carries it on,
+    with the options given here that it has."""
+    from app.cli import compare, review
+    from app.cli import eval as eval_command
     from app.cli.common import parse_command
     from app.history.resume import COMMAND_PART, find_resumable
 
+    given = _resume_given(args)
     target = find_resumable(args.run_id)
     run_id = target.run["id"]
+    module = {"eval": eval_command, "compare": compare, "review": review}[target.command]
+    passed = _passed_on(module, target.command, run_id, given)
     batches = f", {target.open_batches} batch(es) to collect" if target.open_batches else ""
     say(f"resuming {target.command} {run_id} ({target.run['status']}{batches})")
+    resumed = parse_command(module, [target.command])  # today's defaults, then what the run was given
     if target.command == "eval":
-        from app.cli import eval as eval_command
+        resumed.resume = run_id
+    else:
+        vars(resumed).update(target.parts[COMMAND_PART]["args"])
+        resumed.resume, resumed.no_tui = run_id, True
+    vars(resumed).update(passed)
+    return int(module.run(resumed))
 
-        return int(eval_command.run(parse_command(eval_command, ["eval", "--resume", run_id, "--format", args.format])))
-    from app.cli import compare
 
-    stored = parse_command(compare, ["compare"])  # today's defaults, then what the compare was given
-    vars(stored).update(target.parts[COMMAND_PART]["args"])
-    stored.resume, stored.format, stored.no_tui = run_id, args.format, True
-    return int(compare.run(stored))
+def _resume_given(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The options given to `history resume`, before or after the ID, each as its words
+    (`--budget 5`); one line for anything else."""
+    from app.cli.common import OneLineParser
+
+    after = OneLineParser(prog="driftcheck history resume", add_help=False)
+    resume_options(after)
+    parsed, unknown = after.parse_known_args(args.after_id, namespace=argparse.Namespace(**vars(args)))
+    if unknown:
+        raise UsageError(
+            f"history resume does not take {unknown[0]}: it passes on only --format, --out, --budget, "
+            f"--retry-failed and --batch-retry"
+        )
+    given: dict[str, list[str]] = {}
+    for key in RESUME_OPTIONS:
+        value = getattr(parsed, key)
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            given[key] = [flag]
+        elif value is not None:
+            given[key] = [flag, str(value)]
+    return given
+
+
+def _passed_on(module: Any, command: str, run_id: str, given: dict[str, list[str]]) -> dict[str, Any]:
+    """Each option given, parsed by the resuming command's own parser: one it does not have,
+    or a value it does not take (eval --format html, not compare's), is refused in one line."""
+    from app.cli.common import parse_command
+
+    passed: dict[str, Any] = {}
+    for key, words in given.items():
+        try:
+            passed[key] = getattr(parse_command(module, [command, *words], one_line=True), key)
+        except UsageError as exc:
+            if "unrecognized arguments" in str(exc):
+                raise UsageError(f"{words[0]} does not apply to resuming {command} {run_id}") from None
+            raise UsageError(f"resuming {command} {run_id}: {exc}") from None
+    return passed
 
 
 def _run_or_fail(store: Any, run_id: str) -> dict[str, Any]:
@@ -211,7 +280,8 @@ def _show(store: Any, args: argparse.Namespace) -> int:
             console.print(f"Resume it with: driftcheck eval --resume {run['id']}")
     from app.history.resume import COMMAND_PART, UNFINISHED
 
-    if run["task"] == "compare" and run["status"] in UNFINISHED and COMMAND_PART in store.parts(run["id"]):
+    resumable = run["task"] in ("compare", "review") and run["status"] in UNFINISHED
+    if resumable and COMMAND_PART in store.parts(run["id"]):
         console.print(f"Resume it, collecting its batches, with: driftcheck history resume {run['id']}")
     result = (run["result"] or {}).get("result") or {}
     for finding in result.get("findings", []):

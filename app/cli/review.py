@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import (
+    add_batch_retry_option,
     add_change_options,
     add_gate_options,
     add_repeat_option,
@@ -36,6 +37,7 @@ from app.errors import UsageError, exit_code_for
 from app.review import DEFAULT_MAX_REQUESTS
 
 if TYPE_CHECKING:
+    from app.cli.batch_run import BatchRun
     from app.cli.common import SubParsers
     from app.review.plan import ReviewOptions
     from app.review.task import ReviewOutcome
@@ -102,8 +104,10 @@ def add_parser(sub: SubParsers) -> None:
         "--batch",
         action="store_true",
         help="with --repeat N: send all N runs through the provider's batch API at once (half price, results "
-        "within 24 h; exactly the provider asked for, no fallback); a provider without one runs live",
+        "within 24 h; exactly the provider asked for, no fallback; a killed review resumes with `driftcheck "
+        "history resume ID`); a provider without one runs live",
     )
+    add_batch_retry_option(review)
     review.add_argument(
         "--key", metavar="PATH", help="answer key to score against (default: FILE.key.toml when present)"
     )
@@ -138,6 +142,7 @@ def add_parser(sub: SubParsers) -> None:
     review.add_argument("--no-history", action="store_true", help="do not record this run in history")
     add_route_options(review)
     review.add_argument("--no-tui", action="store_true", help="print to the terminal instead of opening the TUI")
+    review.set_defaults(resume=None)  # a stored review --batch's id, set by `history resume`
 
 
 def review_options(args: argparse.Namespace) -> ReviewOptions:
@@ -157,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
 
     from app.cli.common import check_writable, route_options
     from app.config.load import load_config
+    from app.run.options import EXACT
     from app.run.providers import ProviderResolver
     from app.run.review import load_review_input, prepare_review
     from app.task_exit import findings_exit
@@ -170,22 +176,28 @@ def run(args: argparse.Namespace) -> int:
     review = load_review_input(args.file, args.key)
     if args.out:
         check_writable(args.out)
-    route, wrap = batch_route(args) if args.batch else (route_options(args), None)
+    input_ref = str(Path(args.file).resolve())
+    batch = batch_run(args, review.text_input.sha256, input_ref) if args.batch else None
     config = load_config()
     if use_tui(args) and not args.key and args.repeat == 1:
         return open_review_tui(args)
     prepared = prepare_review(
         review,
         {"a": args.provider},
-        resolver=ProviderResolver(config, retries=args.retries, notify=print_note, wrap_exact=wrap),
+        resolver=ProviderResolver(
+            config, retries=args.retries, notify=print_note, wrap_exact=batch.wrap if batch else None
+        ),
         options=review_options(args),
-        route=route,
+        route=EXACT if batch else route_options(args),
         record=not args.no_history,
-        input_ref=str(Path(args.file).resolve()),
+        input_ref=input_ref,
+        resume=args.resume,
     )
     live = args.format == "text" or bool(args.out)
     if args.repeat > 1:
-        return run_repeated(args, prepared, live=live)
+        if batch:
+            batch.started(prepared, {"provider": prepared.providers["a"].spec})
+        return run_repeated(args, prepared, live=live, batch=batch)
     try:
         outcome = asyncio.run(stream_review(prepared.starts["a"](0), prepared.providers["a"], live=live))
     except KeyboardInterrupt:
@@ -210,22 +222,20 @@ def run(args: argparse.Namespace) -> int:
     return findings_exit(outcome.result, args.fail_on)
 
 
-def batch_route(args: argparse.Namespace) -> tuple[Any, Any]:
+def batch_run(args: argparse.Namespace, sha256: str, input_ref: str) -> BatchRun:
     """--batch: exactly the provider asked for (a fallback has no place in a batch), behind
-    the batch executor compare --batch uses. UsageError for what does not fit with it."""
-    from app.calls.batching import BatchGroups
-    from app.cli.common import print_batch_progress
-    from app.run.options import EXACT
+    the batch executor compare --batch uses, its batches kept in history as compare keeps
+    them (`history resume` collects them after a kill). UsageError for what does not fit."""
+    from app.cli.batch_run import BatchRun
 
     if args.repeat < 2:
         raise UsageError("--batch sends the runs of --repeat N (N of 2 or more) as one batch; add --repeat")
     if args.fallback or args.hedge_after:
         raise UsageError("--batch runs exactly the provider asked for; drop --fallback and --hedge-after")
-    groups = BatchGroups(keep=lambda _key, _data: None, notify=print_note, on_progress=print_batch_progress)
-    return EXACT, groups.wrap
+    return BatchRun("review", args, sha256, input_ref)
 
 
-def run_repeated(args: argparse.Namespace, prepared: PreparedRun, *, live: bool) -> int:
+def run_repeated(args: argparse.Namespace, prepared: PreparedRun, *, live: bool, batch: BatchRun | None = None) -> int:
     """`review --repeat N`: N reviews one after another on the same provider; the output
     holds every run and the stability of each finding, and --fail-on gates on the
     findings in at least --consensus K of the runs (any run without it)."""
@@ -240,7 +250,10 @@ def run_repeated(args: argparse.Namespace, prepared: PreparedRun, *, live: bool)
         runs = batched_runs(prepared, args.repeat) if args.batch else stream_runs(prepared, args.repeat, live=live)
         outcomes = asyncio.run(runs)
     except KeyboardInterrupt:
-        prepared.recorder.finish(status="cancelled")
+        if batch:  # its batch runs on: say how to collect it rather than pay twice
+            batch.cancelled()
+        else:
+            prepared.recorder.finish(status="cancelled")
         raise
     record = review_repeat_record([review_json(o) for o in outcomes])
     _, recording = prepared.finish({"a": [record]})

@@ -1,4 +1,4 @@
-"""The provider batches that `--batch` evals and compares kept in their runs' parts, for
+"""The provider batches that `--batch` evals, compares and reviews kept in their runs' parts, for
 `driftcheck batches`."""
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Which stored run `driftcheck history resume ID` can carry on, and with which command.
 
 An eval (live or `--batch`) resumes from its stored plan and parts; a `compare --batch`
-resumes from the command it stored and collects the batches it submitted. Anything else
-— a finished run, a review or triage, an unknown id — is refused with one line saying why.
+or a `review --repeat N --batch` resumes from the command it stored and collects the
+batches it submitted. Anything else — a finished run, a review or triage without
+`--batch`, an unknown id — is refused with one line saying why.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from typing import Any, Literal
 from app.calls.batching import open_batches
 from app.errors import UsageError
 
-#: The part a resumable compare keeps its command in (the arguments it was given).
+#: The part a resumable compare or review keeps its command in (the arguments it was given).
 COMMAND_PART = "command"
-#: How a compare ends that left work to do: killed (history marks it so) or cancelled.
+#: How a compare or review ends that left work to do: killed (history marks it so) or cancelled.
 UNFINISHED = frozenset({"interrupted", "cancelled"})
 
 
 @dataclass(frozen=True)
 class Resumable:
-    command: Literal["eval", "compare"]
+    command: Literal["eval", "compare", "review"]
     run: dict[str, Any]
     parts: dict[str, Any]
 
@@ -53,9 +54,11 @@ def find_resumable(run_id: str) -> Resumable:
         if status == "ok":
             raise UsageError(f"run {rid} finished (ok): nothing to resume")
         return Resumable("eval", run, parts)
-    if task == "compare" and COMMAND_PART in parts:
+    if task in ("compare", "review") and COMMAND_PART in parts:
         if status not in UNFINISHED:
             raise UsageError(f"run {rid} finished ({status}): nothing to resume")
-        return Resumable("compare", run, parts)
-    what = "a compare without --batch" if task == "compare" else f"a {task}"
-    raise UsageError(f"run {rid} is {what}: only an eval or a compare --batch can be resumed")
+        return Resumable(task, run, parts)
+    what = f"a {task} without --batch" if task in ("compare", "review") else f"a {task}"
+    raise UsageError(
+        f"run {rid} is {what}: only an eval, a compare --batch or a review --repeat N --batch can be resumed"
+    )
