@@ -495,6 +495,32 @@ async def test_a_review_is_exported_to_a_file_and_the_path_is_said(
     assert app.notices[-1].message == f"Saved to {written}"
 
 
+async def test_a_triage_from_history_is_exported_as_markdown_by_the_commands_renderer(
+    fake, tui_env, run_cli, tmp_path, monkeypatch
+):
+    from tests.fake_triage import active_answer
+
+    run_id = _triage(fake, run_cli)
+    headless = run_cli("history", "export", run_id, "--format", "markdown")
+    assert headless.code == 0, headless.stderr
+    monkeypatch.chdir(tmp_path)
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TriageScreen)
+        _command(app, "Export the result as Markdown").callback()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+    [written] = list(tmp_path.glob("driftcheck-triage-*.md"))
+    text = written.read_text()
+    assert text == headless.stdout  # one renderer, from the stored JSON
+    first = active_answer("cert-expiry.md")["actions"][0]["action"]
+    assert "**P2**" in text and first.split()[0] in text and "| # | Action | Owner | Timeline |" in text
+    assert app.notices[-1].message == f"Saved to {written}"
+
+
 async def test_an_export_that_cannot_be_written_never_says_saved(tui_env, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     stored = json.loads(STORED_REVIEW.read_text())

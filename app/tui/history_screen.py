@@ -84,6 +84,10 @@ def run_markdown(run: dict[str, Any]) -> str:
         from app.render.compare import compare_markdown
 
         return head + compare_markdown(record, lists_below=True)
+    if record.get("task") == "triage":
+        from app.render.triage import triage_markdown
+
+        return head + triage_markdown(record)
     from app.render.terminal import json_text
 
     return head + "```json\n" + json_text(record.get("result")) + "\n```\n"
