@@ -14,7 +14,7 @@ import pytest
 from app.history.store import Store
 from app.tui.app import DriftcheckApp, HomeScreen
 from app.tui.dialogs import Confirm, DocumentScreen, NotificationsScreen
-from app.tui.history_screen import HistoryScreen
+from app.tui.history_screen import HistoryScreen, RunTable
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
@@ -109,7 +109,7 @@ async def test_every_notification_is_kept_and_can_be_read_again(tui_env):
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
         assert "Notifications" in [c.title for c in app.get_system_commands(app.screen)]
-        assert _footer_keys(app).get("f2") == "Notifications"
+        assert _footer_keys(app).get("f2") == "Log"
 
 
 async def test_a_run_that_cannot_start_says_why_on_the_screen(tui_env):
@@ -358,6 +358,107 @@ async def test_the_diff_dialog_lists_each_finding_on_its_own_line(fake, tui_env,
         assert len([line for line in b_findings.splitlines() if line.startswith("- ")]) == 9
 
 
+# --- keys: the help, the palette, the footer -------------------------------------------------
+
+
+def _screens() -> dict:
+    """A screen of each kind, showing a result where it has one."""
+    from app.tui.compare_screen import CompareScreen
+
+    return {
+        "home": lambda a: HomeScreen(),
+        "review": lambda a: ReviewScreen(SAMPLE, stored=json.loads(STORED_REVIEW.read_text())),
+        "compare": lambda a: CompareScreen(
+            SAMPLE, A, B, stored=json.loads((STORED_DIR / "compare_report.json").read_text())
+        ),
+        "triage": lambda a: TriageScreen(record=False),
+        "history": lambda a: HistoryScreen(),
+        "settings": lambda a: SettingsScreen(),
+    }
+
+
+def _declared(node) -> list:
+    """The bindings written in the BINDINGS of `node`'s own classes (ours, not Textual's)."""
+    return [
+        binding
+        for cls in type(node).__mro__
+        if cls.__module__.startswith("app.")
+        for binding in cls.__dict__.get("BINDINGS", [])
+    ]
+
+
+@pytest.mark.parametrize("name", ["home", "review", "compare", "triage", "history", "settings"])
+async def test_the_help_lists_every_binding_of_the_screen_it_is_opened_from(tui_env, name):
+    from app.tui.dialogs import HelpScreen
+    from app.tui.widgets import FindingList
+
+    app = DriftcheckApp(_screens()[name], record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        bindings = _declared(app) + _declared(screen)
+        for widget_type in (FindingList, RunTable):
+            if screen.query(widget_type):
+                bindings += _declared(screen.query(widget_type).first())
+        app.set_focus(None)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.text
+        for binding in bindings:
+            assert f"`{app.get_key_display(binding)}" in text or f"/ {app.get_key_display(binding)}`" in text, binding
+            assert (binding.tooltip or binding.description) in text, binding
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_the_newer_keys_are_in_the_help_and_the_palette(tui_env):
+    from app.tui.compare_screen import CompareScreen
+
+    app = DriftcheckApp(_screens()["compare"], record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        text = app.screen.text
+        for key in ("`a`", "`b`", "`d`", "`o`", "`e`", "`y`", "`f2`", "`f1 / ?`", "`pgdn`"):
+            assert key in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, CompareScreen)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Side A on the whole screen, or back" in commands
+        assert "Export the result to a file: JSON, Markdown, SARIF" in commands
+        assert "Cancel the running task (what arrived is kept)" not in commands  # nothing runs
+        await commands["Side A on the whole screen, or back"].callback()
+        assert app.screen.maximized is app.screen.query_one("#side-a")
+
+
+# What must stay visible in an 80-column footer, by screen.
+FOOTER_KEYS = {
+    "review": {"Back", "Export", "Provider", "Re-run", "Full", "Help"},
+    "compare": {"Back", "Export", "Providers", "A", "B", "Drift", "Code", "Help"},
+    "triage": {"Back", "Run", "Form", "Help"},
+    "history": {"Back", "Open", "Mark", "Diff", "Help"},
+    "settings": {"Back", "Save", "Help"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOOTER_KEYS))
+async def test_an_80_column_footer_shows_the_screens_key_actions(tui_env, name):
+    from textual.widgets import Footer
+
+    app = DriftcheckApp(_screens()[name], record=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        palettes = footer.query(".-command-palette")  # docked right, over the keys that run under it
+        visible_to = palettes.first().region.x if palettes else footer.region.right
+        shown = {
+            key.description
+            for key in footer.query("FooterKey")
+            if key.region.width and key.region.right <= visible_to and not key.has_class("-command-palette")
+        }
+        assert FOOTER_KEYS[name] <= shown, FOOTER_KEYS[name] - shown
+        rendered = app.export_screenshot().replace("&#160;", " ")
+        assert all(description in rendered for description in FOOTER_KEYS[name])
+
+
 # --- snapshots at 80×24 and 120×40 ----------------------------------------------------------
 
 SNAPSHOT_CONFIG = "/tmp/driftcheck-global-snapshot-config"  # shown on screen, so fixed
@@ -463,7 +564,8 @@ def test_snapshot_notifications_log(snap_compare, fixed_screens, monkeypatch, si
 
 # --- export and copy ------------------------------------------------------------------------
 
-STORED_REVIEW = Path(__file__).parent / "data" / "tui" / "review.json"
+STORED_DIR = Path(__file__).parent / "data" / "tui"
+STORED_REVIEW = STORED_DIR / "review.json"
 
 
 def _command(app, title: str):

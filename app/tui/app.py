@@ -48,7 +48,7 @@ class HomeScreen(Screen[None]):
         options += [Option(f"Review sample_code/{p.name}", id=f"review:{p}") for p in samples]
         options += [Option(f"Compare two providers on sample_code/{p.name}", id=f"compare:{p}") for p in samples]
         yield OptionList(*options, id="home-menu")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = "driftcheck"
@@ -83,20 +83,54 @@ class DriftcheckApp(App[None]):
     CSS_PATH = "driftcheck.tcss"
     TITLE = "driftcheck"
     BINDINGS = [
-        Binding("f1", "help", "Help", id="app.help"),
-        Binding("question_mark", "help", "Help", show=False, id="app.help2"),
+        Binding("f1", "help", "Help", tooltip="The keys of this screen, and what they do", id="app.help"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            show=False,
+            tooltip="The keys of this screen, and what they do",
+            id="app.help2",
+        ),
         # Navigation keys are listed in the help and the palette, not in every footer: each
         # footer key is a widget to build before the first frame.
-        Binding("v", "open_review_prompt", "Review", show=False, id="app.review"),
-        Binding("c", "open_compare_prompt", "Compare", show=False, id="app.compare.events"),
-        Binding("t", "open_triage", "Triage", show=False, id="app.triage"),
-        Binding("h", "open_history", "History", show=False, id="app.history"),
-        Binding("s", "open_settings", "Settings", show=False, id="app.settings"),
+        Binding("v", "open_review_prompt", "Review", show=False, tooltip="Review a file", id="app.review"),
+        Binding(
+            "c",
+            "open_compare_prompt",
+            "Compare",
+            show=False,
+            tooltip="Compare two providers on a file",
+            id="app.compare.events",
+        ),
+        Binding("t", "open_triage", "Triage", show=False, tooltip="Triage an incident", id="app.triage"),
+        Binding("h", "open_history", "History", show=False, tooltip="Past runs", id="app.history"),
+        Binding(
+            "s",
+            "open_settings",
+            "Settings",
+            show=False,
+            tooltip="Providers, judges, endpoints, timeouts",
+            id="app.settings",
+        ),
         # Escape on a screen with nothing to cancel goes back; a running task's screen binds
         # escape to cancel, and hides that binding while idle (TaskScreen.check_action).
-        Binding("escape", "leave", "Back", id="app.back"),
-        Binding("f2", "notifications", "Notifications", id="app.notifications"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("escape", "leave", "Back", tooltip="Back to the screen before", id="app.back"),
+        Binding(
+            "f2",
+            "notifications",
+            "Log",
+            tooltip="The notifications log: every message so far, errors included",
+            id="app.notifications",
+        ),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            tooltip="Quit (asks first when settings are not saved)",
+            id="app.quit",
+            priority=True,
+        ),
     ]
 
     def __init__(
@@ -240,6 +274,17 @@ class DriftcheckApp(App[None]):
                 "Copy the highlighted finding or action", "Its text, to the clipboard (y)", lists[0].action_copy_item
             )
 
+    def _key_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Each key of the screen and its widgets that acts now, by name (the help's list)."""
+        from app.tui.keys import palette_keys
+
+        for key in palette_keys(self, screen):
+            yield SystemCommand(
+                key.long,
+                f"{key.keys} · {key.where}",
+                lambda key=key: self.run_action(key.action, key.target),
+            )
+
     def action_export(self, fmt: str) -> None:
         """Ask where, write, and say where only once the file is there."""
         from app.tui.dialogs import AskPrompt
@@ -323,8 +368,10 @@ class DriftcheckApp(App[None]):
 
     def action_help(self) -> None:
         from app.tui.dialogs import HelpScreen
+        from app.tui.keys import help_markdown
 
-        self.push_screen(HelpScreen())
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_markdown(self, self.screen)))
 
     def action_cancel_run(self) -> None:
         screen = self.screen
@@ -356,6 +403,7 @@ class DriftcheckApp(App[None]):
             self.action_open_settings,
         )
         yield from self._export_commands(screen)
+        yield from self._key_commands(screen)
         if getattr(screen, "running", False):
             yield SystemCommand(
                 "Cancel the running task", "Stop the calls in flight (recorded as cancelled)", self.action_cancel_run

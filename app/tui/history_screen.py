@@ -212,9 +212,10 @@ def _style(column: Any, text: str) -> str:
 class RunTable(DataTable[Any]):
     """The runs; Home and End go to the first and the last run."""
 
+    KEYS_WHERE = "the run list"
     BINDINGS = [
-        Binding("home", "first", "First", show=False, id="history.first"),
-        Binding("end", "last", "Last", show=False, id="history.last"),
+        Binding("home", "first", "First", show=False, tooltip="The first run", id="history.first"),
+        Binding("end", "last", "Last", show=False, tooltip="The last run", id="history.last"),
     ]
 
     def action_first(self) -> None:
@@ -227,11 +228,11 @@ class RunTable(DataTable[Any]):
 class HistoryScreen(Screen[None]):
     BINDINGS = [
         # The app's escape, listed first so the footer shows it even at 80 columns.
-        Binding("escape", "app.leave", "Back", id="history.back"),
-        Binding("enter", "open", "Open", id="history.open", priority=True),
-        Binding("space", "mark", "Mark", id="history.mark"),
-        Binding("d", "diff", "Compare marked", id="history.diff"),
-        Binding("f5", "refresh", "Refresh", id="history.refresh"),
+        Binding("escape", "app.leave", "Back", tooltip="Back to the screen before", id="history.back"),
+        Binding("enter", "open", "Open", tooltip="Open the run as it was", id="history.open", priority=True),
+        Binding("space", "mark", "Mark", tooltip="Mark the run (two marked can be compared)", id="history.mark"),
+        Binding("d", "diff", "Diff", tooltip="Compare the two marked runs", id="history.diff"),
+        Binding("f5", "refresh", "Refresh", tooltip="Read the history again", id="history.refresh"),
     ]
 
     def __init__(self) -> None:
@@ -246,7 +247,7 @@ class HistoryScreen(Screen[None]):
         yield Static("", id="history-note")
         yield RunTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static("", id="history-provenance")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = "history"

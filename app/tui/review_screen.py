@@ -30,10 +30,11 @@ class ReviewScreen(TaskScreen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel run", id="review.cancel"),
-        Binding("p", "rerun_with", "Other provider", id="review.provider"),
-        Binding("r", "rerun", "Re-run", id="review.rerun"),
-        Binding("m", "maximise", "Full screen", id="review.maximise"),
+        Binding("p", "rerun_with", "Provider", tooltip="Re-run with another provider", id="review.provider"),
+        Binding("r", "rerun", "Re-run", tooltip="Run the review again", id="review.rerun"),
+        Binding(
+            "m", "maximise", "Full", tooltip="Give the focused pane the whole screen, or back", id="review.maximise"
+        ),
     ]
 
     def __init__(
@@ -61,7 +62,7 @@ class ReviewScreen(TaskScreen):
         with Horizontal(id="review-body"):
             yield CodeView(id="code")
             yield ResultPane(id="side-a")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = f"review · {self.path}"

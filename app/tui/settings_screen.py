@@ -162,8 +162,10 @@ def key_lines(endpoint_envs: list[str] | None = None) -> list[str]:
 class SettingsScreen(Screen[None]):
     BINDINGS = [
         # The app's escape (asks first when a field is not saved), listed first for the footer.
-        Binding("escape", "app.leave", "Back", id="settings.back"),
-        Binding("ctrl+s", "save", "Save", id="settings.save"),
+        Binding(
+            "escape", "app.leave", "Back", tooltip="Back (asks first when a change is not saved)", id="settings.back"
+        ),
+        Binding("ctrl+s", "save", "Save", tooltip="Save to the config file", id="settings.save"),
     ]
 
     def __init__(self) -> None:
@@ -186,7 +188,7 @@ class SettingsScreen(Screen[None]):
                     yield Input(placeholder=placeholder, id=f"set-{key.replace('.', '-')}", compact=True)
             yield Static("", id="settings-endpoints")
             yield Button("Save (ctrl+s)", id="save", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = "settings"

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -30,10 +31,41 @@ class TaskScreen(Screen[None]):
     specs: dict[str, str]
     last_result: dict[str, Any] | None = None
 
+    # Escape cancels a run; when nothing runs, cancel is disabled and the same key goes
+    # back (listed here, first, so even an 80-column footer shows it).
+    BINDINGS = [
+        Binding(
+            "escape", "cancel", "Cancel run", tooltip="Cancel the running task (what arrived is kept)", id="task.cancel"
+        ),
+        Binding("escape", "app.leave", "Back", tooltip="Back to the screen before", id="task.back"),
+        Binding(
+            "e", "export", "Export", tooltip="Export the result to a file: JSON, Markdown, SARIF", id="task.export"
+        ),
+    ]
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running  # when idle, escape falls through to the app's "back"
+        if action == "export":  # offered once there is a result, and not while a run replaces it
+            from app.tui.export import shown_result
+
+            return not self.running and shown_result(self) is not None
         return True
+
+    def action_export(self) -> None:
+        """Which format, then where (the app's export writes it and reads it back)."""
+        from app.tui.dialogs import Choose
+        from app.tui.export import formats_for, shown_result
+
+        record = shown_result(self)
+        if record is None:
+            return
+        names = {"json": "JSON", "markdown": "Markdown", "sarif": "SARIF"}
+        choices = [(names[fmt], fmt) for fmt in formats_for(record)]
+        app: Any = self.app
+        self.app.push_screen(
+            Choose(f"Export the {record.get('task')} as", choices), lambda fmt: app.action_export(fmt) if fmt else None
+        )
 
     notes: list[str]
     reading: set[str] = set()  # sides whose model is still reading its prompt

@@ -53,9 +53,10 @@ class TriageScreen(TaskScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [
-        Binding("ctrl+r", "run", "Run triage", id="triage.run"),
-        Binding("escape", "cancel", "Cancel run", id="triage.cancel"),
-        Binding("f3", "toggle_form", "Hide/show form", id="triage.form"),
+        Binding("ctrl+r", "run", "Run", tooltip="Run the triage", id="triage.run"),
+        Binding(
+            "f3", "toggle_form", "Form", tooltip="Hide or show the form (the results get the width)", id="triage.form"
+        ),
     ]
 
     def __init__(
@@ -130,7 +131,7 @@ class TriageScreen(TaskScreen):
                     yield ResultPane("A", id="side-a")
                     yield ResultPane("B", id="side-b", classes="hidden")
                 yield Static("", id="triage-drift")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     shows_record = False
 
