@@ -5,6 +5,7 @@ read again, a screenshot is saved where it says, quitting asks about unsaved set
 
 from __future__ import annotations
 
+import html
 import json
 import tomllib
 from pathlib import Path
@@ -210,6 +211,36 @@ async def test_an_invalid_fallback_spec_is_refused_and_not_saved(tui_env, tmp_pa
         status = str(app.screen.query_one("#settings-status").render())
         assert "Not saved" in status and "openai gpt-5.4-mini" in status
         assert app.screen.unsaved()
+    assert path.read_text() == "[resilience]\nretries = 1\n"
+
+
+async def test_settings_check_each_spec_as_it_is_typed_with_the_triage_forms_words(tui_env, tmp_path):
+    from app.tui.provider_picker import spec_problem
+
+    path = write_private(tmp_path / "config" / "config.toml", "[resilience]\nretries = 1\n")
+    app = DriftcheckApp(lambda a: SettingsScreen())
+    async with app.run_test(size=SMALL) as pilot:
+        screen = app.screen
+        fallback = screen.query_one("#set-resilience-fallback")
+        fallback.focus()
+        await pilot.press(*f"{A}, bogus:model")
+        problem = screen.query_one("#set-resilience-fallback-problem")
+        expected = spec_problem("bogus:model", {})
+        assert problem.display and expected in str(problem.render())
+        shown = html.unescape(app.export_screenshot()).replace("\xa0", " ")
+        assert "unknown provider 'bogus:model'" in shown  # under the field, in the first screen
+        screen.query_one("#set-default").value = f"{A} {B}"
+        await pilot.pause()
+        assert "more than one SPEC" in str(screen.query_one("#set-default-problem").render())
+        # A SPEC naming the endpoint being added is valid before it is saved.
+        screen.query_one("#set-endpoint-name").value = "ollama"
+        screen.query_one("#set-endpoint-base_url").value = "http://localhost:11434/v1"
+        fallback.value = "ollama:qwen2.5-coder:7b"
+        await pilot.pause()
+        assert not screen.query_one("#set-resilience-fallback-problem").display
+        await pilot.press("ctrl+s")  # the default is still two SPECs: not saved, and it has the focus
+        assert "Not saved: Default provider: " in str(screen.query_one("#settings-status").render())
+        assert app.focused is screen.query_one("#set-default")
     assert path.read_text() == "[resilience]\nretries = 1\n"
 
 

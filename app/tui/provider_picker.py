@@ -60,6 +60,11 @@ def spec_problem(text: str, endpoints: Mapping[str, Endpoint]) -> str | None:
     return None
 
 
+def first_problem(result: ValidationResult | None) -> str | None:
+    """An Input's first validation message, or None when its value is valid."""
+    return None if result is None or result.is_valid else result.failure_descriptions[0]
+
+
 class SpecValidator(Validator):
     """An Input's check of a SPEC as it is typed; `optional` lets an empty field through.
     `endpoints` is asked for the config's endpoints at the first check, not when the form

@@ -19,7 +19,7 @@ from textual.widgets import Button, Footer, Header, Input, Select, Static, TextA
 
 from app.render.terminal import neutralise
 from app.run.options import RouteOptions
-from app.tui.provider_picker import SpecValidator
+from app.tui.provider_picker import SpecValidator, first_problem
 from app.tui.runs import RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import ResultPane, escape
@@ -159,8 +159,7 @@ class TriageScreen(TaskScreen):
 
     @on(Input.Changed, "#spec-a, #spec-b, #judges")
     def _checked(self, event: Input.Changed) -> None:
-        result = event.validation_result
-        problem = None if result is None or result.is_valid else result.failure_descriptions[0]
+        problem = first_problem(event.validation_result)
         label = event.input.border_title or ""
         self.query_one("#form-error", Static).update("" if problem is None else f"{label}: {escape(problem)}")
 
@@ -168,10 +167,10 @@ class TriageScreen(TaskScreen):
         """The first provider field that does not hold valid SPECs, said as one line."""
         for field_id, label, *_ in PROVIDER_FIELDS:
             field = self.query_one(f"#{field_id}", Input)
-            result = field.validate(field.value)
-            if result is not None and not result.is_valid:
+            problem = first_problem(field.validate(field.value))
+            if problem is not None:
                 field.focus()
-                return f"{label}: {result.failure_descriptions[0]}"
+                return f"{label}: {problem}"
         return None
 
     def make_room(self) -> None:
