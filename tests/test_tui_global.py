@@ -113,6 +113,26 @@ async def test_every_notification_is_kept_and_can_be_read_again(tui_env):
         assert _footer_keys(app).get("f2") == "Log"
 
 
+@pytest.mark.parametrize("size", [SMALL, SIZE], ids=["80x24", "120x40"])
+async def test_on_a_small_screen_a_message_goes_to_the_notes_strip_and_the_log_not_a_toast(tui_env, size):
+    stored = json.loads(STORED_REVIEW.read_text())
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, stored=stored), record=False)
+    async with app.run_test(size=size) as pilot:
+        app.notify("Saved to /tmp/out.md", title="Export", markup=False)
+        await pilot.pause()
+        strip = app.screen.query_one("#run-notes")
+        toasts = list(app._notifications)  # what Textual shows as toasts
+        if size == SMALL:
+            assert strip.display and "Saved to /tmp/out.md" in str(strip.render()) and not toasts
+            app.notify("The file went away", severity="error")
+            await pilot.pause()
+            assert "The file went away" in str(strip.render())
+            assert [t.timeout for t in app._notifications] == [3.0]  # an error still toasts, briefly
+        else:
+            assert not strip.display and toasts
+        assert app.notices[0].message == "Saved to /tmp/out.md"  # in the f2 log either way
+
+
 async def test_a_run_that_cannot_start_says_why_on_the_screen(tui_env):
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, "nosuchprovider:model", record=False))
     async with app.run_test(size=SIZE) as pilot:

@@ -522,6 +522,19 @@ def test_compare_screen_snapshots(snap_compare, snapshot_env, size, state):
 
 
 @SIZES
+def test_a_notification_at_80x24_is_on_the_notes_strip_not_over_the_panes(snap_compare, snapshot_env, size):
+    report = stored("compare_failed_side.json")
+    app = DriftcheckApp(lambda a: CompareScreen(SAMPLE, B, FAILING, stored=report), record=False)
+
+    async def notify(pilot):
+        await pilot.pause()
+        app.notify("Saved to /tmp/driftcheck-compare.md", title="Export", markup=False)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=notify)
+
+
+@SIZES
 def test_compare_screen_streaming_snapshot(snap_compare, snapshot_env, size):
     report = stored("compare_report.json")
     app = DriftcheckApp(lambda a: CompareScreen(SAMPLE, A, B, stored=report), record=False)

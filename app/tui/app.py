@@ -64,6 +64,8 @@ class HomeScreen(Screen[None]):
             await app.run_action(f"open_{choice}")  # a coroutine: not awaited, nothing opens
 
 
+SMALL_SCREEN_TOAST_S = 3.0  # an error's toast on a small screen: long enough to notice
+
 # Keys that open a screen; they act only where typing or pressing is not what a key means.
 NAVIGATION_ACTIONS = {"open_review_prompt", "open_compare_prompt", "open_triage", "open_history", "open_settings"}
 
@@ -158,9 +160,22 @@ class DriftcheckApp(App[None]):
         markup: bool = True,
     ) -> None:
         """A toast, and a line in the notifications log (f2), so nothing said is lost when
-        the toast fades."""
-        self.notices.append(Notice(time.time(), title, message, severity, markup))
+        the toast fades. On a small screen a toast would cover the panes: a screen with a
+        notes strip shows the message there instead, and only an error still toasts, briefly."""
+        notice = Notice(time.time(), title, message, severity, markup)
+        self.notices.append(notice)
+        if self.small_screen():
+            shown_on_screen = self.screen_stack and hasattr(self.screen, "show_notice")
+            if shown_on_screen:
+                self.screen.show_notice(notice)  # type: ignore[attr-defined]
+                if severity != "error":
+                    return
+            timeout = min(timeout or SMALL_SCREEN_TOAST_S, SMALL_SCREEN_TOAST_S)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def small_screen(self) -> bool:
+        """Below 100×30 a toast covers a good part of a pane."""
+        return self.size.width < 100 or self.size.height < 30
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in NAVIGATION_ACTIONS and takes_keys(self.focused):

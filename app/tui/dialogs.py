@@ -93,7 +93,7 @@ class Confirm(ModalScreen[bool]):
 _SEVERITY_LABEL = {"information": "[green]info[/]", "warning": "[yellow]warning[/]", "error": "[red]error[/]"}
 
 
-def notice_line(notice: Notice) -> str:
+def notice_line(notice: Notice, *, with_time: bool = True) -> str:
     """One notification as a line of Textual markup: time, severity, title, message."""
     import time
 
@@ -102,7 +102,8 @@ def notice_line(notice: Notice) -> str:
     message = notice.message if notice.markup else escape(notice.message)
     title = f"[b]{escape(notice.title)}[/]: " if notice.title else ""
     when = time.strftime("%H:%M:%S", time.localtime(notice.at))
-    return f"[dim]{when}[/] {_SEVERITY_LABEL.get(notice.severity, notice.severity)} {title}{message}"
+    said = f"{_SEVERITY_LABEL.get(notice.severity, notice.severity)} {title}{message}"
+    return f"[dim]{when}[/] {said}" if with_time else said
 
 
 class NotificationsScreen(ModalScreen[None]):

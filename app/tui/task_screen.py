@@ -19,6 +19,7 @@ from app.tui.runs import RunEnded, RunFailedToStart, RunNote, ScreenRun, TaskUpd
 from app.tui.widgets import CodeView, ResultPane, escape
 
 if TYPE_CHECKING:
+    from app.tui.notices import Notice
     from providers.spec import Endpoint
 
 
@@ -128,8 +129,8 @@ class TaskScreen(Screen[None]):
         is being prepared, so a (re-)run is seen to start."""
         self.specs = {side: spec or "the default provider" for side, spec in specs.items()}
         self.running, self.driving = True, False  # a run key now says it is under way
-        self.notes = []
-        self.query_one("#run-notes", Static).add_class("hidden")
+        self.notes, self.latest_notice = [], None
+        self.show_notes()
         for side, spec in self.specs.items():
             pane = self.pane(side)
             pane.findings.reset()
@@ -148,9 +149,24 @@ class TaskScreen(Screen[None]):
         """A run's notes (a demo-grade model, a redaction) stay on the screen; the app also
         shows each one as a notification."""
         self.notes.append(f"[yellow]Note:[/] {escape(message.text)}")
-        notes = self.query_one("#run-notes", Static)
-        notes.update("\n".join(self.notes))
-        notes.remove_class("hidden")
+        self.show_notes()
+
+    latest_notice: str | None = None
+
+    def show_notice(self, notice: Notice) -> None:
+        """The app's last notification, on the notes strip (on a small screen, in place of
+        a toast that would cover the panes); f2 lists every one."""
+        from app.tui.dialogs import notice_line
+
+        if notice.title != "Note":  # a run's note is on the strip already
+            self.latest_notice = notice_line(notice, with_time=False) + " [dim](f2: every message)[/]"
+            self.show_notes()
+
+    def show_notes(self) -> None:
+        lines = [*getattr(self, "notes", []), *([self.latest_notice] if self.latest_notice else [])]
+        strip = self.query_one("#run-notes", Static)
+        strip.update("\n".join(lines))
+        strip.set_class(not lines, "hidden")
 
     def close_sides(self, message: RunEnded) -> None:
         """The run is over: the live text flushed, a side without a result marked cancelled,
