@@ -181,6 +181,27 @@ async def test_p_offers_the_usable_providers_refuses_a_list_and_a_rerun_starts_a
     assert [r.model for r in fake.requests] == ["claude-haiku-4-5", "gpt-5.4-mini"]
 
 
+async def test_the_review_screens_first_frame_waits_on_neither_the_highlight_nor_the_run(fake, tui_env, monkeypatch):
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
+    at_first_frame: dict[str, Any] = {}
+    mounted = ReviewScreen.on_mount
+
+    def on_mount(self):  # what tests/perf/tui_first_frame.py does: a callback on the first frame
+        mounted(self)
+        code = self.query_one(CodeView)
+        self.call_after_refresh(
+            lambda: at_first_frame.update(text=bool(code.text), language=code.language, workers=len(self.workers))
+        )
+
+    monkeypatch.setattr(ReviewScreen, "on_mount", on_mount)
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A, record=False), record=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await until(pilot, lambda: bool(at_first_frame))
+        assert at_first_frame == {"text": True, "language": None, "workers": 0}  # the file, plain
+        screen = app.screen
+        await until(pilot, lambda: screen.query_one(CodeView).language == "python" and screen.result is not None)
+
+
 async def test_a_runs_notes_stay_on_the_screen_not_only_in_a_toast(fake, tui_env):
     fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))

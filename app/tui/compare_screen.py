@@ -153,7 +153,7 @@ class CompareScreen(TaskScreen):
             "[dim]The drift report appears when both sides have finished.[/]"
         )
         self.query_one("#pairs", OptionList).clear_options()
-        self.call_after_refresh(self.run_compare)  # this frame first, then the work
+        self.after_first_frame(self.run_compare)  # this frame first, then the work
 
     @work(exclusive=True, group="run")
     async def run_compare(self) -> None:

@@ -83,13 +83,13 @@ class ReviewScreen(TaskScreen):
         code.show_file(self.path, None)
         language = detect_language(self.path, code.text)
         if language is not None:
-            self.call_after_refresh(lambda: code.show_source(code.text, language) if self.result is None else None)
+            self.after_first_frame(lambda: code.show_source(code.text, language) if self.result is None else None)
 
     def start(self) -> None:
         """Start (or re-start) the review: the pane shows at once that it started."""
         self.result = None
         self.preparing({"a": self.spec or ""})
-        self.call_after_refresh(self.run_review)  # this frame first, then the work
+        self.after_first_frame(self.run_review)  # this frame first, then the work
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:

@@ -84,6 +84,12 @@ class TaskScreen(Screen[None]):
         for log in self.query(Log):
             log.can_focus = False
 
+    def after_first_frame(self, callback: Callable[[], Any]) -> None:
+        """`callback` once the frame being built is on the screen and what waits for that
+        frame has run: a highlight (a tree-sitter parse, ~80 ms) or a run's worker (its
+        thread imports the SDK, competing for the interpreter) never delays it."""
+        self.call_after_refresh(self.call_after_refresh, callback)
+
     def endpoints(self) -> Mapping[str, Endpoint]:
         """The config's endpoints, for the provider picker (none when the config is bad:
         the run itself says what is wrong with it)."""
