@@ -17,7 +17,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-from app.tui.provider_picker import SpecValidator, first_problem
+from app.tui.provider_picker import SpecValidator, first_invalid, first_problem
 
 if TYPE_CHECKING:
     from providers.spec import Endpoint
@@ -275,14 +275,11 @@ class SettingsScreen(Screen[None]):
 
     def spec_problem(self) -> str | None:
         """The first SPEC field that does not hold valid SPECs, focused, as one line."""
-        for key, label, _ in FIELDS:
-            if key in SPEC_FIELDS:
-                field = self.query_one(f"#set-{key.replace('.', '-')}", Input)
-                problem = first_problem(field.validate(field.value))
-                if problem is not None:
-                    field.focus()
-                    return f"{label}: {problem}"
-        return None
+        return first_invalid(
+            (label, self.query_one(f"#set-{key.replace('.', '-')}", Input))
+            for key, label, _ in FIELDS
+            if key in SPEC_FIELDS
+        )
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Typing the name of a configured endpoint brings its settings into the fields."""

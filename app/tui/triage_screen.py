@@ -19,7 +19,7 @@ from textual.widgets import Button, Footer, Header, Input, Select, Static, TextA
 
 from app.render.terminal import neutralise
 from app.run.options import RouteOptions
-from app.tui.provider_picker import SpecValidator, first_problem
+from app.tui.provider_picker import SpecValidator, first_invalid, first_problem
 from app.tui.runs import RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import ResultPane, escape
@@ -165,13 +165,7 @@ class TriageScreen(TaskScreen):
 
     def form_problem(self) -> str | None:
         """The first provider field that does not hold valid SPECs, said as one line."""
-        for field_id, label, *_ in PROVIDER_FIELDS:
-            field = self.query_one(f"#{field_id}", Input)
-            problem = first_problem(field.validate(field.value))
-            if problem is not None:
-                field.focus()
-                return f"{label}: {problem}"
-        return None
+        return first_invalid((label, self.query_one(f"#{field_id}", Input)) for field_id, label, *_ in PROVIDER_FIELDS)
 
     def make_room(self) -> None:
         """On a narrow screen a run hides the form: the results need the width (F3 brings
