@@ -22,6 +22,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 
 from app.tui.app import DriftcheckApp
 from app.tui.compare_screen import CompareScreen
+from app.tui.dialogs import Choose
 from app.tui.review_screen import ReviewScreen
 from app.tui.triage_screen import TriageScreen
 from app.tui.widgets import CodeView, ResultPane
@@ -351,6 +352,11 @@ async def test_the_triage_form_has_labels_focus_and_room(tui_env):
         assert form.size.width <= 40
         await pilot.press("f3")
         assert not form.display and screen.pane("a").size.width >= 70
+        # The keys go to the results, not to a hidden field: `e`, once there is a result, exports.
+        assert app.focused is screen.pane("a").findings
+        screen.last_result = stored("triage.json")
+        await pilot.press("e")
+        assert isinstance(app.screen, Choose) and [v for _, v in app.screen.choices] == ["json", "markdown"]
 
 
 async def test_triage_refuses_a_mistyped_spec_list_as_it_is_typed(fake, tui_env):

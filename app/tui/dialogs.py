@@ -56,7 +56,9 @@ class Choose(ModalScreen[str | None]):
 
         with Vertical(classes="dialog"):
             yield Label(self.question)
-            yield OptionList(*(Option(label, id=value) for label, value in self.choices), id="choices")
+            choices = OptionList(*(Option(label, id=value) for label, value in self.choices), id="choices")
+            choices.highlighted = 0  # Enter picks the first at once
+            yield choices
             yield Label("[dim]Enter to pick · Escape to close[/]")
 
     def on_option_list_option_selected(self, event: Any) -> None:

@@ -169,7 +169,8 @@ class TaskScreen(Screen[None]):
             self.show_notes()
 
     def show_notes(self) -> None:
-        lines = [*getattr(self, "notes", []), *([self.latest_notice] if self.latest_notice else [])]
+        # The newest message first: on a short screen the strip keeps two lines.
+        lines = [*([self.latest_notice] if self.latest_notice else []), *getattr(self, "notes", [])]
         strip = self.query_one("#run-notes", Static)
         strip.update("\n".join(lines))
         strip.set_class(not lines, "hidden")

@@ -172,9 +172,19 @@ class TriageScreen(TaskScreen):
         the form back)."""
         if self.has_class("-narrow"):
             self.query_one("#triage-form").add_class("hidden")
+            self.focus_results()
 
     def action_toggle_form(self) -> None:
-        self.query_one("#triage-form").toggle_class("hidden")
+        form = self.query_one("#triage-form")
+        form.toggle_class("hidden")
+        if form.has_class("hidden"):
+            self.focus_results()
+
+    def focus_results(self) -> None:
+        """The form is hidden: the keys go to the results (a hidden field would take them,
+        and a letter meant for the screen, `e` to export, would do nothing)."""
+        if self.focused is None or self.query_one("#triage-form") in self.focused.ancestors:
+            self.pane("a").findings.focus()
 
     @on(Select.Changed, "#incident-file")
     def _load(self, event: Select.Changed) -> None:
