@@ -365,6 +365,7 @@ async def test_a_triage_opens_in_the_triage_screen_as_recorded(fake, tui_env, ru
         assert screen.query_one("#spec-a").value == A
         assert "certificate" in screen.query_one("#incident").text.lower()  # the file, unchanged since
         assert not screen.running
+        assert app.focused is pane.findings  # keys like `e` (export) act, and are never typed into the box
         await pilot.press("escape")
         assert isinstance(app.screen, HistoryScreen)
 

@@ -124,6 +124,10 @@ class StoredTriageScreen(TriageScreen):
 
         # After the triage screen's own on_mount, which names the screen "triage".
         self.call_after_refresh(setattr, self, "title", f"triage · {self.run_id} (from history)")
+        # A recorded triage is there to be read: the keys go to its results (on a narrow
+        # screen the form makes room), not to the incident box, where `e` would be typed.
+        self.call_after_refresh(self.make_room)
+        self.call_after_refresh(self.pane("a").findings.focus)
         for side, data in self.record_sides.items():
             pane = self.pane(side)
             pane.set_class(False, "hidden")
