@@ -212,7 +212,8 @@ class SettingsScreen(Screen[None]):
                     many = SPEC_FIELDS.get(key)
                     checks = [] if many is None else [SpecValidator(self.spec_endpoints, optional=True, many=many)]
                     yield Input(placeholder=placeholder, id=field_id, compact=True, validators=checks)
-                    if many is not None:
+                    if many is not None:  # a row under the field, shown while it holds a problem
+                        yield Label("", id=f"{field_id}-gap", classes="hidden")
                         yield Static("", id=f"{field_id}-problem", classes="field-problem hidden")
             yield Static("", id="settings-endpoints")
             yield Button("Save (ctrl+s)", id="save", variant="primary")
@@ -272,6 +273,7 @@ class SettingsScreen(Screen[None]):
         shown = self.query_one(f"#{event.input.id}-problem", Static)
         shown.update("" if problem is None else f"[red]↳ {escape(problem)}[/]")
         shown.set_class(problem is None, "hidden")
+        self.query_one(f"#{event.input.id}-gap").set_class(problem is None, "hidden")
 
     def spec_problem(self) -> str | None:
         """The first SPEC field that does not hold valid SPECs, focused, as one line."""
