@@ -178,9 +178,10 @@ class TaskScreen(Screen[None]):
     def close_sides(self, message: RunEnded) -> None:
         """The run is over: the live text flushed, a side without a result marked cancelled,
         and what history holds of it."""
-        self.running = False
         # What the screen now shows, for export (app.tui.export): the compare, else the one side.
+        # Set first: `running` going false refreshes the footer, which then offers export.
         self.last_result = message.report if message.report is not None else message.sides.get("a")
+        self.running = False
         for side, spec in self.specs.items():
             self.pane(side).live.flush()
             if side not in message.sides:
