@@ -5,6 +5,7 @@ read again, a screenshot is saved where it says, quitting asks about unsaved set
 
 from __future__ import annotations
 
+import html
 import json
 import tomllib
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from app.history.store import Store
 from app.tui.app import DriftcheckApp, HomeScreen
 from app.tui.dialogs import Confirm, DocumentScreen, NotificationsScreen
-from app.tui.history_screen import HistoryScreen
+from app.tui.history_screen import HistoryScreen, RunTable
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
@@ -109,7 +110,27 @@ async def test_every_notification_is_kept_and_can_be_read_again(tui_env):
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
         assert "Notifications" in [c.title for c in app.get_system_commands(app.screen)]
-        assert _footer_keys(app).get("f2") == "Notifications"
+        assert _footer_keys(app).get("f2") == "Log"
+
+
+@pytest.mark.parametrize("size", [SMALL, SIZE], ids=["80x24", "120x40"])
+async def test_on_a_small_screen_a_message_goes_to_the_notes_strip_and_the_log_not_a_toast(tui_env, size):
+    stored = json.loads(STORED_REVIEW.read_text())
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, stored=stored), record=False)
+    async with app.run_test(size=size) as pilot:
+        app.notify("Saved to /tmp/out.md", title="Export", markup=False)
+        await pilot.pause()
+        strip = app.screen.query_one("#run-notes")
+        toasts = list(app._notifications)  # what Textual shows as toasts
+        if size == SMALL:
+            assert strip.display and "Saved to /tmp/out.md" in str(strip.render()) and not toasts
+            app.notify("The file went away", severity="error")
+            await pilot.pause()
+            assert "The file went away" in str(strip.render())
+            assert [t.timeout for t in app._notifications] == [3.0]  # an error still toasts, briefly
+        else:
+            assert not strip.display and toasts
+        assert app.notices[0].message == "Saved to /tmp/out.md"  # in the f2 log either way
 
 
 async def test_a_run_that_cannot_start_says_why_on_the_screen(tui_env):
@@ -210,6 +231,36 @@ async def test_an_invalid_fallback_spec_is_refused_and_not_saved(tui_env, tmp_pa
         status = str(app.screen.query_one("#settings-status").render())
         assert "Not saved" in status and "openai gpt-5.4-mini" in status
         assert app.screen.unsaved()
+    assert path.read_text() == "[resilience]\nretries = 1\n"
+
+
+async def test_settings_check_each_spec_as_it_is_typed_with_the_triage_forms_words(tui_env, tmp_path):
+    from app.tui.provider_picker import spec_problem
+
+    path = write_private(tmp_path / "config" / "config.toml", "[resilience]\nretries = 1\n")
+    app = DriftcheckApp(lambda a: SettingsScreen())
+    async with app.run_test(size=SMALL) as pilot:
+        screen = app.screen
+        fallback = screen.query_one("#set-resilience-fallback")
+        fallback.focus()
+        await pilot.press(*f"{A}, bogus:model")
+        problem = screen.query_one("#set-resilience-fallback-problem")
+        expected = spec_problem("bogus:model", {})
+        assert problem.display and expected in str(problem.render())
+        shown = html.unescape(app.export_screenshot()).replace("\xa0", " ")
+        assert "unknown provider 'bogus:model'" in shown  # under the field, in the first screen
+        screen.query_one("#set-default").value = f"{A} {B}"
+        await pilot.pause()
+        assert "more than one SPEC" in str(screen.query_one("#set-default-problem").render())
+        # A SPEC naming the endpoint being added is valid before it is saved.
+        screen.query_one("#set-endpoint-name").value = "ollama"
+        screen.query_one("#set-endpoint-base_url").value = "http://localhost:11434/v1"
+        fallback.value = "ollama:qwen2.5-coder:7b"
+        await pilot.pause()
+        assert not screen.query_one("#set-resilience-fallback-problem").display
+        await pilot.press("ctrl+s")  # the default is still two SPECs: not saved, and it has the focus
+        assert "Not saved: Default provider: " in str(screen.query_one("#settings-status").render())
+        assert app.focused is screen.query_one("#set-default")
     assert path.read_text() == "[resilience]\nretries = 1\n"
 
 
@@ -314,6 +365,7 @@ async def test_a_triage_opens_in_the_triage_screen_as_recorded(fake, tui_env, ru
         assert screen.query_one("#spec-a").value == A
         assert "certificate" in screen.query_one("#incident").text.lower()  # the file, unchanged since
         assert not screen.running
+        assert app.focused is pane.findings  # keys like `e` (export) act, and are never typed into the box
         await pilot.press("escape")
         assert isinstance(app.screen, HistoryScreen)
 
@@ -356,6 +408,107 @@ async def test_the_diff_dialog_lists_each_finding_on_its_own_line(fake, tui_env,
         # A is the first marked (the newest run, without the bare except), B the other
         assert len([line for line in a_findings.splitlines() if line.startswith("- ")]) == 8
         assert len([line for line in b_findings.splitlines() if line.startswith("- ")]) == 9
+
+
+# --- keys: the help, the palette, the footer -------------------------------------------------
+
+
+def _screens() -> dict:
+    """A screen of each kind, showing a result where it has one."""
+    from app.tui.compare_screen import CompareScreen
+
+    return {
+        "home": lambda a: HomeScreen(),
+        "review": lambda a: ReviewScreen(SAMPLE, stored=json.loads(STORED_REVIEW.read_text())),
+        "compare": lambda a: CompareScreen(
+            SAMPLE, A, B, stored=json.loads((STORED_DIR / "compare_report.json").read_text())
+        ),
+        "triage": lambda a: TriageScreen(record=False),
+        "history": lambda a: HistoryScreen(),
+        "settings": lambda a: SettingsScreen(),
+    }
+
+
+def _declared(node) -> list:
+    """The bindings written in the BINDINGS of `node`'s own classes (ours, not Textual's)."""
+    return [
+        binding
+        for cls in type(node).__mro__
+        if cls.__module__.startswith("app.")
+        for binding in cls.__dict__.get("BINDINGS", [])
+    ]
+
+
+@pytest.mark.parametrize("name", ["home", "review", "compare", "triage", "history", "settings"])
+async def test_the_help_lists_every_binding_of_the_screen_it_is_opened_from(tui_env, name):
+    from app.tui.dialogs import HelpScreen
+    from app.tui.widgets import FindingList
+
+    app = DriftcheckApp(_screens()[name], record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        bindings = _declared(app) + _declared(screen)
+        for widget_type in (FindingList, RunTable):
+            if screen.query(widget_type):
+                bindings += _declared(screen.query(widget_type).first())
+        app.set_focus(None)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.text
+        for binding in bindings:
+            assert f"`{app.get_key_display(binding)}" in text or f"/ {app.get_key_display(binding)}`" in text, binding
+            assert (binding.tooltip or binding.description) in text, binding
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_the_newer_keys_are_in_the_help_and_the_palette(tui_env):
+    from app.tui.compare_screen import CompareScreen
+
+    app = DriftcheckApp(_screens()["compare"], record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        text = app.screen.text
+        for key in ("`a`", "`b`", "`d`", "`o`", "`e`", "`y`", "`f2`", "`f1 / ?`", "`pgdn`"):
+            assert key in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, CompareScreen)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Side A on the whole screen, or back" in commands
+        assert "Export the result to a file: JSON, Markdown, SARIF" in commands
+        assert "Cancel the running task (what arrived is kept)" not in commands  # nothing runs
+        await commands["Side A on the whole screen, or back"].callback()
+        assert app.screen.maximized is app.screen.query_one("#side-a")
+
+
+# What must stay visible in an 80-column footer, by screen.
+FOOTER_KEYS = {
+    "review": {"Back", "Export", "Provider", "Re-run", "Full", "Help"},
+    "compare": {"Back", "Export", "Providers", "A", "B", "Drift", "Code", "Help"},
+    "triage": {"Back", "Run", "Form", "Help"},
+    "history": {"Back", "Open", "Mark", "Diff", "Help"},
+    "settings": {"Back", "Save", "Help"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOOTER_KEYS))
+async def test_an_80_column_footer_shows_the_screens_key_actions(tui_env, name):
+    from textual.widgets import Footer
+
+    app = DriftcheckApp(_screens()[name], record=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        palettes = footer.query(".-command-palette")  # docked right, over the keys that run under it
+        visible_to = palettes.first().region.x if palettes else footer.region.right
+        shown = {
+            key.description
+            for key in footer.query("FooterKey")
+            if key.region.width and key.region.right <= visible_to and not key.has_class("-command-palette")
+        }
+        assert FOOTER_KEYS[name] <= shown, FOOTER_KEYS[name] - shown
+        rendered = app.export_screenshot().replace("&#160;", " ")
+        assert all(description in rendered for description in FOOTER_KEYS[name])
 
 
 # --- snapshots at 80×24 and 120×40 ----------------------------------------------------------
@@ -463,7 +616,8 @@ def test_snapshot_notifications_log(snap_compare, fixed_screens, monkeypatch, si
 
 # --- export and copy ------------------------------------------------------------------------
 
-STORED_REVIEW = Path(__file__).parent / "data" / "tui" / "review.json"
+STORED_DIR = Path(__file__).parent / "data" / "tui"
+STORED_REVIEW = STORED_DIR / "review.json"
 
 
 def _command(app, title: str):
@@ -492,6 +646,32 @@ async def test_a_review_is_exported_to_a_file_and_the_path_is_said(
         await pilot.pause()
     [written] = list(tmp_path.glob(f"driftcheck-review-*{suffix}"))
     assert check(written.read_text())
+    assert app.notices[-1].message == f"Saved to {written}"
+
+
+async def test_a_triage_from_history_is_exported_as_markdown_by_the_commands_renderer(
+    fake, tui_env, run_cli, tmp_path, monkeypatch
+):
+    from tests.fake_triage import active_answer
+
+    run_id = _triage(fake, run_cli)
+    headless = run_cli("history", "export", run_id, "--format", "markdown")
+    assert headless.code == 0, headless.stderr
+    monkeypatch.chdir(tmp_path)
+    app = DriftcheckApp(lambda a: HistoryScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TriageScreen)
+        _command(app, "Export the result as Markdown").callback()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+    [written] = list(tmp_path.glob("driftcheck-triage-*.md"))
+    text = written.read_text()
+    assert text == headless.stdout  # one renderer, from the stored JSON
+    first = active_answer("cert-expiry.md")["actions"][0]["action"]
+    assert "**P2**" in text and first.split()[0] in text and "| # | Action | Owner | Timeline |" in text
     assert app.notices[-1].message == f"Saved to {written}"
 
 

@@ -22,6 +22,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 
 from app.tui.app import DriftcheckApp
 from app.tui.compare_screen import CompareScreen
+from app.tui.dialogs import Choose
 from app.tui.review_screen import ReviewScreen
 from app.tui.triage_screen import TriageScreen
 from app.tui.widgets import CodeView, ResultPane
@@ -181,6 +182,27 @@ async def test_p_offers_the_usable_providers_refuses_a_list_and_a_rerun_starts_a
     assert [r.model for r in fake.requests] == ["claude-haiku-4-5", "gpt-5.4-mini"]
 
 
+async def test_the_review_screens_first_frame_waits_on_neither_the_highlight_nor_the_run(fake, tui_env, monkeypatch):
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
+    at_first_frame: dict[str, Any] = {}
+    mounted = ReviewScreen.on_mount
+
+    def on_mount(self):  # what tests/perf/tui_first_frame.py does: a callback on the first frame
+        mounted(self)
+        code = self.query_one(CodeView)
+        self.call_after_refresh(
+            lambda: at_first_frame.update(text=bool(code.text), language=code.language, workers=len(self.workers))
+        )
+
+    monkeypatch.setattr(ReviewScreen, "on_mount", on_mount)
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A, record=False), record=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await until(pilot, lambda: bool(at_first_frame))
+        assert at_first_frame == {"text": True, "language": None, "workers": 0}  # the file, plain
+        screen = app.screen
+        await until(pilot, lambda: screen.query_one(CodeView).language == "python" and screen.result is not None)
+
+
 async def test_a_runs_notes_stay_on_the_screen_not_only_in_a_toast(fake, tui_env):
     fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))
@@ -330,6 +352,11 @@ async def test_the_triage_form_has_labels_focus_and_room(tui_env):
         assert form.size.width <= 40
         await pilot.press("f3")
         assert not form.display and screen.pane("a").size.width >= 70
+        # The keys go to the results, not to a hidden field: `e`, once there is a result, exports.
+        assert app.focused is screen.pane("a").findings
+        screen.last_result = stored("triage.json")
+        await pilot.press("e")
+        assert isinstance(app.screen, Choose) and [v for _, v in app.screen.choices] == ["json", "markdown"]
 
 
 async def test_triage_refuses_a_mistyped_spec_list_as_it_is_typed(fake, tui_env):
@@ -543,6 +570,19 @@ def test_compare_screen_snapshots(snap_compare, snapshot_env, size, state):
     app = DriftcheckApp(lambda a: CompareScreen(SAMPLE, B, FAILING, stored=report), record=False)
     keys = ["b"] if state == "failed_side_full_screen" else []
     assert snap_compare(app, terminal_size=size, press=keys)
+
+
+@SIZES
+def test_a_notification_at_80x24_is_on_the_notes_strip_not_over_the_panes(snap_compare, snapshot_env, size):
+    report = stored("compare_failed_side.json")
+    app = DriftcheckApp(lambda a: CompareScreen(SAMPLE, B, FAILING, stored=report), record=False)
+
+    async def notify(pilot):
+        await pilot.pause()
+        app.notify("Saved to /tmp/driftcheck-compare.md", title="Export", markup=False)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=notify)
 
 
 @SIZES

@@ -65,32 +65,42 @@ def _tokens(value: int | None) -> str:
 
 
 def metrics_line(response: Response) -> str:
-    usage = response.usage
-    ttft = "n/a" if response.ttft_s is None else f"{response.ttft_s * 1000:,.0f} ms"
-    timing = [f"first token {ttft}", f"total {response.total_s:,.2f} s"]
-    if response.batch:  # not a live latency: the batch's own time, labelled as such
-        turnaround = response.batch_turnaround_s
-        timing = [batch_turnaround_phrase(None if turnaround is None else turnaround * 1000)]
-    parts = [
-        response.spec,
-        *timing,
-        f"tokens in {_tokens(usage.input_tokens)} / out {_tokens(usage.output_tokens)}"
-        + (f" (reasoning {usage.reasoning_tokens:,})" if usage.reasoning_tokens else ""),
-        format_cost(response.cost_usd),
+    return metrics_text(response.spec, metrics_dict(response), response.request_id)
+
+
+def metrics_text(spec: str, metrics: dict[str, Any], request_id: str | None = None) -> str:
+    """The metrics line from the `metrics` object of the public JSON, so a stored run
+    reads as it did when it ran."""
+    ttft, total = metrics.get("ttft_ms"), metrics.get("latency_ms")
+    timing = [
+        f"first token {'n/a' if ttft is None else f'{ttft:,.0f} ms'}",
+        f"total {'n/a' if total is None else f'{total / 1000:,.2f} s'}",
     ]
-    cache = cache_phrase(usage.cache_read_tokens, usage.cache_write_tokens, response.cache_saved_usd)
+    if metrics.get("batch"):  # not a live latency: the batch's own time, labelled as such
+        timing = [batch_turnaround_phrase(metrics.get("batch_turnaround_ms"))]
+    parts = [
+        spec,
+        *timing,
+        f"tokens in {_tokens(metrics.get('input_tokens'))} / out {_tokens(metrics.get('output_tokens'))}"
+        + (f" (reasoning {metrics['reasoning_tokens']:,})" if metrics.get("reasoning_tokens") else ""),
+        format_cost(metrics.get("cost_usd")),
+    ]
+    cache = cache_phrase(
+        metrics.get("cache_read_tokens"), metrics.get("cache_write_tokens"), metrics.get("cache_saved_usd")
+    )
     if cache:
         parts.append(cache)
-    if response.retries:
-        parts.append(f"{response.retries} {'retry' if response.retries == 1 else 'retries'}")
-    if response.fallback_from:
-        parts.append(f"fell back from {response.fallback_from}")
-    if response.hedged:
-        parts.append(f"hedged (the other call: {format_cost(response.extra_cost_usd)})")
-    if response.batch:
+    retries = metrics.get("retries") or 0
+    if retries:
+        parts.append(f"{retries} {'retry' if retries == 1 else 'retries'}")
+    if metrics.get("fallback_from"):
+        parts.append(f"fell back from {metrics['fallback_from']}")
+    if metrics.get("hedged"):
+        parts.append(f"hedged (the other call: {format_cost(metrics.get('hedge_cost_usd'))})")
+    if metrics.get("batch"):
         parts.append("batch price")
-    if response.request_id:
-        parts.append(response.request_id)
+    if request_id:
+        parts.append(request_id)
     return " · ".join(parts)
 
 

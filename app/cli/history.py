@@ -346,8 +346,15 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 
         sys.stdout.write(json_text(record) + "\n")
         return ExitCode.OK
+    if record.get("task") == "triage" and args.format == "markdown":
+        from app.render.triage import triage_markdown
+
+        sys.stdout.write(triage_markdown(record))
+        return ExitCode.OK
     if record.get("task") != "review":
-        raise UsageError(f"--format {args.format} exports reviews; run {run['id']} is a {record.get('task')}")
+        raise UsageError(
+            f"--format {args.format} exports reviews (and triages as markdown); run {run['id']} is a {record.get('task')}"
+        )
     from app.review.stored import change_from_json, is_change_record, outcome_from_json
 
     if is_change_record(record):

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         from app.render.triage import triage_markdown
 
-        sys.stdout.write(triage_markdown(outcome))
+        sys.stdout.write(triage_markdown(data))
     print_recording(recording)
     if outcome.error is not None:
         fail(outcome.error.one_line())

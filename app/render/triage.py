@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from app.calls.metrics import metrics_line
+from app.calls.metrics import metrics_text
 from app.render.listing import Column, fit_widths
-from app.render.markdown import cell
+from app.render.markdown import cell, details_block
 from app.render.terminal import inert_text
 from app.render.text import print_checks_and_metrics, print_partial_text
 from app.triage.judge import disagreement
@@ -128,42 +128,52 @@ def judge_line(judge: dict[str, Any]) -> str:
 
 
 @inert_text
-def triage_markdown(outcome: Any) -> str:
+def triage_markdown(record: dict[str, Any]) -> str:
+    """A triage as Markdown, from its public JSON (`triage --format json`, what history
+    stores): one renderer for the command, the TUI's export and a run from history."""
+    mode = record.get("mode") or "active"
+    error = record.get("error")
     out = [
-        f"## driftcheck triage ({outcome.mode}): `{outcome.input.path}`",
+        f"## driftcheck triage ({mode}): `{(record.get('input') or {}).get('path', '')}`",
         "",
-        f"Triaged by `{outcome.provider}:{outcome.model}`"
-        + (f" · **failed**: {outcome.error.one_line()}" if outcome.error else ""),
+        f"Triaged by `{record.get('provider')}:{record.get('model')}`"
+        + (f" · **failed**: {error['message']}" if error else ""),
         "",
     ]
-    result = outcome.result
+    result = record.get("result")
     if result is not None:
+        cause = result["root_cause"]
         out += [
-            f"**{result.severity}** — {result.severity_reason}",
+            f"**{result['severity']}** — {result['severity_reason']}",
             "",
-            f"**Root cause** ({result.root_cause.confidence} confidence): {result.root_cause.summary}",
+            f"**Root cause** ({cause['confidence']} confidence): {cause['summary']}",
             "",
         ]
-        items = result.actions if outcome.mode == "active" else result.follow_ups
+        items = result.get("actions" if mode == "active" else "follow_ups") or []
         out += ["| # | Action | Owner | Timeline |", "|---|---|---|---|"]
         out += [
-            f"| {getattr(a, 'priority', n)} | {cell(a.action)} | {cell(a.owner)} | {cell(a.timeline)} |"
+            f"| {a.get('priority', n)} | {cell(a['action'])} | {cell(a['owner'])} | {cell(a['timeline'])} |"
             for n, a in enumerate(items, start=1)
         ]
         out.append("")
-        if outcome.mode == "active":
-            out += [f"**Escalation:** {result.escalation.decision} — {result.escalation.reason}", ""]
-            out += [f"- ⚠ {c}" for c in result.cautions] + ([""] if result.cautions else [])
-    if outcome.reference_checks:
-        out += [reference_line(outcome.reference_checks), ""]
-    if outcome.judges:
+        if mode == "active":
+            escalation = result["escalation"]
+            out += [f"**Escalation:** {escalation['decision']} — {escalation['reason']}", ""]
+            out += [f"- ⚠ {c}" for c in result.get("cautions") or []] + ([""] if result.get("cautions") else [])
+    if record.get("reference_checks"):
+        out += [reference_line(record["reference_checks"]), ""]
+    if record.get("judges"):
         out += ["| Judge | Diagnosis | Quality | Total | Same family |", "|---|---|---|---|---|"]
-        for j in (judge.to_dict() for judge in outcome.judges):
+        for j in record["judges"]:
             out.append(
                 f"| `{j['judge']}` | {j['diagnosis'] or '—'} | {j['quality'] or '—'} | {j['total'] or '—'} | "
                 f"{'yes' if j['self_graded'] else 'no'} |"
             )
         out.append("")
-    if outcome.response is not None:
-        out += [f"<sub>{metrics_line(outcome.response)}</sub>", ""]
+    if record.get("partial_text"):
+        out += details_block("Text received before the failure", record["partial_text"])
+    if record.get("metrics") and (record["metrics"].get("latency_ms") is not None):
+        spec = f"{record.get('provider')}:{record.get('model')}"
+        request_id = (record.get("provenance") or {}).get("request_id")
+        out += [f"<sub>{metrics_text(spec, record['metrics'], request_id)}</sub>", ""]
     return "\n".join(out)

@@ -48,7 +48,7 @@ class HomeScreen(Screen[None]):
         options += [Option(f"Review sample_code/{p.name}", id=f"review:{p}") for p in samples]
         options += [Option(f"Compare two providers on sample_code/{p.name}", id=f"compare:{p}") for p in samples]
         yield OptionList(*options, id="home-menu")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = "driftcheck"
@@ -63,6 +63,8 @@ class HomeScreen(Screen[None]):
         else:
             await app.run_action(f"open_{choice}")  # a coroutine: not awaited, nothing opens
 
+
+SMALL_SCREEN_TOAST_S = 3.0  # an error's toast on a small screen: long enough to notice
 
 # Keys that open a screen; they act only where typing or pressing is not what a key means.
 NAVIGATION_ACTIONS = {"open_review_prompt", "open_compare_prompt", "open_triage", "open_history", "open_settings"}
@@ -83,20 +85,54 @@ class DriftcheckApp(App[None]):
     CSS_PATH = "driftcheck.tcss"
     TITLE = "driftcheck"
     BINDINGS = [
-        Binding("f1", "help", "Help", id="app.help"),
-        Binding("question_mark", "help", "Help", show=False, id="app.help2"),
+        Binding("f1", "help", "Help", tooltip="The keys of this screen, and what they do", id="app.help"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            show=False,
+            tooltip="The keys of this screen, and what they do",
+            id="app.help2",
+        ),
         # Navigation keys are listed in the help and the palette, not in every footer: each
         # footer key is a widget to build before the first frame.
-        Binding("v", "open_review_prompt", "Review", show=False, id="app.review"),
-        Binding("c", "open_compare_prompt", "Compare", show=False, id="app.compare.events"),
-        Binding("t", "open_triage", "Triage", show=False, id="app.triage"),
-        Binding("h", "open_history", "History", show=False, id="app.history"),
-        Binding("s", "open_settings", "Settings", show=False, id="app.settings"),
+        Binding("v", "open_review_prompt", "Review", show=False, tooltip="Review a file", id="app.review"),
+        Binding(
+            "c",
+            "open_compare_prompt",
+            "Compare",
+            show=False,
+            tooltip="Compare two providers on a file",
+            id="app.compare.events",
+        ),
+        Binding("t", "open_triage", "Triage", show=False, tooltip="Triage an incident", id="app.triage"),
+        Binding("h", "open_history", "History", show=False, tooltip="Past runs", id="app.history"),
+        Binding(
+            "s",
+            "open_settings",
+            "Settings",
+            show=False,
+            tooltip="Providers, judges, endpoints, timeouts",
+            id="app.settings",
+        ),
         # Escape on a screen with nothing to cancel goes back; a running task's screen binds
         # escape to cancel, and hides that binding while idle (TaskScreen.check_action).
-        Binding("escape", "leave", "Back", id="app.back"),
-        Binding("f2", "notifications", "Notifications", id="app.notifications"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("escape", "leave", "Back", tooltip="Back to the screen before", id="app.back"),
+        Binding(
+            "f2",
+            "notifications",
+            "Log",
+            tooltip="The notifications log: every message so far, errors included",
+            id="app.notifications",
+        ),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            tooltip="Quit (asks first when settings are not saved)",
+            id="app.quit",
+            priority=True,
+        ),
     ]
 
     def __init__(
@@ -124,9 +160,22 @@ class DriftcheckApp(App[None]):
         markup: bool = True,
     ) -> None:
         """A toast, and a line in the notifications log (f2), so nothing said is lost when
-        the toast fades."""
-        self.notices.append(Notice(time.time(), title, message, severity, markup))
+        the toast fades. On a small screen a toast would cover the panes: a screen with a
+        notes strip shows the message there instead, and only an error still toasts, briefly."""
+        notice = Notice(time.time(), title, message, severity, markup)
+        self.notices.append(notice)
+        if self.small_screen():
+            shown_on_screen = self.screen_stack and hasattr(self.screen, "show_notice")
+            if shown_on_screen:
+                self.screen.show_notice(notice)  # type: ignore[attr-defined]
+                if severity != "error":
+                    return
+            timeout = min(timeout or SMALL_SCREEN_TOAST_S, SMALL_SCREEN_TOAST_S)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def small_screen(self) -> bool:
+        """Below 100×30 a toast covers a good part of a pane."""
+        return self.size.width < 100 or self.size.height < 30
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in NAVIGATION_ACTIONS and takes_keys(self.focused):
@@ -240,6 +289,17 @@ class DriftcheckApp(App[None]):
                 "Copy the highlighted finding or action", "Its text, to the clipboard (y)", lists[0].action_copy_item
             )
 
+    def _key_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Each key of the screen and its widgets that acts now, by name (the help's list)."""
+        from app.tui.keys import palette_keys
+
+        for key in palette_keys(self, screen):
+            yield SystemCommand(
+                key.long,
+                f"{key.keys} · {key.where}",
+                lambda key=key: self.run_action(key.action, key.target),
+            )
+
     def action_export(self, fmt: str) -> None:
         """Ask where, write, and say where only once the file is there."""
         from app.tui.dialogs import AskPrompt
@@ -323,8 +383,10 @@ class DriftcheckApp(App[None]):
 
     def action_help(self) -> None:
         from app.tui.dialogs import HelpScreen
+        from app.tui.keys import help_markdown
 
-        self.push_screen(HelpScreen())
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_markdown(self, self.screen)))
 
     def action_cancel_run(self) -> None:
         screen = self.screen
@@ -356,6 +418,7 @@ class DriftcheckApp(App[None]):
             self.action_open_settings,
         )
         yield from self._export_commands(screen)
+        yield from self._key_commands(screen)
         if getattr(screen, "running", False):
             yield SystemCommand(
                 "Cancel the running task", "Stop the calls in flight (recorded as cancelled)", self.action_cancel_run

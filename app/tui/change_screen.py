@@ -127,7 +127,7 @@ class ChangeScreen(Screen[None]):
                 yield TextArea("", read_only=True, soft_wrap=False, id="change-diff")
                 yield FindingList(id="change-findings")
         yield Static("", id="change-status")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = f"review · {neutralise(self.change.label)}"

@@ -79,15 +79,36 @@ class CompareScreen(TaskScreen):
     AUTO_FOCUS = ""  # side A's findings, without scrolling its status out of sight
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel run", id="compare.cancel"),
-        Binding("r", "rerun", "Re-run", show=False, id="compare.rerun"),
-        Binding("p", "rerun_with", "Providers", id="compare.providers"),
-        Binding("a", "full('side-a')", "Full A", id="compare.full_a"),
-        Binding("b", "full('side-b')", "Full B", id="compare.full_b"),
-        Binding("d", "full('drift')", "Drift", id="compare.full_drift"),
-        Binding("o", "code", "Code", id="compare.code"),
-        Binding("pagedown", "page(1)", "Page down", show=False, priority=True, id="compare.page_down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, priority=True, id="compare.page_up"),
+        Binding("r", "rerun", "Re-run", show=False, tooltip="Run the compare again", id="compare.rerun"),
+        Binding("p", "rerun_with", "Providers", tooltip="Re-run with other providers", id="compare.providers"),
+        Binding("a", "full('side-a')", "A", tooltip="Side A on the whole screen, or back", id="compare.full_a"),
+        Binding("b", "full('side-b')", "B", tooltip="Side B on the whole screen, or back", id="compare.full_b"),
+        Binding(
+            "d",
+            "full('drift')",
+            "Drift",
+            tooltip="The drift panel on the whole screen, or back",
+            id="compare.full_drift",
+        ),
+        Binding("o", "code", "Code", tooltip="Show or hide the reviewed file", id="compare.code"),
+        Binding(
+            "pagedown",
+            "page(1)",
+            "Page down",
+            show=False,
+            priority=True,
+            tooltip="Scroll the focused side down",
+            id="compare.page_down",
+        ),
+        Binding(
+            "pageup",
+            "page(-1)",
+            "Page up",
+            show=False,
+            priority=True,
+            tooltip="Scroll the focused side up",
+            id="compare.page_up",
+        ),
     ]
 
     def __init__(
@@ -109,7 +130,7 @@ class CompareScreen(TaskScreen):
             yield ResultPane(f"B · {self.specs['b']}", id="side-b")
         yield CodeView(id="compare-code", classes="hidden")
         yield DriftPanel(id="drift")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = f"compare · {self.path}"
@@ -132,7 +153,7 @@ class CompareScreen(TaskScreen):
             "[dim]The drift report appears when both sides have finished.[/]"
         )
         self.query_one("#pairs", OptionList).clear_options()
-        self.call_after_refresh(self.run_compare)  # this frame first, then the work
+        self.after_first_frame(self.run_compare)  # this frame first, then the work
 
     @work(exclusive=True, group="run")
     async def run_compare(self) -> None:

@@ -4,7 +4,7 @@ notifications log, and a stored run as it was."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,6 +40,34 @@ class AskPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class Choose(ModalScreen[str | None]):
+    """Pick one of a few choices (an export format); Enter picks, Escape closes."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Close", id="choose.close")]
+
+    def __init__(self, question: str, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = list(choices)  # (label, value)
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(classes="dialog"):
+            yield Label(self.question)
+            choices = OptionList(*(Option(label, id=value) for label, value in self.choices), id="choices")
+            choices.highlighted = 0  # Enter picks the first at once
+            yield choices
+            yield Label("[dim]Enter to pick · Escape to close[/]")
+
+    def on_option_list_option_selected(self, event: Any) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
 class Confirm(ModalScreen[bool]):
     """A yes/no question; Escape is no."""
 
@@ -67,7 +95,7 @@ class Confirm(ModalScreen[bool]):
 _SEVERITY_LABEL = {"information": "[green]info[/]", "warning": "[yellow]warning[/]", "error": "[red]error[/]"}
 
 
-def notice_line(notice: Notice) -> str:
+def notice_line(notice: Notice, *, with_time: bool = True) -> str:
     """One notification as a line of Textual markup: time, severity, title, message."""
     import time
 
@@ -76,7 +104,8 @@ def notice_line(notice: Notice) -> str:
     message = notice.message if notice.markup else escape(notice.message)
     title = f"[b]{escape(notice.title)}[/]: " if notice.title else ""
     when = time.strftime("%H:%M:%S", time.localtime(notice.at))
-    return f"[dim]{when}[/] {_SEVERITY_LABEL.get(notice.severity, notice.severity)} {title}{message}"
+    said = f"{_SEVERITY_LABEL.get(notice.severity, notice.severity)} {title}{message}"
+    return f"[dim]{when}[/] {said}" if with_time else said
 
 
 class NotificationsScreen(ModalScreen[None]):
@@ -103,29 +132,15 @@ class NotificationsScreen(ModalScreen[None]):
         self.query_one("#notifications").scroll_end(animate=False)
 
 
-HELP = """\
+HELP_INTRO = """\
 # driftcheck
 
 Review code and triage incidents with LLMs, and see the drift a provider switch would cause.
+Every key below is also in the command palette (ctrl+p), by name. Letter keys act
+outside text fields and buttons, so typing never jumps to another screen.
+"""
 
-| key | where | what |
-|---|---|---|
-| `ctrl+p` | everywhere | command palette: every action by name |
-| `f1` / `?` | everywhere | this help |
-| `v` `c` `t` `h` `s` | outside text fields and buttons | review, compare, triage, history, settings |
-| `escape` | a running task | cancel it (the calls so far are recorded as cancelled) |
-| `escape` | any other screen | back (asks first when settings are not saved) |
-| `f2` | everywhere | the notifications shown so far, errors included |
-| `enter` | a finding | select its lines in the code |
-| `p` | review | re-run with another provider |
-| `r` | review | re-run |
-| `enter` | a matched pair (compare) | highlight it on both sides |
-| `ctrl+r` | triage | run the triage |
-| `enter` / `space` / `d` | history | open a run / mark it / compare the two marked |
-| `home` / `end` | history | first / last run |
-| `ctrl+s` | settings | save to the config file |
-| `ctrl+q` | everywhere | quit |
-
+HELP_OUTRO = """\
 Every screen has a headless twin: `driftcheck review`, `compare`, `triage`, `history`,
 `config set`. Keys are never shown or stored: set them in the environment
 (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`).
@@ -133,13 +148,20 @@ Every screen has a headless twin: `driftcheck review`, `compare`, `triage`, `his
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys of the screen it was opened from (app.tui.keys reads them from the
+    bindings), between a line on what driftcheck is and one on its headless commands."""
+
     BINDINGS = [Binding("escape", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, keys_markdown: str) -> None:
+        super().__init__()
+        self.text = "\n".join([HELP_INTRO, keys_markdown, HELP_OUTRO])
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # markdown-it is not needed for the first frame
 
         with VerticalScroll(classes="dialog wide"):
-            yield Markdown(HELP)
+            yield Markdown(self.text)
 
 
 class DocumentScreen(ModalScreen[None]):

@@ -27,12 +27,12 @@ def shown_result(screen: Any) -> dict[str, Any] | None:
 
 
 def formats_for(record: dict[str, Any]) -> list[str]:
-    """The formats a result can be written in: SARIF is for reviews, Markdown for reviews
-    and compares; every result has its JSON."""
+    """The formats a result can be written in: SARIF is for reviews, Markdown for reviews,
+    triages and compares; every result has its JSON."""
     task = record.get("task")
     if task == "review":
         return ["json", "markdown", "sarif"]
-    if task == "compare":
+    if task in ("compare", "triage"):
         return ["json", "markdown"]
     return ["json"]
 
@@ -50,6 +50,10 @@ def export_text(record: dict[str, Any], fmt: str) -> str:
         from app.render.compare import compare_markdown
 
         return compare_markdown(record)
+    if record.get("task") == "triage":
+        from app.render.triage import triage_markdown
+
+        return triage_markdown(record)
     from app.render.review import review_output
     from app.review.stored import outcome_from_json
 

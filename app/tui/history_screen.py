@@ -84,6 +84,10 @@ def run_markdown(run: dict[str, Any]) -> str:
         from app.render.compare import compare_markdown
 
         return head + compare_markdown(record, lists_below=True)
+    if record.get("task") == "triage":
+        from app.render.triage import triage_markdown
+
+        return head + triage_markdown(record)
     from app.render.terminal import json_text
 
     return head + "```json\n" + json_text(record.get("result")) + "\n```\n"
@@ -120,6 +124,10 @@ class StoredTriageScreen(TriageScreen):
 
         # After the triage screen's own on_mount, which names the screen "triage".
         self.call_after_refresh(setattr, self, "title", f"triage · {self.run_id} (from history)")
+        # A recorded triage is there to be read: the keys go to its results (on a narrow
+        # screen the form makes room), not to the incident box, where `e` would be typed.
+        self.call_after_refresh(self.make_room)
+        self.call_after_refresh(self.pane("a").findings.focus)
         for side, data in self.record_sides.items():
             pane = self.pane(side)
             pane.set_class(False, "hidden")
@@ -208,9 +216,10 @@ def _style(column: Any, text: str) -> str:
 class RunTable(DataTable[Any]):
     """The runs; Home and End go to the first and the last run."""
 
+    KEYS_WHERE = "the run list"
     BINDINGS = [
-        Binding("home", "first", "First", show=False, id="history.first"),
-        Binding("end", "last", "Last", show=False, id="history.last"),
+        Binding("home", "first", "First", show=False, tooltip="The first run", id="history.first"),
+        Binding("end", "last", "Last", show=False, tooltip="The last run", id="history.last"),
     ]
 
     def action_first(self) -> None:
@@ -223,11 +232,11 @@ class RunTable(DataTable[Any]):
 class HistoryScreen(Screen[None]):
     BINDINGS = [
         # The app's escape, listed first so the footer shows it even at 80 columns.
-        Binding("escape", "app.leave", "Back", id="history.back"),
-        Binding("enter", "open", "Open", id="history.open", priority=True),
-        Binding("space", "mark", "Mark", id="history.mark"),
-        Binding("d", "diff", "Compare marked", id="history.diff"),
-        Binding("f5", "refresh", "Refresh", id="history.refresh"),
+        Binding("escape", "app.leave", "Back", tooltip="Back to the screen before", id="history.back"),
+        Binding("enter", "open", "Open", tooltip="Open the run as it was", id="history.open", priority=True),
+        Binding("space", "mark", "Mark", tooltip="Mark the run (two marked can be compared)", id="history.mark"),
+        Binding("d", "diff", "Diff", tooltip="Compare the two marked runs", id="history.diff"),
+        Binding("f5", "refresh", "Refresh", tooltip="Read the history again", id="history.refresh"),
     ]
 
     def __init__(self) -> None:
@@ -242,7 +251,7 @@ class HistoryScreen(Screen[None]):
         yield Static("", id="history-note")
         yield RunTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static("", id="history-provenance")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = "history"

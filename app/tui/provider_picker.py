@@ -5,7 +5,7 @@ where one SPEC belongs is a message in the dialog, not a failed run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from textual import on
@@ -57,6 +57,22 @@ def spec_problem(text: str, endpoints: Mapping[str, Endpoint]) -> str | None:
         parse_spec(text, endpoints)
     except ProviderError as exc:
         return exc.message + (f". {exc.hint}" if exc.hint else "")
+    return None
+
+
+def first_problem(result: ValidationResult | None) -> str | None:
+    """An Input's first validation message, or None when its value is valid."""
+    return None if result is None or result.is_valid else result.failure_descriptions[0]
+
+
+def first_invalid(fields: Iterable[tuple[str, Input]]) -> str | None:
+    """The first (label, field) whose value fails its validators, focused, said as
+    "label: problem"; None when every one is valid (the triage form, the settings)."""
+    for label, field in fields:
+        problem = first_problem(field.validate(field.value))
+        if problem is not None:
+            field.focus()
+            return f"{label}: {problem}"
     return None
 
 

@@ -30,10 +30,11 @@ class ReviewScreen(TaskScreen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel run", id="review.cancel"),
-        Binding("p", "rerun_with", "Other provider", id="review.provider"),
-        Binding("r", "rerun", "Re-run", id="review.rerun"),
-        Binding("m", "maximise", "Full screen", id="review.maximise"),
+        Binding("p", "rerun_with", "Provider", tooltip="Re-run with another provider", id="review.provider"),
+        Binding("r", "rerun", "Re-run", tooltip="Run the review again", id="review.rerun"),
+        Binding(
+            "m", "maximise", "Full", tooltip="Give the focused pane the whole screen, or back", id="review.maximise"
+        ),
     ]
 
     def __init__(
@@ -61,7 +62,7 @@ class ReviewScreen(TaskScreen):
         with Horizontal(id="review-body"):
             yield CodeView(id="code")
             yield ResultPane(id="side-a")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = f"review · {self.path}"
@@ -82,13 +83,13 @@ class ReviewScreen(TaskScreen):
         code.show_file(self.path, None)
         language = detect_language(self.path, code.text)
         if language is not None:
-            self.call_after_refresh(lambda: code.show_source(code.text, language) if self.result is None else None)
+            self.after_first_frame(lambda: code.show_source(code.text, language) if self.result is None else None)
 
     def start(self) -> None:
         """Start (or re-start) the review: the pane shows at once that it started."""
         self.result = None
         self.preparing({"a": self.spec or ""})
-        self.call_after_refresh(self.run_review)  # this frame first, then the work
+        self.after_first_frame(self.run_review)  # this frame first, then the work
 
     @work(exclusive=True, group="run")
     async def run_review(self) -> None:

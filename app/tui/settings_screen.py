@@ -6,14 +6,21 @@ to set; they are never read into a field or written anywhere."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from app.tui.provider_picker import SpecValidator, first_invalid, first_problem
+
+if TYPE_CHECKING:
+    from providers.spec import Endpoint
 
 
 def _defaults() -> dict[str, str]:
@@ -55,6 +62,9 @@ def fields() -> tuple[tuple[str, str, str], ...]:
 
 
 FIELDS = fields()
+# The fields that hold SPECs (True: a comma-separated list), checked as they are typed by
+# the triage form's validator, with its message under the field.
+SPEC_FIELDS = {"default": False, "compare.0": False, "compare.1": False, "judges": True, "resilience.fallback": True}
 _NUMBERS = {
     "resilience.connect_timeout_s",
     "resilience.first_token_timeout_s",
@@ -128,6 +138,18 @@ def changes_from(values: dict[str, str]) -> dict[str, Any]:
     return changes
 
 
+def parsed_endpoints() -> Mapping[str, Endpoint]:
+    """The config's endpoints as the run builder reads them (none when the config is bad:
+    the status line says what is wrong with it)."""
+    from app.config.load import load_config
+    from app.errors import DriftcheckError
+
+    try:
+        return load_config().endpoints
+    except DriftcheckError:
+        return {}
+
+
 def endpoints_in(path: Any) -> dict[str, dict[str, Any]]:
     """Every endpoint in the config file (raw TOML), by name."""
     import tomllib
@@ -162,14 +184,17 @@ def key_lines(endpoint_envs: list[str] | None = None) -> list[str]:
 class SettingsScreen(Screen[None]):
     BINDINGS = [
         # The app's escape (asks first when a field is not saved), listed first for the footer.
-        Binding("escape", "app.leave", "Back", id="settings.back"),
-        Binding("ctrl+s", "save", "Save", id="settings.save"),
+        Binding(
+            "escape", "app.leave", "Back", tooltip="Back (asks first when a change is not saved)", id="settings.back"
+        ),
+        Binding("ctrl+s", "save", "Save", tooltip="Save to the config file", id="settings.save"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.saved: dict[str, str] = {}  # the fields as the file has them: what "unsaved" is against
         self.endpoints: dict[str, dict[str, Any]] = {}
+        self.config_endpoints: Mapping[str, Endpoint] = {}  # as parsed, for checking SPECs
 
     def compose(self) -> ComposeResult:
         from app.locations import config_path
@@ -181,12 +206,18 @@ class SettingsScreen(Screen[None]):
             yield Static("", id="settings-keys")
             with Grid(id="settings-grid"):
                 for key, label, placeholder in FIELDS:
+                    field_id = f"set-{key.replace('.', '-')}"
                     yield Label(label)
                     # compact: one row a field, so the whole form fits 80×24 with little scrolling
-                    yield Input(placeholder=placeholder, id=f"set-{key.replace('.', '-')}", compact=True)
+                    many = SPEC_FIELDS.get(key)
+                    checks = [] if many is None else [SpecValidator(self.spec_endpoints, optional=True, many=many)]
+                    yield Input(placeholder=placeholder, id=field_id, compact=True, validators=checks)
+                    if many is not None:  # a row under the field, shown while it holds a problem
+                        yield Label("", id=f"{field_id}-gap", classes="hidden")
+                        yield Static("", id=f"{field_id}-problem", classes="field-problem hidden")
             yield Static("", id="settings-endpoints")
             yield Button("Save (ctrl+s)", id="save", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = "settings"
@@ -204,6 +235,7 @@ class SettingsScreen(Screen[None]):
             self.show_status(f"The config could not be read: {exc}", error=True)
             values, endpoints = {}, {}
         self.endpoints = endpoints
+        self.config_endpoints = parsed_endpoints()
         for key, _, _ in FIELDS:
             self.query_one(f"#set-{key.replace('.', '-')}", Input).value = values.get(key, "")
         self.saved = self.values()
@@ -218,6 +250,37 @@ class SettingsScreen(Screen[None]):
             )
             if endpoints
             else "[dim]No endpoints in the config yet: fill in the endpoint fields above to add one.[/]"
+        )
+
+    def spec_endpoints(self) -> Mapping[str, Endpoint]:
+        """The endpoints a SPEC may name: the config's, and the one being typed in the
+        endpoint fields (so `NAME:model` is valid before the endpoint is saved)."""
+        from providers.spec import Endpoint
+
+        known = dict(self.config_endpoints)
+        name = self.query_one("#set-endpoint-name", Input).value.strip().lower()
+        url = self.query_one("#set-endpoint-base_url", Input).value.strip()
+        if name and url:
+            known.setdefault(name, Endpoint(name=name, base_url=url))
+        return known
+
+    @on(Input.Changed)
+    def _checked(self, event: Input.Changed) -> None:
+        """A SPEC field's problem, in the triage form's words, right under the field."""
+        if event.validation_result is None or event.input.id is None:
+            return
+        problem = first_problem(event.validation_result)
+        shown = self.query_one(f"#{event.input.id}-problem", Static)
+        shown.update("" if problem is None else f"[red]↳ {escape(problem)}[/]")
+        shown.set_class(problem is None, "hidden")
+        self.query_one(f"#{event.input.id}-gap").set_class(problem is None, "hidden")
+
+    def spec_problem(self) -> str | None:
+        """The first SPEC field that does not hold valid SPECs, focused, as one line."""
+        return first_invalid(
+            (label, self.query_one(f"#set-{key.replace('.', '-')}", Input))
+            for key, label, _ in FIELDS
+            if key in SPEC_FIELDS
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -254,6 +317,11 @@ class SettingsScreen(Screen[None]):
         from app.locations import config_path
 
         values = self.values()
+        problem = self.spec_problem()
+        if problem is not None:
+            self.notify(problem, title="Not saved", severity="error", timeout=10, markup=False)
+            self.show_status(f"Not saved: {problem}", error=True)
+            return
         try:
             update_config(changes_from(values))
         except ConfigError as exc:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -18,6 +19,7 @@ from app.tui.runs import RunEnded, RunFailedToStart, RunNote, ScreenRun, TaskUpd
 from app.tui.widgets import CodeView, ResultPane, escape
 
 if TYPE_CHECKING:
+    from app.tui.notices import Notice
     from providers.spec import Endpoint
 
 
@@ -30,10 +32,41 @@ class TaskScreen(Screen[None]):
     specs: dict[str, str]
     last_result: dict[str, Any] | None = None
 
+    # Escape cancels a run; when nothing runs, cancel is disabled and the same key goes
+    # back (listed here, first, so even an 80-column footer shows it).
+    BINDINGS = [
+        Binding(
+            "escape", "cancel", "Cancel run", tooltip="Cancel the running task (what arrived is kept)", id="task.cancel"
+        ),
+        Binding("escape", "app.leave", "Back", tooltip="Back to the screen before", id="task.back"),
+        Binding(
+            "e", "export", "Export", tooltip="Export the result to a file: JSON, Markdown, SARIF", id="task.export"
+        ),
+    ]
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running  # when idle, escape falls through to the app's "back"
+        if action == "export":  # offered once there is a result, and not while a run replaces it
+            from app.tui.export import shown_result
+
+            return not self.running and shown_result(self) is not None
         return True
+
+    def action_export(self) -> None:
+        """Which format, then where (the app's export writes it and reads it back)."""
+        from app.tui.dialogs import Choose
+        from app.tui.export import formats_for, shown_result
+
+        record = shown_result(self)
+        if record is None:
+            return
+        names = {"json": "JSON", "markdown": "Markdown", "sarif": "SARIF"}
+        choices = [(names[fmt], fmt) for fmt in formats_for(record)]
+        app: Any = self.app
+        self.app.push_screen(
+            Choose(f"Export the {record.get('task')} as", choices), lambda fmt: app.action_export(fmt) if fmt else None
+        )
 
     notes: list[str]
     reading: set[str] = set()  # sides whose model is still reading its prompt
@@ -50,6 +83,12 @@ class TaskScreen(Screen[None]):
         pane's live text: it scrolls by itself and takes no keys."""
         for log in self.query(Log):
             log.can_focus = False
+
+    def after_first_frame(self, callback: Callable[[], Any]) -> None:
+        """`callback` once the frame being built is on the screen and what waits for that
+        frame has run: a highlight (a tree-sitter parse, ~80 ms) or a run's worker (its
+        thread imports the SDK, competing for the interpreter) never delays it."""
+        self.call_after_refresh(self.call_after_refresh, callback)
 
     def endpoints(self) -> Mapping[str, Endpoint]:
         """The config's endpoints, for the provider picker (none when the config is bad:
@@ -96,8 +135,8 @@ class TaskScreen(Screen[None]):
         is being prepared, so a (re-)run is seen to start."""
         self.specs = {side: spec or "the default provider" for side, spec in specs.items()}
         self.running, self.driving = True, False  # a run key now says it is under way
-        self.notes = []
-        self.query_one("#run-notes", Static).add_class("hidden")
+        self.notes, self.latest_notice = [], None
+        self.show_notes()
         for side, spec in self.specs.items():
             pane = self.pane(side)
             pane.findings.reset()
@@ -116,16 +155,33 @@ class TaskScreen(Screen[None]):
         """A run's notes (a demo-grade model, a redaction) stay on the screen; the app also
         shows each one as a notification."""
         self.notes.append(f"[yellow]Note:[/] {escape(message.text)}")
-        notes = self.query_one("#run-notes", Static)
-        notes.update("\n".join(self.notes))
-        notes.remove_class("hidden")
+        self.show_notes()
+
+    latest_notice: str | None = None
+
+    def show_notice(self, notice: Notice) -> None:
+        """The app's last notification, on the notes strip (on a small screen, in place of
+        a toast that would cover the panes); f2 lists every one."""
+        from app.tui.dialogs import notice_line
+
+        if notice.title != "Note":  # a run's note is on the strip already
+            self.latest_notice = notice_line(notice, with_time=False) + " [dim](f2: every message)[/]"
+            self.show_notes()
+
+    def show_notes(self) -> None:
+        # The newest message first: on a short screen the strip keeps two lines.
+        lines = [*([self.latest_notice] if self.latest_notice else []), *getattr(self, "notes", [])]
+        strip = self.query_one("#run-notes", Static)
+        strip.update("\n".join(lines))
+        strip.set_class(not lines, "hidden")
 
     def close_sides(self, message: RunEnded) -> None:
         """The run is over: the live text flushed, a side without a result marked cancelled,
         and what history holds of it."""
-        self.running = False
         # What the screen now shows, for export (app.tui.export): the compare, else the one side.
+        # Set first: `running` going false refreshes the footer, which then offers export.
         self.last_result = message.report if message.report is not None else message.sides.get("a")
+        self.running = False
         for side, spec in self.specs.items():
             self.pane(side).live.flush()
             if side not in message.sides:

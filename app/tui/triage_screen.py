@@ -19,7 +19,7 @@ from textual.widgets import Button, Footer, Header, Input, Select, Static, TextA
 
 from app.render.terminal import neutralise
 from app.run.options import RouteOptions
-from app.tui.provider_picker import SpecValidator
+from app.tui.provider_picker import SpecValidator, first_invalid, first_problem
 from app.tui.runs import RunEnded, prepare_triage
 from app.tui.task_screen import TaskScreen
 from app.tui.widgets import ResultPane, escape
@@ -53,9 +53,10 @@ class TriageScreen(TaskScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [
-        Binding("ctrl+r", "run", "Run triage", id="triage.run"),
-        Binding("escape", "cancel", "Cancel run", id="triage.cancel"),
-        Binding("f3", "toggle_form", "Hide/show form", id="triage.form"),
+        Binding("ctrl+r", "run", "Run", tooltip="Run the triage", id="triage.run"),
+        Binding(
+            "f3", "toggle_form", "Form", tooltip="Hide or show the form (the results get the width)", id="triage.form"
+        ),
     ]
 
     def __init__(
@@ -135,7 +136,7 @@ class TriageScreen(TaskScreen):
                     yield ResultPane("A", id="side-a")
                     yield ResultPane("B", id="side-b", classes="hidden")
                 yield Static("", id="triage-drift")
-        yield Footer()
+        yield Footer(compact=True)  # one more key fits an 80-column footer
 
     shows_record = False
 
@@ -163,29 +164,32 @@ class TriageScreen(TaskScreen):
 
     @on(Input.Changed, "#spec-a, #spec-b, #judges")
     def _checked(self, event: Input.Changed) -> None:
-        result = event.validation_result
-        problem = None if result is None or result.is_valid else result.failure_descriptions[0]
+        problem = first_problem(event.validation_result)
         label = event.input.border_title or ""
         self.query_one("#form-error", Static).update("" if problem is None else f"{label}: {escape(problem)}")
 
     def form_problem(self) -> str | None:
         """The first provider field that does not hold valid SPECs, said as one line."""
-        for field_id, label, *_ in PROVIDER_FIELDS:
-            field = self.query_one(f"#{field_id}", Input)
-            result = field.validate(field.value)
-            if result is not None and not result.is_valid:
-                field.focus()
-                return f"{label}: {result.failure_descriptions[0]}"
-        return None
+        return first_invalid((label, self.query_one(f"#{field_id}", Input)) for field_id, label, *_ in PROVIDER_FIELDS)
 
     def make_room(self) -> None:
         """On a narrow screen a run hides the form: the results need the width (F3 brings
         the form back)."""
         if self.has_class("-narrow"):
             self.query_one("#triage-form").add_class("hidden")
+            self.focus_results()
 
     def action_toggle_form(self) -> None:
-        self.query_one("#triage-form").toggle_class("hidden")
+        form = self.query_one("#triage-form")
+        form.toggle_class("hidden")
+        if form.has_class("hidden"):
+            self.focus_results()
+
+    def focus_results(self) -> None:
+        """The form is hidden: the keys go to the results (a hidden field would take them,
+        and a letter meant for the screen, `e` to export, would do nothing)."""
+        if self.focused is None or self.query_one("#triage-form") in self.focused.ancestors:
+            self.pane("a").findings.focus()
 
     @on(Select.Changed, "#incident-file")
     def _load(self, event: Select.Changed) -> None:

@@ -195,7 +195,12 @@ class FindingList(OptionList):
     """Findings (or triage actions) in the order they arrive; picking one is posted up;
     `y` copies the highlighted one's text to the clipboard."""
 
-    BINDINGS = [Binding("y", "copy_item", "Copy", id="findings.copy")]
+    BINDINGS = [
+        Binding(
+            "y", "copy_item", "Copy", show=False, tooltip="Copy the highlighted finding or action", id="findings.copy"
+        )
+    ]
+    KEYS_WHERE = "a finding or action"
 
     class Picked(Message):
         def __init__(self, finding: Any) -> None:
