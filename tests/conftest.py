@@ -297,3 +297,15 @@ async def until(pilot, condition, timeout=20.0):
             return
         await pilot.pause(0.05)
     raise AssertionError("the screen never got there")
+
+
+async def provenance_shown(pilot) -> None:
+    """Until the History screen's provenance panel shows the highlighted run. It follows the
+    cursor through a message, which a loaded machine can deliver after a snapshot is taken."""
+    screen = pilot.app.screen
+    table = screen.query_one("#runs")
+
+    def highlighted() -> str | None:
+        return screen.runs[table.cursor_row]["id"] if screen.runs else None
+
+    await until(pilot, lambda: screen.provenance_of == highlighted())

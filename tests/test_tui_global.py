@@ -20,7 +20,7 @@ from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
 from app.tui.widgets import ResultPane
-from tests.conftest import until, write_private
+from tests.conftest import provenance_shown, until, write_private
 from tests.fake_reviews import keyed_review_text
 from tests.fakeserver import Reply
 
@@ -582,6 +582,7 @@ def test_snapshot_history_with_runs(snap_compare, fixed_screens, monkeypatch, si
 
     async def mark(pilot):
         await pilot.press("down", "space")
+        await provenance_shown(pilot)
 
     assert snap_compare(DriftcheckApp(lambda a: HistoryScreen(), record=False), terminal_size=size, run_before=mark)
 

@@ -17,6 +17,7 @@ from app.tui.history_screen import HistoryScreen
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
+from tests.conftest import provenance_shown
 
 DATA = Path(__file__).parent / "data" / "tui"
 SIZE = (120, 40)
@@ -174,4 +175,5 @@ def _provenance(side: str) -> dict:
 def test_history_screen(snap_compare, monkeypatch, size):
     """The runs, and under them the provenance of the highlighted run's calls."""
     _recorded_history(monkeypatch)
-    assert snap_compare(DriftcheckApp(lambda a: HistoryScreen(), record=False), terminal_size=size)
+    app = DriftcheckApp(lambda a: HistoryScreen(), record=False)
+    assert snap_compare(app, terminal_size=size, run_before=provenance_shown)

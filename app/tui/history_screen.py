@@ -245,6 +245,7 @@ class HistoryScreen(Screen[None]):
         self.marked: list[str] = []
         self.shown_columns: list[int] = []  # indexes into RUN_COLUMNS
         self.where = ""
+        self.provenance_of: str | None = None  # the run whose provenance the panel shows
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -338,6 +339,7 @@ class HistoryScreen(Screen[None]):
             panel.update(f"[red]{escape(str(exc))}[/]")
             return
         panel.update(provenance_lines(run) if run else "")
+        self.provenance_of = run["id"] if run else None
 
     def _current(self) -> dict[str, Any] | None:
         table = self.query_one(RunTable)
