@@ -44,6 +44,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.xdist_group(name))
 
 
+@pytest.fixture(autouse=True)
+def fixed_paths_held(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The same fixed paths are shared by another test run on this machine (a second
+    checkout's suite): it waits for this test to finish with them instead of deleting them
+    under it. Set up before the fixture that makes the paths, and torn down after it."""
+    import fcntl
+
+    names = [name for name in FIXED_PATH_FIXTURES if name in request.fixturenames]
+    if not names:
+        yield
+        return
+    with open(f"/tmp/driftcheck-tests-{names[0]}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
 def fake_server() -> Iterator[FakeServer]:
     server = FakeServer().start()
