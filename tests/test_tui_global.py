@@ -98,6 +98,22 @@ async def test_the_footer_and_the_palette_offer_cancel_only_while_a_run_runs(fak
         assert isinstance(app.screen, HomeScreen)
 
 
+async def test_escape_before_the_runs_worker_starts_cancels_it_and_nothing_is_sent(fake, tui_env):
+    """A run shows it started at once, and its worker starts after the next frame: Escape in
+    between found no worker to cancel, and the review ran to its end (seen as a 14 s test)."""
+    fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
+    stored = json.loads(STORED_REVIEW.read_text())
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A, stored=stored, record=False))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.start()  # a re-run, as `r` starts one
+        assert screen.running and not screen.workers
+        screen.action_cancel()  # Escape, in the same frame
+        await until(pilot, lambda: not screen.running)
+        await pilot.pause(0.3)  # time for a worker that would wrongly start to send
+    assert fake.requests == []
+
+
 async def test_every_notification_is_kept_and_can_be_read_again(tui_env):
     app = DriftcheckApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -71,6 +71,9 @@ class TaskScreen(Screen[None]):
     notes: list[str]
     reading: set[str] = set()  # sides whose model is still reading its prompt
     driving = False  # prepared and under way (`running` is already true while preparing)
+    # Escape while `running` but before the run's worker exists (it starts after the first
+    # frame): there is no worker to cancel yet, so the worker finds this when it starts.
+    cancel_requested = False
     known_endpoints: Mapping[str, Endpoint] | None = None
 
     def run_notes(self) -> Static:
@@ -135,6 +138,7 @@ class TaskScreen(Screen[None]):
         is being prepared, so a (re-)run is seen to start."""
         self.specs = {side: spec or "the default provider" for side, spec in specs.items()}
         self.running, self.driving = True, False  # a run key now says it is under way
+        self.cancel_requested = False
         self.notes, self.latest_notice = [], None
         self.show_notes()
         for side, spec in self.specs.items():
@@ -203,6 +207,8 @@ class TaskScreen(Screen[None]):
         from providers.errors import ProviderError
 
         try:
+            if self.cancel_requested:  # Escape came before this worker started
+                raise asyncio.CancelledError
             return await prepare_off_loop(prepare, *args, stage=self.show_stage, **kwargs)
         except (DriftcheckError, ProviderError) as exc:
             self.running = False
@@ -266,6 +272,7 @@ class TaskScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         if self.running:
+            self.cancel_requested = True
             self.workers.cancel_group(self, "run")
             self.notify(f"{self.what} cancelled; what arrived is kept.", timeout=4)
         else:  # nothing running: escape goes back
