@@ -5,6 +5,7 @@ read again, a screenshot is saved where it says, quitting asks about unsaved set
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import tomllib
@@ -513,16 +514,21 @@ async def test_an_80_column_footer_shows_the_screens_key_actions(tui_env, name):
 
     app = DriftcheckApp(_screens()[name], record=False)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause()
-        footer = app.screen.query_one(Footer)
-        palettes = footer.query(".-command-palette")  # docked right, over the keys that run under it
-        visible_to = palettes.first().region.x if palettes else footer.region.right
-        shown = {
-            key.description
-            for key in footer.query("FooterKey")
-            if key.region.width and key.region.right <= visible_to and not key.has_class("-command-palette")
-        }
-        assert FOOTER_KEYS[name] <= shown, FOOTER_KEYS[name] - shown
+
+        def shown() -> set[str]:
+            footer = app.screen.query_one(Footer)
+            palettes = footer.query(".-command-palette")  # docked right, over the keys that run under it
+            visible_to = palettes.first().region.x if palettes else footer.region.right
+            return {
+                key.description
+                for key in footer.query("FooterKey")
+                if key.region.width and key.region.right <= visible_to and not key.has_class("-command-palette")
+            }
+
+        # The footer is rebuilt as the screen's state settles (a loaded machine takes longer).
+        with contextlib.suppress(AssertionError):
+            await until(pilot, lambda: FOOTER_KEYS[name] <= shown(), timeout=10)
+        assert FOOTER_KEYS[name] <= shown(), FOOTER_KEYS[name] - shown()
         rendered = app.export_screenshot().replace("&#160;", " ")
         assert all(description in rendered for description in FOOTER_KEYS[name])
 
