@@ -24,6 +24,11 @@ from providers.spec import Endpoint
 from tests.fakeserver import FakeServer
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# As driftcheck's local provider sets it before llama.cpp loads (see providers/local.py), for
+# the tests that load llama.cpp themselves and the llama.cpp server they start: with two
+# workers on two cores, OpenMP threads spinning for work starve the other worker.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 CANARY_ANTHROPIC = "sk-ant-CANARY-7f3a9c1e-do-not-leak"
 CANARY_OPENAI = "sk-CANARY-5b2d8e4f-do-not-leak"
 
