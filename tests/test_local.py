@@ -338,3 +338,24 @@ def test_a_generation_left_running_when_its_event_loop_closes_stops_quietly(monk
         if thread.name == "driftcheck-local":
             thread.join(timeout=30)
     assert raised == []
+
+
+@slow_model
+@pytest.mark.parametrize(("given", "kept"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_llama_cpp_waits_passively_for_work_unless_the_user_chose(given, kept):
+    """Spinning OpenMP threads starve the TUI and anything else on two cores
+    (tests/perf/local_contention.py). A real process: OpenMP reads the variable once, when
+    llama.cpp loads."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    script = (
+        "import os; from providers import build_provider; "
+        "build_provider('local:smollm2').preload(); print(os.environ.get('OMP_WAIT_POLICY'))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == kept
