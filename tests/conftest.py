@@ -47,6 +47,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for name in FIXED_PATH_FIXTURES:
             if name in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(name))
+    # The real model's tests first: each takes up to a minute, and one left for the end
+    # keeps one worker busy while the other has nothing left to do.
+    items.sort(key=lambda item: item.get_closest_marker("slow_model") is None)
 
 
 @pytest.fixture(autouse=True)
