@@ -139,6 +139,20 @@ async def test_escape_while_a_review_prepares_stops_it_before_anything_is_sent(f
     assert fake.requests == []
 
 
+async def test_leaving_a_review_while_it_prepares_stops_its_worker_quietly(fake, tui_env, monkeypatch):
+    go_on = hold_preparation(monkeypatch)
+    app = DriftcheckApp()
+    async with app.run_test(size=WIDE) as pilot:  # a worker's failure would be raised here
+        app.open_review(SAMPLE, A)
+        await pilot.pause()
+        screen = app.screen
+        await until(pilot, lambda: "resolving the providers" in text_of(screen.pane("a").query_one(".summary")))
+        app.pop_screen()  # its panes go while the worker is cancelled
+        await until(pilot, lambda: not screen.running)
+    go_on.set()
+    assert fake.requests == []
+
+
 async def test_the_first_finding_is_selected_as_it_arrives_so_enter_jumps_to_it(fake, tui_env):
     fake.script(Reply(text=keyed_review_text("inventory_service.py"), chunk_delay_s=0.002), model="claude-haiku-4-5")
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))

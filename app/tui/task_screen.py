@@ -209,9 +209,12 @@ class TaskScreen(Screen[None]):
             self.post_message(RunFailedToStart(error_line(exc), exit_code_for(exc)))
         except asyncio.CancelledError:  # Escape while preparing: nothing was sent
             self.running = False
+            # Left (or the app quit) while preparing: the panes are being torn down, so
+            # there is nothing to say it on and the worker just stops.
             for side, spec in self.specs.items():
-                self.pane(side).metrics.update(f"[b]{escape(spec)}[/] · [yellow]cancelled[/] before anything was sent")
-                self.pane(side).show_summary("")
+                for pane in self.query(f"#side-{side}").results(ResultPane):
+                    pane.metrics.update(f"[b]{escape(spec)}[/] · [yellow]cancelled[/] before anything was sent")
+                    pane.show_summary("")
             raise
         return None
 
