@@ -553,6 +553,14 @@ def streaming(screen: Any, side: str, data: dict[str, Any], count: int) -> None:
     pane.live.append(json.dumps(data["result"])[:900])
 
 
+def finished(screen: Any, sides: dict[str, Any], report: dict[str, Any] | None = None) -> None:
+    """The run's end, as a real run reaches it (the screen's own RunEnded handler): not
+    running, so the footer offers Back and Export rather than "Cancel run"."""
+    from app.tui.runs import RunEnded
+
+    screen.post_message(RunEnded("ok", sides, report))
+
+
 REVIEW_STATES = {
     "preparing": lambda s: (
         s.preparing({"a": A}),
@@ -623,6 +631,7 @@ TRIAGE_STATES = {
         streaming(s, "a", stored("triage.json"), 99),
         s.pane("a").show_triage(stored("triage.json")),
         s.query_one("#triage-form").add_class("hidden"),  # F3: the results take the width
+        finished(s, {"a": stored("triage.json")}),
     ),
 }
 
@@ -691,7 +700,7 @@ def test_triage_compare_pairwise_snapshot(snap_compare, snapshot_env, size):
         for side in ("a", "b"):
             streaming(screen, side, report[side], 99)
             screen.pane(side).show_triage(report[side])
-        screen.show_drift(report)
+        finished(screen, {"a": report["a"], "b": report["b"]}, report)  # shows the drift
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=into_state)
