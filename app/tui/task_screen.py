@@ -65,7 +65,7 @@ class TaskScreen(Screen[None]):
         choices = [(names[fmt], fmt) for fmt in formats_for(record)]
         app: Any = self.app
         self.app.push_screen(
-            Choose(f"Export the {record.get('task')} as", choices), lambda fmt: app.action_export(fmt) if fmt else None
+            Choose(f"Export the {record.get('task')} as", choices, then=lambda fmt: app.export_prompt(fmt, self))
         )
 
     notes: list[str]
