@@ -124,6 +124,39 @@ async def test_the_review_screen_shows_the_file_and_what_it_prepares_before_any_
     assert len(fake.requests) == 1
 
 
+async def test_a_live_reviews_first_frame_is_a_light_one_and_the_pane_is_whole_after_it(fake, tui_env, monkeypatch):
+    """The first frame shows the file and "Preparing…"; the result pane's other parts are
+    mounted right after it, in the order a composed pane has them (perf: first frame)."""
+    from app.tui.widgets import FindingList, LiveText, MetricsBar
+
+    go_on = hold_preparation(monkeypatch)
+    seen: dict[str, Any] = {}
+
+    class Probed(ReviewScreen):
+        def on_mount(self) -> None:
+            super().on_mount()
+
+            def first_frame() -> None:  # runs after the first refresh, as the perf script's probe
+                pane = self.pane("a")
+                seen["parts"] = [type(w).__name__ for w in pane.children]
+                seen["summary"] = text_of(pane.query_one(".summary"))
+                seen["code"] = self.query_one(CodeView).text
+
+            self.call_after_refresh(first_frame)
+
+    app = DriftcheckApp(lambda a: Probed(SAMPLE, A))
+    async with app.run_test(size=WIDE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: "resolving the providers" in text_of(screen.pane("a").query_one(".summary")))
+        whole = [type(w) for w in screen.pane("a").children]
+        assert whole == [MetricsBar, Static, FindingList, Static, LiveText]  # as ResultPane composes it
+        assert app.focused is screen.pane("a").findings
+        go_on.set()
+        await until(pilot, lambda: not screen.running)
+    assert seen["parts"] == ["Static"] and "Preparing" in seen["summary"]
+    assert "Stock-keeping helpers" in seen["code"]
+
+
 async def test_escape_while_a_review_prepares_stops_it_before_anything_is_sent(fake, tui_env, monkeypatch):
     go_on = hold_preparation(monkeypatch)
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))

@@ -61,18 +61,27 @@ class ReviewScreen(TaskScreen):
         yield self.run_notes()
         with Horizontal(id="review-body"):
             yield CodeView(id="code")
-            yield ResultPane(id="side-a")
+            # A live review's first frame is a light one (header, the file, "Preparing…",
+            # footer): the result pane's other parts are mounted right after it.
+            yield ResultPane(id="side-a", parts_later=self.stored is None)
         yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = f"review · {self.path}"
-        self.query_one(ResultPane).findings.focus()  # Enter on a finding selects its lines
         if self.stored is None:
             self.show_file_now()
-            self.start()
+            self.after_first_frame(self.complete_and_start)
             return
+        self.query_one(ResultPane).findings.focus()  # Enter on a finding selects its lines
         self.query_one(CodeView).show_file(self.path, (self.stored.get("input") or {}).get("language"))
         self.show_result(self.stored)
+
+    async def complete_and_start(self) -> None:
+        pane = self.pane("a")
+        if not await pane.mount_parts():
+            return  # left already: nothing to start
+        pane.findings.focus()
+        self.start()
 
     def show_file_now(self) -> None:
         """The file in the first frame, as it is on disk; its highlighting (a tree-sitter
