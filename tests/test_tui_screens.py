@@ -124,39 +124,6 @@ async def test_the_review_screen_shows_the_file_and_what_it_prepares_before_any_
     assert len(fake.requests) == 1
 
 
-async def test_a_live_reviews_first_frame_is_a_light_one_and_the_pane_is_whole_after_it(fake, tui_env, monkeypatch):
-    """The first frame shows the file and "Preparing…"; the result pane's other parts are
-    mounted right after it, in the order a composed pane has them (perf: first frame)."""
-    from app.tui.widgets import FindingList, LiveText, MetricsBar
-
-    go_on = hold_preparation(monkeypatch)
-    seen: dict[str, Any] = {}
-
-    class Probed(ReviewScreen):
-        def on_mount(self) -> None:
-            super().on_mount()
-
-            def first_frame() -> None:  # runs after the first refresh, as the perf script's probe
-                pane = self.pane("a")
-                seen["parts"] = [type(w).__name__ for w in pane.children]
-                seen["summary"] = text_of(pane.query_one(".summary"))
-                seen["code"] = self.query_one(CodeView).text
-
-            self.call_after_refresh(first_frame)
-
-    app = DriftcheckApp(lambda a: Probed(SAMPLE, A))
-    async with app.run_test(size=WIDE) as pilot:
-        screen = app.screen
-        await until(pilot, lambda: "resolving the providers" in text_of(screen.pane("a").query_one(".summary")))
-        whole = [type(w) for w in screen.pane("a").children]
-        assert whole == [MetricsBar, Static, FindingList, Static, LiveText]  # as ResultPane composes it
-        assert app.focused is screen.pane("a").findings
-        go_on.set()
-        await until(pilot, lambda: not screen.running)
-    assert seen["parts"] == ["Static"] and "Preparing" in seen["summary"]
-    assert "Stock-keeping helpers" in seen["code"]
-
-
 async def test_escape_while_a_review_prepares_stops_it_before_anything_is_sent(fake, tui_env, monkeypatch):
     go_on = hold_preparation(monkeypatch)
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))
@@ -230,24 +197,44 @@ async def test_p_offers_the_usable_providers_refuses_a_list_and_a_rerun_starts_a
 
 
 async def test_the_review_screens_first_frame_waits_on_neither_the_highlight_nor_the_run(fake, tui_env, monkeypatch):
+    """A light first frame: the file as plain text and the pane's "Preparing…" line; the
+    numbered code view and the pane's other parts (in the order a composed pane has them)
+    come right after it, then the run."""
+    from app.tui.widgets import FindingList, LiveText, MetricsBar
+
     fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
     at_first_frame: dict[str, Any] = {}
     mounted = ReviewScreen.on_mount
 
     def on_mount(self):  # what tests/perf/tui_first_frame.py does: a callback on the first frame
         mounted(self)
-        code = self.query_one(CodeView)
+        pane = self.pane("a")
         self.call_after_refresh(
-            lambda: at_first_frame.update(text=bool(code.text), language=code.language, workers=len(self.workers))
+            lambda: at_first_frame.update(
+                text="Stock-keeping helpers" in text_of(self.query_one("#code")),
+                code_view=bool(self.query(CodeView)),
+                parts=[type(w).__name__ for w in pane.children],
+                preparing="Preparing" in text_of(pane.query_one(".summary")),
+                workers=len(self.workers),
+            )
         )
 
     monkeypatch.setattr(ReviewScreen, "on_mount", on_mount)
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A, record=False), record=False)
     async with app.run_test(size=WIDE) as pilot:
         await until(pilot, lambda: bool(at_first_frame))
-        assert at_first_frame == {"text": True, "language": None, "workers": 0}  # the file, plain
+        assert at_first_frame == {
+            "text": True,
+            "code_view": False,
+            "parts": ["Static"],
+            "preparing": True,
+            "workers": 0,
+        }
         screen = app.screen
-        await until(pilot, lambda: screen.query_one(CodeView).language == "python" and screen.result is not None)
+        await until(pilot, lambda: screen.result is not None and screen.query_one(CodeView).language == "python")
+        pane = screen.pane("a")
+        assert [type(w) for w in pane.children] == [MetricsBar, Static, FindingList, Static, LiveText]
+        assert app.focused is pane.findings
 
 
 async def test_a_runs_notes_stay_on_the_screen_not_only_in_a_toast(fake, tui_env):

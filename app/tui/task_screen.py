@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Log, Static
 
 from app.tui.runs import RunEnded, RunFailedToStart, RunNote, ScreenRun, TaskUpdate, drive, prepare_off_loop
-from app.tui.widgets import CodeView, ResultPane, escape
+from app.tui.widgets import ResultPane, escape
 
 if TYPE_CHECKING:
     from app.tui.notices import Notice
@@ -108,6 +108,8 @@ class TaskScreen(Screen[None]):
         if self.maximized is not None:
             self.minimize()
             return
+        from app.tui.code_view import CodeView
+
         widget = self.focused
         while widget is not None and not isinstance(widget, (ResultPane, CodeView)):
             widget = widget.parent if isinstance(widget.parent, Widget) else None
