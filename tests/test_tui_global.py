@@ -672,6 +672,24 @@ async def test_a_review_is_exported_to_a_file_and_the_path_is_said(
     assert app.notices[-1].message == f"Saved to {written}"
 
 
+async def test_a_path_typed_the_instant_the_export_dialog_opens_is_kept(tui_env, tmp_path, monkeypatch):
+    """e, then Enter on the format and the path typed at once (sent together, as a fast
+    typist's or a lagging terminal's keys arrive): every character lands in the path, none
+    is lost to the format list or the review screen below (where `r`, `p`, `m` act)."""
+    from textual import events
+
+    monkeypatch.chdir(tmp_path)
+    app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, stored=json.loads(STORED_REVIEW.read_text())), record=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        for key in ["enter", *"report.json"]:  # JSON, the first format, then the path
+            app._driver.send_message(events.Key(key, None if key == "enter" else key))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+    assert json.loads((tmp_path / "report.json").read_text())["task"] == "review"
+
+
 async def test_a_triage_from_history_is_exported_as_markdown_by_the_commands_renderer(
     fake, tui_env, run_cli, tmp_path, monkeypatch
 ):

@@ -139,6 +139,20 @@ async def test_escape_while_a_review_prepares_stops_it_before_anything_is_sent(f
     assert fake.requests == []
 
 
+async def test_leaving_a_review_while_it_prepares_stops_its_worker_quietly(fake, tui_env, monkeypatch):
+    go_on = hold_preparation(monkeypatch)
+    app = DriftcheckApp()
+    async with app.run_test(size=WIDE) as pilot:  # a worker's failure would be raised here
+        app.open_review(SAMPLE, A)
+        await pilot.pause()
+        screen = app.screen
+        await until(pilot, lambda: "resolving the providers" in text_of(screen.pane("a").query_one(".summary")))
+        app.pop_screen()  # its panes go while the worker is cancelled
+        await until(pilot, lambda: not screen.running)
+    go_on.set()
+    assert fake.requests == []
+
+
 async def test_the_first_finding_is_selected_as_it_arrives_so_enter_jumps_to_it(fake, tui_env):
     fake.script(Reply(text=keyed_review_text("inventory_service.py"), chunk_delay_s=0.002), model="claude-haiku-4-5")
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A))
@@ -183,24 +197,44 @@ async def test_p_offers_the_usable_providers_refuses_a_list_and_a_rerun_starts_a
 
 
 async def test_the_review_screens_first_frame_waits_on_neither_the_highlight_nor_the_run(fake, tui_env, monkeypatch):
+    """A light first frame: the file as plain text and the pane's "Preparing…" line; the
+    numbered code view and the pane's other parts (in the order a composed pane has them)
+    come right after it, then the run."""
+    from app.tui.widgets import FindingList, LiveText, MetricsBar
+
     fake.script(Reply(text=keyed_review_text("inventory_service.py")), model="claude-haiku-4-5")
     at_first_frame: dict[str, Any] = {}
     mounted = ReviewScreen.on_mount
 
     def on_mount(self):  # what tests/perf/tui_first_frame.py does: a callback on the first frame
         mounted(self)
-        code = self.query_one(CodeView)
+        pane = self.pane("a")
         self.call_after_refresh(
-            lambda: at_first_frame.update(text=bool(code.text), language=code.language, workers=len(self.workers))
+            lambda: at_first_frame.update(
+                text="Stock-keeping helpers" in text_of(self.query_one("#code")),
+                code_view=bool(self.query(CodeView)),
+                parts=[type(w).__name__ for w in pane.children],
+                preparing="Preparing" in text_of(pane.query_one(".summary")),
+                workers=len(self.workers),
+            )
         )
 
     monkeypatch.setattr(ReviewScreen, "on_mount", on_mount)
     app = DriftcheckApp(lambda a: ReviewScreen(SAMPLE, A, record=False), record=False)
     async with app.run_test(size=WIDE) as pilot:
         await until(pilot, lambda: bool(at_first_frame))
-        assert at_first_frame == {"text": True, "language": None, "workers": 0}  # the file, plain
+        assert at_first_frame == {
+            "text": True,
+            "code_view": False,
+            "parts": ["Static"],
+            "preparing": True,
+            "workers": 0,
+        }
         screen = app.screen
-        await until(pilot, lambda: screen.query_one(CodeView).language == "python" and screen.result is not None)
+        await until(pilot, lambda: screen.result is not None and screen.query_one(CodeView).language == "python")
+        pane = screen.pane("a")
+        assert [type(w) for w in pane.children] == [MetricsBar, Static, FindingList, Static, LiveText]
+        assert app.focused is pane.findings
 
 
 async def test_a_runs_notes_stay_on_the_screen_not_only_in_a_toast(fake, tui_env):
@@ -539,6 +573,14 @@ def streaming(screen: Any, side: str, data: dict[str, Any], count: int) -> None:
     pane.live.append(json.dumps(data["result"])[:900])
 
 
+def finished(screen: Any, sides: dict[str, Any], report: dict[str, Any] | None = None) -> None:
+    """The run's end, as a real run reaches it (the screen's own RunEnded handler): not
+    running, so the footer offers Back and Export rather than "Cancel run"."""
+    from app.tui.runs import RunEnded
+
+    screen.post_message(RunEnded("ok", sides, report))
+
+
 REVIEW_STATES = {
     "preparing": lambda s: (
         s.preparing({"a": A}),
@@ -609,6 +651,7 @@ TRIAGE_STATES = {
         streaming(s, "a", stored("triage.json"), 99),
         s.pane("a").show_triage(stored("triage.json")),
         s.query_one("#triage-form").add_class("hidden"),  # F3: the results take the width
+        finished(s, {"a": stored("triage.json")}),
     ),
 }
 
@@ -677,7 +720,7 @@ def test_triage_compare_pairwise_snapshot(snap_compare, snapshot_env, size):
         for side in ("a", "b"):
             streaming(screen, side, report[side], 99)
             screen.pane(side).show_triage(report[side])
-        screen.show_drift(report)
+        finished(screen, {"a": report["a"], "b": report["b"]}, report)  # shows the drift
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=into_state)

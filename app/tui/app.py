@@ -302,13 +302,20 @@ class DriftcheckApp(App[None]):
 
     def action_export(self, fmt: str) -> None:
         """Ask where, write, and say where only once the file is there."""
+        prompt = self.export_prompt(fmt)
+        if prompt is not None:
+            self.push_screen(prompt)
+
+    def export_prompt(self, fmt: str, screen: Screen[Any] | None = None) -> Screen[str | None] | None:
+        """The dialog asking where to write what `screen` (else the current one) shows as
+        `fmt` (it writes on Enter); None, and a notification, when it shows nothing to export."""
         from app.tui.dialogs import AskPrompt
         from app.tui.export import default_path, shown_result
 
-        record = shown_result(self.screen)
+        record = shown_result(screen or self.screen)
         if record is None:
             self.notify("Nothing to export on this screen yet.", severity="warning")
-            return
+            return None
         try:
             folder = Path.cwd()
         except OSError:
@@ -329,9 +336,8 @@ class DriftcheckApp(App[None]):
                 return
             self.notify(f"Saved to {path}", title="Export", markup=False)
 
-        self.push_screen(
-            AskPrompt(f"Write the {record.get('task')} as {fmt} to", str(default_path(record, fmt, folder))), write
-        )
+        question = f"Write the {record.get('task')} as {fmt} to"
+        return AskPrompt(question, str(default_path(record, fmt, folder)), then=write)
 
     # --- navigation -----------------------------------------------------------------------
     def open_review(self, path: str, spec: str | None = None) -> None:

@@ -16,9 +16,10 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from app.tui.code_view import CodeView
 from app.tui.runs import RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen
-from app.tui.widgets import CodeView, FindingList, ResultPane, escape
+from app.tui.widgets import FindingList, ResultPane, escape
 
 
 class DriftPanel(Vertical):

@@ -3,13 +3,14 @@ notifications log, and a stored run as it was."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Static
 
 if TYPE_CHECKING:
@@ -17,38 +18,74 @@ if TYPE_CHECKING:
 
 
 class AskPrompt(ModalScreen[str | None]):
-    """Ask for one line (a SPEC, a path); Enter returns it, Escape returns None."""
+    """Ask for one line (a SPEC, a path); Enter returns it, Escape returns None. `then`
+    gets the answer too: for a prompt that replaces a dialog (see `Choose`), which has no
+    result callback of its own."""
 
     BINDINGS = [Binding("escape", "dismiss_none", "Close", id="dialog.close")]
 
-    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self,
+        question: str,
+        value: str = "",
+        placeholder: str = "",
+        *,
+        then: Callable[[str | None], None] | None = None,
+    ) -> None:
         super().__init__()
         self.question = question
         self.value = value
         self.placeholder = placeholder
+        self.then = then
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question)
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            answer = Input(self.value, placeholder=self.placeholder, id="answer")
+            yield answer
             yield Label("[dim]Enter to go ahead · Escape to close[/]")
+        # Focused now, not once mounted: a key typed the instant the dialog opens goes to
+        # the line (and waits for it) rather than to a screen with nothing focused.
+        self.set_focus(answer, scroll_visible=False)
+
+    def on_key(self, event: events.Key) -> None:
+        """A character that reached the dialog itself (typed before its line had focus)
+        goes into the line."""
+        if event.is_printable:
+            event.stop()
+            self.query_one("#answer", Input).post_message(events.Key(event.key, event.character))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self.answer(event.value.strip() or None)
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
+
+    def answer(self, value: str | None) -> None:
+        self.dismiss(value)
+        if self.then is not None:
+            self.then(value)
 
 
 class Choose(ModalScreen[str | None]):
-    """Pick one of a few choices (an export format); Enter picks, Escape closes."""
+    """Pick one of a few choices (an export format); Enter picks, Escape closes. With
+    `then`, the pick opens the dialog it returns in this one's place, at once: a key typed
+    right after Enter goes to that dialog, not to the screen below (a dismiss callback runs
+    only after this dialog has gone)."""
 
     BINDINGS = [Binding("escape", "dismiss_none", "Close", id="choose.close")]
 
-    def __init__(self, question: str, choices: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        question: str,
+        choices: Sequence[tuple[str, str]],
+        *,
+        then: Callable[[str], Screen[Any] | None] | None = None,
+    ) -> None:
         super().__init__()
         self.question = question
         self.choices = list(choices)  # (label, value)
+        self.then = then
 
     def compose(self) -> ComposeResult:
         from textual.widgets import OptionList
@@ -61,8 +98,35 @@ class Choose(ModalScreen[str | None]):
             yield choices
             yield Label("[dim]Enter to pick · Escape to close[/]")
 
+    following: Screen[Any] | None = None
+    typed_ahead: list[events.Key] | None = None  # after Enter: for the dialog that follows
+
+    def on_key(self, event: events.Key) -> None:
+        """Characters typed right after Enter arrive here before the pick is handled (a
+        binding acts once the key has passed through the screen): they are kept, in
+        order, for the dialog that follows rather than lost."""
+        if event.key == "enter":
+            self.typed_ahead = [] if self.typed_ahead is None else self.typed_ahead
+        elif self.typed_ahead is not None and event.is_printable:
+            event.stop()
+            self.typed_ahead.append(event)
+            self.hand_on()
+
     def on_option_list_option_selected(self, event: Any) -> None:
-        self.dismiss(event.option.id)
+        if self.following is not None:  # a second Enter typed ahead: picked already
+            return
+        self.following = self.then(event.option.id) if self.then is not None else None
+        if self.following is None:
+            self.dismiss(event.option.id)
+            return
+        self.app.switch_screen(self.following)
+        self.hand_on()
+
+    def hand_on(self) -> None:
+        if self.following is not None and self.typed_ahead:
+            for key in self.typed_ahead:
+                self.following.post_message(events.Key(key.key, key.character))
+            self.typed_ahead = []
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -6,18 +6,21 @@ the usable ones; `m` gives the focused pane the whole screen."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 
 from app.run.options import RouteOptions
 from app.tui.runs import RunEnded, prepare_review
 from app.tui.task_screen import TaskScreen, select_first, show_partial_text
-from app.tui.widgets import CodeView, FindingList, ResultPane
+from app.tui.widgets import FindingList, ResultPane
+
+if TYPE_CHECKING:
+    from app.tui.code_view import CodeView
 
 # Below this width the code and the findings are stacked, so a code line keeps ~90+ columns.
 SIDE_BY_SIDE_FROM = 150
@@ -60,26 +63,47 @@ class ReviewScreen(TaskScreen):
         yield Header()
         yield self.run_notes()
         with Horizontal(id="review-body"):
-            yield CodeView(id="code")
-            yield ResultPane(id="side-a")
+            if self.stored is None:
+                # A live review's first frame is a light one (header, the file as plain
+                # text, "Preparing…", footer): the numbered code view and the result
+                # pane's other parts replace and join them right after it.
+                yield Static(plain_file(self.path), id="code", markup=False)
+            else:
+                yield code_view()
+            yield ResultPane(id="side-a", parts_later=self.stored is None)
         yield Footer(compact=True)  # one more key fits an 80-column footer
 
     def on_mount(self) -> None:
         self.title = f"review · {self.path}"
-        self.query_one(ResultPane).findings.focus()  # Enter on a finding selects its lines
         if self.stored is None:
-            self.show_file_now()
-            self.start()
+            self.after_first_frame(self.complete_and_start)
             return
-        self.query_one(CodeView).show_file(self.path, (self.stored.get("input") or {}).get("language"))
+        self.query_one(ResultPane).findings.focus()  # Enter on a finding selects its lines
+        self.code().show_file(self.path, (self.stored.get("input") or {}).get("language"))
         self.show_result(self.stored)
 
+    def code(self) -> CodeView:
+        from app.tui.code_view import CodeView
+
+        return self.query_one("#code", CodeView)
+
+    async def complete_and_start(self) -> None:
+        pane = self.pane("a")
+        if not await pane.mount_parts():
+            return  # left already: nothing to start
+        with self.app.batch_update():  # no frame between the plain file and the code view
+            await self.query_one("#code").remove()
+            await self.query_one("#review-body").mount(code_view(), before=pane)
+        self.show_file_now()
+        pane.findings.focus()
+        self.start()
+
     def show_file_now(self) -> None:
-        """The file in the first frame, as it is on disk; its highlighting (a tree-sitter
-        parse) right after that frame. The run shows it again as it was read and parsed."""
+        """The file as it is on disk; its highlighting (a tree-sitter parse) after the
+        next frame. The run shows it again as it was read and parsed."""
         from app.source.model import detect_language
 
-        code = self.query_one(CodeView)
+        code = self.code()
         code.show_file(self.path, None)
         language = detect_language(self.path, code.text)
         if language is not None:
@@ -100,7 +124,7 @@ class ReviewScreen(TaskScreen):
             return
         source = run.prepared.source
         if source is not None:
-            self.query_one(CodeView).show_source(source.text, source.language)
+            self.code().show_source(source.text, source.language)
         self.spec = run.prepared.specs["a"]
         await self.drive(run)
 
@@ -124,7 +148,7 @@ class ReviewScreen(TaskScreen):
     @on(FindingList.Picked)
     def _jump(self, message: FindingList.Picked) -> None:
         finding = message.finding
-        self.query_one(CodeView).show_lines(finding.line_start, finding.line_end)
+        self.code().show_lines(finding.line_start, finding.line_end)
 
     def action_rerun_with(self) -> None:
         def use(specs: list[str]) -> None:
@@ -136,3 +160,24 @@ class ReviewScreen(TaskScreen):
 
     def action_maximise(self) -> None:
         self.toggle_maximised()
+
+
+def code_view() -> CodeView:
+    from app.tui.code_view import CodeView
+
+    return CodeView(id="code")
+
+
+def plain_file(path: str, lines: int = 200) -> str:
+    """The file's first lines as plain text, for the first frame (a terminal is rarely
+    taller); shown inert, like everything read from a file."""
+    import itertools
+
+    from app.render.terminal import neutralise
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = list(itertools.islice(handle, lines))
+    except OSError:
+        return ""
+    return neutralise("".join(head))

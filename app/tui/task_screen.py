@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Log, Static
 
 from app.tui.runs import RunEnded, RunFailedToStart, RunNote, ScreenRun, TaskUpdate, drive, prepare_off_loop
-from app.tui.widgets import CodeView, ResultPane, escape
+from app.tui.widgets import ResultPane, escape
 
 if TYPE_CHECKING:
     from app.tui.notices import Notice
@@ -65,7 +65,7 @@ class TaskScreen(Screen[None]):
         choices = [(names[fmt], fmt) for fmt in formats_for(record)]
         app: Any = self.app
         self.app.push_screen(
-            Choose(f"Export the {record.get('task')} as", choices), lambda fmt: app.action_export(fmt) if fmt else None
+            Choose(f"Export the {record.get('task')} as", choices, then=lambda fmt: app.export_prompt(fmt, self))
         )
 
     notes: list[str]
@@ -111,6 +111,8 @@ class TaskScreen(Screen[None]):
         if self.maximized is not None:
             self.minimize()
             return
+        from app.tui.code_view import CodeView
+
         widget = self.focused
         while widget is not None and not isinstance(widget, (ResultPane, CodeView)):
             widget = widget.parent if isinstance(widget.parent, Widget) else None
@@ -215,9 +217,12 @@ class TaskScreen(Screen[None]):
             self.post_message(RunFailedToStart(error_line(exc), exit_code_for(exc)))
         except asyncio.CancelledError:  # Escape while preparing: nothing was sent
             self.running = False
+            # Left (or the app quit) while preparing: the panes are being torn down, so
+            # there is nothing to say it on and the worker just stops.
             for side, spec in self.specs.items():
-                self.pane(side).metrics.update(f"[b]{escape(spec)}[/] · [yellow]cancelled[/] before anything was sent")
-                self.pane(side).show_summary("")
+                for pane in self.query(f"#side-{side}").results(ResultPane):
+                    pane.metrics.update(f"[b]{escape(spec)}[/] · [yellow]cancelled[/] before anything was sent")
+                    pane.show_summary("")
             raise
         return None
 

@@ -9,16 +9,14 @@ token is the same on the first line as on the thousandth.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Log, OptionList, Static, TextArea
+from textual.widgets import Log, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.widgets.text_area import Selection
 
 from app.render.styles import SEVERITY_STYLE
 
@@ -30,51 +28,14 @@ def escape(text: str) -> str:
     return text.replace("[", "\\[")
 
 
-# TextArea's names for the grammars driftcheck's source module knows.
-_TEXTAREA_LANGUAGE = {
-    "python": "python",
-    "javascript": "javascript",
-    "go": "go",
-    "java": "java",
-    "rust": "rust",
-    "bash": "bash",
-}
+def __getattr__(name: str) -> Any:
+    """`CodeView` lives in its own module, imported when first used: Textual's TextArea
+    (with its document classes and tree-sitter, ~10 ms) is not needed for a first frame."""
+    if name == "CodeView":
+        from app.tui.code_view import CodeView
 
-
-class CodeView(TextArea):
-    """The reviewed file, read-only, numbered and highlighted; `show_lines` selects a range."""
-
-    def __init__(self, text: str = "", language: str | None = None, **kwargs: Any) -> None:
-        super().__init__(
-            text,
-            language=_TEXTAREA_LANGUAGE.get(language or ""),
-            read_only=True,
-            show_line_numbers=True,
-            soft_wrap=False,
-            **kwargs,
-        )
-
-    def show_source(self, text: str, language: str | None) -> None:
-        from app.render.terminal import neutralise
-
-        self.load_text(neutralise(text))  # a file's escape sequences are shown, not obeyed
-        self.language = _TEXTAREA_LANGUAGE.get(language or "")
-
-    def show_file(self, path: str, language: str | None) -> None:
-        """The file as it is now (a stored review may be older than the file)."""
-        try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            text = f"({path} cannot be read now; the findings are as recorded)"
-        self.show_source(text, language)
-
-    def show_lines(self, start: int, end: int) -> None:
-        last = self.document.line_count
-        start, end = max(1, min(start, last)), max(1, min(end, last))
-        # The cursor is the selection's end: put it at the start of the range, so the view
-        # scrolls to the first cited line and not sideways to the end of the last one.
-        self.selection = Selection((end - 1, len(self.document.get_line(end - 1))), (start - 1, 0))
-        self.scroll_cursor_visible(center=True)
+        return CodeView
+    raise AttributeError(name)
 
 
 class MetricsBar(Static):
@@ -145,7 +106,9 @@ class LiveText(Vertical):
         self.received = 0
 
     def compose(self) -> ComposeResult:
-        yield Log(max_lines=2_000, auto_scroll=True)
+        log = Log(max_lines=2_000, auto_scroll=True)
+        log.can_focus = False  # it scrolls by itself and takes no keys: Tab skips it
+        yield log
 
     def on_resize(self) -> None:
         # Lines are cut to the pane's width, so none of them needs a horizontal scroll.
@@ -268,34 +231,54 @@ class ResultPane(Vertical):
     """One provider's result: metrics bar, score and summary, the streamed list, checks
     and the live text. The same pane serves a review, each side of a compare, a triage."""
 
-    def __init__(self, title: str = "", **kwargs: Any) -> None:
+    def __init__(self, title: str = "", *, parts_later: bool = False, **kwargs: Any) -> None:
+        """With `parts_later`, the pane starts as its summary line alone (a light first
+        frame); `mount_parts` adds the rest around it. The parts exist from the start, so
+        reading them (`metrics`, `findings`, `live`) never depends on when they are mounted."""
         super().__init__(**kwargs)
         self.border_title = title
+        self.parts_later = parts_later
+        self._metrics = MetricsBar("", classes="metrics")
+        self._summary = Static("[dim]Preparing…[/]" if parts_later else "", classes="summary")
+        self._findings = FindingList(classes="findings")
+        self._checks = Static("", classes="checks")
+        self._live = LiveText(classes="live")
 
     def compose(self) -> ComposeResult:
-        yield MetricsBar("", classes="metrics")
-        yield Static("", classes="summary")
-        yield FindingList(classes="findings")
-        yield Static("", classes="checks")
-        yield LiveText(classes="live")
+        if self.parts_later:
+            yield self._summary
+            return
+        yield from (self._metrics, self._summary, self._findings, self._checks, self._live)
+
+    async def mount_parts(self) -> bool:
+        """The parts a pane started without (`parts_later`): the same pane as one composed
+        whole. False when the pane is going (its screen left, or the app quit, meanwhile)."""
+        if not self.parts_later:
+            return True
+        if not self.is_attached:
+            return False
+        self.parts_later = False
+        await self.mount(self._metrics, before=self._summary)
+        await self.mount(self._findings, self._checks, self._live, after=self._summary)
+        return True
 
     @property
     def metrics(self) -> MetricsBar:
-        return self.query_one(MetricsBar)
+        return self._metrics
 
     @property
     def findings(self) -> FindingList:
-        return self.query_one(FindingList)
+        return self._findings
 
     @property
     def live(self) -> LiveText:
-        return self.query_one(LiveText)
+        return self._live
 
     def start(self, spec: str) -> None:
         self.findings.reset()
         self.live.clear()
-        self.query_one(".summary", Static).update("")
-        self.query_one(".checks", Static).update("")
+        self._summary.update("")
+        self._checks.update("")
         self.metrics.show_running(spec)
 
     def count_note(self, spec: str, score: int | None = None) -> None:
@@ -330,7 +313,7 @@ class ResultPane(Vertical):
             self.show_triage(public)
 
     def show_summary(self, text: str) -> None:
-        self.query_one(".summary", Static).update(text)
+        self._summary.update(text)
 
     def show_checks(
         self, checks: list[dict[str, Any]], error: dict[str, Any] | None = None, partial_text: str | None = None
@@ -346,7 +329,7 @@ class ResultPane(Vertical):
         for check in checks:
             colour = "red" if check["severity"] == "error" else "yellow"
             lines.append(f"[{colour}]⚠ {check['name']}:[/] {escape(check['message'])}")
-        self.query_one(".checks", Static).update("\n".join(lines))
+        self._checks.update("\n".join(lines))
 
     def show_review(self, data: dict[str, Any] | None) -> None:
         """A finished review, live or from history: final findings, score, checks, metrics."""
