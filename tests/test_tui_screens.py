@@ -444,7 +444,9 @@ async def test_an_escape_sequence_pasted_into_the_incident_box_is_shown_not_obey
 # --- walkthroughs: the whole app, as a new user drives it ----------------------------------------
 
 
-async def test_walkthrough_review_a_file_picked_by_completion_then_rerun_from_the_list(fake, tui_env):
+async def test_walkthrough_review_a_file_picked_by_completion_then_rerun_from_the_list(
+    fake, tui_env, tmp_path, monkeypatch
+):
     fake.script(Reply(text=keyed_review_text("inventory_service.py"), chunk_delay_s=0.001), model="claude-haiku-4-5")
     fake.script(Reply(text=keyed_review_text("inventory_service.py", score=6)), model="gpt-5.4-mini")
     app = DriftcheckApp()
@@ -463,7 +465,15 @@ async def test_walkthrough_review_a_file_picked_by_completion_then_rerun_from_th
         options = [o.id for o in picker.query_one(OptionList).options]
         await pilot.press(*["down"] * options.index(B), "enter")
         await until(pilot, lambda: screen.result is not None and screen.result["provider"] == "openai")
+        # ... then export it as Markdown: e, the second format, the path offered.
+        monkeypatch.chdir(tmp_path)
+        await pilot.press("e", "down", "enter")
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: list(tmp_path.glob("driftcheck-review-*.md")))
     assert [r.model for r in fake.requests] == ["claude-haiku-4-5", "gpt-5.4-mini"]
+    [exported] = tmp_path.glob("driftcheck-review-*.md")
+    assert exported.read_text().startswith("#") and "gpt-5.4-mini" in exported.read_text()
 
 
 async def test_walkthrough_compare_with_a_failing_side_at_80x24_and_read_its_error(fake, tui_env, tmp_path):
