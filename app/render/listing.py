@@ -37,11 +37,14 @@ class Column:
     style: Callable[[str], str] | None = None
 
 
-def shorten(text: str, width: int) -> str:
-    """`text` cut to `width` characters, the cut marked with "…"."""
+def shorten(text: str, width: int, *, keep_end: bool = False) -> str:
+    """`text` cut to `width` characters, the cut marked with "…": its start kept, or with
+    `keep_end` its end (a path is read by its file name)."""
     if len(text) <= width:
         return text
-    return text[: max(width - 1, 0)] + ELLIPSIS if width > 0 else ""
+    if width <= 0:
+        return ""
+    return ELLIPSIS + text[len(text) - width + 1 :] if keep_end else text[: width - 1] + ELLIPSIS
 
 
 def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> list[int]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from app.render.listing import shorten
 from app.render.styles import SEVERITY_STYLE
 from app.render.terminal import neutralise
 from app.review.files import ChangedFile, ChangeInput
@@ -39,15 +39,10 @@ _ROW_PREFIX = 6
 
 
 def fit_path(path: str, width: int) -> str:
-    """`path` in at most `width` cells, shortened from the left: a list of changed files is
-    read by their names, and a path wrapped onto a row of its own reads as a blank row."""
-    if width <= 1 or cell_len(path) <= width:
-        return path
-    cells, start = 0, len(path)
-    while start > 0 and cells + cell_len(path[start - 1]) <= width - 1:  # from the right, once
-        start -= 1
-        cells += cell_len(path[start])
-    return "…" + path[start:]
+    """`path` in at most `width` characters, shortened from the left: a list of changed
+    files is read by their names, and a path wrapped onto a row of its own reads as a blank
+    row. Left whole before the list has a width."""
+    return shorten(path, width, keep_end=True) if width > 1 else path
 
 
 class ChangedFiles(OptionList):
