@@ -737,3 +737,16 @@ def test_repeat_and_gates_are_refused_on_a_change_rather_than_ignored(fake, repo
     )
     assert compared.code == 2 and "--fail-on gates a compare of one FILE" in compared.stderr
     assert not fake.requests
+
+
+def test_a_file_under_a_folder_named_a_or_b_keeps_its_folder():
+    """unidiff's path has git's a/ and b/ taken off already: taking them off again dropped a
+    real top-level folder named `a` or `b` (b/x.py was reviewed as x.py)."""
+    from app.source.diff import parse_diff
+
+    diff = "diff --git a/b/x.py b/b/x.py\n--- a/b/x.py\n+++ b/b/x.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    [change] = parse_diff(diff, "the diff")
+    assert change.path == "b/x.py"
+    renamed = "diff --git a/a/old.py b/a/new.py\nsimilarity index 100%\nrename from a/old.py\nrename to a/new.py\n"
+    [moved] = parse_diff(renamed, "the diff")
+    assert (moved.path, moved.old_path) == ("a/new.py", "a/old.py")

@@ -63,7 +63,8 @@ def _file_change(patched: PatchedFile, label: str) -> FileChange:
         status = "renamed"
     else:
         status = "modified"
-    path = safe_relative(_strip_prefix(patched.path), label)
+    # unidiff's `path` has git's a/ or b/ already taken off; the source file name does not.
+    path = safe_relative(patched.path, label)
     old = _strip_prefix(patched.source_file) if status == "renamed" else None
     change = FileChange(
         path=path,
