@@ -488,3 +488,26 @@ def test_the_estimate_shows_live_and_batch_prices_and_the_budget_holds_for_batch
     assert spent <= 0.05
     sent = sum(len(b.outcomes) for b in fake.batches.batches.values())
     assert sent < ANSWERS + GRADES  # the batches were sized to the budget, not sent whole
+
+
+async def test_closing_a_batched_provider_before_its_calls_are_gathered_submits_nothing():
+    """The task that gathers calls into a batch was not among those cancelled on close: it
+    woke after the gathering pause and submitted a batch nobody would collect."""
+    import asyncio
+
+    from app.calls.batching import BatchCollector
+    from providers import Request
+
+    submitted: list[object] = []
+
+    class Submitter:
+        async def submit_batch(self, *args: object, **kwargs: object) -> None:
+            submitted.append(args)
+
+    collector = BatchCollector(Submitter(), lambda *_: None, gather_s=0.01)
+    call = asyncio.create_task(collector.call(Request.ask("hi", max_tokens=8)))
+    await asyncio.sleep(0)  # the call is waiting, the flusher started
+    await collector.cancel_all()
+    call.cancel()
+    await asyncio.sleep(0.05)  # several gathering pauses
+    assert submitted == []

@@ -199,7 +199,9 @@ class BatchCollector:
             self._spawn(_live(owner, request, future))
 
     async def cancel_all(self) -> None:
-        for task in list(self._tasks):
+        # The flusher too: left running, it would submit (and pay for) a batch after the
+        # provider was closed, for calls nobody waits for any more.
+        for task in [*self._tasks, *([self._flusher] if self._flusher is not None else [])]:
             task.cancel()
 
 
