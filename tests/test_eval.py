@@ -18,7 +18,8 @@ from statistics import mean
 
 import pytest
 
-from app.eval.limits import Budget, ProviderLimit
+from app.calls.limits import ProviderLimit
+from app.eval.limits import Budget
 from app.eval.stats import min_p, paired_p
 from app.render.eval import headline, model_table
 from providers.health import percentile

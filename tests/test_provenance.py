@@ -57,7 +57,7 @@ async def test_an_openai_call_reports_its_system_fingerprint(fake, make_provider
     p = response.provenance
     assert (p.served_model, p.system_fingerprint, p.service_tier) == ("gpt-5.4-mini-2026-03-01", "fp_3b9e1c", "default")
     assert (p.sdk, p.sdk_version) == ("openai", version("openai"))
-    assert p.params == {"max_completion_tokens": 32} or p.params == {"max_tokens": 32}
+    assert p.params == {"max_completion_tokens": 32}  # OpenAI's own API: never max_tokens
     assert response.request_id and response.request_id.startswith("req_")  # x-request-id
 
 

@@ -11,6 +11,7 @@ import tomllib
 import pytest
 
 from app.tui.app import DriftcheckApp
+from app.tui.code_view import CodeView
 from app.tui.compare_screen import CompareScreen
 from app.tui.dialogs import DocumentScreen, HelpScreen
 from app.tui.history_screen import HistoryScreen
@@ -18,7 +19,7 @@ from app.tui.provider_picker import ProviderPicker
 from app.tui.review_screen import ReviewScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
-from app.tui.widgets import CodeView, ResultPane
+from app.tui.widgets import ResultPane
 from tests.conftest import CANARY_ANTHROPIC, CANARY_OPENAI, until, write_private
 from tests.fake_reviews import keyed_review_text
 from tests.fake_triage import answer_text, verdict

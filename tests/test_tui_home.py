@@ -8,6 +8,7 @@ from app.tui.app import DriftcheckApp
 from app.tui.history_screen import HistoryScreen
 from app.tui.settings_screen import SettingsScreen
 from app.tui.triage_screen import TriageScreen
+from tests.conftest import until
 
 
 @pytest.mark.parametrize(
@@ -20,8 +21,4 @@ async def test_each_home_menu_entry_opens_its_screen(tui_env, entry, screen):
         menu.highlighted = menu.get_option_index(entry)
         menu.focus()
         await pilot.press("enter")
-        for _ in range(100):
-            if isinstance(app.screen, screen):
-                break
-            await pilot.pause(0.05)
-        assert isinstance(app.screen, screen)
+        await until(pilot, lambda: isinstance(app.screen, screen), timeout=5)

@@ -21,11 +21,12 @@ from textual import events
 from textual.widgets import Input, OptionList, Static, TextArea
 
 from app.tui.app import DriftcheckApp
+from app.tui.code_view import CodeView
 from app.tui.compare_screen import CompareScreen
 from app.tui.dialogs import Choose
 from app.tui.review_screen import ReviewScreen
 from app.tui.triage_screen import TriageScreen
-from app.tui.widgets import CodeView, ResultPane
+from app.tui.widgets import ResultPane
 from tests.conftest import until, write_private
 from tests.fake_reviews import keyed_review_text
 from tests.fake_triage import answer_text, verdict

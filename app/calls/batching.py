@@ -231,9 +231,6 @@ class BatchedProvider:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def preload(self) -> None:
-        self.inner.preload()
-
     async def stream(self, request: Request) -> AsyncIterator[ProviderEvent]:
         yield Completed(await self.collector.call(request, self.inner))
 

@@ -28,12 +28,14 @@ class Slot:
 
 
 class ProviderLimit:
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, probe_first: bool = True) -> None:
         self.ceiling = limit
         self.limit = limit
         self.in_flight = 0
         self.paused_until = 0.0
-        self.answered = False  # until a first request has come back, one at a time
+        # Until a first request has come back, one at a time (a wrong key is found by one
+        # request, not by N); a batch, which sends everything at once, has no such probe.
+        self.answered = not probe_first
         self._successes = 0
         self._changed = asyncio.Condition()
 

@@ -320,10 +320,6 @@ async def batched_runs(prepared: PreparedRun, repeat: int) -> list[ReviewOutcome
 def is_many(args: argparse.Namespace) -> bool:
     """A review of a change or of several files (not today's one file); UsageError for
     options that do not fit together."""
-    from pathlib import Path
-
-    from app.errors import UsageError
-
     change = args.diff is not None or args.staged
     if args.staged and args.diff:
         raise UsageError("--staged reviews the index; it does not take a --diff RANGE as well")

@@ -14,6 +14,7 @@ at this N.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from itertools import combinations
 from math import comb
 from statistics import mean, stdev
@@ -39,7 +40,7 @@ from app.compare.significance import (
     minimum_detectable,
     repeats_to_detect,
 )
-from app.compare.stability import align_actions, align_findings, stability_clusters, stability_summary
+from app.compare.stability import align_actions, align_findings, stability_clusters, stability_summary, task_items
 
 # Separation counts as drift when noise alone would produce it at most this often.
 MAX_CHANCE = 0.10
@@ -199,21 +200,12 @@ def come_and_go(
     )
 
 
-def _review_items(run: dict[str, Any]) -> list[dict[str, Any]]:
-    return (run.get("result") or {}).get("findings") or []
-
-
 def _same_finding(x: dict[str, Any], y: dict[str, Any]) -> bool:
     from types import SimpleNamespace
 
     from app.review.matching import finding_citation, similarity
 
     return similarity(finding_citation(SimpleNamespace(**x)), finding_citation(SimpleNamespace(**y))) is not None
-
-
-def _triage_items(run: dict[str, Any]) -> list[dict[str, Any]]:
-    result = run.get("result") or {}
-    return result.get("actions", result.get("follow_ups")) or []
 
 
 def _same_action(x: dict[str, Any], y: dict[str, Any]) -> bool:
@@ -250,14 +242,14 @@ def noise_of(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any
             ),
             _numeric(
                 "findings",
-                [len(_review_items(r)) for r in ok_a],
-                [len(_review_items(r)) for r in ok_b],
+                [len(task_items("review", r)) for r in ok_a],
+                [len(task_items("review", r)) for r in ok_b],
                 by_file("findings"),
             ),
             *(_numeric(k, _key_values(ok_a, k), _key_values(ok_b, k), by_file(k)) for k in ("recall", "precision")),
             _agreement(task, ok_a, ok_b),
         ]
-        items, same, label = _review_items, _same_finding, lambda f: f"L{f['line_start']} {f['title']}"
+        items, same, label = partial(task_items, "review"), _same_finding, lambda f: f"L{f['line_start']} {f['title']}"
         clusters = stability_clusters(
             [items(r) for r in ok_a], [items(r) for r in ok_b], aligner=align_findings, numbers=(numbers[0], numbers[1])
         )
@@ -266,10 +258,12 @@ def noise_of(task: str, runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any
         measures = [
             _categorical("severity", [r["result"]["severity"] for r in ok_a], [r["result"]["severity"] for r in ok_b]),
             _numeric("judge total", [t for t in totals[0] if t is not None], [t for t in totals[1] if t is not None]),
-            _numeric("actions", [len(_triage_items(r)) for r in ok_a], [len(_triage_items(r)) for r in ok_b]),
+            _numeric(
+                "actions", [len(task_items("triage", r)) for r in ok_a], [len(task_items("triage", r)) for r in ok_b]
+            ),
             _agreement(task, ok_a, ok_b),
         ]
-        items, same, label = _triage_items, _same_action, lambda a: a["action"]
+        items, same, label = partial(task_items, "triage"), _same_action, lambda a: a["action"]
         clusters = stability_clusters(
             [items(r) for r in ok_a],
             [items(r) for r in ok_b],

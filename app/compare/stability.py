@@ -28,14 +28,22 @@ from typing import Any
 
 from app.compare.significance import benjamini_hochberg, fisher_exact
 from app.review.matching import Alignment, align, finding_citation, pair_best_first, text_similarity
+from app.review.model import SEVERITIES, severity_rank
 
 # The false-discovery rate allowed across a report's clusters (compare's noise bar too).
 FALSE_DISCOVERY = 0.10
 VERDICT_ORDER = ("stable", "drift", "one_side", "flicker")
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 #: Pairs the cluster representatives with one run's items, best first.
 Aligner = Callable[[list[dict[str, Any]], list[dict[str, Any]]], Alignment]
+
+
+def task_items(kind: str, answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """A finished answer's findings (review) or actions (triage)."""
+    result = answer.get("result") or {}
+    if kind == "review":
+        return list(result.get("findings") or [])
+    return list(result.get("actions", result.get("follow_ups")) or [])
 
 
 def align_findings(reps: list[dict[str, Any]], items: list[dict[str, Any]]) -> Alignment:
@@ -88,10 +96,10 @@ def _grow(runs_by_side: dict[str, Sequence[Sequence[dict[str, Any]]]], aligner: 
 
 def _severity(members: list[dict[str, Any]]) -> str | None:
     """The severity most runs gave it; a tie goes to the more severe."""
-    given = [str(m["severity"]) for m in members if m.get("severity") in SEVERITY_RANK]
+    given = [str(m["severity"]) for m in members if m.get("severity") in SEVERITIES]
     if not given:
         return None
-    return min(set(given), key=lambda s: (-given.count(s), SEVERITY_RANK[s]))
+    return min(set(given), key=lambda s: (-given.count(s), severity_rank(s)))
 
 
 def _verdict(found_a: int, n_a: int, found_b: int, n_b: int, q: float) -> str:
@@ -206,8 +214,8 @@ def stability_summary(clusters: list[dict[str, Any]]) -> dict[str, int]:
 
 def runs_at_or_above(severities: list[str | None], fail_on: str) -> int:
     """How many runs reported the cluster at or above the severity `fail_on`."""
-    top = SEVERITY_RANK[fail_on]
-    return sum(1 for s in severities if s in SEVERITY_RANK and SEVERITY_RANK[s] <= top)
+    top = severity_rank(fail_on)
+    return sum(1 for s in severities if s in SEVERITIES and severity_rank(s) <= top)
 
 
 def passes_gate(severities_per_side: list[list[str | None]], fail_on: str, *, consensus: int, agree: bool) -> bool:

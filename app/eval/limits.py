@@ -12,10 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from app.calls.limits import ProviderLimit, Slot
-
-__all__ = ["Budget", "ProviderLimit", "Slot"]
-
 
 @dataclass
 class Budget:

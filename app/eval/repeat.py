@@ -14,18 +14,11 @@ from app.compare.stability import (
     align_findings,
     cluster_sentence,
     stability_clusters,
+    task_items,
 )
 
 # How many come-and-go findings, and how many drifting ones, a report lists by name.
 LISTED = 10
-
-
-def task_items(kind: str, answer: dict[str, Any]) -> list[dict[str, Any]]:
-    """A finished answer's findings (review) or actions (triage)."""
-    result = answer.get("result") or {}
-    if kind == "review":
-        return list(result.get("findings") or [])
-    return list(result.get("actions", result.get("follow_ups")) or [])
 
 
 def _runs(records: list[dict[str, Any]], model: str, item: str, kind: str) -> list[list[dict[str, Any]]]:

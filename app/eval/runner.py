@@ -92,8 +92,7 @@ class EvalRunner:
         # batched provider takes every call at once: they wait in its batch, not here.
         if getattr(provider, "batched", False):
             if provider.name not in self._limits:
-                self._limits[provider.name] = ProviderLimit(BATCH_CEILING)
-                self._limits[provider.name].answered = True  # no one-at-a-time probe: one batch
+                self._limits[provider.name] = ProviderLimit(BATCH_CEILING, probe_first=False)
             return self._limits[provider.name]
         ceiling = 1 if provider.kind == "local" else self.concurrency
         return self._limits.setdefault(provider.name, ProviderLimit(ceiling))

@@ -96,8 +96,8 @@ async def answer(
         assert prepared.change is not None  # a change is always prepared with its plans
         # The eval's limit holds a slot for this cell already: its requests go one at a time,
         # but into a batch all at once (each would otherwise wait for a batch of its own).
-        limit = ProviderLimit(sum(len(p.chunks) for p in prepared.change) if getattr(provider, "batched", False) else 1)
-        limit.answered = limit.ceiling > 1  # a batch has no one-at-a-time probe
+        ceiling = sum(len(p.chunks) for p in prepared.change) if getattr(provider, "batched", False) else 1
+        limit = ProviderLimit(ceiling, probe_first=ceiling == 1)  # a batch has no one-at-a-time probe
         async for event in change_events(prepared.change, provider, item.change, limit=limit):
             hedge.see(getattr(event, "event", event))  # a file's events come wrapped with its path
             if isinstance(event, ChangeFinished):

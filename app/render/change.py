@@ -12,15 +12,19 @@ from rich.markup import escape
 
 from app.calls.metrics import metrics_line
 from app.render.console import SafeConsole
-from app.render.markdown import cell, details_block
+from app.render.markdown import BADGE, cell, details_block
 from app.render.sarif import change_sarif
 from app.render.terminal import inert_text, json_text
 from app.render.text import answer_key_line, counts_line, lines_label, print_checks_and_metrics, print_finding
-from app.review.change import ChangeOutcome, change_json
+from app.review.change import ChangeOutcome, change_json, combined_answer_key
 from app.review.files import ChangedFile
 from app.review.task import ReviewOutcome
 
-_BADGE = {"critical": "🟥 critical", "high": "🟧 high", "medium": "🟨 medium", "low": "🟦 low", "info": "⬜ info"}
+
+def combined_key(outcome: ChangeOutcome) -> dict[str, Any] | None:
+    """The change's answer key as its JSON has it, without building the whole JSON."""
+    key = combined_answer_key(outcome)
+    return key.public() if key is not None else None
 
 
 def file_heading(file: ChangedFile, outcome: ReviewOutcome | None) -> str:
@@ -63,7 +67,7 @@ def print_change_verdict(console: Console, outcome: ChangeOutcome) -> None:
         console.print(escape(baseline_line(outcome.baseline)))
     for left in outcome.change.left_out:
         console.print(f"[dim]not reviewed: {escape(left.path)} ({escape(left.reason)})[/]")
-    answer_key = change_json(outcome)["answer_key"]
+    answer_key = combined_key(outcome)
     if answer_key:
         console.print(escape(answer_key_line(answer_key)))
     print_checks_and_metrics(console, outcome)
@@ -105,7 +109,7 @@ def change_markdown(outcome: ChangeOutcome) -> str:
         out += ["| File | Severity | Lines | Category | Finding |", "|---|---|---|---|---|"]
         for f in result.findings:
             lines = lines_label(f) + ("" if f.lines_valid else " ⚠") + (" (outside change)" if f.outside_change else "")
-            out.append(f"| `{cell(f.path or '')}` | {_BADGE[f.severity]} | {lines} | {f.category} | {cell(f.title)} |")
+            out.append(f"| `{cell(f.path or '')}` | {BADGE[f.severity]} | {lines} | {f.category} | {cell(f.title)} |")
         out.append("")
     for file in change.files:
         file_outcome = outcome.outcomes.get(file.path)
@@ -121,7 +125,7 @@ def change_markdown(outcome: ChangeOutcome) -> str:
             "**Not reviewed:** " + ", ".join(f"`{cell(left.path)}` ({left.reason})" for left in change.left_out),
             "",
         ]
-    answer_key = change_json(outcome)["answer_key"]
+    answer_key = combined_key(outcome)
     if answer_key:
         out += [answer_key_line(answer_key), ""]
     if outcome.checks:

@@ -9,7 +9,7 @@ from app.render.terminal import inert_text
 from app.render.text import answer_key_line, counts_line, lines_label
 from app.review.task import ReviewOutcome
 
-_BADGE = {"critical": "🟥 critical", "high": "🟧 high", "medium": "🟨 medium", "low": "🟦 low", "info": "⬜ info"}
+BADGE = {"critical": "🟥 critical", "high": "🟧 high", "medium": "🟨 medium", "low": "🟦 low", "info": "⬜ info"}
 
 
 def cell(text: str) -> str:
@@ -45,7 +45,7 @@ def review_markdown(outcome: ReviewOutcome) -> str:
             for f in result.findings:
                 lines = lines_label(f) + ("" if f.lines_valid else " ⚠")
                 out.append(
-                    f"| {f.id} | {_BADGE[f.severity]} | {lines} | {f.category} | "
+                    f"| {f.id} | {BADGE[f.severity]} | {lines} | {f.category} | "
                     f"{cell(f'`{f.symbol}`' if f.symbol else '')} | {cell(f.title)} |"
                 )
             out.append("")

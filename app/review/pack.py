@@ -32,6 +32,7 @@ from app.review.task import (
     assemble,
     in_scope,
     input_checks,
+    replies_of,
 )
 from app.review.validate import LineProblems, validate_finding
 from providers import Provider
@@ -81,7 +82,7 @@ async def pack_events(
                     if in_scope(finding, member.plan.source, member.scope):
                         yield member.file.path, FindingFound(finding)
             sender.answered(slot, answer.error)
-    replies: list[PackedFindingReply] = list(answer.reply.findings) if answer.reply is not None else answer.streamed
+    replies: list[PackedFindingReply] = replies_of(answer)
     unknown = [r for r in replies if _path(r) not in by_path]
     outcomes: dict[str, ReviewOutcome] = {}
     for n, m in enumerate(members):

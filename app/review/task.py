@@ -249,7 +249,7 @@ async def review_events(
 
     if sender is None:
         for chunk in chunks:
-            offset = sum(len(_replies(a)) for a in answers.values())
+            offset = sum(len(replies_of(a)) for a in answers.values())
             async for event in part(chunk, offset):
                 yield event
             if answers[chunk.index].error is not None:
@@ -267,14 +267,14 @@ async def review_events(
         sent=any(a.sent for a in answers.values()),
     )
     parts = [
-        (chunk, answers[chunk.index], _replies(answers[chunk.index])) for chunk in chunks if chunk.index in answers
+        (chunk, answers[chunk.index], replies_of(answers[chunk.index])) for chunk in chunks if chunk.index in answers
     ]
     assemble(outcome, parts, key=key, scope=scope)
     outcome.elapsed_s = time.perf_counter() - started
     yield ReviewFinished(outcome)
 
 
-def _replies(answer: Answer) -> list[Any]:
+def replies_of(answer: Answer) -> list[Any]:
     """The findings of an answer: the final reply's, or what streamed before a failure."""
     return list(answer.reply.findings) if answer.reply is not None else answer.streamed
 

@@ -32,11 +32,6 @@ class FileChange:
     changed: set[int] = field(default_factory=set)  # new-file lines added, or next to a deletion
     known: dict[int, str] = field(default_factory=dict)  # new-file lines the hunks show (context and added)
 
-    @property
-    def reviewable(self) -> bool:
-        """Whether there is new code to look at: not deleted, not binary, not a pure rename."""
-        return not self.binary and self.status != "deleted" and bool(self.changed)
-
 
 def parse_diff(text: str, label: str) -> list[FileChange]:
     """The files of a unified diff (git's, or a .patch), in the order it lists them.

@@ -243,7 +243,6 @@ class HistoryScreen(Screen[None]):
         super().__init__()
         self.runs: list[dict[str, Any]] = []
         self.marked: list[str] = []
-        self.shown_columns: list[int] = []  # indexes into RUN_COLUMNS
         self.where = ""
         self.provenance_of: str | None = None  # the run whose provenance the panel shows
 
@@ -283,7 +282,6 @@ class HistoryScreen(Screen[None]):
         for i, w in zip(shown, widths, strict=True):
             column = RUN_COLUMNS[i]
             table.add_column(Text(column.name, justify=column.justify), key=column.name, width=w)
-        self.shown_columns = shown
         for run, row in zip(self.runs, cells, strict=True):
             table.add_row(
                 MARK if run["id"] in self.marked else "",

@@ -28,16 +28,6 @@ def escape(text: str) -> str:
     return text.replace("[", "\\[")
 
 
-def __getattr__(name: str) -> Any:
-    """`CodeView` lives in its own module, imported when first used: Textual's TextArea
-    (with its document classes and tree-sitter, ~10 ms) is not needed for a first frame."""
-    if name == "CodeView":
-        from app.tui.code_view import CodeView
-
-        return CodeView
-    raise AttributeError(name)
-
-
 class MetricsBar(Static):
     """Provider, model, time to first token, total, tokens, cost, retries, hedge/fallback.
     While a call runs it counts the seconds, so a slow first token still shows progress."""
